@@ -1,0 +1,140 @@
+/**
+ * The domain model that `kad analyze` produces and every renderer consumes
+ * (text, --json, HTML, TUI). This is also the documented JSON document of
+ * `kad analyze --json`: renderers must not reach back into capture code.
+ */
+
+export type PacketKind =
+  | 'syn'
+  | 'synack'
+  | 'data'
+  | 'ack'
+  | 'keepalive'
+  | 'keepalive_ack'
+  | 'zero_window_probe'
+  | 'retransmission'
+  | 'fin'
+  | 'rst';
+
+/** c2s: from the connection's client (SYN sender) to its server. */
+export type Direction = 'c2s' | 's2c';
+
+export interface Endpoint {
+  addr: string;
+  port: number;
+}
+
+/** How a connection ended, as far as the capture shows. */
+export type ConnectionEndKind =
+  | 'fin' // both sides sent FIN
+  | 'half-closed' // one side sent FIN, the other never did
+  | 'reset' // a RST ended an established connection
+  | 'rejected' // the SYN was answered by a RST
+  | 'no-answer' // SYN never answered
+  | 'open'; // still open when the capture ended
+
+export interface ConnectionEnd {
+  kind: ConnectionEndKind;
+  /** Side that sent the FIN/RST that ended it (first one for 'fin'). */
+  by: 'client' | 'server' | null;
+  /** Frame of the ending FIN/RST, or null. */
+  frame: number | null;
+  /** Epoch seconds with 9 decimals, as a string (full ns precision). */
+  ts: string | null;
+}
+
+export interface DirectionStats {
+  packets: number;
+  /** IP bytes (total length of the IP datagrams). */
+  bytes: number;
+  /** TCP payload bytes, retransmissions included. */
+  payloadBytes: number;
+  keepalives: number;
+  keepaliveAcks: number;
+  retransmissions: number;
+  zeroWindowProbes: number;
+  fins: number;
+  rsts: number;
+  /** TTL / hop limit: first, min and max seen in this direction. */
+  ttl: { first: number; min: number; max: number } | null;
+  /** TCP options from this side's SYN / SYN-ACK, null when not seen. */
+  synOptions: { mss: number | null; wscale: number | null; sackPerm: boolean; timestamps: boolean } | null;
+}
+
+export interface ConnectionReport {
+  /** 1-based connection number within its file (tcp.stream + 1 order). */
+  id: number;
+  client: Endpoint;
+  server: Endpoint;
+  ipVersion: 4 | 6;
+  /** True when no SYN was seen: roles were guessed from the ports. */
+  midStream: boolean;
+  firstFrame: number;
+  lastFrame: number;
+  /** Epoch seconds with 9 decimals, as strings (full ns precision). */
+  start: string;
+  end: string;
+  durationS: number;
+  /** SYN → ACK of the SYN-ACK, seconds; null without a full handshake. */
+  handshakeRttS: number | null;
+  /** Longest gap between two consecutive packets of the connection, seconds. */
+  longestIdleS: number;
+  /** Frame that ended the longest gap (the first packet after the silence). */
+  longestIdleEndFrame: number | null;
+  /** Keepalive probes seen (both directions) and how many got a keepalive ACK. */
+  keepalives: { sent: number; answered: number };
+  /** Frames where a capture gap (previous segment not captured) was seen. */
+  captureGaps: number;
+  c2s: DirectionStats;
+  s2c: DirectionStats;
+  ended: ConnectionEnd;
+}
+
+export interface FileReport {
+  file: string;
+  format: 'pcap' | 'pcapng';
+  gzip: boolean;
+  frames: number;
+  tcpPackets: number;
+  /** Frames that were not decoded as TCP, by reason. */
+  skipped: {
+    unknownLinkType: number;
+    notIp: number;
+    notTcp: number;
+    fragments: number;
+    truncated: number;
+    malformed: number;
+  };
+  /** Epoch seconds with 9 decimals of the first and last frame, or null. */
+  firstTs: string | null;
+  lastTs: string | null;
+  /** Set when the capture could not be read to its end. */
+  error: string | null;
+  connections: ConnectionReport[];
+}
+
+export interface AnalysisReport {
+  tool: 'keepalive-doctor';
+  version: string;
+  files: FileReport[];
+}
+
+/** One line of `kad analyze --events` (JSON Lines). */
+export interface PacketEvent {
+  file?: string;
+  frame: number;
+  ts: string;
+  conn: number;
+  dir: Direction;
+  kind: PacketKind;
+  /** TCP flags as letters in tcpdump order: S F R P A U E C (e.g. "SA", "R", "FA"). */
+  flags: string;
+  seq: number;
+  ack: number;
+  len: number;
+  ttl: number;
+  win: number;
+  src: string;
+  dst: string;
+  ipId: number | null;
+}
