@@ -1,0 +1,86 @@
+/**
+ * The seed case: the firewall forgets an idle flow, and the next segment of
+ * it, a keepalive probe or data, is answered by a RST the firewall forges
+ * in the peer's name (`reject with tcp reset`). The other endpoint never
+ * learns anything: at its edge the connection is still open.
+ */
+import { LabError } from '../exec.js';
+import { appOutcome, connectPair, edges, enableKeepalive, exchange, expectError, idleUntil, seconds } from '../scenario-kit.js';
+import type { ScenarioSpec } from '../scenario.js';
+import type { ConnectionTruth, KeepaliveSetting } from '../truth.js';
+
+export const STALE_TIMEOUT_S = 3;
+/** Longer than the firewall timeout, so the idle flow is always forgotten first. */
+export const STALE_IDLE_S = 5;
+
+interface Variant {
+  name: string;
+  summary: string;
+  ipVersion: 4 | 6;
+  nat: boolean;
+  trigger: 'keepalive' | 'data';
+}
+
+export function staleFlowReset(v: Variant): ScenarioSpec {
+  return {
+    name: v.name,
+    summary: v.summary,
+    ipVersion: v.ipVersion,
+    firewall: { idleTimeoutS: STALE_TIMEOUT_S, action: 'reject', nat: v.nat },
+    async drive(ctx) {
+      const pair = await connectPair(ctx);
+      let serverKeepalive: KeepaliveSetting | null = null;
+      if (v.trigger === 'keepalive') {
+        serverKeepalive = await enableKeepalive(pair.server, STALE_IDLE_S, `scenario: TCP_KEEPIDLE longer than the ${STALE_TIMEOUT_S} s firewall timeout`);
+      }
+      const last = await exchange(pair, 'hello\n');
+      let conn: Omit<ConnectionTruth, 'apps'>;
+      if (v.trigger === 'keepalive') {
+        // The probe leaves STALE_IDLE_S after the last packet; the forged RST is back within a millisecond.
+        const err = await pair.server.waitFor('error', (STALE_IDLE_S + 5) * 1000);
+        expectError(`${v.name}: server after its keepalive probe`, err, 'ECONNRESET');
+        const idle = seconds(last.serverT, err.t);
+        conn = {
+          id: 1,
+          ended: 'reset',
+          trigger: 'keepalive',
+          idleBeforeTriggerS: idle,
+          edges: edges(ctx, pair, { ended: 'open', endedBy: null }, { ended: 'reset', endedBy: 'client' }),
+          resets: [{ sentBy: 'middlebox', host: 'firewall', from: 'client', to: 'server', seenAt: ['server'], trigger: 'keepalive', idleBeforeTriggerS: idle }],
+          staleFlowHits: [{ from: 'server', kind: 'keepalive', idleS: idle, fate: 'reset', segments: 1 }],
+          idlePeriods: [],
+        };
+      } else {
+        await idleUntil(last.clientT, STALE_IDLE_S * 1000);
+        const m = pair.client.mark();
+        pair.client.send({ op: 'write', text: 'after idle\n' });
+        const wrote = await pair.client.waitFor('wrote', 2000, m);
+        const err = await pair.client.waitFor('error', 3000, m);
+        expectError(`${v.name}: client after its write`, err, 'ECONNRESET');
+        const idle = seconds(last.clientT, wrote.t);
+        conn = {
+          id: 1,
+          ended: 'reset',
+          trigger: 'data',
+          idleBeforeTriggerS: idle,
+          edges: edges(ctx, pair, { ended: 'reset', endedBy: 'server' }, { ended: 'open', endedBy: null }),
+          resets: [{ sentBy: 'middlebox', host: 'firewall', from: 'server', to: 'client', seenAt: ['client'], trigger: 'data', idleBeforeTriggerS: idle }],
+          staleFlowHits: [{ from: 'client', kind: 'data', idleS: idle, fate: 'reset', segments: 1 }],
+          idlePeriods: [],
+        };
+      }
+      if (v.nat && sharesAddrOrPort(conn.edges.client.client, conn.edges.server.client)) {
+        throw new LabError(`${v.name}: masquerade did not change the client's address and port`);
+      }
+      return {
+        keepalive: { client: null, server: serverKeepalive },
+        connections: [{ ...conn, apps: { client: appOutcome(pair.client), server: appOutcome(pair.server) } }],
+        notes: [],
+      };
+    },
+  };
+}
+
+function sharesAddrOrPort(a: { addr: string; port: number }, b: { addr: string; port: number }): boolean {
+  return a.addr === b.addr || a.port === b.port;
+}

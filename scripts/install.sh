@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs everything keepalive-doctor needs on Debian 12 (run as root):
+# system packages for capture, the lab and the tests, then npm deps and the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(libpcap-dev tcpdump tshark nftables iproute2 conntrack tmux procps util-linux python3 make g++)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install.sh: missing Debian packages (${missing[*]}); run as root or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  # tshark asks whether non-root users may capture; answer once, non-interactively.
+  echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# cap is a native addon: build it against the Node headers that ship with the system Node.
+if [ -d /usr/include/node ]; then export npm_config_nodedir=/usr; fi
+npm ci --no-audit --no-fund --loglevel=error
+npm run build --silent

@@ -1,0 +1,128 @@
+import { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import { CaptureError } from './capture-error.js';
+import type { CaptureParser } from './capture-parser.js';
+import { ChunkBuffer } from './chunk-buffer.js';
+import { ioError } from './io-error.js';
+
+export type ByteChunks = AsyncIterable<Uint8Array | string>;
+
+function asBuffer(chunk: Uint8Array | string): Buffer {
+  if (Buffer.isBuffer(chunk)) return chunk;
+  if (typeof chunk === 'string') return Buffer.from(chunk, 'latin1');
+  return Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+export function isGzip(head: Buffer): boolean {
+  return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+}
+
+/**
+ * Looks at the start of a stream without losing it: returns the first
+ * bytes (at least 2 unless the stream is shorter) and an iterable that
+ * replays them before the rest.
+ */
+export async function peek(source: ByteChunks): Promise<{ head: Buffer; chunks: AsyncIterable<Buffer> }> {
+  const it = source[Symbol.asyncIterator]();
+  const seen: Buffer[] = [];
+  let len = 0;
+  let done = false;
+  while (len < 2) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    const b = asBuffer(r.value);
+    seen.push(b);
+    len += b.length;
+  }
+  const head = seen.length === 1 ? seen[0] : Buffer.concat(seen);
+  async function* replay(): AsyncGenerator<Buffer> {
+    try {
+      if (head.length > 0) yield head;
+      if (done) return;
+      for (;;) {
+        const r = await it.next();
+        if (r.done) return;
+        yield asBuffer(r.value);
+      }
+    } finally {
+      // Stops the underlying stream when the consumer gives up early.
+      if (!done) await it.return?.();
+    }
+  }
+  return { head, chunks: replay() };
+}
+
+/** Gunzips a chunk stream; multi-member gzip files come out as one stream. */
+function gunzip(chunks: AsyncIterable<Buffer>): Readable {
+  const src = Readable.from(chunks, { objectMode: false });
+  const gz = zlib.createGunzip({ chunkSize: 256 * 1024 });
+  src.on('error', (err) => gz.destroy(err));
+  gz.on('close', () => src.destroy());
+  src.pipe(gz);
+  return gz;
+}
+
+function gzipReason(err: unknown): string {
+  const code = (err as { code?: string } | null)?.code;
+  if (code === 'Z_BUF_ERROR' || (err instanceof Error && /unexpected end of file/i.test(err.message))) {
+    return 'gzip stream cut short';
+  }
+  if (typeof code === 'string' && code.startsWith('Z_')) {
+    return `gzip data is corrupt (${err instanceof Error ? err.message : code})`;
+  }
+  return '';
+}
+
+/**
+ * Parses a capture arriving as chunks (stdin, a pipe, a gunzip stream).
+ * Records are delivered as soon as each chunk completes them, so a capture
+ * still being written is processed live. Returns [bytes parsed, gzip].
+ */
+export async function parseChunks(
+  source: ByteChunks,
+  file: string,
+  parser: CaptureParser,
+  opts: { readSize?: number; emptyReason: string },
+): Promise<{ bytes: number; gzip: boolean }> {
+  const readSize = opts.readSize ?? 1024 * 1024;
+  const { head, chunks } = await peek(source);
+  const gzip = isGzip(head);
+  const input: AsyncIterable<Uint8Array> = gzip ? gunzip(chunks) : chunks;
+  const cb = new ChunkBuffer(Math.max(Math.min(readSize, 1024 * 1024), 64));
+  const it = input[Symbol.asyncIterator]();
+  let ended = false;
+  try {
+    for (;;) {
+      let r: IteratorResult<Uint8Array>;
+      try {
+        r = await it.next();
+      } catch (err) {
+        ended = true;
+        // Only stream failures land here; errors from onPacket pass through untouched.
+        const reason = gzip ? gzipReason(err) : '';
+        throw reason !== '' ? new CaptureError(file, cb.offset, reason) : ioError(file, err);
+      }
+      if (r.done) {
+        ended = true;
+        break;
+      }
+      const chunk = asBuffer(r.value);
+      let at = 0;
+      while (at < chunk.length) {
+        cb.makeRoom(parser.need);
+        const n = Math.min(chunk.length - at, cb.buf.length - cb.end, readSize);
+        chunk.copy(cb.buf, cb.end, at, at + n);
+        cb.end += n;
+        at += n;
+        cb.start = parser.parse(cb.buf, cb.start, cb.end, cb.base);
+      }
+    }
+  } finally {
+    if (!ended) await it.return?.();
+  }
+  parser.finish(cb.offset, cb.pending, gzip ? 'empty file (after gunzip)' : opts.emptyReason);
+  return { bytes: cb.base + cb.end, gzip };
+}

@@ -1,0 +1,123 @@
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { analyzeCapture, type TrackedPacketHandler } from '../analyze/analyze-capture.js';
+import type { AnalysisReport, FileReport } from '../report/analysis-report.js';
+import { buildFileReport, type ConnectionFilter } from '../report/build-file-report.js';
+import { LineWriter, packetEvent } from '../render/event-lines.js';
+import { makeStyle, wantColor } from '../render/style.js';
+import { renderFileReport } from '../render/text-report.js';
+import { addressText, parseAddress } from '../util/ip-text.js';
+import { VERSION } from '../version.js';
+import { UserError } from './user-error.js';
+
+/** Scenario 1 of the lab, seen from the server: the case the tool exists for. */
+export const DEFAULT_CAPTURE = fileURLToPath(new URL('../../../captures/fw-reset-keepalive.server.pcap', import.meta.url));
+
+interface AnalyzeFlags {
+  json?: boolean;
+  events?: boolean;
+  port: number[];
+  host: string[];
+  conn: number[];
+  color: boolean;
+}
+
+function listOf<T>(parse: (s: string) => T) {
+  return (value: string, previous: T[] = []): T[] => [...previous, ...value.split(',').filter(Boolean).map(parse)];
+}
+
+function parsePort(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${s}" is not a TCP port (0-65535)`);
+  return n;
+}
+
+function parseConnId(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${s}" is not a connection number (1, 2, …)`);
+  return n;
+}
+
+function parseHost(s: string): string {
+  const a = parseAddress(s);
+  if (!a) throw new InvalidArgumentError(`"${s}" is not an IPv4 or IPv6 address`);
+  return addressText(a.words, 0, a.ipv6); // normalised so it compares with report text
+}
+
+export function registerAnalyze(program: Command): void {
+  program
+    .command('analyze')
+    .description('analyse pcap/pcapng captures (also gzip, or - for stdin): per-connection state, keepalives, resets')
+    .argument('[files...]', 'capture files; "-" reads stdin; none = the bundled lab capture')
+    .option('--json', 'print one JSON document (schema: src/report/analysis-report.ts)')
+    .addOption(new Option('--events', 'print one JSON object per TCP packet (JSON Lines)').conflicts('json'))
+    .option('--port <port>', 'only connections with this port (repeatable, or comma-separated)', listOf(parsePort), [])
+    .option('--host <addr>', 'only connections with this address (repeatable, or comma-separated)', listOf(parseHost), [])
+    .option('--conn <n>', 'only connection number n (repeatable, or comma-separated)', listOf(parseConnId), [])
+    .option('--no-color', 'never colour the report')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  kad analyze\n  kad analyze server.pcapng --port 5432\n  tcpdump -U -w - -i eth0 tcp | kad analyze -\n  kad analyze capture.pcap.gz --events | jq \'select(.kind=="rst")\'',
+    )
+    .action(async (files: string[], flags: AnalyzeFlags) => {
+      await runAnalyze(files.length ? files : [DEFAULT_CAPTURE], flags);
+    });
+}
+
+function eventFilter(filter: ConnectionFilter): (conn: number, sport: number, dport: number, src: string, dst: string) => boolean {
+  return (conn, sport, dport, src, dst) =>
+    (!filter.ids?.length || filter.ids.includes(conn)) &&
+    (!filter.ports?.length || filter.ports.includes(sport) || filter.ports.includes(dport)) &&
+    (!filter.hosts?.length || filter.hosts.includes(src) || filter.hosts.includes(dst));
+}
+
+async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
+  if (files.filter((f) => f === '-').length > 1) throw new UserError('stdin ("-") can be read only once');
+  const filter: ConnectionFilter = { ports: flags.port, hosts: flags.host, ids: flags.conn };
+  const reports: FileReport[] = [];
+  const problems: string[] = [];
+  const writer = flags.events ? new LineWriter() : null;
+  const keep = eventFilter(filter);
+
+  for (const file of files) {
+    const name = file === '-' ? 'stdin' : file;
+    let onTcpPacket: TrackedPacketHandler | undefined;
+    if (writer) {
+      const label = files.length > 1 ? name : undefined;
+      onTcpPacket = (tracker, pkt, rec, kind) => {
+        const ev = packetEvent(tracker, pkt, rec, kind, label);
+        if (keep(ev.conn, pkt.srcPort, pkt.dstPort, ev.src, ev.dst)) writer.line(JSON.stringify(ev));
+      };
+    }
+    const analysis = await analyzeCapture(file, { displayName: name, onTcpPacket });
+    if (analysis.error && analysis.frames === 0) {
+      problems.push(analysis.error.message);
+      continue;
+    }
+    const report = buildFileReport(analysis, filter);
+    reports.push(report);
+    if (analysis.error) problems.push(analysis.error.message);
+    else if (analysis.tcpPackets === 0) problems.push(`${name}: no TCP packets among ${analysis.frames} frames${skippedText(report)}`);
+  }
+
+  if (writer) await writer.drain();
+  else if (flags.json) {
+    const doc: AnalysisReport = { tool: 'keepalive-doctor', version: VERSION, files: reports };
+    process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+  } else {
+    const style = makeStyle(flags.color && wantColor(process.stdout));
+    process.stdout.write(reports.filter((r) => r.tcpPackets > 0).map((r) => renderFileReport(r, style)).join('\n'));
+  }
+  if (problems.length) {
+    // One line per unreadable input; the last one carries the exit status.
+    for (const p of problems.slice(0, -1)) process.stderr.write(`kad: ${p}\n`);
+    throw new UserError(problems[problems.length - 1]!);
+  }
+}
+
+function skippedText(r: FileReport): string {
+  const parts = Object.entries(r.skipped)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k.replace(/[A-Z]/g, (m) => ' ' + m.toLowerCase())}`);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}

@@ -1,0 +1,64 @@
+import type { PacketRecord } from '../capture/packet-record.js';
+import { flagLetters, type DecodedTcp } from '../decode/decoded-tcp.js';
+import type { PacketEvent } from '../report/analysis-report.js';
+import { KIND_NAMES } from '../track/packet-kind.js';
+import type { TcpTracker } from '../track/tcp-tracker.js';
+import { addressText } from '../util/ip-text.js';
+import { epochText } from '../util/time-text.js';
+
+/** One `--events` JSON object for the packet just tracked. */
+export function packetEvent(tracker: TcpTracker, pkt: DecodedTcp, rec: PacketRecord, kind: number, file?: string): PacketEvent {
+  const v6 = pkt.ipVersion === 6;
+  const ev: PacketEvent = {
+    frame: rec.frame,
+    ts: epochText(rec.tsSec, rec.tsNsec),
+    conn: tracker.lastConn + 1,
+    dir: tracker.lastDir === 0 ? 'c2s' : 's2c',
+    kind: KIND_NAMES[kind]!,
+    flags: flagLetters(pkt.flags),
+    seq: pkt.seq,
+    ack: pkt.ack,
+    len: pkt.payloadLen,
+    ttl: pkt.ttl,
+    win: pkt.window,
+    src: addressText(pkt.src, 0, v6),
+    dst: addressText(pkt.dst, 0, v6),
+    ipId: pkt.ipId >= 0 ? pkt.ipId : null,
+  };
+  return file === undefined ? ev : { file, ...ev };
+}
+
+/**
+ * Batches output lines so that millions of events cost a few large writes;
+ * an early-closing reader (`| head`) ends the process quietly.
+ */
+export class LineWriter {
+  private pending: string[] = [];
+  private size = 0;
+
+  constructor(private readonly out: NodeJS.WriteStream = process.stdout) {
+    out.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      throw err;
+    });
+  }
+
+  line(s: string): void {
+    this.pending.push(s);
+    this.size += s.length + 1;
+    if (this.size > 1 << 20) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    this.out.write(this.pending.join('\n') + '\n');
+    this.pending = [];
+    this.size = 0;
+  }
+
+  /** Resolves once everything written so far has been handed to the OS. */
+  async drain(): Promise<void> {
+    this.flush();
+    await new Promise<void>((resolve) => this.out.write('', () => resolve()));
+  }
+}

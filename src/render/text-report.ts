@@ -1,0 +1,111 @@
+import type { ConnectionReport, DirectionStats, FileReport } from '../report/analysis-report.js';
+import { durationText, wallClockText } from '../util/time-text.js';
+import type { Style } from './style.js';
+
+function parseEpoch(ts: string): [number, number] {
+  const [s, ns] = ts.split('.');
+  return [Number(s), Number((ns ?? '0').padEnd(9, '0'))];
+}
+
+function when(ts: string, withDate = true): string {
+  const [s, ns] = parseEpoch(ts);
+  return wallClockText(s, ns, 6, withDate);
+}
+
+function bytesText(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+function endpoint(addr: string, port: number): string {
+  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+}
+
+/** Ended abnormally, or showed keepalive trouble: the connections an operator is looking for. */
+export function isProblem(c: ConnectionReport): boolean {
+  return (
+    c.ended.kind === 'reset' ||
+    c.ended.kind === 'rejected' ||
+    c.ended.kind === 'no-answer' ||
+    c.keepalives.sent > c.keepalives.answered ||
+    c.c2s.retransmissions + c.s2c.retransmissions > 0
+  );
+}
+
+function endLine(c: ConnectionReport, st: Style): string {
+  const e = c.ended;
+  const at = e.frame !== null && e.ts !== null ? ` at frame ${e.frame} (${when(e.ts, false)})` : '';
+  switch (e.kind) {
+    case 'reset':
+      return st.red(`reset by the ${e.by}${at}`);
+    case 'rejected':
+      return st.red(`connection refused (RST to SYN)${at}`);
+    case 'no-answer':
+      return st.yellow('SYN never answered');
+    case 'fin':
+      return st.green(`closed normally (FIN, first by the ${e.by})${at}`);
+    case 'half-closed':
+      return st.yellow(`half-closed: only the ${e.by} sent FIN${at}`);
+    case 'open':
+      return 'still open when the capture ended';
+  }
+}
+
+function directionLine(label: string, d: DirectionStats): string {
+  const parts = [`${d.packets} pkts`, bytesText(d.bytes), `${bytesText(d.payloadBytes)} payload`];
+  if (d.ttl) parts.push(d.ttl.min === d.ttl.max ? `TTL ${d.ttl.first}` : `TTL ${d.ttl.min}–${d.ttl.max} (first ${d.ttl.first})`);
+  if (d.keepalives) parts.push(`${d.keepalives} keepalive${d.keepalives === 1 ? '' : 's'}`);
+  if (d.keepaliveAcks) parts.push(`${d.keepaliveAcks} keepalive ACK${d.keepaliveAcks === 1 ? '' : 's'}`);
+  if (d.retransmissions) parts.push(`${d.retransmissions} retransmission${d.retransmissions === 1 ? '' : 's'}`);
+  if (d.zeroWindowProbes) parts.push(`${d.zeroWindowProbes} zero-window probes`);
+  if (d.fins) parts.push('FIN');
+  if (d.rsts) parts.push(`${d.rsts} RST`);
+  return `    ${label} ${parts.join(', ')}`;
+}
+
+export function renderConnection(c: ConnectionReport, st: Style): string[] {
+  const head = `${st.bold(`#${c.id}`)} ${endpoint(c.client.addr, c.client.port)} → ${endpoint(c.server.addr, c.server.port)}`;
+  const lines = [`  ${head}  ${endLine(c, st)}`];
+  const facts = [`start ${when(c.start)}`, `lasted ${durationText(c.durationS)}`];
+  if (c.handshakeRttS !== null) facts.push(`handshake RTT ${durationText(c.handshakeRttS)}`);
+  if (c.midStream) facts.push(st.dim('picked up mid-stream (no SYN seen; roles guessed from ports)'));
+  lines.push(`    ${facts.join(', ')}`);
+  const idle = [`longest idle ${durationText(c.longestIdleS)}`];
+  if (c.longestIdleEndFrame !== null && c.longestIdleS > 0) idle.push(`ended by frame ${c.longestIdleEndFrame}`);
+  if (c.keepalives.sent || c.keepalives.answered) idle.push(`keepalives ${c.keepalives.sent} sent, ${c.keepalives.answered} answered`);
+  if (c.captureGaps) idle.push(st.yellow(`${c.captureGaps} capture gap${c.captureGaps === 1 ? '' : 's'} (segments not captured)`));
+  lines.push(`    ${idle.join(', ')}`);
+  lines.push(directionLine('client→server:', c.c2s));
+  lines.push(directionLine('server→client:', c.s2c));
+  return lines;
+}
+
+export function renderFileReport(r: FileReport, st: Style): string {
+  const out: string[] = [];
+  const span = r.firstTs && r.lastTs ? `, ${when(r.firstTs)} → ${when(r.lastTs, false)}` : '';
+  out.push(st.bold(`${r.file}`) + ` — ${r.format}${r.gzip ? ' (gzip)' : ''}, ${r.frames} frames, ${r.tcpPackets} TCP packets${span}`);
+  const sk = r.skipped;
+  const skipped = Object.entries(sk).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k.replace(/[A-Z]/g, (m) => ' ' + m.toLowerCase())}`);
+  if (skipped.length) out.push(st.dim(`  skipped: ${skipped.join(', ')}`));
+  if (r.error) out.push(st.red(`  capture incomplete: ${r.error}`));
+  const problems = r.connections.filter(isProblem);
+  const ok = r.connections.filter((c) => !isProblem(c));
+  const counts = new Map<string, number>();
+  for (const c of r.connections) counts.set(c.ended.kind, (counts.get(c.ended.kind) ?? 0) + 1);
+  out.push(`  ${r.connections.length} connection${r.connections.length === 1 ? '' : 's'}: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}`);
+  if (problems.length) {
+    out.push('');
+    out.push(st.bold(`  Problem connections (${problems.length})`));
+    for (const c of problems) out.push(...renderConnection(c, st), '');
+  }
+  if (ok.length) {
+    out.push('');
+    out.push(st.bold(`  Other connections (${ok.length})`));
+    const shown = ok.slice(0, 50);
+    for (const c of shown) out.push(...renderConnection(c, st), '');
+    if (ok.length > shown.length) out.push(st.dim(`  … ${ok.length - shown.length} more (use --json, --conn, --port or --host)`));
+  }
+  return out.join('\n').replace(/\n+$/, '') + '\n';
+}

@@ -1,0 +1,600 @@
+/**
+ * Hand-made pcap / pcapng captures for tests. Everything here is written
+ * from the file-format specs so that tests do not depend on the reader
+ * under test; headers carry correct IPv4 and TCP checksums so tshark
+ * accepts the frames as well-formed.
+ */
+
+export interface TcpSpec {
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  seq: number;
+  ack: number;
+  /** Letters from 'SFRPAUEC', e.g. 'S', 'SA', 'PA', 'FA', 'R', 'RA'. */
+  flags: string;
+  /** Default 64240. */
+  win?: number;
+  /** A number means that many 0x00 bytes. */
+  payload?: number | Buffer;
+  /** Default 64 (IPv6 hop limit too). */
+  ttl?: number;
+  /** Default 0. */
+  ipId?: number;
+  options?: { mss?: number; wscale?: number; sackPerm?: boolean; ts?: [number, number] };
+  /** Capture timestamp, ns since the epoch. */
+  tsNs: bigint;
+  /** Captured length cut to this many bytes of the frame. */
+  snap?: number;
+}
+
+export type LinkKind = 'ether' | 'vlan' | 'qinq' | 'sll' | 'sll2' | 'raw' | 'ipv4' | 'ipv6' | 'null' | 'loop';
+
+/** LINKTYPE_* numbers as written into file headers. */
+export const LINKTYPE: Readonly<Record<LinkKind, number>> = {
+  ether: 1,
+  vlan: 1,
+  qinq: 1,
+  sll: 113,
+  sll2: 276,
+  raw: 101,
+  ipv4: 228,
+  ipv6: 229,
+  null: 0,
+  loop: 108,
+};
+
+// ---------------------------------------------------------------- addresses
+
+export function isIpv6(addr: string): boolean {
+  return addr.includes(':');
+}
+
+function parseIpv4(addr: string): Buffer {
+  const parts = addr.split('.');
+  if (parts.length !== 4) throw new Error(`bad IPv4 address ${addr}`);
+  return Buffer.from(
+    parts.map((p) => {
+      const n = Number(p);
+      if (!Number.isInteger(n) || n < 0 || n > 255 || p === '') throw new Error(`bad IPv4 address ${addr}`);
+      return n;
+    }),
+  );
+}
+
+function parseIpv6(addr: string): Buffer {
+  let text = addr;
+  // A dotted-quad tail ('::ffff:192.0.2.1') is just the last two words.
+  const lastColon = text.lastIndexOf(':');
+  if (text.slice(lastColon + 1).includes('.')) {
+    const v4 = parseIpv4(text.slice(lastColon + 1));
+    text = `${text.slice(0, lastColon + 1)}${v4.readUInt16BE(0).toString(16)}:${v4.readUInt16BE(2).toString(16)}`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) throw new Error(`bad IPv6 address ${addr}`);
+  const words = (s: string): number[] =>
+    s === ''
+      ? []
+      : s.split(':').map((w) => {
+          if (!/^[0-9a-fA-F]{1,4}$/.test(w)) throw new Error(`bad IPv6 address ${addr}`);
+          return parseInt(w, 16);
+        });
+  const head = words(halves[0]);
+  const tail = halves.length === 2 ? words(halves[1]) : [];
+  const fill = 8 - head.length - tail.length;
+  if (fill < 0 || (halves.length === 1 && fill !== 0)) throw new Error(`bad IPv6 address ${addr}`);
+  const out = Buffer.alloc(16);
+  head.concat(new Array<number>(fill).fill(0), tail).forEach((w, i) => out.writeUInt16BE(w, i * 2));
+  return out;
+}
+
+export function parseAddr(addr: string): Buffer {
+  return isIpv6(addr) ? parseIpv6(addr) : parseIpv4(addr);
+}
+
+// ---------------------------------------------------------------- checksums
+
+function onesSum(buf: Buffer, start = 0, end = buf.length, acc = 0): number {
+  let sum = acc;
+  let i = start;
+  for (; i + 1 < end; i += 2) sum += (buf[i] << 8) | buf[i + 1];
+  if (i < end) sum += buf[i] << 8;
+  return sum;
+}
+
+function fold(sum: number): number {
+  let s = sum;
+  while (s > 0xffff) s = (s & 0xffff) + Math.floor(s / 0x10000);
+  return ~s & 0xffff;
+}
+
+// ---------------------------------------------------------------- TCP / IP
+
+const FLAG_BITS: Record<string, number> = { F: 0x01, S: 0x02, R: 0x04, P: 0x08, A: 0x10, U: 0x20, E: 0x40, C: 0x80 };
+
+export function tcpFlags(flags: string): number {
+  let v = 0;
+  for (const ch of flags.toUpperCase()) {
+    const bit = FLAG_BITS[ch];
+    if (bit === undefined) throw new Error(`unknown TCP flag letter ${ch}`);
+    v |= bit;
+  }
+  return v;
+}
+
+/** Options laid out the way Linux does, so each one stays 4-byte aligned. */
+function tcpOptions(o: TcpSpec['options']): Buffer {
+  if (!o) return Buffer.alloc(0);
+  const bytes: number[] = [];
+  if (o.mss !== undefined) bytes.push(2, 4, (o.mss >> 8) & 0xff, o.mss & 0xff);
+  if (o.ts) {
+    if (o.sackPerm) bytes.push(4, 2);
+    else bytes.push(1, 1);
+    const t = Buffer.alloc(8);
+    t.writeUInt32BE(o.ts[0] >>> 0, 0);
+    t.writeUInt32BE(o.ts[1] >>> 0, 4);
+    bytes.push(8, 10, ...t);
+  } else if (o.sackPerm) {
+    bytes.push(1, 1, 4, 2);
+  }
+  if (o.wscale !== undefined) bytes.push(1, 3, 3, o.wscale & 0xff);
+  while (bytes.length % 4 !== 0) bytes.push(0);
+  return Buffer.from(bytes);
+}
+
+function payloadOf(p: TcpSpec['payload']): Buffer {
+  if (p === undefined) return Buffer.alloc(0);
+  return typeof p === 'number' ? Buffer.alloc(p) : p;
+}
+
+function pseudoHeaderSum(src: Buffer, dst: Buffer, proto: number, len: number): number {
+  let sum = onesSum(src) + onesSum(dst);
+  if (src.length === 4) sum += proto + len;
+  else sum += Math.floor(len / 0x10000) + (len & 0xffff) + proto;
+  return sum;
+}
+
+function ipWrap(src: string, dst: string, proto: number, l4: Buffer, ttl: number, ipId: number, checksumAt: number): Buffer {
+  const s = parseAddr(src);
+  const d = parseAddr(dst);
+  if (s.length !== d.length) throw new Error(`address families differ: ${src} / ${dst}`);
+  l4.writeUInt16BE(0, checksumAt);
+  let ck = fold(onesSum(l4, 0, l4.length, pseudoHeaderSum(s, d, proto, l4.length)));
+  if (proto === 17 && ck === 0) ck = 0xffff;
+  l4.writeUInt16BE(ck, checksumAt);
+  if (s.length === 4) {
+    const h = Buffer.alloc(20);
+    h[0] = 0x45;
+    h.writeUInt16BE(20 + l4.length, 2);
+    h.writeUInt16BE(ipId & 0xffff, 4);
+    h.writeUInt16BE(0x4000, 6);
+    h[8] = ttl;
+    h[9] = proto;
+    s.copy(h, 12);
+    d.copy(h, 16);
+    h.writeUInt16BE(fold(onesSum(h)), 10);
+    return Buffer.concat([h, l4]);
+  }
+  const h = Buffer.alloc(40);
+  h.writeUInt32BE(0x60000000, 0);
+  h.writeUInt16BE(l4.length, 4);
+  h[6] = proto;
+  h[7] = ttl;
+  s.copy(h, 8);
+  d.copy(h, 24);
+  return Buffer.concat([h, l4]);
+}
+
+/** The IP packet (IPv4 or IPv6 by address text) carrying one TCP segment. */
+export function buildIpTcp(spec: TcpSpec): Buffer {
+  const opts = tcpOptions(spec.options);
+  const data = payloadOf(spec.payload);
+  const tcp = Buffer.alloc(20 + opts.length + data.length);
+  tcp.writeUInt16BE(spec.sport, 0);
+  tcp.writeUInt16BE(spec.dport, 2);
+  tcp.writeUInt32BE(spec.seq >>> 0, 4);
+  tcp.writeUInt32BE(spec.ack >>> 0, 8);
+  tcp[12] = ((20 + opts.length) / 4) << 4;
+  tcp[13] = tcpFlags(spec.flags);
+  tcp.writeUInt16BE(spec.win ?? 64240, 14);
+  opts.copy(tcp, 20);
+  data.copy(tcp, 20 + opts.length);
+  return ipWrap(spec.src, spec.dst, 6, tcp, spec.ttl ?? 64, spec.ipId ?? 0, 16);
+}
+
+export interface UdpSpec {
+  src: string;
+  dst: string;
+  sport: number;
+  dport: number;
+  payload?: number | Buffer;
+  ttl?: number;
+}
+
+/** A UDP datagram, for "this frame is not TCP" tests. */
+export function buildIpUdp(spec: UdpSpec): Buffer {
+  const data = payloadOf(spec.payload);
+  const udp = Buffer.alloc(8 + data.length);
+  udp.writeUInt16BE(spec.sport, 0);
+  udp.writeUInt16BE(spec.dport, 2);
+  udp.writeUInt16BE(udp.length, 4);
+  data.copy(udp, 8);
+  return ipWrap(spec.src, spec.dst, 17, udp, spec.ttl ?? 64, 0, 6);
+}
+
+// ---------------------------------------------------------------- link layer
+
+const MAC_A = Buffer.from([0x02, 0x00, 0x5e, 0x00, 0x53, 0x01]);
+const MAC_B = Buffer.from([0x02, 0x00, 0x5e, 0x00, 0x53, 0x02]);
+
+/**
+ * Wraps an IP packet (or, with `etherType`, any payload) in a link header.
+ * `bigEndian` only matters for 'null', whose address family is written in
+ * the byte order of the capturing host, i.e. of the file.
+ */
+export function wrapLink(ip: Buffer, link: LinkKind, opts: { bigEndian?: boolean; etherType?: number } = {}): Buffer {
+  const v6 = ip.length > 0 && ip[0] >> 4 === 6;
+  const etherType = opts.etherType ?? (v6 ? 0x86dd : 0x0800);
+  const afInet = 2;
+  const afInet6 = 24; // BSD value; Wireshark accepts 24, 28 and 30.
+  switch (link) {
+    case 'ether':
+    case 'vlan':
+    case 'qinq': {
+      const tags = link === 'ether' ? [] : link === 'vlan' ? [[0x8100, 100]] : [[0x88a8, 200], [0x8100, 100]];
+      const h = Buffer.alloc(14 + tags.length * 4);
+      MAC_B.copy(h, 0);
+      MAC_A.copy(h, 6);
+      let at = 12;
+      for (const [tpid, vid] of tags) {
+        h.writeUInt16BE(tpid, at);
+        h.writeUInt16BE(vid, at + 2);
+        at += 4;
+      }
+      h.writeUInt16BE(etherType, at);
+      return Buffer.concat([h, ip]);
+    }
+    case 'sll': {
+      const h = Buffer.alloc(16);
+      h.writeUInt16BE(0, 0); // sent to us
+      h.writeUInt16BE(1, 2); // ARPHRD_ETHER
+      h.writeUInt16BE(6, 4);
+      MAC_A.copy(h, 6);
+      h.writeUInt16BE(etherType, 14);
+      return Buffer.concat([h, ip]);
+    }
+    case 'sll2': {
+      const h = Buffer.alloc(20);
+      h.writeUInt16BE(etherType, 0);
+      h.writeUInt32BE(2, 4); // ifindex
+      h.writeUInt16BE(1, 8); // ARPHRD_ETHER
+      h[10] = 0;
+      h[11] = 6;
+      MAC_A.copy(h, 12);
+      return Buffer.concat([h, ip]);
+    }
+    case 'raw':
+    case 'ipv4':
+    case 'ipv6':
+      return ip;
+    case 'null': {
+      const h = Buffer.alloc(4);
+      if (opts.bigEndian) h.writeUInt32BE(v6 ? afInet6 : afInet, 0);
+      else h.writeUInt32LE(v6 ? afInet6 : afInet, 0);
+      return Buffer.concat([h, ip]);
+    }
+    case 'loop': {
+      const h = Buffer.alloc(4);
+      h.writeUInt32BE(v6 ? afInet6 : afInet, 0);
+      return Buffer.concat([h, ip]);
+    }
+  }
+}
+
+/** A whole frame for one TcpSpec, before any snap cut. */
+export function buildFrame(spec: TcpSpec, link: LinkKind = 'ether', bigEndian = false): Buffer {
+  return wrapLink(buildIpTcp(spec), link, { bigEndian });
+}
+
+/** An Ethernet ARP request: a frame that is not IP at all. */
+export function buildArpFrame(): Buffer {
+  const arp = Buffer.alloc(28);
+  arp.writeUInt16BE(1, 0);
+  arp.writeUInt16BE(0x0800, 2);
+  arp[4] = 6;
+  arp[5] = 4;
+  arp.writeUInt16BE(1, 6);
+  MAC_A.copy(arp, 8);
+  Buffer.from([192, 0, 2, 1]).copy(arp, 14);
+  Buffer.from([192, 0, 2, 2]).copy(arp, 24);
+  const h = Buffer.alloc(14);
+  h.fill(0xff, 0, 6);
+  MAC_A.copy(h, 6);
+  h.writeUInt16BE(0x0806, 12);
+  return Buffer.concat([h, arp]);
+}
+
+// ---------------------------------------------------------------- pcap
+
+/** One frame for the low-level writers: bytes as captured plus wire length. */
+export interface RawFrame {
+  tsNs: bigint;
+  data: Buffer;
+  /** Defaults to data.length. */
+  origLen?: number;
+}
+
+function frameOf(spec: TcpSpec, link: LinkKind, bigEndian: boolean): RawFrame {
+  const full = buildFrame(spec, link, bigEndian);
+  const cap = spec.snap === undefined ? full.length : Math.min(spec.snap, full.length);
+  return { tsNs: spec.tsNs, data: full.subarray(0, cap), origLen: full.length };
+}
+
+class Out {
+  private parts: Buffer[] = [];
+  constructor(public bigEndian: boolean) {}
+  u8(v: number): this {
+    this.parts.push(Buffer.from([v & 0xff]));
+    return this;
+  }
+  u16(v: number): this {
+    const b = Buffer.alloc(2);
+    if (this.bigEndian) b.writeUInt16BE(v & 0xffff);
+    else b.writeUInt16LE(v & 0xffff);
+    this.parts.push(b);
+    return this;
+  }
+  u32(v: number): this {
+    const b = Buffer.alloc(4);
+    if (this.bigEndian) b.writeUInt32BE(v >>> 0);
+    else b.writeUInt32LE(v >>> 0);
+    this.parts.push(b);
+    return this;
+  }
+  i64(v: bigint): this {
+    const b = Buffer.alloc(8);
+    if (this.bigEndian) b.writeBigInt64BE(v);
+    else b.writeBigInt64LE(v);
+    this.parts.push(b);
+    return this;
+  }
+  bytes(b: Buffer): this {
+    this.parts.push(b);
+    return this;
+  }
+  pad4(): this {
+    const len = this.length;
+    if (len % 4) this.parts.push(Buffer.alloc(4 - (len % 4)));
+    return this;
+  }
+  get length(): number {
+    return this.parts.reduce((n, p) => n + p.length, 0);
+  }
+  done(): Buffer {
+    return Buffer.concat(this.parts);
+  }
+}
+
+export interface PcapHeaderOpts {
+  linkType: number;
+  nano?: boolean;
+  bigEndian?: boolean;
+  snaplen?: number;
+  /** Raw 'network' field override, e.g. to set the FCS bits above the link type. */
+  network?: number;
+  /** Raw magic override (written in the file's byte order). */
+  magic?: number;
+}
+
+export function pcapHeader(o: PcapHeaderOpts): Buffer {
+  return new Out(!!o.bigEndian)
+    .u32(o.magic ?? (o.nano ? 0xa1b23c4d : 0xa1b2c3d4))
+    .u16(2)
+    .u16(4)
+    .u32(0)
+    .u32(0)
+    .u32(o.snaplen ?? 262144)
+    .u32(o.network ?? o.linkType)
+    .done();
+}
+
+export function pcapRecord(f: RawFrame, o: { nano?: boolean; bigEndian?: boolean }): Buffer {
+  const sec = f.tsNs / 1_000_000_000n;
+  const ns = f.tsNs % 1_000_000_000n;
+  const frac = o.nano ? ns : ns / 1000n;
+  return new Out(!!o.bigEndian)
+    .u32(Number(sec))
+    .u32(Number(frac))
+    .u32(f.data.length)
+    .u32(f.origLen ?? f.data.length)
+    .bytes(f.data)
+    .done();
+}
+
+export function buildPcapRaw(frames: RawFrame[], o: PcapHeaderOpts): Buffer {
+  return Buffer.concat([pcapHeader(o), ...frames.map((f) => pcapRecord(f, o))]);
+}
+
+export function buildPcap(pkts: TcpSpec[], opts: { link?: LinkKind; nano?: boolean; bigEndian?: boolean } = {}): Buffer {
+  const link = opts.link ?? 'ether';
+  const be = !!opts.bigEndian;
+  return buildPcapRaw(
+    pkts.map((p) => frameOf(p, link, be)),
+    { linkType: LINKTYPE[link], nano: opts.nano, bigEndian: be },
+  );
+}
+
+// ---------------------------------------------------------------- pcapng
+
+export interface IdbOpts {
+  linkType: number;
+  snaplen?: number;
+  /** Raw if_tsresol byte; omitted → no option (10^-6). */
+  tsresol?: number;
+  /** if_tsoffset in seconds. */
+  tsoffset?: number;
+}
+
+/** Ticks since (epoch + tsoffset) for a ns timestamp, floor-rounded. */
+export function tsToTicks(tsNs: bigint, tsresol = 6, tsoffset = 0): bigint {
+  const rel = tsNs - BigInt(tsoffset) * 1_000_000_000n;
+  const n = BigInt(tsresol & 0x7f);
+  const per = tsresol & 0x80 ? 2n ** n : 10n ** n;
+  return (rel * per) / 1_000_000_000n;
+}
+
+/**
+ * Block-level pcapng writer. Each `shb()` starts a new section (and forgets
+ * the interfaces); its `bigEndian` applies to every block that follows.
+ */
+export class PcapngWriter {
+  private blocks: Buffer[] = [];
+  private be = false;
+  private ifaces: IdbOpts[] = [];
+
+  shb(o: { bigEndian?: boolean } = {}): this {
+    this.be = !!o.bigEndian;
+    this.ifaces = [];
+    const body = new Out(this.be).u32(0x1a2b3c4d).u16(1).u16(0).i64(-1n).done();
+    return this.block(0x0a0d0d0a, body);
+  }
+
+  idb(o: IdbOpts): this {
+    this.ifaces.push(o);
+    const b = new Out(this.be).u16(o.linkType).u16(0).u32(o.snaplen ?? 262144);
+    if (o.tsresol !== undefined) b.u16(9).u16(1).u8(o.tsresol).pad4();
+    if (o.tsoffset !== undefined) b.u16(14).u16(8).i64(BigInt(o.tsoffset));
+    if (o.tsresol !== undefined || o.tsoffset !== undefined) b.u16(0).u16(0);
+    return this.block(1, b.done());
+  }
+
+  /** Ticks are computed from the interface's resolution and offset. */
+  epb(ifId: number, f: RawFrame, o: { flagsOpt?: number; dropCount?: bigint } = {}): this {
+    const iface = this.ifaces[ifId];
+    const ticks = iface ? tsToTicks(f.tsNs, iface.tsresol, iface.tsoffset) : f.tsNs / 1000n;
+    return this.epbTicks(ifId, ticks, f, o);
+  }
+
+  epbTicks(ifId: number, ticks: bigint, f: RawFrame, o: { flagsOpt?: number; dropCount?: bigint } = {}): this {
+    const b = new Out(this.be)
+      .u32(ifId)
+      .u32(Number((ticks >> 32n) & 0xffffffffn))
+      .u32(Number(ticks & 0xffffffffn))
+      .u32(f.data.length)
+      .u32(f.origLen ?? f.data.length)
+      .bytes(f.data)
+      .pad4();
+    if (o.flagsOpt !== undefined || o.dropCount !== undefined) {
+      if (o.flagsOpt !== undefined) b.u16(2).u16(4).u32(o.flagsOpt);
+      if (o.dropCount !== undefined) b.u16(4).u16(8).i64(o.dropCount);
+      b.u16(0).u16(0);
+    }
+    return this.block(6, b.done());
+  }
+
+  /** Simple Packet Block: only the wire length is stored; caplen is implied. */
+  spb(f: RawFrame): this {
+    const b = new Out(this.be).u32(f.origLen ?? f.data.length).bytes(f.data).pad4();
+    return this.block(3, b.done());
+  }
+
+  /** Obsolete Packet Block (type 2). */
+  pb(ifId: number, f: RawFrame, drops = 0): this {
+    const iface = this.ifaces[ifId];
+    const ticks = iface ? tsToTicks(f.tsNs, iface.tsresol, iface.tsoffset) : f.tsNs / 1000n;
+    const b = new Out(this.be)
+      .u16(ifId)
+      .u16(drops)
+      .u32(Number((ticks >> 32n) & 0xffffffffn))
+      .u32(Number(ticks & 0xffffffffn))
+      .u32(f.data.length)
+      .u32(f.origLen ?? f.data.length)
+      .bytes(f.data)
+      .pad4();
+    return this.block(2, b.done());
+  }
+
+  /** Interface Statistics Block with optional isb_ifdrop / isb_osdrop. */
+  isb(ifId: number, tsNs: bigint, o: { ifdrop?: bigint; osdrop?: bigint } = {}): this {
+    const iface = this.ifaces[ifId];
+    const ticks = iface ? tsToTicks(tsNs, iface.tsresol, iface.tsoffset) : tsNs / 1000n;
+    const b = new Out(this.be)
+      .u32(ifId)
+      .u32(Number((ticks >> 32n) & 0xffffffffn))
+      .u32(Number(ticks & 0xffffffffn));
+    if (o.ifdrop !== undefined || o.osdrop !== undefined) {
+      if (o.ifdrop !== undefined) b.u16(5).u16(8).i64(o.ifdrop);
+      if (o.osdrop !== undefined) b.u16(7).u16(8).i64(o.osdrop);
+      b.u16(0).u16(0);
+    }
+    return this.block(5, b.done());
+  }
+
+  /** Any block; the body is padded to 4 bytes. */
+  block(type: number, body: Buffer): this {
+    const padded = body.length % 4 ? Buffer.concat([body, Buffer.alloc(4 - (body.length % 4))]) : body;
+    const total = 12 + padded.length;
+    this.blocks.push(new Out(this.be).u32(type).u32(total).bytes(padded).u32(total).done());
+    return this;
+  }
+
+  /** Bytes exactly as given, for deliberately broken blocks. */
+  raw(bytes: Buffer): this {
+    this.blocks.push(bytes);
+    return this;
+  }
+
+  get bigEndian(): boolean {
+    return this.be;
+  }
+
+  toBuffer(): Buffer {
+    return Buffer.concat(this.blocks);
+  }
+}
+
+export function buildPcapng(
+  pkts: TcpSpec[],
+  opts: { link?: LinkKind; tsresol?: number; tsoffset?: number; bigEndian?: boolean } = {},
+): Buffer {
+  const link = opts.link ?? 'ether';
+  const be = !!opts.bigEndian;
+  const w = new PcapngWriter().shb({ bigEndian: be });
+  w.idb({ linkType: LINKTYPE[link], tsresol: opts.tsresol, tsoffset: opts.tsoffset });
+  for (const p of pkts) w.epb(0, frameOf(p, link, be));
+  return w.toBuffer();
+}
+
+// ---------------------------------------------------------------- conveniences
+
+/** A frame for the low-level writers from a TcpSpec (honours `snap`). */
+export function rawFrame(spec: TcpSpec, link: LinkKind = 'ether', bigEndian = false): RawFrame {
+  return frameOf(spec, link, bigEndian);
+}
+
+/**
+ * A plausible handshake + data + close between two documentation addresses,
+ * `n` packets long, 1 ms apart, for tests that just need "some traffic".
+ */
+export function sampleConversation(n: number, startNs = 1_700_000_000_123_456_789n, v6 = false): TcpSpec[] {
+  const c = v6 ? '2001:db8::1' : '192.0.2.1';
+  const s = v6 ? '2001:db8::2' : '198.51.100.2';
+  const out: TcpSpec[] = [];
+  let cseq = 1000;
+  let sseq = 5000;
+  for (let i = 0; i < n; i++) {
+    const tsNs = startNs + BigInt(i) * 1_000_000n;
+    if (i === 0) {
+      out.push({ src: c, dst: s, sport: 40000, dport: 443, seq: cseq++, ack: 0, flags: 'S', tsNs, options: { mss: 1460, sackPerm: true, ts: [1, 0], wscale: 7 } });
+    } else if (i === 1) {
+      out.push({ src: s, dst: c, sport: 443, dport: 40000, seq: sseq++, ack: cseq, flags: 'SA', tsNs, options: { mss: 1460, sackPerm: true, ts: [2, 1], wscale: 7 } });
+    } else if (i % 2 === 0) {
+      out.push({ src: c, dst: s, sport: 40000, dport: 443, seq: cseq, ack: sseq, flags: 'PA', payload: 100, tsNs, ipId: i });
+      cseq += 100;
+    } else {
+      out.push({ src: s, dst: c, sport: 443, dport: 40000, seq: sseq, ack: cseq, flags: 'A', tsNs, ipId: i });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,92 @@
+import type { TcpSpec } from './capture-builder.js';
+
+/**
+ * Writes a TCP conversation packet by packet while keeping each side's
+ * sequence state, so tests read like the scenario they describe
+ * ("client sends 100 bytes, server keepalive, …") instead of raw numbers.
+ */
+export class TcpScript {
+  readonly packets: TcpSpec[] = [];
+  private t: bigint;
+  private readonly snd = [0, 0]; // next sequence number to send, per side (0 client, 1 server)
+  ttl: [number, number] = [64, 64];
+  win: [number, number] = [64240, 64240];
+
+  constructor(
+    readonly client: { addr: string; port: number },
+    readonly server: { addr: string; port: number },
+    isns: [number, number] = [1000, 5000],
+    startNs = 1_700_000_000_000_000_000n,
+    private readonly out: TcpSpec[] | null = null,
+  ) {
+    this.snd[0] = isns[0] >>> 0;
+    this.snd[1] = isns[1] >>> 0;
+    this.t = startNs;
+  }
+
+  /** Advance the clock. */
+  wait(seconds: number): this {
+    this.t += BigInt(Math.round(seconds * 1e9));
+    return this;
+  }
+
+  private emit(side: 0 | 1, flags: string, seq: number, len: number, extra: Partial<TcpSpec> = {}): this {
+    const from = side === 0 ? this.client : this.server;
+    const to = side === 0 ? this.server : this.client;
+    const spec: TcpSpec = {
+      src: from.addr, dst: to.addr, sport: from.port, dport: to.port,
+      seq: seq >>> 0, ack: flags.includes('A') ? this.snd[side ^ 1]! >>> 0 : 0, flags,
+      payload: len, ttl: this.ttl[side], win: this.win[side], tsNs: this.t, ...extra,
+    };
+    this.packets.push(spec);
+    this.out?.push(spec);
+    this.t += 100_000n; // 100 µs between packets unless told otherwise
+    return this;
+  }
+
+  handshake(): this {
+    const opts = { mss: 1460, sackPerm: true, wscale: 7 };
+    this.emit(0, 'S', this.snd[0]!, 0, { ack: 0, options: opts });
+    this.snd[0] = (this.snd[0]! + 1) >>> 0;
+    this.emit(1, 'SA', this.snd[1]!, 0, { options: opts });
+    this.snd[1] = (this.snd[1]! + 1) >>> 0;
+    return this.emit(0, 'A', this.snd[0]!, 0);
+  }
+
+  send(side: 0 | 1, len: number): this {
+    const seq = this.snd[side]!;
+    this.snd[side] = (seq + len) >>> 0;
+    return this.emit(side, 'PA', seq, len);
+  }
+
+  ack(side: 0 | 1): this {
+    return this.emit(side, 'A', this.snd[side]!, 0);
+  }
+
+  /** Linux-style probe: seq = SND.NXT − 1, no payload (or one garbage byte, Windows-style). */
+  keepalive(side: 0 | 1, len: 0 | 1 = 0): this {
+    return this.emit(side, 'A', (this.snd[side]! - 1) >>> 0, len);
+  }
+
+  /** Resend `len` bytes that were already sent, ending at SND.NXT. */
+  retransmit(side: 0 | 1, len: number): this {
+    return this.emit(side, 'PA', (this.snd[side]! - len) >>> 0, len);
+  }
+
+  /** One byte at SND.NXT into a zero window (not advancing SND.NXT, as the stack would not yet). */
+  zeroWindowProbe(side: 0 | 1): this {
+    return this.emit(side, 'A', this.snd[side]!, 1);
+  }
+
+  fin(side: 0 | 1): this {
+    const seq = this.snd[side]!;
+    this.snd[side] = (seq + 1) >>> 0;
+    return this.emit(side, 'FA', seq, 0);
+  }
+
+  rst(side: 0 | 1, opts: { withAck?: boolean; ttl?: number; ipId?: number; win?: number } = {}): this {
+    return this.emit(side, opts.withAck === false ? 'R' : 'RA', this.snd[side]!, 0, {
+      ttl: opts.ttl ?? this.ttl[side], ipId: opts.ipId ?? 0, win: opts.win ?? 0,
+    });
+  }
+}
