@@ -13,7 +13,8 @@ export interface Capture {
   stop(): Promise<CaptureStats>;
 }
 
-const SNAPLEN = '256';
+/** Headers only: TCP/IP with options fits easily, and the captures stay small enough to commit. */
+export const SNAPLEN = 256;
 const READY_TIMEOUT_MS = 5000;
 
 function countOf(stderr: string, what: string): number | null {
@@ -29,7 +30,7 @@ function countOf(stderr: string, what: string): number | null {
 export function startCapture(ns: string, iface: string, file: string, cleanup: Cleanup): Promise<Capture> {
   // -Z root: tcpdump would otherwise drop to user "tcpdump" before opening the
   // file, which then cannot write into the lab's private (0700) work directory.
-  const args = ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-n', '-U', '-s', SNAPLEN, '-Z', 'root', '-w', file, 'tcp'];
+  const args = ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-n', '-U', '-s', String(SNAPLEN), '-Z', 'root', '-w', file, 'tcp'];
   const child = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));

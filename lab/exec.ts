@@ -21,7 +21,7 @@ export interface RunResult {
  */
 export function run(cmd: string, args: readonly string[], input?: string): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -34,7 +34,8 @@ export function run(cmd: string, args: readonly string[], input?: string): Promi
         reject(new LabError(`${cmd} ${args.join(' ')}: ${why}`));
       }
     });
-    child.stdin.end(input ?? '');
+    // A command that fails early closes its stdin; its exit status tells why, not EPIPE.
+    child.stdin?.on('error', () => {}).end(input);
   });
 }
 

@@ -33,8 +33,9 @@ export async function connectPair(ctx: ScenarioContext, echo = true): Promise<Pa
   };
 }
 
-/** Times (endpoint clocks, ms) at which each side last saw data in an exchange. */
+/** Endpoint timestamps (ms) of one exchange: the client's write, and when each side last saw data. */
 export interface Exchange {
+  wroteT: number;
   serverT: number;
   clientT: number;
 }
@@ -44,12 +45,13 @@ export async function exchange(pair: Pair, text: string, timeoutMs = 2000): Prom
   const s = pair.server.mark();
   const c = pair.client.mark();
   pair.client.send({ op: 'write', text });
+  const wrote = await pair.client.waitFor('wrote', timeoutMs, c);
   const got = await pair.server.waitFor('data', timeoutMs, s);
   const back = await pair.client.waitFor('data', timeoutMs, c);
   if (got.bytes !== text.length || back.bytes !== text.length) {
     throw new LabError(`exchange of ${text.length} bytes arrived as ${got.bytes}/${back.bytes}: the lab expects one segment each way`);
   }
-  return { serverT: got.t, clientT: back.t };
+  return { wroteT: wrote.t, serverT: got.t, clientT: back.t };
 }
 
 /** Sleeps until `idleMs` have passed since `sinceT` (an endpoint timestamp). */

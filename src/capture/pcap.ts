@@ -1,7 +1,7 @@
 import { CaptureError } from './capture-error.js';
 import type { FormatParser } from './format-parser.js';
 import { newPacketRecord, type PacketHandler } from './packet-record.js';
-import { hex32, u32 } from './bytes.js';
+import { hex32, u32, ViewCache } from './bytes.js';
 
 /** Classic libpcap file format (https://www.tcpdump.org/manpages/pcap-savefile.5.html). */
 
@@ -34,6 +34,7 @@ export class PcapParser implements FormatParser {
   private nano = false;
   private linkType = 0;
   private readonly rec = newPacketRecord();
+  private readonly view = new ViewCache();
 
   constructor(
     private readonly file: string,
@@ -56,9 +57,10 @@ export class PcapParser implements FormatParser {
     let frame = this.frames;
     let need = RECORD_HEADER_LEN;
     rec.buf = buf;
+    const dv = this.view.of(buf);
     try {
       while (end - pos >= RECORD_HEADER_LEN) {
-        const capLen = u32(buf, pos + 8, le);
+        const capLen = dv.getUint32(pos + 8, le);
         if (capLen > PCAP_MAX_CAPLEN) {
           throw new CaptureError(this.file, base + pos, `packet record claims ${capLen} captured bytes (limit ${PCAP_MAX_CAPLEN})`);
         }
@@ -67,8 +69,8 @@ export class PcapParser implements FormatParser {
           need = total;
           break;
         }
-        let sec = u32(buf, pos, le);
-        let frac = u32(buf, pos + 4, le);
+        let sec = dv.getUint32(pos, le);
+        let frac = dv.getUint32(pos + 4, le);
         if (frac >= fracPerSec) {
           // Some writers carry whole seconds in the fraction; fold them back.
           sec += Math.floor(frac / fracPerSec);
@@ -77,7 +79,7 @@ export class PcapParser implements FormatParser {
         rec.tsSec = sec;
         rec.tsNsec = frac * fracToNs;
         rec.capLen = capLen;
-        rec.origLen = u32(buf, pos + 12, le);
+        rec.origLen = dv.getUint32(pos + 12, le);
         rec.offset = pos + RECORD_HEADER_LEN;
         rec.fileOffset = base + pos;
         rec.frame = ++frame;

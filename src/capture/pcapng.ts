@@ -1,7 +1,7 @@
 import { CaptureError } from './capture-error.js';
 import type { FormatParser } from './format-parser.js';
 import { newPacketRecord, type PacketHandler, type PacketRecord } from './packet-record.js';
-import { hex32, i64, u16, u32, u64 } from './bytes.js';
+import { hex32, i64, u16, u32, u64, ViewCache } from './bytes.js';
 import { makeUnit, setTicks, type TsUnit } from './timestamp.js';
 
 /** pcapng (draft-ietf-opsawg-pcapng): blocks of self-describing length. */
@@ -48,6 +48,7 @@ export class PcapngParser implements FormatParser {
   private packetDrops = 0;
   private packetDropsSeen = false;
   private readonly rec = newPacketRecord();
+  private readonly view = new ViewCache();
 
   constructor(
     private readonly file: string,
@@ -61,7 +62,7 @@ export class PcapngParser implements FormatParser {
     let pos = start;
     let need = MIN_BLOCK;
     rec.buf = buf;
-    const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const dv = this.view.of(buf);
     while (end - pos >= MIN_BLOCK) {
       let type = dv.getUint32(pos, le);
       if (type === PCAPNG_SHB) {

@@ -1,6 +1,6 @@
 import type { MiddleboxPreset, ExpiryBehaviour, Evidence, Layer } from './presets.js';
 import { constraintFromPreset, constraintFromTimeout, summarizePath, type PathConstraint } from './path-constraints.js';
-import { solveKeepalive, niceFloor, slackFor, type KeepaliveSetting, type LimitedBy } from './keepalive-solver.js';
+import { solveKeepalive, niceFloor, type KeepaliveSetting, type LimitedBy } from './keepalive-solver.js';
 import { probeCost, type ProbeCost } from './probe-cost.js';
 import { jitterFor, type JitterAdvice } from './jitter.js';
 import { sysctlFile, type SysctlFile } from './sysctl-file.js';
@@ -65,7 +65,7 @@ export function recommend(input: RecommendInput): Recommendation {
   const path = summarizePath(constraints);
   const T = path.governing.idleTimeoutS as number;
   const sol = solveKeepalive({ pathTimeoutS: T, toleratedLosses: input.toleratedLosses, detectWithinS: input.detectWithinS });
-  const { timeS, intervalS, probes } = sol.keepalive;
+  const { timeS } = sol.keepalive;
   const governing = hopView(path.governing);
   const redis = redisKeepaliveFor(Math.floor(T - sol.slackS), sol.toleratedLosses, sol.detectWithinS);
 
@@ -78,7 +78,7 @@ export function recommend(input: RecommendInput): Recommendation {
     sysctl: sysctlFile(sol.keepalive, `${governing.label}, idle timeout ${T} s`, sol.toleratedLosses),
     snippets: buildSnippets(sol, redis),
     l7Warnings: path.l7.map((c) => l7Warning(c, timeS)),
-    warnings: warningsFor(governing, constraints, sol.userTimeoutMs, intervalS, probes),
+    warnings: warningsFor(governing, constraints, sol.userTimeoutMs),
     cost: input.connections === null ? null : { ...probeCost(input.connections.count, timeS), connectionsSource: input.connections.source },
   };
 }
@@ -160,7 +160,7 @@ function l7Warning(c: PathConstraint, tcpIdleS: number): L7Warning {
   };
 }
 
-function warningsFor(governing: HopView, constraints: PathConstraint[], userTimeoutMs: number, intervalS: number, probes: number): string[] {
+function warningsFor(governing: HopView, constraints: PathConstraint[], userTimeoutMs: number): string[] {
   const warnings: string[] = [];
   const seconds = userTimeoutMs / 1000;
   switch (governing.expiry) {
@@ -183,9 +183,5 @@ function warningsFor(governing: HopView, constraints: PathConstraint[], userTime
       warnings.push(`${c.label}: the ${c.idleTimeoutS ?? 'missing'} s default is not verified against vendor documentation; confirm the configured value (or measure it) before relying on it.`);
     }
   }
-  if (intervalS * probes < 2) warnings.push('Retry window under 2 s: a short loss burst can abort a healthy connection.');
   return warnings;
 }
-
-/** Exposed for the audit, which sizes host defaults for the tightest common cloud path. */
-export { slackFor };

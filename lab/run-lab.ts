@@ -1,0 +1,100 @@
+/**
+ * `npm run lab -- <scenario|all> [--out DIR]`, `npm run lab -- --list`:
+ * plays lab scenarios on real kernels in throwaway network namespaces and
+ * writes each one's two captures and ground truth.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Cleanup } from './cleanup.js';
+import { LabError } from './exec.js';
+import { preflight } from './preflight.js';
+import { captureNames, runScenario } from './run-scenario.js';
+import { findScenario, SCENARIOS } from './scenarios/index.js';
+import type { ScenarioSpec } from './scenario.js';
+import type { LabTruth } from './truth.js';
+
+const USAGE = 'usage: npm run lab -- <scenario|all> [--out DIR]   (npm run lab -- --list shows the scenarios)';
+
+function say(msg: string): void {
+  process.stdout.write(`${msg}\n`);
+}
+
+function outcome(t: LabTruth): string {
+  const c = t.connections[0];
+  if (!c) return 'no connection';
+  const who = c.resets.map((r) => `RST from ${r.from} sent by ${r.sentBy === 'middlebox' ? 'the firewall' : r.sentBy === 'peer' ? `the real ${r.host}` : `the ${r.host}'s own kernel`}`);
+  const why = c.trigger === 'none' ? '' : ` after ${c.trigger} at ${c.idleBeforeTriggerS} s idle`;
+  return [`${c.ended}${why}`, ...who].join('; ');
+}
+
+function pickScenarios(name: string | undefined): ScenarioSpec[] {
+  if (name === undefined) throw new LabError(USAGE, 2);
+  if (name === 'all') return [...SCENARIOS];
+  const spec = findScenario(name);
+  if (!spec) throw new LabError(`unknown scenario '${name}'; one of: all, ${SCENARIOS.map((s) => s.name).join(', ')}`, 2);
+  return [spec];
+}
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  } catch (err) {
+    throw new LabError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`, 2);
+  }
+  if (args.values.help) {
+    say(USAGE);
+    return 0;
+  }
+  if (args.values.list) {
+    for (const s of SCENARIOS) say(`${s.name.padEnd(24)} ${s.summary}`);
+    return 0;
+  }
+  if (args.positionals.length > 1) throw new LabError(USAGE, 2);
+  const specs = pickScenarios(args.positionals[0]);
+  preflight();
+  const outDir = args.values.out ? resolve(args.values.out) : mkdtempSync(join(tmpdir(), 'kad-lab-out-'));
+
+  const cleanup = new Cleanup();
+  let interrupted = false;
+  const onSignal = (signal: NodeJS.Signals, code: number): void => {
+    if (interrupted) return;
+    interrupted = true;
+    process.stderr.write(`kad lab: ${signal}: removing the lab's namespaces and processes\n`);
+    void cleanup.run().finally(() => process.exit(code));
+  };
+  process.on('SIGINT', () => onSignal('SIGINT', 130));
+  process.on('SIGTERM', () => onSignal('SIGTERM', 143));
+
+  for (const spec of specs) {
+    const t0 = Date.now();
+    try {
+      const truth = await runScenario(spec, outDir, cleanup, (m) => say(m));
+      const n = captureNames(spec.name);
+      say(`${spec.name}: ${outcome(truth)} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+      say(`  ${join(outDir, n.client)}\n  ${join(outDir, n.server)}\n  ${join(outDir, n.truth)}`);
+    } finally {
+      const failures = await cleanup.run();
+      for (const f of failures) process.stderr.write(`kad lab: cleanup: ${f}\n`);
+    }
+  }
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof LabError) {
+      process.stderr.write(`kad lab: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+    } else {
+      process.stderr.write(`kad lab: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+      if (process.env.KAD_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

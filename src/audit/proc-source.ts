@@ -1,0 +1,83 @@
+import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The only door to /proc for the audit. Both roots are injectable so tests
+ * can point the audit at a fake tree; /proc/sys is a separate root because
+ * a test (or a container with a bind-mounted sysctl tree) may move it alone.
+ */
+export interface ProcRoots {
+  procRoot: string;
+  sysctlRoot: string;
+}
+
+export type ReadFailure = 'missing' | 'denied' | 'error';
+
+export type ReadOutcome = { ok: true; text: string } | { ok: false; reason: ReadFailure; message: string };
+
+export interface ProcSource {
+  roots: ProcRoots;
+  read(relPath: string): ReadOutcome;
+  /** `net.ipv4.tcp_keepalive_time` → <sysctlRoot>/net/ipv4/tcp_keepalive_time, trimmed. */
+  sysctl(name: string): ReadOutcome;
+  /** False when the file has no write bit at all: e.g. nf_conntrack_max outside the initial netns. */
+  sysctlWritable(name: string): boolean | null;
+  listDir(relPath: string): string[] | null;
+  readLink(relPath: string): string | null;
+}
+
+export function defaultRoots(overrides: Partial<ProcRoots> = {}): ProcRoots {
+  const procRoot = overrides.procRoot ?? '/proc';
+  return { procRoot, sysctlRoot: overrides.sysctlRoot ?? join(procRoot, 'sys') };
+}
+
+export function sysctlPath(name: string): string {
+  return name.split('.').join('/');
+}
+
+export function createProcSource(roots: ProcRoots): ProcSource {
+  const readAt = (path: string): ReadOutcome => {
+    try {
+      return { ok: true, text: readFileSync(path, 'utf8') };
+    } catch (err) {
+      return failure(err);
+    }
+  };
+  return {
+    roots,
+    read: (rel) => readAt(join(roots.procRoot, rel)),
+    sysctl: (name) => {
+      const r = readAt(join(roots.sysctlRoot, sysctlPath(name)));
+      return r.ok ? { ok: true, text: r.text.trim() } : r;
+    },
+    sysctlWritable: (name) => {
+      try {
+        return (statSync(join(roots.sysctlRoot, sysctlPath(name))).mode & 0o222) !== 0;
+      } catch {
+        return null;
+      }
+    },
+    listDir: (rel) => {
+      try {
+        return readdirSync(join(roots.procRoot, rel));
+      } catch {
+        return null;
+      }
+    },
+    readLink: (rel) => {
+      try {
+        return readlinkSync(join(roots.procRoot, rel));
+      } catch {
+        return null;
+      }
+    },
+  };
+}
+
+function failure(err: unknown): ReadOutcome {
+  const code = (err as NodeJS.ErrnoException).code;
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === 'ENOENT' || code === 'ENOTDIR') return { ok: false, reason: 'missing', message };
+  if (code === 'EACCES' || code === 'EPERM') return { ok: false, reason: 'denied', message };
+  return { ok: false, reason: 'error', message };
+}

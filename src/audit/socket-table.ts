@@ -1,0 +1,166 @@
+import { endianness } from 'node:os';
+import type { ProcSource } from './proc-source.js';
+
+/**
+ * /proc/net/tcp and /proc/net/tcp6, parsed without external tools.
+ * Format (kernel get_tcp4_sock / Documentation/networking/proc_net_tcp.rst):
+ *   sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode …
+ * Addresses are the raw __be32 words printed with %08X, i.e. in the host's
+ * byte order: 0100007F is 127.0.0.1 on a little-endian machine.
+ */
+
+export type TcpState =
+  | 'ESTABLISHED'
+  | 'SYN_SENT'
+  | 'SYN_RECV'
+  | 'FIN_WAIT1'
+  | 'FIN_WAIT2'
+  | 'TIME_WAIT'
+  | 'CLOSE'
+  | 'CLOSE_WAIT'
+  | 'LAST_ACK'
+  | 'LISTEN'
+  | 'CLOSING'
+  | 'NEW_SYN_RECV'
+  | 'UNKNOWN';
+
+const STATES: Record<number, TcpState> = {
+  0x01: 'ESTABLISHED',
+  0x02: 'SYN_SENT',
+  0x03: 'SYN_RECV',
+  0x04: 'FIN_WAIT1',
+  0x05: 'FIN_WAIT2',
+  0x06: 'TIME_WAIT',
+  0x07: 'CLOSE',
+  0x08: 'CLOSE_WAIT',
+  0x09: 'LAST_ACK',
+  0x0a: 'LISTEN',
+  0x0b: 'CLOSING',
+  0x0c: 'NEW_SYN_RECV',
+};
+
+/** The `tr` column. sk_timer is the keepalive timer on an ESTABLISHED socket. */
+export type SocketTimer = 'none' | 'retransmit' | 'keepalive' | 'time-wait' | 'zero-window-probe' | 'unknown';
+const TIMERS: SocketTimer[] = ['none', 'retransmit', 'keepalive', 'time-wait', 'zero-window-probe'];
+
+export interface SocketAddress {
+  family: 4 | 6;
+  /** Dotted quad or RFC 5952 text; v4-mapped IPv6 is reported as plain IPv4 (same port space). */
+  addr: string;
+  port: number;
+}
+
+export interface SocketEntry {
+  family: 4 | 6;
+  local: SocketAddress;
+  remote: SocketAddress;
+  state: TcpState;
+  txQueue: number;
+  rxQueue: number;
+  timer: SocketTimer;
+  /** Time left on that timer, in USER_HZ (1/100 s) ticks. */
+  timerTicks: number;
+  retransmits: number;
+  uid: number;
+  /** The `timeout` column: icsk_probes_out for keepalive. */
+  probesOut: number;
+  inode: number;
+}
+
+export function parseProcNetTcp(text: string, family: 4 | 6, littleEndian = endianness() === 'LE'): SocketEntry[] {
+  const entries: SocketEntry[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10 || !f[0].endsWith(':')) continue;
+    const local = parseEndpoint(f[1], family, littleEndian);
+    const remote = parseEndpoint(f[2], family, littleEndian);
+    const [tx, rx] = f[4].split(':');
+    const [tr, when] = f[5].split(':');
+    if (!local || !remote || rx === undefined || when === undefined) continue;
+    const timerCode = parseInt(tr, 16);
+    entries.push({
+      family,
+      local,
+      remote,
+      state: STATES[parseInt(f[3], 16)] ?? 'UNKNOWN',
+      txQueue: parseInt(tx, 16),
+      rxQueue: parseInt(rx, 16),
+      timer: TIMERS[timerCode] ?? 'unknown',
+      timerTicks: parseInt(when, 16),
+      retransmits: parseInt(f[6], 16),
+      uid: Number(f[7]),
+      probesOut: Number(f[8]),
+      inode: Number(f[9]),
+    });
+  }
+  return entries;
+}
+
+function parseEndpoint(text: string, family: 4 | 6, littleEndian: boolean): SocketAddress | null {
+  const [hexAddr, hexPort] = text.split(':');
+  if (hexPort === undefined) return null;
+  const expected = family === 4 ? 8 : 32;
+  if (hexAddr.length !== expected || !/^[0-9A-Fa-f]+$/.test(hexAddr)) return null;
+  const bytes: number[] = [];
+  for (let i = 0; i < hexAddr.length; i += 8) bytes.push(...wordBytes(hexAddr.slice(i, i + 8), littleEndian));
+  const port = parseInt(hexPort, 16);
+  if (family === 4) return { family: 4, addr: bytes.join('.'), port };
+  const mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
+  if (mapped) return { family: 4, addr: bytes.slice(12).join('.'), port };
+  return { family: 6, addr: formatIpv6(bytes), port };
+}
+
+function wordBytes(hex8: string, littleEndian: boolean): number[] {
+  const v = parseInt(hex8, 16);
+  const be = [(v >>> 24) & 0xff, (v >>> 16) & 0xff, (v >>> 8) & 0xff, v & 0xff];
+  return littleEndian ? be.reverse() : be;
+}
+
+/** RFC 5952: lowercase, longest run (≥ 2) of zero groups becomes "::". */
+export function formatIpv6(bytes: number[]): string {
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
+  let bestStart = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestStart = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = groups.map((g) => g.toString(16));
+  if (bestStart < 0) return hex.join(':');
+  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+}
+
+export function formatEndpoint(a: SocketAddress): string {
+  return a.family === 6 ? `[${a.addr}]:${a.port}` : `${a.addr}:${a.port}`;
+}
+
+export function isLoopback(a: SocketAddress): boolean {
+  return a.family === 4 ? a.addr.startsWith('127.') : a.addr === '::1';
+}
+
+export interface SocketTableRead {
+  entries: SocketEntry[];
+  /** Files that could not be read, e.g. tcp6 on a host without IPv6. */
+  unreadable: { file: string; reason: string }[];
+}
+
+export function readSocketTable(source: ProcSource): SocketTableRead {
+  const entries: SocketEntry[] = [];
+  const unreadable: SocketTableRead['unreadable'] = [];
+  for (const [file, family] of [['net/tcp', 4], ['net/tcp6', 6]] as const) {
+    const r = source.read(file);
+    if (r.ok) entries.push(...parseProcNetTcp(r.text, family));
+    else unreadable.push({ file: `${source.roots.procRoot}/${file}`, reason: r.reason });
+  }
+  return { entries, unreadable };
+}

@@ -1,0 +1,160 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { after, test } from 'node:test';
+import type { AnalysisReport } from '../src/report/analysis-report.js';
+import { buildArpFrame, buildPcap, PcapngWriter, rawFrame, type TcpSpec } from './helpers/capture-builder.js';
+import { KAD, REPO, runKad } from './helpers/run-kad.js';
+import { TcpScript } from './helpers/tcp-script.js';
+import { tsharkAvailable } from './helpers/tshark-oracle.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'kad-cli-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const T0 = 1_700_000_000_123_456_789n;
+const SERVER = { addr: '198.51.100.10', port: 5432 };
+
+/** Two clients of a database: one reset after idling, one healthy with answered keepalives. */
+function twoConnections(): TcpSpec[] {
+  const pkts: TcpSpec[] = [];
+  const a = new TcpScript({ addr: '192.0.2.10', port: 40000 }, SERVER, [1000, 5000], T0, pkts);
+  a.ttl = [63, 64];
+  a.handshake().send(0, 10).ack(1).wait(400).keepalive(1).rst(0, { ttl: 64 });
+  const b = new TcpScript({ addr: '192.0.2.11', port: 40001 }, { addr: '198.51.100.10', port: 6379 }, [7, 9], T0 + 5000n, pkts);
+  b.handshake().send(0, 10).ack(1).wait(300).keepalive(0).ack(1).fin(0).fin(1).ack(0);
+  return pkts.sort((x, y) => (x.tsNs < y.tsNs ? -1 : x.tsNs > y.tsNs ? 1 : 0));
+}
+
+const file = join(dir, 'two.pcap');
+writeFileSync(file, buildPcap(twoConnections(), { nano: true }));
+
+test('--json is one document with the documented per-connection fields', () => {
+  const r = runKad(['analyze', '--json', file]);
+  assert.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as AnalysisReport;
+  assert.equal(doc.tool, 'keepalive-doctor');
+  assert.equal(doc.files.length, 1);
+  const f = doc.files[0]!;
+  assert.equal(f.tcpPackets, f.frames);
+  const [reset, healthy] = f.connections;
+  assert.equal(reset!.ended.kind, 'reset');
+  assert.equal(reset!.ended.by, 'client');
+  assert.equal(reset!.server.port, 5432);
+  assert.equal(healthy!.ended.kind, 'fin');
+  assert.deepEqual(healthy!.keepalives, { sent: 1, answered: 1 });
+  assert.match(reset!.start, /^\d+\.\d{9}$/);
+});
+
+test('--events: one JSON object per TCP packet, frames and timestamps as tshark numbers them', { skip: !tsharkAvailable() && 'no tshark' }, () => {
+  const r = runKad(['analyze', '--events', file]);
+  assert.equal(r.status, 0, r.stderr);
+  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const ts = execFileSync('tshark', ['-n', '-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'frame.time_epoch', '-e', 'ip.ttl', '-e', 'tcp.len'])
+    .toString().trim().split('\n').map((l) => l.split('\t'));
+  assert.equal(events.length, ts.length);
+  for (let i = 0; i < ts.length; i++) {
+    const e = events[i]!;
+    const [frame, epoch, ttl, len] = ts[i]!;
+    assert.equal(e.frame, Number(frame));
+    assert.equal(e.ts, epoch, `frame ${frame}`); // nanosecond precision, as tshark prints it
+    assert.equal(e.ttl, Number(ttl));
+    assert.equal(e.len, Number(len));
+    for (const key of ['conn', 'dir', 'kind', 'flags', 'seq', 'ack']) assert.ok(key in e, `${key} missing`);
+  }
+  const kinds = events.map((e) => e.kind);
+  assert.ok(kinds.includes('keepalive') && kinds.includes('keepalive_ack') && kinds.includes('rst'));
+});
+
+test('filters: --port, --host and --conn keep connection numbers stable', () => {
+  const byPort = JSON.parse(runKad(['analyze', '--json', '--port', '6379', file]).stdout) as AnalysisReport;
+  assert.deepEqual(byPort.files[0]!.connections.map((c) => c.id), [2]);
+  const byHost = JSON.parse(runKad(['analyze', '--json', '--host', '192.0.2.10', file]).stdout) as AnalysisReport;
+  assert.deepEqual(byHost.files[0]!.connections.map((c) => c.id), [1]);
+  const byConn = JSON.parse(runKad(['analyze', '--json', '--conn', '2', file]).stdout) as AnalysisReport;
+  assert.deepEqual(byConn.files[0]!.connections.map((c) => c.client.addr), ['192.0.2.11']);
+  const ev = runKad(['analyze', '--events', '--conn', '1', file]).stdout.trim().split('\n');
+  assert.ok(ev.length > 0 && ev.every((l) => (JSON.parse(l) as { conn: number }).conn === 1));
+  const bad = runKad(['analyze', '--port', 'http', file]);
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /not a TCP port/);
+});
+
+test('reads gzip files and stdin, including a live tcpdump-style pipe', () => {
+  const gz = join(dir, 'two.pcap.gz');
+  writeFileSync(gz, gzipSync(buildPcap(twoConnections(), { nano: true })));
+  const expected = JSON.parse(runKad(['analyze', '--json', file]).stdout) as AnalysisReport;
+  const fromGz = JSON.parse(runKad(['analyze', '--json', gz]).stdout) as AnalysisReport;
+  assert.deepEqual(fromGz.files[0]!.connections, expected.files[0]!.connections);
+  assert.equal(fromGz.files[0]!.gzip, true);
+  const fromStdin = runKad(['analyze', '--json', '-'], { input: buildPcap(twoConnections(), { nano: true }) });
+  assert.equal(fromStdin.status, 0, fromStdin.stderr);
+  const doc = JSON.parse(fromStdin.stdout) as AnalysisReport;
+  assert.equal(doc.files[0]!.file, 'stdin');
+  assert.deepEqual(doc.files[0]!.connections, expected.files[0]!.connections);
+  if (spawnSync('tcpdump', ['--version']).status === 0) {
+    const piped = spawnSync('sh', ['-c', `tcpdump -r '${file}' -w - 2>/dev/null | '${process.execPath}' '${KAD}' analyze --json -`]);
+    assert.equal(piped.status, 0, piped.stderr.toString());
+    const viaTcpdump = JSON.parse(piped.stdout.toString()) as AnalysisReport;
+    assert.equal(viaTcpdump.files[0]!.connections.length, 2);
+  }
+});
+
+test('unknown link types are skipped with a count; no TCP at all is a clean error', () => {
+  const w = new PcapngWriter().shb();
+  w.idb({ linkType: 147 }); // LINKTYPE_USER0: nothing we can decode
+  w.idb({ linkType: 1 });
+  const pkts = twoConnections();
+  for (const p of pkts) w.epb(1, rawFrame(p));
+  w.epb(0, { data: Buffer.from('opaque'), tsNs: T0 });
+  w.epb(0, { data: Buffer.from('opaque'), tsNs: T0 });
+  const mixed = join(dir, 'mixed.pcapng');
+  writeFileSync(mixed, w.toBuffer());
+  const r = runKad(['analyze', '--json', mixed]);
+  assert.equal(r.status, 0, r.stderr);
+  const f = (JSON.parse(r.stdout) as AnalysisReport).files[0]!;
+  assert.equal(f.skipped.unknownLinkType, 2);
+  assert.equal(f.tcpPackets, pkts.length);
+
+  const arpOnly = join(dir, 'arp.pcap');
+  writeFileSync(arpOnly, buildPcapRawArp());
+  const none = runKad(['analyze', arpOnly]);
+  assert.equal(none.status, 2);
+  assert.equal(none.stderr.trim().split('\n').length, 1);
+  assert.match(none.stderr, /arp\.pcap: no TCP packets among 3 frames \(3 not ip\)/);
+});
+
+function buildPcapRawArp(): Buffer {
+  const hdr = Buffer.alloc(24);
+  hdr.writeUInt32LE(0xa1b2c3d4, 0);
+  hdr.writeUInt16LE(2, 4);
+  hdr.writeUInt16LE(4, 6);
+  hdr.writeUInt32LE(65535, 16);
+  hdr.writeUInt32LE(1, 20);
+  const recs = [0, 1, 2].map((i) => {
+    const f = buildArpFrame();
+    const r = Buffer.alloc(16);
+    r.writeUInt32LE(1_700_000_000 + i, 0);
+    r.writeUInt32LE(f.length, 8);
+    r.writeUInt32LE(f.length, 12);
+    return Buffer.concat([r, f]);
+  });
+  return Buffer.concat([hdr, ...recs]);
+}
+
+test('a missing file is one line naming it, not a stack trace', () => {
+  const r = runKad(['analyze', join(dir, 'nope.pcap')]);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+  assert.match(r.stderr, /nope\.pcap/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test('no argument analyses the bundled capture of lab scenario 1', { skip: !existsSync(join(REPO, 'captures', 'fw-reset-keepalive.server.pcap')) && 'bundled capture not there yet' }, () => {
+  const r = runKad(['analyze']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /fw-reset-keepalive\.server\.pcap/);
+  assert.match(r.stdout, /reset by the client/);
+});
