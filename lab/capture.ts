@@ -30,7 +30,9 @@ function countOf(stderr: string, what: string): number | null {
 export function startCapture(ns: string, iface: string, file: string, cleanup: Cleanup): Promise<Capture> {
   // -Z root: tcpdump would otherwise drop to user "tcpdump" before opening the
   // file, which then cannot write into the lab's private (0700) work directory.
-  const args = ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-n', '-U', '-s', String(SNAPLEN), '-Z', 'root', '-w', file, 'tcp'];
+  // --immediate-mode: otherwise packets wait in the kernel ring for a full
+  // block or timeout, and the last ones (the RST we are here for) can be lost at stop.
+  const args = ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-n', '--immediate-mode', '-U', '-s', String(SNAPLEN), '-Z', 'root', '-w', file, 'tcp'];
   const child = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));

@@ -24,14 +24,16 @@ export function run(cmd: string, args: readonly string[], input?: string): Promi
     const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', (err) => reject(new LabError(`${cmd}: ${err.message}`)));
     child.on('close', (code, signal) => {
       if (code === 0) resolve({ stdout, stderr });
       else {
-        const why = stderr.trim().split('\n').pop() || (signal ? `killed by ${signal}` : `exit code ${code}`);
-        reject(new LabError(`${cmd} ${args.join(' ')}: ${why}`));
+        // nft puts the reason on an "Error:" line followed by a caret diagram.
+        const lines = stderr.trim().split('\n');
+        const why = lines.find((l) => l.includes('Error:')) ?? lines.pop() ?? '';
+        reject(new LabError(`${cmd} ${args.join(' ')}: ${why || (signal ? `killed by ${signal}` : `exit code ${code}`)}`));
       }
     });
     // A command that fails early closes its stdin; its exit status tells why, not EPIPE.

@@ -24,7 +24,7 @@ export function ruleset(cfg: FirewallConfig): string {
     ? `
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
-    meta nfproto ipv4 oifname "${IFACE.fwServerSide}" masquerade to :${NAT_PORTS}
+    meta nfproto ipv4 meta l4proto tcp oifname "${IFACE.fwServerSide}" masquerade to :${NAT_PORTS}
   }`
     : '';
   // The counter sits on the stale-flow rule only, so it counts exactly the

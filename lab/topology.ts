@@ -51,6 +51,10 @@ export async function createTopology(cleanup: Cleanup): Promise<Topology> {
       () => void spawnSync('ip', ['netns', 'del', name], { stdio: 'ignore' }),
     );
     await ip(name, 'link', 'set', 'lo', 'up');
+    // Before the veths exist, so they inherit it: while DAD runs (~1 s) a new
+    // interface's link-local address is tentative, neighbour discovery
+    // stalls, and the first SYN is held back and then delivered twice.
+    await sysctl(name, 'net.ipv6.conf.default.accept_dad=0', 'net.ipv6.conf.all.accept_dad=0');
   }
   await ip(ns.client, 'link', 'add', IFACE.client, 'type', 'veth', 'peer', 'name', IFACE.fwClientSide, 'netns', ns.firewall);
   await ip(ns.server, 'link', 'add', IFACE.server, 'type', 'veth', 'peer', 'name', IFACE.fwServerSide, 'netns', ns.firewall);
@@ -64,7 +68,6 @@ export async function createTopology(cleanup: Cleanup): Promise<Topology> {
   ];
   for (const [name, dev, role] of links) {
     await ip(name, 'addr', 'add', `${ADDR[4][role]}/${ADDR[4].prefix}`, 'dev', dev);
-    // nodad: duplicate address detection would leave the address tentative (unusable) for ~2 s.
     await ip(name, 'addr', 'add', `${ADDR[6][role]}/${ADDR[6].prefix}`, 'dev', dev, 'nodad');
     await ip(name, 'link', 'set', dev, 'up');
   }

@@ -23,6 +23,8 @@ export interface ProcSource {
   /** False when the file has no write bit at all: e.g. nf_conntrack_max outside the initial netns. */
   sysctlWritable(name: string): boolean | null;
   listDir(relPath: string): string[] | null;
+  /** Entries of a sysctl directory, e.g. `net.netfilter`. */
+  listSysctlDir(name: string): string[] | null;
   readLink(relPath: string): string | null;
 }
 
@@ -57,13 +59,8 @@ export function createProcSource(roots: ProcRoots): ProcSource {
         return null;
       }
     },
-    listDir: (rel) => {
-      try {
-        return readdirSync(join(roots.procRoot, rel));
-      } catch {
-        return null;
-      }
-    },
+    listDir: (rel) => listAt(join(roots.procRoot, rel)),
+    listSysctlDir: (name) => listAt(join(roots.sysctlRoot, sysctlPath(name))),
     readLink: (rel) => {
       try {
         return readlinkSync(join(roots.procRoot, rel));
@@ -72,6 +69,14 @@ export function createProcSource(roots: ProcRoots): ProcSource {
       }
     },
   };
+}
+
+function listAt(path: string): string[] | null {
+  try {
+    return readdirSync(path);
+  } catch {
+    return null;
+  }
 }
 
 function failure(err: unknown): ReadOutcome {

@@ -1,4 +1,38 @@
 import type { Command } from 'commander';
+import { UserError } from './user-error.js';
+import { runAudit } from '../audit/run-audit.js';
+import { renderAuditText } from '../audit/render-audit.js';
+import { LEVEL_ORDER, type Level } from '../audit/finding.js';
 
-// Placeholder until the audit command lands (issue 6).
-export function registerAudit(_program: Command): void {}
+interface AuditCliOptions {
+  json?: boolean;
+  all?: boolean;
+  procRoot?: string;
+  sysctlRoot?: string;
+  failOn?: string;
+}
+
+const LEVELS = Object.keys(LEVEL_ORDER) as Level[];
+
+export function registerAudit(program: Command): void {
+  program
+    .command('audit')
+    .description('audit this host (its network namespace) for settings that break long-lived TCP connections')
+    .option('--json', 'print the report as JSON')
+    .option('--all', 'also list the checks that passed')
+    .option('--fail-on <level>', 'exit with status 1 if any finding is at this level or worse (info, warn, crit)')
+    .option('--proc-root <dir>', 'read /proc from another directory (a copy or a test tree)', '/proc')
+    .option('--sysctl-root <dir>', 'read /proc/sys from another directory (default: <proc-root>/sys)')
+    .action((opts: AuditCliOptions) => {
+      const failOn = opts.failOn === undefined ? null : level(opts.failOn);
+      const report = runAudit({ procRoot: opts.procRoot, sysctlRoot: opts.sysctlRoot });
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderAuditText(report, { showOk: opts.all === true }));
+      if (failOn !== null && LEVEL_ORDER[report.summary.worst] >= LEVEL_ORDER[failOn]) process.exitCode = 1;
+    });
+}
+
+function level(text: string): Level {
+  const l = text.trim().toLowerCase();
+  if (!(LEVELS as string[]).includes(l) || l === 'ok') throw new UserError(`--fail-on must be info, warn or crit, got "${text}"`);
+  return l as Level;
+}

@@ -1,4 +1,95 @@
 import type { Command } from 'commander';
+import { UserError } from './user-error.js';
+import { PRESETS, findPreset, type MiddleboxPreset } from '../recommend/presets.js';
+import { parseCount, parseDurationSeconds } from '../recommend/duration.js';
+import { recommend, type ConnectionCount } from '../recommend/recommendation.js';
+import { RecommendInputError } from '../recommend/recommend-input-error.js';
+import { renderRecommendationText } from '../recommend/render-recommendation.js';
+import { renderPresetsText } from '../recommend/render-presets.js';
+import { createProcSource, defaultRoots } from '../audit/proc-source.js';
+import { readSocketTable } from '../audit/socket-table.js';
 
-// Placeholder until the recommend command lands (issue 6).
-export function registerRecommend(_program: Command): void {}
+interface RecommendOptions {
+  idleTimeout: string[];
+  behind: string[];
+  connections?: string;
+  tolerateLosses: string;
+  detectWithin?: string;
+  from?: string[];
+  listPresets?: boolean;
+  json?: boolean;
+}
+
+export const FROM_NOT_AVAILABLE = '--from needs idle-timeout inference, not available in this version; pass --idle-timeout instead';
+
+function collectList(value: string, previous: string[]): string[] {
+  return previous.concat(
+    value
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v !== ''),
+  );
+}
+
+export function registerRecommend(program: Command): void {
+  program
+    .command('recommend')
+    .description('recommend TCP keepalive time/interval/count and TCP_USER_TIMEOUT for a path whose middleboxes forget idle flows')
+    .option('--idle-timeout <duration>', 'idle timeout of a hop on the path: 350, 350s, 4m, 1h, 1m30s (repeatable; the smallest wins)', collectList, [])
+    .option('--behind <preset>', 'middlebox preset, repeatable or comma-separated, e.g. aws-nat-gateway,azure-lb (see --list-presets)', collectList, [])
+    .option('--connections <n>', 'connections to price the probes for: 100000, 100k, 1M (default: ESTABLISHED sockets on this host)')
+    .option('--tolerate-losses <m>', 'consecutive lost probes the setting must survive', '2')
+    .option('--detect-within <duration>', 'wanted dead-peer detection time on an idle connection, e.g. 60s')
+    .option('--from <file...>', 'infer the idle timeout from captures (needs idle-timeout inference: not available in this version)')
+    .option('--list-presets', 'list the middlebox presets with their defaults, behaviour and sources')
+    .option('--json', 'print the recommendation as JSON')
+    .action((opts: RecommendOptions) => {
+      if (opts.from !== undefined) throw new UserError(FROM_NOT_AVAILABLE);
+      if (opts.listPresets) {
+        process.stdout.write(opts.json ? `${JSON.stringify(PRESETS, null, 2)}\n` : renderPresetsText());
+        return;
+      }
+      const rec = runRecommend(opts);
+      process.stdout.write(opts.json ? `${JSON.stringify(rec, null, 2)}\n` : renderRecommendationText(rec));
+    });
+}
+
+function runRecommend(opts: RecommendOptions) {
+  const idleTimeoutsS = opts.idleTimeout.map((t) => duration('--idle-timeout', t));
+  const presets = opts.behind.map(preset);
+  const m = Number(opts.tolerateLosses);
+  if (!/^\d+$/.test(opts.tolerateLosses.trim())) {
+    throw new UserError(`--tolerate-losses must be a whole number of probes, got "${opts.tolerateLosses}"`);
+  }
+  const detectWithinS = opts.detectWithin === undefined ? null : duration('--detect-within', opts.detectWithin);
+  try {
+    return recommend({ idleTimeoutsS, presets, toleratedLosses: m, detectWithinS, connections: connections(opts.connections) });
+  } catch (err) {
+    if (err instanceof RecommendInputError) throw new UserError(err.message);
+    throw err;
+  }
+}
+
+function duration(flag: string, text: string): number {
+  const s = parseDurationSeconds(text);
+  if (s === null || s <= 0) throw new UserError(`${flag}: "${text}" is not a duration (use 350, 350s, 4m, 1h or 1m30s)`);
+  return s;
+}
+
+function preset(id: string): MiddleboxPreset {
+  const p = findPreset(id);
+  if (!p) throw new UserError(`unknown --behind preset "${id}"; known: ${PRESETS.map((x) => x.id).join(', ')}`);
+  return p;
+}
+
+function connections(text: string | undefined): ConnectionCount | null {
+  if (text !== undefined) {
+    const n = parseCount(text);
+    if (n === null || n <= 0) throw new UserError(`--connections must be a positive count such as 100000 or 100k, got "${text}"`);
+    return { count: n, source: 'flag' };
+  }
+  // The issue asks for the live socket table when no count is given.
+  const table = readSocketTable(createProcSource(defaultRoots()));
+  const established = table.entries.filter((e) => e.state === 'ESTABLISHED').length;
+  return established > 0 ? { count: established, source: 'socket-table' } : null;
+}

@@ -1,8 +1,11 @@
 import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
 import { IP_FRAGMENT, MALFORMED, NOT_IP, NOT_TCP, TRUNCATED, UNKNOWN_LINK } from '../decode/decode-status.js';
 import {
-  D_SACK_PERM, D_SYN_SEEN, D_TIMESTAMPS, END_FIN, END_HALF_CLOSED, END_NO_ANSWER, END_OPEN, END_REJECTED, END_RESET,
-  ST_IPV6, ST_MIDSTREAM, ST_RTT_KNOWN,
+  B_DIR_FLAGS, B_END_INFO, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, B_WSCALE, D_SACK_PERM, D_SYN_SEEN, D_TIMESTAMPS,
+  END_FIN, END_HALF_CLOSED, END_NO_ANSWER, END_OPEN, END_REJECTED, END_RESET, F_BYTES, F_END_TIME, F_MAX_IDLE,
+  F_PAYLOAD, F_SYN_OR_RTT, F_T_FIRST, F_T_LAST, H_FINS, H_MSS, H_PORT, H_RSTS, H_STATE, ST_IPV6, ST_MIDSTREAM,
+  ST_RTT_KNOWN, STRIDE32, W_ADDR, W_END_FRAME, W_FIRST_FRAME, W_GAPS, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_FRAME,
+  W_MAX_IDLE_FRAME, W_PKTS, W_RETRANS, W_ZWPS,
 } from '../track/connection-store.js';
 import type { TcpTracker } from '../track/tcp-tracker.js';
 import { addressText } from '../util/ip-text.js';
@@ -34,25 +37,24 @@ export function relTimeText(tracker: TcpTracker, rel: number): string {
 
 function directionStats(tracker: TcpTracker, c: number, d: number): DirectionStats {
   const s = tracker.store;
-  const i = c * 2 + d;
-  const pkts = s.pkts[i]!;
-  const df = s.dirFlags[i]!;
+  const pkts = s.w(c, W_PKTS + d);
+  const df = s.b(c, B_DIR_FLAGS + d);
   return {
     packets: pkts,
-    bytes: s.bytes[i]!,
-    payloadBytes: s.payload[i]!,
-    keepalives: s.keepalives[i]!,
-    keepaliveAcks: s.keepaliveAcks[i]!,
-    retransmissions: s.retrans[i]!,
-    zeroWindowProbes: s.zwps[i]!,
-    fins: s.fins[i]!,
-    rsts: s.rsts[i]!,
-    ttl: pkts > 0 ? { first: s.ttlFirst[i]!, min: s.ttlMin[i]!, max: s.ttlMax[i]! } : null,
+    bytes: s.f(c, F_BYTES + d),
+    payloadBytes: s.f(c, F_PAYLOAD + d),
+    keepalives: s.w(c, W_KEEPALIVES + d),
+    keepaliveAcks: s.w(c, W_KEEPALIVE_ACKS + d),
+    retransmissions: s.w(c, W_RETRANS + d),
+    zeroWindowProbes: s.w(c, W_ZWPS + d),
+    fins: s.h(c, H_FINS + d),
+    rsts: s.h(c, H_RSTS + d),
+    ttl: pkts > 0 ? { first: s.b(c, B_TTL_FIRST + d), min: s.b(c, B_TTL_MIN + d), max: s.b(c, B_TTL_MAX + d) } : null,
     synOptions:
       (df & D_SYN_SEEN) !== 0
         ? {
-            mss: s.mss[i]! > 0 ? s.mss[i]! : null,
-            wscale: s.wscale[i]! >= 0 ? s.wscale[i]! : null,
+            mss: s.h(c, H_MSS + d) > 0 ? s.h(c, H_MSS + d) : null,
+            wscale: s.b(c, B_WSCALE + d) !== 255 ? s.b(c, B_WSCALE + d) : null,
             sackPerm: (df & D_SACK_PERM) !== 0,
             timestamps: (df & D_TIMESTAMPS) !== 0,
           }
@@ -62,36 +64,38 @@ function directionStats(tracker: TcpTracker, c: number, d: number): DirectionSta
 
 export function connectionReport(tracker: TcpTracker, c: number): ConnectionReport {
   const s = tracker.store;
-  const st = s.state[c]!;
+  const st = s.h(c, H_STATE);
   const ipv6 = (st & ST_IPV6) !== 0;
   const endKind = tracker.endKind(c);
-  const endInfo = s.endInfo[c]!;
+  const endInfo = s.b(c, B_END_INFO);
   const hasEndEvent = endKind === END_FIN || endKind === END_HALF_CLOSED || endKind === END_RESET || endKind === END_REJECTED;
   const c2s = directionStats(tracker, c, 0);
   const s2c = directionStats(tracker, c, 1);
+  const addr = c * STRIDE32 + W_ADDR;
+  const maxIdle = s.f(c, F_MAX_IDLE);
   return {
     id: c + 1,
-    client: { addr: addressText(s.addr, c * 8, ipv6), port: s.port[c * 2]! },
-    server: { addr: addressText(s.addr, c * 8 + 4, ipv6), port: s.port[c * 2 + 1]! },
+    client: { addr: addressText(s.u32, addr, ipv6), port: s.h(c, H_PORT) },
+    server: { addr: addressText(s.u32, addr + 4, ipv6), port: s.h(c, H_PORT + 1) },
     ipVersion: ipv6 ? 6 : 4,
     midStream: (st & ST_MIDSTREAM) !== 0,
-    firstFrame: s.firstFrame[c]!,
-    lastFrame: s.lastFrame[c]!,
-    start: relTimeText(tracker, s.tFirst[c]!),
-    end: relTimeText(tracker, s.tLast[c]!),
-    durationS: (s.tLast[c]! - s.tFirst[c]!) / 1e9,
-    handshakeRttS: (st & ST_RTT_KNOWN) !== 0 ? s.synOrRtt[c]! / 1e9 : null,
-    longestIdleS: s.maxIdle[c]! / 1e9,
-    longestIdleEndFrame: s.maxIdle[c]! > 0 ? s.maxIdleFrame[c]! : null,
+    firstFrame: s.w(c, W_FIRST_FRAME),
+    lastFrame: s.w(c, W_LAST_FRAME),
+    start: relTimeText(tracker, s.f(c, F_T_FIRST)),
+    end: relTimeText(tracker, s.f(c, F_T_LAST)),
+    durationS: (s.f(c, F_T_LAST) - s.f(c, F_T_FIRST)) / 1e9,
+    handshakeRttS: (st & ST_RTT_KNOWN) !== 0 ? s.f(c, F_SYN_OR_RTT) / 1e9 : null,
+    longestIdleS: maxIdle / 1e9,
+    longestIdleEndFrame: maxIdle > 0 ? s.w(c, W_MAX_IDLE_FRAME) : null,
     keepalives: { sent: c2s.keepalives + s2c.keepalives, answered: c2s.keepaliveAcks + s2c.keepaliveAcks },
-    captureGaps: s.gaps[c]!,
+    captureGaps: s.w(c, W_GAPS),
     c2s,
     s2c,
     ended: {
       kind: END_NAMES[endKind]!,
       by: hasEndEvent ? ((endInfo & 0x80) !== 0 ? 'server' : 'client') : null,
-      frame: hasEndEvent ? s.endFrame[c]! : null,
-      ts: hasEndEvent ? relTimeText(tracker, s.endTime[c]!) : null,
+      frame: hasEndEvent ? s.w(c, W_END_FRAME) : null,
+      ts: hasEndEvent ? relTimeText(tracker, s.f(c, F_END_TIME)) : null,
     },
   };
 }
@@ -122,8 +126,8 @@ export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFil
     let lo = Infinity;
     let hi = -Infinity;
     for (let c = 0; c < t.connectionCount; c++) {
-      lo = Math.min(lo, t.store.tFirst[c]!);
-      hi = Math.max(hi, t.store.tLast[c]!);
+      lo = Math.min(lo, t.store.f(c, F_T_FIRST));
+      hi = Math.max(hi, t.store.f(c, F_T_LAST));
     }
     first = relTimeText(t, lo);
     last = relTimeText(t, hi);

@@ -1,4 +1,4 @@
-import type { ConnectionStore } from './connection-store.js';
+import { H_PORT, STRIDE16, STRIDE32, W_ADDR, type ConnectionStore } from './connection-store.js';
 
 /**
  * Maps a TCP 4-tuple (either direction) to the id of the connection that
@@ -52,7 +52,6 @@ export class FlowTable {
   /** Point the tuple at connection `c` (inserting, or replacing an older owner after port reuse). */
   assign(hash: number, c: number): void {
     const s = this.store;
-    const a = c * 8;
     const mask = this.mask;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       const v = this.slots[i]!;
@@ -61,11 +60,7 @@ export class FlowTable {
         if (++this.used * 2 > this.slots.length) this.rehash();
         return;
       }
-      const o = v - 1;
-      if (
-        s.port[o * 2] === s.port[c * 2] && s.port[o * 2 + 1] === s.port[c * 2 + 1] &&
-        sameWords(s.addr, o * 8, a) && sameWords(s.addr, o * 8 + 4, a + 4)
-      ) {
+      if (sameTuple(s, v - 1, c)) {
         this.slots[i] = c + 1;
         return;
       }
@@ -75,12 +70,13 @@ export class FlowTable {
   /** 0 when (src,sport) is side A of connection c, 1 when it is side B, -1 when c is another flow. */
   private matches(c: number, src: Uint32Array, dst: Uint32Array, sport: number, dport: number): number {
     const s = this.store;
-    const pa = s.port[c * 2]!;
-    const pb = s.port[c * 2 + 1]!;
-    const addr = s.addr;
-    const a = c * 8;
-    if (pa === sport && pb === dport && eqAddr(addr, a, src) && eqAddr(addr, a + 4, dst)) return 0;
-    if (pa === dport && pb === sport && eqAddr(addr, a, dst) && eqAddr(addr, a + 4, src)) return 1;
+    const p = c * STRIDE16 + H_PORT;
+    const pa = s.u16[p]!;
+    const pb = s.u16[p + 1]!;
+    const w = s.u32;
+    const a = c * STRIDE32 + W_ADDR;
+    if (pa === sport && pb === dport && eqAddr(w, a, src) && eqAddr(w, a + 4, dst)) return 0;
+    if (pa === dport && pb === sport && eqAddr(w, a, dst) && eqAddr(w, a + 4, src)) return 1;
     return -1;
   }
 
@@ -105,19 +101,27 @@ const tmpA = new Uint32Array(4);
 const tmpB = new Uint32Array(4);
 
 function hashStored(s: ConnectionStore, c: number): number {
+  const a = c * STRIDE32 + W_ADDR;
   for (let k = 0; k < 4; k++) {
-    tmpA[k] = s.addr[c * 8 + k]!;
-    tmpB[k] = s.addr[c * 8 + 4 + k]!;
+    tmpA[k] = s.u32[a + k]!;
+    tmpB[k] = s.u32[a + 4 + k]!;
   }
-  return FlowTable.hash(tmpA, tmpB, s.port[c * 2]!, s.port[c * 2 + 1]!);
+  return FlowTable.hash(tmpA, tmpB, s.u16[c * STRIDE16 + H_PORT]!, s.u16[c * STRIDE16 + H_PORT + 1]!);
 }
 
 function eqAddr(store: Uint32Array, at: number, w: Uint32Array): boolean {
   return store[at] === w[0] && store[at + 1] === w[1] && store[at + 2] === w[2] && store[at + 3] === w[3];
 }
 
-function sameWords(store: Uint32Array, x: number, y: number): boolean {
-  return store[x] === store[y] && store[x + 1] === store[y + 1] && store[x + 2] === store[y + 2] && store[x + 3] === store[y + 3];
+/** Same 4-tuple in the same orientation. */
+function sameTuple(s: ConnectionStore, x: number, y: number): boolean {
+  const px = x * STRIDE16 + H_PORT;
+  const py = y * STRIDE16 + H_PORT;
+  if (s.u16[px] !== s.u16[py] || s.u16[px + 1] !== s.u16[py + 1]) return false;
+  const ax = x * STRIDE32 + W_ADDR;
+  const ay = y * STRIDE32 + W_ADDR;
+  for (let k = 0; k < 8; k++) if (s.u32[ax + k] !== s.u32[ay + k]) return false;
+  return true;
 }
 
 /** murmur3 finalizer: spreads low-entropy tuples (sequential ports) across the table. */

@@ -1,9 +1,15 @@
 import type { PacketRecord } from '../capture/packet-record.js';
 import { DecodedTcp, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/decoded-tcp.js';
 import {
-  ConnectionStore, D_FIN, D_KEEPALIVE, D_NEXTSEQ_SET, D_SACK_PERM, D_SYN_SEEN, D_TIMESTAMPS, D_ZWP,
+  B_DIR_FLAGS, B_END_INFO, B_LAST_KIND, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, B_WSCALE, ConnectionStore,
+  D_FIN, D_KEEPALIVE, D_NEXTSEQ_SET, D_SACK_PERM, D_SYN_SEEN, D_TIMESTAMPS, D_ZWP,
   END_FIN, END_HALF_CLOSED, END_NO_ANSWER, END_OPEN, END_REJECTED, END_RESET,
+  F_BYTES, F_END_TIME, F_MAX_IDLE, F_PAYLOAD, F_SYN_OR_RTT, F_T_FIRST, F_T_LAST,
+  H_FINS, H_MSS, H_PORT, H_RSTS, H_STATE, H_WIN,
   ST_ESTABLISHED, ST_IPV6, ST_LAST_DIR_B, ST_MIDSTREAM, ST_RESET, ST_RTT_KNOWN, ST_SAW_SYN, ST_SAW_SYNACK,
+  STRIDE16, STRIDE32, STRIDE64, STRIDE8,
+  W_ADDR, W_END_FRAME, W_FIRST_FRAME, W_GAPS, W_ISN, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_ACK, W_LAST_FRAME,
+  W_MAX_IDLE_FRAME, W_NEXT_SEQ, W_PKTS, W_RETRANS, W_ZWPS,
 } from './connection-store.js';
 import { EventLog } from './event-log.js';
 import { FlowTable } from './flow-table.js';
@@ -91,49 +97,53 @@ export class TcpTracker {
     const hash = FlowTable.hash(p.src, p.dst, p.srcPort, p.dstPort);
     let c = this.flows.find(hash, p.src, p.dst, p.srcPort, p.dstPort);
     let d = this.flows.lastDir;
-
     if (c < 0 || (isSyn && this.isNewIncarnation(c, d, p))) {
       c = this.open(hash, p, t, rec.frame);
       d = this.flows.lastDir;
     }
 
-    const f = c * 2 + d; // forward direction column
-    const r = c * 2 + (d ^ 1); // reverse direction column
+    // The views are read after open(): it may have grown (replaced) the buffer.
+    const f64 = s.f64;
+    const u32 = s.u32;
+    const u16 = s.u16;
+    const u8 = s.u8;
+    const b64 = c * STRIDE64;
+    const b32 = c * STRIDE32;
+    const b16 = c * STRIDE16;
+    const b8 = c * STRIDE8;
+    const r = d ^ 1;
     const seq = p.seq;
     const ack = p.ack;
     const seglen = p.payloadLen;
     const window = p.window;
     const isFin = (flags & TCP_FIN) !== 0;
     const isRst = (flags & TCP_RST) !== 0;
-    const fFlags = s.dirFlags[f]!;
+    const fFlags = u8[b8 + B_DIR_FLAGS + d]!;
+    const rFlags = u8[b8 + B_DIR_FLAGS + r]!;
     const nextSeqSet = (fFlags & D_NEXTSEQ_SET) !== 0;
-    const nextSeq = s.nextSeq[f]!;
+    const nextSeq = u32[b32 + W_NEXT_SEQ + d]!;
 
     // --- Wireshark tcp_analyze_sequence_number(), the parts that decide our kinds ---
     let analysis = 0; // D_KEEPALIVE / D_ZWP for this segment
-    let kind: number;
-    let retrans = false;
     // Like Wireshark, a direction never seen counts as window 0.
-    if (seglen === 1 && nextSeqSet && seq === nextSeq && s.win[r] === 0) {
+    if (seglen === 1 && nextSeqSet && seq === nextSeq && u16[b16 + H_WIN + r] === 0) {
       analysis = D_ZWP;
     } else {
-      if (nextSeqSet && seqGt(seq, nextSeq) && !isRst) s.gaps[c]!++;
+      if (nextSeqSet && seqGt(seq, nextSeq) && !isRst) u32[b32 + W_GAPS]!++;
       if (seglen <= 1 && nextSeqSet && seq === ((nextSeq - 1) >>> 0) && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0) {
         analysis = D_KEEPALIVE;
       }
     }
-    let keepaliveAck = false;
-    if (
-      analysis === 0 && seglen === 0 && window !== 0 && window === s.win[f] && nextSeqSet && seq === nextSeq &&
-      ack === s.lastAck[f] && (s.dirFlags[r]! & D_KEEPALIVE) !== 0 && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0
-    ) {
-      keepaliveAck = true;
-    }
+    const keepaliveAck =
+      analysis === 0 && seglen === 0 && window !== 0 && window === u16[b16 + H_WIN + d] && nextSeqSet && seq === nextSeq &&
+      ack === u32[b32 + W_LAST_ACK + d] && (rFlags & D_KEEPALIVE) !== 0 && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0;
+    let retrans = false;
     if (analysis === 0 && !keepaliveAck && (seglen > 0 || isSyn || isFin) && nextSeqSet && seqLt(seq, nextSeq)) {
       // Data right after a zero-window probe starts one byte early and is new data, not a retransmission.
-      if (!(seglen > 1 && seq === ((nextSeq - 1) >>> 0))) retrans = true;
+      retrans = !(seglen > 1 && seq === ((nextSeq - 1) >>> 0));
     }
 
+    let kind: number;
     if (isRst) kind = K_RST;
     else if (isSyn) kind = isAck ? K_SYNACK : K_SYN;
     else if (analysis === D_KEEPALIVE) kind = K_KEEPALIVE;
@@ -145,85 +155,88 @@ export class TcpTracker {
     else kind = K_ACK;
 
     // --- sequence bookkeeping (Wireshark's finished_fwd) ---
+    let df = (fFlags & ~(D_KEEPALIVE | D_ZWP)) | analysis;
     if (seglen > 0 || isSyn || isFin) {
       const nxt = (seq + seglen + (isSyn || isFin ? 1 : 0)) >>> 0;
       if ((!nextSeqSet || seqGt(nxt, nextSeq)) && analysis !== D_ZWP) {
-        s.nextSeq[f] = nxt;
-        s.dirFlags[f] = s.dirFlags[f]! | D_NEXTSEQ_SET;
+        u32[b32 + W_NEXT_SEQ + d] = nxt;
+        df |= D_NEXTSEQ_SET;
       }
     }
-    s.win[f] = window;
-    s.lastAck[f] = ack;
-    s.dirFlags[f] = (s.dirFlags[f]! & ~(D_KEEPALIVE | D_ZWP)) | analysis;
+    u16[b16 + H_WIN + d] = window;
+    u32[b32 + W_LAST_ACK + d] = ack;
 
     // --- counters ---
-    s.pkts[f]!++;
-    s.bytes[f]! += p.ipLen;
-    s.payload[f]! += seglen;
+    const pkts = ++u32[b32 + W_PKTS + d]!;
+    f64[b64 + F_BYTES + d]! += p.ipLen;
+    f64[b64 + F_PAYLOAD + d]! += seglen;
     const ttl = p.ttl;
-    if (s.pkts[f] === 1) s.ttlFirst[f] = ttl;
-    if (ttl < s.ttlMin[f]!) s.ttlMin[f] = ttl;
-    if (ttl > s.ttlMax[f]!) s.ttlMax[f] = ttl;
+    if (pkts === 1) u8[b8 + B_TTL_FIRST + d] = ttl;
+    if (ttl < u8[b8 + B_TTL_MIN + d]!) u8[b8 + B_TTL_MIN + d] = ttl;
+    if (ttl > u8[b8 + B_TTL_MAX + d]!) u8[b8 + B_TTL_MAX + d] = ttl;
     switch (kind) {
       case K_KEEPALIVE:
-        s.keepalives[f]!++;
+        u32[b32 + W_KEEPALIVES + d]!++;
         break;
       case K_KEEPALIVE_ACK:
-        s.keepaliveAcks[f]!++;
+        u32[b32 + W_KEEPALIVE_ACKS + d]!++;
         break;
       case K_RETRANSMISSION:
-        s.retrans[f]!++;
+        u32[b32 + W_RETRANS + d]!++;
         break;
       case K_ZERO_WINDOW_PROBE:
-        s.zwps[f]!++;
+        u32[b32 + W_ZWPS + d]!++;
         break;
       case K_RST:
-        if (s.rsts[f]! < 0xffff) s.rsts[f]!++;
+        if (u16[b16 + H_RSTS + d]! < 0xffff) u16[b16 + H_RSTS + d]!++;
         break;
     }
 
     // --- connection state ---
-    const st = s.state[c]!;
-    if (isSyn) this.onSyn(c, f, d, isAck, p, t);
-    else if (isAck && (st & ST_ESTABLISHED) === 0 && (st & ST_SAW_SYNACK) !== 0 && d === 0 && ack === ((s.isn[c * 2 + 1]! + 1) >>> 0)) {
-      s.state[c] = s.state[c]! | ST_ESTABLISHED;
+    let st = u16[b16 + H_STATE]!;
+    if (isSyn) {
+      df |= this.onSyn(c, d, isAck, p, t);
+      st = u16[b16 + H_STATE]!;
+    } else if (isAck && (st & (ST_ESTABLISHED | ST_SAW_SYNACK)) === ST_SAW_SYNACK && d === 0 && ack === ((u32[b32 + W_ISN + 1]! + 1) >>> 0)) {
+      st |= ST_ESTABLISHED;
       if ((st & ST_SAW_SYN) !== 0) {
-        s.synOrRtt[c] = t - s.synOrRtt[c]!;
-        s.state[c] = s.state[c]! | ST_RTT_KNOWN;
+        f64[b64 + F_SYN_OR_RTT] = t - f64[b64 + F_SYN_OR_RTT]!;
+        st |= ST_RTT_KNOWN;
       }
     }
-    if (isFin && (s.dirFlags[f]! & D_FIN) === 0) {
-      s.dirFlags[f] = s.dirFlags[f]! | D_FIN;
-      if (s.fins[f]! < 0xffff) s.fins[f]!++;
-      if ((s.dirFlags[r]! & D_FIN) === 0 && (st & ST_RESET) === 0) this.setEnd(c, d, rec.frame, t, END_HALF_CLOSED);
-      else if ((st & ST_RESET) === 0) s.endInfo[c] = (s.endInfo[c]! & 0x80) | END_FIN;
+    if (isFin && (fFlags & D_FIN) === 0) {
+      df |= D_FIN;
+      if (u16[b16 + H_FINS + d]! < 0xffff) u16[b16 + H_FINS + d]!++;
+      if ((st & ST_RESET) === 0) {
+        if ((rFlags & D_FIN) === 0) this.setEnd(c, d, rec.frame, t, END_HALF_CLOSED);
+        else u8[b8 + B_END_INFO] = (u8[b8 + B_END_INFO]! & 0x80) | END_FIN;
+      }
     }
     if (isRst && (st & ST_RESET) === 0) {
-      s.state[c] = s.state[c]! | ST_RESET;
-      const ended = s.endInfo[c]! & 0x7f;
+      st |= ST_RESET;
       // A RST after both FINs is a late answer, not what ended the connection.
-      if (ended !== END_FIN) {
+      if ((u8[b8 + B_END_INFO]! & 0x7f) !== END_FIN) {
         // A RST from the server before any SYN-ACK is a refused connection, not a reset one.
         const refused = d === 1 && (st & (ST_SAW_SYNACK | ST_ESTABLISHED)) === 0 && (st & ST_SAW_SYN) !== 0;
         this.setEnd(c, d, rec.frame, t, refused ? END_REJECTED : END_RESET);
       }
     }
+    u8[b8 + B_DIR_FLAGS + d] = df;
+    u16[b16 + H_STATE] = d === 1 ? st | ST_LAST_DIR_B : st & ~ST_LAST_DIR_B;
 
     // --- timing ---
-    const idle = s.pkts[c * 2]! + s.pkts[c * 2 + 1]! > 1 ? t - s.tLast[c]! : 0;
-    if (idle > s.maxIdle[c]!) {
-      s.maxIdle[c] = idle;
-      s.maxIdleFrame[c] = rec.frame;
+    const idle = u32[b32 + W_PKTS]! + u32[b32 + W_PKTS + 1]! > 1 ? t - f64[b64 + F_T_LAST]! : 0;
+    if (idle > f64[b64 + F_MAX_IDLE]!) {
+      f64[b64 + F_MAX_IDLE] = idle;
+      u32[b32 + W_MAX_IDLE_FRAME] = rec.frame;
     }
-    s.tLast[c] = t;
-    s.lastFrame[c] = rec.frame;
-    s.state[c] = d === 1 ? s.state[c]! | ST_LAST_DIR_B : s.state[c]! & ~ST_LAST_DIR_B;
-    s.lastKind[c] = kind;
+    f64[b64 + F_T_LAST] = t;
+    u32[b32 + W_LAST_FRAME] = rec.frame;
+    u8[b8 + B_LAST_KIND] = kind;
 
     if ((kind !== K_DATA && kind !== K_ACK) || idle >= this.idleMarkNs) {
       this.events.append(c, rec.frame, t, kind, d, ttl, seglen, flags, p.ipId, window, seq, ack, p.hasTimestamps, idle);
     }
-
     this.lastConn = c;
     this.lastDir = d;
     this.lastTime = t;
@@ -233,10 +246,10 @@ export class TcpTracker {
   /** How the connection ended, as an END_* code (settles SYN-only connections). */
   endKind(c: number): number {
     const s = this.store;
-    const e = s.endInfo[c]! & 0x7f;
+    const e = s.b(c, B_END_INFO) & 0x7f;
     if (e !== END_OPEN) return e;
-    const st = s.state[c]!;
-    if ((st & ST_SAW_SYN) !== 0 && (st & (ST_SAW_SYNACK | ST_ESTABLISHED)) === 0 && s.pkts[c * 2 + 1] === 0) return END_NO_ANSWER;
+    const st = s.h(c, H_STATE);
+    if ((st & ST_SAW_SYN) !== 0 && (st & (ST_SAW_SYNACK | ST_ESTABLISHED)) === 0 && s.w(c, W_PKTS + 1) === 0) return END_NO_ANSWER;
     return END_OPEN;
   }
 
@@ -246,11 +259,10 @@ export class TcpTracker {
    */
   private isNewIncarnation(c: number, d: number, p: DecodedTcp): boolean {
     const s = this.store;
-    const st = s.state[c]!;
-    const f = c * 2 + d;
+    const st = s.h(c, H_STATE);
     // A retransmitted SYN repeats its ISN; a different ISN is a new connection on the same ports.
-    if ((s.dirFlags[f]! & D_SYN_SEEN) !== 0) return s.isn[f] !== p.seq;
-    const ended = (st & ST_RESET) !== 0 || (s.dirFlags[c * 2]! & s.dirFlags[c * 2 + 1]! & D_FIN) !== 0;
+    if ((s.b(c, B_DIR_FLAGS + d) & D_SYN_SEEN) !== 0) return s.w(c, W_ISN + d) !== p.seq;
+    const ended = (st & ST_RESET) !== 0 || (s.b(c, B_DIR_FLAGS) & s.b(c, B_DIR_FLAGS + 1) & D_FIN) !== 0;
     return (st & ST_MIDSTREAM) !== 0 || ended;
   }
 
@@ -269,44 +281,47 @@ export class TcpTracker {
       st |= ST_MIDSTREAM | ST_ESTABLISHED;
     }
     if (p.ipVersion === 6) st |= ST_IPV6;
-    const a = c * 8;
+    const a = c * STRIDE32 + W_ADDR;
     for (let k = 0; k < 4; k++) {
-      s.addr[a + k] = srcIsClient ? p.src[k]! : p.dst[k]!;
-      s.addr[a + 4 + k] = srcIsClient ? p.dst[k]! : p.src[k]!;
+      s.u32[a + k] = srcIsClient ? p.src[k]! : p.dst[k]!;
+      s.u32[a + 4 + k] = srcIsClient ? p.dst[k]! : p.src[k]!;
     }
-    s.port[c * 2] = srcIsClient ? p.srcPort : p.dstPort;
-    s.port[c * 2 + 1] = srcIsClient ? p.dstPort : p.srcPort;
-    s.state[c] = st;
-    s.firstFrame[c] = frame;
-    s.tFirst[c] = t;
-    s.tLast[c] = t;
+    const b16 = c * STRIDE16;
+    s.u16[b16 + H_PORT] = srcIsClient ? p.srcPort : p.dstPort;
+    s.u16[b16 + H_PORT + 1] = srcIsClient ? p.dstPort : p.srcPort;
+    s.u16[b16 + H_STATE] = st;
+    s.u32[c * STRIDE32 + W_FIRST_FRAME] = frame;
+    s.f64[c * STRIDE64 + F_T_FIRST] = t;
+    s.f64[c * STRIDE64 + F_T_LAST] = t;
     this.flows.assign(hash, c);
     this.flows.lastDir = srcIsClient ? 0 : 1;
     return c;
   }
 
-  private onSyn(c: number, f: number, d: number, isAck: boolean, p: DecodedTcp, t: number): void {
+  /** Record a SYN or SYN-ACK; returns the direction flags it adds. */
+  private onSyn(c: number, d: number, isAck: boolean, p: DecodedTcp, t: number): number {
     const s = this.store;
-    s.isn[f] = p.seq;
-    let df = s.dirFlags[f]! | D_SYN_SEEN;
+    s.u32[c * STRIDE32 + W_ISN + d] = p.seq;
+    let df = D_SYN_SEEN;
     if (p.sackPerm) df |= D_SACK_PERM;
     if (p.hasTimestamps) df |= D_TIMESTAMPS;
-    s.dirFlags[f] = df;
-    if (p.mss >= 0) s.mss[f] = p.mss;
-    if (p.wscale >= 0) s.wscale[f] = p.wscale > 14 ? 14 : p.wscale;
+    if (p.mss >= 0) s.u16[c * STRIDE16 + H_MSS + d] = p.mss;
+    if (p.wscale >= 0) s.u8[c * STRIDE8 + B_WSCALE + d] = p.wscale > 14 ? 14 : p.wscale;
+    const sti = c * STRIDE16 + H_STATE;
     if (isAck) {
-      s.state[c] = s.state[c]! | ST_SAW_SYNACK;
+      s.u16[sti] = s.u16[sti]! | ST_SAW_SYNACK;
     } else if (d === 0) {
-      s.state[c] = s.state[c]! | ST_SAW_SYN;
+      s.u16[sti] = s.u16[sti]! | ST_SAW_SYN;
       // The handshake RTT is timed from the last (re)transmitted SYN.
-      if ((s.state[c]! & ST_RTT_KNOWN) === 0) s.synOrRtt[c] = t;
+      if ((s.u16[sti]! & ST_RTT_KNOWN) === 0) s.f64[c * STRIDE64 + F_SYN_OR_RTT] = t;
     }
+    return df;
   }
 
   private setEnd(c: number, d: number, frame: number, t: number, kind: number): void {
     const s = this.store;
-    s.endFrame[c] = frame;
-    s.endTime[c] = t;
-    s.endInfo[c] = kind | (d === 1 ? 0x80 : 0);
+    s.u32[c * STRIDE32 + W_END_FRAME] = frame;
+    s.f64[c * STRIDE64 + F_END_TIME] = t;
+    s.u8[c * STRIDE8 + B_END_INFO] = kind | (d === 1 ? 0x80 : 0);
   }
 }

@@ -1,3 +1,5 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+
 /**
  * Hand-made pcap / pcapng captures for tests. Everything here is written
  * from the file-format specs so that tests do not depend on the reader
@@ -545,6 +547,17 @@ export class PcapngWriter {
     return this;
   }
 
+  /** Byte offset where each block written so far starts. */
+  offsets(): number[] {
+    const out: number[] = [];
+    let at = 0;
+    for (const b of this.blocks) {
+      out.push(at);
+      at += b.length;
+    }
+    return out;
+  }
+
   get bigEndian(): boolean {
     return this.be;
   }
@@ -597,4 +610,48 @@ export function sampleConversation(n: number, startNs = 1_700_000_000_123_456_78
     }
   }
   return out;
+}
+
+// ---------------------------------------------------------------- external oracles
+
+const toolCache = new Map<string, boolean>();
+
+/** Whether a command-line tool (tshark, editcap, mergecap, tcpdump) can be run. */
+export function hasTool(name: string): boolean {
+  let ok = toolCache.get(name);
+  if (ok === undefined) {
+    const r = spawnSync(name, ['--version'], { stdio: 'ignore' });
+    ok = r.error === undefined;
+    toolCache.set(name, ok);
+  }
+  return ok;
+}
+
+export interface TsharkFrame {
+  frame: number;
+  /** frame.time_epoch exactly as tshark prints it (9 decimals). */
+  epoch: string;
+  capLen: number;
+  len: number;
+}
+
+/** tshark's view of every frame in a capture file. */
+export function tsharkFrames(file: string): TsharkFrame[] {
+  const out = execFileSync(
+    'tshark',
+    ['-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'frame.time_epoch', '-e', 'frame.cap_len', '-e', 'frame.len'],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 256 * 1024 * 1024 },
+  );
+  return out
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => {
+      const [frame, epoch, capLen, len] = l.split('\t');
+      return { frame: Number(frame), epoch, capLen: Number(capLen), len: Number(len) };
+    });
+}
+
+/** "sec.nnnnnnnnn" the way tshark prints frame.time_epoch (non-negative times). */
+export function epochString(sec: number, nsec: number): string {
+  return `${sec}.${String(nsec).padStart(9, '0')}`;
 }

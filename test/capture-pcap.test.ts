@@ -1,0 +1,211 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { readCapture } from '../src/capture/read-capture.js';
+import { CaptureError } from '../src/capture/capture-error.js';
+import type { CaptureSummary, PacketRecord } from '../src/capture/packet-record.js';
+import {
+  buildFrame,
+  buildPcap,
+  buildPcapRaw,
+  epochString,
+  hasTool,
+  LINKTYPE,
+  sampleConversation,
+  tsharkFrames,
+  type LinkKind,
+  type TcpSpec,
+} from './helpers/capture-builder.js';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kad-pcap-'));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
+let fileNo = 0;
+function writeTmp(data: Buffer, ext = 'pcap'): string {
+  const p = path.join(dir, `f${fileNo++}.${ext}`);
+  fs.writeFileSync(p, data);
+  return p;
+}
+
+interface Got {
+  frame: number;
+  tsSec: number;
+  tsNsec: number;
+  capLen: number;
+  origLen: number;
+  linkType: number;
+  interfaceId: number;
+  fileOffset: number;
+  data: Buffer;
+}
+
+function snapshot(r: PacketRecord): Got {
+  return {
+    frame: r.frame,
+    tsSec: r.tsSec,
+    tsNsec: r.tsNsec,
+    capLen: r.capLen,
+    origLen: r.origLen,
+    linkType: r.linkType,
+    interfaceId: r.interfaceId,
+    fileOffset: r.fileOffset,
+    data: Buffer.from(r.buf.subarray(r.offset, r.offset + r.capLen)),
+  };
+}
+
+async function collect(file: string, chunkSize?: number): Promise<{ recs: Got[]; summary: CaptureSummary }> {
+  const recs: Got[] = [];
+  const summary = await readCapture(file, (r) => recs.push(snapshot(r)), { chunkSize });
+  return { recs, summary };
+}
+
+/** Mixed traffic: IPv4 handshake/data, an IPv6 RST, a frame cut by the snaplen. */
+function specs(): TcpSpec[] {
+  const s = sampleConversation(6);
+  s.push({ src: '2001:db8::1', dst: '2001:db8::2', sport: 5000, dport: 80, seq: 4294967295, ack: 1, flags: 'RA', tsNs: 1_700_000_002_000_000_001n });
+  s.push({ src: '203.0.113.7', dst: '192.0.2.1', sport: 443, dport: 40000, seq: 1, ack: 2, flags: 'PA', payload: 1400, snap: 96, tsNs: 1_700_000_002_999_999_999n });
+  return s;
+}
+
+const ALL_LINKS: LinkKind[] = ['ether', 'vlan', 'qinq', 'sll', 'sll2', 'raw', 'ipv4', 'ipv6', 'null', 'loop'];
+
+function linkSpecs(link: LinkKind): TcpSpec[] {
+  if (link === 'ipv4') return specs().filter((p) => !p.src.includes(':'));
+  if (link === 'ipv6') return specs().filter((p) => p.src.includes(':'));
+  return specs();
+}
+
+for (const nano of [false, true]) {
+  for (const bigEndian of [false, true]) {
+    const variant = `${nano ? 'ns' : 'µs'} ${bigEndian ? 'big' : 'little'}-endian`;
+    test(`pcap ${variant}: every link type, fields match the spec`, async () => {
+      for (const link of ALL_LINKS) {
+        const pkts = linkSpecs(link);
+        const file = writeTmp(buildPcap(pkts, { link, nano, bigEndian }));
+        const { recs, summary } = await collect(file);
+        assert.equal(recs.length, pkts.length, link);
+        let offset = 24;
+        pkts.forEach((p, i) => {
+          const r = recs[i];
+          const full = buildFrame(p, link, bigEndian);
+          const cap = Math.min(p.snap ?? full.length, full.length);
+          const ns = p.tsNs % 1_000_000_000n;
+          assert.equal(r.frame, i + 1);
+          assert.equal(r.tsSec, Number(p.tsNs / 1_000_000_000n), `${link} frame ${i + 1} sec`);
+          assert.equal(r.tsNsec, Number(nano ? ns : (ns / 1000n) * 1000n), `${link} frame ${i + 1} nsec`);
+          assert.equal(r.capLen, cap);
+          assert.equal(r.origLen, full.length);
+          assert.equal(r.linkType, LINKTYPE[link]);
+          assert.equal(r.interfaceId, 0);
+          assert.equal(r.fileOffset, offset);
+          assert.ok(r.data.equals(full.subarray(0, cap)), `${link} frame ${i + 1} bytes`);
+          offset += 16 + cap;
+        });
+        assert.deepEqual(summary, {
+          format: 'pcap',
+          gzip: false,
+          frames: pkts.length,
+          bytes: fs.statSync(file).size,
+          linkTypes: [LINKTYPE[link]],
+          tsResolutionNs: nano ? 1 : 1000,
+          dropsReported: null,
+        });
+      }
+    });
+
+    test(`pcap ${variant}: timestamps, lengths and frame numbers agree with tshark`, { skip: !hasTool('tshark') }, async () => {
+      for (const link of ['ether', 'sll2', 'null'] as LinkKind[]) {
+        const file = writeTmp(buildPcap(linkSpecs(link), { link, nano, bigEndian }));
+        const { recs } = await collect(file);
+        const want = tsharkFrames(file);
+        assert.equal(recs.length, want.length);
+        recs.forEach((r, i) => {
+          assert.equal(r.frame, want[i].frame);
+          assert.equal(epochString(r.tsSec, r.tsNsec), want[i].epoch);
+          assert.equal(r.capLen, want[i].capLen);
+          assert.equal(r.origLen, want[i].len);
+        });
+      }
+    });
+  }
+}
+
+test('pcap: the FCS bits above the link type are masked off', async () => {
+  const frames = sampleConversation(2).map((p) => ({ tsNs: p.tsNs, data: buildFrame(p) }));
+  // F bit set, 4-byte FCS (2 × 16 bits) in bits 29..31.
+  const file = writeTmp(buildPcapRaw(frames, { linkType: 1, network: 0x50000001 }));
+  const { recs, summary } = await collect(file);
+  assert.equal(recs.length, 2);
+  assert.equal(recs[0].linkType, 1);
+  assert.deepEqual(summary.linkTypes, [1]);
+});
+
+test('pcap: a fraction of a second ≥ 1 s is carried into the seconds', async () => {
+  const data = buildFrame(sampleConversation(1)[0]);
+  const buf = buildPcapRaw([{ tsNs: 1_700_000_000_000_000_000n, data }], { linkType: 1 });
+  buf.writeUInt32LE(2_500_000, 24 + 4);
+  const { recs } = await collect(writeTmp(buf));
+  assert.equal(recs[0].tsSec, 1_700_000_002);
+  assert.equal(recs[0].tsNsec, 500_000_000);
+});
+
+test('pcap: modified (Kuznetzov) pcap is rejected with a clear message', async () => {
+  for (const bigEndian of [false, true]) {
+    const frames = sampleConversation(1).map((p) => ({ tsNs: p.tsNs, data: buildFrame(p) }));
+    const file = writeTmp(buildPcapRaw(frames, { linkType: 1, magic: 0xa1b2cd34, bigEndian }));
+    await assert.rejects(collect(file), (err: unknown) => {
+      assert.ok(err instanceof CaptureError);
+      assert.equal(err.offset, 0);
+      assert.match(err.message, /Kuznetzov/);
+      return true;
+    });
+  }
+});
+
+test('pcap: editcap -F nsecpcap / -F pcap conversions read back identically', { skip: !hasTool('editcap') }, async () => {
+  const usFile = writeTmp(buildPcap(specs()));
+  const nsFile = path.join(dir, 'conv-ns.pcap');
+  const backFile = path.join(dir, 'conv-us.pcap');
+  execFileSync('editcap', ['-F', 'nsecpcap', usFile, nsFile]);
+  execFileSync('editcap', ['-F', 'pcap', nsFile, backFile]);
+  const a = await collect(usFile);
+  const b = await collect(nsFile);
+  const c = await collect(backFile);
+  assert.equal(b.summary.tsResolutionNs, 1);
+  assert.equal(c.summary.tsResolutionNs, 1000);
+  for (const other of [b, c]) {
+    assert.equal(other.recs.length, a.recs.length);
+    other.recs.forEach((r, i) => {
+      assert.equal(r.tsSec, a.recs[i].tsSec);
+      assert.equal(r.tsNsec, a.recs[i].tsNsec);
+      assert.equal(r.origLen, a.recs[i].origLen);
+      assert.ok(r.data.equals(a.recs[i].data));
+    });
+  }
+});
+
+test('pcap: ns timestamps from editcap agree with tshark down to the nanosecond', { skip: !hasTool('editcap') || !hasTool('tshark') }, async () => {
+  const file = writeTmp(buildPcap(specs(), { nano: true, bigEndian: true }));
+  const le = path.join(dir, 'ns-le.pcap');
+  execFileSync('editcap', ['-F', 'nsecpcap', file, le]);
+  const { recs } = await collect(le);
+  const want = tsharkFrames(le);
+  assert.deepEqual(
+    recs.map((r) => epochString(r.tsSec, r.tsNsec)),
+    want.map((w) => w.epoch),
+  );
+  assert.ok(want.some((w) => !w.epoch.endsWith('000')), 'fixture must have sub-µs digits');
+});
+
+test('pcap: record count and µs timestamps agree with tcpdump -r', { skip: !hasTool('tcpdump') }, async () => {
+  const file = writeTmp(buildPcap(specs(), { bigEndian: true }));
+  const out = execFileSync('tcpdump', ['-tt', '-nn', '-r', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const stamps = out.split('\n').filter((l) => l.length > 0).map((l) => l.split(' ')[0]);
+  const { recs } = await collect(file);
+  assert.deepEqual(
+    recs.map((r) => `${r.tsSec}.${String(r.tsNsec / 1000).padStart(6, '0')}`),
+    stamps,
+  );
+});
