@@ -37,6 +37,9 @@ export interface ProbeResult {
   rssBytes?: number;
   /** Sums over the FileReport's connections, when the pipeline can build one (rate mode). */
   totals?: ProbeTotals;
+  /** Seconds to build the FileReport and to serialise it as the CLI does (rate mode): where the CLI's time goes. */
+  reportSeconds?: number;
+  stringifySeconds?: number;
 }
 
 interface TrackerLike {
@@ -47,6 +50,7 @@ interface TrackerLike {
 type AnalyzeFn = (path: string, opts?: Record<string, unknown>) => Promise<unknown>;
 
 const ANALYZE_MODULE = new URL('../src/analyze/analyze-capture.js', import.meta.url);
+const REPORT_MODULE = new URL('../src/report/build-file-report.js', import.meta.url);
 
 function out(r: ProbeResult): void {
   process.stdout.write(`${JSON.stringify(r)}\n`);
@@ -72,17 +76,9 @@ function memNow(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
-/** Finds whatever builds the FileReport (its name is not settled yet) and sums it up. */
-async function reportTotals(mod: Record<string, unknown>, analysis: Record<string, unknown>, file: string): Promise<ProbeTotals | undefined> {
-  let report: unknown;
-  for (const name of ['buildFileReport', 'fileReport', 'toFileReport', 'report']) {
-    const fn = analysis[name] ?? mod[name];
-    if (typeof fn !== 'function') continue;
-    report = analysis[name] === fn ? await (fn as () => unknown).call(analysis) : await (fn as (a: unknown, f: string) => unknown)(analysis, file);
-    break;
-  }
-  if (typeof report !== 'object' || report === null) return undefined;
-  const conns = (report as Partial<FileReport>).connections;
+/** Sums a FileReport's connections, to compare with what the generator wrote. */
+function reportTotals(report: Partial<FileReport>): ProbeTotals | undefined {
+  const conns = report.connections;
   if (!Array.isArray(conns)) return undefined;
   const t: ProbeTotals = { connections: conns.length, packets: 0, keepalives: 0, keepaliveAcks: 0, retransmissions: 0, rsts: 0, ended: {} };
   for (const c of conns) {
@@ -136,7 +132,19 @@ async function main(): Promise<void> {
     r.rssBytes = process.memoryUsage().rss;
   } else {
     try {
-      r.totals = await reportTotals(mod, analysis, file);
+      const build = existsSync(fileURLToPath(REPORT_MODULE))
+        ? ((await import(REPORT_MODULE.href)) as Record<string, unknown>).buildFileReport
+        : undefined;
+      if (typeof build === 'function') {
+        let t = process.hrtime.bigint();
+        const report = (build as (a: unknown) => Partial<FileReport>)(analysis);
+        r.reportSeconds = Number(process.hrtime.bigint() - t) / 1e9;
+        t = process.hrtime.bigint();
+        const json = JSON.stringify({ files: [report] }, null, 2);
+        r.stringifySeconds = Number(process.hrtime.bigint() - t) / 1e9;
+        if (json.length === 0) r.error = 'empty JSON';
+        r.totals = reportTotals(report);
+      }
     } catch (err) {
       r.error = `building the report failed: ${err instanceof Error ? err.message : String(err)}`;
     }

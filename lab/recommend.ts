@@ -6,6 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { NODE_KEEPCNT, NODE_KEEPINTVL_S } from './scenario-kit.js';
 import type { KeepaliveSetting } from './truth.js';
 
 const KAD = fileURLToPath(new URL('../../bin/kad', import.meta.url));
@@ -53,7 +54,9 @@ export async function recommendKeepalive(idleTimeoutS: number): Promise<Keepaliv
   const idleS = Math.max(1, Math.floor(timeS));
   const notes: string[] = [];
   if (idleS !== timeS) notes.push(`kad recommend proposed ${timeS} s; TCP_KEEPIDLE takes whole seconds (at least 1), so ${idleS} s was set.`);
-  // Node (libuv) cannot set these; with every probe answered they never come into play.
-  notes.push(`kad recommend proposed TCP_KEEPINTVL ${intervalS} s and TCP_KEEPCNT ${probes}; Node's setKeepAlive fixes them at 1 s and 10. They matter only when probes go unanswered, which does not happen here.`);
+  if (intervalS !== NODE_KEEPINTVL_S || probes !== NODE_KEEPCNT) {
+    // Node (libuv) cannot set these; with every probe answered they never come into play.
+    notes.push(`kad recommend proposed TCP_KEEPINTVL ${intervalS} s and TCP_KEEPCNT ${probes}; Node's setKeepAlive fixes them at ${NODE_KEEPINTVL_S} s and ${NODE_KEEPCNT}. They matter only once probes go unanswered, which does not happen here.`);
+  }
   return { idleS, source: command, recommended: { timeS, intervalS, probes }, notes };
 }

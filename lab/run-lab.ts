@@ -14,8 +14,10 @@ import { captureNames, runScenario } from './run-scenario.js';
 import { findScenario, SCENARIOS } from './scenarios/index.js';
 import type { ScenarioSpec } from './scenario.js';
 import type { LabTruth } from './truth.js';
+import { formatChecks } from './verify/check.js';
+import { verifyAnalysis, verifyCaptures } from './verify/verify-output.js';
 
-const USAGE = 'usage: npm run lab -- <scenario|all> [--out DIR]   (npm run lab -- --list shows the scenarios)';
+const USAGE = 'usage: npm run lab -- <scenario|all> [--out DIR] [--verify]   (npm run lab -- --list shows the scenarios)';
 
 function say(msg: string): void {
   process.stdout.write(`${msg}\n`);
@@ -25,8 +27,29 @@ function outcome(t: LabTruth): string {
   const c = t.connections[0];
   if (!c) return 'no connection';
   const who = c.resets.map((r) => `RST from ${r.from} sent by ${r.sentBy === 'middlebox' ? 'the firewall' : r.sentBy === 'peer' ? `the real ${r.host}` : `the ${r.host}'s own kernel`}`);
-  const why = c.trigger === 'none' ? '' : ` after ${c.trigger} at ${c.idleBeforeTriggerS} s idle`;
+  const idle = c.idleBeforeTriggerS === null ? '' : ` at ${c.idleBeforeTriggerS} s idle`;
+  const why = c.trigger === 'none' ? idle : ` after ${c.trigger}${idle}`;
   return [`${c.ended}${why}`, ...who].join('; ');
+}
+
+/** Prints the failed checks of both verifications; returns how many failed. */
+async function verify(dir: string, truth: LabTruth): Promise<number> {
+  let failed = 0;
+  for (const [what, checks] of [
+    ['captures vs truth (tshark)', verifyCaptures],
+    ['kad analyze vs truth', verifyAnalysis],
+  ] as const) {
+    try {
+      const list = await checks(dir, truth);
+      const bad = list.filter((c) => !c.ok);
+      failed += bad.length;
+      say(bad.length === 0 ? `  ${what}: ${list.length} checks ok` : formatChecks(`  ${what}: ${bad.length} of ${list.length} checks FAILED`, bad));
+    } catch (err) {
+      failed += 1;
+      say(`  ${what}: could not run: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+  return failed;
 }
 
 function pickScenarios(name: string | undefined): ScenarioSpec[] {
@@ -40,7 +63,7 @@ function pickScenarios(name: string | undefined): ScenarioSpec[] {
 async function main(): Promise<number> {
   let args;
   try {
-    args = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    args = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, list: { type: 'boolean' }, verify: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   } catch (err) {
     throw new LabError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`, 2);
   }
@@ -68,19 +91,22 @@ async function main(): Promise<number> {
   process.on('SIGINT', () => onSignal('SIGINT', 130));
   process.on('SIGTERM', () => onSignal('SIGTERM', 143));
 
+  let failed = 0;
   for (const spec of specs) {
     const t0 = Date.now();
+    let truth: LabTruth;
     try {
-      const truth = await runScenario(spec, outDir, cleanup, (m) => say(m));
-      const n = captureNames(spec.name);
-      say(`${spec.name}: ${outcome(truth)} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-      say(`  ${join(outDir, n.client)}\n  ${join(outDir, n.server)}\n  ${join(outDir, n.truth)}`);
+      truth = await runScenario(spec, outDir, cleanup, (m) => say(m));
     } finally {
       const failures = await cleanup.run();
       for (const f of failures) process.stderr.write(`kad lab: cleanup: ${f}\n`);
     }
+    const n = captureNames(spec.name);
+    say(`${spec.name}: ${outcome(truth)} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    say(`  ${join(outDir, n.client)}\n  ${join(outDir, n.server)}\n  ${join(outDir, n.truth)}`);
+    if (args.values.verify) failed += await verify(outDir, truth);
   }
-  return 0;
+  return failed > 0 ? 1 : 0;
 }
 
 main().then(
@@ -89,7 +115,8 @@ main().then(
   },
   (err: unknown) => {
     if (err instanceof LabError) {
-      process.stderr.write(`kad lab: ${err.message}\n`);
+      // Preflight messages already read as a sentence about "kad lab".
+      process.stderr.write(`${err.message.startsWith('kad lab ') ? '' : 'kad lab: '}${err.message}\n`);
       process.exitCode = err.exitCode;
     } else {
       process.stderr.write(`kad lab: internal error: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -7,7 +7,7 @@ import type { Cleanup } from './cleanup.js';
 import { LabError, sleep } from './exec.js';
 import { applyFirewall, staleFlowPackets } from './firewall.js';
 import type { ScenarioResult, ScenarioSpec } from './scenario.js';
-import { ADDR, createTopology, IFACE } from './topology.js';
+import { ADDR, createTopology, IFACE, newLabPrefix } from './topology.js';
 import { TRUTH_SCHEMA, type Edge, type LabTruth } from './truth.js';
 
 /** Trailing ACKs and the like are still on their way when a driver returns. */
@@ -39,13 +39,14 @@ function checkFirewallCounter(spec: ScenarioSpec, result: ScenarioResult, stale:
  */
 export async function runScenario(spec: ScenarioSpec, outDir: string, cleanup: Cleanup, log: (msg: string) => void): Promise<LabTruth> {
   const startedAt = new Date();
-  const work = await mkdtemp(join(tmpdir(), 'kad-lab-'));
+  const prefix = newLabPrefix();
+  const work = await mkdtemp(join(tmpdir(), `${prefix}-`));
   cleanup.add(
     `remove ${work}`,
     () => rm(work, { recursive: true, force: true }),
     () => rmSync(work, { recursive: true, force: true }),
   );
-  const topo = await createTopology(cleanup);
+  const topo = await createTopology(prefix, cleanup);
   await applyFirewall(topo, spec.firewall);
   const names = captureNames(spec.name);
   const client = await startCapture(topo.ns.client, IFACE.client, join(work, names.client), cleanup);

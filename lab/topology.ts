@@ -26,8 +26,11 @@ export interface Topology {
 
 let runSeq = 0;
 
-/** Unique per process and per run, so parallel labs (and reruns) never clash. */
-function newPrefix(): string {
+/**
+ * Unique per process and per run, so parallel labs (and reruns) never clash.
+ * Every namespace, work directory and process of a run carries it.
+ */
+export function newLabPrefix(): string {
   runSeq += 1;
   return `kad-${process.pid}-${runSeq}`;
 }
@@ -40,8 +43,7 @@ async function sysctl(ns: string, ...settings: string[]): Promise<void> {
   await run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', ...settings]);
 }
 
-export async function createTopology(cleanup: Cleanup): Promise<Topology> {
-  const prefix = newPrefix();
+export async function createTopology(prefix: string, cleanup: Cleanup): Promise<Topology> {
   const ns: Record<Host, string> = { client: `${prefix}-cli`, firewall: `${prefix}-fw`, server: `${prefix}-srv` };
   for (const name of Object.values(ns)) {
     await run('ip', ['netns', 'add', name]);

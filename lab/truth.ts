@@ -80,6 +80,8 @@ export interface StaleFlowHit {
   fate: 'reset' | 'dropped';
   /** How many such segments (probes or transmissions) the sender put on the wire; null when timing decides. */
   segments: number | null;
+  /** Payload bytes of the segment (0 for a keepalive probe); they never reached the other side. */
+  bytes: number;
 }
 
 export interface IdlePeriod {
@@ -125,7 +127,12 @@ export interface LabTruth {
     /** Packets the firewall's stale-flow rule matched (each forged RST or dropped segment). */
     staleFlowPackets: number;
   };
-  /** IP hops between the endpoints (each forwarded packet loses 1 TTL); both start at TTL/hop limit 64. */
+  /**
+   * Forwarding hops between the endpoints (the firewall), and the TTL / hop
+   * limit every host here sends with (Linux's 64). At an edge, the far
+   * endpoint's packets arrive with initialTtl - hops; anything the firewall
+   * itself sends arrives with initialTtl.
+   */
   path: { hops: number; initialTtl: number };
   keepalive: Record<Side, KeepaliveSetting | null>;
   captures: Record<Edge, string> & { snaplen: number; droppedByKernel: Record<Edge, number | null> };

@@ -11,10 +11,11 @@ import { appOutcome, connectPair, edges, enableKeepalive, exchange, idleUntil, s
 import type { ScenarioSpec } from '../scenario.js';
 import type { IdlePeriod } from '../truth.js';
 
-const TIMEOUT_S = 3;
+/** Long enough for `kad recommend` to find a setting that tolerates its default two lost probes. */
+const TIMEOUT_S = 6;
 const IDLE_PERIODS = 3;
-/** Each idle period alone is over three firewall timeouts. */
-const IDLE_PERIOD_MS = (3 * TIMEOUT_S + 1) * 1000;
+/** Each idle period alone would kill the flow twice over; together they are six firewall timeouts. */
+const IDLE_PERIOD_MS = 2 * TIMEOUT_S * 1000;
 
 export const keepaliveSurvives: ScenarioSpec = {
   name: 'keepalive-survives',

@@ -39,9 +39,9 @@ export const fwDrop: ScenarioSpec = {
           edges: edges(ctx, pair, { ended: 'open', endedBy: null }, { ended: 'reset', endedBy: 'server' }),
           resets: [{ sentBy: 'local-stack', host: 'server', from: 'server', to: 'client', seenAt: ['server'], trigger: 'keepalive', idleBeforeTriggerS: probeIdle }],
           staleFlowHits: [
-            { from: 'server', kind: 'keepalive', idleS: probeIdle, fate: 'dropped', segments: NODE_KEEPCNT },
+            { from: 'server', kind: 'keepalive', idleS: probeIdle, fate: 'dropped', segments: NODE_KEEPCNT, bytes: 0 },
             // How often the client retransmits before the capture stops depends on its RTO backoff.
-            { from: 'client', kind: 'data', idleS: seconds(last.clientT, wrote.t), fate: 'dropped', segments: null },
+            { from: 'client', kind: 'data', idleS: seconds(last.clientT, wrote.t), fate: 'dropped', segments: null, bytes: wrote.bytes },
           ],
           idlePeriods: [],
           apps: { client: appOutcome(pair.client), server: appOutcome(pair.server) },

@@ -47,7 +47,7 @@ export function staleFlowReset(v: Variant): ScenarioSpec {
           idleBeforeTriggerS: idle,
           edges: edges(ctx, pair, { ended: 'open', endedBy: null }, { ended: 'reset', endedBy: 'client' }),
           resets: [{ sentBy: 'middlebox', host: 'firewall', from: 'client', to: 'server', seenAt: ['server'], trigger: 'keepalive', idleBeforeTriggerS: idle }],
-          staleFlowHits: [{ from: 'server', kind: 'keepalive', idleS: idle, fate: 'reset', segments: 1 }],
+          staleFlowHits: [{ from: 'server', kind: 'keepalive', idleS: idle, fate: 'reset', segments: 1, bytes: 0 }],
           idlePeriods: [],
         };
       } else {
@@ -65,7 +65,7 @@ export function staleFlowReset(v: Variant): ScenarioSpec {
           idleBeforeTriggerS: idle,
           edges: edges(ctx, pair, { ended: 'reset', endedBy: 'server' }, { ended: 'open', endedBy: null }),
           resets: [{ sentBy: 'middlebox', host: 'firewall', from: 'server', to: 'client', seenAt: ['client'], trigger: 'data', idleBeforeTriggerS: idle }],
-          staleFlowHits: [{ from: 'client', kind: 'data', idleS: idle, fate: 'reset', segments: 1 }],
+          staleFlowHits: [{ from: 'client', kind: 'data', idleS: idle, fate: 'reset', segments: 1, bytes: wrote.bytes }],
           idlePeriods: [],
         };
       }

@@ -28,6 +28,9 @@ export interface CaptureAnalysis {
   unknownLinkTypes: Map<number, number>;
   /** Set when the capture could not be read to the end; what came before is analysed. */
   error: CaptureError | null;
+  /** Latest timestamp of any frame (TCP or not): how long the capture is known to have been running. */
+  lastFrameSec: number;
+  lastFrameNsec: number;
 }
 
 /** source → decode → track, in one pass and without per-packet allocation. */
@@ -42,8 +45,14 @@ export async function analyzeCapture(path: string, opts: AnalyzeOptions = {}): P
   let summary: CaptureSummary | null = null;
   let error: CaptureError | null = null;
 
+  let lastSec = -Infinity;
+  let lastNsec = 0;
   const onPacket = (rec: PacketRecord): void => {
     frames++;
+    if (rec.tsSec > lastSec || (rec.tsSec === lastSec && rec.tsNsec > lastNsec)) {
+      lastSec = rec.tsSec;
+      lastNsec = rec.tsNsec;
+    }
     const status = decodeFrame(rec, pkt);
     statusCounts[status]!++;
     if (status === DECODED_TCP) {
@@ -69,5 +78,7 @@ export async function analyzeCapture(path: string, opts: AnalyzeOptions = {}): P
     statusCounts,
     unknownLinkTypes,
     error,
+    lastFrameSec: lastSec,
+    lastFrameNsec: lastNsec,
   };
 }

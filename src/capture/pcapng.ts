@@ -13,6 +13,13 @@ const SPB = 3;
 const ISB = 5;
 const EPB = 6;
 
+/**
+ * Blocks that tshark 4.0 turns into frames of their own: custom blocks
+ * (copiable or not), systemd journal entries and sysdig events. Counting
+ * them keeps our frame numbers equal to the ones users see in Wireshark.
+ */
+const FRAME_LIKE_BLOCKS: readonly number[] = [0x00000bad, 0x40000bad, 0x00000009, 0x00000204, 0x00000216, 0x00000221];
+
 const MIN_BLOCK = 12;
 const MIN_SHB = 28;
 /** Far above any real block; a larger length is corruption. */
@@ -134,8 +141,11 @@ export class PcapngParser implements FormatParser {
         this.interfaceDescription(buf, pos, len, le, base);
       } else if (type === ISB) {
         this.interfaceStatistics(buf, pos, len, le, base);
+      } else if (FRAME_LIKE_BLOCKS.includes(type)) {
+        // No link-layer frame to deliver, but Wireshark numbers it as a frame.
+        this.frames++;
       }
-      // Any other block type (name resolution, decryption secrets, custom...) is skipped whole.
+      // Any other block type (name resolution, decryption secrets...) is skipped whole.
       pos += len;
     }
     this.le = le;

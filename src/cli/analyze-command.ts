@@ -1,11 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyzeCapture, type TrackedPacketHandler } from '../analyze/analyze-capture.js';
-import type { AnalysisReport, FileReport } from '../report/analysis-report.js';
+import type { AnalysisReport, CaptureComparison, Evidence, FileReport } from '../report/analysis-report.js';
 import { buildFileReport, type ConnectionFilter } from '../report/build-file-report.js';
+import { diagnoseCapture, type CrossEvidence } from '../diagnose/diagnose-capture.js';
+import { compareCaptures } from '../diagnose/two-sided.js';
+import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
 import { LineWriter, packetEvent } from '../render/event-lines.js';
 import { makeStyle, wantColor } from '../render/style.js';
-import { renderFileReport } from '../render/text-report.js';
+import { renderComparisons, renderFileReport } from '../render/text-report.js';
 import { addressText, parseAddress } from '../util/ip-text.js';
 import { VERSION } from '../version.js';
 import { UserError } from './user-error.js';
@@ -74,11 +77,11 @@ function eventFilter(filter: ConnectionFilter): (conn: number, sport: number, dp
 async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   if (files.filter((f) => f === '-').length > 1) throw new UserError('stdin ("-") can be read only once');
   const filter: ConnectionFilter = { ports: flags.port, hosts: flags.host, ids: flags.conn };
-  const reports: FileReport[] = [];
   const problems: string[] = [];
   const writer = flags.events ? new LineWriter() : null;
   const keep = eventFilter(filter);
 
+  const analyses: CaptureAnalysis[] = [];
   for (const file of files) {
     const name = file === '-' ? 'stdin' : file;
     let onTcpPacket: TrackedPacketHandler | undefined;
@@ -94,19 +97,35 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
       problems.push(analysis.error.message);
       continue;
     }
-    const report = buildFileReport(analysis, filter);
-    reports.push(report);
     if (analysis.error) problems.push(analysis.error.message);
-    else if (analysis.tcpPackets === 0) problems.push(`${name}: no TCP packets among ${analysis.frames} frames${skippedText(report)}`);
+    else if (analysis.tcpPackets === 0) problems.push(`${name}: no TCP packets among ${analysis.frames} frames${skippedText(analysis)}`);
+    analyses.push(analysis);
   }
+
+  // Several captures of the same traffic testify about each other's resets and silences.
+  const comparisons: CaptureComparison[] = [];
+  const cross = analyses.map((): CrossEvidence => ({ resets: new Map(), silentDrops: new Map() }));
+  if (!writer) {
+    for (let i = 0; i < analyses.length; i++) {
+      for (let j = i + 1; j < analyses.length; j++) {
+        const two = compareCaptures(analyses[i]!, analyses[j]!);
+        if (two.comparison.matched.length === 0) continue;
+        comparisons.push(two.comparison);
+        merge(cross[i]!, two.cross[0]);
+        merge(cross[j]!, two.cross[1]);
+      }
+    }
+  }
+  const reports: FileReport[] = analyses.map((a, i) => buildFileReport(a, filter, writer ? undefined : diagnoseCapture(a, cross[i])));
 
   if (writer) await writer.drain();
   else if (flags.json) {
-    const doc: AnalysisReport = { tool: 'keepalive-doctor', version: VERSION, files: reports };
+    const doc: AnalysisReport = { tool: 'keepalive-doctor', version: VERSION, files: reports, comparisons };
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
   } else {
     const style = makeStyle(flags.color && wantColor(process.stdout));
     process.stdout.write(reports.filter((r) => r.tcpPackets > 0).map((r) => renderFileReport(r, style)).join('\n'));
+    if (comparisons.length) process.stdout.write('\n' + renderComparisons(comparisons, style));
   }
   if (problems.length) {
     // One line per unreadable input; the last one carries the exit status.
@@ -115,9 +134,15 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   }
 }
 
-function skippedText(r: FileReport): string {
+function skippedText(a: CaptureAnalysis): string {
+  const r = buildFileReport(a, { ids: [0] });
   const parts = Object.entries(r.skipped)
     .filter(([, n]) => n > 0)
     .map(([k, n]) => `${n} ${k.replace(/[A-Z]/g, (m) => ' ' + m.toLowerCase())}`);
   return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+function merge(into: CrossEvidence, from: CrossEvidence): void {
+  for (const [frame, list] of from.resets) into.resets.set(frame, [...(into.resets.get(frame) ?? []), ...list] as Evidence[]);
+  for (const [conn, v] of from.silentDrops) into.silentDrops.set(conn, v);
 }

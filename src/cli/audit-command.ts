@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { statSync } from 'node:fs';
 import { UserError } from './user-error.js';
 import { runAudit } from '../audit/run-audit.js';
 import { renderAuditText } from '../audit/render-audit.js';
@@ -25,10 +26,21 @@ export function registerAudit(program: Command): void {
     .option('--sysctl-root <dir>', 'read /proc/sys from another directory (default: <proc-root>/sys)')
     .action((opts: AuditCliOptions) => {
       const failOn = opts.failOn === undefined ? null : level(opts.failOn);
+      for (const [flag, dir] of [['--proc-root', opts.procRoot], ['--sysctl-root', opts.sysctlRoot]] as const) {
+        if (dir !== undefined && !isDirectory(dir)) throw new UserError(`${flag} ${dir}: not a directory`);
+      }
       const report = runAudit({ procRoot: opts.procRoot, sysctlRoot: opts.sysctlRoot });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderAuditText(report, { showOk: opts.all === true }));
       if (failOn !== null && LEVEL_ORDER[report.summary.worst] >= LEVEL_ORDER[failOn]) process.exitCode = 1;
     });
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function level(text: string): Level {

@@ -10,8 +10,8 @@ import { createProcSource, defaultRoots } from '../audit/proc-source.js';
 import { readSocketTable } from '../audit/socket-table.js';
 
 interface RecommendOptions {
-  idleTimeout: string[];
-  behind: string[];
+  idleTimeout?: string[];
+  behind?: string[];
   connections?: string;
   tolerateLosses: string;
   detectWithin?: string;
@@ -22,7 +22,7 @@ interface RecommendOptions {
 
 export const FROM_NOT_AVAILABLE = '--from needs idle-timeout inference, not available in this version; pass --idle-timeout instead';
 
-function collectList(value: string, previous: string[]): string[] {
+function collectList(value: string, previous: string[] = []): string[] {
   return previous.concat(
     value
       .split(',')
@@ -35,8 +35,8 @@ export function registerRecommend(program: Command): void {
   program
     .command('recommend')
     .description('recommend TCP keepalive time/interval/count and TCP_USER_TIMEOUT for a path whose middleboxes forget idle flows')
-    .option('--idle-timeout <duration>', 'idle timeout of a hop on the path: 350, 350s, 4m, 1h, 1m30s (repeatable; the smallest wins)', collectList, [])
-    .option('--behind <preset>', 'middlebox preset, repeatable or comma-separated, e.g. aws-nat-gateway,azure-lb (see --list-presets)', collectList, [])
+    .option('--idle-timeout <duration>', 'idle timeout of a hop on the path: 350, 350s, 4m, 1h, 1m30s (repeatable; the smallest wins)', collectList)
+    .option('--behind <preset>', 'middlebox preset, repeatable or comma-separated, e.g. aws-nat-gateway,azure-lb (see --list-presets)', collectList)
     .option('--connections <n>', 'connections to price the probes for: 100000, 100k, 1M (default: ESTABLISHED sockets on this host)')
     .option('--tolerate-losses <m>', 'consecutive lost probes the setting must survive', '2')
     .option('--detect-within <duration>', 'wanted dead-peer detection time on an idle connection, e.g. 60s')
@@ -55,8 +55,8 @@ export function registerRecommend(program: Command): void {
 }
 
 function runRecommend(opts: RecommendOptions) {
-  const idleTimeoutsS = opts.idleTimeout.map((t) => duration('--idle-timeout', t));
-  const presets = opts.behind.map(preset);
+  const idleTimeoutsS = (opts.idleTimeout ?? []).map((t) => duration('--idle-timeout', t));
+  const presets = (opts.behind ?? []).map(preset);
   const m = Number(opts.tolerateLosses);
   if (!/^\d+$/.test(opts.tolerateLosses.trim())) {
     throw new UserError(`--tolerate-losses must be a whole number of probes, got "${opts.tolerateLosses}"`);

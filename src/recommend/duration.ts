@@ -44,6 +44,7 @@ export function formatSeconds(seconds: number): string {
 
 function humanize(seconds: number): string {
   const whole = Math.round(seconds);
+  if (whole >= 172800 && whole % 86400 === 0) return `${whole / 86400} days`;
   const h = Math.floor(whole / 3600);
   const m = Math.floor((whole % 3600) / 60);
   const s = whole % 60;

@@ -1,6 +1,6 @@
 import type { MiddleboxPreset, ExpiryBehaviour, Evidence, Layer } from './presets.js';
 import { constraintFromPreset, constraintFromTimeout, summarizePath, type PathConstraint } from './path-constraints.js';
-import { solveKeepalive, niceFloor, type KeepaliveSetting, type LimitedBy } from './keepalive-solver.js';
+import { solveKeepalive, niceFloor, type KeepaliveSetting, type KeepaliveSolution, type LimitedBy } from './keepalive-solver.js';
 import { probeCost, type ProbeCost } from './probe-cost.js';
 import { jitterFor, type JitterAdvice } from './jitter.js';
 import { sysctlFile, type SysctlFile } from './sysctl-file.js';
@@ -96,7 +96,7 @@ function hopView(c: PathConstraint): HopView {
   };
 }
 
-function explain(sol: ReturnType<typeof solveKeepalive>, governing: HopView, constraints: PathConstraint[]): string[] {
+function explain(sol: KeepaliveSolution, governing: HopView, constraints: PathConstraint[]): string[] {
   const { timeS, intervalS, probes } = sol.keepalive;
   const m = sol.toleratedLosses;
   const T = sol.pathTimeoutS;
@@ -179,8 +179,8 @@ function warningsFor(governing: HopView, constraints: PathConstraint[], userTime
       break;
   }
   for (const c of constraints) {
-    if (c.preset && c.preset.evidence === 'unverified') {
-      warnings.push(`${c.label}: the ${c.idleTimeoutS ?? 'missing'} s default is not verified against vendor documentation; confirm the configured value (or measure it) before relying on it.`);
+    if (c.preset && c.preset.evidence === 'unverified' && c.idleTimeoutS !== null) {
+      warnings.push(`${c.label}: the ${c.idleTimeoutS} s default is not verified against vendor documentation; confirm the configured value (or measure it) before relying on it.`);
     }
   }
   return warnings;

@@ -14,7 +14,7 @@ const EXPIRY_WORDS: Record<ExpiryBehaviour, string> = {
 export function renderRecommendationText(r: Recommendation): string {
   const out: string[] = [];
   const { timeS, intervalS, probes } = r.keepalive;
-  out.push(`kad recommend: path idle timeout ${formatSeconds(r.pathTimeoutS)} (${r.governing.label})`, '');
+  out.push(`kad recommend: the path forgets idle flows after ${formatSeconds(r.pathTimeoutS)}: ${r.governing.label}`, '');
   out.push('Keepalive');
   out.push(row('TCP_KEEPIDLE   net.ipv4.tcp_keepalive_time', `${timeS} s`));
   out.push(row('TCP_KEEPINTVL  net.ipv4.tcp_keepalive_intvl', `${intervalS} s`));
@@ -64,7 +64,7 @@ function costLines(r: Recommendation): string[] {
   const from = c.connectionsSource === 'socket-table' ? ' (ESTABLISHED sockets on this host now)' : '';
   const lines = [
     `Cost at scale: ${groupThousands(c.connections)} connections${from}, all idle, one probe + one ACK every ${c.periodS} s`,
-    `  ${formatRate(c.probesPerSecond, 'probes/s')}, ${formatRate(c.packetsPerSecond, 'packets/s')}`,
+    `  ${c.probesPerSecond < 10 ? c.probesPerSecond.toFixed(2) : groupThousands(c.probesPerSecond)} probes/s, ${formatRate(c.packetsPerSecond, 'pps')}`,
   ];
   for (const v of c.variants) {
     const label = `${v.family === 'ipv4' ? 'IPv4' : 'IPv6'} ${v.timestamps ? 'with' : 'without'} timestamps`;

@@ -53,7 +53,7 @@ function nodeSnippet(sol: KeepaliveSolution): Snippet {
       `libuv fixes TCP_KEEPINTVL at ${NODE_KEEPINTVL_S} s and TCP_KEEPCNT at ${NODE_KEEPCNT}: only the idle time is yours. ` +
         `Dead-peer detection is therefore about ${t} + ${NODE_KEEPCNT} × ${NODE_KEEPINTVL_S} = ${detection} s, and the path bound still holds because 1 s ≤ ${sol.keepalive.intervalS} s.`,
       'setKeepAlive(true, ms) passes ms/1000 truncated to the kernel; below 1000 ms it becomes 0 and the socket keeps tcp_keepalive_time (checked on Node 20: a 500 ms request showed a 119 min timer).',
-      `Node has no TCP_USER_TIMEOUT: bound stuck writes yourself (socket.setTimeout(${sol.userTimeoutMs}) and destroy the socket in the 'timeout' handler; the handler must close it).`,
+      `Node has no TCP_USER_TIMEOUT: bound stuck writes yourself. socket.setTimeout(${sol.userTimeoutMs}) only emits 'timeout'; destroy the socket in that handler.`,
     ],
   };
 }

@@ -1,6 +1,11 @@
 import type { ConnectionReport, DirectionStats, FileReport } from '../report/analysis-report.js';
 import { durationText, wallClockText } from '../util/time-text.js';
+import type { CaptureComparison, ConnectionDiagnosis } from '../report/analysis-report.js';
+import { headlineSentences, renderDiagnosis, renderIdleTimeouts } from './diagnosis-text.js';
 import type { Style } from './style.js';
+
+/** A terminal report stays readable; --json has every connection. */
+const MAX_LISTED = 200;
 
 function parseEpoch(ts: string): [number, number] {
   const [s, ns] = ts.split('.');
@@ -65,7 +70,7 @@ function directionLine(label: string, d: DirectionStats): string {
   return `    ${label} ${parts.join(', ')}`;
 }
 
-export function renderConnection(c: ConnectionReport, st: Style): string[] {
+export function renderConnection(c: ConnectionReport, st: Style, diagnosis?: ConnectionDiagnosis): string[] {
   const head = `${st.bold(`#${c.id}`)} ${endpoint(c.client.addr, c.client.port)} → ${endpoint(c.server.addr, c.server.port)}`;
   const lines = [`  ${head}  ${endLine(c, st)}`];
   const facts = [`start ${when(c.start)}`, `lasted ${durationText(c.durationS)}`];
@@ -79,6 +84,7 @@ export function renderConnection(c: ConnectionReport, st: Style): string[] {
   lines.push(`    ${idle.join(', ')}`);
   lines.push(directionLine('client→server:', c.c2s));
   lines.push(directionLine('server→client:', c.s2c));
+  if (diagnosis) lines.push(...renderDiagnosis(diagnosis, st));
   return lines;
 }
 
@@ -90,22 +96,48 @@ export function renderFileReport(r: FileReport, st: Style): string {
   const skipped = Object.entries(sk).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k.replace(/[A-Z]/g, (m) => ' ' + m.toLowerCase())}`);
   if (skipped.length) out.push(st.dim(`  skipped: ${skipped.join(', ')}`));
   if (r.error) out.push(st.red(`  capture incomplete: ${r.error}`));
-  const problems = r.connections.filter(isProblem);
-  const ok = r.connections.filter((c) => !isProblem(c));
+  const headlines = headlineSentences(r);
+  if (headlines.length) {
+    out.push('');
+    for (const h of headlines) out.push(`  ${st.bold('▶')} ${h}`);
+  }
+  const idle = renderIdleTimeouts(r.idleTimeouts, st);
+  if (idle.length) out.push('', ...idle);
+  const diag = new Map(r.diagnoses.map((d) => [d.conn, d]));
+  const problems = r.connections.filter((c) => isProblem(c) || diag.has(c.id));
+  const ok = r.connections.filter((c) => !isProblem(c) && !diag.has(c.id));
   const counts = new Map<string, number>();
   for (const c of r.connections) counts.set(c.ended.kind, (counts.get(c.ended.kind) ?? 0) + 1);
   out.push(`  ${r.connections.length} connection${r.connections.length === 1 ? '' : 's'}: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}`);
   if (problems.length) {
     out.push('');
     out.push(st.bold(`  Problem connections (${problems.length})`));
-    for (const c of problems) out.push(...renderConnection(c, st), '');
+    const shown = problems.slice(0, MAX_LISTED);
+    for (const c of shown) out.push(...renderConnection(c, st, diag.get(c.id)), '');
+    if (problems.length > shown.length) out.push(st.dim(`  … ${problems.length - shown.length} more problem connections (use --json, --conn, --port or --host)`));
   }
   if (ok.length) {
     out.push('');
     out.push(st.bold(`  Other connections (${ok.length})`));
-    const shown = ok.slice(0, 50);
+    const shown = ok.slice(0, Math.max(0, MAX_LISTED - problems.length));
     for (const c of shown) out.push(...renderConnection(c, st), '');
     if (ok.length > shown.length) out.push(st.dim(`  … ${ok.length - shown.length} more (use --json, --conn, --port or --host)`));
   }
   return out.join('\n').replace(/\n+$/, '') + '\n';
+}
+
+/** How the captures line up: which connections are the same, and the clock offset between them. */
+export function renderComparisons(list: CaptureComparison[], st: Style): string {
+  const out: string[] = [];
+  for (const c of list) {
+    out.push(st.bold(`${c.files[0]} ⇄ ${c.files[1]}`));
+    const pairs = c.matched.slice(0, 10).map(([a, b]) => `#${a}=#${b}`).join(', ');
+    out.push(`  ${c.matched.length} connection${c.matched.length === 1 ? '' : 's'} seen in both (matched by ${c.matchedBy === 'isn' ? 'initial sequence numbers' : c.matchedBy}): ${pairs}${c.matched.length > 10 ? ', …' : ''}`);
+    if (c.nat) out.push('  addresses or ports differ between the two views: NAT in between');
+    if (c.clockOffsetS !== null) {
+      const unc = c.clockUncertaintyS !== null && Number.isFinite(c.clockUncertaintyS) ? ` ± ${durationText(c.clockUncertaintyS)}` : '';
+      out.push(`  clock offset (second − first): ${durationText(c.clockOffsetS)}${unc}`);
+    }
+  }
+  return out.join('\n') + '\n';
 }

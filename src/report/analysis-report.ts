@@ -111,12 +111,17 @@ export interface FileReport {
   /** Set when the capture could not be read to its end. */
   error: string | null;
   connections: ConnectionReport[];
+  /** Problem connections with their verdicts (absent connections had nothing to diagnose). */
+  diagnoses: ConnectionDiagnosis[];
+  idleTimeouts: IdleTimeoutInference[];
 }
 
 export interface AnalysisReport {
   tool: 'keepalive-doctor';
   version: string;
   files: FileReport[];
+  /** Present when several captures were analysed together. */
+  comparisons: CaptureComparison[];
 }
 
 /** One line of `kad analyze --events` (JSON Lines). */
@@ -137,4 +142,106 @@ export interface PacketEvent {
   src: string;
   dst: string;
   ipId: number | null;
+}
+
+// ---------------------------------------------------------------- diagnosis
+
+/** Who really sent a RST, relative to where the capture was taken. */
+export type ResetAttribution = 'peer' | 'local-stack' | 'middlebox' | 'unknown';
+
+export type EvidenceStrength = 'decisive' | 'strong' | 'medium' | 'weak';
+
+export type ResetSignal =
+  | 'two-sided'
+  | 'ttl'
+  | 'timing'
+  | 'idle-age'
+  | 'ip-id'
+  | 'timestamps'
+  | 'window'
+  | 'seq'
+  | 'multiple-rsts'
+  | 'data-after-rst';
+
+export interface Evidence {
+  signal: ResetSignal;
+  /** The attribution this signal supports; 'unknown' when it supports none. */
+  pointsTo: ResetAttribution;
+  strength: EvidenceStrength;
+  detail: string;
+  /** Why the signal is weak or could not decide, when it is. */
+  caveat?: string;
+}
+
+export interface ResetVerdict {
+  conn: number;
+  frame: number;
+  ts: string;
+  /** Direction the RST travelled, and the endpoint it claims to come from. */
+  dir: Direction;
+  claimedSender: 'client' | 'server';
+  attribution: ResetAttribution;
+  /** 0..1 */
+  confidence: number;
+  /** The packet from the other side that the RST answered, when there was one. */
+  trigger: { frame: number; kind: PacketKind; delayS: number; idleBeforeS: number } | null;
+  evidence: Evidence[];
+}
+
+/** Probes or data that were never answered: the black-hole / dead-peer case. */
+export interface SilentDropVerdict {
+  conn: number;
+  /** The side that kept sending and got nothing back. */
+  sender: 'client' | 'server';
+  /** 'black-hole': the path dropped them; 'dead-peer': they arrived and nobody answered; 'unanswered': cannot tell from this capture. */
+  kind: 'black-hole' | 'dead-peer' | 'unanswered';
+  keepalives: number;
+  retransmissions: number;
+  firstFrame: number;
+  lastFrame: number;
+  /** Silence before the first unanswered packet (s). */
+  idleBeforeS: number;
+  /** Time from the first to the last unanswered packet (s). */
+  spanS: number;
+  /** How it ended: the sender gave up silently, sent its own RST, or the capture ended first. */
+  end: 'gave-up' | 'local-rst' | 'capture-ended';
+  evidence: string[];
+}
+
+export interface IdleTimeoutInference {
+  /** The server endpoint the connections share ("addr:port"). */
+  path: string;
+  connections: number;
+  /** Longest idle period that was survived, and how many survived (s). */
+  survivedMaxS: number | null;
+  survived: number;
+  /** Shortest idle period after which the connection was reset by a middlebox or black-holed (s). */
+  diedMinS: number | null;
+  died: number;
+  /** True when survivedMax < diedMin, i.e. one idle timeout explains everything. */
+  consistent: boolean;
+  /** Known middlebox defaults inside the bracket. */
+  matches: Array<{ preset: string; timeoutS: number }>;
+}
+
+export interface ConnectionDiagnosis {
+  conn: number;
+  /** One-sentence verdict. */
+  verdict: string;
+  resets: ResetVerdict[];
+  silentDrop: SilentDropVerdict | null;
+}
+
+/** Two captures of the same traffic taken at different points (e.g. client edge and server edge). */
+export interface CaptureComparison {
+  files: [string, string];
+  /** Connection pairs [id in first, id in second]. */
+  matched: Array<[number, number]>;
+  /** How pairs were matched: by both initial sequence numbers (survives NAT) or by 4-tuple. */
+  matchedBy: 'isn' | 'tuple' | 'mixed' | 'none';
+  /** Addresses or ports differ between the two views of a connection: NAT in between. */
+  nat: boolean;
+  /** Second capture's clock minus the first's (s), and ± how far off that may be (the one-way delay). */
+  clockOffsetS: number | null;
+  clockUncertaintyS: number | null;
 }

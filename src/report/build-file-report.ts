@@ -1,15 +1,16 @@
 import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
 import { IP_FRAGMENT, MALFORMED, NOT_IP, NOT_TCP, TRUNCATED, UNKNOWN_LINK } from '../decode/decode-status.js';
 import {
-  B_DIR_FLAGS, B_END_INFO, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, B_WSCALE, D_SACK_PERM, D_SYN_SEEN, D_TIMESTAMPS,
-  END_FIN, END_HALF_CLOSED, END_NO_ANSWER, END_OPEN, END_REJECTED, END_RESET, F_BYTES, F_END_TIME, F_MAX_IDLE,
-  F_PAYLOAD, F_SYN_OR_RTT, F_T_FIRST, F_T_LAST, H_FINS, H_MSS, H_PORT, H_RSTS, H_STATE, ST_IPV6, ST_MIDSTREAM,
-  ST_RTT_KNOWN, STRIDE32, W_ADDR, W_END_FRAME, W_FIRST_FRAME, W_GAPS, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_FRAME,
+  B_DIR_FLAGS, B_END_INFO, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, B_WSCALE, D_FIN, D_SACK_PERM, D_SYN_SEEN, D_TIMESTAMPS,
+  END_FIN, END_HALF_CLOSED, END_NO_ANSWER, END_OPEN, END_REJECTED, END_RESET, F_BYTES, F_MAX_IDLE,
+  F_PAYLOAD, F_SYN_OR_RTT, F_T_FIRST, F_T_LAST, H_MSS, H_PORT, H_RSTS, H_STATE, ST_IPV6, ST_MIDSTREAM,
+  ST_RTT_KNOWN, STRIDE32, W_ADDR, W_END_FRAME, W_FIRST_FRAME, W_GAPS, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_FRAME_DIR,
   W_MAX_IDLE_FRAME, W_PKTS, W_RETRANS, W_ZWPS,
 } from '../track/connection-store.js';
 import type { TcpTracker } from '../track/tcp-tracker.js';
 import { addressText } from '../util/ip-text.js';
-import { epochText } from '../util/time-text.js';
+import { relTimeText } from './time-base.js';
+import type { CaptureDiagnosis } from '../diagnose/diagnose-capture.js';
 import type { ConnectionEndKind, ConnectionReport, DirectionStats, FileReport } from './analysis-report.js';
 
 const END_NAMES: Record<number, ConnectionEndKind> = {
@@ -30,10 +31,6 @@ export interface ConnectionFilter {
   ids?: number[];
 }
 
-export function relTimeText(tracker: TcpTracker, rel: number): string {
-  const [sec, ns] = tracker.absolute(rel);
-  return epochText(sec, ns);
-}
 
 function directionStats(tracker: TcpTracker, c: number, d: number): DirectionStats {
   const s = tracker.store;
@@ -47,7 +44,7 @@ function directionStats(tracker: TcpTracker, c: number, d: number): DirectionSta
     keepaliveAcks: s.w(c, W_KEEPALIVE_ACKS + d),
     retransmissions: s.w(c, W_RETRANS + d),
     zeroWindowProbes: s.w(c, W_ZWPS + d),
-    fins: s.h(c, H_FINS + d),
+    fins: (df & D_FIN) !== 0 ? 1 : 0,
     rsts: s.h(c, H_RSTS + d),
     ttl: pkts > 0 ? { first: s.b(c, B_TTL_FIRST + d), min: s.b(c, B_TTL_MIN + d), max: s.b(c, B_TTL_MAX + d) } : null,
     synOptions:
@@ -60,6 +57,12 @@ function directionStats(tracker: TcpTracker, c: number, d: number): DirectionSta
           }
         : null,
   };
+}
+
+/** FINs and RSTs are always in the event log, so the end time is found there rather than stored per connection. */
+function endTimeText(tracker: TcpTracker, frame: number): string | null {
+  const i = tracker.events.indexOfFrame(frame);
+  return i < 0 ? null : relTimeText(tracker, tracker.events.time[i]!);
 }
 
 export function connectionReport(tracker: TcpTracker, c: number): ConnectionReport {
@@ -80,7 +83,7 @@ export function connectionReport(tracker: TcpTracker, c: number): ConnectionRepo
     ipVersion: ipv6 ? 6 : 4,
     midStream: (st & ST_MIDSTREAM) !== 0,
     firstFrame: s.w(c, W_FIRST_FRAME),
-    lastFrame: s.w(c, W_LAST_FRAME),
+    lastFrame: Math.max(s.w(c, W_LAST_FRAME_DIR), s.w(c, W_LAST_FRAME_DIR + 1)),
     start: relTimeText(tracker, s.f(c, F_T_FIRST)),
     end: relTimeText(tracker, s.f(c, F_T_LAST)),
     durationS: (s.f(c, F_T_LAST) - s.f(c, F_T_FIRST)) / 1e9,
@@ -95,7 +98,7 @@ export function connectionReport(tracker: TcpTracker, c: number): ConnectionRepo
       kind: END_NAMES[endKind]!,
       by: hasEndEvent ? ((endInfo & 0x80) !== 0 ? 'server' : 'client') : null,
       frame: hasEndEvent ? s.w(c, W_END_FRAME) : null,
-      ts: hasEndEvent ? relTimeText(tracker, s.f(c, F_END_TIME)) : null,
+      ts: hasEndEvent ? endTimeText(tracker, s.w(c, W_END_FRAME)) : null,
     },
   };
 }
@@ -111,13 +114,15 @@ export function matchesFilter(conn: ConnectionReport, filter: ConnectionFilter):
   return true;
 }
 
-export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFilter = {}): FileReport {
+export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFilter = {}, diagnosis?: CaptureDiagnosis): FileReport {
   const t = analysis.tracker;
   const connections: ConnectionReport[] = [];
-  for (let c = 0; c < t.connectionCount; c++) {
+  const ids = filter.ids && filter.ids.length > 0 ? filter.ids.map((id) => id - 1).filter((c) => c < t.connectionCount) : null;
+  for (const c of ids ?? t.store.ids()) {
     const conn = connectionReport(t, c);
     if (matchesFilter(conn, filter)) connections.push(conn);
   }
+  const shown = new Set(connections.map((c) => c.id));
   const sc = analysis.statusCounts;
   const haveTcp = t.connectionCount > 0;
   let first: string | null = null;
@@ -150,5 +155,7 @@ export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFil
     lastTs: last,
     error: analysis.error ? analysis.error.message : null,
     connections,
+    diagnoses: (diagnosis?.diagnoses ?? []).filter((d) => shown.has(d.conn)),
+    idleTimeouts: diagnosis?.idleTimeouts ?? [],
   };
 }

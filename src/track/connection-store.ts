@@ -22,14 +22,17 @@ export const F_T_LAST = 1;
 /** Time of the SYN until the handshake completes, then the handshake RTT (see ST_RTT_KNOWN). */
 export const F_SYN_OR_RTT = 2;
 export const F_MAX_IDLE = 3;
-export const F_END_TIME = 4;
+// Float64 slot 4 (bytes 32..39) holds two Uint32 fields, see W_LAST_FRAME_DIR.
 export const F_BYTES = 5; // +d, IP bytes
 export const F_PAYLOAD = 7; // +d, TCP payload bytes
+
+/** Last frame sent in each direction ("did the other side answer after frame F?"). Bytes 32..39. */
+export const W_LAST_FRAME_DIR = 8; // +d
 
 // Uint32 fields (bytes 72..187)
 export const W_ADDR = 18; // 8 words: A's address then B's, big-endian words, IPv4 in the first
 export const W_FIRST_FRAME = 26;
-export const W_LAST_FRAME = 27;
+// Uint32 slot 27 is free.
 export const W_MAX_IDLE_FRAME = 28;
 export const W_END_FRAME = 29;
 export const W_GAPS = 30;
@@ -46,11 +49,12 @@ export const W_ZWPS = 45; // +d
 export const H_PORT = 94; // +d: A's port then B's
 export const H_STATE = 96;
 export const H_WIN = 97; // +d, raw window field
-export const H_FINS = 99; // +d
+/** IP ID of the last IPv4 packet of the direction (the RST's sender baseline). */
+export const H_LAST_IPID = 99; // +d
 export const H_RSTS = 101; // +d
 export const H_MSS = 103; // +d, 0 = not seen
 
-// Uint8 fields (bytes 210..221)
+// Uint8 fields (bytes 210..223)
 /** END_* in the low 7 bits, bit 7 set when side B ended it. */
 export const B_END_INFO = 210;
 export const B_LAST_KIND = 211;
@@ -59,6 +63,8 @@ export const B_TTL_FIRST = 214; // +d
 export const B_TTL_MIN = 216; // +d
 export const B_TTL_MAX = 218; // +d
 export const B_WSCALE = 220; // +d, 255 = not seen
+/** Data segments sent after the connection's first RST (saturates at 255): the real host kept talking. */
+export const B_DATA_AFTER_RST = 222; // +d
 
 // state bits (H_STATE)
 export const ST_MIDSTREAM = 1 << 0;
@@ -70,6 +76,8 @@ export const ST_RESET = 1 << 5;
 export const ST_IPV6 = 1 << 6;
 /** Direction of the most recent packet (set = B → A). */
 export const ST_LAST_DIR_B = 1 << 7;
+/** The most recent packet went into the event log, so the next one from the other side is its answer. */
+export const ST_LAST_LOGGED = 1 << 8;
 
 // per-direction bits (B_DIR_FLAGS)
 export const D_KEEPALIVE = 1 << 0; // last segment was a keepalive (Wireshark's lastsegmentflags)
@@ -79,6 +87,8 @@ export const D_FIN = 1 << 3;
 export const D_SYN_SEEN = 1 << 4;
 export const D_SACK_PERM = 1 << 5;
 export const D_TIMESTAMPS = 1 << 6;
+/** The direction has sent an IPv4 packet with a non-zero IP ID (a counter, not Linux's socketless 0). */
+export const D_IPID_NONZERO = 1 << 7;
 
 // how it ended (B_END_INFO)
 export const END_OPEN = 0;
@@ -115,6 +125,10 @@ export class ConnectionStore {
     this.u8[b8 + B_TTL_MIN] = 255;
     this.u8[b8 + B_TTL_MIN + 1] = 255;
     return c;
+  }
+
+  *ids(): Generator<number> {
+    for (let c = 0; c < this.count; c++) yield c;
   }
 
   // Readers for code off the hot path (reports); the tracker indexes the views directly.

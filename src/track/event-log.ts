@@ -1,7 +1,7 @@
 /**
- * The packets worth remembering after the pass: every packet that is not
- * plain data/ACK (handshake, keepalive and its ACK, zero-window probe,
- * retransmission, FIN, RST) and every packet that ends an idle gap. These
+ * The packets worth remembering after the pass: keepalives and their ACKs,
+ * zero-window probes, retransmissions, FINs, RSTs, and every packet that
+ * ends an idle gap. These
  * drive diagnosis and timelines without a second pass over the capture.
  * Columns of typed arrays, grown by doubling: appending never allocates
  * per packet.
@@ -46,6 +46,20 @@ export class EventLog {
     this.ack[i] = ack;
     this.opts[i] = hasTs ? 1 : 0;
     this.idleBefore[i] = idleBefore;
+  }
+
+  /** Index of the event for `frame`, or -1 (frames are appended in increasing order). */
+  indexOfFrame(frame: number): number {
+    let lo = 0;
+    let hi = this.count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const f = this.frame[mid]!;
+      if (f === frame) return mid;
+      if (f < frame) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
   }
 
   memoryBytes(): number {

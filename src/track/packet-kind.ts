@@ -1,6 +1,9 @@
 import type { PacketKind } from '../report/analysis-report.js';
 
-/** Numeric packet kinds for the hot path; index into KIND_NAMES for display. */
+/**
+ * Numeric packet kinds for the hot path; index into KIND_NAMES for display.
+ * Order matters: every kind above K_ACK is "notable" and goes to the event log.
+ */
 export const K_SYN = 0;
 export const K_SYNACK = 1;
 export const K_DATA = 2;

@@ -1,17 +1,18 @@
 import type { PacketRecord } from '../capture/packet-record.js';
 import { DecodedTcp, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/decoded-tcp.js';
 import {
-  B_DIR_FLAGS, B_END_INFO, B_LAST_KIND, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, B_WSCALE, ConnectionStore,
-  D_FIN, D_KEEPALIVE, D_NEXTSEQ_SET, D_SACK_PERM, D_SYN_SEEN, D_TIMESTAMPS, D_ZWP,
+  B_DATA_AFTER_RST, B_DIR_FLAGS, B_END_INFO, B_LAST_KIND, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, B_WSCALE, ConnectionStore,
+  D_FIN, D_IPID_NONZERO, D_KEEPALIVE, D_NEXTSEQ_SET, D_SACK_PERM, D_SYN_SEEN, D_TIMESTAMPS, D_ZWP,
   END_FIN, END_HALF_CLOSED, END_NO_ANSWER, END_OPEN, END_REJECTED, END_RESET,
-  F_BYTES, F_END_TIME, F_MAX_IDLE, F_PAYLOAD, F_SYN_OR_RTT, F_T_FIRST, F_T_LAST,
-  H_FINS, H_MSS, H_PORT, H_RSTS, H_STATE, H_WIN,
-  ST_ESTABLISHED, ST_IPV6, ST_LAST_DIR_B, ST_MIDSTREAM, ST_RESET, ST_RTT_KNOWN, ST_SAW_SYN, ST_SAW_SYNACK,
+  F_BYTES, F_MAX_IDLE, F_PAYLOAD, F_SYN_OR_RTT, F_T_FIRST, F_T_LAST,
+  H_LAST_IPID, H_MSS, H_PORT, H_RSTS, H_STATE, H_WIN,
+  ST_ESTABLISHED, ST_IPV6, ST_LAST_DIR_B, ST_LAST_LOGGED, ST_MIDSTREAM, ST_RESET, ST_RTT_KNOWN, ST_SAW_SYN, ST_SAW_SYNACK,
   STRIDE16, STRIDE32, STRIDE64, STRIDE8,
-  W_ADDR, W_END_FRAME, W_FIRST_FRAME, W_GAPS, W_ISN, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_ACK, W_LAST_FRAME,
+  W_ADDR, W_END_FRAME, W_FIRST_FRAME, W_GAPS, W_ISN, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_ACK, W_LAST_FRAME_DIR,
   W_MAX_IDLE_FRAME, W_NEXT_SEQ, W_PKTS, W_RETRANS, W_ZWPS,
 } from './connection-store.js';
 import { EventLog } from './event-log.js';
+import type { ResetContext } from './reset-context.js';
 import { FlowTable } from './flow-table.js';
 import {
   K_ACK, K_DATA, K_FIN, K_KEEPALIVE, K_KEEPALIVE_ACK, K_RETRANSMISSION, K_RST, K_SYN, K_SYNACK, K_ZERO_WINDOW_PROBE,
@@ -42,6 +43,8 @@ export class TcpTracker {
   readonly store: ConnectionStore;
   readonly flows: FlowTable;
   readonly events = new EventLog();
+  /** Every RST with the context attribution needs (RSTs are rare: an object each is fine). */
+  readonly resets: ResetContext[] = [];
   private readonly idleMarkNs: number;
 
   /** Time base: every time column is ns relative to (baseSec, baseNsec). */
@@ -206,23 +209,26 @@ export class TcpTracker {
     }
     if (isFin && (fFlags & D_FIN) === 0) {
       df |= D_FIN;
-      if (u16[b16 + H_FINS + d]! < 0xffff) u16[b16 + H_FINS + d]!++;
       if ((st & ST_RESET) === 0) {
-        if ((rFlags & D_FIN) === 0) this.setEnd(c, d, rec.frame, t, END_HALF_CLOSED);
+        if ((rFlags & D_FIN) === 0) this.setEnd(c, d, rec.frame, END_HALF_CLOSED);
         else u8[b8 + B_END_INFO] = (u8[b8 + B_END_INFO]! & 0x80) | END_FIN;
       }
     }
+    if (isRst) this.recordReset(c, d, p, rec.frame, t, seglen);
+    else if ((st & ST_RESET) !== 0 && seglen > 0 && u8[b8 + B_DATA_AFTER_RST + d]! < 255) u8[b8 + B_DATA_AFTER_RST + d]!++;
     if (isRst && (st & ST_RESET) === 0) {
       st |= ST_RESET;
       // A RST after both FINs is a late answer, not what ended the connection.
       if ((u8[b8 + B_END_INFO]! & 0x7f) !== END_FIN) {
         // A RST from the server before any SYN-ACK is a refused connection, not a reset one.
         const refused = d === 1 && (st & (ST_SAW_SYNACK | ST_ESTABLISHED)) === 0 && (st & ST_SAW_SYN) !== 0;
-        this.setEnd(c, d, rec.frame, t, refused ? END_REJECTED : END_RESET);
+        this.setEnd(c, d, rec.frame, refused ? END_REJECTED : END_RESET);
       }
     }
+    // IP ID is noted after recordReset() so the RST is compared with the packets before it.
+    if (p.ipId > 0) df |= D_IPID_NONZERO;
+    if (p.ipId >= 0) u16[b16 + H_LAST_IPID + d] = p.ipId;
     u8[b8 + B_DIR_FLAGS + d] = df;
-    u16[b16 + H_STATE] = d === 1 ? st | ST_LAST_DIR_B : st & ~ST_LAST_DIR_B;
 
     // --- timing ---
     const idle = u32[b32 + W_PKTS]! + u32[b32 + W_PKTS + 1]! > 1 ? t - f64[b64 + F_T_LAST]! : 0;
@@ -231,12 +237,18 @@ export class TcpTracker {
       u32[b32 + W_MAX_IDLE_FRAME] = rec.frame;
     }
     f64[b64 + F_T_LAST] = t;
-    u32[b32 + W_LAST_FRAME] = rec.frame;
+    u32[b32 + W_LAST_FRAME_DIR + d] = rec.frame;
     u8[b8 + B_LAST_KIND] = kind;
 
-    if ((kind !== K_DATA && kind !== K_ACK) || idle >= this.idleMarkNs) {
+    // Notable packets, and the first answer to one of them, go to the event log. The handshake
+    // is not logged: it lives in the connection record, and logging it would cost ~90 bytes per connection.
+    const answers = (st & ST_LAST_LOGGED) !== 0 && (st & ST_LAST_DIR_B) !== (d === 1 ? ST_LAST_DIR_B : 0);
+    const logged = kind > K_ACK || idle >= this.idleMarkNs || answers;
+    if (logged) {
       this.events.append(c, rec.frame, t, kind, d, ttl, seglen, flags, p.ipId, window, seq, ack, p.hasTimestamps, idle);
     }
+    st = logged ? st | ST_LAST_LOGGED : st & ~ST_LAST_LOGGED;
+    u16[b16 + H_STATE] = d === 1 ? st | ST_LAST_DIR_B : st & ~ST_LAST_DIR_B;
     this.lastConn = c;
     this.lastDir = d;
     this.lastTime = t;
@@ -318,10 +330,36 @@ export class TcpTracker {
     return df;
   }
 
-  private setEnd(c: number, d: number, frame: number, t: number, kind: number): void {
+  /** Called before the RST updates the record, so "last packet" still means the one before it. */
+  private recordReset(c: number, d: number, p: DecodedTcp, frame: number, t: number, seglen: number): void {
+    const s = this.store;
+    const lastDir = (s.h(c, H_STATE) & ST_LAST_DIR_B) !== 0 ? 1 : 0;
+    const seen = s.w(c, W_PKTS) + s.w(c, W_PKTS + 1) > 1; // this RST is already counted
+    const df = s.b(c, B_DIR_FLAGS + d);
+    this.resets.push({
+      conn: c,
+      frame,
+      time: t,
+      dir: d,
+      ttl: p.ttl,
+      ipId: p.ipId,
+      window: p.window,
+      seq: p.seq,
+      ack: p.ack,
+      withAck: (p.flags & TCP_ACK) !== 0,
+      hasTimestamps: p.hasTimestamps,
+      payloadLen: seglen,
+      expectedSeq: (df & D_NEXTSEQ_SET) !== 0 ? s.w(c, W_NEXT_SEQ + d) : null,
+      senderLastIpId: (df & D_IPID_NONZERO) !== 0 ? s.h(c, H_LAST_IPID + d) : null,
+      previous: seen
+        ? { frame: s.w(c, W_LAST_FRAME_DIR + lastDir), time: s.f(c, F_T_LAST), dir: lastDir, kind: s.b(c, B_LAST_KIND) }
+        : null,
+    });
+  }
+
+  private setEnd(c: number, d: number, frame: number, kind: number): void {
     const s = this.store;
     s.u32[c * STRIDE32 + W_END_FRAME] = frame;
-    s.f64[c * STRIDE64 + F_END_TIME] = t;
     s.u8[c * STRIDE8 + B_END_INFO] = kind | (d === 1 ? 0x80 : 0);
   }
 }

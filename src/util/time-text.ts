@@ -1,4 +1,4 @@
-import { format } from 'date-fns';
+import { format } from 'date-fns/format';
 
 /** Epoch seconds with 9 decimals: full ns precision, as tshark's frame.time_epoch prints it. */
 export function epochText(sec: number, nsec: number): string {

@@ -443,7 +443,9 @@ export function tsToTicks(tsNs: bigint, tsresol = 6, tsoffset = 0): bigint {
   const rel = tsNs - BigInt(tsoffset) * 1_000_000_000n;
   const n = BigInt(tsresol & 0x7f);
   const per = tsresol & 0x80 ? 2n ** n : 10n ** n;
-  return (rel * per) / 1_000_000_000n;
+  const ticks = (rel * per) / 1_000_000_000n;
+  if (ticks < 0n || ticks >= 1n << 64n) throw new Error(`timestamp ${tsNs} ns does not fit in 64-bit ticks of resolution 0x${tsresol.toString(16)}`);
+  return ticks;
 }
 
 /**

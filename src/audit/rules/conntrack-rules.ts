@@ -92,7 +92,7 @@ function established(ctx: RuleContext): Finding | null {
   const intvl = sysctlNumber(ctx.snapshot, 'net.ipv4.tcp_keepalive_intvl');
   const firstProbes = time !== null && intvl !== null ? time + 2 * intvl : null;
   const tooShort = firstProbes !== null && est < firstProbes;
-  const observed = `nf_conntrack_tcp_timeout_established = ${formatSeconds(est)}${est === DEFAULT_ESTABLISHED_S ? ' (kernel default)' : ''}`;
+  const observed = `nf_conntrack_tcp_timeout_established = ${formatSeconds(est)}${est === DEFAULT_ESTABLISHED_S ? ', the kernel default' : ''}`;
   if (tooShort) {
     return {
       id: 'conntrack.established-timeout',

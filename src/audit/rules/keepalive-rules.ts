@@ -22,7 +22,7 @@ function keepaliveDefaults(ctx: RuleContext): Finding | null {
   const survives = (t: number): boolean => time + HOST_TARGET_LOSSES * intvl + slackFor(t) <= t;
   const beaten = PRESETS.filter((p) => p.layer === 'L4' && p.idleTimeoutS !== null && !survives(p.idleTimeoutS));
   const detection = time + probes * intvl;
-  const observed = `tcp_keepalive_time ${time} s, intvl ${intvl} s, probes ${probes} (dead peer noticed after ${formatSeconds(detection)})`;
+  const observed = `tcp_keepalive_time ${time} s, intvl ${intvl} s, probes ${probes}; a dead peer is noticed after ${formatSeconds(detection)}`;
   const fix = sysctlFix(
     [
       ['net.ipv4.tcp_keepalive_time', target.keepalive.timeS],
@@ -78,7 +78,7 @@ function retries(ctx: RuleContext): Finding | null {
     id: 'keepalive.retries2',
     level: r2 > 15 ? 'warn' : 'info',
     title: 'Unacknowledged-data timeout (tcp_retries2)',
-    observed: `net.ipv4.tcp_retries2 = ${r2} (≈ ${formatSeconds(seconds)} with a 200 ms RTO)`,
+    observed: `net.ipv4.tcp_retries2 = ${r2}, about ${formatSeconds(seconds)} with a 200 ms RTO`,
     breaks:
       `A connection with unacknowledged data on a black-holed path (silent-drop firewall, dead peer) fails with ETIMEDOUT only after ≈ ${formatSeconds(seconds)}; ` +
       'keepalive does not run while data is outstanding.',

@@ -5,7 +5,7 @@ import type { RuleContext } from './rule-context.js';
 const REUSE_MEANING: Record<number, string> = {
   0: 'off',
   1: 'on for all connections',
-  2: 'on for loopback only (kernel default)',
+  2: 'loopback only, the kernel default',
 };
 
 export function timeWaitRules(ctx: RuleContext): Finding[] {

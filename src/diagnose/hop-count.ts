@@ -1,0 +1,16 @@
+/**
+ * Stacks start TTL / hop limit at one of a few values (Linux and macOS 64,
+ * Windows 128, many routers and Solaris 255, old stacks 32); the smallest
+ * one at or above the observed value is taken as the sender's initial TTL.
+ */
+const INITIAL_TTLS = [32, 64, 128, 255];
+
+export interface HopEstimate {
+  initial: number;
+  hops: number;
+}
+
+export function estimateHops(ttl: number): HopEstimate {
+  const initial = INITIAL_TTLS.find((v) => ttl <= v) ?? 255;
+  return { initial, hops: initial - ttl };
+}

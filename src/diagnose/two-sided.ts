@@ -1,0 +1,194 @@
+import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
+import type { CaptureComparison, Evidence } from '../report/analysis-report.js';
+import {
+  B_DIR_FLAGS, D_SYN_SEEN, F_T_FIRST, H_PORT, STRIDE32, W_ADDR, W_ISN, W_LAST_FRAME_DIR,
+} from '../track/connection-store.js';
+import { K_RST } from '../track/packet-kind.js';
+import type { TcpTracker } from '../track/tcp-tracker.js';
+import { connectionFacts } from './connection-facts.js';
+import { ConnectionEvents } from './connection-events.js';
+import type { CrossEvidence } from './diagnose-capture.js';
+import { findSilentDrop } from './silent-drop.js';
+
+const side = (d: number) => (d === 0 ? 'client' : 'server');
+
+function tupleKey(t: TcpTracker, c: number): string {
+  const a = c * STRIDE32 + W_ADDR;
+  const w = t.store.u32;
+  return `${w.subarray(a, a + 8).join('.')}|${t.store.h(c, H_PORT)}|${t.store.h(c, H_PORT + 1)}`;
+}
+
+function isnKey(t: TcpTracker, c: number): string | null {
+  const s = t.store;
+  if ((s.b(c, B_DIR_FLAGS) & D_SYN_SEEN) === 0) return null;
+  const server = (s.b(c, B_DIR_FLAGS + 1) & D_SYN_SEEN) !== 0 ? s.w(c, W_ISN + 1) : 'none';
+  return `${s.w(c, W_ISN)}|${server}`;
+}
+
+/** A packet's identity in both captures: NAT rewrites addresses and ports, not sequence numbers. */
+function packetKey(log: ConnectionEvents['log'], i: number): string {
+  return `${log.dir[i]}|${log.seq[i]}|${log.ack[i]}|${log.len[i]}|${log.kind[i] === K_RST ? 'R' : ''}`;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+export interface TwoSided {
+  comparison: CaptureComparison;
+  /** Evidence for the first capture's diagnosis, and for the second's. */
+  cross: [CrossEvidence, CrossEvidence];
+}
+
+/**
+ * Lines up two captures of the same connections and lets each one testify
+ * about the other: a RST that the claimed sender's own capture never shows
+ * was not sent by it; probes that never reach the other end were black-holed.
+ */
+export function compareCaptures(a: CaptureAnalysis, b: CaptureAnalysis): TwoSided {
+  const ta = a.tracker;
+  const tb = b.tracker;
+  const byIsn = new Map<string, number>();
+  const byTuple = new Map<string, number>();
+  for (let c = 0; c < tb.connectionCount; c++) {
+    const k = isnKey(tb, c);
+    if (k) byIsn.set(k, c);
+    byTuple.set(tupleKey(tb, c), c);
+  }
+  const pairs: Array<[number, number]> = [];
+  let viaIsn = 0;
+  let nat = false;
+  for (let c = 0; c < ta.connectionCount; c++) {
+    const k = isnKey(ta, c);
+    let m = k ? byIsn.get(k) : undefined;
+    if (m !== undefined) viaIsn++;
+    else m = byTuple.get(tupleKey(ta, c));
+    if (m === undefined) continue;
+    pairs.push([c, m]);
+    if (tupleKey(ta, c) !== tupleKey(tb, m)) nat = true;
+  }
+
+  const evA = new ConnectionEvents(ta.events, ta.connectionCount);
+  const evB = new ConnectionEvents(tb.events, tb.connectionCount);
+  const offset = estimateOffset(a, b, pairs, evA, evB);
+  const cross: [CrossEvidence, CrossEvidence] = [
+    { resets: new Map(), silentDrops: new Map() },
+    { resets: new Map(), silentDrops: new Map() },
+  ];
+  const fileA = a.file;
+  const fileB = b.file;
+  for (const [ca, cb] of pairs) {
+    testify(ta, tb, ca, cb, evA, evB, offset?.offset ?? 0, fileB, captureEndNs(b), cross[0]);
+    testify(tb, ta, cb, ca, evB, evA, -(offset?.offset ?? 0), fileA, captureEndNs(a), cross[1]);
+  }
+  return {
+    comparison: {
+      files: [fileA, fileB],
+      matched: pairs.map(([x, y]) => [x + 1, y + 1]),
+      matchedBy: pairs.length === 0 ? 'none' : viaIsn === pairs.length ? 'isn' : viaIsn === 0 ? 'tuple' : 'mixed',
+      nat,
+      clockOffsetS: offset ? offset.offset / 1e9 : null,
+      clockUncertaintyS: offset ? offset.uncertainty / 1e9 : null,
+    },
+    cross,
+  };
+}
+
+function captureEndNs(a: CaptureAnalysis): number {
+  return (a.lastFrameSec - 1.7e9) * 1e9 + a.lastFrameNsec;
+}
+
+/** Absolute ns of a tracker-relative time, as a float (ns precision is not needed for clock offsets). */
+function absNs(t: TcpTracker, rel: number): number {
+  return (t.baseSec - 1.7e9) * 1e9 + t.baseNsec + rel;
+}
+
+/**
+ * B's clock minus A's: packets going one way arrive "late" by the one-way
+ * delay, packets going the other way "early"; the middle of the two is the
+ * offset, half their distance its uncertainty.
+ */
+function estimateOffset(
+  a: CaptureAnalysis, b: CaptureAnalysis, pairs: Array<[number, number]>, evA: ConnectionEvents, evB: ConnectionEvents,
+): { offset: number; uncertainty: number } | null {
+  const deltas: [number[], number[]] = [[], []];
+  for (const [ca, cb] of pairs) {
+    // The connection's first packet (normally the SYN) is seen by both.
+    deltas[0].push(absNs(b.tracker, b.tracker.store.f(cb, F_T_FIRST)) - absNs(a.tracker, a.tracker.store.f(ca, F_T_FIRST)));
+    const inB = new Map<string, number>();
+    for (const j of evB.of(cb)) if (!inB.has(packetKey(evB.log, j))) inB.set(packetKey(evB.log, j), evB.log.time[j]!);
+    for (const i of evA.of(ca)) {
+      const tB = inB.get(packetKey(evA.log, i));
+      if (tB !== undefined) deltas[evA.log.dir[i]!]!.push(absNs(b.tracker, tB) - absNs(a.tracker, evA.log.time[i]!));
+    }
+  }
+  if (deltas[0].length === 0) return null;
+  if (deltas[1].length === 0) return { offset: median(deltas[0]), uncertainty: NaN };
+  const m0 = median(deltas[0]);
+  const m1 = median(deltas[1]);
+  return { offset: (m0 + m1) / 2, uncertainty: Math.abs(m0 - m1) / 2 };
+}
+
+/** What capture `other` (taken at one end) says about connection `c` of capture `self`. */
+function testify(
+  self: TcpTracker, other: TcpTracker, c: number, o: number, evSelf: ConnectionEvents, evOther: ConnectionEvents,
+  offsetNs: number, otherFile: string, otherEnd: number, out: CrossEvidence,
+): void {
+  const otherFacts = connectionFacts(other, o);
+  // RSTs: does the claimed sender's own capture show it sending them?
+  for (const rst of self.resets) {
+    if (rst.conn !== c) continue;
+    const senderDir = rst.dir;
+    if (!otherFacts.dirs[senderDir]!.isLocal) continue; // the other capture is not at the claimed sender
+    const when = absNs(self, rst.time) + offsetNs;
+    const sent = other.resets.find((r) => r.conn === o && r.dir === senderDir && (r.seq === rst.seq || Math.abs(absNs(other, r.time) - when) < 1e9));
+    const ev: Evidence = sent
+      ? {
+          signal: 'two-sided',
+          pointsTo: 'peer',
+          strength: 'decisive',
+          detail: `${otherFile}, captured on the ${side(senderDir)} itself, shows it sending this RST (frame ${sent.frame})`,
+        }
+      : when <= otherEnd
+        ? {
+            signal: 'two-sided',
+            pointsTo: 'middlebox',
+            strength: 'decisive',
+            detail: `${otherFile}, captured on the ${side(senderDir)} itself and still running at that time, has no such RST: the ${side(senderDir)} never sent it`,
+          }
+        : {
+            signal: 'two-sided',
+            pointsTo: 'middlebox',
+            strength: 'medium',
+            detail: `${otherFile}, captured on the ${side(senderDir)} itself, has no such RST`,
+            caveat: `that capture has no packet after this moment, so it may have stopped before the reset; keep it running past the incident to make this decisive`,
+          };
+    const list = out.resets.get(rst.frame) ?? [];
+    list.push(ev);
+    out.resets.set(rst.frame, list);
+  }
+  // Silences: did the unanswered packets reach the other end, and did it answer?
+  const drop = findSilentDrop(self, evSelf, c, Infinity);
+  if (!drop) return;
+  const x = drop.sender === 'client' ? 0 : 1;
+  if (!otherFacts.dirs[x ^ 1]!.isLocal) return; // we need the silent side's own capture
+  const wanted = new Set<string>();
+  for (const i of evSelf.of(c)) if (evSelf.log.frame[i]! >= drop.firstFrame && evSelf.log.frame[i]! <= drop.lastFrame && evSelf.log.dir[i] === x) wanted.add(packetKey(evSelf.log, i));
+  let arrivedLast = -1;
+  let arrived = 0;
+  for (const j of evOther.of(o)) {
+    if (wanted.has(packetKey(evOther.log, j))) {
+      arrived++;
+      arrivedLast = evOther.log.frame[j]!;
+    }
+  }
+  const peer = x === 0 ? 'server' : 'client';
+  if (arrived === 0) {
+    out.silentDrops.set(c + 1, { kind: 'black-hole', evidence: `${otherFile}, captured on the ${peer}, shows none of them arriving: the path dropped them` });
+  } else if (other.store.w(o, W_LAST_FRAME_DIR + (x ^ 1)) > arrivedLast) {
+    out.silentDrops.set(c + 1, { kind: 'black-hole', evidence: `${otherFile} shows ${arrived} of them arriving and the ${peer} answering: the answers were lost on the way back` });
+  } else {
+    out.silentDrops.set(c + 1, { kind: 'dead-peer', evidence: `${otherFile} shows ${arrived} of them reaching the ${peer}, which never answered` });
+  }
+}

@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const KAD = fileURLToPath(new URL('../../bin/kad', import.meta.url));
+
+function kad(...args: string[]) {
+  const r = spawnSync(process.execPath, [KAD, ...args], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('kad recommend --idle-timeout 5s --json gives a lab-sized setting', () => {
+  const r = kad('recommend', '--idle-timeout', '5s', '--json', '--connections', '10');
+  assert.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout);
+  assert.deepEqual(doc.keepalive, { timeS: 2, intervalS: 1, probes: 3 });
+  assert.equal(doc.userTimeoutMs, 5000);
+  assert.equal(doc.pathTimeoutS, 5);
+  assert.equal(doc.detectionS, 5);
+});
+
+test('kad recommend --behind accepts repeated and comma-separated presets', () => {
+  const r = kad('recommend', '--behind', 'aws-nat-gateway,gcp-firewall', '--behind', 'aws-alb', '--connections', '100k');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /forgets idle flows after 350 s/);
+  assert.match(r.stdout, /TCP_KEEPIDLE .* 280 s/);
+  assert.match(r.stdout, /L7 proxies: TCP keepalive does not help/);
+  assert.match(r.stdout, /net\.ipv4\.tcp_keepalive_time = 280/);
+  assert.match(r.stdout, /Cost at scale: 100,000 connections/);
+});
+
+test('--from fails with the documented one-line message', () => {
+  const r = kad('recommend', '--from', 'capture.pcap');
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, 'kad: --from needs idle-timeout inference, not available in this version; pass --idle-timeout instead\n');
+});
+
+test('impossible or malformed inputs are one-line errors with exit code 2', () => {
+  for (const args of [
+    ['--idle-timeout', '3s'],
+    ['--idle-timeout', '1s', '--tolerate-losses', '0'],
+    ['--idle-timeout', 'soon'],
+    ['--behind', 'no-such-box'],
+    ['--behind', 'aws-alb'],
+    [],
+  ]) {
+    const r = kad('recommend', ...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^kad: /);
+  }
+});
+
+test('--list-presets prints every preset with its source', () => {
+  const r = kad('recommend', '--list-presets', '--json');
+  assert.equal(r.status, 0);
+  const presets = JSON.parse(r.stdout) as { id: string; source: string }[];
+  assert.ok(presets.every((p) => p.source.length > 0));
+  assert.ok(presets.some((p) => p.id === 'kube-proxy-ipvs'));
+});
