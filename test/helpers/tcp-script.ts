@@ -11,6 +11,12 @@ export class TcpScript {
   private readonly snd = [0, 0]; // next sequence number to send, per side (0 client, 1 server)
   ttl: [number, number] = [64, 64];
   win: [number, number] = [64240, 64240];
+  /** Time between consecutive packets unless wait() says otherwise. */
+  gapNs = 100_000n;
+  /** Per-side IP ID counters (null: IP ID 0, as Linux's socketless packets). */
+  ipIds: [number | null, number | null] = [null, null];
+  /** Negotiate TCP timestamps in the handshake and carry them on every packet. */
+  timestamps = false;
 
   constructor(
     readonly client: { addr: string; port: number },
@@ -33,19 +39,24 @@ export class TcpScript {
   private emit(side: 0 | 1, flags: string, seq: number, len: number, extra: Partial<TcpSpec> = {}): this {
     const from = side === 0 ? this.client : this.server;
     const to = side === 0 ? this.server : this.client;
+    const id = this.ipIds[side];
+    if (id !== null) this.ipIds[side] = (id + 1) & 0xffff;
+    const tsv = Number((this.t / 1_000_000n) & 0xffffffffn);
     const spec: TcpSpec = {
       src: from.addr, dst: to.addr, sport: from.port, dport: to.port,
       seq: seq >>> 0, ack: flags.includes('A') ? this.snd[side ^ 1]! >>> 0 : 0, flags,
-      payload: len, ttl: this.ttl[side], win: this.win[side], tsNs: this.t, ...extra,
+      payload: len, ttl: this.ttl[side], win: this.win[side], tsNs: this.t, ipId: id ?? 0,
+      ...(this.timestamps ? { options: { ts: [tsv, tsv] as [number, number] } } : {}),
+      ...extra,
     };
     this.packets.push(spec);
     this.out?.push(spec);
-    this.t += 100_000n; // 100 µs between packets unless told otherwise
+    this.t += this.gapNs;
     return this;
   }
 
   handshake(): this {
-    const opts = { mss: 1460, sackPerm: true, wscale: 7 };
+    const opts = { mss: 1460, sackPerm: true, wscale: 7, ...(this.timestamps ? { ts: [1, 0] as [number, number] } : {}) };
     this.emit(0, 'S', this.snd[0]!, 0, { ack: 0, options: opts });
     this.snd[0] = (this.snd[0]! + 1) >>> 0;
     this.emit(1, 'SA', this.snd[1]!, 0, { options: opts });
@@ -84,9 +95,10 @@ export class TcpScript {
     return this.emit(side, 'FA', seq, 0);
   }
 
-  rst(side: 0 | 1, opts: { withAck?: boolean; ttl?: number; ipId?: number; win?: number } = {}): this {
-    return this.emit(side, opts.withAck === false ? 'R' : 'RA', this.snd[side]!, 0, {
-      ttl: opts.ttl ?? this.ttl[side], ipId: opts.ipId ?? 0, win: opts.win ?? 0,
-    });
+  rst(side: 0 | 1, opts: { withAck?: boolean; ttl?: number; ipId?: number; win?: number; seq?: number; timestamps?: boolean } = {}): this {
+    const extra: Partial<TcpSpec> = { ttl: opts.ttl ?? this.ttl[side], ipId: opts.ipId ?? 0, win: opts.win ?? 0 };
+    // A forged or socketless RST carries no options unless asked to.
+    if (!opts.timestamps) extra.options = {};
+    return this.emit(side, opts.withAck === false ? 'R' : 'RA', opts.seq ?? this.snd[side]!, 0, extra);
   }
 }

@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { analyzeCapture, type CaptureAnalysis } from '../src/analyze/analyze-capture.js';
+import { diagnoseCapture } from '../src/diagnose/diagnose-capture.js';
+import { compareCaptures } from '../src/diagnose/two-sided.js';
+import type { ResetSignal, ResetVerdict } from '../src/report/analysis-report.js';
+import { buildPcap, type TcpSpec } from './helpers/capture-builder.js';
+import { TcpScript } from './helpers/tcp-script.js';
+
+/*
+ * One test per attribution signal. Each builds captures in which every other
+ * signal is silent or neutral (no TCP timestamps, IP ID 0, window 0, exact
+ * sequence numbers, no idle gap, a sub-millisecond RTT, a server TTL that
+ * varies so a TTL match says little) and changes only the signal under test.
+ * Captures are taken at the client (its TTL is 64: 0 hops), the server is 4
+ * hops away.
+ */
+
+const dir = mkdtempSync(join(tmpdir(), 'kad-attr-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+const CLIENT = { addr: '192.0.2.10', port: 40000 };
+const SERVER = { addr: '198.51.100.10', port: 5432 };
+const T0 = 1_700_000_000_000_000_000n;
+
+async function load(pkts: TcpSpec[]): Promise<CaptureAnalysis> {
+  const file = join(dir, `c${n++}.pcap`);
+  writeFileSync(file, buildPcap(pkts, { nano: true }));
+  return analyzeCapture(file);
+}
+
+async function verdicts(pkts: TcpSpec[]): Promise<ResetVerdict[]> {
+  return diagnoseCapture(await load(pkts)).diagnoses.flatMap((d) => d.resets);
+}
+
+/** A healthy exchange seen at the client; the server's TTL wobbles between 60 and 61. */
+function base(): TcpScript {
+  const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+  s.ttl = [64, 60];
+  s.handshake().send(0, 10);
+  s.ttl = [64, 61];
+  s.ack(1).send(1, 20).ack(0).send(0, 5);
+  s.ttl = [64, 60];
+  return s;
+}
+
+function signal(v: ResetVerdict, name: ResetSignal) {
+  const e = v.evidence.find((x) => x.signal === name);
+  assert.ok(e, `no ${name} evidence in ${JSON.stringify(v.evidence)}`);
+  return e;
+}
+
+test('neutral base: nothing points anywhere, the verdict is unknown', async () => {
+  const [v] = await verdicts(base().rst(1).packets);
+  assert.equal(v!.attribution, 'unknown');
+});
+
+test('ttl: a RST from fewer hops than the server is a middlebox; the same hop count is the peer', async () => {
+  const steady = () => {
+    const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+    s.ttl = [64, 60];
+    return s.handshake().send(0, 10).ack(1).send(1, 20).ack(0).send(0, 5);
+  };
+  const [forged] = await verdicts(steady().rst(1, { ttl: 62 }).packets);
+  assert.equal(forged!.attribution, 'middlebox');
+  assert.equal(signal(forged!, 'ttl').strength, 'strong');
+  const [real] = await verdicts(steady().rst(1, { ttl: 60 }).packets);
+  assert.equal(real!.attribution, 'peer');
+});
+
+test('timing: an answer much faster than the handshake RTT comes from something closer than the peer', async () => {
+  const run = async (rstDelayNs: bigint) => {
+    const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+    s.gapNs = 10_000_000n; // 20 ms handshake RTT
+    s.ttl = [64, 60];
+    s.handshake();
+    s.ttl = [64, 61];
+    s.send(1, 20).ack(0);
+    s.ttl = [64, 60];
+    s.gapNs = rstDelayNs;
+    s.send(0, 5);
+    return (await verdicts(s.rst(1).packets))[0]!;
+  };
+  const fast = await run(300_000n); // 0.3 ms
+  assert.equal(fast.attribution, 'middlebox');
+  assert.equal(signal(fast, 'timing').pointsTo, 'middlebox');
+  const slow = await run(21_000_000n); // one RTT
+  assert.equal(slow.attribution, 'peer');
+  assert.equal(signal(slow, 'timing').pointsTo, 'peer');
+});
+
+test('ip-id: a RST that continues the server\'s IP ID sequence came from its socket', async () => {
+  const run = async (rstId: (last: number) => number) => {
+    const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+    s.ipIds = [null, 3000];
+    s.ttl = [64, 60];
+    s.handshake().send(0, 10);
+    s.ttl = [64, 61];
+    s.ack(1).send(1, 20).ack(0).send(0, 5);
+    s.ttl = [64, 60];
+    const last = s.ipIds[1]! - 1;
+    return (await verdicts(s.rst(1, { ipId: rstId(last) }).packets))[0]!;
+  };
+  const cont = await run((last) => last + 1);
+  assert.equal(cont.attribution, 'peer');
+  assert.equal(signal(cont, 'ip-id').pointsTo, 'peer');
+  const jump = await run((last) => (last + 20000) & 0xffff);
+  assert.notEqual(jump.attribution, 'peer');
+  assert.equal(signal(jump, 'ip-id').pointsTo, 'middlebox');
+});
+
+test('timestamps: a RST with the negotiated TCP timestamps came from the endpoint\'s socket', async () => {
+  const run = async (withTs: boolean) => {
+    const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+    s.timestamps = true;
+    s.ttl = [64, 60];
+    s.handshake().send(0, 10);
+    s.ttl = [64, 61];
+    s.ack(1).send(1, 20).ack(0).send(0, 5);
+    s.ttl = [64, 60];
+    return (await verdicts(s.rst(1, { timestamps: withTs }).packets))[0]!;
+  };
+  const withTs = await run(true);
+  assert.equal(withTs.attribution, 'peer');
+  const without = await run(false);
+  assert.equal(without.attribution, 'unknown', 'missing timestamps alone must not accuse anyone: socketless RSTs lack them too');
+  assert.ok(signal(without, 'timestamps').caveat);
+});
+
+test('window: a RST advertising a real window looks like an aborting socket; window 0 says nothing', async () => {
+  const [open] = await verdicts(base().rst(1, { win: 502 }).packets);
+  assert.equal(open!.attribution, 'peer');
+  const [zero] = await verdicts(base().rst(1, { win: 0 }).packets);
+  assert.equal(zero!.attribution, 'unknown');
+});
+
+test('seq: a RST far outside the server\'s sequence space is a blind injection', async () => {
+  const [blind] = await verdicts(base().rst(1, { seq: 5000 + 3_000_000 }).packets);
+  assert.equal(blind!.attribution, 'middlebox');
+  assert.equal(signal(blind!, 'seq').pointsTo, 'middlebox');
+});
+
+test('multiple-rsts: several RSTs with different sequence numbers within a second are an injector', async () => {
+  const s = base();
+  s.rst(1).rst(1, { seq: 5021 + 1460 }).rst(1, { seq: 5021 + 4380 });
+  const [v] = await verdicts(s.packets);
+  assert.equal(v!.attribution, 'middlebox');
+  assert.equal(signal(v!, 'multiple-rsts').strength, 'strong');
+});
+
+test('data-after-rst: a server that keeps sending after "its" RST never sent it', async () => {
+  const s = base().rst(1);
+  s.send(1, 30);
+  const [v] = await verdicts(s.packets);
+  assert.equal(v!.attribution, 'middlebox');
+  assert.equal(signal(v!, 'data-after-rst').pointsTo, 'middlebox');
+});
+
+test('idle-age: the first packet after a long silence is flagged, but idle alone does not accuse anyone', async () => {
+  const s = base().wait(400).send(0, 5);
+  const [v] = await verdicts(s.rst(1).packets);
+  const e = signal(v!, 'idle-age');
+  assert.equal(e.pointsTo, 'middlebox');
+  assert.equal(e.strength, 'weak');
+  assert.ok(e.caveat);
+  assert.equal(v!.attribution, 'unknown');
+});
+
+test('local stack: a RST leaving the capturing host itself is its own', async () => {
+  // Seen at the server: its own packets have TTL 64 (0 hops).
+  const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+  s.ttl = [60, 64];
+  s.handshake().send(0, 10).ack(1).send(1, 20).ack(0).rst(1, { ttl: 64 });
+  const [v] = await verdicts(s.packets);
+  assert.equal(v!.attribution, 'local-stack');
+});
+
+test('two-sided: the claimed sender\'s own capture decides whether it sent the RST', async () => {
+  // The same connection seen at the server (client 4 hops away) and at the client (0 hops).
+  const run = async (clientSentIt: boolean) => {
+    const atServer = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+    const atClient = new TcpScript(CLIENT, SERVER, [1000, 5000], T0 + 2_000_000n);
+    atServer.ttl = [60, 64];
+    atClient.ttl = [64, 60];
+    for (const s of [atServer, atClient]) s.handshake().send(0, 10).ack(1).send(1, 20).ack(0).wait(1);
+    atServer.send(1, 7).rst(0, { ttl: 60 });
+    atClient.send(1, 7);
+    if (clientSentIt) atClient.rst(0, { ttl: 64 });
+    atClient.wait(5).send(0, 1); // the client capture keeps running past the reset
+    const a = await load(atServer.packets);
+    const b = await load(atClient.packets);
+    const two = compareCaptures(a, b);
+    assert.equal(two.comparison.matched.length, 1);
+    assert.equal(two.comparison.matchedBy, 'isn');
+    return diagnoseCapture(a, two.cross[0]).diagnoses.flatMap((d) => d.resets)[0]!;
+  };
+  const forged = await run(false);
+  assert.equal(forged.attribution, 'middlebox');
+  assert.equal(signal(forged, 'two-sided').strength, 'decisive');
+  const real = await run(true);
+  assert.equal(real.attribution, 'peer');
+  assert.equal(signal(real, 'two-sided').pointsTo, 'peer');
+});
