@@ -1,0 +1,36 @@
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { REPO } from './helpers/run-kad.js';
+import { readTruth, verdictMismatches } from './helpers/verdict-check.js';
+
+const CAPTURES = join(REPO, 'captures');
+const truthFiles = readdirSync(CAPTURES).filter((f) => f.endsWith('.truth.json'));
+
+test('the bundled lab captures cover every scenario of the issue', () => {
+  const scenarios = truthFiles.map((f) => readTruth(join(CAPTURES, f)).scenario);
+  for (const s of ['fw-reset-keepalive', 'fw-reset-client-write', 'fw-drop', 'peer-abort', 'peer-socketless', 'keepalive-survives', 'fin-close', 'nat-reset', 'fw-reset-keepalive-v6']) {
+    assert.ok(scenarios.includes(s), `missing ${s}`);
+  }
+});
+
+test('verdicts match the lab ground truth with both captures of each scenario', async () => {
+  const mismatches = (await Promise.all(truthFiles.map((f) => verdictMismatches(CAPTURES, f)))).flat();
+  assert.deepEqual(mismatches, []);
+});
+
+test('verdicts match the lab ground truth from each capture alone', async () => {
+  const mismatches = (await Promise.all(truthFiles.map((f) => verdictMismatches(CAPTURES, f, { twoSided: false })))).flat();
+  assert.deepEqual(mismatches, []);
+});
+
+test('verdicts are stable: every bundled capture gives the same verdicts every time', async () => {
+  const { analyzeCapture } = await import('../src/analyze/analyze-capture.js');
+  const { diagnoseCapture } = await import('../src/diagnose/diagnose-capture.js');
+  for (const f of readdirSync(CAPTURES).filter((x) => x.endsWith('.pcap'))) {
+    const once = diagnoseCapture(await analyzeCapture(join(CAPTURES, f)));
+    const again = diagnoseCapture(await analyzeCapture(join(CAPTURES, f)));
+    assert.deepEqual(again, once, f);
+  }
+});
