@@ -126,7 +126,7 @@ test('gzip: truncated or corrupt compressed data is a CaptureError after the goo
 });
 
 /** Runs a separate node process that reads '-' and prints one line per record. */
-function spawnReader(): ReturnType<typeof spawn> {
+function spawnReader(stdin: 'pipe' | number = 'pipe'): ReturnType<typeof spawn> {
   const code = `
     const { readCapture } = await import(process.env.KAD_READER);
     const line = (r) => [r.frame, r.tsSec, r.tsNsec, r.capLen, r.origLen, r.linkType, r.interfaceId, r.fileOffset,
@@ -139,7 +139,7 @@ function spawnReader(): ReturnType<typeof spawn> {
     }`;
   return spawn(process.execPath, ['--input-type=module', '-e', code], {
     env: { ...process.env, KAD_READER: READER_URL },
-    stdio: ['pipe', 'pipe', 'inherit'],
+    stdio: [stdin, 'pipe', 'inherit'],
   });
 }
 
@@ -165,6 +165,21 @@ for (const [name, make] of Object.entries(samples)) {
       assert.deepEqual(JSON.parse(got[got.length - 1].replace(/^SUMMARY /, '')), { ...ref.summary, gzip });
     });
   }
+}
+
+for (const gzip of [false, true]) {
+  test(`stdin '-' redirected from a file (< file)${gzip ? ', gzipped' : ''}`, { timeout: 20_000 }, async () => {
+    const data = samplePcapng();
+    const ref = await lines(writeTmp(data));
+    const fd = fs.openSync(writeTmp(gzip ? zlib.gzipSync(data) : data), 'r');
+    try {
+      const got = await outputOf(spawnReader(fd));
+      assert.deepEqual(got.slice(0, -1), ref.recs);
+      assert.deepEqual(JSON.parse(got[got.length - 1].replace(/^SUMMARY /, '')), { ...ref.summary, gzip });
+    } finally {
+      fs.closeSync(fd);
+    }
+  });
 }
 
 test("stdin '-': empty input and a cut-short capture are reported", { timeout: 20_000 }, async () => {

@@ -30,10 +30,21 @@ test('kad recommend --behind accepts repeated and comma-separated presets', () =
   assert.match(r.stdout, /Cost at scale: 100,000 connections/);
 });
 
-test('--from fails with the documented one-line message', () => {
-  const r = kad('recommend', '--from', 'capture.pcap');
+test('--from infers the idle timeout from the lab capture and recommends below it', () => {
+  const r = kad('recommend', '--json', '--from', 'captures/fw-reset-keepalive.server.pcap');
+  assert.equal(r.status, 0, r.stderr);
+  const doc = JSON.parse(r.stdout) as { keepalive: { timeS: number; intervalS: number; probes: number }; inferredFrom: Array<{ diedMinS: number; basisS: number }> };
+  assert.equal(doc.inferredFrom.length, 1);
+  const died = doc.inferredFrom[0]!.diedMinS;
+  // The server's keepalive after ~5 s idle was reset by the 3 s firewall.
+  assert.ok(died > 3 && died < 6, `died after ${died} s`);
+  assert.ok(doc.keepalive.timeS + 2 * doc.keepalive.intervalS < died, JSON.stringify(doc.keepalive));
+});
+
+test('--from on captures where nothing died after idle is a one-line error', () => {
+  const r = kad('recommend', '--from', 'captures/fin-close.server.pcap');
   assert.equal(r.status, 2);
-  assert.equal(r.stderr, 'kad: --from needs idle-timeout inference, not available in this version; pass --idle-timeout instead\n');
+  assert.match(r.stderr, /^kad: no idle timeout can be inferred from captures\/fin-close\.server\.pcap: .*pass --idle-timeout instead\n$/);
 });
 
 test('impossible or malformed inputs are one-line errors with exit code 2', () => {

@@ -4,7 +4,7 @@ import { CaptureParser } from './capture-parser.js';
 import type { CaptureSummary, PacketHandler } from './packet-record.js';
 import { ioError } from './io-error.js';
 import { DEFAULT_CHUNK, parseFd } from './sync-source.js';
-import { isGzip, parseChunks, type ByteChunks } from './stream-source.js';
+import { isGzip, parseChunks, prepend, type ByteChunks } from './stream-source.js';
 
 export { CaptureError } from './capture-error.js';
 
@@ -26,9 +26,7 @@ export interface ReadCaptureOptions {
  * every record that came before the problem.
  */
 export async function readCapture(path: string, onPacket: PacketHandler, opts: ReadCaptureOptions = {}): Promise<CaptureSummary> {
-  if (path === '-') {
-    return readCaptureStream(process.stdin, onPacket, { ...opts, displayName: opts.displayName ?? 'stdin' });
-  }
+  if (path === '-') return readStdin(onPacket, { ...opts, displayName: opts.displayName ?? 'stdin' });
   const file = opts.displayName ?? path;
   let fd: number;
   try {
@@ -36,53 +34,84 @@ export async function readCapture(path: string, onPacket: PacketHandler, opts: R
   } catch (err) {
     throw ioError(file, err);
   }
-  let gzip: boolean | null;
+  let stream: fs.ReadStream | null = null;
   try {
-    let stat: fs.Stats;
-    try {
-      stat = fs.fstatSync(fd);
-    } catch (err) {
-      throw ioError(file, err);
+    const stat = statOf(fd, file);
+    if (stat.isFile()) {
+      const head = readHead(fd, file);
+      if (!isGzip(head)) return readPlainFd(fd, file, onPacket, opts, head, stat.size);
+      stream = fs.createReadStream('', { fd, highWaterMark: 1024 * 1024 });
+      return await readCaptureStream(prepend(head, stream), onPacket, { ...opts, displayName: file, emptyReason: 'empty file' });
     }
-    if (stat.isDirectory()) throw new CaptureError(file, null, 'is a directory');
-    // Pipes, FIFOs and devices cannot be probed with positional reads.
-    gzip = stat.isFile() ? isGzip(probe(fd, file)) : null;
-  } catch (err) {
-    fs.closeSync(fd);
-    throw err;
-  }
-  if (gzip === false) {
-    try {
-      const parser = new CaptureParser(file, onPacket);
-      const bytes = parseFd(fd, file, parser, opts.chunkSize ?? DEFAULT_CHUNK);
-      return parser.summary(false, bytes);
-    } finally {
-      fs.closeSync(fd);
-    }
-  }
-  // From here the stream owns the descriptor and closes it when destroyed.
-  const stream = fs.createReadStream('', { fd, start: gzip === null ? undefined : 0, highWaterMark: 1024 * 1024 });
-  try {
+    // FIFOs and devices: a blocking read would stall the event loop until the writer speaks.
+    stream = fs.createReadStream('', { fd, highWaterMark: 1024 * 1024 });
     return await readCaptureStream(stream, onPacket, { ...opts, displayName: file, emptyReason: 'empty file' });
   } finally {
-    if (!stream.closed) {
-      const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
-      stream.on('error', () => undefined);
-      stream.destroy();
-      await closed;
-    }
+    if (stream === null) fs.closeSync(fd);
+    else await closeStream(stream);
   }
 }
 
-/** First two bytes, read without moving the file position. */
-function probe(fd: number, file: string): Buffer {
-  const head = Buffer.alloc(2);
+/**
+ * Standard input redirected from a file gets the fast synchronous path;
+ * pipes and terminals are read as a stream so records flow as they arrive.
+ */
+async function readStdin(onPacket: PacketHandler, opts: ReadCaptureOptions & { displayName: string }): Promise<CaptureSummary> {
+  let isFile = false;
   try {
-    const n = fs.readSync(fd, head, 0, 2, 0);
-    return head.subarray(0, n);
+    isFile = fs.fstatSync(0).isFile();
+  } catch {
+    // No usable descriptor 0 (e.g. closed): let process.stdin report it.
+  }
+  if (!isFile) return readCaptureStream(process.stdin, onPacket, opts);
+  const head = readHead(0, opts.displayName);
+  if (!isGzip(head)) return readPlainFd(0, opts.displayName, onPacket, opts, head, DEFAULT_CHUNK);
+  return readCaptureStream(prepend(head, process.stdin), onPacket, opts);
+}
+
+function readPlainFd(fd: number, file: string, onPacket: PacketHandler, opts: ReadCaptureOptions, head: Buffer, sizeHint: number): CaptureSummary {
+  const parser = new CaptureParser(file, onPacket);
+  const bytes = parseFd(fd, file, parser, { readSize: opts.chunkSize ?? DEFAULT_CHUNK, prefix: head, sizeHint });
+  return parser.summary(false, bytes);
+}
+
+function statOf(fd: number, file: string): fs.Stats {
+  let stat: fs.Stats;
+  try {
+    stat = fs.fstatSync(fd);
   } catch (err) {
     throw ioError(file, err);
   }
+  if (stat.isDirectory()) throw new CaptureError(file, null, 'is a directory');
+  return stat;
+}
+
+/**
+ * The first two bytes (fewer only at end of file), read from the current
+ * position so that it also works on an inherited stdin; the caller replays them.
+ */
+function readHead(fd: number, file: string): Buffer {
+  const head = Buffer.alloc(2);
+  let got = 0;
+  try {
+    while (got < 2) {
+      const n = fs.readSync(fd, head, got, 2 - got, null);
+      if (n === 0) break;
+      got += n;
+    }
+  } catch (err) {
+    throw ioError(file, err);
+  }
+  return head.subarray(0, got);
+}
+
+/** A file stream owns its descriptor: wait for it to close it, even after an error. */
+async function closeStream(stream: fs.ReadStream): Promise<void> {
+  if (stream.closed) return;
+  const closed = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+  stream.on('error', () => undefined);
+  stream.destroy();
+  await closed;
 }
 
 /**

@@ -55,6 +55,12 @@ export async function peek(source: ByteChunks): Promise<{ head: Buffer; chunks: 
   return { head, chunks: replay() };
 }
 
+/** Replays bytes already taken off a stream in front of the rest of it. */
+export async function* prepend(head: Buffer, rest: ByteChunks): AsyncGenerator<Uint8Array | string> {
+  if (head.length > 0) yield head;
+  yield* rest;
+}
+
 /** Gunzips a chunk stream; multi-member gzip files come out as one stream. */
 function gunzip(chunks: AsyncIterable<Buffer>): Readable {
   const src = Readable.from(chunks, { objectMode: false });

@@ -7,11 +7,23 @@ export const DEFAULT_CHUNK = 16 * 1024 * 1024;
 
 /**
  * Parses a plain, seekable capture file with blocking reads into one
- * reused buffer: no promise or stream machinery per chunk.
+ * reused buffer: no promise or stream machinery per chunk. `prefix` holds
+ * bytes already read from the descriptor (the format probe).
  * Returns the number of bytes read.
  */
-export function parseFd(fd: number, file: string, parser: CaptureParser, readSize = DEFAULT_CHUNK): number {
-  const cb = new ChunkBuffer(Math.max(readSize, 64));
+export function parseFd(
+  fd: number,
+  file: string,
+  parser: CaptureParser,
+  opts: { readSize?: number; prefix?: Buffer; sizeHint?: number } = {},
+): number {
+  const readSize = opts.readSize ?? DEFAULT_CHUNK;
+  const prefix = opts.prefix ?? Buffer.alloc(0);
+  // Small files do not need a 16 MiB buffer; one that grows while being read still works.
+  const cb = new ChunkBuffer(Math.max(64, prefix.length, Math.min(readSize, (opts.sizeHint ?? readSize) + 1)));
+  prefix.copy(cb.buf, 0);
+  cb.end = prefix.length;
+  cb.start = parser.parse(cb.buf, 0, cb.end, 0);
   for (;;) {
     cb.makeRoom(parser.need);
     let n: number;

@@ -1,11 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { analyzeCapture, type TrackedPacketHandler } from '../analyze/analyze-capture.js';
-import type { AnalysisReport, CaptureComparison, Evidence, FileReport } from '../report/analysis-report.js';
+import { analyzeFiles } from '../analyze/analyze-files.js';
+import type { AnalysisReport, FileReport } from '../report/analysis-report.js';
 import { buildFileReport, type ConnectionFilter } from '../report/build-file-report.js';
-import { diagnoseCapture, type CrossEvidence } from '../diagnose/diagnose-capture.js';
-import { compareCaptures } from '../diagnose/two-sided.js';
-import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
 import { LineWriter, packetEvent } from '../render/event-lines.js';
 import { makeStyle, wantColor } from '../render/style.js';
 import { renderComparisons, renderFileReport } from '../render/text-report.js';
@@ -77,46 +74,21 @@ function eventFilter(filter: ConnectionFilter): (conn: number, sport: number, dp
 async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   if (files.filter((f) => f === '-').length > 1) throw new UserError('stdin ("-") can be read only once');
   const filter: ConnectionFilter = { ports: flags.port, hosts: flags.host, ids: flags.conn };
-  const problems: string[] = [];
   const writer = flags.events ? new LineWriter() : null;
   const keep = eventFilter(filter);
 
-  const analyses: CaptureAnalysis[] = [];
-  for (const file of files) {
-    const name = file === '-' ? 'stdin' : file;
-    let onTcpPacket: TrackedPacketHandler | undefined;
-    if (writer) {
+  const { analyses, diagnoses, comparisons, problems } = await analyzeFiles(files, {
+    diagnose: !writer,
+    onTcpPacket: (name) => {
+      if (!writer) return undefined;
       const label = files.length > 1 ? name : undefined;
-      onTcpPacket = (tracker, pkt, rec, kind) => {
+      return (tracker, pkt, rec, kind) => {
         const ev = packetEvent(tracker, pkt, rec, kind, label);
         if (keep(ev.conn, pkt.srcPort, pkt.dstPort, ev.src, ev.dst)) writer.line(JSON.stringify(ev));
       };
-    }
-    const analysis = await analyzeCapture(file, { displayName: name, onTcpPacket });
-    if (analysis.error && analysis.frames === 0) {
-      problems.push(analysis.error.message);
-      continue;
-    }
-    if (analysis.error) problems.push(analysis.error.message);
-    else if (analysis.tcpPackets === 0) problems.push(`${name}: no TCP packets among ${analysis.frames} frames${skippedText(analysis)}`);
-    analyses.push(analysis);
-  }
-
-  // Several captures of the same traffic testify about each other's resets and silences.
-  const comparisons: CaptureComparison[] = [];
-  const cross = analyses.map((): CrossEvidence => ({ resets: new Map(), silentDrops: new Map() }));
-  if (!writer) {
-    for (let i = 0; i < analyses.length; i++) {
-      for (let j = i + 1; j < analyses.length; j++) {
-        const two = compareCaptures(analyses[i]!, analyses[j]!);
-        if (two.comparison.matched.length === 0) continue;
-        comparisons.push(two.comparison);
-        merge(cross[i]!, two.cross[0]);
-        merge(cross[j]!, two.cross[1]);
-      }
-    }
-  }
-  const reports: FileReport[] = analyses.map((a, i) => buildFileReport(a, filter, writer ? undefined : diagnoseCapture(a, cross[i])));
+    },
+  });
+  const reports: FileReport[] = analyses.map((a, i) => buildFileReport(a, filter, diagnoses[i]));
 
   if (writer) await writer.drain();
   else if (flags.json) {
@@ -132,17 +104,4 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
     for (const p of problems.slice(0, -1)) process.stderr.write(`kad: ${p}\n`);
     throw new UserError(problems[problems.length - 1]!);
   }
-}
-
-function skippedText(a: CaptureAnalysis): string {
-  const r = buildFileReport(a, { ids: [0] });
-  const parts = Object.entries(r.skipped)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `${n} ${k.replace(/[A-Z]/g, (m) => ' ' + m.toLowerCase())}`);
-  return parts.length ? ` (${parts.join(', ')})` : '';
-}
-
-function merge(into: CrossEvidence, from: CrossEvidence): void {
-  for (const [frame, list] of from.resets) into.resets.set(frame, [...(into.resets.get(frame) ?? []), ...list] as Evidence[]);
-  for (const [conn, v] of from.silentDrops) into.silentDrops.set(conn, v);
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UserError } from './user-error.js';
+import { analyzeFiles } from '../analyze/analyze-files.js';
 import { PRESETS, findPreset, type MiddleboxPreset } from '../recommend/presets.js';
 import { parseCount, parseDurationSeconds } from '../recommend/duration.js';
 import { recommend, type ConnectionCount } from '../recommend/recommendation.js';
@@ -20,7 +21,6 @@ interface RecommendOptions {
   json?: boolean;
 }
 
-export const FROM_NOT_AVAILABLE = '--from needs idle-timeout inference, not available in this version; pass --idle-timeout instead';
 
 function collectList(value: string, previous: string[] = []): string[] {
   return previous.concat(
@@ -40,22 +40,56 @@ export function registerRecommend(program: Command): void {
     .option('--connections <n>', 'connections to price the probes for: 100000, 100k, 1M (default: ESTABLISHED sockets on this host)')
     .option('--tolerate-losses <m>', 'consecutive lost probes the setting must survive', '2')
     .option('--detect-within <duration>', 'wanted dead-peer detection time on an idle connection, e.g. 60s')
-    .option('--from <file...>', 'infer the idle timeout from captures (needs idle-timeout inference: not available in this version)')
+    .option('--from <file...>', 'infer the idle timeout from captures (pcap/pcapng; several captures of the same traffic are compared)')
     .option('--list-presets', 'list the middlebox presets with their defaults, behaviour and sources')
     .option('--json', 'print the recommendation as JSON')
-    .action((opts: RecommendOptions) => {
-      if (opts.from !== undefined) throw new UserError(FROM_NOT_AVAILABLE);
+    .action(async (opts: RecommendOptions) => {
       if (opts.listPresets) {
         process.stdout.write(opts.json ? `${JSON.stringify(PRESETS, null, 2)}\n` : renderPresetsText());
         return;
       }
-      const rec = runRecommend(opts);
-      process.stdout.write(opts.json ? `${JSON.stringify(rec, null, 2)}\n` : renderRecommendationText(rec));
+      const inferred = opts.from ? await inferFromCaptures(opts.from) : [];
+      const rec = runRecommend(opts, inferred.map((i) => i.basisS));
+      if (opts.json) process.stdout.write(`${JSON.stringify({ ...rec, inferredFrom: inferred }, null, 2)}\n`);
+      else process.stdout.write(inferred.map((i) => `${i.text}\n`).join('') + (inferred.length ? '\n' : '') + renderRecommendationText(rec));
     });
 }
 
-function runRecommend(opts: RecommendOptions) {
-  const idleTimeoutsS = (opts.idleTimeout ?? []).map((t) => duration('--idle-timeout', t));
+interface InferredTimeout {
+  path: string;
+  survivedMaxS: number | null;
+  diedMinS: number;
+  /** The value recommended against: the longest idle that survived (proven safe), else the shortest that died. */
+  basisS: number;
+  text: string;
+}
+
+/** Idle timeouts the captures prove, path by path (see diagnose/idle-timeout.ts). */
+async function inferFromCaptures(files: string[]): Promise<InferredTimeout[]> {
+  const { diagnoses, problems } = await analyzeFiles(files, { diagnose: true });
+  if (problems.length) throw new UserError(problems[0]!);
+  const found = diagnoses.flatMap((d) => d.idleTimeouts).filter((t) => t.consistent && t.diedMinS !== null);
+  if (found.length === 0) {
+    throw new UserError(
+      `no idle timeout can be inferred from ${files.join(', ')}: no connection was reset by a middlebox or black-holed after an idle period; pass --idle-timeout instead`,
+    );
+  }
+  return found.map((t) => {
+    const basisS = t.survivedMaxS ?? t.diedMinS!;
+    const bracket = t.survivedMaxS !== null ? `${t.survivedMaxS.toFixed(1)} s < T ≤ ${t.diedMinS!.toFixed(1)} s` : `T ≤ ${t.diedMinS!.toFixed(1)} s`;
+    const why = t.survivedMaxS !== null ? 'the longest idle that survived' : 'the shortest idle that died; the real timeout may be shorter';
+    return {
+      path: t.path,
+      survivedMaxS: t.survivedMaxS,
+      diedMinS: t.diedMinS!,
+      basisS,
+      text: `inferred from the captures: the path to ${t.path} forgets idle flows after T, ${bracket}; recommending for ${basisS.toFixed(1)} s (${why})`,
+    };
+  });
+}
+
+function runRecommend(opts: RecommendOptions, inferredS: number[] = []) {
+  const idleTimeoutsS = [...(opts.idleTimeout ?? []).map((t) => duration('--idle-timeout', t)), ...inferredS];
   const presets = (opts.behind ?? []).map(preset);
   const m = Number(opts.tolerateLosses);
   if (!/^\d+$/.test(opts.tolerateLosses.trim())) {

@@ -1,0 +1,70 @@
+import type { CaptureComparison, Evidence } from '../report/analysis-report.js';
+import { diagnoseCapture, type CaptureDiagnosis, type CrossEvidence } from '../diagnose/diagnose-capture.js';
+import { compareCaptures } from '../diagnose/two-sided.js';
+import { IP_FRAGMENT, MALFORMED, NOT_IP, NOT_TCP, TRUNCATED, UNKNOWN_LINK } from '../decode/decode-status.js';
+import { analyzeCapture, type CaptureAnalysis, type TrackedPacketHandler } from './analyze-capture.js';
+
+export interface FilesAnalysis {
+  analyses: CaptureAnalysis[];
+  /** One per analysis, or empty when diagnosis was not asked for. */
+  diagnoses: CaptureDiagnosis[];
+  comparisons: CaptureComparison[];
+  /** One line per capture that could not be read (fully), or held no TCP. */
+  problems: string[];
+}
+
+const SKIP_NAMES: Array<[number, string]> = [
+  [UNKNOWN_LINK, 'unknown link type'],
+  [NOT_IP, 'not ip'],
+  [NOT_TCP, 'not tcp'],
+  [IP_FRAGMENT, 'fragments'],
+  [TRUNCATED, 'truncated'],
+  [MALFORMED, 'malformed'],
+];
+
+function skippedText(a: CaptureAnalysis): string {
+  const parts = SKIP_NAMES.filter(([k]) => a.statusCounts[k]! > 0).map(([k, name]) => `${a.statusCounts[k]} ${name}`);
+  return parts.length ? ` (${parts.join(', ')})` : '';
+}
+
+/**
+ * Read every capture, then let captures of the same traffic testify about
+ * each other (two-sided analysis) and diagnose each with that evidence.
+ */
+export async function analyzeFiles(
+  files: string[],
+  opts: { diagnose: boolean; onTcpPacket?: (file: string) => TrackedPacketHandler | undefined },
+): Promise<FilesAnalysis> {
+  const analyses: CaptureAnalysis[] = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    const name = file === '-' ? 'stdin' : file;
+    const analysis = await analyzeCapture(file, { displayName: name, onTcpPacket: opts.onTcpPacket?.(name) });
+    if (analysis.error && analysis.frames === 0) {
+      problems.push(analysis.error.message);
+      continue;
+    }
+    if (analysis.error) problems.push(analysis.error.message);
+    else if (analysis.tcpPackets === 0) problems.push(`${name}: no TCP packets among ${analysis.frames} frames${skippedText(analysis)}`);
+    analyses.push(analysis);
+  }
+  if (!opts.diagnose) return { analyses, diagnoses: [], comparisons: [], problems };
+
+  const comparisons: CaptureComparison[] = [];
+  const cross = analyses.map((): CrossEvidence => ({ resets: new Map(), silentDrops: new Map() }));
+  for (let i = 0; i < analyses.length; i++) {
+    for (let j = i + 1; j < analyses.length; j++) {
+      const two = compareCaptures(analyses[i]!, analyses[j]!);
+      if (two.comparison.matched.length === 0) continue;
+      comparisons.push(two.comparison);
+      merge(cross[i]!, two.cross[0]);
+      merge(cross[j]!, two.cross[1]);
+    }
+  }
+  return { analyses, diagnoses: analyses.map((a, i) => diagnoseCapture(a, cross[i])), comparisons, problems };
+}
+
+function merge(into: CrossEvidence, from: CrossEvidence): void {
+  for (const [frame, list] of from.resets) into.resets.set(frame, [...(into.resets.get(frame) ?? []), ...list] as Evidence[]);
+  for (const [conn, v] of from.silentDrops) into.silentDrops.set(conn, v);
+}
