@@ -97,6 +97,10 @@ async function main(): Promise<number> {
     let truth: LabTruth;
     try {
       truth = await runScenario(spec, outDir, cleanup, (m) => say(m));
+    } catch (err) {
+      // Which scenario failed matters once `all` is running.
+      if (err instanceof LabError && !err.message.startsWith(`${spec.name}:`)) throw new LabError(`${spec.name}: ${err.message}`, err.exitCode);
+      throw err;
     } finally {
       const failures = await cleanup.run();
       for (const f of failures) process.stderr.write(`kad lab: cleanup: ${f}\n`);

@@ -95,6 +95,9 @@ for (const [name, make] of Object.entries(samples)) {
       assert.deepEqual(got.summary, { ...ref.summary, gzip: true });
       assert.equal(got.summary.bytes, data.length);
     }
+    const inMemory: string[] = [];
+    assert.deepEqual(readCaptureBuffer(zlib.gzipSync(data), (r) => inMemory.push(line(r))), { ...ref.summary, gzip: true });
+    assert.deepEqual(inMemory, ref.recs);
     // Two gzip members back to back (e.g. `cat a.gz b.gz`) are one stream.
     const cut = Math.floor(data.length / 3);
     const multi = writeTmp(Buffer.concat([zlib.gzipSync(data.subarray(0, cut)), zlib.gzipSync(data.subarray(cut))]));

@@ -679,22 +679,30 @@ function craftedFrames(): Array<{ id: string; how: string; bytes: Buffer }> {
 const SWEEP_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { writeFileSync } = require('node:fs');
+// Optional stages: whatever of the report / render code exists is exercised too.
+const optional = async (url, name) => { try { return (await import(url))[name] ?? null; } catch { return null; } };
 (async () => {
-  const mod = await import(workerData.analyzeUrl);
-  let build = null;
-  try { build = (await import(workerData.reportUrl)).buildFileReport ?? null; } catch {}
-  let CaptureError = null;
-  try { CaptureError = (await import(workerData.errorUrl)).CaptureError ?? null; } catch {}
+  const mod = await import(workerData.urls.analyze);
+  const build = await optional(workerData.urls.report, 'buildFileReport');
+  const CaptureError = await optional(workerData.urls.error, 'CaptureError');
+  const packetEvent = await optional(workerData.urls.events, 'packetEvent');
+  const renderFileReport = await optional(workerData.urls.text, 'renderFileReport');
+  const makeStyle = await optional(workerData.urls.style, 'makeStyle');
+  const onTcpPacket = packetEvent ? (tracker, pkt, rec, kind) => { JSON.stringify(packetEvent(tracker, pkt, rec, kind)); } : undefined;
   for (let i = 0; i < workerData.cases.length; i++) {
     const c = workerData.cases[i];
     parentPort.postMessage({ type: 'start', i });
     writeFileSync(workerData.scratch, Buffer.from(c.bytes));
     let problem = null;
     try {
-      const a = await mod.analyzeCapture(workerData.scratch, { displayName: workerData.scratch });
+      const a = await mod.analyzeCapture(workerData.scratch, { displayName: workerData.scratch, onTcpPacket });
       if (a.error && CaptureError && !(a.error instanceof CaptureError)) problem = 'error is not a CaptureError: ' + a.error;
       if (a.error && !String(a.error.message).includes(workerData.scratch)) problem = 'error does not name the file: ' + a.error.message;
-      if (build) JSON.stringify(build(a, {}));
+      if (build) {
+        const report = build(a, {});
+        JSON.stringify(report);
+        if (renderFileReport && makeStyle) renderFileReport(report, makeStyle(false));
+      }
     } catch (e) {
       const known = CaptureError && e instanceof CaptureError;
       problem = (known ? 'CaptureError thrown (analyzeCapture should return it): ' : 'threw: ') + (e && e.stack ? e.stack.split('\\n').slice(0, 4).join(' | ') : String(e));
@@ -719,9 +727,14 @@ function runSweep(dir: string, cases: SweepCase[]): Promise<{ failures: string[]
     const w = new Worker(SWEEP_WORKER, {
       eval: true,
       workerData: {
-        analyzeUrl: analyzeUrl.href,
-        reportUrl: new URL('../src/report/build-file-report.js', import.meta.url).href,
-        errorUrl: new URL('../src/capture/capture-error.js', import.meta.url).href,
+        urls: {
+          analyze: analyzeUrl.href,
+          report: new URL('../src/report/build-file-report.js', import.meta.url).href,
+          error: new URL('../src/capture/capture-error.js', import.meta.url).href,
+          events: new URL('../src/render/event-lines.js', import.meta.url).href,
+          text: new URL('../src/render/text-report.js', import.meta.url).href,
+          style: new URL('../src/render/style.js', import.meta.url).href,
+        },
         scratch: join(dir, 'sweep.bin'),
         cases: cases.map((c) => ({ bytes: c.bytes })),
       },

@@ -2,7 +2,7 @@ import { CaptureError } from '../capture/capture-error.js';
 import type { CaptureSummary, PacketRecord } from '../capture/packet-record.js';
 import { readCapture } from '../capture/read-capture.js';
 import { decodeFrame } from '../decode/decode-frame.js';
-import { DECODE_STATUS_COUNT, DECODED_TCP } from '../decode/decode-status.js';
+import { DECODE_STATUS_COUNT, DECODED_TCP, UNKNOWN_LINK } from '../decode/decode-status.js';
 import { DecodedTcp } from '../decode/decoded-tcp.js';
 import { TcpTracker, type TrackerOptions } from '../track/tcp-tracker.js';
 
@@ -33,52 +33,70 @@ export interface CaptureAnalysis {
   lastFrameNsec: number;
 }
 
-/** source → decode → track, in one pass and without per-packet allocation. */
-export async function analyzeCapture(path: string, opts: AnalyzeOptions = {}): Promise<CaptureAnalysis> {
-  const displayName = opts.displayName ?? (path === '-' ? 'stdin' : path);
-  const tracker = new TcpTracker(opts);
-  const pkt = new DecodedTcp();
-  const statusCounts = new Float64Array(DECODE_STATUS_COUNT);
-  const unknownLinkTypes = new Map<number, number>();
-  const onTcp = opts.onTcpPacket;
-  let frames = 0;
-  let summary: CaptureSummary | null = null;
-  let error: CaptureError | null = null;
+/**
+ * decode → track for packets from any source (file reader, live capture):
+ * feed records to `onPacket`, take `analysis()` whenever a view is needed.
+ */
+export class CapturePipeline {
+  readonly tracker: TcpTracker;
+  private readonly pkt = new DecodedTcp();
+  private readonly statusCounts = new Float64Array(DECODE_STATUS_COUNT);
+  private readonly unknownLinkTypes = new Map<number, number>();
+  private frames = 0;
+  private lastSec = -Infinity;
+  private lastNsec = 0;
+  private readonly onTcp: TrackedPacketHandler | undefined;
 
-  let lastSec = -Infinity;
-  let lastNsec = 0;
-  const onPacket = (rec: PacketRecord): void => {
-    frames++;
-    if (rec.tsSec > lastSec || (rec.tsSec === lastSec && rec.tsNsec > lastNsec)) {
-      lastSec = rec.tsSec;
-      lastNsec = rec.tsNsec;
+  constructor(readonly file: string, opts: AnalyzeOptions = {}) {
+    this.tracker = new TcpTracker(opts);
+    this.onTcp = opts.onTcpPacket;
+  }
+
+  /** The per-packet entry point; allocation-free. */
+  readonly onPacket = (rec: PacketRecord): void => {
+    this.frames++;
+    if (rec.tsSec > this.lastSec || (rec.tsSec === this.lastSec && rec.tsNsec > this.lastNsec)) {
+      this.lastSec = rec.tsSec;
+      this.lastNsec = rec.tsNsec;
     }
-    const status = decodeFrame(rec, pkt);
-    statusCounts[status]!++;
+    const status = decodeFrame(rec, this.pkt);
+    this.statusCounts[status]!++;
     if (status === DECODED_TCP) {
-      const kind = tracker.track(pkt, rec);
-      if (onTcp !== undefined) onTcp(tracker, pkt, rec, kind);
-    } else if (status === 1 /* UNKNOWN_LINK */) {
-      unknownLinkTypes.set(rec.linkType, (unknownLinkTypes.get(rec.linkType) ?? 0) + 1);
+      const kind = this.tracker.track(this.pkt, rec);
+      if (this.onTcp !== undefined) this.onTcp(this.tracker, this.pkt, rec, kind);
+    } else if (status === UNKNOWN_LINK) {
+      this.unknownLinkTypes.set(rec.linkType, (this.unknownLinkTypes.get(rec.linkType) ?? 0) + 1);
     }
   };
 
+  /** The state so far; the tracker is shared, the counters are copies. */
+  analysis(summary: CaptureSummary | null = null, error: CaptureError | null = null): CaptureAnalysis {
+    return {
+      file: this.file,
+      summary,
+      tracker: this.tracker,
+      frames: this.frames,
+      tcpPackets: this.statusCounts[DECODED_TCP]!,
+      statusCounts: this.statusCounts.slice(),
+      unknownLinkTypes: new Map(this.unknownLinkTypes),
+      error,
+      lastFrameSec: this.lastSec,
+      lastFrameNsec: this.lastNsec,
+    };
+  }
+}
+
+/** source → decode → track, in one pass and without per-packet allocation. */
+export async function analyzeCapture(path: string, opts: AnalyzeOptions = {}): Promise<CaptureAnalysis> {
+  const displayName = opts.displayName ?? (path === '-' ? 'stdin' : path);
+  const pipeline = new CapturePipeline(displayName, opts);
+  let summary: CaptureSummary | null = null;
+  let error: CaptureError | null = null;
   try {
-    summary = await readCapture(path, onPacket, { displayName });
+    summary = await readCapture(path, pipeline.onPacket, { displayName });
   } catch (err) {
     if (!(err instanceof CaptureError)) throw err;
     error = err;
   }
-  return {
-    file: displayName,
-    summary,
-    tracker,
-    frames,
-    tcpPackets: statusCounts[DECODED_TCP]!,
-    statusCounts,
-    unknownLinkTypes,
-    error,
-    lastFrameSec: lastSec,
-    lastFrameNsec: lastNsec,
-  };
+  return pipeline.analysis(summary, error);
 }

@@ -71,11 +71,9 @@ export class PcapngParser implements FormatParser {
     rec.buf = buf;
     const dv = this.view.of(buf);
     while (end - pos >= MIN_BLOCK) {
-      let type = dv.getUint32(pos, le);
-      if (type === PCAPNG_SHB) {
-        le = this.byteOrder(buf, pos, base);
-        type = PCAPNG_SHB;
-      }
+      // The SHB type reads the same in both byte orders; its magic decides the order of the rest.
+      const type = dv.getUint32(pos, le);
+      if (type === PCAPNG_SHB) le = this.byteOrder(buf, pos, base);
       const len = dv.getUint32(pos + 4, le);
       if (len < MIN_BLOCK || len % 4 !== 0 || len > PCAPNG_MAX_BLOCK) {
         throw this.error(base + pos, `pcapng block length ${len} is invalid`);

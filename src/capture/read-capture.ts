@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import { CaptureError } from './capture-error.js';
 import { CaptureParser } from './capture-parser.js';
 import type { CaptureSummary, PacketHandler } from './packet-record.js';
@@ -41,11 +42,11 @@ export async function readCapture(path: string, onPacket: PacketHandler, opts: R
       const head = readHead(fd, file);
       if (!isGzip(head)) return readPlainFd(fd, file, onPacket, opts, head, stat.size);
       stream = fs.createReadStream('', { fd, highWaterMark: 1024 * 1024 });
-      return await readCaptureStream(prepend(head, stream), onPacket, { ...opts, displayName: file, emptyReason: 'empty file' });
+      return await readChunks(prepend(head, stream), onPacket, file, opts.chunkSize, 'empty file');
     }
     // FIFOs and devices: a blocking read would stall the event loop until the writer speaks.
     stream = fs.createReadStream('', { fd, highWaterMark: 1024 * 1024 });
-    return await readCaptureStream(stream, onPacket, { ...opts, displayName: file, emptyReason: 'empty file' });
+    return await readChunks(stream, onPacket, file, opts.chunkSize, 'empty file');
   } finally {
     if (stream === null) fs.closeSync(fd);
     else await closeStream(stream);
@@ -118,26 +119,36 @@ async function closeStream(stream: fs.ReadStream): Promise<void> {
  * Same as readCapture for an already open byte stream (stdin, a socket,
  * a child process's stdout): records are delivered as chunks arrive.
  */
-export async function readCaptureStream(
+export async function readCaptureStream(source: ByteChunks, onPacket: PacketHandler, opts: ReadCaptureOptions = {}): Promise<CaptureSummary> {
+  return readChunks(source, onPacket, opts.displayName ?? 'stream', opts.chunkSize, 'empty input');
+}
+
+async function readChunks(
   source: ByteChunks,
   onPacket: PacketHandler,
-  opts: ReadCaptureOptions & { emptyReason?: string } = {},
+  file: string,
+  readSize: number | undefined,
+  emptyReason: string,
 ): Promise<CaptureSummary> {
-  const file = opts.displayName ?? 'stream';
   const parser = new CaptureParser(file, onPacket);
-  const { bytes, gzip } = await parseChunks(source, file, parser, {
-    readSize: opts.chunkSize,
-    emptyReason: opts.emptyReason ?? 'empty input',
-  });
+  const { bytes, gzip } = await parseChunks(source, file, parser, { readSize, emptyReason });
   return parser.summary(gzip, bytes);
 }
 
-/** A capture already in memory (not gzip-compressed): handy for tests and small inputs. */
+/** A capture already in memory (gzip allowed): handy for tests and small inputs. */
 export function readCaptureBuffer(data: Buffer, onPacket: PacketHandler, opts: { displayName?: string } = {}): CaptureSummary {
   const file = opts.displayName ?? 'buffer';
-  if (isGzip(data)) throw new CaptureError(file, 0, 'gzip-compressed data; use readCaptureStream');
+  const gzip = isGzip(data);
+  let bytes = data;
+  if (gzip) {
+    try {
+      bytes = zlib.gunzipSync(data);
+    } catch (err) {
+      throw new CaptureError(file, null, `gzip data is corrupt or cut short (${err instanceof Error ? err.message : String(err)})`);
+    }
+  }
   const parser = new CaptureParser(file, onPacket);
-  const pos = parser.parse(data, 0, data.length, 0);
-  parser.finish(pos, data.length - pos, 'empty file');
-  return parser.summary(false, data.length);
+  const pos = parser.parse(bytes, 0, bytes.length, 0);
+  parser.finish(pos, bytes.length - pos, gzip ? 'empty file (after gunzip)' : 'empty file');
+  return parser.summary(gzip, bytes.length);
 }

@@ -61,7 +61,14 @@ export async function* prepend(head: Buffer, rest: ByteChunks): AsyncGenerator<U
   yield* rest;
 }
 
-/** Gunzips a chunk stream; multi-member gzip files come out as one stream. */
+/**
+ * Gunzips a chunk stream; multi-member gzip files come out as one stream.
+ * When zlib fails it reports the error instead of the output block it was
+ * filling, so up to one block before a corrupt spot (or trailing garbage)
+ * is not delivered. Deflate output before a corruption is unverified
+ * anyway (the CRC comes at the member's end); 256 KiB blocks measured
+ * ~40% faster than 64 KiB.
+ */
 function gunzip(chunks: AsyncIterable<Buffer>): Readable {
   const src = Readable.from(chunks, { objectMode: false });
   const gz = zlib.createGunzip({ chunkSize: 256 * 1024 });
@@ -85,7 +92,11 @@ function gzipReason(err: unknown): string {
 /**
  * Parses a capture arriving as chunks (stdin, a pipe, a gunzip stream).
  * Records are delivered as soon as each chunk completes them, so a capture
- * still being written is processed live. Returns [bytes parsed, gzip].
+ * still being written is processed live.
+ *
+ * Chunks are taken from 'data' events rather than an async iterator: when
+ * gunzip fails, an iterator would drop the output already decompressed,
+ * while events hand over every good byte before the error.
  */
 export async function parseChunks(
   source: ByteChunks,
@@ -94,41 +105,55 @@ export async function parseChunks(
   opts: { readSize?: number; emptyReason: string },
 ): Promise<{ bytes: number; gzip: boolean }> {
   const readSize = opts.readSize ?? 1024 * 1024;
-  const { head, chunks } = await peek(source);
-  const gzip = isGzip(head);
-  const input: AsyncIterable<Uint8Array> = gzip ? gunzip(chunks) : chunks;
-  const cb = new ChunkBuffer(Math.max(Math.min(readSize, 1024 * 1024), 64));
-  const it = input[Symbol.asyncIterator]();
-  let ended = false;
+  let peeked: Awaited<ReturnType<typeof peek>>;
   try {
-    for (;;) {
-      let r: IteratorResult<Uint8Array>;
-      try {
-        r = await it.next();
-      } catch (err) {
-        ended = true;
-        // Only stream failures land here; errors from onPacket pass through untouched.
-        const reason = gzip ? gzipReason(err) : '';
-        throw reason !== '' ? new CaptureError(file, cb.offset, reason) : ioError(file, err);
-      }
-      if (r.done) {
-        ended = true;
-        break;
-      }
-      const chunk = asBuffer(r.value);
-      let at = 0;
-      while (at < chunk.length) {
-        cb.makeRoom(parser.need);
-        const n = Math.min(chunk.length - at, cb.buf.length - cb.end, readSize);
-        chunk.copy(cb.buf, cb.end, at, at + n);
-        cb.end += n;
-        at += n;
-        cb.start = parser.parse(cb.buf, cb.start, cb.end, cb.base);
-      }
-    }
-  } finally {
-    if (!ended) await it.return?.();
+    peeked = await peek(source);
+  } catch (err) {
+    throw ioError(file, err);
   }
+  const gzip = isGzip(peeked.head);
+  const stream = gzip ? gunzip(peeked.chunks) : Readable.from(peeked.chunks, { objectMode: false });
+  const cb = new ChunkBuffer(Math.max(Math.min(readSize, 1024 * 1024), 64));
+
+  const feed = (chunk: Buffer): void => {
+    let at = 0;
+    while (at < chunk.length) {
+      cb.makeRoom(parser.need);
+      const n = Math.min(chunk.length - at, cb.buf.length - cb.end, readSize);
+      chunk.copy(cb.buf, cb.end, at, at + n);
+      cb.end += n;
+      at += n;
+      cb.start = parser.parse(cb.buf, cb.start, cb.end, cb.base);
+    }
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const fail = (err: unknown): void => {
+      if (settled) return;
+      settled = true;
+      stream.destroy();
+      reject(err);
+    };
+    stream.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      try {
+        feed(chunk);
+      } catch (err) {
+        // CaptureError from the parser or the caller's own error: passed on untouched.
+        fail(err);
+      }
+    });
+    stream.on('error', (err) => {
+      const reason = gzip ? gzipReason(err) : '';
+      fail(reason !== '' ? new CaptureError(file, cb.offset, reason) : ioError(file, err));
+    });
+    stream.on('end', () => {
+      if (settled) return;
+      settled = true;
+      resolve();
+    });
+  });
   parser.finish(cb.offset, cb.pending, gzip ? 'empty file (after gunzip)' : opts.emptyReason);
   return { bytes: cb.base + cb.end, gzip };
 }

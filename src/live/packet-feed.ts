@@ -1,0 +1,22 @@
+import type { PacketHandler } from '../capture/packet-record.js';
+
+/**
+ * Anything that delivers packets over time: a live libpcap capture, a pcap
+ * stream on stdin, or a capture file replayed at some speed. The live model,
+ * the TUI and `kad watch` only see this interface.
+ */
+export interface PacketFeed {
+  /** Shown to the user, e.g. "eth0 (libpcap via cap, arrival timestamps)", "stdin (pcap stream)", "replay x.pcap at 10×". */
+  readonly label: string;
+  /**
+   * Deliver packets to onPacket (synchronously, one reused record at a time)
+   * until the source ends or stop() is called; resolves then. Rejects with a
+   * UserError-style one-line message when the source cannot be opened.
+   */
+  start(onPacket: PacketHandler): Promise<void>;
+  stop(): void;
+  /** Replays can pause; live sources may ignore it. */
+  setPaused?(paused: boolean): void;
+  /** Packets the source itself says it lost, when it knows (null: unknown). */
+  drops?(): number | null;
+}
