@@ -54,7 +54,7 @@ export async function runScenario(spec: ScenarioSpec, outDir: string, cleanup: C
   const t0 = Date.now();
   log(`${spec.name}: namespaces ${topo.prefix}-*, capturing; ${spec.summary}`);
 
-  const result = await spec.drive({ topo, addr: ADDR[spec.ipVersion], cleanup, captures: { client: names.client, server: names.server }, log });
+  const result = await spec.drive({ topo, addr: ADDR[spec.ipVersion], cleanup, captures: { client: names.client, server: names.server } });
 
   await sleep(SETTLE_MS);
   const stats = { client: await client.stop(), server: await server.stop() };

@@ -1,6 +1,6 @@
 /** Building blocks shared by the scenario drivers. */
 import { EndpointHandle } from './endpoint-handle.js';
-import { LAB_PORT, type AddrPort } from './endpoint-protocol.js';
+import { LAB_PORT, type AddrPort, type EventOf } from './endpoint-protocol.js';
 import { LabError, sleep } from './exec.js';
 import type { ScenarioContext } from './scenario.js';
 import type { AppOutcome, EdgeView, KeepaliveSetting } from './truth.js';
@@ -17,10 +17,10 @@ export interface Pair {
   serverView: { local: AddrPort; remote: AddrPort };
 }
 
-/** Starts a server (echoing by default) and a client, and waits for the connection. */
-export async function connectPair(ctx: ScenarioContext, echo = true): Promise<Pair> {
+/** Starts an echoing server and a client, and waits for the connection. */
+export async function connectPair(ctx: ScenarioContext): Promise<Pair> {
   const tag = ['--lab', ctx.topo.prefix];
-  const server = EndpointHandle.start('server', ctx.topo.ns.server, ['--role', 'server', '--addr', ctx.addr.server, '--port', String(LAB_PORT), ...(echo ? ['--echo'] : []), ...tag], ctx.cleanup);
+  const server = EndpointHandle.start('server', ctx.topo.ns.server, ['--role', 'server', '--addr', ctx.addr.server, '--port', String(LAB_PORT), '--echo', ...tag], ctx.cleanup);
   await server.waitFor('listening', 5000);
   const client = EndpointHandle.start('client', ctx.topo.ns.client, ['--role', 'client', '--addr', ctx.addr.server, '--port', String(LAB_PORT), ...tag], ctx.cleanup);
   const connected = await client.waitFor('connected', 5000);
@@ -52,6 +52,26 @@ export async function exchange(pair: Pair, text: string, timeoutMs = 2000): Prom
     throw new LabError(`exchange of ${text.length} bytes arrived as ${got.bytes}/${back.bytes}: the lab expects one segment each way`);
   }
   return { wroteT: wrote.t, serverT: got.t, clientT: back.t };
+}
+
+/** The client sends its FIN, the server (not allowing half-open) answers with its own; both sockets close. */
+export async function closeNormally(pair: Pair): Promise<void> {
+  const c = pair.client.mark();
+  const s = pair.server.mark();
+  pair.client.send({ op: 'end' });
+  await pair.client.waitFor('close', 3000, c);
+  await pair.server.waitFor('close', 3000, s);
+}
+
+/**
+ * The client writes once `idleMs` have passed since `sinceT` (an endpoint
+ * timestamp). Returns the write's event and the mark to await its fate from.
+ */
+export async function clientWritesAfterIdle(pair: Pair, sinceT: number, idleMs: number): Promise<{ wrote: EventOf<'wrote'>; mark: number }> {
+  await idleUntil(sinceT, idleMs);
+  const mark = pair.client.mark();
+  pair.client.send({ op: 'write', text: 'after idle\n' });
+  return { wrote: await pair.client.waitFor('wrote', 2000, mark), mark };
 }
 
 /** Sleeps until `idleMs` have passed since `sinceT` (an endpoint timestamp). */

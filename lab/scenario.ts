@@ -10,7 +10,6 @@ export interface ScenarioContext {
   cleanup: Cleanup;
   /** Capture file names, as the truth file refers to them. */
   captures: Record<Edge, string>;
-  log(msg: string): void;
 }
 
 /** What a scenario's driver knows once it has played its timeline. */

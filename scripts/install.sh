@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libpcap-dev tcpdump tshark nftables iproute2 conntrack tmux procps util-linux python3 make g++)
+APT_PACKAGES=(libpcap-dev tcpdump tshark nftables iproute2 conntrack tmux procps util-linux python3 make g++ chromium)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -37,8 +37,8 @@ const FAIL_DIR = join(tmpdir(), 'kad-robustness-failures');
 const MAX_REPORTED = 30;
 /** KAD_ROBUSTNESS_VERBOSE=1 prints every run's exit code and stderr, to review the messages themselves. */
 const VERBOSE = process.env.KAD_ROBUSTNESS_VERBOSE === '1';
-/** KAD_ROBUSTNESS_SWEEP=N runs N mutations per base capture in the in-process sweep (default 400), to hunt further. */
-const SWEEP_MUTATIONS = Number(process.env.KAD_ROBUSTNESS_SWEEP ?? 400);
+/** KAD_ROBUSTNESS_SWEEP=N runs N mutations per base capture in the in-process sweep (default 1000), to hunt further. */
+const SWEEP_MUTATIONS = Number(process.env.KAD_ROBUSTNESS_SWEEP ?? 1000);
 
 // ------------------------------------------------------------------ PRNG
 
@@ -577,6 +577,14 @@ function craftedContainers(bases: Base[]): Array<{ id: string; how: string; byte
     const i = b.indexOf(Buffer.from([9, 0, 1, 0, 9]), ng.structure[1]);
     b[i + 4] = 0x7f;
   });
+  edit('png-tsresol-0', 'pcapng: if_tsresol 0 (1 s ticks: timestamps in the year 5e10)', ng, (b) => {
+    const i = b.indexOf(Buffer.from([9, 0, 1, 0, 9]), ng.structure[1]);
+    b[i + 4] = 0;
+  });
+  edit('png-ts-huge', 'pcapng: timestamp high word 0xFFFFFFFF in the first µs-interface EPB (year ~580000)', ng, (b) => {
+    const at = ng.structure.find((o) => b.readUInt32LE(o) === 6 && b.readUInt32LE(o + 8) === 1)!;
+    b.writeUInt32LE(0xffffffff, at + 12);
+  });
   edit('png-opt-overflow', 'pcapng: IDB option length runs past the block', ng, (b) => {
     const i = b.indexOf(Buffer.from('eth0'));
     b.writeUInt16LE(0xfff0, i - 2);
@@ -905,12 +913,16 @@ describe('robustness: malformed captures never crash, hang or print a stack trac
   });
 
   test('hand-crafted container headers and malformed frames', async () => {
-    const cases: Case[] = [...craftedContainers(bases), ...craftedFrames()].map((c, i) => ({
-      ...c,
-      id: `crafted-${c.id}`,
-      mode: modeOf(i),
-      offsetWithin: c.bytes.length,
-    }));
+    const crafted = [...craftedContainers(bases), ...craftedFrames()];
+    const cases: Case[] = crafted.map((c, i) => ({ ...c, id: `crafted-${c.id}`, mode: modeOf(i), offsetWithin: c.bytes.length }));
+    // Absurd timestamps break date formatting, which only the text report does: run those in every mode.
+    for (const c of crafted.filter((x) => x.id.startsWith('png-ts'))) {
+      for (const mode of ['text', 'json', 'events'] as const) {
+        if (!cases.some((k) => k.id === `crafted-${c.id}` && k.mode === mode)) {
+          cases.push({ ...c, id: `crafted-${c.id}-${mode}`, mode, offsetWithin: c.bytes.length });
+        }
+      }
+    }
     report('crafted', await runCases(dir, cases));
   });
 

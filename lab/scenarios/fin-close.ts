@@ -1,6 +1,6 @@
 /** The baseline: a short exchange and an orderly FIN close, nothing forged, nothing reset. */
 import { sleep } from '../exec.js';
-import { appOutcome, connectPair, edges, exchange } from '../scenario-kit.js';
+import { appOutcome, closeNormally, connectPair, edges, exchange } from '../scenario-kit.js';
 import type { ScenarioSpec } from '../scenario.js';
 
 export const finClose: ScenarioSpec = {
@@ -12,11 +12,7 @@ export const finClose: ScenarioSpec = {
     const pair = await connectPair(ctx);
     await exchange(pair, 'hello\n');
     await sleep(500);
-    const c = pair.client.mark();
-    const s = pair.server.mark();
-    pair.client.send({ op: 'end' });
-    await pair.client.waitFor('close', 3000, c);
-    await pair.server.waitFor('close', 3000, s);
+    await closeNormally(pair);
     return {
       keepalive: { client: null, server: null },
       connections: [

@@ -7,7 +7,7 @@
  */
 import { LabError } from '../exec.js';
 import { recommendKeepalive } from '../recommend.js';
-import { appOutcome, connectPair, edges, enableKeepalive, exchange, idleUntil, seconds } from '../scenario-kit.js';
+import { appOutcome, closeNormally, connectPair, edges, enableKeepalive, exchange, idleUntil, seconds } from '../scenario-kit.js';
 import type { ScenarioSpec } from '../scenario.js';
 import type { IdlePeriod } from '../truth.js';
 
@@ -38,11 +38,7 @@ export const keepaliveSurvives: ScenarioSpec = {
       }
       idlePeriods.push({ idleS: seconds(before, last.wroteT), exchangedAfter: true });
     }
-    const c = pair.client.mark();
-    const s = pair.server.mark();
-    pair.client.send({ op: 'end' });
-    await pair.client.waitFor('close', 3000, c);
-    await pair.server.waitFor('close', 3000, s);
+    await closeNormally(pair);
     return {
       keepalive: { client: keepalive, server: null },
       connections: [

@@ -5,7 +5,7 @@
  * server packet.
  */
 import { run, sleep } from '../exec.js';
-import { appOutcome, connectPair, edges, exchange, expectError, idleUntil, seconds } from '../scenario-kit.js';
+import { appOutcome, clientWritesAfterIdle, connectPair, edges, exchange, expectError, idleUntil, seconds } from '../scenario-kit.js';
 import type { ScenarioContext, ScenarioSpec } from '../scenario.js';
 
 /** Far above the scenario's length: the firewall must not interfere here. */
@@ -69,11 +69,8 @@ export const peerSocketless: ScenarioSpec = {
     // Let the (swallowed) abort settle before the host may speak again.
     await sleep(100);
     await muteServerResets(ctx, false);
-    await idleUntil(last.clientT, IDLE_MS);
-    const c = pair.client.mark();
-    pair.client.send({ op: 'write', text: 'after idle\n' });
-    const wrote = await pair.client.waitFor('wrote', 2000, c);
-    const err = await pair.client.waitFor('error', 3000, c);
+    const { wrote, mark } = await clientWritesAfterIdle(pair, last.clientT, IDLE_MS);
+    const err = await pair.client.waitFor('error', 3000, mark);
     expectError('peer-socketless: client after its write', err, 'ECONNRESET');
     const idle = seconds(last.clientT, wrote.t);
     return {

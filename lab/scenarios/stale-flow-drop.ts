@@ -4,7 +4,7 @@
  * go unanswered until its kernel gives up (ETIMEDOUT, with a RST that dies
  * at the firewall too); the client's data is retransmitted into the void.
  */
-import { appOutcome, connectPair, edges, enableKeepalive, exchange, expectError, idleUntil, NODE_KEEPCNT, NODE_KEEPINTVL_S, seconds } from '../scenario-kit.js';
+import { appOutcome, clientWritesAfterIdle, connectPair, edges, enableKeepalive, exchange, expectError, NODE_KEEPCNT, NODE_KEEPINTVL_S, seconds } from '../scenario-kit.js';
 import type { ScenarioSpec } from '../scenario.js';
 import { STALE_IDLE_S, STALE_TIMEOUT_S } from './stale-flow-reset.js';
 
@@ -20,10 +20,7 @@ export const fwDrop: ScenarioSpec = {
     const pair = await connectPair(ctx);
     const serverKeepalive = await enableKeepalive(pair.server, STALE_IDLE_S, `scenario: TCP_KEEPIDLE longer than the ${STALE_TIMEOUT_S} s firewall timeout`);
     const last = await exchange(pair, 'hello\n');
-    await idleUntil(last.clientT, CLIENT_WRITE_IDLE_MS);
-    const m = pair.client.mark();
-    pair.client.send({ op: 'write', text: 'after idle\n' });
-    const wrote = await pair.client.waitFor('wrote', 2000, m);
+    const { wrote } = await clientWritesAfterIdle(pair, last.clientT, CLIENT_WRITE_IDLE_MS);
     const giveUpS = STALE_IDLE_S + NODE_KEEPCNT * NODE_KEEPINTVL_S;
     const err = await pair.server.waitFor('error', (giveUpS + 5) * 1000);
     expectError('fw-drop: server after unanswered keepalives', err, 'ETIMEDOUT');

@@ -5,7 +5,7 @@
  * learns anything: at its edge the connection is still open.
  */
 import { LabError } from '../exec.js';
-import { appOutcome, connectPair, edges, enableKeepalive, exchange, expectError, idleUntil, seconds } from '../scenario-kit.js';
+import { appOutcome, clientWritesAfterIdle, connectPair, edges, enableKeepalive, exchange, expectError, seconds } from '../scenario-kit.js';
 import type { ScenarioSpec } from '../scenario.js';
 import type { ConnectionTruth, KeepaliveSetting } from '../truth.js';
 
@@ -51,11 +51,8 @@ export function staleFlowReset(v: Variant): ScenarioSpec {
           idlePeriods: [],
         };
       } else {
-        await idleUntil(last.clientT, STALE_IDLE_S * 1000);
-        const m = pair.client.mark();
-        pair.client.send({ op: 'write', text: 'after idle\n' });
-        const wrote = await pair.client.waitFor('wrote', 2000, m);
-        const err = await pair.client.waitFor('error', 3000, m);
+        const { wrote, mark } = await clientWritesAfterIdle(pair, last.clientT, STALE_IDLE_S * 1000);
+        const err = await pair.client.waitFor('error', 3000, mark);
         expectError(`${v.name}: client after its write`, err, 'ECONNRESET');
         const idle = seconds(last.clientT, wrote.t);
         conn = {

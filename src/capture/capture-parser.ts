@@ -56,11 +56,6 @@ export class CaptureParser {
     throw this.inner.truncated(offset, left);
   }
 
-  /** Frames delivered so far, also valid after an error. */
-  get frames(): number {
-    return this.inner === null ? 0 : this.inner.frames;
-  }
-
   summary(gzip: boolean, bytes: number): CaptureSummary {
     const p = this.inner;
     return {

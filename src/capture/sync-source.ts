@@ -19,8 +19,8 @@ export function parseFd(
 ): number {
   const readSize = opts.readSize ?? DEFAULT_CHUNK;
   const prefix = opts.prefix ?? Buffer.alloc(0);
-  // Small files do not need a 16 MiB buffer; one that grows while being read still works.
-  const cb = new ChunkBuffer(Math.max(64, prefix.length, Math.min(readSize, (opts.sizeHint ?? readSize) + 1)));
+  // Small files do not need a 16 MiB buffer; the 1 MiB floor keeps reads large if the file grows meanwhile.
+  const cb = new ChunkBuffer(Math.max(64, prefix.length, Math.min(readSize, Math.max((opts.sizeHint ?? readSize) + 1, 1 << 20))));
   prefix.copy(cb.buf, 0);
   cb.end = prefix.length;
   cb.start = parser.parse(cb.buf, 0, cb.end, 0);

@@ -4,7 +4,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
  * Hand-made pcap / pcapng captures for tests. Everything here is written
  * from the file-format specs so that tests do not depend on the reader
  * under test; headers carry correct IPv4 and TCP checksums so tshark
- * accepts the frames as well-formed.
+ * accepts the frames as well-formed. The last section wraps the external
+ * tools (tshark) that serve as independent oracles.
  */
 
 export interface TcpSpec {
