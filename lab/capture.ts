@@ -27,12 +27,15 @@ function countOf(stderr: string, what: string): number | null {
  * says it is listening: traffic sent before that would be missing from the
  * capture, and the ground truth would then describe packets that are not there.
  */
+/** UDP "discard" port of the end-of-capture marker (see run-scenario.ts). */
+export const END_MARKER_PORT = 9;
+
 export function startCapture(ns: string, iface: string, file: string, cleanup: Cleanup): Promise<Capture> {
   // -Z root: tcpdump would otherwise drop to user "tcpdump" before opening the
   // file, which then cannot write into the lab's private (0700) work directory.
   // --immediate-mode: otherwise packets wait in the kernel ring for a full
   // block or timeout, and the last ones (the RST we are here for) can be lost at stop.
-  const args = ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-n', '--immediate-mode', '-U', '-s', String(SNAPLEN), '-Z', 'root', '-w', file, 'tcp'];
+  const args = ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-n', '--immediate-mode', '-U', '-s', String(SNAPLEN), '-Z', 'root', '-w', file, `tcp or udp port ${END_MARKER_PORT}`];
   const child = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));

@@ -2,12 +2,12 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SNAPLEN, startCapture } from './capture.js';
+import { END_MARKER_PORT, SNAPLEN, startCapture } from './capture.js';
 import type { Cleanup } from './cleanup.js';
-import { LabError, sleep } from './exec.js';
+import { LabError, run, sleep } from './exec.js';
 import { applyFirewall, staleFlowPackets } from './firewall.js';
 import type { ScenarioResult, ScenarioSpec } from './scenario.js';
-import { ADDR, createTopology, IFACE, newLabPrefix } from './topology.js';
+import { ADDR, createTopology, IFACE, newLabPrefix, type Topology } from './topology.js';
 import { TRUTH_SCHEMA, type Edge, type LabTruth } from './truth.js';
 
 /** Trailing ACKs and the like are still on their way when a driver returns. */
@@ -29,6 +29,21 @@ function checkFirewallCounter(spec: ScenarioSpec, result: ScenarioResult, stale:
   } else {
     const known = conns.flatMap((c) => c.staleFlowHits).reduce((n, h) => n + (h.segments ?? 1), 0);
     if (stale < known) throw new LabError(`${spec.name}: the firewall dropped ${stale} segment(s), the scenario expected at least ${known}`);
+  }
+}
+
+/**
+ * One datagram from each end to its gateway after the scenario, captured at
+ * both edges: proof that each capture was still running after everything the
+ * scenario did, which two-sided analysis needs before it may call a RST that
+ * is missing from the claimed sender's capture "never sent".
+ */
+async function markCaptureEnd(topo: Topology, ipVersion: 4 | 6): Promise<void> {
+  const a = ADDR[ipVersion];
+  const ends: Array<[string, string]> = [[topo.ns.client, a.fwClientSide], [topo.ns.server, a.fwServerSide]];
+  for (const [ns, gateway] of ends) {
+    const script = `const s=require('dgram').createSocket('udp${ipVersion}');s.send('end of capture',${END_MARKER_PORT},'${gateway}',()=>s.close())`;
+    await run('ip', ['netns', 'exec', ns, process.execPath, '-e', script]);
   }
 }
 
@@ -56,6 +71,8 @@ export async function runScenario(spec: ScenarioSpec, outDir: string, cleanup: C
 
   const result = await spec.drive({ topo, addr: ADDR[spec.ipVersion], cleanup, captures: { client: names.client, server: names.server } });
 
+  await sleep(SETTLE_MS);
+  await markCaptureEnd(topo, spec.ipVersion);
   await sleep(SETTLE_MS);
   const stats = { client: await client.stop(), server: await server.stop() };
   const durationS = (Date.now() - t0) / 1000;

@@ -136,6 +136,11 @@ export interface LiveCapture {
  * handler only takes effect once libpcap's dispatch loop returns).
  */
 const pinned = new Set<Buffer>();
+/**
+ * A Cap whose open() failed half way has a pcap handle but no poll handle;
+ * its destructor would stop that uninitialised poll handle. Never let it be collected.
+ */
+const failed: Cap[] = [];
 
 export function openLiveCapture(opts: LiveCaptureOptions, mod: CapModule = loadCap()): LiveCapture {
   let devices: CapDevice[] | null = null;
@@ -154,7 +159,7 @@ export function openLiveCapture(opts: LiveCaptureOptions, mod: CapModule = loadC
   try {
     linkName = cap.open(opts.device, opts.filter, opts.bufferSize, buffer);
   } catch (err) {
-    // A half-opened handle must not be closed (cap would stop an uninitialised poll handle); leave the Buffer pinned.
+    failed.push(cap);
     throw openError(err, opts, devices);
   }
   const linkType = linkTypeNumber(linkName);

@@ -23,7 +23,8 @@ export function headlineSentences(r: FileReport): string[] {
     let what: string;
     let tail = '';
     let idle: number | null = null;
-    if (first) {
+    // A stack that gives up on unanswered probes resets the connection itself: the silence is the story.
+    if (first && !(d.silentDrop && first.attribution === 'local-stack')) {
       const claimed = first.claimedSender;
       if (first.attribution === 'middlebox') {
         what = 'reset by a middlebox';
@@ -34,7 +35,7 @@ export function headlineSentences(r: FileReport): string[] {
       if (first.trigger && first.trigger.idleBeforeS >= 1) idle = first.trigger.idleBeforeS;
     } else if (d.silentDrop) {
       const s = d.silentDrop;
-      what = s.kind === 'black-hole' ? 'black-holed: their packets were dropped in the path' : s.kind === 'dead-peer' ? 'left talking to a dead peer' : `silently dropped: the ${s.sender}'s probes went unanswered`;
+      what = s.kind === 'black-hole' ? `black-holed (the path dropped the ${s.sender}'s packets)` : s.kind === 'dead-peer' ? `left talking to a dead peer (the ${s.sender}'s packets arrived, nothing answered)` : `silently dropped (the ${s.sender}'s packets went unanswered)`;
       idle = s.idleBeforeS;
     } else continue;
     const key = `${path}|${what}`;

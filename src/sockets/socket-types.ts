@@ -47,10 +47,14 @@ export interface SocketInfo {
   lastRecvMs: number | null;
   lastAckMs: number | null;
   /**
-   * min(lastSendMs, lastRecvMs): how long the connection has been silent.
+   * How long the path has seen nothing of this connection: min(lastSendMs,
+   * lastRecvMs, lastAckMs). lastAck is in because keepalive probes and their
+   * ACKs carry no data: they refresh a middlebox but not lastsnd/lastrcv.
    * From /proc it comes from the joined capture's last packet, when there is one.
    */
   idleMs: number | null;
+  /** Where idleMs came from: the socket's own clocks, the capture, or nowhere. */
+  idleFrom: 'socket' | 'capture' | null;
   /** Socket inode, 0 for TIME_WAIT and other sockets no process owns. */
   inode: number;
   uid: number | null;

@@ -11,7 +11,10 @@ export function epochText(sec: number, nsec: number): string {
  * ours).
  */
 export function wallClockText(sec: number, nsec: number, digits = 6, withDate = true): string {
-  const base = format(new Date(sec * 1000), withDate ? 'yyyy-MM-dd HH:mm:ss' : 'HH:mm:ss');
+  const date = new Date(sec * 1000);
+  // A corrupt capture can carry times a Date cannot hold (year 580 000): show them raw rather than fail.
+  if (Number.isNaN(date.getTime()) || date.getFullYear() > 9999) return `epoch ${epochText(sec, nsec)}`;
+  const base = format(date, withDate ? 'yyyy-MM-dd HH:mm:ss' : 'HH:mm:ss');
   if (digits <= 0) return base;
   return `${base}.${String(nsec).padStart(9, '0').slice(0, digits)}`;
 }

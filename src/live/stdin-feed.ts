@@ -1,0 +1,57 @@
+import { CaptureError } from '../capture/capture-error.js';
+import type { PacketHandler } from '../capture/packet-record.js';
+import { readCapture } from '../capture/read-capture.js';
+import { UserError } from '../cli/user-error.js';
+import type { PacketFeed } from './packet-feed.js';
+
+/**
+ * A pcap/pcapng stream on stdin (`tcpdump -U -w - | kad live -r -`, with the
+ * kernel's timestamps) or a capture file read as fast as possible.
+ */
+export class StdinFeed implements PacketFeed {
+  readonly label: string;
+  private stopped = false;
+  private abort: (() => void) | null = null;
+  private dropsReported: number | null = null;
+
+  constructor(readonly path: string) {
+    this.label = path === '-' ? 'stdin (pcap stream, kernel timestamps)' : `${path} (capture file, read as fast as possible)`;
+  }
+
+  async start(onPacket: PacketHandler): Promise<void> {
+    if (this.stopped) return;
+    // After stop() the rest of the stream is discarded, not analysed.
+    const guarded: PacketHandler = (rec) => {
+      if (!this.stopped) onPacket(rec);
+    };
+    const stopped = new Promise<void>((resolve) => (this.abort = resolve));
+    const read = readCapture(this.path, guarded).then(
+      (summary) => {
+        this.dropsReported = summary.dropsReported;
+      },
+      (err: unknown) => {
+        if (this.stopped) return;
+        if (err instanceof CaptureError) throw new UserError(err.message);
+        throw err;
+      },
+    );
+    try {
+      await Promise.race([read, stopped]);
+    } finally {
+      this.abort = null;
+    }
+  }
+
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.abort?.();
+    // A pipe's writer may never close it: stop reading so the process can exit.
+    if (this.path === '-') process.stdin.destroy();
+  }
+
+  /** Drops recorded in the capture itself (pcapng interface statistics), once read. */
+  drops(): number | null {
+    return this.dropsReported;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * The fallback when ss is missing: /proc/net/tcp{,6} through the audit's
+ * parser. It has no idle clocks (lastsnd/lastrcv); the keepalive timer is
+ * `tr` 2 with `tm->when` in USER_HZ ticks, and `timeout` is probes_out.
+ */
+import { createProcSource, defaultRoots, type ProcSource } from '../audit/proc-source.js';
+import { readSocketTable, type SocketEntry, type SocketTimer as ProcTimer } from '../audit/socket-table.js';
+import { newSocketInfo } from './socket-info.js';
+import { socketOwners, type SocketOwner } from './socket-owners.js';
+import { keepaliveState } from './ss-parse.js';
+import type { SocketInfo, TimerName } from './socket-types.js';
+
+/** USER_HZ: /proc prints timer ticks in clock_t units, 100 per second on Linux. */
+const TICK_MS = 10;
+
+const TIMER_NAMES: Record<ProcTimer, TimerName> = {
+  none: 'off',
+  retransmit: 'on',
+  keepalive: 'keepalive',
+  'time-wait': 'timewait',
+  'zero-window-probe': 'persist',
+  unknown: 'unknown',
+};
+
+export function fromProcEntry(e: SocketEntry, owner: SocketOwner | undefined): SocketInfo {
+  const s = newSocketInfo('proc', e.state, { ...e.local }, { ...e.remote });
+  const name = TIMER_NAMES[e.timer];
+  const expiresMs = e.timerTicks * TICK_MS;
+  s.timer = { name, expiresMs, count: name === 'on' ? e.retransmits : e.probesOut };
+  s.keepaliveTimer = name === 'keepalive' && keepaliveState(e.state) ? { state: 'on', nextProbeS: expiresMs / 1000 } : { state: 'off' };
+  s.probesOut = e.probesOut;
+  s.inode = e.inode;
+  s.uid = e.uid;
+  // /proc/net/tcp has tx_queue:rx_queue; ss calls them Send-Q and Recv-Q.
+  s.sendQ = e.txQueue;
+  s.recvQ = e.rxQueue;
+  if (owner) {
+    s.pid = owner.pid;
+    s.process = owner.process;
+  }
+  return s;
+}
+
+/** Every TCP socket except listeners (as ss shows them without -a). */
+export function readProcSockets(source: ProcSource = createProcSource(defaultRoots())): { sockets: SocketInfo[]; unreadable: string[] } {
+  const table = readSocketTable(source);
+  const entries = table.entries.filter((e) => e.state !== 'LISTEN');
+  const owners = socketOwners(new Set(entries.map((e) => e.inode).filter((i) => i !== 0)), source);
+  return {
+    sockets: entries.map((e) => fromProcEntry(e, owners.get(e.inode))),
+    unreadable: table.unreadable.map((u) => `${u.file}: ${u.reason}`),
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * `ss -Htinoep` output → SocketInfo. Each socket is a main line (state,
+ * queues, addresses, users:, timer:, ino:, …) followed, with -i, by an
+ * indented line of tcp_info fields (… lastsnd:N lastrcv:N lastack:N …).
+ */
+import type { TcpState } from '../audit/socket-table.js';
+import { parseSsEndpoint } from './endpoint-text.js';
+import { newSocketInfo } from './socket-info.js';
+import type { SocketInfo, SocketTimer, TimerName } from './socket-types.js';
+
+const STATES: Record<string, TcpState> = {
+  ESTAB: 'ESTABLISHED',
+  'SYN-SENT': 'SYN_SENT',
+  'SYN-RECV': 'SYN_RECV',
+  'FIN-WAIT-1': 'FIN_WAIT1',
+  'FIN-WAIT-2': 'FIN_WAIT2',
+  'TIME-WAIT': 'TIME_WAIT',
+  UNCONN: 'CLOSE',
+  'CLOSE-WAIT': 'CLOSE_WAIT',
+  'LAST-ACK': 'LAST_ACK',
+  LISTEN: 'LISTEN',
+  CLOSING: 'CLOSING',
+};
+
+const TIMER_NAMES: readonly TimerName[] = ['off', 'on', 'keepalive', 'timewait', 'persist'];
+
+/**
+ * ss prints timer expiry with its own grammar (iproute2 print_ms_timer):
+ * `(\d+min)?(\d+(sec|\.))?(\d{3}ms)?`, dropping the smaller units once the
+ * larger ones are big: "5.560ms" is 5 s 560 ms, "29sec", "2min7sec",
+ * "119min", "840ms", and "" for 0. Returns ms, or null when it is not that grammar.
+ */
+export function parseSsDuration(text: string): number | null {
+  const m = /^(?:(\d+)min)?(?:(\d+)(sec|\.))?(?:(\d{3})ms)?$/.exec(text);
+  if (!m) return null;
+  if (m[3] === '.' && m[4] === undefined) return null;
+  return Number(m[1] ?? 0) * 60_000 + Number(m[2] ?? 0) * 1000 + Number(m[4] ?? 0);
+}
+
+export function parseSsTimer(record: string): SocketTimer {
+  const m = /\btimer:\((\w+),([^,)]*),(\d+)\)/.exec(record);
+  if (!m) return { name: 'off', expiresMs: 0, count: 0 };
+  const name = (TIMER_NAMES as readonly string[]).includes(m[1]!) ? (m[1] as TimerName) : 'unknown';
+  return { name, expiresMs: parseSsDuration(m[2]!) ?? 0, count: Number(m[3]) };
+}
+
+function field(record: string, name: string): number | null {
+  const m = new RegExp(`(?:^|\\s)${name}:(\\d+)`).exec(record);
+  return m ? Number(m[1]) : null;
+}
+
+/** First process of `users:(("name",pid=N,fd=M),…)`; names may contain spaces and escaped quotes. */
+function owner(record: string): { pid: number; process: string } | null {
+  const m = /\busers:\(\("((?:[^"\\]|\\.)*)",pid=(\d+),fd=\d+\)/.exec(record);
+  return m ? { process: m[1]!.replace(/\\(.)/g, '$1'), pid: Number(m[2]) } : null;
+}
+
+/** Groups the output into one string per socket: its main line plus indented continuation lines. */
+function records(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    if (/^\s/.test(line) && out.length > 0) out[out.length - 1] += ` ${line.trim()}`;
+    else out.push(line.trim());
+  }
+  return out;
+}
+
+/** Parses one socket's record; null for headers, wildcards and lines that are not a socket. */
+export function parseSsRecord(record: string): SocketInfo | null {
+  const tokens = record.split(/\s+/);
+  if (tokens[0] === 'tcp') tokens.shift(); // present when several netids are listed
+  const [stateText, recvQ, sendQ, localText, peerText] = tokens;
+  const state = stateText === undefined ? undefined : STATES[stateText];
+  if (state === undefined || peerText === undefined) return null;
+  const local = parseSsEndpoint(localText!);
+  const peer = parseSsEndpoint(peerText);
+  if (!local || !peer || !/^\d+$/.test(recvQ!) || !/^\d+$/.test(sendQ!)) return null;
+  const timer = parseSsTimer(record);
+  const s = newSocketInfo('ss', state, local, peer);
+  s.recvQ = Number(recvQ);
+  s.sendQ = Number(sendQ);
+  s.timer = timer;
+  s.keepaliveTimer = timer.name === 'keepalive' && keepaliveState(state) ? { state: 'on', nextProbeS: timer.expiresMs / 1000 } : { state: 'off' };
+  s.probesOut = timer.name === 'keepalive' ? timer.count : 0;
+  s.inode = field(record, 'ino') ?? 0;
+  // ss -e prints uid: only when it is not 0.
+  s.uid = field(record, 'uid') ?? 0;
+  const who = owner(record);
+  if (who) {
+    s.pid = who.pid;
+    s.process = who.process;
+  }
+  s.lastSendMs = field(record, 'lastsnd');
+  s.lastRecvMs = field(record, 'lastrcv');
+  s.lastAckMs = field(record, 'lastack');
+  const clocks = [s.lastSendMs, s.lastRecvMs, s.lastAckMs].filter((v): v is number => v !== null);
+  if (clocks.length > 0) {
+    s.idleMs = Math.min(...clocks);
+    s.idleFrom = 'socket';
+  }
+  return s;
+}
+
+/** In FIN_WAIT2 the same kernel timer is the FIN-WAIT-2 timeout, not keepalive. */
+export function keepaliveState(state: TcpState): boolean {
+  return state === 'ESTABLISHED' || state === 'CLOSE_WAIT';
+}
+
+export function parseSsOutput(text: string): SocketInfo[] {
+  const out: SocketInfo[] = [];
+  for (const r of records(text)) {
+    const s = parseSsRecord(r);
+    if (s) out.push(s);
+  }
+  return out;
+}
