@@ -2,7 +2,9 @@
  * Every lab scenario end to end on live kernels: build the namespaces and the
  * firewall, play the scenario with tcpdump on both edges, then hold the
  * captures against the lab's ground truth, first as tshark decodes them (is
- * the lab right?), then as `kad analyze --json` does (is the analyzer right?).
+ * the lab right?), then as `kad analyze --json` does (is the analyzer right?),
+ * then the verdicts (who sent each RST, silent drops, the idle-timeout bracket)
+ * and each packet's kind against tshark.
  */
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
@@ -14,6 +16,8 @@ import { test } from 'node:test';
 import { SCENARIOS } from '../lab/scenarios/index.js';
 import { formatChecks, type Check } from '../lab/verify/check.js';
 import { readTruth, verifyAnalysis, verifyCaptures } from '../lab/verify/verify-output.js';
+import { compareWithTshark } from './helpers/tshark-oracle.js';
+import { verdictMismatches } from './helpers/verdict-check.js';
 
 const RUN_LAB = fileURLToPath(new URL('../lab/run-lab.js', import.meta.url));
 const skip = process.getuid?.() === 0 ? false : 'the lab needs root (network namespaces); run the tests as root to play the scenarios';
@@ -52,5 +56,12 @@ for (const spec of SCENARIOS) {
 
     await t.test('captures vs truth (tshark)', async () => assertChecks(spec.name, await verifyCaptures(out, truth)));
     await t.test('kad analyze --json vs truth', async () => assertChecks(spec.name, await verifyAnalysis(out, truth)));
+    await t.test('reset attribution, silent drops and idle timeout vs truth', async () => {
+      assert.deepEqual(await verdictMismatches(out, `${spec.name}.truth.json`), []);
+      assert.deepEqual(await verdictMismatches(out, `${spec.name}.truth.json`, { twoSided: false }), []);
+    });
+    await t.test('every packet classified as tshark does', () => {
+      for (const edge of ['client', 'server'] as const) assert.deepEqual(compareWithTshark(join(out, truth.captures[edge])), []);
+    });
   });
 }

@@ -17,8 +17,10 @@ export interface CapModule {
   deviceList(): CapDevice[];
 }
 
-export const PRIVILEGE_FIX =
-  'kad live needs root or CAP_NET_RAW to capture: run as root, or `setcap cap_net_raw,cap_net_admin+eip $(readlink -f $(which node))`';
+/** The fix for a capture that is not allowed; `command` is the command the user ran. */
+export function privilegeFix(command = 'kad live'): string {
+  return `${command} needs root or CAP_NET_RAW to capture: run as root, or \`setcap cap_net_raw,cap_net_admin+eip $(readlink -f $(which node))\``;
+}
 export const LIBPCAP_FIX = 'install libpcap: apt-get install libpcap0.8 libpcap-dev, then npm rebuild cap';
 
 /** Exit codes from sysexits.h, so scripts can tell "fix your setup" from "fix your command line". */
@@ -118,6 +120,8 @@ export interface LiveCaptureOptions {
   snaplen: number;
   /** Kernel capture ring size in bytes (pcap_set_buffer_size). */
   bufferSize: number;
+  /** Named in error messages ("kad live", "kad watch"). */
+  command?: string;
 }
 
 export interface LiveCapture {
@@ -189,7 +193,7 @@ function unknownInterface(device: string, devices: CapDevice[] | null): UserErro
 /** libpcap's error strings, mapped to what the user should do about them. */
 export function openError(err: unknown, opts: LiveCaptureOptions, devices: CapDevice[] | null): UserError {
   const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
-  if (/permission|not permitted|EPERM|EACCES/i.test(msg)) return new UserError(PRIVILEGE_FIX, EX_NOPERM);
+  if (/permission|not permitted|EPERM|EACCES/i.test(msg)) return new UserError(privilegeFix(opts.command), EX_NOPERM);
   if (/no such device|doesn't exist|does not exist/i.test(msg)) return unknownInterface(opts.device, devices);
   if (/not up/i.test(msg)) return new UserError(`interface ${opts.device} is down: bring it up (ip link set ${opts.device} up) or pick another with -i`);
   if (/filter|syntax error|parse|illegal|unknown (host|port|protocol)/i.test(msg)) {

@@ -1,8 +1,11 @@
+import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyzeFiles } from '../analyze/analyze-files.js';
 import type { AnalysisReport, FileReport } from '../report/analysis-report.js';
 import { buildFileReport, type ConnectionFilter } from '../report/build-file-report.js';
+import { withTimelines } from '../report/connection-timeline.js';
+import { MAX_TIMELINES, renderHtmlReport, timelineTargets } from '../render/html-report.js';
 import { LineWriter, packetEvent } from '../render/event-lines.js';
 import { makeStyle, wantColor } from '../render/style.js';
 import { renderComparisons, renderFileReport } from '../render/text-report.js';
@@ -16,6 +19,7 @@ export const DEFAULT_CAPTURE = fileURLToPath(new URL('../../../captures/fw-reset
 interface AnalyzeFlags {
   json?: boolean;
   events?: boolean;
+  html?: string;
   port: number[];
   host: string[];
   conn: number[];
@@ -51,6 +55,7 @@ export function registerAnalyze(program: Command): void {
     .argument('[files...]', 'capture files; "-" reads stdin; none = the bundled lab capture')
     .option('--json', 'print one JSON document (schema: src/report/analysis-report.ts)')
     .addOption(new Option('--events', 'print one JSON object per TCP packet (JSON Lines)').conflicts('json'))
+    .addOption(new Option('--html <file>', 'also write a self-contained HTML report (verdicts, evidence, timelines) to <file>').conflicts('events'))
     .option('--port <port>', 'only connections with this port (repeatable, or comma-separated)', listOf(parsePort), [])
     .option('--host <addr>', 'only connections with this address (repeatable, or comma-separated)', listOf(parseHost), [])
     .option('--conn <n>', 'only connection number n (repeatable, or comma-separated)', listOf(parseConnId), [])
@@ -90,6 +95,13 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   });
   const reports: FileReport[] = analyses.map((a, i) => buildFileReport(a, filter, diagnoses[i]));
 
+  if (flags.html) {
+    const withTl = reports.map((r, i) => withTimelines(analyses[i]!, r, timelineTargets(r), MAX_TIMELINES));
+    const page = renderHtmlReport({ tool: 'keepalive-doctor', version: VERSION, files: withTl, comparisons });
+    await writeFile(flags.html, page).catch((err: NodeJS.ErrnoException) => {
+      throw new UserError(`cannot write ${flags.html}: ${err.code ?? err.message}`);
+    });
+  }
   if (writer) await writer.drain();
   else if (flags.json) {
     const doc: AnalysisReport = { tool: 'keepalive-doctor', version: VERSION, files: reports, comparisons };

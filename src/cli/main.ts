@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAnalyze } from './analyze-command.js';
 import { registerRecommend } from './recommend-command.js';
 import { registerAudit } from './audit-command.js';
+import { registerLiveCommands } from './watch-command.js';
 import { VERSION } from '../version.js';
 import { UserError } from './user-error.js';
 
@@ -16,6 +17,7 @@ function buildProgram(): Command {
   registerAnalyze(program);
   registerRecommend(program);
   registerAudit(program);
+  registerLiveCommands(program);
   return program;
 }
 

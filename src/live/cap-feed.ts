@@ -9,6 +9,8 @@ export interface CapFeedOptions {
   filter?: string;
   snaplen?: number;
   bufferSize?: number;
+  /** Named in error messages; default 'kad live'. */
+  command?: string;
   /** Injected in tests; default: the real cap module. */
   capModule?: CapModule;
 }
@@ -41,6 +43,7 @@ export class CapFeed implements PacketFeed {
   private readonly snaplen: number;
   private readonly bufferSize: number;
   private readonly capModule: CapModule | undefined;
+  private readonly command: string | undefined;
   /** Holds the capture Buffer for the life of the feed (cap keeps only a raw pointer to it). */
   private capture: LiveCapture | null = null;
   private readonly rec = newPacketRecord();
@@ -54,6 +57,7 @@ export class CapFeed implements PacketFeed {
     this.snaplen = opts.snaplen ?? DEFAULT_SNAPLEN;
     this.bufferSize = opts.bufferSize ?? DEFAULT_BUFFER_SIZE;
     this.capModule = opts.capModule;
+    this.command = opts.command;
     this.label = `${device}${why ? ` (${why})` : ''}, libpcap via cap, arrival timestamps${this.filter ? `, filter "${this.filter}"` : ''}`;
   }
 
@@ -64,7 +68,7 @@ export class CapFeed implements PacketFeed {
    */
   open(): LiveCapture {
     this.capture ??= openLiveCapture(
-      { device: this.device, filter: this.filter, snaplen: this.snaplen, bufferSize: this.bufferSize },
+      { device: this.device, filter: this.filter, snaplen: this.snaplen, bufferSize: this.bufferSize, command: this.command },
       this.capModule,
     );
     this.rec.buf = this.capture.buffer;

@@ -195,10 +195,11 @@ function renderSilentDrop(s: SilentDropVerdict): Markup {
 function otherViews(r: FileReport, c: ConnectionReport, comparisons: CaptureComparison[]): string[] {
   const out: string[] = [];
   for (const cmp of comparisons) {
-    const side = cmp.files[0] === r.file ? 0 : cmp.files[1] === r.file ? 1 : -1;
+    const side = cmp.files.indexOf(r.file);
     if (side < 0) continue;
+    const other = side === 0 ? 1 : 0;
     const pair = cmp.matched.find((p) => p[side] === c.id);
-    if (pair) out.push(`#${pair[1 - side]} in ${cmp.files[1 - side]}`);
+    if (pair) out.push(`#${pair[other]} in ${cmp.files[other]}`);
   }
   return out;
 }
@@ -220,7 +221,7 @@ function renderCard(r: HtmlFileReport, c: ConnectionReport, tl: ConnectionTimeli
   const svg = tl
     ? renderTimelineSvg(tl, { label, fatalFrame: fatalFrame(d, c), idleTimeout: idle ? { lowS: idle.survivedMaxS, highS: idle.diedMinS! } : null })
     : null;
-  return h`<section class="card" id="${`conn-${r.file}-${c.id}`}">
+  return h`<section class="card">
 <h3><span class="conn-id">#${c.id}</span> ${endpoint(c.client.addr, c.client.port)} → ${path} <span class="end ${end.cls}">${end.text}</span></h3>
 ${multi ? h`<p class="file">${r.file}</p>` : ''}
 <p class="verdict">${d ? d.verdict : 'No verdict: the connection ended abnormally or left probes unanswered, but nothing was diagnosed.'}</p>

@@ -1,0 +1,139 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { CapFeed, DEFAULT_BUFFER_SIZE, DEFAULT_FILTER, DEFAULT_SNAPLEN } from '../live/cap-feed.js';
+import { LiveModel } from '../live/live-model.js';
+import type { PacketFeed } from '../live/packet-feed.js';
+import { StdinFeed } from '../live/stdin-feed.js';
+import { parseCount, parseDurationSeconds } from '../recommend/duration.js';
+import { socketSource } from '../sockets/annotate-sockets.js';
+import type { SocketInfo } from '../sockets/socket-types.js';
+import { UserError } from './user-error.js';
+
+/** Options shared by `kad live` and `kad watch`: where packets come from. */
+export interface SourceFlags {
+  interface?: string;
+  filter?: string;
+  read?: string;
+  snaplen: number;
+  bufferSize: number;
+  idleTimeout?: number;
+}
+
+function positiveInt(what: string, min = 1) {
+  return (s: string): number => {
+    const n = parseCount(s);
+    if (n === null || n < min) throw new InvalidArgumentError(`"${s}" is not a ${what} (a whole number ≥ ${min}; k and M suffixes allowed)`);
+    return n;
+  };
+}
+
+export function parseIdleTimeout(s: string): number {
+  const v = parseDurationSeconds(s);
+  if (v === null || v <= 0) throw new InvalidArgumentError(`"${s}" is not a duration (e.g. 350, 350s, 5m, 1h)`);
+  return v;
+}
+
+export function addSourceOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('-i, --interface <name>', 'capture on this interface; "any" = all of them (default: the interface of the default route)').conflicts('read'))
+    .addOption(new Option('-f, --filter <bpf>', `capture filter, pcap-filter(7) syntax (default: "${DEFAULT_FILTER}")`).conflicts('read'))
+    .option('-r, --read <file>', 'read a pcap/pcapng file as fast as possible instead of capturing; "-" reads a stream on stdin (tcpdump -U -w - | kad … -r -)')
+    .addOption(new Option('--snaplen <bytes>', 'bytes kept per captured packet').argParser(positiveInt('byte count', 64)).default(DEFAULT_SNAPLEN).conflicts('read'))
+    .addOption(
+      new Option('--buffer-size <bytes>', 'kernel capture buffer (pcap_set_buffer_size)').argParser(positiveInt('byte count', 65536)).default(DEFAULT_BUFFER_SIZE).conflicts('read'),
+    )
+    .option('--idle-timeout <duration>', 'middlebox idle timeout to judge sockets against (e.g. 350, 5m); default: the one inferred from the traffic', parseIdleTimeout);
+}
+
+export const TIMESTAMP_HELP = `
+Timestamps: cap (libpcap) gives no kernel timestamps, so a live capture stamps
+each packet when it reaches kad (monotonic clock, anchored once to wall time);
+packets drained in one burst can share a time. For kernel timestamps, pipe
+tcpdump in: tcpdump -i any -U -w - tcp | kad … -r -
+`;
+
+/**
+ * The feed the flags ask for. A live capture is opened here, before any
+ * TUI exists: permission, interface and filter errors come out as one line,
+ * and cap's own stderr warnings cannot land on a drawn screen.
+ */
+export function openFeed(flags: SourceFlags, command: string): PacketFeed {
+  if (flags.read !== undefined) {
+    if (flags.read === '') throw new UserError('-r needs a file name, or - for stdin');
+    return new StdinFeed(flags.read);
+  }
+  const feed = new CapFeed({ device: flags.interface, filter: flags.filter, snaplen: flags.snaplen, bufferSize: flags.bufferSize, command });
+  feed.open();
+  return feed;
+}
+
+/** Where the TUI lives (issue 5, TUI part); imported lazily so kad watch never loads blessed. */
+const TUI_MODULE = '../tui/run-tui.js';
+
+export interface TuiOptions {
+  title: string;
+  idleTimeoutS?: number;
+  sockets?: () => Promise<SocketInfo[]>;
+}
+type RunTui = (model: LiveModel, opts: TuiOptions) => Promise<void> | void;
+
+async function loadTui(): Promise<RunTui> {
+  let mod: { runTui?: unknown };
+  try {
+    mod = (await import(TUI_MODULE)) as { runTui?: unknown };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes('run-tui')) {
+      throw new UserError('the TUI is not available in this build; use kad watch for JSON Lines output');
+    }
+    throw err;
+  }
+  if (typeof mod.runTui !== 'function') throw new UserError('the TUI is not available in this build (no runTui export); use kad watch');
+  return mod.runTui as RunTui;
+}
+
+export function registerLive(program: Command): void {
+  addSourceOptions(
+    program
+      .command('live')
+      .description('live TUI: capture (or read a pcap stream) and show connections, keepalives, resets and at-risk sockets as they happen'),
+  )
+    .option('--no-sockets', 'do not read this host\'s socket table (ss, or /proc/net/tcp)')
+    .addHelpText(
+      'after',
+      `${TIMESTAMP_HELP}\nExamples:\n  sudo kad live\n  sudo kad live -i eth0 -f 'tcp port 5432' --idle-timeout 350\n  sudo tcpdump -i any -U -w - tcp | kad live -r -\n  kad live -r capture.pcapng`,
+    )
+    .action(async (flags: SourceFlags & { sockets: boolean }) => {
+      await runLive(flags);
+    });
+}
+
+async function runLive(flags: SourceFlags & { sockets: boolean }): Promise<void> {
+  const feed = openFeed(flags, 'kad live');
+  let runTui: RunTui;
+  try {
+    runTui = await loadTui();
+  } catch (err) {
+    feed.stop();
+    throw err;
+  }
+  const model = new LiveModel(feed);
+  let failure: Error | null = null;
+  model.on('error', (err) => {
+    // Reported after the TUI has restored the terminal, or it would be painted over.
+    failure = err;
+  });
+  // Sockets of this host mean something only when the packets are this host's (live, or a pipe from tcpdump here).
+  const withSockets = flags.sockets && (flags.read === undefined || flags.read === '-');
+  const tui = runTui(model, {
+    title: `kad live: ${feed.label}`,
+    idleTimeoutS: flags.idleTimeout,
+    sockets: withSockets ? socketSource(() => model.latest, { idleTimeoutS: flags.idleTimeout }) : undefined,
+  });
+  const running = model.run();
+  try {
+    await tui;
+  } finally {
+    model.stop();
+    await running;
+  }
+  if (failure) throw failure;
+}

@@ -1,0 +1,239 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { LiveModel, type LiveSnapshot } from '../live/live-model.js';
+import { LineWriter } from '../render/event-lines.js';
+import type { ConnectionReport, ResetVerdict, SilentDropVerdict } from '../report/analysis-report.js';
+import { connectionReport } from '../report/build-file-report.js';
+import { annotateSockets, socketKey } from '../sockets/annotate-sockets.js';
+import { endpointText } from '../sockets/endpoint-text.js';
+import { readSockets } from '../sockets/read-sockets.js';
+import { timeoutFor } from '../sockets/socket-risk.js';
+import type { SocketInfo } from '../sockets/socket-types.js';
+import { epochText } from '../util/time-text.js';
+import { addSourceOptions, openFeed, registerLive, TIMESTAMP_HELP, type SourceFlags } from './live-command.js';
+import { UserError } from './user-error.js';
+
+interface WatchFlags extends SourceFlags {
+  sockets?: boolean;
+  refresh: number;
+  statsInterval: number;
+  metrics?: string;
+}
+
+function ms(min: number, zeroMeans?: string) {
+  return (s: string): number => {
+    const n = Number(s);
+    if (Number.isInteger(n) && (n >= min || (n === 0 && zeroMeans !== undefined))) return n;
+    throw new InvalidArgumentError(`"${s}" is not a number of milliseconds ≥ ${min}${zeroMeans ? ` (or 0: ${zeroMeans})` : ''}`);
+  };
+}
+
+export function registerWatch(program: Command): void {
+  addSourceOptions(
+    program
+      .command('watch')
+      .description('headless live diagnosis: print resets, silent drops, at-risk sockets and stats as JSON Lines on stdout'),
+  )
+    .option('--sockets', "read this host's socket table (ss, else /proc/net/tcp) every refresh and report sockets newly at risk")
+    .option('--refresh <ms>', 're-diagnose (and re-read sockets) every <ms> milliseconds', ms(100), 1000)
+    .option('--stats-interval <ms>', 'print a stats line every <ms> milliseconds; 0 = only the final one', ms(100, 'only the final one'), 10_000)
+    .option('--metrics <addr>', 'also serve Prometheus metrics on <addr> (e.g. :9464, 127.0.0.1:9464)')
+    .addHelpText(
+      'after',
+      `${TIMESTAMP_HELP}
+Output: one JSON object per line, "type" first:
+  reset        a new RST verdict (fields of ResetVerdict, src/report/analysis-report.ts; ts = the RST's time) + client, server
+  silent-drop  a new silent-drop verdict (SilentDropVerdict) + client, server
+  at-risk      a socket newly at risk (--sockets): local, peer, idleS, timeoutS, keepalive, pid, process, reason
+  stats        packets, packetsPerSec, captureGaps, connections, resetsBy, …; the last one has "final": true
+Ends on SIGINT/SIGTERM, or when the file/stdin source ends, with exit status 0.
+
+Examples:
+  sudo kad watch -i eth0 --sockets --idle-timeout 350
+  sudo kad watch -f 'tcp port 443' | jq 'select(.type=="reset" and .attribution=="middlebox")'
+  kad watch -r capture.pcapng`,
+    )
+    .action(async (flags: WatchFlags) => {
+      await runWatch(flags);
+    });
+}
+
+function nowText(): string {
+  const now = Date.now();
+  return epochText(Math.floor(now / 1000), (now % 1000) * 1_000_000);
+}
+
+/** --metrics hook: issue 7 implements src/metrics/metrics-server.ts; kad watch only starts and stops it. */
+const METRICS_MODULE = '../metrics/metrics-server.js';
+type StartMetrics = (model: LiveModel, listen: string) => Promise<{ close(): Promise<void> }>;
+
+async function startMetrics(model: LiveModel, listen: string): Promise<{ close(): Promise<void> }> {
+  let mod: { startMetricsServer?: unknown };
+  try {
+    mod = (await import(METRICS_MODULE)) as { startMetricsServer?: unknown };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes('metrics-server')) {
+      throw new UserError('--metrics is not available in this build');
+    }
+    throw err;
+  }
+  if (typeof mod.startMetricsServer !== 'function') throw new UserError('--metrics is not available in this build');
+  return (mod.startMetricsServer as StartMetrics)(model, listen);
+}
+
+class WatchOutput {
+  private readonly out = new LineWriter();
+  private readonly atRisk = new Set<string>();
+  private lastStatsAt = Date.now();
+  private lastStatsPackets = 0;
+  silentDrops = 0;
+  socketSummary: { source: string; count: number; atRisk: number } | null = null;
+
+  constructor(private readonly model: LiveModel) {}
+
+  private write(obj: Record<string, unknown>): void {
+    this.out.line(JSON.stringify(obj));
+  }
+
+  /** Client and server of a connection, from the tracker itself (the verdict comes before its snapshot). */
+  private endpoints(conn: number): { client: string; server: string } | Record<string, never> {
+    const t = this.model.pipeline.tracker;
+    if (conn < 1 || conn > t.connectionCount) return {};
+    const r: ConnectionReport = connectionReport(t, conn - 1);
+    return { client: endpointText(r.client), server: endpointText(r.server) };
+  }
+
+  reset(v: ResetVerdict): void {
+    this.write({ type: 'reset', ...v, ...this.endpoints(v.conn) });
+  }
+
+  silentDrop(d: SilentDropVerdict): void {
+    this.silentDrops++;
+    this.write({ type: 'silent-drop', ts: nowText(), ...d, ...this.endpoints(d.conn) });
+  }
+
+  /** One line per socket that was not at risk at the previous read and is now. */
+  sockets(sockets: SocketInfo[], snap: LiveSnapshot | null, idleTimeoutS: number | undefined, source: string): void {
+    annotateSockets(sockets, snap, { idleTimeoutS });
+    const servers = new Map((snap?.connections ?? []).map((c) => [c.id, endpointText(c.server)]));
+    const now = new Set<string>();
+    for (const s of sockets) {
+      if (!s.atRisk) continue;
+      const key = socketKey(s);
+      now.add(key);
+      if (this.atRisk.has(key)) continue;
+      const t = timeoutFor(s, snap?.idleTimeouts ?? [], (id) => servers.get(id) ?? null, idleTimeoutS);
+      this.write({
+        type: 'at-risk',
+        ts: nowText(),
+        local: endpointText(s.local),
+        peer: endpointText(s.peer),
+        state: s.state,
+        conn: s.conn,
+        side: s.side,
+        idleS: s.idleMs === null ? null : s.idleMs / 1000,
+        idleFrom: s.idleFrom,
+        timeoutS: t?.timeoutS ?? null,
+        timeoutSource: t?.source ?? null,
+        path: t?.path ?? null,
+        keepalive: s.keepaliveTimer.state === 'on' ? { nextProbeS: s.keepaliveTimer.nextProbeS } : 'off',
+        probesOut: s.probesOut,
+        pid: s.pid,
+        process: s.process,
+        recvQ: s.recvQ,
+        sendQ: s.sendQ,
+        reason: s.riskReason,
+      });
+    }
+    this.atRisk.clear();
+    for (const k of now) this.atRisk.add(k);
+    this.socketSummary = { source, count: sockets.length, atRisk: now.size };
+  }
+
+  stats(snap: LiveSnapshot, final: boolean): void {
+    const dt = Math.max(1, snap.at - this.lastStatsAt);
+    this.write({
+      type: 'stats',
+      ts: nowText(),
+      source: snap.source,
+      packets: snap.packets,
+      tcpPackets: snap.tcpPackets,
+      packetsPerSec: Math.round(((snap.packets - this.lastStatsPackets) * 1000 * 10) / dt) / 10,
+      captureGaps: snap.captureGaps,
+      sourceDrops: snap.sourceDrops,
+      connections: snap.connections.length,
+      openConnections: snap.connections.filter((c) => c.ended.kind === 'open').length,
+      resetsBy: snap.resetsBy,
+      silentDrops: this.silentDrops,
+      ...(this.socketSummary ? { sockets: this.socketSummary } : {}),
+      ...(final ? { final: true } : {}),
+    });
+    this.lastStatsAt = snap.at;
+    this.lastStatsPackets = snap.packets;
+  }
+
+  flush(): void {
+    this.out.flush();
+  }
+
+  drain(): Promise<void> {
+    return this.out.drain();
+  }
+}
+
+async function runWatch(flags: WatchFlags): Promise<void> {
+  const feed = openFeed(flags, 'kad watch');
+  const model = new LiveModel(feed, { refreshMs: flags.refresh });
+  const out = new WatchOutput(model);
+  let failure: Error | null = null;
+  let socketRead: Promise<void> | null = null;
+  let lastStats = Date.now();
+  model.on('reset', (v) => out.reset(v));
+  model.on('silentDrop', (d) => out.silentDrop(d));
+  model.on('error', (err) => (failure = err));
+  model.on('snapshot', (snap) => {
+    if (flags.sockets && socketRead === null) {
+      // One read at a time: a slow ss must not pile up behind a short --refresh.
+      socketRead = readSockets()
+        .then((r) => out.sockets(r.sockets, model.latest ?? snap, flags.idleTimeout, r.source))
+        .catch((err: unknown) => {
+          process.stderr.write(`kad: socket table: ${err instanceof Error ? err.message : String(err)}\n`);
+        })
+        .finally(() => {
+          socketRead = null;
+          out.flush();
+        });
+    }
+    if (flags.statsInterval > 0 && snap.at - lastStats >= flags.statsInterval) {
+      lastStats = snap.at;
+      out.stats(snap, false);
+    }
+    out.flush();
+  });
+
+  const metrics = flags.metrics !== undefined ? await startMetrics(model, flags.metrics).catch((err: unknown) => {
+    feed.stop();
+    throw err;
+  }) : null;
+
+  const stop = (): void => model.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await model.run();
+    if (socketRead) await socketRead;
+    if (model.latest) out.stats(model.latest, true);
+    out.flush();
+    await out.drain();
+  } finally {
+    process.removeListener('SIGINT', stop);
+    process.removeListener('SIGTERM', stop);
+    await metrics?.close();
+  }
+  if (failure) throw failure;
+}
+
+/** `kad live` and `kad watch` share their source options; main.ts registers both through this. */
+export function registerLiveCommands(program: Command): void {
+  registerLive(program);
+  registerWatch(program);
+}

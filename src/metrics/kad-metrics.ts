@@ -1,0 +1,120 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { LiveSnapshot } from '../live/live-model.js';
+import type { ResetVerdict, SilentDropVerdict } from '../report/analysis-report.js';
+import { VERSION } from '../version.js';
+import { CaptureClock, connectionsAtRisk } from './at-risk.js';
+
+type Totals = { packets: number; tcpPackets: number; captureGaps: number };
+
+/**
+ * The Prometheus view of a LiveModel. Snapshots carry running totals; the
+ * counters take their deltas so that they only ever go up, as Prometheus'
+ * rate() expects, whatever the model does between scrapes.
+ */
+export class KadMetrics {
+  /** Our own registry: an embedding program's global one stays untouched. */
+  readonly registry = new Registry();
+  private readonly resets: Counter<'attribution' | 'path'>;
+  private readonly silentDrops: Counter<'path'>;
+  private readonly probesSent: Counter;
+  private readonly probesAnswered: Counter;
+  private readonly packets: Counter;
+  private readonly tcpPackets: Counter;
+  private readonly captureGaps: Counter;
+  private readonly tracked: Gauge;
+  private readonly open: Gauge;
+  private readonly atRisk: Gauge;
+  private readonly timeoutLower: Gauge<'path'>;
+  private readonly timeoutUpper: Gauge<'path'>;
+  private readonly sourceDrops: Gauge;
+  private readonly lastSnapshot: Gauge;
+  private readonly info: Gauge<'version' | 'source'>;
+
+  private readonly keepalivesSeen = new Map<number, { sent: number; answered: number }>();
+  private readonly last: Totals = { packets: 0, tcpPackets: 0, captureGaps: 0 };
+  private readonly clock = new CaptureClock();
+
+  constructor(opts: { processMetrics?: boolean } = {}) {
+    const registers = [this.registry];
+    this.resets = new Counter({
+      name: 'kad_resets_total',
+      help: 'TCP resets seen, by who really sent them (middlebox, peer, local-stack, unknown) and the server endpoint of the connection',
+      labelNames: ['attribution', 'path'],
+      registers,
+    });
+    this.silentDrops = new Counter({
+      name: 'kad_silent_drops_total',
+      help: 'Connections whose keepalives or retransmissions went unanswered (black hole or dead peer), by server endpoint',
+      labelNames: ['path'],
+      registers,
+    });
+    this.probesSent = new Counter({ name: 'kad_keepalive_probes_sent_total', help: 'TCP keepalive probes seen, both directions', registers });
+    this.probesAnswered = new Counter({ name: 'kad_keepalive_probes_answered_total', help: 'TCP keepalive probes that got their keepalive ACK', registers });
+    this.packets = new Counter({ name: 'kad_packets_captured_total', help: 'Frames read from the capture source', registers });
+    this.tcpPackets = new Counter({ name: 'kad_tcp_packets_total', help: 'Frames decoded as TCP', registers });
+    this.captureGaps = new Counter({ name: 'kad_capture_gaps_total', help: 'Sequence holes: segments the capture missed (the source or the kernel dropped them)', registers });
+    this.tracked = new Gauge({ name: 'kad_connections_tracked', help: 'Connections known to the tracker', registers });
+    this.open = new Gauge({ name: 'kad_connections_open', help: 'Tracked connections not yet ended by FIN or RST', registers });
+    this.atRisk = new Gauge({
+      name: 'kad_connections_at_risk',
+      help: 'Open connections being silently dropped, or idle for at least 80% of the shortest idle that killed a flow on their path',
+      registers,
+    });
+    this.timeoutLower = new Gauge({
+      name: 'kad_idle_timeout_lower_bound_seconds',
+      help: 'Inferred path idle timeout T: the longest idle period a connection survived (T is above it)',
+      labelNames: ['path'],
+      registers,
+    });
+    this.timeoutUpper = new Gauge({
+      name: 'kad_idle_timeout_upper_bound_seconds',
+      help: 'Inferred path idle timeout T: the shortest idle period after which a flow was reset by a middlebox or black-holed (T is at most this)',
+      labelNames: ['path'],
+      registers,
+    });
+    this.sourceDrops = new Gauge({ name: 'kad_source_drops', help: 'Packets the capture source says it dropped (NaN when it cannot tell)', registers });
+    this.lastSnapshot = new Gauge({ name: 'kad_last_snapshot_timestamp_seconds', help: 'Wall-clock time of the last analysis snapshot', registers });
+    this.info = new Gauge({ name: 'kad_info', help: 'keepalive-doctor version and capture source', labelNames: ['version', 'source'], registers });
+    this.sourceDrops.set(Number.NaN);
+    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  onReset(v: ResetVerdict, path: string): void {
+    this.resets.inc({ attribution: v.attribution, path });
+  }
+
+  onSilentDrop(_v: SilentDropVerdict, path: string): void {
+    this.silentDrops.inc({ path });
+  }
+
+  onSnapshot(snap: LiveSnapshot): void {
+    this.info.reset();
+    this.info.set({ version: VERSION, source: snap.source }, 1);
+    this.countUp(this.packets, 'packets', snap.packets);
+    this.countUp(this.tcpPackets, 'tcpPackets', snap.tcpPackets);
+    this.countUp(this.captureGaps, 'captureGaps', snap.captureGaps);
+    for (const c of snap.connections) {
+      const seen = this.keepalivesSeen.get(c.id) ?? { sent: 0, answered: 0 };
+      if (c.keepalives.sent > seen.sent) this.probesSent.inc(c.keepalives.sent - seen.sent);
+      if (c.keepalives.answered > seen.answered) this.probesAnswered.inc(c.keepalives.answered - seen.answered);
+      this.keepalivesSeen.set(c.id, { sent: Math.max(seen.sent, c.keepalives.sent), answered: Math.max(seen.answered, c.keepalives.answered) });
+    }
+    this.tracked.set(snap.connections.length);
+    this.open.set(snap.connections.filter((c) => c.ended.kind === 'open').length);
+    this.atRisk.set(connectionsAtRisk(snap, this.clock.observe(snap)));
+    // Rebuilt each time so a path whose inference changed shape (e.g. lost its lower bound) shows no stale value.
+    this.timeoutLower.reset();
+    this.timeoutUpper.reset();
+    for (const t of snap.idleTimeouts) {
+      if (t.survivedMaxS !== null) this.timeoutLower.set({ path: t.path }, t.survivedMaxS);
+      if (t.diedMinS !== null) this.timeoutUpper.set({ path: t.path }, t.diedMinS);
+    }
+    this.sourceDrops.set(snap.sourceDrops ?? Number.NaN);
+    this.lastSnapshot.set(snap.at / 1000);
+  }
+
+  private countUp(counter: Counter, key: keyof Totals, total: number): void {
+    if (total > this.last[key]) counter.inc(total - this.last[key]);
+    this.last[key] = total;
+  }
+}

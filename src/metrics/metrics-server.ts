@@ -1,0 +1,96 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { UserError } from '../cli/user-error.js';
+import type { LiveModel, LiveSnapshot } from '../live/live-model.js';
+import type { ResetVerdict, SilentDropVerdict } from '../report/analysis-report.js';
+import { connectionReport } from '../report/build-file-report.js';
+import { connectionPath } from './at-risk.js';
+import { KadMetrics } from './kad-metrics.js';
+import { parseListen } from './listen-address.js';
+
+export interface MetricsServer {
+  close(): Promise<void>;
+  /** Where to scrape, e.g. http://127.0.0.1:9464/metrics. */
+  url: string;
+}
+
+const INDEX = `<!doctype html>
+<html><head><meta charset="utf-8"><title>keepalive-doctor</title></head>
+<body><h1>keepalive-doctor</h1><p><a href="/metrics">/metrics</a>: Prometheus exposition of resets by attribution, keepalive probes, connections at risk and inferred idle timeouts.</p></body></html>
+`;
+
+/**
+ * Serves the model's metrics on `listen` ([HOST]:PORT) until closed. Resolves
+ * once the port is bound, so a caller can print the URL and know it works.
+ */
+export async function startMetricsServer(model: LiveModel, listen: string): Promise<MetricsServer> {
+  const where = parseListen(listen);
+  const metrics = new KadMetrics();
+  // A verdict names its connection by number; the tracker knows which server that is.
+  const pathOf = (conn: number): string => connectionPath(connectionReport(model.pipeline.tracker, conn - 1));
+  const onReset = (v: ResetVerdict): void => metrics.onReset(v, pathOf(v.conn));
+  const onDrop = (v: SilentDropVerdict): void => metrics.onSilentDrop(v, pathOf(v.conn));
+  const onSnapshot = (s: LiveSnapshot): void => metrics.onSnapshot(s);
+  if (model.latest) metrics.onSnapshot(model.latest);
+  model.on('reset', onReset);
+  model.on('silentDrop', onDrop);
+  model.on('snapshot', onSnapshot);
+
+  const server = createServer((req, res) => void respond(metrics, req, res));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(where.port, where.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    model.off('reset', onReset);
+    model.off('silentDrop', onDrop);
+    model.off('snapshot', onSnapshot);
+    const e = err as NodeJS.ErrnoException;
+    throw new UserError(`cannot serve metrics on ${listen}: ${e.code ?? ''} ${e.message.replace(/^listen \w+:?\s*/, '')}`.replace(/\s+/g, ' ').trim());
+  }
+  const bound = server.address() as AddressInfo;
+  return {
+    url: `http://${urlHost(bound.address)}:${bound.port}/metrics`,
+    close: async () => {
+      model.off('reset', onReset);
+      model.off('silentDrop', onDrop);
+      model.off('snapshot', onSnapshot);
+      // Prometheus keeps its scrape connection alive; without this close() would wait for it.
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function respond(metrics: KadMetrics, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0];
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+    return;
+  }
+  if (path === '/metrics') {
+    try {
+      const body = await metrics.registry.metrics();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } catch (err) {
+      res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err instanceof Error ? err.message : String(err)}\n`);
+    }
+    return;
+  }
+  if (path === '/') {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(req.method === 'HEAD' ? undefined : INDEX);
+    return;
+  }
+  res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /metrics\n');
+}
+
+/** A wildcard bind is reachable on the loopback; an IPv6 literal needs brackets in a URL. */
+function urlHost(address: string): string {
+  if (address === '::' || address === '0.0.0.0') return 'localhost';
+  return address.includes(':') ? `[${address}]` : address;
+}

@@ -1,0 +1,176 @@
+import type { ConnectionDiagnosis, ConnectionReport, IdleTimeoutInference } from '../report/analysis-report.js';
+import { RISK_FRACTION } from '../sockets/socket-risk.js';
+import type { SocketInfo } from '../sockets/socket-types.js';
+import { compactDuration, endpointText, escapeTags, fitEnd, fitMiddle, relSeconds, tag } from './format.js';
+import type { Colour } from './timeline.js';
+
+export type SortMode = 'risk' | 'idle' | 'age';
+export const SORT_MODES: readonly SortMode[] = ['risk', 'idle', 'age'];
+
+/** The idle timeout a connection is judged against: the user's word first, else the path's inference. */
+export interface TimeoutFor {
+  timeoutS: number;
+  source: 'stated' | 'inferred';
+  inference: IdleTimeoutInference | null;
+}
+
+export interface ConnRow {
+  id: number;
+  conn: ConnectionReport;
+  diag: ConnectionDiagnosis | null;
+  socket: SocketInfo | null;
+  path: string;
+  /** Seconds after the tracker's time base. */
+  startS: number;
+  lastS: number;
+  ended: boolean;
+  ageS: number;
+  /** Silence so far; null once the connection is over. */
+  idleS: number | null;
+  timeout: TimeoutFor | null;
+  risk: number;
+  riskText: string;
+  riskColour: Colour | null;
+}
+
+export interface RowContext {
+  baseSec: number;
+  baseNsec: number;
+  /** Capture-clock now, seconds after the time base. */
+  nowS: number;
+  idleTimeouts: readonly IdleTimeoutInference[];
+  statedTimeoutS?: number;
+  diagnoses: ReadonlyMap<number, ConnectionDiagnosis>;
+  sockets: ReadonlyMap<number, SocketInfo>;
+}
+
+/** Over means over: the connection will not be idle-timed-out any more. */
+export function isOver(c: ConnectionReport): boolean {
+  return c.ended.kind === 'fin' || c.ended.kind === 'reset' || c.ended.kind === 'rejected';
+}
+
+export function timeoutFor(path: string, ctx: Pick<RowContext, 'idleTimeouts' | 'statedTimeoutS'>): TimeoutFor | null {
+  const inference = ctx.idleTimeouts.find((t) => t.path === path) ?? null;
+  if (ctx.statedTimeoutS !== undefined && ctx.statedTimeoutS > 0) return { timeoutS: ctx.statedTimeoutS, source: 'stated', inference };
+  if (inference?.diedMinS != null) return { timeoutS: inference.diedMinS, source: 'inferred', inference };
+  return null;
+}
+
+export function buildRow(conn: ConnectionReport, ctx: RowContext): ConnRow {
+  const startS = relSeconds(conn.start, ctx.baseSec, ctx.baseNsec);
+  const lastS = relSeconds(conn.end, ctx.baseSec, ctx.baseNsec);
+  const ended = isOver(conn);
+  const path = endpointText(conn.server.addr, conn.server.port);
+  const row: ConnRow = {
+    id: conn.id,
+    conn,
+    diag: ctx.diagnoses.get(conn.id) ?? null,
+    socket: ctx.sockets.get(conn.id) ?? null,
+    path,
+    startS,
+    lastS,
+    ended,
+    ageS: ended ? lastS - startS : Math.max(lastS, ctx.nowS) - startS,
+    idleS: ended ? null : Math.max(0, ctx.nowS - lastS),
+    timeout: timeoutFor(path, ctx),
+    risk: 0,
+    riskText: '',
+    riskColour: null,
+  };
+  assess(row);
+  return row;
+}
+
+/**
+ * Worst first: a forged reset, then black holes, then connections whose
+ * current silence nears the path's idle timeout. Scores only order rows.
+ */
+function assess(r: ConnRow): void {
+  const set = (risk: number, text: string, colour: Colour | null) => {
+    r.risk = risk;
+    r.riskText = text;
+    r.riskColour = colour;
+  };
+  const rst = r.diag?.resets[0];
+  const drop = r.diag?.silentDrop;
+  if (rst) {
+    if (rst.attribution === 'middlebox') return set(100, `middlebox RST (${rst.confidence.toFixed(2)})`, 'red');
+    if (rst.attribution === 'unknown') return set(80, 'RST, unknown origin', 'yellow');
+    return set(30, `${rst.attribution} RST`, 'green');
+  }
+  if (drop) return set(90, `silent drop: ${drop.kind}`, 'red');
+  if (r.diag) return set(60, r.diag.verdict, 'yellow');
+  if (r.socket?.atRisk) return set(75, `AT RISK (socket): ${r.socket.riskReason ?? ''}`, 'yellow');
+  if (r.ended) return set(0, r.conn.ended.kind === 'fin' ? 'closed' : r.conn.ended.kind, null);
+  if (r.timeout && r.idleS !== null) {
+    const share = r.idleS / r.timeout.timeoutS;
+    const pct = `${Math.round(share * 100)}% of T`;
+    if (share >= 1) return set(70 + Math.min(share, 9), `AT RISK: idle past T (${pct})`, 'red');
+    if (share >= RISK_FRACTION) return set(60 + share * 10, `AT RISK: idle ${pct}`, 'yellow');
+    return set(share * 50, `ok (idle ${pct})`, 'green');
+  }
+  return set(0, 'ok', null);
+}
+
+export function rowMatches(r: ConnRow, filter: string): boolean {
+  if (filter === '') return true;
+  const f = filter.toLowerCase();
+  const text = `#${r.id} ${endpointText(r.conn.client.addr, r.conn.client.port)} ${r.path}`.toLowerCase();
+  return text.includes(f);
+}
+
+export function sortRows(rows: ConnRow[], mode: SortMode): ConnRow[] {
+  const idle = (r: ConnRow) => r.idleS ?? -1;
+  const by: Record<SortMode, (a: ConnRow, b: ConnRow) => number> = {
+    risk: (a, b) => b.risk - a.risk || idle(b) - idle(a) || a.id - b.id,
+    idle: (a, b) => idle(b) - idle(a) || b.risk - a.risk || a.id - b.id,
+    age: (a, b) => b.ageS - a.ageS || a.id - b.id,
+  };
+  return rows.sort(by[mode]);
+}
+
+export function stateText(c: ConnectionReport): string {
+  return c.ended.by ? `${c.ended.kind} (${c.ended.by})` : c.ended.kind;
+}
+
+interface Columns {
+  ep: number;
+  risk: number;
+}
+
+const FIXED = 5 + 3 + 1 + 21 + 8 + 8 + 8; // id, arrow, gap, state, age, idle, keepalives
+
+function columns(width: number): Columns {
+  const ep = Math.max(12, Math.min(30, Math.floor((width - FIXED - 24) / 2)));
+  return { ep, risk: Math.max(8, width - FIXED - 2 * ep) };
+}
+
+export function tableHeader(width: number): string {
+  const c = columns(width);
+  const line =
+    `${'#'.padStart(4)} ${fitEnd('client', c.ep)} → ${fitEnd('server', c.ep)} ${fitEnd('state', 20)} ` +
+    `${'age'.padStart(7)} ${'idle'.padStart(7)} ${'ka s/a'.padStart(7)} ${fitEnd('risk / verdict', c.risk)}`;
+  return fitEnd(line, width);
+}
+
+/** One plain line per row; the selected one is shown inverse. */
+export function tableLine(r: ConnRow, width: number, selected: boolean): string {
+  const c = columns(width);
+  const client = endpointText(r.conn.client.addr, r.conn.client.port);
+  const ka = `${r.conn.keepalives.sent}/${r.conn.keepalives.answered}`;
+  const head =
+    `${String(r.id).padStart(4)} ${fitMiddle(client, c.ep)} → ${fitMiddle(r.path, c.ep)} ${fitEnd(stateText(r.conn), 20)} ` +
+    `${compactDuration(r.ageS).padStart(7)} ${(r.idleS === null ? '-' : compactDuration(r.idleS)).padStart(7)} ${ka.padStart(7)} `;
+  const risk = fitEnd(r.riskText, Math.max(0, width - head.length));
+  const line = `${escapeTags(head)}${tag(r.riskColour, escapeTags(risk))}`;
+  return selected ? `{inverse}${line}{/inverse}` : line;
+}
+
+/** First row to show so that the selection stays visible in `height` lines. */
+export function scrollTop(selected: number, count: number, height: number, previousTop: number): number {
+  if (height <= 0 || count <= height) return 0;
+  let top = Math.min(previousTop, count - height);
+  if (selected < top) top = selected;
+  if (selected >= top + height) top = selected - height + 1;
+  return Math.max(0, top);
+}

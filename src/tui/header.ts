@@ -1,0 +1,56 @@
+import type { IdleTimeoutInference } from '../report/analysis-report.js';
+import type { LiveSnapshot } from '../live/live-model.js';
+import { durationText } from '../util/time-text.js';
+import { escapeTags, tag } from './format.js';
+
+export type RunState = 'running' | 'paused' | 'ended';
+
+export interface HeaderInput {
+  title: string;
+  snap: LiveSnapshot | null;
+  state: RunState;
+  /** Connections not yet over. */
+  open: number;
+  statedTimeoutS?: number;
+  sockets: { total: number; atRisk: number } | null;
+  /** Set when pausing only freezes the display (a live source cannot pause). */
+  frozen: boolean;
+}
+
+export const RESET_CAUSES = ['middlebox', 'peer', 'local-stack', 'unknown'] as const;
+
+/** "≤ 5.00 s", "3.00 s < T ≤ 5.00 s": the bracket an inference proves. */
+export function bracketText(t: IdleTimeoutInference): string {
+  if (t.diedMinS === null) return t.survivedMaxS !== null ? `T > ${durationText(t.survivedMaxS)}` : 'T unknown';
+  const hi = durationText(t.diedMinS);
+  return t.survivedMaxS !== null ? `${durationText(t.survivedMaxS)} < T ≤ ${hi}` : `T ≤ ${hi}`;
+}
+
+function stateTag(s: RunState, frozen: boolean): string {
+  if (s === 'running') return tag('green', '[running]');
+  if (s === 'paused') return tag('yellow', frozen ? '[paused: display frozen, capture continues]' : '[paused]');
+  return tag('cyan', '[ended]');
+}
+
+/** Three lines: source and state; counts; idle timeouts per path. */
+export function headerLines(h: HeaderInput): string[] {
+  const s = h.snap;
+  const line1 = `{bold}kad{/bold} ${escapeTags(h.title)}  ${stateTag(h.state, h.frozen)}`;
+  if (!s) return [line1, 'waiting for packets…', ''];
+  const drops = s.sourceDrops === null ? '' : `  drops ${s.sourceDrops}`;
+  const resets = RESET_CAUSES.map((c) => {
+    const n = s.resetsBy[c] ?? 0;
+    const text = `${c} ${n}`;
+    if (n === 0) return text;
+    return tag(c === 'middlebox' ? 'red' : c === 'unknown' ? 'yellow' : 'green', text);
+  }).join('  ');
+  const socks = h.sockets ? `  sockets ${h.sockets.total}${h.sockets.atRisk ? ` (${tag('yellow', `${h.sockets.atRisk} at risk`)})` : ''}` : '';
+  const line2 =
+    `packets ${s.packets} (${Math.round(s.packetsPerSec)}/s)  gaps ${s.captureGaps}${drops}  ` +
+    `connections ${s.connections.length} (${h.open} open)  resets: ${resets}${socks}`;
+  const paths = s.idleTimeouts.map((t) => `${escapeTags(t.path)} ${bracketText(t)} (${t.died} died, ${t.survived} survived)`);
+  const stated = h.statedTimeoutS !== undefined ? [`stated T = ${durationText(h.statedTimeoutS)}`] : [];
+  const all = [...stated, ...paths];
+  const line3 = `idle timeout: ${all.length ? all.join('; ') : 'none inferred yet (no connection has died of idleness)'}`;
+  return [line1, line2, line3];
+}

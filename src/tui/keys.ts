@@ -1,0 +1,131 @@
+import { SORT_MODES, type SortMode } from './conn-rows.js';
+
+/** What the keyboard controls; the view is redrawn from it after every key. */
+export interface UiState {
+  selectedId: number | null;
+  sort: SortMode;
+  filter: string;
+  /** Non-null while the user types a filter after '/'. */
+  filterDraft: string | null;
+  detail: boolean;
+  help: boolean;
+  paused: boolean;
+}
+
+export function initialUiState(): UiState {
+  return { selectedId: null, sort: 'risk', filter: '', filterDraft: null, detail: false, help: false, paused: false };
+}
+
+/** blessed's keypress arguments, reduced to what matters here. */
+export interface KeyPress {
+  ch?: string;
+  name?: string;
+  ctrl?: boolean;
+}
+
+export type KeyEffect = 'quit' | 'pause' | null;
+
+const PAGE = 10;
+
+/** The selection after moving `delta` rows within the rows shown (in display order). */
+export function moveSelection(ids: readonly number[], current: number | null, delta: number): number | null {
+  if (ids.length === 0) return null;
+  const at = current === null ? -1 : ids.indexOf(current);
+  if (at < 0) return ids[0]!;
+  return ids[Math.max(0, Math.min(ids.length - 1, at + delta))]!;
+}
+
+function printable(k: KeyPress): string | null {
+  if (k.ctrl || k.ch === undefined || k.ch.length !== 1) return null;
+  return k.ch >= ' ' && k.ch !== '\x7f' ? k.ch : null;
+}
+
+/**
+ * Applies one key to the UI state. `shown` is the row order on screen.
+ * Returns the side effect the caller must carry out: quitting, or
+ * toggling the pause of the source.
+ */
+export function applyKey(s: UiState, k: KeyPress, shown: readonly number[]): KeyEffect {
+  if (k.ctrl && k.name === 'c') return 'quit';
+  if (s.filterDraft !== null) {
+    if (k.name === 'enter' || k.name === 'return') {
+      s.filter = s.filterDraft.trim();
+      s.filterDraft = null;
+    } else if (k.name === 'escape') {
+      s.filterDraft = null;
+    } else if (k.name === 'backspace') {
+      s.filterDraft = s.filterDraft.slice(0, -1);
+    } else {
+      const c = printable(k);
+      if (c !== null) s.filterDraft += c;
+    }
+    return null;
+  }
+  if (k.ch === 'q' || (k.name === 'q' && !k.ctrl)) return 'quit';
+  if (s.help) {
+    // Any other key just closes the overlay, so nothing changes behind it unseen.
+    s.help = false;
+    return null;
+  }
+  switch (k.name) {
+    case 'up':
+      s.selectedId = moveSelection(shown, s.selectedId, -1);
+      return null;
+    case 'down':
+      s.selectedId = moveSelection(shown, s.selectedId, 1);
+      return null;
+    case 'pageup':
+      s.selectedId = moveSelection(shown, s.selectedId, -PAGE);
+      return null;
+    case 'pagedown':
+      s.selectedId = moveSelection(shown, s.selectedId, PAGE);
+      return null;
+    case 'home':
+      s.selectedId = shown[0] ?? null;
+      return null;
+    case 'end':
+      s.selectedId = shown[shown.length - 1] ?? null;
+      return null;
+    case 'enter':
+    case 'return':
+      s.detail = !s.detail;
+      return null;
+    case 'escape':
+      if (s.filter !== '') s.filter = '';
+      else s.detail = false;
+      return null;
+  }
+  switch (k.ch) {
+    case 'k':
+      s.selectedId = moveSelection(shown, s.selectedId, -1);
+      return null;
+    case 'j':
+      s.selectedId = moveSelection(shown, s.selectedId, 1);
+      return null;
+    case '/':
+      s.filterDraft = s.filter;
+      return null;
+    case 's':
+      s.sort = SORT_MODES[(SORT_MODES.indexOf(s.sort) + 1) % SORT_MODES.length]!;
+      return null;
+    case 'p':
+      s.paused = !s.paused;
+      return 'pause';
+    case '?':
+      s.help = true;
+      return null;
+  }
+  return null;
+}
+
+export const HELP_LINES: readonly string[] = [
+  'keys',
+  '  ↑/↓ or k/j   select a connection (PgUp/PgDn, Home/End jump)',
+  '  Enter        show/hide the detail pane: verdict, evidence, recommendation',
+  '  /            filter by address or port substring (Enter applies, Esc cancels; empty clears)',
+  '  Esc          clear the filter, then close the detail pane',
+  '  s            sort by risk → idle → age',
+  '  p            pause/resume (a replay pauses; a live capture keeps capturing, the display freezes)',
+  '  ?            this help (any key closes it)',
+  '  q, Ctrl-C    quit',
+];

@@ -1,0 +1,168 @@
+/**
+ * The Prometheus exporter without a lab: listen-address parsing, the at-risk
+ * rule, and a real LiveModel replaying a bundled lab capture into a real
+ * HTTP server, scraped like Prometheus would.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { readCaptureBuffer } from '../src/capture/read-capture.js';
+import type { PacketHandler } from '../src/capture/packet-record.js';
+import { UserError } from '../src/cli/user-error.js';
+import { LiveModel, type LiveSnapshot } from '../src/live/live-model.js';
+import type { PacketFeed } from '../src/live/packet-feed.js';
+import { CaptureClock, connectionsAtRisk } from '../src/metrics/at-risk.js';
+import { KadMetrics } from '../src/metrics/kad-metrics.js';
+import { parseListen } from '../src/metrics/listen-address.js';
+import { startMetricsServer } from '../src/metrics/metrics-server.js';
+import type { ConnectionReport } from '../src/report/analysis-report.js';
+import { REPO } from './helpers/run-kad.js';
+
+/** Delivers one capture file in a single burst, like a fast replay. */
+class BufferFeed implements PacketFeed {
+  constructor(readonly label: string, private readonly data: Buffer) {}
+  async start(onPacket: PacketHandler): Promise<void> {
+    readCaptureBuffer(this.data, onPacket, { displayName: this.label });
+  }
+  stop(): void {}
+  drops(): number | null {
+    return 0;
+  }
+}
+
+/** Sample value of one series in Prometheus text format, or undefined. */
+export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][\w:]*)(\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = new Map([...(m[3] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1]!, x[2]!]));
+    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) return Number(m[4]);
+  }
+  return undefined;
+}
+
+test('listen addresses: Prometheus style [HOST]:PORT', () => {
+  assert.deepEqual(parseListen(':9464'), { host: undefined, port: 9464 });
+  assert.deepEqual(parseListen('9464'), { host: undefined, port: 9464 });
+  assert.deepEqual(parseListen('127.0.0.1:9464'), { host: '127.0.0.1', port: 9464 });
+  assert.deepEqual(parseListen('[::1]:9464'), { host: '::1', port: 9464 });
+  assert.deepEqual(parseListen('localhost:0'), { host: 'localhost', port: 0 });
+  for (const bad of ['', '::1:9464', 'host', 'host:', ':70000', ':port', '[::1]']) {
+    assert.throws(() => parseListen(bad), UserError, bad);
+  }
+});
+
+function conn(id: number, endS: number, extra: Partial<ConnectionReport> = {}): ConnectionReport {
+  return {
+    id,
+    server: { addr: '198.51.100.10', port: 5432 },
+    ipVersion: 4,
+    end: endS.toFixed(9),
+    ended: { kind: 'open', by: null, frame: null, ts: null },
+    keepalives: { sent: 0, answered: 0 },
+    ...extra,
+  } as ConnectionReport;
+}
+
+test('at risk: open connections idle for 80% of the shortest fatal idle on their path, or being black-holed', () => {
+  const idleTimeouts = [{ path: '198.51.100.10:5432', connections: 1, survivedMaxS: 200, survived: 1, diedMinS: 350, died: 1, consistent: true, matches: [] }];
+  const now = 10_000;
+  const snap = {
+    connections: [
+      conn(1, now - 100), // quiet but well inside the timeout
+      conn(2, now - 290), // 290 ≥ 0.8 × 350
+      conn(3, now - 400, { ended: { kind: 'reset', by: 'server', frame: 9, ts: null } }), // already over
+      conn(4, now - 1), // fresh, but its keepalives go unanswered
+      conn(5, now - 999, { server: { addr: '203.0.113.5', port: 443 } }), // no inference for that path
+    ],
+    diagnoses: [{ conn: 4, verdict: '', resets: [], silentDrop: { conn: 4 } as never }],
+    idleTimeouts,
+  };
+  assert.equal(connectionsAtRisk(snap, now), 2);
+});
+
+test('the capture clock follows the newest packet and then wall time', () => {
+  const clock = new CaptureClock();
+  assert.equal(clock.observe({ at: 5_000, connections: [conn(1, 100)] }), 100);
+  assert.equal(clock.observe({ at: 7_500, connections: [conn(1, 100)] }), 102.5);
+  assert.equal(clock.observe({ at: 8_000, connections: [conn(1, 101)] }), 101);
+});
+
+test('counters take deltas of the snapshot totals and never go down', async () => {
+  const m = new KadMetrics({ processMetrics: false });
+  const base = { source: 'test', packetsPerSec: 0, sourceDrops: null, diagnoses: [], idleTimeouts: [], resetsBy: {} };
+  const snap = (at: number, packets: number, gaps: number, sent: number, answered: number): LiveSnapshot => ({
+    ...base,
+    at,
+    packets,
+    tcpPackets: packets,
+    captureGaps: gaps,
+    connections: [conn(1, at / 1000, { keepalives: { sent, answered } })],
+  });
+  m.onSnapshot(snap(1000, 10, 1, 2, 1));
+  m.onSnapshot(snap(2000, 25, 1, 5, 4));
+  m.onSnapshot(snap(3000, 20, 0, 3, 3)); // totals that went backwards must not undo anything
+  const text = await m.registry.metrics();
+  assert.equal(sample(text, 'kad_packets_captured_total'), 25);
+  assert.equal(sample(text, 'kad_capture_gaps_total'), 1);
+  assert.equal(sample(text, 'kad_keepalive_probes_sent_total'), 5);
+  assert.equal(sample(text, 'kad_keepalive_probes_answered_total'), 4);
+  assert.equal(sample(text, 'kad_connections_tracked'), 1);
+  assert.ok(Number.isNaN(sample(text, 'kad_source_drops')!), 'an unknown drop count is NaN, not a made-up 0');
+  assert.equal(sample(text, 'process_cpu_user_seconds_total'), undefined, 'own registry, no process metrics when disabled');
+});
+
+test('a replayed forged-RST capture is scraped as a middlebox reset with the inferred timeout', async () => {
+  const file = join(REPO, 'captures', 'fw-reset-keepalive.server.pcap');
+  const model = new LiveModel(new BufferFeed('fw-reset-keepalive.server.pcap', readFileSync(file)), { refreshMs: 50 });
+  const server = await startMetricsServer(model, '127.0.0.1:0');
+  try {
+    assert.match(server.url, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    await model.run();
+    const res = await fetch(server.url);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    const path = '198.51.100.10:5432';
+    assert.equal(sample(text, 'kad_resets_total', { attribution: 'middlebox', path }), 1, text);
+    assert.equal(sample(text, 'kad_resets_total', { attribution: 'peer', path }), undefined);
+    assert.equal(sample(text, 'kad_keepalive_probes_sent_total'), 1);
+    assert.equal(sample(text, 'kad_keepalive_probes_answered_total'), 0);
+    assert.equal(sample(text, 'kad_connections_tracked'), 1);
+    assert.equal(sample(text, 'kad_connections_open'), 0);
+    assert.equal(sample(text, 'kad_packets_captured_total'), 9);
+    const upper = sample(text, 'kad_idle_timeout_upper_bound_seconds', { path });
+    assert.ok(upper !== undefined && Math.abs(upper - 5) < 0.1, `upper bound ${upper}`);
+    assert.equal(sample(text, 'kad_source_drops'), 0);
+    assert.ok(sample(text, 'process_cpu_user_seconds_total') !== undefined, 'default process metrics are exported');
+
+    const index = await fetch(server.url.replace(/metrics$/, ''));
+    assert.equal(index.status, 200);
+    assert.match(await index.text(), /href="\/metrics"/);
+    assert.equal((await fetch(server.url.replace(/metrics$/, 'nope'))).status, 404);
+    assert.equal((await fetch(server.url, { method: 'POST' })).status, 405);
+  } finally {
+    await server.close();
+  }
+  assert.equal(model.listenerCount('snapshot'), 0, 'close() unsubscribes from the model');
+});
+
+test('a port already in use is a one-line user error', async () => {
+  const blocker = createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', () => resolve()));
+  const port = (blocker.address() as { port: number }).port;
+  const model = new LiveModel(new BufferFeed('none', Buffer.alloc(0)));
+  try {
+    await assert.rejects(startMetricsServer(model, `127.0.0.1:${port}`), (err: unknown) => {
+      assert.ok(err instanceof UserError);
+      assert.match(err.message, new RegExp(`^cannot serve metrics on 127\\.0\\.0\\.1:${port}: EADDRINUSE`));
+      assert.ok(!err.message.includes('\n'));
+      return true;
+    });
+    assert.equal(model.listenerCount('reset'), 0);
+  } finally {
+    blocker.close();
+  }
+});
