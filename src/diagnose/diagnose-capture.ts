@@ -3,14 +3,14 @@ import type {
   ConnectionDiagnosis, Evidence, IdleTimeoutInference, ResetVerdict, SilentDropVerdict,
 } from '../report/analysis-report.js';
 import { relTimeText } from '../report/time-base.js';
-import { F_T_LAST, H_PORT, H_STATE, ST_IPV6, STRIDE32, W_ADDR } from '../track/connection-store.js';
+import { F_T_LAST, H_PORT, H_STATE, ST_IPV6, STRIDE32, W_ADDR, W_LAST_FRAME_DIR } from '../track/connection-store.js';
 import { K_DATA, K_KEEPALIVE, K_RETRANSMISSION, K_RST, KIND_NAMES } from '../track/packet-kind.js';
 import type { ResetContext } from '../track/reset-context.js';
 import { addressText } from '../util/ip-text.js';
 import { durationText } from '../util/time-text.js';
 import { connectionFacts } from './connection-facts.js';
 import { ConnectionEvents } from './connection-events.js';
-import { inferIdleTimeouts, type IdleObservation } from './idle-timeout.js';
+import { IdleTimeoutTally, type PathTally } from './idle-timeout.js';
 import { attributeReset } from './reset-attribution.js';
 import { findSilentDrop } from './silent-drop.js';
 
@@ -39,10 +39,12 @@ export function serverPath(analysis: CaptureAnalysis, c: number): string {
 /** Who sent each RST, which connections fell silent, and what idle timeout explains it. */
 export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence): CaptureDiagnosis {
   const tracker = analysis.tracker;
+  const store = tracker.store;
   const log = tracker.events;
-  const events = new ConnectionEvents(log, tracker.connectionCount);
+  const n = tracker.connectionCount;
+  const events = new ConnectionEvents(log, n);
   let captureEnd = -Infinity;
-  for (let c = 0; c < tracker.connectionCount; c++) captureEnd = Math.max(captureEnd, tracker.store.f(c, F_T_LAST));
+  for (let c = 0; c < n; c++) captureEnd = Math.max(captureEnd, store.f(c, F_T_LAST));
 
   const resetsByConn = new Map<number, ResetContext[]>();
   for (const r of tracker.resets) {
@@ -51,13 +53,20 @@ export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence
     resetsByConn.set(r.conn, list);
   }
 
-  const diagnoses: ConnectionDiagnosis[] = [];
-  const observations: IdleObservation[] = [];
-  const verdictByFrame = new Map<number, ResetVerdict>();
-  const conns = new Set<number>([...resetsByConn.keys()]);
-  for (let c = 0; c < tracker.connectionCount; c++) if (events.of(c).length > 0) conns.add(c);
+  // Only connections with a RST, or whose last logged packet went unanswered, need a closer look.
+  const candidates = new Set<number>(resetsByConn.keys());
+  for (let c = 0; c < n; c++) {
+    const idx = events.of(c);
+    if (idx.length === 0) continue;
+    const last = idx[idx.length - 1]!;
+    const x = log.dir[last]!;
+    if (log.frame[last]! > store.w(c, W_LAST_FRAME_DIR + (x ^ 1)) && UNANSWERED_KINDS.has(log.kind[last]!)) candidates.add(c);
+  }
 
-  for (const c of [...conns].sort((a, b) => a - b)) {
+  const diagnoses: ConnectionDiagnosis[] = [];
+  const verdictByFrame = new Map<number, ResetVerdict>();
+  const drops = new Map<number, SilentDropVerdict>();
+  for (const c of [...candidates].sort((a, b) => a - b)) {
     const facts = connectionFacts(tracker, c);
     const siblings = resetsByConn.get(c) ?? [];
     const resets: ResetVerdict[] = siblings.map((rst) => {
@@ -90,39 +99,56 @@ export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence
     let silentDrop = findSilentDrop(tracker, events, c, captureEnd);
     const settled = cross?.silentDrops.get(c + 1);
     if (silentDrop && settled) silentDrop = { ...silentDrop, kind: settled.kind, evidence: [...silentDrop.evidence, settled.evidence] };
-
-    observations.push(...idleObservations(analysis, events, c, verdictByFrame, silentDrop));
+    if (silentDrop) drops.set(c, silentDrop);
     if (resets.length === 0 && !silentDrop) continue;
     diagnoses.push({ conn: c + 1, verdict: connectionVerdict(resets, silentDrop), resets, silentDrop });
   }
-  return { diagnoses, idleTimeouts: inferIdleTimeouts(observations) };
+  return { diagnoses, idleTimeouts: tallyIdlePeriods(analysis, verdictByFrame, drops) };
 }
 
-/** Each silence of at least a second, and whether the connection came through it. */
-function idleObservations(
-  analysis: CaptureAnalysis, events: ConnectionEvents, c: number, verdicts: Map<number, ResetVerdict>, drop: SilentDropVerdict | null,
-): IdleObservation[] {
-  const log = events.log;
-  const idx = events.of(c);
-  const out: IdleObservation[] = [];
-  const path = serverPath(analysis, c);
-  for (let n = 0; n < idx.length; n++) {
-    const i = idx[n]!;
-    const k = log.kind[i]!;
-    if (log.idleBefore[i]! < 1e9 || !(k === K_KEEPALIVE || k === K_DATA || k === K_RETRANSMISSION)) continue;
-    let answer = -1;
-    for (let m = n + 1; m < idx.length; m++) {
-      if (log.dir[idx[m]!] !== log.dir[i]) {
-        answer = idx[m]!;
-        break;
-      }
+const UNANSWERED_KINDS = new Set([K_KEEPALIVE, K_RETRANSMISSION, K_DATA, K_RST]);
+
+/**
+ * Every silence of at least a second and whether the connection came through
+ * it: one pass over the event log, remembering per connection the idle packet
+ * still waiting for the other side's answer.
+ */
+function tallyIdlePeriods(analysis: CaptureAnalysis, verdicts: Map<number, ResetVerdict>, drops: Map<number, SilentDropVerdict>): IdleTimeoutInference[] {
+  const tracker = analysis.tracker;
+  const log = tracker.events;
+  const pending = new Int32Array(tracker.connectionCount).fill(-1);
+  const tally = new IdleTimeoutTally();
+  // Many connections share a server: look its tally up by a numeric key, not by formatting its address each time.
+  const byServer = new Map<number | string, PathTally>();
+  const store = tracker.store;
+  const pathOf = (c: number): PathTally => {
+    const port = store.h(c, H_PORT + 1);
+    const a = c * STRIDE32 + W_ADDR + 4;
+    const key = (store.h(c, H_STATE) & ST_IPV6) === 0 ? store.u32[a]! * 65536 + port : `${store.u32.subarray(a, a + 4).join(':')}|${port}`;
+    let t = byServer.get(key);
+    if (!t) byServer.set(key, (t = tally.forPath(serverPath(analysis, c))));
+    return t;
+  };
+  for (let i = 0; i < log.count; i++) {
+    const c = log.conn[i]!;
+    const waiting = pending[c]!;
+    if (waiting >= 0 && log.dir[waiting] !== log.dir[i]) {
+      const idleS = log.idleBefore[waiting]! / 1e9;
+      if (log.kind[i] !== K_RST) tally.add(pathOf(c), c, idleS, 'survived');
+      else if (verdicts.get(log.frame[i]!)?.attribution === 'middlebox') tally.add(pathOf(c), c, idleS, 'died');
+      pending[c] = -1;
     }
-    const idleS = log.idleBefore[i]! / 1e9;
-    if (answer >= 0 && log.kind[answer] !== K_RST) out.push({ path, conn: c, idleS, outcome: 'survived' });
-    else if (answer >= 0 && verdicts.get(log.frame[answer]!)?.attribution === 'middlebox') out.push({ path, conn: c, idleS, outcome: 'died' });
-    else if (answer < 0 && drop && drop.kind !== 'dead-peer' && log.frame[i]! === drop.firstFrame) out.push({ path, conn: c, idleS, outcome: 'died' });
+    const k = log.kind[i]!;
+    // Further packets from the same side in the same silence (probe retries) share the first one's fate.
+    if (pending[c] === -1 && log.idleBefore[i]! >= 1e9 && (k === K_KEEPALIVE || k === K_DATA || k === K_RETRANSMISSION)) pending[c] = i;
   }
-  return out;
+  for (const [c, drop] of drops) {
+    const waiting = pending[c]!;
+    if (waiting >= 0 && drop.kind !== 'dead-peer' && log.frame[waiting] === drop.firstFrame) {
+      tally.add(pathOf(c), c, log.idleBefore[waiting]! / 1e9, 'died');
+    }
+  }
+  return tally.result();
 }
 
 function connectionVerdict(resets: ResetVerdict[], drop: SilentDropVerdict | null): string {

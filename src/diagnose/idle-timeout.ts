@@ -1,50 +1,68 @@
 import type { IdleTimeoutInference } from '../report/analysis-report.js';
 import { PRESETS } from '../recommend/presets.js';
 
-/** One idle period of one connection and whether the connection lived through it. */
-export interface IdleObservation {
-  /** Server endpoint "addr:port": connections through the same path share a middlebox timeout. */
-  path: string;
-  conn: number;
-  idleS: number;
-  outcome: 'survived' | 'died';
+export interface PathTally {
+  survivedMaxS: number | null;
+  survived: number;
+  diedMinS: number | null;
+  died: number;
+  conns: Set<number>;
 }
 
 /**
- * Brackets each path's idle timeout T: the longest idle period that was
- * survived < T ≤ the shortest one after which the flow was reset by a
- * middlebox or black-holed; then names the known defaults inside it.
+ * Collects idle periods per path (server "addr:port": connections through
+ * the same path share a middlebox timeout) and brackets each path's idle
+ * timeout T: the longest idle period that was survived < T ≤ the shortest one
+ * after which the flow was reset by a middlebox or black-holed; then names
+ * the known defaults inside it. Tallies as it goes: a busy capture has one
+ * idle period per answered keepalive.
  */
-export function inferIdleTimeouts(observations: IdleObservation[]): IdleTimeoutInference[] {
-  const byPath = new Map<string, IdleObservation[]>();
-  for (const o of observations) {
-    const list = byPath.get(o.path) ?? [];
-    list.push(o);
-    byPath.set(o.path, list);
+export class IdleTimeoutTally {
+  private readonly paths = new Map<string, PathTally>();
+
+  /** The tally of one path; hold on to it to skip the lookup on every idle period. */
+  forPath(path: string): PathTally {
+    let t = this.paths.get(path);
+    if (!t) {
+      t = { survivedMaxS: null, survived: 0, diedMinS: null, died: 0, conns: new Set() };
+      this.paths.set(path, t);
+    }
+    return t;
   }
-  const out: IdleTimeoutInference[] = [];
-  for (const [path, list] of byPath) {
-    const survived = list.filter((o) => o.outcome === 'survived');
-    const died = list.filter((o) => o.outcome === 'died');
-    if (died.length === 0) continue; // nothing timed out: no timeout to infer on this path
-    const survivedMaxS = survived.length ? Math.max(...survived.map((o) => o.idleS)) : null;
-    const diedMinS = Math.min(...died.map((o) => o.idleS));
-    const lo = survivedMaxS ?? 0;
-    const consistent = lo < diedMinS;
-    const matches = consistent
-      ? PRESETS.filter((p) => p.layer === 'L4' && p.idleTimeoutS !== null && p.idleTimeoutS > lo && p.idleTimeoutS <= diedMinS * 1.02)
-          .map((p) => ({ preset: p.id, timeoutS: p.idleTimeoutS! }))
-      : [];
-    out.push({
-      path,
-      connections: new Set(list.map((o) => o.conn)).size,
-      survivedMaxS,
-      survived: survived.length,
-      diedMinS,
-      died: died.length,
-      consistent,
-      matches,
-    });
+
+  add(path: string | PathTally, conn: number, idleS: number, outcome: 'survived' | 'died'): void {
+    const t = typeof path === 'string' ? this.forPath(path) : path;
+    t.conns.add(conn);
+    if (outcome === 'survived') {
+      t.survived++;
+      t.survivedMaxS = t.survivedMaxS === null ? idleS : Math.max(t.survivedMaxS, idleS);
+    } else {
+      t.died++;
+      t.diedMinS = t.diedMinS === null ? idleS : Math.min(t.diedMinS, idleS);
+    }
   }
-  return out;
+
+  result(): IdleTimeoutInference[] {
+    const out: IdleTimeoutInference[] = [];
+    for (const [path, t] of this.paths) {
+      if (t.diedMinS === null) continue; // nothing timed out: no timeout to infer on this path
+      const lo = t.survivedMaxS ?? 0;
+      const consistent = lo < t.diedMinS;
+      const matches = consistent
+        ? PRESETS.filter((p) => p.layer === 'L4' && p.idleTimeoutS !== null && p.idleTimeoutS > lo && p.idleTimeoutS <= t.diedMinS! * 1.02)
+            .map((p) => ({ preset: p.id, timeoutS: p.idleTimeoutS! }))
+        : [];
+      out.push({
+        path,
+        connections: t.conns.size,
+        survivedMaxS: t.survivedMaxS,
+        survived: t.survived,
+        diedMinS: t.diedMinS,
+        died: t.died,
+        consistent,
+        matches,
+      });
+    }
+    return out;
+  }
 }
