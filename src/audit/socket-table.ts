@@ -1,5 +1,6 @@
 import { endianness } from 'node:os';
 import type { ProcSource } from './proc-source.js';
+import { addressText } from '../util/ip-text.js';
 
 /**
  * /proc/net/tcp and /proc/net/tcp6, parsed without external tools.
@@ -116,28 +117,11 @@ function wordBytes(hex8: string, littleEndian: boolean): number[] {
   return littleEndian ? be.reverse() : be;
 }
 
-/** RFC 5952: lowercase, longest run (≥ 2) of zero groups becomes "::". */
+/** RFC 5952 text of 16 address bytes (the project's one IPv6 formatter lives in util/ip-text). */
 export function formatIpv6(bytes: number[]): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push((bytes[i] << 8) | bytes[i + 1]);
-  let bestStart = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  const words = new Uint32Array(4);
+  for (let k = 0; k < 4; k++) words[k] = ((bytes[k * 4]! << 24) | (bytes[k * 4 + 1]! << 16) | (bytes[k * 4 + 2]! << 8) | bytes[k * 4 + 3]!) >>> 0;
+  return addressText(words, 0, true);
 }
 
 export function formatEndpoint(a: SocketAddress): string {
