@@ -133,10 +133,11 @@ function pathAdvice(t: IdleTimeoutInference): PathAdvice {
   return advice;
 }
 
-function renderAdvice(t: IdleTimeoutInference): Markup {
+function renderAdvice(t: IdleTimeoutInference, file: string | null): Markup {
   const a = pathAdvice(t);
   return h`<div class="advice">
 <h3>Path to ${t.path}</h3>
+${file ? h`<p class="file">seen in ${file}</p>` : ''}
 <dl>
 <dt>Idle timeout</dt><dd><strong>${a.bracket}</strong> <span class="muted">(${a.counts})</span></dd>
 ${a.consistent ? '' : h`<dt>Caution</dt><dd class="warn-text">inconsistent: an idle period longer than one that died was survived; more than one timeout, or not an idle timeout at all</dd>`}
@@ -155,18 +156,17 @@ export function timelineTargets(r: FileReport): number[] {
 }
 
 /** Where the connection died: the packet that ended its fatal silence. */
-function fatalFrame(d: ConnectionDiagnosis | undefined, c: ConnectionReport): number | null {
+function fatalFrame(d: ConnectionDiagnosis | undefined): number | null {
   const trigger = d?.resets.find((v) => v.attribution === 'middlebox')?.trigger ?? d?.resets[0]?.trigger;
-  if (trigger) return trigger.frame;
-  if (d?.silentDrop) return d.silentDrop.firstFrame;
-  return c.longestIdleEndFrame;
+  if (trigger && trigger.idleBeforeS >= 1) return trigger.frame;
+  return d?.silentDrop?.firstFrame ?? null;
 }
 
 function renderEvidence(list: Evidence[]): Markup {
   if (!list.length) return h``;
   return h`<table class="evidence"><thead><tr><th>Signal</th><th>Strength</th><th>Points to</th><th>What it shows</th></tr></thead><tbody>
 ${list.map(
-  (e) => h`<tr><td class="nowrap">${e.signal}</td><td><span class="strength ${e.strength}">${e.strength}</span></td><td>${e.pointsTo === 'unknown' ? h`<span class="muted">nothing</span>` : attributionBadge(e.pointsTo)}</td>
+  (e) => h`<tr><td class="nowrap">${e.signal}</td><td><span class="strength ${e.strength}">${e.strength}</span></td><td>${e.pointsTo === 'unknown' ? h`<span class="muted">undecided</span>` : attributionBadge(e.pointsTo)}</td>
 <td>${e.detail}${e.caveat ? h`<div class="caveat">Caveat: ${e.caveat}</div>` : ''}</td></tr>`,
 )}
 </tbody></table>`;
@@ -178,16 +178,17 @@ function renderReset(v: ResetVerdict): Markup {
       (v.trigger.idleBeforeS >= 1 ? `, which came after ${durationText(v.trigger.idleBeforeS)} of silence` : '')
     : 'answered nothing from the other side';
   return h`<div class="reset">
-<p><strong>RST frame ${v.frame}</strong> at ${when(v.ts, false)}, ${v.dir === 'c2s' ? 'client → server' : 'server → client'}, claims to come from the ${v.claimedSender}: sent by ${attributionBadge(v.attribution)}${v.confidence ? ` confidence ${v.confidence.toFixed(2)}` : ''}; it ${trig}.</p>
+<p><strong>RST frame ${v.frame}</strong> at ${when(v.ts, false)}, ${v.dir === 'c2s' ? 'client → server' : 'server → client'}, claims to come from the ${v.claimedSender}: sent by ${attributionBadge(v.attribution)}${v.confidence ? `, confidence ${v.confidence.toFixed(2)}` : ''}; it ${trig}.</p>
 ${renderEvidence(v.evidence)}
 </div>`;
 }
 
 function renderSilentDrop(s: SilentDropVerdict): Markup {
   const kind = s.kind === 'black-hole' ? 'black hole (the path dropped them)' : s.kind === 'dead-peer' ? 'dead peer (they arrived, nobody answered)' : 'unanswered (black hole or dead peer: a capture at the other end would tell)';
+  const what = [s.keepalives ? plural(s.keepalives, 'keepalive probe') : '', s.retransmissions ? plural(s.retransmissions, 'retransmission') : ''].filter(Boolean).join(' and ') || 'packets';
   const end = s.end === 'gave-up' ? `the ${s.sender} gave up` : s.end === 'local-rst' ? `the ${s.sender} then reset the connection itself` : 'the capture ended first';
   return h`<div class="silent">
-<p><strong>Silent drop</strong>: ${plural(s.keepalives, 'keepalive probe')} and ${plural(s.retransmissions, 'retransmission')} from the ${s.sender}, frames ${s.firstFrame}–${s.lastFrame} over ${durationText(s.spanS)}, after ${durationText(s.idleBeforeS)} of silence — ${kind}; ${end}.</p>
+<p><strong>Silent drop</strong>: ${what} from the ${s.sender}, frames ${s.firstFrame}–${s.lastFrame} over ${durationText(s.spanS)}, after ${durationText(s.idleBeforeS)} of silence — ${kind}; ${end}.</p>
 <ul>${s.evidence.map((e) => h`<li>${e}</li>`)}</ul>
 </div>`;
 }
@@ -219,7 +220,7 @@ function renderCard(r: HtmlFileReport, c: ConnectionReport, tl: ConnectionTimeli
   const views = otherViews(r, c, comparisons);
   const label = `Timeline of connection #${c.id} ${endpoint(c.client.addr, c.client.port)} to ${path}`;
   const svg = tl
-    ? renderTimelineSvg(tl, { label, fatalFrame: fatalFrame(d, c), idleTimeout: idle ? { lowS: idle.survivedMaxS, highS: idle.diedMinS! } : null })
+    ? renderTimelineSvg(tl, { label, fatalFrame: fatalFrame(d), idleTimeout: idle ? { lowS: idle.survivedMaxS, highS: idle.diedMinS! } : null })
     : null;
   return h`<section class="card">
 <h3><span class="conn-id">#${c.id}</span> ${endpoint(c.client.addr, c.client.port)} → ${path} <span class="end ${end.cls}">${end.text}</span></h3>
@@ -285,7 +286,7 @@ main{max-width:1160px;margin:0 auto;padding:24px 32px 48px}
 h1{font-size:26px;margin:0 0 4px}
 h2{font-size:20px;margin:32px 0 12px;padding-bottom:4px;border-bottom:2px solid #d9e2ec}
 h3{font-size:16px;margin:0 0 8px}
-p,li,dd,td{overflow-wrap:anywhere}
+p,li,dd,td{overflow-wrap:break-word}
 .muted,.meta{color:#52606d}
 .meta{margin:0;font-size:14px}
 .headlines{list-style:none;padding:0;margin:0}
@@ -336,7 +337,7 @@ export function renderHtmlReport(report: HtmlReport): string {
 
   const headlines: Markup[] = [];
   for (const f of files) for (const s of headlineSentences(f)) headlines.push(h`<li>${s}${multi ? h`<span class="file">${f.file}</span>` : ''}</li>`);
-  const advice = files.flatMap((f) => f.idleTimeouts.map(renderAdvice));
+  const advice = files.flatMap((f) => f.idleTimeouts.map((t) => renderAdvice(t, multi ? f.file : null)));
 
   const cards: Markup[] = [];
   for (const f of files) {

@@ -31,22 +31,26 @@ export interface TimelineContext {
 const W = 1000;
 const X0 = 132;
 const X1 = 982;
-const LANE_C2S = { top: 44, bottom: 76 };
-const LANE_S2C = { top: 100, bottom: 132 };
-const AXIS_Y = 142;
-const LEGEND_Y = 182;
+const LANE_C2S = { top: 50, bottom: 80 };
+const LANE_S2C = { top: 108, bottom: 138 };
+const AXIS_Y = 166;
+const LEGEND_Y = 206;
+/** A white outline keeps labels legible over lanes, markers and shading. */
+const HALO = 'stroke="#fff" stroke-width="4" stroke-linejoin="round" paint-order="stroke"';
+const GAP_FILL = '#edf1f6';
+const FATAL_GAP_FILL = '#d3dce8';
 const INK = '#1f2933';
 const MUTED = '#52606d';
 
-interface Style {
+interface KindStyle {
   colour: string;
   legend: string;
 }
 
-const KIND_STYLE: Record<PacketKind, Style> = {
+const KIND_STYLE: Record<PacketKind, KindStyle> = {
   syn: { colour: '#34495e', legend: 'SYN (start)' },
   synack: { colour: '#34495e', legend: 'SYN-ACK (start)' },
-  data: { colour: '#1f6fb5', legend: 'data after silence' },
+  data: { colour: '#1f6fb5', legend: 'data' },
   ack: { colour: '#7b8794', legend: 'ACK / answer' },
   keepalive: { colour: '#15457a', legend: 'keepalive probe' },
   keepalive_ack: { colour: '#15457a', legend: 'keepalive ACK' },
@@ -117,15 +121,18 @@ function eventTitle(ev: TimelineEvent): string {
   return parts.join(', ');
 }
 
-/** The idle gap the connection died of: the one ended by the fatal packet, else the last long gap. */
-function fatalGap(t: ConnectionTimeline, fatalFrame: number | null | undefined): { startS: number; endS: number } | null {
-  let ev = fatalFrame != null ? t.events.find((e) => e.frame === fatalFrame && e.idleBeforeS >= 1) : undefined;
-  if (!ev) {
-    const gaps = t.events.filter((e) => e.idleBeforeS >= 1);
-    const longest = Math.max(0, ...gaps.map((e) => e.idleBeforeS));
-    ev = [...gaps].reverse().find((e) => e.idleBeforeS >= longest / 2);
-  }
-  return ev ? { startS: ev.atS - ev.idleBeforeS, endS: ev.atS } : null;
+/**
+ * The silence the idle timeout is measured from: the one the connection died
+ * of when the diagnosis names it, else the last long one (not the short
+ * silences between unanswered probes that follow it).
+ */
+function keyGap(t: ConnectionTimeline, fatalFrame: number | null | undefined): { startS: number; endS: number; fatal: boolean } | null {
+  const ev = fatalFrame != null ? t.events.find((e) => e.frame === fatalFrame && e.idleBeforeS >= 1) : undefined;
+  if (ev) return { startS: ev.atS - ev.idleBeforeS, endS: ev.atS, fatal: true };
+  const gaps = t.events.filter((e) => e.idleBeforeS >= 1);
+  const longest = Math.max(0, ...gaps.map((e) => e.idleBeforeS));
+  const last = [...gaps].reverse().find((e) => e.idleBeforeS >= longest / 2);
+  return last ? { startS: last.atS - last.idleBeforeS, endS: last.atS, fatal: false } : null;
 }
 
 interface LegendItem {
@@ -138,13 +145,13 @@ function legend(items: LegendItem[], y0: number): { svg: string; height: number 
   let y = y0;
   const out: string[] = [];
   for (const it of items) {
-    const w = 34 + it.text.length * 6.6;
+    const w = 30 + it.text.length * 6.4;
     if (x + w > W - 8) {
       x = X0 - 120;
       y += 22;
     }
     out.push(`<g transform="translate(${num(x)} ${y})">${it.swatch}<text x="24" y="4.5" font-size="12" fill="${INK}">${esc(it.text)}</text></g>`);
-    x += w + 14;
+    x += w + 16;
   }
   return { svg: out.join(''), height: y - y0 + 22 };
 }
@@ -155,7 +162,7 @@ function legend(items: LegendItem[], y0: number): { svg: string; height: number 
  * timeout measured from the start of the silence that killed the flow.
  */
 export function renderTimelineSvg(t: ConnectionTimeline, ctx: TimelineContext): string {
-  const gap = fatalGap(t, ctx.fatalFrame);
+  const gap = keyGap(t, ctx.fatalFrame);
   const timeout = ctx.idleTimeout && gap ? ctx.idleTimeout : null;
   const timeoutAt = timeout && gap ? gap.startS + timeout.highS : 0;
   const span = Math.max(t.durationS, timeoutAt, 1e-3) * 1.03;
@@ -167,12 +174,14 @@ export function renderTimelineSvg(t: ConnectionTimeline, ctx: TimelineContext): 
   // Silences first, so everything else is drawn over them.
   for (const ev of t.events) {
     if (ev.idleBeforeS < 1) continue;
+    const fatal = gap !== null && ev.atS === gap.endS;
     const a = x(ev.atS - ev.idleBeforeS);
-    const b = x(ev.atS);
-    parts.push(`<rect class="idle-gap" x="${num(a)}" y="${LANE_C2S.top - 4}" width="${num(Math.max(1, b - a))}" height="${LANE_S2C.bottom - LANE_C2S.top + 8}" fill="#e4e9f0"><title>${esc(`${durationText(ev.idleBeforeS)} of silence before frame ${ev.frame}`)}</title></rect>`);
+    // Back-to-back silences (unanswered probes) stay visibly separate.
+    const b = Math.max(a + 1, x(ev.atS) - 1.5);
+    parts.push(`<rect class="idle-gap" x="${num(a)}" y="${LANE_C2S.top - 4}" width="${num(b - a)}" height="${LANE_S2C.bottom - LANE_C2S.top + 8}" fill="${fatal ? FATAL_GAP_FILL : GAP_FILL}"><title>${esc(`${durationText(ev.idleBeforeS)} of silence before frame ${ev.frame}`)}</title></rect>`);
     const label = `${durationText(ev.idleBeforeS)} idle`;
-    if (b - a >= label.length * 6.6 + 8) {
-      parts.push(`<text x="${num((a + b) / 2)}" y="${(LANE_C2S.bottom + LANE_S2C.top) / 2 + 4}" text-anchor="middle" font-size="12" font-weight="600" fill="${MUTED}">${esc(label)}</text>`);
+    if (b - a >= label.length * 7 + 8) {
+      parts.push(`<text x="${num((a + b) / 2)}" y="${(LANE_C2S.bottom + LANE_S2C.top) / 2 + 5}" text-anchor="middle" font-size="13" font-weight="700" fill="${INK}">${esc(label)}</text>`);
     }
   }
   if (timeout && timeout.lowS !== null && gap) {
@@ -194,7 +203,7 @@ export function renderTimelineSvg(t: ConnectionTimeline, ctx: TimelineContext): 
     parts.push(`<line x1="${num(px)}" y1="${AXIS_Y}" x2="${num(px)}" y2="${AXIS_Y + 5}" stroke="${INK}"/>`);
     parts.push(`<text x="${num(px)}" y="${AXIS_Y + 18}" text-anchor="middle" font-size="11" fill="${MUTED}">${v.toFixed(decimals)} s</text>`);
   }
-  parts.push(`<text x="${X0 - 12}" y="${AXIS_Y + 18}" text-anchor="end" font-size="11" fill="${MUTED}">time since start</text>`);
+  parts.push(`<text x="${X0 - 24}" y="${AXIS_Y + 18}" text-anchor="end" font-size="11" fill="${MUTED}">time since start</text>`);
 
   if (timeout && gap) {
     const xt = x(timeoutAt);
@@ -204,7 +213,7 @@ export function renderTimelineSvg(t: ConnectionTimeline, ctx: TimelineContext): 
     parts.push(`<g class="idle-timeout"><line x1="${num(xs)}" y1="24" x2="${num(xt)}" y2="24" stroke="${INK}" stroke-width="1.2"/><line x1="${num(xs)}" y1="18" x2="${num(xs)}" y2="30" stroke="${INK}" stroke-width="1.2"/>`);
     parts.push(`<line x1="${num(xt)}" y1="14" x2="${num(xt)}" y2="${LANE_S2C.bottom + 6}" stroke="${INK}" stroke-width="2" stroke-dasharray="6 4"/>`);
     const right = xt > (X0 + X1) / 2;
-    parts.push(`<text x="${num(right ? xt - 6 : xt + 6)}" y="14" text-anchor="${right ? 'end' : 'start'}" font-size="12" font-weight="600" fill="${INK}">${esc(label)}</text></g>`);
+    parts.push(`<text x="${num(right ? xt - 6 : xt + 6)}" y="14" text-anchor="${right ? 'end' : 'start'}" font-size="12" font-weight="600" fill="${INK}" ${HALO}>${esc(label)}</text></g>`);
   }
 
   const kinds = new Set<PacketKind>();
@@ -220,9 +229,11 @@ export function renderTimelineSvg(t: ConnectionTimeline, ctx: TimelineContext): 
       const colour = ATTRIBUTION_COLOURS[a];
       const text = `RST · ${a === 'local-stack' ? 'local stack' : a}`;
       const right = px > X1 - 140;
+      // Outside the lane, so it never hides the probes and answers around the RST.
+      const ty = ev.dir === 'c2s' ? lane.top - 9 : lane.bottom + 19;
       parts.push(
         `<g class="event rst" data-kind="rst" data-attribution="${esc(a)}" data-frame="${ev.frame}">${title}${rstMarker(px, lane.top, lane.bottom, colour)}` +
-          `<text x="${num(right ? px - 9 : px + 9)}" y="${mid + 4}" text-anchor="${right ? 'end' : 'start'}" font-size="12" font-weight="700" fill="${colour}">${esc(text)}</text></g>`,
+          `<text x="${num(right ? px - 9 : px + 9)}" y="${ty}" text-anchor="${right ? 'end' : 'start'}" font-size="13" font-weight="700" fill="${colour}" ${HALO}>${esc(text)}</text></g>`,
       );
     } else {
       kinds.add(ev.kind);
@@ -237,7 +248,8 @@ export function renderTimelineSvg(t: ConnectionTimeline, ctx: TimelineContext): 
   for (const a of Object.keys(ATTRIBUTION_COLOURS) as ResetAttribution[]) {
     if (attributions.has(a)) items.push({ swatch: rstMarker(10, -4, 6, ATTRIBUTION_COLOURS[a]), text: ATTRIBUTION_LEGEND[a] });
   }
-  if (t.events.some((e) => e.idleBeforeS >= 1)) items.push({ swatch: `<rect x="0" y="-7" width="20" height="14" fill="#e4e9f0"/>`, text: 'silence ≥ 1 s' });
+  if (gap) items.push({ swatch: `<rect x="0" y="-7" width="20" height="14" fill="${FATAL_GAP_FILL}"/>`, text: gap.fatal ? 'silence it died of' : 'last long silence' });
+  if (t.events.some((e) => e.idleBeforeS >= 1 && e.atS !== gap?.endS)) items.push({ swatch: `<rect x="0" y="-7" width="20" height="14" fill="${GAP_FILL}"/>`, text: 'silence ≥ 1 s' });
   if (timeout) {
     items.push({ swatch: `<line x1="10" y1="-9" x2="10" y2="9" stroke="${INK}" stroke-width="2" stroke-dasharray="4 3"/>`, text: 'inferred idle timeout' });
     if (timeout.lowS !== null) items.push({ swatch: `<rect x="0" y="-7" width="20" height="14" fill="#f3e8ff"/>`, text: 'timeout bracket' });
