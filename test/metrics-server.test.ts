@@ -33,7 +33,7 @@ class BufferFeed implements PacketFeed {
 }
 
 /** Sample value of one series in Prometheus text format, or undefined. */
-export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
   for (const line of text.split('\n')) {
     const m = /^([a-zA-Z_:][\w:]*)(\{(.*)\})? (\S+)$/.exec(line);
     if (!m || m[1] !== name) continue;
@@ -132,9 +132,11 @@ test('a replayed forged-RST capture is scraped as a middlebox reset with the inf
     assert.equal(sample(text, 'kad_keepalive_probes_answered_total'), 0);
     assert.equal(sample(text, 'kad_connections_tracked'), 1);
     assert.equal(sample(text, 'kad_connections_open'), 0);
-    assert.equal(sample(text, 'kad_packets_captured_total'), 9);
+    assert.equal(sample(text, 'kad_tcp_packets_total'), 9);
+    assert.ok(sample(text, 'kad_packets_captured_total')! >= 9);
     const upper = sample(text, 'kad_idle_timeout_upper_bound_seconds', { path });
-    assert.ok(upper !== undefined && Math.abs(upper - 5) < 0.1, `upper bound ${upper}`);
+    // The scenario's KEEPIDLE is 5 s; the kernel's timer wheel may fire it a little late, never early.
+    assert.ok(upper !== undefined && upper >= 5 && upper < 5.6, `upper bound ${upper}`);
     assert.equal(sample(text, 'kad_source_drops'), 0);
     assert.ok(sample(text, 'process_cpu_user_seconds_total') !== undefined, 'default process metrics are exported');
 

@@ -1,4 +1,6 @@
+import { accessSync, constants } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { ioError } from '../capture/io-error.js';
 import { CapFeed, DEFAULT_BUFFER_SIZE, DEFAULT_FILTER, DEFAULT_SNAPLEN } from '../live/cap-feed.js';
 import { LiveModel } from '../live/live-model.js';
 import type { PacketFeed } from '../live/packet-feed.js';
@@ -59,6 +61,14 @@ tcpdump in: tcpdump -i any -U -w - tcp | kad … -r -
 export function openFeed(flags: SourceFlags, command: string): PacketFeed {
   if (flags.read !== undefined) {
     if (flags.read === '') throw new UserError('-r needs a file name, or - for stdin');
+    if (flags.read !== '-') {
+      // Fail before any output (or screen) exists, not as a read error after a stats line.
+      try {
+        accessSync(flags.read, constants.R_OK);
+      } catch (err) {
+        throw new UserError(ioError(flags.read, err).message);
+      }
+    }
     return new StdinFeed(flags.read);
   }
   const feed = new CapFeed({ device: flags.interface, filter: flags.filter, snaplen: flags.snaplen, bufferSize: flags.bufferSize, command });
@@ -66,7 +76,7 @@ export function openFeed(flags: SourceFlags, command: string): PacketFeed {
   return feed;
 }
 
-/** Where the TUI lives (issue 5, TUI part); imported lazily so kad watch never loads blessed. */
+/** Where the TUI lives (src/tui/run-tui.ts); imported lazily so kad watch never loads blessed. */
 const TUI_MODULE = '../tui/run-tui.js';
 
 export interface TuiOptions {
@@ -74,12 +84,18 @@ export interface TuiOptions {
   idleTimeoutS?: number;
   sockets?: () => Promise<SocketInfo[]>;
 }
-type RunTui = (model: LiveModel, opts: TuiOptions) => Promise<void> | void;
 
-async function loadTui(): Promise<RunTui> {
-  let mod: { runTui?: unknown };
+/** run-tui's entry points: runTui starts model.run() itself and stops the feed on the way out. */
+interface TuiModule {
+  runTui: (model: LiveModel, opts: TuiOptions) => Promise<void>;
+  /** A LiveModel that also records per-packet timelines; optional, a plain LiveModel works too. */
+  createTuiModel?: (feed: PacketFeed) => LiveModel;
+}
+
+async function loadTui(): Promise<TuiModule> {
+  let mod: Partial<Record<keyof TuiModule, unknown>>;
   try {
-    mod = (await import(TUI_MODULE)) as { runTui?: unknown };
+    mod = (await import(TUI_MODULE)) as typeof mod;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes('run-tui')) {
       throw new UserError('the TUI is not available in this build; use kad watch for JSON Lines output');
@@ -87,7 +103,10 @@ async function loadTui(): Promise<RunTui> {
     throw err;
   }
   if (typeof mod.runTui !== 'function') throw new UserError('the TUI is not available in this build (no runTui export); use kad watch');
-  return mod.runTui as RunTui;
+  return {
+    runTui: mod.runTui as TuiModule['runTui'],
+    createTuiModel: typeof mod.createTuiModel === 'function' ? (mod.createTuiModel as TuiModule['createTuiModel']) : undefined,
+  };
 }
 
 export function registerLive(program: Command): void {
@@ -108,14 +127,14 @@ export function registerLive(program: Command): void {
 
 async function runLive(flags: SourceFlags & { sockets: boolean }): Promise<void> {
   const feed = openFeed(flags, 'kad live');
-  let runTui: RunTui;
+  let tui: TuiModule;
   try {
-    runTui = await loadTui();
+    tui = await loadTui();
   } catch (err) {
     feed.stop();
     throw err;
   }
-  const model = new LiveModel(feed);
+  const model = tui.createTuiModel ? tui.createTuiModel(feed) : new LiveModel(feed);
   let failure: Error | null = null;
   model.on('error', (err) => {
     // Reported after the TUI has restored the terminal, or it would be painted over.
@@ -123,17 +142,14 @@ async function runLive(flags: SourceFlags & { sockets: boolean }): Promise<void>
   });
   // Sockets of this host mean something only when the packets are this host's (live, or a pipe from tcpdump here).
   const withSockets = flags.sockets && (flags.read === undefined || flags.read === '-');
-  const tui = runTui(model, {
-    title: `kad live: ${feed.label}`,
-    idleTimeoutS: flags.idleTimeout,
-    sockets: withSockets ? socketSource(() => model.latest, { idleTimeoutS: flags.idleTimeout }) : undefined,
-  });
-  const running = model.run();
   try {
-    await tui;
+    await tui.runTui(model, {
+      title: feed.label,
+      idleTimeoutS: flags.idleTimeout,
+      sockets: withSockets ? socketSource(() => model.latest, { idleTimeoutS: flags.idleTimeout }) : undefined,
+    });
   } finally {
     model.stop();
-    await running;
   }
   if (failure) throw failure;
 }

@@ -2,7 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { registerAnalyze } from './analyze-command.js';
 import { registerRecommend } from './recommend-command.js';
 import { registerAudit } from './audit-command.js';
+import { registerProbe } from './probe-command.js';
 import { registerLiveCommands } from './watch-command.js';
+import { registerTui } from './tui-command.js';
 import { VERSION } from '../version.js';
 import { UserError } from './user-error.js';
 
@@ -17,7 +19,9 @@ function buildProgram(): Command {
   registerAnalyze(program);
   registerRecommend(program);
   registerAudit(program);
+  registerProbe(program);
   registerLiveCommands(program);
+  registerTui(program);
   return program;
 }
 

@@ -35,7 +35,7 @@ export function registerWatch(program: Command): void {
   )
     .option('--sockets', "read this host's socket table (ss, else /proc/net/tcp) every refresh and report sockets newly at risk")
     .option('--refresh <ms>', 're-diagnose (and re-read sockets) every <ms> milliseconds', ms(100), 1000)
-    .option('--stats-interval <ms>', 'print a stats line every <ms> milliseconds; 0 = only the final one', ms(100, 'only the final one'), 10_000)
+    .option('--stats-interval <ms>', 'print a stats line every <ms> milliseconds (at refresh granularity); 0 = only the final one', ms(100, 'only the final one'), 10_000)
     .option('--metrics <addr>', 'also serve Prometheus metrics on <addr> (e.g. :9464, 127.0.0.1:9464)')
     .addHelpText(
       'after',
@@ -45,6 +45,7 @@ Output: one JSON object per line, "type" first:
   silent-drop  a new silent-drop verdict (SilentDropVerdict) + client, server
   at-risk      a socket newly at risk (--sockets): local, peer, idleS, timeoutS, keepalive, pid, process, reason
   stats        packets, packetsPerSec, captureGaps, connections, resetsBy, …; the last one has "final": true
+  metrics      with --metrics: the URL being served (first line)
 Ends on SIGINT/SIGTERM, or when the file/stdin source ends, with exit status 0.
 
 Examples:
@@ -64,9 +65,14 @@ function nowText(): string {
 
 /** --metrics hook: issue 7 implements src/metrics/metrics-server.ts; kad watch only starts and stops it. */
 const METRICS_MODULE = '../metrics/metrics-server.js';
-type StartMetrics = (model: LiveModel, listen: string) => Promise<{ close(): Promise<void> }>;
+interface MetricsHandle {
+  close(): Promise<void>;
+  /** Where to scrape, when the server says. */
+  url?: string;
+}
+type StartMetrics = (model: LiveModel, listen: string) => Promise<MetricsHandle>;
 
-async function startMetrics(model: LiveModel, listen: string): Promise<{ close(): Promise<void> }> {
+async function startMetrics(model: LiveModel, listen: string): Promise<MetricsHandle> {
   let mod: { startMetricsServer?: unknown };
   try {
     mod = (await import(METRICS_MODULE)) as { startMetricsServer?: unknown };
@@ -89,6 +95,11 @@ class WatchOutput {
   socketSummary: { source: string; count: number; atRisk: number } | null = null;
 
   constructor(private readonly model: LiveModel) {}
+
+  metrics(url: string): void {
+    this.write({ type: 'metrics', ts: nowText(), url });
+    this.out.flush();
+  }
 
   private write(obj: Record<string, unknown>): void {
     this.out.line(JSON.stringify(obj));
@@ -214,6 +225,7 @@ async function runWatch(flags: WatchFlags): Promise<void> {
     feed.stop();
     throw err;
   }) : null;
+  if (typeof metrics?.url === 'string') out.metrics(metrics.url);
 
   const stop = (): void => model.stop();
   process.once('SIGINT', stop);

@@ -20,10 +20,6 @@ export const DEFAULT_FILTER = 'tcp';
 export const DEFAULT_SNAPLEN = 65535;
 export const DEFAULT_BUFFER_SIZE = 16 * 1024 * 1024;
 
-/** What --help and the feed label say about where timestamps come from. */
-export const ARRIVAL_TIMESTAMP_NOTE =
-  'cap gives no kernel timestamps: packets are stamped on arrival in kad (monotonic clock anchored once to wall time), so a burst can share one time; for kernel timestamps pipe tcpdump in: tcpdump -U -w - | kad live -r -';
-
 /** Picks the capture interface the way the help says: the default route's, else 'any'. */
 export function chooseDevice(device: string | undefined, procRoot = '/proc'): { device: string; why: string | null } {
   if (device) return { device, why: null };

@@ -7,11 +7,20 @@ import type { SocketEndpoint } from './socket-types.js';
  * IPv6 address becomes plain IPv4: on the wire those packets are IPv4.
  */
 export function normalizeAddress(text: string): { family: 4 | 6; addr: string } | null {
-  const a = parseAddress(text.toLowerCase());
+  const a = parseAddress(embeddedV4ToHex(text.toLowerCase()));
   if (!a) return null;
   if (!a.ipv6) return { family: 4, addr: addressText(a.words, 0, false) };
   if (a.words[0] === 0 && a.words[1] === 0 && a.words[2] === 0xffff) return { family: 4, addr: addressText(a.words, 3, false) };
   return { family: 6, addr: addressText(a.words, 0, true) };
+}
+
+/** "::ffff:192.0.2.1" → "::ffff:c000:201": ss prints mapped addresses with a dotted tail. */
+function embeddedV4ToHex(text: string): string {
+  const m = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (!m) return text;
+  const b = m.slice(2, 6).map(Number);
+  if (b.some((x) => x > 255)) return text;
+  return `${m[1]}${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
 }
 
 /** "addr:port" / "[v6]:port": the form IdleTimeoutInference.path uses. */

@@ -28,7 +28,8 @@ export function fromProcEntry(e: SocketEntry, owner: SocketOwner | undefined): S
   const expiresMs = e.timerTicks * TICK_MS;
   s.timer = { name, expiresMs, count: name === 'on' ? e.retransmits : e.probesOut };
   s.keepaliveTimer = name === 'keepalive' && keepaliveState(e.state) ? { state: 'on', nextProbeS: expiresMs / 1000 } : { state: 'off' };
-  s.probesOut = e.probesOut;
+  // The column counts zero-window probes too; only under the keepalive timer are they keepalive probes (as in ss).
+  s.probesOut = name === 'keepalive' ? e.probesOut : 0;
   s.inode = e.inode;
   s.uid = e.uid;
   // /proc/net/tcp has tx_queue:rx_queue; ss calls them Send-Q and Recv-Q.

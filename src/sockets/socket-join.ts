@@ -16,8 +16,13 @@ function normal(e: { addr: string; port: number }): SocketEndpoint {
  * sockets of this host: a socket is the server's end when its local address
  * is the connection's server and its peer the client, the client's end the
  * other way round. Sets socket.conn/side in place; a reused 4-tuple joins
- * the newest connection. When the socket has no idle clock of its own
- * (/proc), the capture's last packet gives one.
+ * the newest connection.
+ *
+ * The capture also corrects the socket's idle clock: the peer's keepalive
+ * probes refresh the middlebox but show in none of this socket's clocks
+ * (they carry no data and are answered without an ACK being processed),
+ * and /proc has no clock at all. So idle = min(socket idle, now − the
+ * capture's last packet of the connection).
  */
 export function joinSockets(sockets: SocketInfo[], connections: readonly ConnectionReport[], nowMs = Date.now()): SocketJoin[] {
   const bySocketKey = new Map<string, { conn: ConnectionReport; side: 'server' | 'client' }>();
@@ -33,8 +38,9 @@ export function joinSockets(sockets: SocketInfo[], connections: readonly Connect
     if (!hit) continue;
     s.conn = hit.conn.id;
     s.side = hit.side;
-    if (s.idleMs === null && hit.conn.ended.kind === 'open') {
-      s.idleMs = Math.max(0, nowMs - Number(hit.conn.end) * 1000);
+    const wireIdle = Math.max(0, nowMs - Number(hit.conn.end) * 1000);
+    if (Number.isFinite(wireIdle) && (s.idleMs === null || wireIdle < s.idleMs)) {
+      s.idleMs = wireIdle;
       s.idleFrom = 'capture';
     }
     // Both ends on this host (loopback, or one namespace): the server's end represents the connection.

@@ -50,7 +50,8 @@ export interface SocketInfo {
    * How long the path has seen nothing of this connection: min(lastSendMs,
    * lastRecvMs, lastAckMs). lastAck is in because keepalive probes and their
    * ACKs carry no data: they refresh a middlebox but not lastsnd/lastrcv.
-   * From /proc it comes from the joined capture's last packet, when there is one.
+   * A joined capture's last packet lowers it (the peer's keepalives show
+   * only there), and is the only clock /proc rows have.
    */
   idleMs: number | null;
   /** Where idleMs came from: the socket's own clocks, the capture, or nowhere. */

@@ -93,12 +93,11 @@ function assess(r: ConnRow): void {
   };
   const rst = r.diag?.resets[0];
   const drop = r.diag?.silentDrop;
-  if (rst) {
-    if (rst.attribution === 'middlebox') return set(100, `middlebox RST (${rst.confidence.toFixed(2)})`, 'red');
-    if (rst.attribution === 'unknown') return set(80, 'RST, unknown origin', 'yellow');
-    return set(30, `${rst.attribution} RST`, 'green');
-  }
+  if (rst?.attribution === 'middlebox') return set(100, `middlebox RST (${rst.confidence.toFixed(2)})`, 'red');
+  // A black hole is the story even when the sender's own stack gave up with a RST afterwards.
   if (drop) return set(90, `silent drop: ${drop.kind}`, 'red');
+  if (rst?.attribution === 'unknown') return set(80, 'RST, unknown origin', 'yellow');
+  if (rst) return set(30, `${rst.attribution} RST`, 'green');
   if (r.diag) return set(60, r.diag.verdict, 'yellow');
   if (r.socket?.atRisk) return set(75, `AT RISK (socket): ${r.socket.riskReason ?? ''}`, 'yellow');
   if (r.ended) return set(0, r.conn.ended.kind === 'fin' ? 'closed' : r.conn.ended.kind, null);
@@ -138,17 +137,18 @@ interface Columns {
   risk: number;
 }
 
-const FIXED = 5 + 3 + 1 + 21 + 8 + 8 + 8; // id, arrow, gap, state, age, idle, keepalives
+const STATE = 15;
+const FIXED = 5 + 3 + 1 + (STATE + 1) + 8 + 8 + 8; // id, arrow, gap, state, age, idle, keepalives
 
 function columns(width: number): Columns {
-  const ep = Math.max(12, Math.min(30, Math.floor((width - FIXED - 24) / 2)));
+  const ep = Math.max(12, Math.min(30, Math.floor((width - FIXED - 14) / 2)));
   return { ep, risk: Math.max(8, width - FIXED - 2 * ep) };
 }
 
 export function tableHeader(width: number): string {
   const c = columns(width);
   const line =
-    `${'#'.padStart(4)} ${fitEnd('client', c.ep)} → ${fitEnd('server', c.ep)} ${fitEnd('state', 20)} ` +
+    `${'#'.padStart(4)} ${fitEnd('client', c.ep)} → ${fitEnd('server', c.ep)} ${fitEnd('state', STATE)} ` +
     `${'age'.padStart(7)} ${'idle'.padStart(7)} ${'ka s/a'.padStart(7)} ${fitEnd('risk / verdict', c.risk)}`;
   return fitEnd(line, width);
 }
@@ -159,7 +159,7 @@ export function tableLine(r: ConnRow, width: number, selected: boolean): string 
   const client = endpointText(r.conn.client.addr, r.conn.client.port);
   const ka = `${r.conn.keepalives.sent}/${r.conn.keepalives.answered}`;
   const head =
-    `${String(r.id).padStart(4)} ${fitMiddle(client, c.ep)} → ${fitMiddle(r.path, c.ep)} ${fitEnd(stateText(r.conn), 20)} ` +
+    `${String(r.id).padStart(4)} ${fitMiddle(client, c.ep)} → ${fitMiddle(r.path, c.ep)} ${fitEnd(stateText(r.conn), STATE)} ` +
     `${compactDuration(r.ageS).padStart(7)} ${(r.idleS === null ? '-' : compactDuration(r.idleS)).padStart(7)} ${ka.padStart(7)} `;
   const risk = fitEnd(r.riskText, Math.max(0, width - head.length));
   const line = `${escapeTags(head)}${tag(r.riskColour, escapeTags(risk))}`;

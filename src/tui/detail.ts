@@ -1,4 +1,4 @@
-import { renderIdleTimeouts } from '../render/diagnosis-text.js';
+import { renderDiagnosis, renderIdleTimeouts } from '../render/diagnosis-text.js';
 import { renderConnection } from '../render/text-report.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 import { durationText } from '../util/time-text.js';
@@ -15,27 +15,33 @@ export function socketLine(s: SocketInfo, side: string | null): string {
   return `socket${side ? ` (${side} end)` : ''}: ${escapeTags(parts.join(', '))}`;
 }
 
+function recommendation(r: ConnRow): string[] {
+  const inference = r.timeout?.inference ?? null;
+  if (inference && inference.diedMinS !== null) return renderIdleTimeouts([inference], TAG_STYLE).map((l) => l.replace(/^ {2}/, ''));
+  if (r.timeout?.source === 'stated') {
+    const t = Math.floor(r.timeout.timeoutS);
+    return [`{bold}recommendation:{/bold} keep every idle gap under the stated ${durationText(r.timeout.timeoutS)} timeout: kad recommend --idle-timeout ${t}s`];
+  }
+  return ['no idle timeout inferred for this path yet: no connection on it has died of idleness'];
+}
+
 /**
- * Everything known about one connection: the same facts and verdict text
- * as `kad analyze`, then the risk, the joined socket and the recommendation
- * for its path.
+ * Everything known about one connection, most important first because a
+ * small terminal cuts the bottom off: verdict, risk and recommendation,
+ * then the evidence, then the facts `kad analyze` prints, then the socket.
  */
 export function detailLines(r: ConnRow): string[] {
-  const lines = renderConnection(r.conn, TAG_STYLE, r.diag ?? undefined).map((l) => l.replace(/^ {2}/, ''));
-  lines.push(`  risk: ${tag(r.riskColour, escapeTags(r.riskText))}`);
+  const [head, ...facts] = renderConnection(r.conn, TAG_STYLE).map((l) => l.replace(/^ {2}/, ''));
+  const [verdict, ...evidence] = r.diag ? renderDiagnosis(r.diag, TAG_STYLE).map((l) => l.replace(/^ {2}/, '')) : [];
+  const lines = [head!];
+  if (verdict) lines.push(verdict);
+  lines.push(`  {bold}risk:{/bold} ${tag(r.riskColour, escapeTags(r.riskText))}`);
   if (r.idleS !== null) lines.push(`  idle now ${durationText(r.idleS)}${r.timeout ? ` of T = ${durationText(r.timeout.timeoutS)} (${r.timeout.source})` : ''}`);
+  lines.push(...recommendation(r).map((l) => `  ${l.trimStart()}`));
+  lines.push(...evidence, ...facts);
   if (r.socket) {
     lines.push(`  ${socketLine(r.socket, r.socket.side)}`);
     if (r.socket.riskReason) lines.push(`  ${tag('yellow', `at risk: ${escapeTags(r.socket.riskReason)}`)}`);
-  }
-  const inference = r.timeout?.inference ?? null;
-  if (inference && inference.diedMinS !== null) {
-    lines.push(...renderIdleTimeouts([inference], TAG_STYLE).map((l) => l.replace(/^ {2}/, '')));
-  } else if (r.timeout?.source === 'stated') {
-    const t = Math.floor(r.timeout.timeoutS);
-    lines.push(`  {bold}recommendation:{/bold} for the stated ${durationText(r.timeout.timeoutS)} idle timeout: kad recommend --idle-timeout ${t}s`);
-  } else {
-    lines.push('  no idle timeout inferred for this path yet: nothing here has died of idleness');
   }
   return lines;
 }

@@ -16,7 +16,10 @@ export function initialUiState(): UiState {
   return { selectedId: null, sort: 'risk', filter: '', filterDraft: null, detail: false, help: false, paused: false };
 }
 
-/** blessed's keypress arguments, reduced to what matters here. */
+/**
+ * blessed's keypress arguments, reduced to what matters here. blessed reports
+ * a carriage return twice, as 'return' and as 'enter': only 'enter' counts.
+ */
 export interface KeyPress {
   ch?: string;
   name?: string;
@@ -48,7 +51,7 @@ function printable(k: KeyPress): string | null {
 export function applyKey(s: UiState, k: KeyPress, shown: readonly number[]): KeyEffect {
   if (k.ctrl && k.name === 'c') return 'quit';
   if (s.filterDraft !== null) {
-    if (k.name === 'enter' || k.name === 'return') {
+    if (k.name === 'enter' || k.name === 'linefeed') {
       s.filter = s.filterDraft.trim();
       s.filterDraft = null;
     } else if (k.name === 'escape') {
@@ -87,7 +90,7 @@ export function applyKey(s: UiState, k: KeyPress, shown: readonly number[]): Key
       s.selectedId = shown[shown.length - 1] ?? null;
       return null;
     case 'enter':
-    case 'return':
+    case 'linefeed':
       s.detail = !s.detail;
       return null;
     case 'escape':

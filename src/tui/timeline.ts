@@ -125,16 +125,15 @@ export function renderTimeline(events: TimelineEvents, o: TimelineOptions): Time
     colours[d]![b] = kind === K_RST ? attributionColour(o.attribution?.(events.frame[i]!) ?? null) : (KIND_COLOUR[kind] ?? null);
   }
 
-  // Idle: the connection existed but neither side sent anything in the bucket.
+  // Idle: the connection existed but this side sent nothing in the bucket.
   if (o.aliveUntil >= o.start && o.aliveFrom <= o.start + span) {
     const from = bucket(Math.max(o.aliveFrom, o.start));
     const to = bucket(Math.min(o.aliveUntil, o.start + span));
-    for (let b = from; b <= to; b++) {
-      if (prio[0]![b] === 0 && prio[1]![b] === 0) {
-        rows[0]![b] = IDLE_GLYPH;
-        rows[1]![b] = IDLE_GLYPH;
-        colours[0]![b] = 'gray';
-        colours[1]![b] = 'gray';
+    for (let d = 0; d < 2; d++) {
+      for (let b = from; b <= to; b++) {
+        if (prio[d]![b] !== 0) continue;
+        rows[d]![b] = IDLE_GLYPH;
+        colours[d]![b] = 'gray';
       }
     }
   }
@@ -151,13 +150,17 @@ export function renderTimeline(events: TimelineEvents, o: TimelineOptions): Time
 }
 
 const NICE = [1, 2, 5];
+// Past a minute, steps people count in: minutes, quarter hours, hours, days.
+const CLOCK_STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
 
 /** Tick step (s) so that labels land about every `every` characters. */
 export function tickStep(span: number, width: number, every = 12): number {
   const raw = (span / width) * every;
-  const base = 10 ** Math.floor(Math.log10(raw));
-  for (const m of NICE) if (m * base >= raw) return m * base;
-  return 10 * base;
+  if (raw > 30 && raw <= 86400) return CLOCK_STEPS.find((s) => s >= raw)!;
+  const unit = raw > 86400 ? 86400 : 1;
+  const base = 10 ** Math.floor(Math.log10(raw / unit));
+  for (const m of NICE) if (m * base * unit >= raw) return m * base * unit;
+  return 10 * base * unit;
 }
 
 /** Ticks '+' with offsets from the window start: "+0s        +1s        +2s". */
@@ -177,9 +180,10 @@ export function axisLine(span: number, width: number): string {
   return out.join('');
 }
 
-/** Compact duration for axis labels: "0s", "250ms", "1.5s", "2m", "1h30m". */
+/** Compact duration for axis labels: "0s", "40µs", "250ms", "1.5s", "2m", "1h30m". */
 export function shortDuration(s: number): string {
   if (s === 0) return '0s';
+  if (s < 1e-3) return `${Math.round(s * 1e6)}µs`;
   if (s < 1) return `${Math.round(s * 1000)}ms`;
   if (s < 60) return `${Number.isInteger(s) ? s : Number(s.toFixed(1))}s`;
   if (s < 3600) {

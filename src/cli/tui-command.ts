@@ -1,0 +1,61 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { ReplayFeed } from '../live/replay-feed.js';
+import { parseDurationSeconds } from '../recommend/duration.js';
+import { assertTerminal, createTuiModel, runTui } from '../tui/run-tui.js';
+
+interface TuiFlags {
+  speed: number;
+  idleTimeout?: number;
+}
+
+/** "10", "0.5", "0" or "max" (as fast as possible) → capture seconds per wall second. */
+export function parseSpeed(s: string): number {
+  if (s.trim().toLowerCase() === 'max') return 0;
+  const n = Number(s);
+  if (s.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`"${s}" is not a speed (a number ≥ 0, or "max")`);
+  return n;
+}
+
+function parseTimeout(s: string): number {
+  const n = parseDurationSeconds(s);
+  if (n === null || n <= 0) throw new InvalidArgumentError(`"${s}" is not a duration (e.g. 350, 350s, 5m, 1h)`);
+  return n;
+}
+
+export const TUI_KEYS_HELP = `
+Keys:
+  ↑/↓ (k/j)   select a connection        Enter   detail pane (verdict, evidence, recommendation)
+  /           filter by address or port   s       sort by risk → idle → age
+  p           pause/resume the replay     ?       help and timeline legend
+  q, Ctrl-C   quit
+
+Timeline glyphs: S syn, d data, K keepalive probe, k keepalive ack, . ack, F fin,
+  r retransmission/zero-window probe, R rst (red middlebox, green peer/local-stack,
+  yellow unknown), - idle; marker row: T idle timeout from the last activity, | now.
+
+The capture is read into memory, then packets are delivered as their own
+timestamps (divided by --speed) come due; the last state stays on screen until q.
+
+Examples:
+  kad tui captures/fw-reset-keepalive.server.pcap
+  kad tui capture.pcapng --speed 10
+  kad tui capture.pcap.gz --speed max --idle-timeout 350s
+`;
+
+export function registerTui(program: Command): void {
+  program
+    .command('tui')
+    .description('replay a capture in the interactive TUI (the screen of kad live), paced by its timestamps')
+    .argument('<file>', 'pcap/pcapng capture, gzip allowed ("-" = stdin; keys are then read from /dev/tty)')
+    .option('--speed <n>', 'replay speed: capture seconds per second; 0 or "max" = as fast as possible', parseSpeed, 1)
+    .option('--idle-timeout <duration>', 'judge idle connections against this middlebox idle timeout (e.g. 350s, 5m) rather than the inferred one', parseTimeout)
+    .addHelpText('after', TUI_KEYS_HELP)
+    .action(async (file: string, flags: TuiFlags) => {
+      assertTerminal();
+      const feed = new ReplayFeed(file, { speed: flags.speed, displayName: file === '-' ? 'stdin' : file });
+      // Read errors are reported as one line before the screen takes over the terminal.
+      await feed.load();
+      const model = createTuiModel(feed, { refreshMs: 500 });
+      await runTui(model, { title: feed.label, idleTimeoutS: flags.idleTimeout });
+    });
+}

@@ -1,0 +1,342 @@
+import type blessed from 'blessed';
+import type { LiveModel, LiveModelEvents, LiveSnapshot } from '../live/live-model.js';
+import type { ConnectionDiagnosis, ResetAttribution, ResetVerdict, SilentDropVerdict } from '../report/analysis-report.js';
+import type { SocketInfo } from '../sockets/socket-types.js';
+import { CaptureClock } from './capture-clock.js';
+import { buildRow, isOver, rowMatches, scrollTop, sortRows, tableHeader, tableLine, type ConnRow, type RowContext } from './conn-rows.js';
+import { detailLines } from './detail.js';
+import { TimelineRecorder } from './event-ring.js';
+import { endpointText, escapeTags } from './format.js';
+import { headerLines, type RunState } from './header.js';
+import { applyKey, HELP_LINES, initialUiState, type KeyPress } from './keys.js';
+import { infoLine, LogLines, resetLine, silentDropLine } from './log-lines.js';
+import { LEGEND, legendLines } from './timeline.js';
+import { timelinePane } from './timeline-pane.js';
+import { inner, TuiView, type Frame } from './tui-view.js';
+
+export interface TuiOptions {
+  /** Shown in the header, e.g. the feed's label. */
+  title: string;
+  /** Idle timeout the user states for every path (s); otherwise each path's inferred one is used. */
+  idleTimeoutS?: number;
+  /** Reads the socket table of this host, already joined to the model's connections (see src/sockets). */
+  sockets?: () => Promise<SocketInfo[]>;
+  socketPollMs?: number;
+  /** Redraw interval while running, so that idle times keep counting between snapshots. */
+  tickMs?: number;
+}
+
+/**
+ * The TUI's controller: follows a LiveModel (snapshots, new verdicts, end),
+ * keeps the UI state the keys change, and draws frames through TuiView.
+ * It runs the model itself: pass one that has not been started.
+ */
+export class TuiApp {
+  readonly ui = initialUiState();
+  private readonly view: TuiView;
+  private readonly clock: CaptureClock;
+  private readonly recorder: TimelineRecorder;
+  /** Without the model's per-packet hook, timelines are rebuilt from the tracker's event log (notable packets only). */
+  private readonly fromEventLog: boolean;
+  private eventLogIndex = 0;
+  private snap: LiveSnapshot | null = null;
+  private pending: LiveSnapshot | null = null;
+  private diagnoses = new Map<number, ConnectionDiagnosis>();
+  private attributions = new Map<string, ResetAttribution>();
+  private sockets = new Map<number, SocketInfo>();
+  private socketTotals: { total: number; atRisk: number } | null = null;
+  private readonly atRiskSeen = new Set<string>();
+  private socketError: string | null = null;
+  private readonly log = new LogLines();
+  private state: RunState = 'running';
+  private tableTop = 0;
+  private shown: number[] = [];
+  private renderQueued = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private done: (() => void) | null = null;
+  private running: Promise<void> | null = null;
+  private readonly detach: Array<() => void> = [];
+
+  constructor(
+    private readonly model: LiveModel,
+    recorder: TimelineRecorder | null,
+    screen: blessed.Widgets.Screen,
+    private readonly opts: TuiOptions,
+  ) {
+    this.view = new TuiView(screen);
+    this.clock = new CaptureClock(model.feed);
+    this.recorder = recorder ?? new TimelineRecorder();
+    this.fromEventLog = recorder === null;
+  }
+
+  /** Source can pause (a replay), or pausing only freezes the display (live). */
+  private get frozenPause(): boolean {
+    return this.model.feed.setPaused === undefined;
+  }
+
+  /** Runs the model and the UI; resolves when the user quits. */
+  run(): Promise<void> {
+    const quit = new Promise<void>((resolve) => {
+      this.done = resolve;
+    });
+    this.listen();
+    this.running = this.model.run();
+    this.timers.push(setInterval(() => {
+      if (this.state === 'running') this.scheduleRender();
+    }, this.opts.tickMs ?? 1000));
+    if (this.opts.sockets) {
+      void this.pollSockets();
+      this.timers.push(setInterval(() => void this.pollSockets(), this.opts.socketPollMs ?? 2000));
+    }
+    this.render();
+    return quit;
+  }
+
+  quit(): void {
+    const d = this.done;
+    this.done = null;
+    d?.();
+  }
+
+  /** Stops timers, listeners and the source; waits (bounded) for the source to wind down. */
+  async dispose(): Promise<void> {
+    for (const t of this.timers) clearInterval(t);
+    this.timers.length = 0;
+    for (const off of this.detach) off();
+    this.detach.length = 0;
+    this.model.stop();
+    if (this.running) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.running, new Promise<void>((r) => (timer = setTimeout(r, 2000)))]);
+      clearTimeout(timer);
+    }
+  }
+
+  /** Key handler, also the entry point of headless tests. */
+  key(k: KeyPress): void {
+    const effect = applyKey(this.ui, k, this.shown);
+    if (effect === 'quit') {
+      this.quit();
+      return;
+    }
+    if (effect === 'pause') this.onPause();
+    this.render();
+  }
+
+  private on<E extends keyof LiveModelEvents>(event: E, fn: (...args: LiveModelEvents[E]) => void): void {
+    // @types/node's typed EventEmitter cannot relate a generic key to its listener; the signature above does.
+    const m = this.model as unknown as NodeJS.EventEmitter;
+    m.on(event, fn as (...args: unknown[]) => void);
+    this.detach.push(() => m.off(event, fn as (...args: unknown[]) => void));
+  }
+
+  private listen(): void {
+    this.on('snapshot', (s: LiveSnapshot) => this.onSnapshot(s));
+    this.on('reset', (v: ResetVerdict) => {
+      this.log.add(resetLine(v));
+      this.scheduleRender();
+    });
+    this.on('silentDrop', (d: SilentDropVerdict) => {
+      this.log.add(silentDropLine(d, this.nowEpoch()));
+      this.scheduleRender();
+    });
+    this.on('end', () => {
+      this.state = 'ended';
+      this.clock.end();
+      if (this.pending) this.apply(this.pending);
+      this.log.add(infoLine(this.nowEpoch(), `source ended after ${this.snap?.packets ?? 0} packets; q quits`, 'cyan'));
+      this.scheduleRender();
+    });
+    this.on('error', (err: Error) => {
+      this.log.add(infoLine(null, `source error: ${err.message}`, 'red'));
+      this.scheduleRender();
+    });
+    const screen = this.view.screen;
+    const onKey = (ch: string | undefined, key: { name?: string; ctrl?: boolean } | undefined) => this.key({ ch, name: key?.name, ctrl: key?.ctrl });
+    const onResize = () => this.render();
+    screen.on('keypress', onKey);
+    screen.on('resize', onResize);
+    this.detach.push(() => {
+      screen.removeListener('keypress', onKey);
+      screen.removeListener('resize', onResize);
+    });
+  }
+
+  private onSnapshot(s: LiveSnapshot): void {
+    if (this.ui.paused && this.frozenPause && this.state !== 'ended') {
+      this.pending = s;
+      return;
+    }
+    this.apply(s);
+  }
+
+  private apply(s: LiveSnapshot): void {
+    this.pending = null;
+    this.snap = s;
+    this.diagnoses = new Map(s.diagnoses.map((d) => [d.conn, d]));
+    this.attributions = new Map();
+    for (const d of s.diagnoses) for (const r of d.resets) this.attributions.set(`${r.conn}:${r.frame}`, r.attribution);
+    const tracker = this.model.pipeline.tracker;
+    if (tracker.connectionCount > 0) this.clock.observe(tracker.lastTime / 1e9);
+    if (this.fromEventLog) this.syncFromEventLog();
+    this.scheduleRender();
+  }
+
+  private syncFromEventLog(): void {
+    const log = this.model.pipeline.tracker.events;
+    for (let i = this.eventLogIndex; i < log.count; i++) {
+      this.recorder.add(log.conn[i]!, log.time[i]! / 1e9, log.kind[i]!, log.dir[i]!, log.frame[i]!);
+    }
+    this.eventLogIndex = log.count;
+  }
+
+  private onPause(): void {
+    if (this.state === 'ended') {
+      this.ui.paused = false;
+      this.log.add(infoLine(this.nowEpoch(), 'the source has ended: nothing to pause'));
+      return;
+    }
+    this.model.feed.setPaused?.(this.ui.paused);
+    this.state = this.ui.paused ? 'paused' : 'running';
+    if (!this.ui.paused && this.pending) this.apply(this.pending);
+    this.log.add(infoLine(this.nowEpoch(), this.ui.paused ? 'paused' : 'resumed', 'yellow'));
+  }
+
+  private async pollSockets(): Promise<void> {
+    if (!this.opts.sockets || this.done === null) return;
+    let list: SocketInfo[];
+    try {
+      list = await this.opts.sockets();
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      if (msg !== this.socketError) this.log.add(infoLine(null, `socket table: ${msg}`, 'red'));
+      this.socketError = msg;
+      return;
+    }
+    this.socketError = null;
+    const byConn = new Map<number, SocketInfo>();
+    let atRisk = 0;
+    for (const s of list) {
+      if (s.atRisk) {
+        atRisk++;
+        const key = `${endpointText(s.local.addr, s.local.port)}|${endpointText(s.peer.addr, s.peer.port)}|${s.inode}`;
+        if (!this.atRiskSeen.has(key)) {
+          this.atRiskSeen.add(key);
+          const who = `${endpointText(s.local.addr, s.local.port)} ↔ ${endpointText(s.peer.addr, s.peer.port)}${s.conn !== null ? ` (#${s.conn})` : ''}`;
+          this.log.add(infoLine(this.nowEpoch(), `AT RISK socket ${who}: ${s.riskReason ?? ''}`, 'yellow'));
+        }
+      }
+      if (s.conn === null) continue;
+      const prev = byConn.get(s.conn);
+      if (!prev || (prev.side !== 'server' && s.side === 'server')) byConn.set(s.conn, s);
+    }
+    this.sockets = byConn;
+    this.socketTotals = { total: list.length, atRisk };
+    this.scheduleRender();
+  }
+
+  private baseEpoch(): number {
+    const t = this.model.pipeline.tracker;
+    return t.baseSec + t.baseNsec / 1e9;
+  }
+
+  private nowRel(): number {
+    return this.clock.nowRel(this.baseEpoch()) ?? 0;
+  }
+
+  private nowEpoch(): number {
+    return this.clock.nowRel(this.baseEpoch()) === null ? Date.now() / 1000 : this.baseEpoch() + this.nowRel();
+  }
+
+  private scheduleRender(): void {
+    if (this.renderQueued) return;
+    this.renderQueued = true;
+    setImmediate(() => {
+      this.renderQueued = false;
+      if (this.done !== null) this.render();
+    });
+  }
+
+  private rows(): ConnRow[] {
+    if (!this.snap) return [];
+    const t = this.model.pipeline.tracker;
+    const ctx: RowContext = {
+      baseSec: t.baseSec,
+      baseNsec: t.baseNsec,
+      nowS: this.nowRel(),
+      idleTimeouts: this.snap.idleTimeouts,
+      statedTimeoutS: this.opts.idleTimeoutS,
+      diagnoses: this.diagnoses,
+      sockets: this.sockets,
+    };
+    return this.snap.connections.map((c) => buildRow(c, ctx));
+  }
+
+  render(): void {
+    if ((this.view.screen as { destroyed?: boolean }).destroyed === true) return;
+    const all = this.rows();
+    const shownRows = sortRows(all.filter((r) => rowMatches(r, this.ui.filter)), this.ui.sort);
+    this.shown = shownRows.map((r) => r.id);
+    if (this.ui.selectedId === null || !this.shown.includes(this.ui.selectedId)) this.ui.selectedId = this.shown[0] ?? null;
+    const selected = shownRows.find((r) => r.id === this.ui.selectedId) ?? null;
+
+    const cols = this.view.cols;
+    const legendCount = legendLines(Math.max(1, cols - 2)).length;
+    const layout = this.view.layout(this.ui.detail, legendCount);
+    const table = inner(layout.table);
+    const bodyRows = Math.max(0, table.height - 1);
+    const selIndex = selected ? this.shown.indexOf(selected.id) : 0;
+    this.tableTop = scrollTop(selIndex, shownRows.length, bodyRows, this.tableTop);
+    const visible = shownRows.slice(this.tableTop, this.tableTop + bodyRows);
+    const tracker = this.model.pipeline.tracker;
+    const timeline = timelinePane(selected, selected ? this.recorder.get(selected.id - 1) : undefined, inner(layout.timeline).width, {
+      baseSec: tracker.baseSec,
+      baseNsec: tracker.baseNsec,
+      nowS: this.nowRel(),
+      attribution: (conn, frame) => this.attributions.get(`${conn}:${frame}`) ?? null,
+    });
+    const filterText = this.ui.filter ? `  filter "${escapeTags(this.ui.filter)}"` : '';
+    const frame: Frame = {
+      header: headerLines({
+        title: this.opts.title,
+        snap: this.snap,
+        state: this.state,
+        open: all.filter((r) => !isOver(r.conn)).length,
+        statedTimeoutS: this.opts.idleTimeoutS,
+        sockets: this.socketTotals,
+        frozen: this.frozenPause,
+      }),
+      table: {
+        label: ` connections ${shownRows.length}${shownRows.length !== all.length ? ` of ${all.length}` : ''}  sort: ${this.ui.sort}${filterText} `,
+        lines: [
+          `{bold}${escapeTags(tableHeader(table.width))}{/bold}`,
+          ...visible.map((r) => tableLine(r, table.width, r.id === this.ui.selectedId)),
+          ...(all.length === 0 ? ['no TCP connections yet'] : shownRows.length === 0 ? ['no connection matches the filter (Esc clears it)'] : []),
+        ],
+      },
+      timeline,
+      log: { lines: this.log.tail(inner(layout.log).height) },
+      detail: this.ui.detail ? { label: selected ? ` detail #${selected.id} ` : ' detail ', lines: selected ? detailLines(selected) : ['no connection selected'] } : null,
+      footer: this.footerText(),
+      help: this.ui.help ? helpLines() : null,
+    };
+    this.view.draw(layout, frame);
+  }
+
+  private footerText(): string {
+    if (this.ui.filterDraft !== null) return ` filter: ${escapeTags(this.ui.filterDraft)}_   (Enter apply, Esc cancel; address or port substring)`;
+    const pause = this.state === 'ended' ? '' : this.ui.paused ? ' p resume ' : ' p pause ';
+    return ` ↑↓ select  Enter detail  / filter  s sort (${this.ui.sort}) ${pause} ? help  q quit`;
+  }
+}
+
+function helpLines(): string[] {
+  return [
+    ...HELP_LINES.map(escapeTags),
+    '',
+    'timeline (one character per time bucket; upper row client→server, lower row server→client)',
+    ...LEGEND.map(([g, text]) => `  ${escapeTags(g)}  ${escapeTags(text)}`),
+    '',
+    'any key closes this help',
+  ];
+}

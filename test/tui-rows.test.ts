@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { analyzeCapture } from '../src/analyze/analyze-capture.js';
+import { diagnoseCapture } from '../src/diagnose/diagnose-capture.js';
+import type { ConnectionReport } from '../src/report/analysis-report.js';
+import { connectionReport } from '../src/report/build-file-report.js';
+import { buildRow, rowMatches, scrollTop, sortRows, tableLine, type RowContext } from '../src/tui/conn-rows.js';
+import { detailLines } from '../src/tui/detail.js';
+import { relSeconds } from '../src/tui/format.js';
+import { headerLines } from '../src/tui/header.js';
+import { applyKey, initialUiState, moveSelection } from '../src/tui/keys.js';
+import { computeLayout } from '../src/tui/layout.js';
+import type { SocketInfo } from '../src/sockets/socket-types.js';
+import { REPO } from './helpers/run-kad.js';
+
+async function load(name: string) {
+  const a = await analyzeCapture(join(REPO, 'captures', name));
+  const d = diagnoseCapture(a);
+  const conns: ConnectionReport[] = [];
+  for (let c = 0; c < a.tracker.connectionCount; c++) conns.push(connectionReport(a.tracker, c));
+  const ctx = (nowS: number, statedTimeoutS?: number): RowContext => ({
+    baseSec: a.tracker.baseSec,
+    baseNsec: a.tracker.baseNsec,
+    nowS,
+    idleTimeouts: d.idleTimeouts,
+    statedTimeoutS,
+    diagnoses: new Map(d.diagnoses.map((x) => [x.conn, x])),
+    sockets: new Map(),
+  });
+  return { a, d, conns, ctx };
+}
+
+const plain = (s: string) => s.replace(/\{[^{}]*\}/g, '');
+
+test('a forged reset is the riskiest row, with its attribution and ended kind', async () => {
+  const { conns, ctx } = await load('fw-reset-keepalive.server.pcap');
+  const r = buildRow(conns[0]!, ctx(100));
+  assert.equal(r.ended, true);
+  assert.equal(r.idleS, null);
+  assert.equal(r.risk, 100);
+  assert.match(r.riskText, /^middlebox RST/);
+  const line = plain(tableLine(r, 158, false));
+  assert.match(line, /192\.0\.2\.10:\d+ +→ 198\.51\.100\.10:5432 +reset \(client\) +5\.\d\ds +- +1\/0 middlebox RST/);
+  assert.equal(line.length, 158);
+  assert.equal(r.timeout?.source, 'inferred');
+  const detail = detailLines(r).map(plain).join('\n');
+  assert.match(detail, /verdict: Reset by a middlebox/);
+  assert.match(detail, /\[ttl, strong → middlebox\] RST TTL 64/);
+  assert.match(detail, /recommendation: TCP keepalive time/);
+});
+
+test('an open connection becomes AT RISK as its silence nears the idle timeout', async () => {
+  const { a, conns, ctx } = await load('fw-reset-keepalive.client.pcap');
+  const c = conns[0]!;
+  const last = relSeconds(c.end, a.tracker.baseSec, a.tracker.baseNsec);
+  const at = (idle: number) => buildRow(c, ctx(last + idle, 3));
+  assert.equal(at(1).idleS, 1);
+  assert.match(at(1).riskText, /^ok \(idle 33% of T\)/);
+  assert.match(at(2.5).riskText, /^AT RISK: idle 83% of T/);
+  assert.match(at(4).riskText, /^AT RISK: idle past T/);
+  assert.ok(at(4).risk > at(2.5).risk && at(2.5).risk > at(1).risk);
+  // Without a stated timeout nothing has died on this path: no basis for a risk.
+  assert.equal(buildRow(c, ctx(last + 100)).riskText, 'ok');
+});
+
+test('sort by risk, idle or age; filter by address or port substring', async () => {
+  const reset = await load('fw-reset-keepalive.server.pcap');
+  const open = await load('fw-reset-keepalive.client.pcap');
+  const resetRow = { ...buildRow(reset.conns[0]!, reset.ctx(10, 3)), id: 2 };
+  const rows = [buildRow(open.conns[0]!, open.ctx(10, 3)), resetRow];
+  assert.match(rows[0]!.riskText, /AT RISK: idle past T/);
+  assert.deepEqual(sortRows([...rows], 'risk').map((r) => r.id), [2, 1]);
+  assert.deepEqual(sortRows([...rows], 'idle').map((r) => r.id), [1, 2], 'ended connections have no idle time');
+  assert.ok(rowMatches(rows[0]!, '5432'));
+  assert.ok(rowMatches(rows[0]!, '192.0.2.10'));
+  assert.ok(rowMatches(rows[0]!, '#1'));
+  assert.ok(!rowMatches(rows[0]!, '10.9.9.9'));
+});
+
+test('keys: selection, Enter toggles the detail once, / edits a filter, s cycles the sort', () => {
+  const s = initialUiState();
+  const shown = [3, 1, 2];
+  applyKey(s, { name: 'down' }, shown);
+  assert.equal(s.selectedId, 3, 'nothing selected yet: the first row');
+  applyKey(s, { name: 'down' }, shown);
+  applyKey(s, { name: 'down' }, shown);
+  applyKey(s, { name: 'down' }, shown);
+  assert.equal(s.selectedId, 2, 'stops at the last row');
+  applyKey(s, { name: 'up' }, shown);
+  assert.equal(s.selectedId, 1);
+  // blessed reports a carriage return as 'return' and as 'enter'.
+  applyKey(s, { ch: '\r', name: 'return' }, shown);
+  applyKey(s, { ch: '\r', name: 'enter' }, shown);
+  assert.equal(s.detail, true);
+  applyKey(s, { ch: '/' }, shown);
+  for (const ch of '54321') applyKey(s, { ch, name: ch }, shown);
+  applyKey(s, { name: 'backspace' }, shown);
+  assert.equal(s.filter, '', 'not applied while typing');
+  applyKey(s, { name: 'enter' }, shown);
+  assert.equal(s.filter, '5432');
+  applyKey(s, { ch: 's', name: 's' }, shown);
+  assert.equal(s.sort, 'idle');
+  applyKey(s, { ch: 's', name: 's' }, shown);
+  applyKey(s, { ch: 's', name: 's' }, shown);
+  assert.equal(s.sort, 'risk');
+  applyKey(s, { ch: '?' }, shown);
+  assert.equal(s.help, true);
+  assert.equal(applyKey(s, { ch: 'x', name: 'x' }, shown), null);
+  assert.equal(s.help, false, 'any key closes the help');
+  assert.equal(applyKey(s, { ch: 'p', name: 'p' }, shown), 'pause');
+  assert.equal(s.paused, true);
+  assert.equal(applyKey(s, { name: 'escape' }, shown), null);
+  assert.equal(s.filter, '', 'Esc clears the filter first');
+  assert.equal(applyKey(s, { ch: 'q', name: 'q' }, shown), 'quit');
+  assert.equal(applyKey(s, { name: 'c', ctrl: true }, shown), 'quit');
+  s.filterDraft = 'a';
+  assert.equal(applyKey(s, { ch: 'q', name: 'q' }, shown), null, 'q is a letter while typing a filter');
+  assert.equal(s.filterDraft, 'aq');
+  assert.equal(moveSelection([], 5, 1), null);
+});
+
+test('layout: panes tile the terminal at any size, the detail pane takes the room it needs', () => {
+  for (const [cols, rows] of [[160, 48], [80, 24], [200, 60], [40, 12]] as const) {
+    for (const detail of [false, true]) {
+      const l = computeLayout(cols, rows, detail, 2);
+      const panes = [l.header, l.table, l.timeline, l.log, l.detail].filter((p) => p !== null);
+      for (const p of panes) assert.ok(p.width <= cols && p.left + p.width <= cols, `${cols}x${rows}`);
+      assert.equal(l.footer.top, rows - 1);
+      if (rows >= 24) for (const p of panes) assert.ok(p.top + p.height <= rows - 1, `${cols}x${rows} detail=${detail}`);
+      assert.equal(l.detail !== null, detail);
+    }
+  }
+  assert.equal(scrollTop(0, 100, 10, 0), 0);
+  assert.equal(scrollTop(15, 100, 10, 0), 6);
+  assert.equal(scrollTop(3, 100, 10, 6), 3);
+});
+
+test('header: counts, resets by cause, the inferred idle timeout per path', async () => {
+  const { a, d, conns } = await load('fw-reset-keepalive.server.pcap');
+  const lines = headerLines({
+    title: 'replay x.pcap at max speed',
+    state: 'ended',
+    open: 0,
+    frozen: false,
+    sockets: null,
+    snap: {
+      source: 'x', at: 0, packets: a.frames, tcpPackets: a.tcpPackets, packetsPerSec: 0, captureGaps: 0, sourceDrops: null,
+      connections: conns, diagnoses: d.diagnoses, idleTimeouts: d.idleTimeouts, resetsBy: { middlebox: 1, peer: 0, 'local-stack': 0, unknown: 0 },
+    },
+  }).map(plain);
+  assert.match(lines[0]!, /replay x\.pcap at max speed +\[ended\]/);
+  assert.match(lines[1]!, /connections 1 \(0 open\) +resets: middlebox 1 +peer 0 +local-stack 0 +unknown 0/);
+  assert.match(lines[2]!, /198\.51\.100\.10:5432 T ≤ 5\.\d\d s \(1 died, 0 survived\)/);
+});
+
+test('a joined socket at risk flags its row, and the detail pane shows the socket', async () => {
+  const { a, conns, ctx } = await load('fw-reset-keepalive.client.pcap');
+  const c = conns[0]!;
+  const socket: SocketInfo = {
+    source: 'ss', state: 'ESTABLISHED',
+    local: { family: 4, addr: c.server.addr, port: c.server.port }, peer: { family: 4, addr: c.client.addr, port: c.client.port },
+    timer: { name: 'off', expiresMs: 0, count: 0 }, keepaliveTimer: { state: 'off' }, probesOut: 0,
+    lastSendMs: 2500, lastRecvMs: 2500, lastAckMs: 2500, idleMs: 2500, idleFrom: 'socket', inode: 42, uid: 0, pid: 1234, process: 'postgres',
+    recvQ: 0, sendQ: 0, conn: c.id, side: 'server', atRisk: true, riskReason: 'idle 2.5 s, 83 % of the 3.0 s idle timeout given with --idle-timeout, and no keepalive timer',
+  };
+  const base = ctx(relSeconds(c.end, a.tracker.baseSec, a.tracker.baseNsec) + 0.5);
+  const r = buildRow(c, { ...base, sockets: new Map([[c.id, socket]]) });
+  assert.match(r.riskText, /^AT RISK \(socket\): idle 2\.5 s/);
+  const detail = detailLines(r).map(plain).join('\n');
+  assert.match(detail, /socket \(server end\): ESTABLISHED, keepalive off, idle 2\.50 s, pid 1234 postgres/);
+  assert.match(detail, /at risk: idle 2\.5 s/);
+});
