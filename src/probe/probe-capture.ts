@@ -83,8 +83,8 @@ export function startProbeCapture(address: string, port: number, iface: string):
     });
     void exited.then(() => {
       clearTimeout(timer);
-      const why = stderr.trim().split('\n').pop() ?? '';
-      resolve({ unavailable: /permission|not permitted/i.test(why) ? `no permission to capture (${why.replace(/^tcpdump: /, '')}); run as root for RST attribution` : `tcpdump exited: ${why}` });
+      const why = stderr.trim().replace(/^tcpdump: /, '').replace(/\s*\n\s*/g, ' ');
+      resolve({ unavailable: /permission|not permitted/i.test(why) ? `no permission to capture: ${why}; run as root for RST attribution` : `tcpdump exited: ${why}` });
     });
   });
 }

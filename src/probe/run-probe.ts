@@ -8,7 +8,7 @@ import type { FailureMode, ProbeReport, RoundReport, StopReason, TrialReport } f
 import { procTcpAvailable, ProcTcpWatcher } from './proc-net-tcp.js';
 import { summarize } from './summarize.js';
 import { addressPort, resolveTarget, type ProbeTarget } from './target.js';
-import { ConnectFailure, decisionAllowanceS, Trial, type ProbeMethod, type TrialEnv, type TrialResult } from './trial.js';
+import { ConnectFailure, decisionAllowanceS, EARLY_RESET_S, Trial, type ProbeMethod, type TrialEnv, type TrialResult } from './trial.js';
 
 export interface ProbeSettings {
   target: ProbeTarget;
@@ -105,6 +105,8 @@ export async function runProbe(settings: ProbeSettings, hooks: ProbeHooks = {}):
     const opened = await Promise.allSettled(points.map((p) => Trial.open(env, p)));
     const failed = opened.find((o): o is PromiseRejectedResult => o.status === 'rejected');
     for (const o of opened) if (o.status === 'fulfilled') running.add({ trial: o.value, round, startedS });
+    // Ctrl-C or the deadline may have come while connecting.
+    if (stop !== null) halt(stop, 'the probe is stopping');
     if (failed) {
       halt('interrupted', 'a connection failed');
       throw failed.reason instanceof ConnectFailure ? new UserError(failed.reason.message, 1) : failed.reason;
@@ -128,8 +130,8 @@ export async function runProbe(settings: ProbeSettings, hooks: ProbeHooks = {}):
     rounds[r.round - 1]!.trials.push(report);
     if (res.outcome === 'reset' || res.outcome === 'silent-drop') {
       modes.add(res.outcome);
-      // A proactive RST before the probe is due shows the flow was dead even earlier.
-      const diedS = res.observedIdleS !== null && res.observedIdleS < res.idleS ? res.observedIdleS : res.idleS;
+      // A proactive RST well before the probe was due shows the flow was dead even earlier.
+      const diedS = res.observedIdleS !== null && res.observedIdleS < res.idleS - EARLY_RESET_S ? res.observedIdleS : res.idleS;
       if (bracket.survivedMaxS !== null && diedS <= bracket.survivedMaxS) notes.push(inconsistent(res.idleS, bracket.survivedMaxS));
       else bracket.diedMinS = Math.min(bracket.diedMinS ?? Infinity, diedS);
       for (const o of running) if (o.trial.idleS >= diedS) o.trial.cancel(`implied: ${diedS} s of idle was already fatal`);
@@ -139,7 +141,7 @@ export async function runProbe(settings: ProbeSettings, hooks: ProbeHooks = {}):
       for (const o of running) if (o.trial.idleS <= res.idleS) o.trial.cancel(`implied: ${res.idleS} s of idle survived`);
     } else if (res.outcome === 'closed' || res.outcome === 'error') {
       inconclusive++;
-      if (res.outcome === 'closed' && res.observedIdleS === null) {
+      if (res.outcome === 'closed') {
         const after = (res.decidedAt - res.connectedAt) / 1000;
         serverClosesAfterS = Math.min(serverClosesAfterS, Math.floor(after));
         notes.push(`The server closed an idle connection itself after ${after.toFixed(1)} s (an application idle timeout?): idle lengths from there on cannot be tested.`);
@@ -203,7 +205,7 @@ export async function runProbe(settings: ProbeSettings, hooks: ProbeHooks = {}):
       : { status: settings.capture ? 'unavailable' : 'disabled', detail: captureNote, interface: null, packets: null, resetsBy: {} },
     rounds,
     elapsedS: round3(sinceStart(Date.now())),
-    notes,
+    notes: [...new Set(notes)],
   };
   report.result.summary = summarize(report, where);
   return report;

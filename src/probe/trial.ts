@@ -47,6 +47,8 @@ const KEEPALIVE_FALLBACK_MS = (KEEPCNT * KEEPINTVL_S + 3) * 1000;
 /** A written byte still unacknowledged this long after the write: several retransmissions went unanswered. */
 export const DATA_WAIT_MS = 3000;
 const DATA_FALLBACK_MS = DATA_WAIT_MS + 2000;
+/** A RST this much before the probe or byte was due was not an answer to it: the path resets idle flows on its own. */
+export const EARLY_RESET_S = 0.5;
 /** The one byte written in --allow-data mode: a newline is what line-based and HTTP servers tolerate best. */
 const DATA_BYTE = Buffer.from('\n');
 
@@ -195,8 +197,9 @@ export class Trial {
     const sinceRx = (now - this.lastRx) / 1000;
     if (code === 'ECONNRESET' || code === 'EPIPE') {
       const observed = this.writeAt !== null ? (this.writeAt - this.lastRx) / 1000 : sinceRx;
-      const early = observed < this.idleS - 0.5;
-      this.decide('reset', observed, early ? `reset after ${observed.toFixed(1)} s idle, before the probe: the path resets idle flows on its own` : 'a RST answered the probe', code);
+      const early = observed < this.idleS - EARLY_RESET_S;
+      const what = this.env.method === 'keepalive' ? 'probe' : 'byte';
+      this.decide('reset', observed, early ? `reset after ${observed.toFixed(1)} s idle, before the ${what}: the path resets idle flows on its own` : `a RST answered the ${what}`, code);
     } else if (code === 'ETIMEDOUT') {
       if (this.env.method === 'keepalive') {
         // The kernel gives up KEEPCNT probes after the first one.
