@@ -1,9 +1,9 @@
 /**
  * Per-connection state: one fixed-size 224-byte record per connection in a
  * single ArrayBuffer, read through four typed-array views. A packet touches
- * one record (four adjacent cache lines) instead of dozens of scattered
- * columns, which is what keeps a 100 k-connection capture fast; a million
- * connections cost ~235 bytes each and nothing is allocated per packet.
+ * the hot front of one record (a few adjacent cache lines) instead of dozens
+ * of scattered columns, which is what keeps a 100 k-connection capture fast;
+ * a million connections cost ~235 bytes each and nothing is allocated per packet.
  *
  * Connection ids are dense indexes 0..count-1. Fields marked "+d" have one
  * slot per direction: d = 0 is A → B, where A is the client (SYN sender) or,
@@ -16,55 +16,53 @@ export const STRIDE32 = RECORD_BYTES / 4;
 export const STRIDE16 = RECORD_BYTES / 2;
 export const STRIDE8 = RECORD_BYTES;
 
-// Float64 fields (bytes 0..71); times are ns relative to the tracker's time base.
-export const F_T_FIRST = 0;
-export const F_T_LAST = 1;
-/** Time of the SYN until the handshake completes, then the handshake RTT (see ST_RTT_KNOWN). */
-export const F_SYN_OR_RTT = 2;
-export const F_MAX_IDLE = 3;
-// Float64 slot 4 (bytes 32..39) holds two Uint32 fields, see W_LAST_FRAME_DIR.
-export const F_BYTES = 5; // +d, IP bytes
-export const F_PAYLOAD = 7; // +d, TCP payload bytes
+// Field order is by use: everything a packet touches lies in bytes 0..135, so
+// the per-packet work reads two or three cache lines of the record, not four.
+// Indexes are in units of the view they are read through (byte offset / size).
 
-/** Last frame sent in each direction ("did the other side answer after frame F?"). Bytes 32..39. */
-export const W_LAST_FRAME_DIR = 8; // +d
-
-// Uint32 fields (bytes 72..187)
-export const W_ADDR = 18; // 8 words: A's address then B's, big-endian words, IPv4 in the first
-export const W_FIRST_FRAME = 26;
-// Uint32 slot 27 is free.
-export const W_MAX_IDLE_FRAME = 28;
-export const W_END_FRAME = 29;
-export const W_GAPS = 30;
-export const W_NEXT_SEQ = 31; // +d
-export const W_LAST_ACK = 33; // +d
-export const W_ISN = 35; // +d
-export const W_PKTS = 37; // +d
-export const W_KEEPALIVES = 39; // +d
-export const W_KEEPALIVE_ACKS = 41; // +d
-export const W_RETRANS = 43; // +d
-export const W_ZWPS = 45; // +d
-
-// Uint16 fields (bytes 188..209)
-export const H_PORT = 94; // +d: A's port then B's
-export const H_STATE = 96;
-export const H_WIN = 97; // +d, raw window field
+// -- hot: touched by every packet --
+export const W_ADDR = 0; // bytes 0..31: A's address then B's, big-endian words, IPv4 in the first
+export const H_PORT = 16; // bytes 32..35, +d: A's port then B's
+export const H_STATE = 18; // bytes 36..37
+export const H_WIN = 19; // bytes 38..41, +d, raw window field
+export const B_DIR_FLAGS = 42; // +d
 /** IP ID of the last IPv4 packet of the direction (the RST's sender baseline). */
-export const H_LAST_IPID = 99; // +d
-export const H_RSTS = 101; // +d
-export const H_MSS = 103; // +d, 0 = not seen
-
-// Uint8 fields (bytes 210..223)
+export const H_LAST_IPID = 22; // bytes 44..47, +d
+export const W_NEXT_SEQ = 12; // bytes 48..55, +d
+export const W_LAST_ACK = 14; // bytes 56..63, +d
+export const F_T_LAST = 8; // bytes 64..71; times are ns relative to the tracker's time base
+export const F_MAX_IDLE = 9; // bytes 72..79
+export const W_PKTS = 20; // bytes 80..87, +d
+export const F_BYTES = 11; // bytes 88..103, +d, IP bytes
+export const F_PAYLOAD = 13; // bytes 104..119, +d, TCP payload bytes
+/** Last frame sent in each direction ("did the other side answer after frame F?"). */
+export const W_LAST_FRAME_DIR = 30; // bytes 120..127, +d
+export const B_TTL_FIRST = 128; // +d
+export const B_TTL_MIN = 130; // +d
+export const B_TTL_MAX = 132; // +d
+export const B_LAST_KIND = 134;
 /** END_* in the low 7 bits, bit 7 set when side B ended it. */
-export const B_END_INFO = 210;
-export const B_LAST_KIND = 211;
-export const B_DIR_FLAGS = 212; // +d
-export const B_TTL_FIRST = 214; // +d
-export const B_TTL_MIN = 216; // +d
-export const B_TTL_MAX = 218; // +d
-export const B_WSCALE = 220; // +d, 255 = not seen
+export const B_END_INFO = 135;
+
+// -- warm and cold: handshakes, rare kinds, the end --
+export const W_KEEPALIVES = 34; // bytes 136..143, +d
+export const F_T_FIRST = 18; // bytes 144..151
+/** Time of the SYN until the handshake completes, then the handshake RTT (see ST_RTT_KNOWN). */
+export const F_SYN_OR_RTT = 19; // bytes 152..159
+export const W_FIRST_FRAME = 40; // bytes 160..163
+export const W_MAX_IDLE_FRAME = 41;
+export const W_END_FRAME = 42;
+export const W_GAPS = 43;
+export const W_ISN = 44; // bytes 176..183, +d
+export const W_KEEPALIVE_ACKS = 46; // +d
+export const W_RETRANS = 48; // +d
+export const W_ZWPS = 50; // bytes 200..207, +d
+export const H_RSTS = 104; // bytes 208..211, +d
+export const H_MSS = 106; // bytes 212..215, +d, 0 = not seen
+export const B_WSCALE = 216; // +d, 255 = not seen
 /** Data segments sent after the connection's first RST (saturates at 255): the real host kept talking. */
-export const B_DATA_AFTER_RST = 222; // +d
+export const B_DATA_AFTER_RST = 218; // +d
+// bytes 220..223 are free.
 
 // state bits (H_STATE)
 export const ST_MIDSTREAM = 1 << 0;
