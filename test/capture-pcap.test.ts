@@ -4,9 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { readCapture } from '../src/capture/read-capture.js';
 import { CaptureError } from '../src/capture/capture-error.js';
-import type { CaptureSummary, PacketRecord } from '../src/capture/packet-record.js';
 import {
   buildFrame,
   buildPcap,
@@ -19,6 +17,7 @@ import {
   type LinkKind,
   type TcpSpec,
 } from './helpers/capture-builder.js';
+import { type Got, collect } from './helpers/record-collector.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kad-pcap-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -29,37 +28,6 @@ function writeTmp(data: Buffer, ext = 'pcap'): string {
   return p;
 }
 
-interface Got {
-  frame: number;
-  tsSec: number;
-  tsNsec: number;
-  capLen: number;
-  origLen: number;
-  linkType: number;
-  interfaceId: number;
-  fileOffset: number;
-  data: Buffer;
-}
-
-function snapshot(r: PacketRecord): Got {
-  return {
-    frame: r.frame,
-    tsSec: r.tsSec,
-    tsNsec: r.tsNsec,
-    capLen: r.capLen,
-    origLen: r.origLen,
-    linkType: r.linkType,
-    interfaceId: r.interfaceId,
-    fileOffset: r.fileOffset,
-    data: Buffer.from(r.buf.subarray(r.offset, r.offset + r.capLen)),
-  };
-}
-
-async function collect(file: string, chunkSize?: number): Promise<{ recs: Got[]; summary: CaptureSummary }> {
-  const recs: Got[] = [];
-  const summary = await readCapture(file, (r) => recs.push(snapshot(r)), { chunkSize });
-  return { recs, summary };
-}
 
 /** Mixed traffic: IPv4 handshake/data, an IPv6 RST, a frame cut by the snaplen. */
 function specs(): TcpSpec[] {
