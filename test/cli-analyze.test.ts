@@ -156,5 +156,6 @@ test('no argument analyses the bundled capture of lab scenario 1', { skip: !exis
   const r = runKad(['analyze']);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /fw-reset-keepalive\.server\.pcap/);
-  assert.match(r.stdout, /reset by the client/);
+  assert.match(r.stdout, /reset: RST from the client's side/);
+  assert.match(r.stdout, /was reset by a middlebox/);
 });

@@ -44,7 +44,7 @@ function endLine(c: ConnectionReport, st: Style): string {
   const at = e.frame !== null && e.ts !== null ? ` at frame ${e.frame} (${when(e.ts, false)})` : '';
   switch (e.kind) {
     case 'reset':
-      return st.red(`reset by the ${e.by}${at}`);
+      return st.red(`reset: RST from the ${e.by}'s side${at}`);
     case 'rejected':
       return st.red(`connection refused (RST to SYN)${at}`);
     case 'no-answer':
