@@ -1,7 +1,7 @@
 import type { CaptureComparison, Evidence } from '../report/analysis-report.js';
 import { diagnoseCapture, type CaptureDiagnosis, type CrossEvidence } from '../diagnose/diagnose-capture.js';
 import { compareCaptures } from '../diagnose/two-sided.js';
-import { IP_FRAGMENT, MALFORMED, NOT_IP, NOT_TCP, TRUNCATED, UNKNOWN_LINK } from '../decode/decode-status.js';
+import { describeSkipped, skippedCounts } from '../report/build-file-report.js';
 import { analyzeCapture, type CaptureAnalysis, type TrackedPacketHandler } from './analyze-capture.js';
 
 export interface FilesAnalysis {
@@ -13,17 +13,8 @@ export interface FilesAnalysis {
   problems: string[];
 }
 
-const SKIP_NAMES: Array<[number, string]> = [
-  [UNKNOWN_LINK, 'unknown link type'],
-  [NOT_IP, 'not ip'],
-  [NOT_TCP, 'not tcp'],
-  [IP_FRAGMENT, 'fragments'],
-  [TRUNCATED, 'truncated'],
-  [MALFORMED, 'malformed'],
-];
-
 function skippedText(a: CaptureAnalysis): string {
-  const parts = SKIP_NAMES.filter(([k]) => a.statusCounts[k]! > 0).map(([k, name]) => `${a.statusCounts[k]} ${name}`);
+  const parts = describeSkipped(skippedCounts(a));
   return parts.length ? ` (${parts.join(', ')})` : '';
 }
 

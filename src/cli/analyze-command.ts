@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyzeFiles } from '../analyze/analyze-files.js';
 import type { AnalysisReport, FileReport } from '../report/analysis-report.js';
-import { buildFileReport, type ConnectionFilter } from '../report/build-file-report.js';
+import { buildFileReport, passesFilter, type ConnectionFilter } from '../report/build-file-report.js';
 import { withTimelines } from '../report/connection-timeline.js';
 import { MAX_TIMELINES, renderHtmlReport, timelineTargets } from '../render/html-report.js';
 import { LineWriter, packetEvent } from '../render/event-lines.js';
@@ -69,18 +69,10 @@ export function registerAnalyze(program: Command): void {
     });
 }
 
-function eventFilter(filter: ConnectionFilter): (conn: number, sport: number, dport: number, src: string, dst: string) => boolean {
-  return (conn, sport, dport, src, dst) =>
-    (!filter.ids?.length || filter.ids.includes(conn)) &&
-    (!filter.ports?.length || filter.ports.includes(sport) || filter.ports.includes(dport)) &&
-    (!filter.hosts?.length || filter.hosts.includes(src) || filter.hosts.includes(dst));
-}
-
 async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   if (files.filter((f) => f === '-').length > 1) throw new UserError('stdin ("-") can be read only once');
   const filter: ConnectionFilter = { ports: flags.port, hosts: flags.host, ids: flags.conn };
   const writer = flags.events ? new LineWriter() : null;
-  const keep = eventFilter(filter);
 
   const { analyses, diagnoses, comparisons, problems } = await analyzeFiles(files, {
     diagnose: !writer,
@@ -89,7 +81,7 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
       const label = files.length > 1 ? name : undefined;
       return (tracker, pkt, rec, kind) => {
         const ev = packetEvent(tracker, pkt, rec, kind, label);
-        if (keep(ev.conn, pkt.srcPort, pkt.dstPort, ev.src, ev.dst)) writer.line(JSON.stringify(ev));
+        if (passesFilter(filter, ev.conn, pkt.srcPort, pkt.dstPort, ev.src, ev.dst)) writer.line(JSON.stringify(ev));
       };
     },
   });

@@ -1,6 +1,7 @@
 import type { ConnectionReport, DirectionStats, FileReport } from '../report/analysis-report.js';
 import { durationText, wallClockText } from '../util/time-text.js';
 import type { CaptureComparison, ConnectionDiagnosis } from '../report/analysis-report.js';
+import { describeSkipped } from '../report/build-file-report.js';
 import { headlineSentences, renderDiagnosis, renderIdleTimeouts } from './diagnosis-text.js';
 import type { Style } from './style.js';
 
@@ -92,8 +93,7 @@ export function renderFileReport(r: FileReport, st: Style): string {
   const out: string[] = [];
   const span = r.firstTs && r.lastTs ? `, ${when(r.firstTs)} → ${when(r.lastTs, false)}` : '';
   out.push(st.bold(`${r.file}`) + ` — ${r.format}${r.gzip ? ' (gzip)' : ''}, ${r.frames} frames, ${r.tcpPackets} TCP packets${span}`);
-  const sk = r.skipped;
-  const skipped = Object.entries(sk).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k.replace(/[A-Z]/g, (m) => ' ' + m.toLowerCase())}`);
+  const skipped = describeSkipped(r.skipped);
   if (skipped.length) out.push(st.dim(`  skipped: ${skipped.join(', ')}`));
   if (r.error) out.push(st.red(`  capture incomplete: ${r.error}`));
   const headlines = headlineSentences(r);

@@ -103,15 +103,40 @@ export function connectionReport(tracker: TcpTracker, c: number): ConnectionRepo
   };
 }
 
+/**
+ * The one filter rule, for reports and for --events alike: a connection (or a
+ * packet of it) passes when it matches every filter given.
+ */
+export function passesFilter(filter: ConnectionFilter, id: number, portA: number, portB: number, addrA: string, addrB: string): boolean {
+  return (
+    (!filter.ids?.length || filter.ids.includes(id)) &&
+    (!filter.ports?.length || filter.ports.includes(portA) || filter.ports.includes(portB)) &&
+    (!filter.hosts?.length || filter.hosts.includes(addrA) || filter.hosts.includes(addrB))
+  );
+}
+
 export function matchesFilter(conn: ConnectionReport, filter: ConnectionFilter): boolean {
-  if (filter.ids && filter.ids.length > 0 && !filter.ids.includes(conn.id)) return false;
-  if (filter.ports && filter.ports.length > 0 && !filter.ports.includes(conn.client.port) && !filter.ports.includes(conn.server.port)) {
-    return false;
-  }
-  if (filter.hosts && filter.hosts.length > 0 && !filter.hosts.includes(conn.client.addr) && !filter.hosts.includes(conn.server.addr)) {
-    return false;
-  }
-  return true;
+  return passesFilter(filter, conn.id, conn.client.port, conn.server.port, conn.client.addr, conn.server.addr);
+}
+
+/** Frames that were not decoded as TCP, by reason. */
+export function skippedCounts(analysis: CaptureAnalysis): FileReport['skipped'] {
+  const sc = analysis.statusCounts;
+  return {
+    unknownLinkType: sc[UNKNOWN_LINK]!,
+    notIp: sc[NOT_IP]!,
+    notTcp: sc[NOT_TCP]!,
+    fragments: sc[IP_FRAGMENT]!,
+    truncated: sc[TRUNCATED]!,
+    malformed: sc[MALFORMED]!,
+  };
+}
+
+/** "3 not ip, 1 truncated": the non-zero skip reasons in words. */
+export function describeSkipped(skipped: FileReport['skipped']): string[] {
+  return Object.entries(skipped)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${n} ${k.replace(/[A-Z]/g, (m) => ' ' + m.toLowerCase())}`);
 }
 
 export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFilter = {}, diagnosis?: CaptureDiagnosis): FileReport {
@@ -123,7 +148,6 @@ export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFil
     if (matchesFilter(conn, filter)) connections.push(conn);
   }
   const shown = new Set(connections.map((c) => c.id));
-  const sc = analysis.statusCounts;
   const haveTcp = t.connectionCount > 0;
   let first: string | null = null;
   let last: string | null = null;
@@ -143,14 +167,7 @@ export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFil
     gzip: analysis.summary?.gzip ?? false,
     frames: analysis.frames,
     tcpPackets: analysis.tcpPackets,
-    skipped: {
-      unknownLinkType: sc[UNKNOWN_LINK]!,
-      notIp: sc[NOT_IP]!,
-      notTcp: sc[NOT_TCP]!,
-      fragments: sc[IP_FRAGMENT]!,
-      truncated: sc[TRUNCATED]!,
-      malformed: sc[MALFORMED]!,
-    },
+    skipped: skippedCounts(analysis),
     firstTs: first,
     lastTs: last,
     error: analysis.error ? analysis.error.message : null,
