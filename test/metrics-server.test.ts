@@ -77,7 +77,7 @@ test('at risk: open connections idle for 80% of the shortest fatal idle on their
       conn(4, now - 1), // fresh, but its keepalives go unanswered
       conn(5, now - 999, { server: { addr: '203.0.113.5', port: 443 } }), // no inference for that path
     ],
-    diagnoses: [{ conn: 4, verdict: '', resets: [], silentDrop: { conn: 4 } as never }],
+    diagnoses: [{ conn: 4, path: '198.51.100.10:5432', verdict: '', resets: [], silentDrop: { conn: 4 } as never }],
     idleTimeouts,
   };
   assert.equal(connectionsAtRisk(snap, now), 2);

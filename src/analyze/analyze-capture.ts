@@ -1,10 +1,10 @@
 import { CaptureError } from '../capture/capture-error.js';
 import type { CaptureSummary, PacketRecord } from '../capture/packet-record.js';
 import { readCapture } from '../capture/read-capture.js';
-import { decodeFrame } from '../decode/decode-frame.js';
-import { DECODE_STATUS_COUNT, DECODED_TCP, UNKNOWN_LINK } from '../decode/decode-status.js';
+import { DECODED_TCP } from '../decode/decode-status.js';
 import { DecodedTcp } from '../decode/decoded-tcp.js';
 import { TcpTracker, type TrackerOptions } from '../track/tcp-tracker.js';
+import { FrameDecoder } from './frame-decoder.js';
 
 /** Called for every TCP packet after tracking (used by --events and live views). */
 export type TrackedPacketHandler = (tracker: TcpTracker, pkt: DecodedTcp, rec: PacketRecord, kind: number) => void;
@@ -39,12 +39,7 @@ export interface CaptureAnalysis {
  */
 export class CapturePipeline {
   readonly tracker: TcpTracker;
-  private readonly pkt = new DecodedTcp();
-  private readonly statusCounts = new Float64Array(DECODE_STATUS_COUNT);
-  private readonly unknownLinkTypes = new Map<number, number>();
-  private frames = 0;
-  private lastSec = -Infinity;
-  private lastNsec = 0;
+  readonly decoder = new FrameDecoder();
   private readonly onTcp: TrackedPacketHandler | undefined;
 
   constructor(readonly file: string, opts: AnalyzeOptions = {}) {
@@ -54,34 +49,25 @@ export class CapturePipeline {
 
   /** The per-packet entry point; allocation-free. */
   readonly onPacket = (rec: PacketRecord): void => {
-    this.frames++;
-    if (rec.tsSec > this.lastSec || (rec.tsSec === this.lastSec && rec.tsNsec > this.lastNsec)) {
-      this.lastSec = rec.tsSec;
-      this.lastNsec = rec.tsNsec;
-    }
-    const status = decodeFrame(rec, this.pkt);
-    this.statusCounts[status]!++;
-    if (status === DECODED_TCP) {
-      const kind = this.tracker.track(this.pkt, rec);
-      if (this.onTcp !== undefined) this.onTcp(this.tracker, this.pkt, rec, kind);
-    } else if (status === UNKNOWN_LINK) {
-      this.unknownLinkTypes.set(rec.linkType, (this.unknownLinkTypes.get(rec.linkType) ?? 0) + 1);
-    }
+    if (!this.decoder.decode(rec)) return;
+    const kind = this.tracker.track(this.decoder.pkt, rec);
+    if (this.onTcp !== undefined) this.onTcp(this.tracker, this.decoder.pkt, rec, kind);
   };
 
   /** The state so far; the tracker is shared, the counters are copies. */
   analysis(summary: CaptureSummary | null = null, error: CaptureError | null = null): CaptureAnalysis {
+    const c = this.decoder.counts();
     return {
       file: this.file,
       summary,
       tracker: this.tracker,
-      frames: this.frames,
-      tcpPackets: this.statusCounts[DECODED_TCP]!,
-      statusCounts: this.statusCounts.slice(),
-      unknownLinkTypes: new Map(this.unknownLinkTypes),
+      frames: c.frames,
+      tcpPackets: c.statusCounts[DECODED_TCP]!,
+      statusCounts: c.statusCounts,
+      unknownLinkTypes: c.unknownLinkTypes,
       error,
-      lastFrameSec: this.lastSec,
-      lastFrameNsec: this.lastNsec,
+      lastFrameSec: c.lastSec,
+      lastFrameNsec: c.lastNsec,
     };
   }
 }

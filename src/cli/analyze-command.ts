@@ -8,7 +8,7 @@ import { withTimelines } from '../report/connection-timeline.js';
 import { MAX_TIMELINES, renderHtmlReport, timelineTargets } from '../render/html-report.js';
 import { LineWriter, packetEvent } from '../render/event-lines.js';
 import { makeStyle, wantColor } from '../render/style.js';
-import { renderComparisons, renderFileReport } from '../render/text-report.js';
+import { MAX_LISTED, renderComparisons, renderFileReport } from '../render/text-report.js';
 import { addressText, parseAddress } from '../util/ip-text.js';
 import { VERSION } from '../version.js';
 import { UserError } from './user-error.js';
@@ -85,7 +85,9 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
       };
     },
   });
-  const reports: FileReport[] = analyses.map((a, i) => buildFileReport(a, filter, diagnoses[i]));
+  // --json and --html carry every connection; the terminal report builds only those it lists.
+  const listLimit = flags.json || flags.html ? undefined : MAX_LISTED;
+  const reports: FileReport[] = writer ? [] : analyses.map((a, i) => buildFileReport(a, filter, diagnoses[i], listLimit));
 
   if (flags.html) {
     const withTl = reports.map((r, i) => withTimelines(analyses[i]!, r, timelineTargets(r), MAX_TIMELINES));

@@ -1,14 +1,25 @@
 import { Command, CommanderError } from 'commander';
-import { registerAnalyze } from './analyze-command.js';
-import { registerRecommend } from './recommend-command.js';
-import { registerAudit } from './audit-command.js';
-import { registerProbe } from './probe-command.js';
-import { registerLiveCommands } from './watch-command.js';
-import { registerTui } from './tui-command.js';
 import { VERSION } from '../version.js';
 import { UserError } from './user-error.js';
 
-function buildProgram(): Command {
+type Registrar = (program: Command) => void;
+
+/**
+ * Each command's module, loaded on demand: `kad analyze` should not pay for
+ * loading the TUI, the live capture and the metrics server (a tenth of a second).
+ */
+const COMMANDS: Record<string, () => Promise<Registrar>> = {
+  analyze: async () => (await import('./analyze-command.js')).registerAnalyze,
+  recommend: async () => (await import('./recommend-command.js')).registerRecommend,
+  audit: async () => (await import('./audit-command.js')).registerAudit,
+  probe: async () => (await import('./probe-command.js')).registerProbe,
+  live: async () => (await import('./watch-command.js')).registerLiveCommands,
+  watch: async () => (await import('./watch-command.js')).registerLiveCommands,
+  tui: async () => (await import('./tui-command.js')).registerTui,
+};
+
+/** Only the command named on the command line is loaded; help and mistakes get them all. */
+async function buildProgram(argv: string[]): Promise<Command> {
   const program = new Command();
   program
     .name('kad')
@@ -16,17 +27,30 @@ function buildProgram(): Command {
     .version(VERSION)
     .exitOverride()
     .configureOutput({ outputError: (str, write) => write(str) });
-  registerAnalyze(program);
-  registerRecommend(program);
-  registerAudit(program);
-  registerProbe(program);
-  registerLiveCommands(program);
-  registerTui(program);
+  const named = argv[2] !== undefined && Object.hasOwn(COMMANDS, argv[2]) ? argv[2] : null;
+  const wanted = named ? [COMMANDS[named]!] : [...new Set(Object.values(COMMANDS))];
+  const registered = new Set<Registrar>();
+  for (const load of wanted) {
+    const register = await load();
+    // live and watch share one registrar.
+    if (!registered.has(register)) register(program);
+    registered.add(register);
+  }
   return program;
 }
 
+/** `kad analyze --events | head`: a reader that stopped listening ends us quietly, like SIGPIPE ends tcpdump. */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    process.stderr.write(`kad: cannot write output: ${err.code ?? err.message}\n`);
+    process.exit(74);
+  });
+}
+
 export async function main(argv: string[]): Promise<void> {
-  const program = buildProgram();
+  quietOnClosedPipe(process.stdout);
+  const program = await buildProgram(argv);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -10,16 +10,41 @@ export class ConnectionEvents {
 
   constructor(readonly log: EventLog, connections: number) {
     const count = new Int32Array(connections + 1);
-    for (let i = 0; i < log.count; i++) count[log.conn[i]! + 1]!++;
+    for (let i = 0; i < log.count; i++) count[log.conn(i) + 1]!++;
     for (let c = 0; c < connections; c++) count[c + 1]! += count[c]!;
     this.start = count;
     this.order = new Int32Array(log.count);
     const fill = count.slice(0, connections);
-    for (let i = 0; i < log.count; i++) this.order[fill[log.conn[i]!]!++] = i;
+    for (let i = 0; i < log.count; i++) this.order[fill[log.conn(i)]!++] = i;
   }
 
   /** Event indexes of connection c, in capture order. */
   of(c: number): Int32Array {
     return this.order.subarray(this.start[c]!, this.start[c + 1]!);
+  }
+
+  /** How many events connection c has. */
+  countOf(c: number): number {
+    return this.start[c + 1]! - this.start[c]!;
+  }
+
+  /** Index of connection c's last event, or -1 (no subarray: callers loop over every connection). */
+  lastOf(c: number): number {
+    const end = this.start[c + 1]!;
+    return end > this.start[c]! ? this.order[end - 1]! : -1;
+  }
+
+  /** Index of connection c's event for `frame`, or -1: a search within the connection, not the whole log. */
+  indexOfFrame(c: number, frame: number): number {
+    let lo = this.start[c]!;
+    let hi = this.start[c + 1]! - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const f = this.log.frame(this.order[mid]!);
+      if (f === frame) return this.order[mid]!;
+      if (f < frame) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
   }
 }

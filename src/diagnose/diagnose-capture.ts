@@ -36,6 +36,20 @@ export function serverPath(analysis: CaptureAnalysis, c: number): string {
   return `${v6 ? `[${addr}]` : addr}:${s.h(c, H_PORT + 1)}`;
 }
 
+/** serverPath, formatted once per server: a busy capture has 100 k connections to a handful of servers. */
+function serverPaths(analysis: CaptureAnalysis): (c: number) => string {
+  const store = analysis.tracker.store;
+  const byServer = new Map<number | string, string>();
+  return (c: number): string => {
+    const port = store.h(c, H_PORT + 1);
+    const a = c * STRIDE32 + W_ADDR + 4;
+    const key = (store.h(c, H_STATE) & ST_IPV6) === 0 ? store.u32[a]! * 65536 + port : `${store.u32.subarray(a, a + 4).join(':')}|${port}`;
+    let path = byServer.get(key);
+    if (path === undefined) byServer.set(key, (path = serverPath(analysis, c)));
+    return path;
+  };
+}
+
 /** Who sent each RST, which connections fell silent, and what idle timeout explains it. */
 export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence): CaptureDiagnosis {
   const tracker = analysis.tracker;
@@ -43,36 +57,35 @@ export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence
   const log = tracker.events;
   const n = tracker.connectionCount;
   const events = new ConnectionEvents(log, n);
+  const pathOf = serverPaths(analysis);
   let captureEnd = -Infinity;
   for (let c = 0; c < n; c++) captureEnd = Math.max(captureEnd, store.f(c, F_T_LAST));
 
-  const resetsByConn = new Map<number, ResetContext[]>();
-  for (const r of tracker.resets) {
-    const list = resetsByConn.get(r.conn) ?? [];
-    list.push(r);
-    resetsByConn.set(r.conn, list);
-  }
-
-  // Only connections with a RST, or whose last logged packet went unanswered, need a closer look.
-  const candidates = new Set<number>(resetsByConn.keys());
-  for (let c = 0; c < n; c++) {
-    const idx = events.of(c);
-    if (idx.length === 0) continue;
-    const last = idx[idx.length - 1]!;
-    const x = log.dir[last]!;
-    if (log.frame[last]! > store.w(c, W_LAST_FRAME_DIR + (x ^ 1)) && UNANSWERED_KINDS.has(log.kind[last]!)) candidates.add(c);
-  }
+  // The RSTs of each connection, as a range of `byConn` (resets are few; connections many).
+  const resets = tracker.resets;
+  const firstReset = new Int32Array(n + 1);
+  for (const r of resets) firstReset[r.conn + 1]!++;
+  for (let c = 0; c < n; c++) firstReset[c + 1]! += firstReset[c]!;
+  const byConn = new Array<ResetContext>(resets.length);
+  const fill = firstReset.slice(0, n);
+  for (const r of resets) byConn[fill[r.conn]!++] = r;
 
   const diagnoses: ConnectionDiagnosis[] = [];
   const verdictByFrame = new Map<number, ResetVerdict>();
   const drops = new Map<number, SilentDropVerdict>();
-  for (const c of [...candidates].sort((a, b) => a - b)) {
-    const facts = connectionFacts(tracker, c);
-    const siblings = resetsByConn.get(c) ?? [];
-    const resets: ResetVerdict[] = siblings.map((rst) => {
-      const prevIdx = rst.previous ? log.indexOfFrame(rst.previous.frame) : -1;
-      const triggerIdleNs = prevIdx >= 0 ? log.idleBefore[prevIdx]! : null;
-      const a = attributeReset({ rst, facts, siblings, triggerIdleNs, extra: cross?.resets.get(rst.frame) ?? [] });
+  for (let c = 0; c < n; c++) {
+    // Only connections with a RST, or whose last logged packet went unanswered, need a closer look.
+    const hasReset = firstReset[c + 1]! > firstReset[c]!;
+    const last = events.lastOf(c);
+    const unanswered = last >= 0 && log.frame(last) > store.w(c, W_LAST_FRAME_DIR + (log.dir(last) ^ 1)) && UNANSWERED_KINDS.has(log.kind(last));
+    if (!hasReset && !unanswered) continue;
+
+    const siblings = hasReset ? byConn.slice(firstReset[c]!, firstReset[c + 1]!) : [];
+    const facts = hasReset ? connectionFacts(tracker, c) : null;
+    const verdicts: ResetVerdict[] = siblings.map((rst) => {
+      const prevIdx = rst.previous ? events.indexOfFrame(c, rst.previous.frame) : -1;
+      const triggerIdleNs = prevIdx >= 0 ? log.idleBefore(prevIdx) : null;
+      const a = attributeReset({ rst, facts: facts!, siblings, triggerIdleNs, extra: cross?.resets.get(rst.frame) ?? [] });
       const v: ResetVerdict = {
         conn: c + 1,
         frame: rst.frame,
@@ -100,10 +113,10 @@ export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence
     const settled = cross?.silentDrops.get(c + 1);
     if (silentDrop && settled) silentDrop = { ...silentDrop, kind: settled.kind, evidence: [...silentDrop.evidence, settled.evidence] };
     if (silentDrop) drops.set(c, silentDrop);
-    if (resets.length === 0 && !silentDrop) continue;
-    diagnoses.push({ conn: c + 1, verdict: connectionVerdict(resets, silentDrop), resets, silentDrop });
+    if (verdicts.length === 0 && !silentDrop) continue;
+    diagnoses.push({ conn: c + 1, path: pathOf(c), verdict: connectionVerdict(verdicts, silentDrop), resets: verdicts, silentDrop });
   }
-  return { diagnoses, idleTimeouts: tallyIdlePeriods(analysis, verdictByFrame, drops) };
+  return { diagnoses, idleTimeouts: tallyIdlePeriods(analysis, pathOf, verdictByFrame, drops) };
 }
 
 const UNANSWERED_KINDS = new Set([K_KEEPALIVE, K_RETRANSMISSION, K_DATA, K_RST]);
@@ -113,39 +126,36 @@ const UNANSWERED_KINDS = new Set([K_KEEPALIVE, K_RETRANSMISSION, K_DATA, K_RST])
  * it: one pass over the event log, remembering per connection the idle packet
  * still waiting for the other side's answer.
  */
-function tallyIdlePeriods(analysis: CaptureAnalysis, verdicts: Map<number, ResetVerdict>, drops: Map<number, SilentDropVerdict>): IdleTimeoutInference[] {
+function tallyIdlePeriods(
+  analysis: CaptureAnalysis,
+  serverPathOf: (c: number) => string,
+  verdicts: Map<number, ResetVerdict>,
+  drops: Map<number, SilentDropVerdict>,
+): IdleTimeoutInference[] {
   const tracker = analysis.tracker;
   const log = tracker.events;
   const pending = new Int32Array(tracker.connectionCount).fill(-1);
-  const tally = new IdleTimeoutTally();
-  // Many connections share a server: look its tally up by a numeric key, not by formatting its address each time.
-  const byServer = new Map<number | string, PathTally>();
-  const store = tracker.store;
-  const pathOf = (c: number): PathTally => {
-    const port = store.h(c, H_PORT + 1);
-    const a = c * STRIDE32 + W_ADDR + 4;
-    const key = (store.h(c, H_STATE) & ST_IPV6) === 0 ? store.u32[a]! * 65536 + port : `${store.u32.subarray(a, a + 4).join(':')}|${port}`;
-    let t = byServer.get(key);
-    if (!t) byServer.set(key, (t = tally.forPath(serverPath(analysis, c))));
-    return t;
-  };
+  const tally = new IdleTimeoutTally(tracker.connectionCount);
+  // Many connections share a server: keep each connection's tally once found.
+  const tallyOf = new Array<PathTally | undefined>(tracker.connectionCount);
+  const pathOf = (c: number): PathTally => (tallyOf[c] ??= tally.forPath(serverPathOf(c)));
   for (let i = 0; i < log.count; i++) {
-    const c = log.conn[i]!;
+    const c = log.conn(i);
     const waiting = pending[c]!;
-    if (waiting >= 0 && log.dir[waiting] !== log.dir[i]) {
-      const idleS = log.idleBefore[waiting]! / 1e9;
-      if (log.kind[i] !== K_RST) tally.add(pathOf(c), c, idleS, 'survived');
-      else if (verdicts.get(log.frame[i]!)?.attribution === 'middlebox') tally.add(pathOf(c), c, idleS, 'died');
+    if (waiting >= 0 && log.dir(waiting) !== log.dir(i)) {
+      const idleS = log.idleBefore(waiting) / 1e9;
+      if (log.kind(i) !== K_RST) tally.add(pathOf(c), c, idleS, 'survived');
+      else if (verdicts.get(log.frame(i))?.attribution === 'middlebox') tally.add(pathOf(c), c, idleS, 'died');
       pending[c] = -1;
     }
-    const k = log.kind[i]!;
+    const k = log.kind(i);
     // Further packets from the same side in the same silence (probe retries) share the first one's fate.
-    if (pending[c] === -1 && log.idleBefore[i]! >= 1e9 && (k === K_KEEPALIVE || k === K_DATA || k === K_RETRANSMISSION)) pending[c] = i;
+    if (pending[c] === -1 && log.idleBefore(i) >= 1e9 && (k === K_KEEPALIVE || k === K_DATA || k === K_RETRANSMISSION)) pending[c] = i;
   }
   for (const [c, drop] of drops) {
     const waiting = pending[c]!;
-    if (waiting >= 0 && drop.kind !== 'dead-peer' && log.frame[waiting] === drop.firstFrame) {
-      tally.add(pathOf(c), c, log.idleBefore[waiting]! / 1e9, 'died');
+    if (waiting >= 0 && drop.kind !== 'dead-peer' && log.frame(waiting) === drop.firstFrame) {
+      tally.add(pathOf(c), c, log.idleBefore(waiting) / 1e9, 'died');
     }
   }
   return tally.result();

@@ -6,7 +6,8 @@ export interface PathTally {
   survived: number;
   diedMinS: number | null;
   died: number;
-  conns: Set<number>;
+  /** Distinct connections with at least one idle period on this path. */
+  conns: number;
 }
 
 /**
@@ -19,12 +20,18 @@ export interface PathTally {
  */
 export class IdleTimeoutTally {
   private readonly paths = new Map<string, PathTally>();
+  /** A connection belongs to one path (its server's), so one flag per connection counts it once. */
+  private counted: Uint8Array;
+
+  constructor(connections = 0) {
+    this.counted = new Uint8Array(connections);
+  }
 
   /** The tally of one path; hold on to it to skip the lookup on every idle period. */
   forPath(path: string): PathTally {
     let t = this.paths.get(path);
     if (!t) {
-      t = { survivedMaxS: null, survived: 0, diedMinS: null, died: 0, conns: new Set() };
+      t = { survivedMaxS: null, survived: 0, diedMinS: null, died: 0, conns: 0 };
       this.paths.set(path, t);
     }
     return t;
@@ -32,7 +39,15 @@ export class IdleTimeoutTally {
 
   add(path: string | PathTally, conn: number, idleS: number, outcome: 'survived' | 'died'): void {
     const t = typeof path === 'string' ? this.forPath(path) : path;
-    t.conns.add(conn);
+    if (conn >= this.counted.length) {
+      const more = new Uint8Array(Math.max(conn + 1, this.counted.length * 2));
+      more.set(this.counted);
+      this.counted = more;
+    }
+    if (this.counted[conn] === 0) {
+      this.counted[conn] = 1;
+      t.conns++;
+    }
     if (outcome === 'survived') {
       t.survived++;
       t.survivedMaxS = t.survivedMaxS === null ? idleS : Math.max(t.survivedMaxS, idleS);
@@ -54,7 +69,7 @@ export class IdleTimeoutTally {
         : [];
       out.push({
         path,
-        connections: t.conns.size,
+        connections: t.conns,
         survivedMaxS: t.survivedMaxS,
         survived: t.survived,
         diedMinS: t.diedMinS,

@@ -20,22 +20,22 @@ export function findSilentDrop(tracker: TcpTracker, events: ConnectionEvents, c:
     const unanswered: number[] = [];
     let localRst = false;
     for (const i of idx) {
-      if (log.dir[i] !== x || log.frame[i]! <= lastAnswer) continue;
-      const k = log.kind[i]!;
+      if (log.dir(i) !== x || log.frame(i) <= lastAnswer) continue;
+      const k = log.kind(i);
       if (k === K_KEEPALIVE || k === K_RETRANSMISSION || k === K_DATA) unanswered.push(i);
       else if (k === K_RST) localRst = true;
     }
     if (unanswered.length < 2 && !(unanswered.length === 1 && localRst)) continue;
     const first = unanswered[0]!;
     const last = unanswered[unanswered.length - 1]!;
-    const keepalives = unanswered.filter((i) => log.kind[i] === K_KEEPALIVE).length;
-    const retransmissions = unanswered.filter((i) => log.kind[i] === K_RETRANSMISSION).length;
-    const end = localRst ? 'local-rst' : captureEndNs - log.time[last]! >= GAVE_UP_MARGIN_NS ? 'gave-up' : 'capture-ended';
+    const keepalives = unanswered.filter((i) => log.kind(i) === K_KEEPALIVE).length;
+    const retransmissions = unanswered.filter((i) => log.kind(i) === K_RETRANSMISSION).length;
+    const end = localRst ? 'local-rst' : captureEndNs - log.time(last) >= GAVE_UP_MARGIN_NS ? 'gave-up' : 'capture-ended';
     const sender = x === 0 ? 'client' : 'server';
     const evidence = [
       `${unanswered.length} packets from the ${sender} after frame ${lastAnswer || 'none'} got no answer (${keepalives} keepalive probes, ${retransmissions} retransmissions)`,
     ];
-    if (end === 'gave-up') evidence.push(`the ${sender} stopped sending ${((captureEndNs - log.time[last]!) / 1e9).toFixed(1)} s before the capture ended: its stack gave up`);
+    if (end === 'gave-up') evidence.push(`the ${sender} stopped sending ${((captureEndNs - log.time(last)) / 1e9).toFixed(1)} s before the capture ended: its stack gave up`);
     if (end === 'local-rst') evidence.push(`the ${sender} finally sent its own RST`);
     return {
       conn: c + 1,
@@ -43,10 +43,10 @@ export function findSilentDrop(tracker: TcpTracker, events: ConnectionEvents, c:
       kind: 'unanswered',
       keepalives,
       retransmissions,
-      firstFrame: log.frame[first]!,
-      lastFrame: log.frame[last]!,
-      idleBeforeS: log.idleBefore[first]! / 1e9,
-      spanS: (log.time[last]! - log.time[first]!) / 1e9,
+      firstFrame: log.frame(first),
+      lastFrame: log.frame(last),
+      idleBeforeS: log.idleBefore(first) / 1e9,
+      spanS: (log.time(last) - log.time(first)) / 1e9,
       end,
       evidence,
     };

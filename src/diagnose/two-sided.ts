@@ -27,7 +27,7 @@ function isnKey(t: TcpTracker, c: number): string | null {
 
 /** A packet's identity in both captures: NAT rewrites addresses and ports, not sequence numbers. */
 function packetKey(log: ConnectionEvents['log'], i: number): string {
-  return `${log.dir[i]}|${log.seq[i]}|${log.ack[i]}|${log.len[i]}|${log.kind[i] === K_RST ? 'R' : ''}`;
+  return `${log.dir(i)}|${log.seq(i)}|${log.ack(i)}|${log.len(i)}|${log.kind(i) === K_RST ? 'R' : ''}`;
 }
 
 function median(xs: number[]): number {
@@ -117,10 +117,10 @@ function estimateOffset(
     // The connection's first packet (normally the SYN) is seen by both.
     deltas[0].push(absNs(b.tracker, b.tracker.store.f(cb, F_T_FIRST)) - absNs(a.tracker, a.tracker.store.f(ca, F_T_FIRST)));
     const inB = new Map<string, number>();
-    for (const j of evB.of(cb)) if (!inB.has(packetKey(evB.log, j))) inB.set(packetKey(evB.log, j), evB.log.time[j]!);
+    for (const j of evB.of(cb)) if (!inB.has(packetKey(evB.log, j))) inB.set(packetKey(evB.log, j), evB.log.time(j));
     for (const i of evA.of(ca)) {
       const tB = inB.get(packetKey(evA.log, i));
-      if (tB !== undefined) deltas[evA.log.dir[i]!]!.push(absNs(b.tracker, tB) - absNs(a.tracker, evA.log.time[i]!));
+      if (tB !== undefined) deltas[evA.log.dir(i)]!.push(absNs(b.tracker, tB) - absNs(a.tracker, evA.log.time(i)));
     }
   }
   if (deltas[0].length === 0) return null;
@@ -174,13 +174,13 @@ function testify(
   const x = drop.sender === 'client' ? 0 : 1;
   if (!otherFacts.dirs[x ^ 1]!.isLocal) return; // we need the silent side's own capture
   const wanted = new Set<string>();
-  for (const i of evSelf.of(c)) if (evSelf.log.frame[i]! >= drop.firstFrame && evSelf.log.frame[i]! <= drop.lastFrame && evSelf.log.dir[i] === x) wanted.add(packetKey(evSelf.log, i));
+  for (const i of evSelf.of(c)) if (evSelf.log.frame(i) >= drop.firstFrame && evSelf.log.frame(i) <= drop.lastFrame && evSelf.log.dir(i) === x) wanted.add(packetKey(evSelf.log, i));
   let arrivedLast = -1;
   let arrived = 0;
   for (const j of evOther.of(o)) {
     if (wanted.has(packetKey(evOther.log, j))) {
       arrived++;
-      arrivedLast = evOther.log.frame[j]!;
+      arrivedLast = evOther.log.frame(j);
     }
   }
   const peer = x === 0 ? 'server' : 'client';

@@ -13,12 +13,9 @@ interface Group {
 
 /** What happened, in one sentence per kind of problem and path, for the top of the report. */
 export function headlineSentences(r: FileReport): string[] {
-  const byId = new Map(r.connections.map((c) => [c.id, c]));
   const groups = new Map<string, Group>();
   for (const d of r.diagnoses) {
-    const c = byId.get(d.conn);
-    if (!c) continue;
-    const path = endpointText(c.server.addr, c.server.port);
+    const path = d.path;
     const first = d.resets[0];
     let what: string;
     let tail = '';
@@ -54,10 +51,6 @@ export function headlineSentences(r: FileReport): string[] {
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
-}
-
-function endpointText(addr: string, port: number): string {
-  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
 
 export function renderDiagnosis(d: ConnectionDiagnosis, st: Style): string[] {

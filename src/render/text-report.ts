@@ -1,12 +1,12 @@
 import type { ConnectionReport, DirectionStats, FileReport } from '../report/analysis-report.js';
 import { durationText, wallClockText } from '../util/time-text.js';
 import type { CaptureComparison, ConnectionDiagnosis } from '../report/analysis-report.js';
-import { describeSkipped } from '../report/build-file-report.js';
+import { describeSkipped, isProblem } from '../report/build-file-report.js';
 import { headlineSentences, renderDiagnosis, renderIdleTimeouts } from './diagnosis-text.js';
 import type { Style } from './style.js';
 
 /** A terminal report stays readable; --json has every connection. */
-const MAX_LISTED = 200;
+export const MAX_LISTED = 200;
 
 function parseEpoch(ts: string): [number, number] {
   const [s, ns] = ts.split('.');
@@ -27,17 +27,6 @@ function bytesText(n: number): string {
 
 function endpoint(addr: string, port: number): string {
   return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
-}
-
-/** Ended abnormally, or showed keepalive trouble: the connections an operator is looking for. */
-export function isProblem(c: ConnectionReport): boolean {
-  return (
-    c.ended.kind === 'reset' ||
-    c.ended.kind === 'rejected' ||
-    c.ended.kind === 'no-answer' ||
-    c.keepalives.sent > c.keepalives.answered ||
-    c.c2s.retransmissions + c.s2c.retransmissions > 0
-  );
 }
 
 function endLine(c: ConnectionReport, st: Style): string {
@@ -106,22 +95,22 @@ export function renderFileReport(r: FileReport, st: Style): string {
   const diag = new Map(r.diagnoses.map((d) => [d.conn, d]));
   const problems = r.connections.filter((c) => isProblem(c) || diag.has(c.id));
   const ok = r.connections.filter((c) => !isProblem(c) && !diag.has(c.id));
-  const counts = new Map<string, number>();
-  for (const c of r.connections) counts.set(c.ended.kind, (counts.get(c.ended.kind) ?? 0) + 1);
-  out.push(`  ${r.connections.length} connection${r.connections.length === 1 ? '' : 's'}: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ') || 'none'}`);
-  if (problems.length) {
+  const counts = r.connectionCounts;
+  const byEnd = Object.entries(counts.byEnd).map(([k, n]) => `${n} ${k}`);
+  out.push(`  ${counts.total} connection${counts.total === 1 ? '' : 's'}: ${byEnd.join(', ') || 'none'}`);
+  if (counts.problems) {
     out.push('');
-    out.push(st.bold(`  Problem connections (${problems.length})`));
+    out.push(st.bold(`  Problem connections (${counts.problems})`));
     const shown = problems.slice(0, MAX_LISTED);
     for (const c of shown) out.push(...renderConnection(c, st, diag.get(c.id)), '');
-    if (problems.length > shown.length) out.push(st.dim(`  … ${problems.length - shown.length} more problem connections (use --json, --conn, --port or --host)`));
+    if (counts.problems > shown.length) out.push(st.dim(`  … ${counts.problems - shown.length} more problem connections (use --json, --conn, --port or --host)`));
   }
-  if (ok.length) {
+  if (counts.others) {
     out.push('');
-    out.push(st.bold(`  Other connections (${ok.length})`));
-    const shown = ok.slice(0, Math.max(0, MAX_LISTED - problems.length));
+    out.push(st.bold(`  Other connections (${counts.others})`));
+    const shown = ok.slice(0, Math.max(0, MAX_LISTED - counts.problems));
     for (const c of shown) out.push(...renderConnection(c, st), '');
-    if (ok.length > shown.length) out.push(st.dim(`  … ${ok.length - shown.length} more (use --json, --conn, --port or --host)`));
+    if (counts.others > shown.length) out.push(st.dim(`  … ${counts.others - shown.length} more (use --json, --conn, --port or --host)`));
   }
   return out.join('\n').replace(/\n+$/, '') + '\n';
 }

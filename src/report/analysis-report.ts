@@ -110,10 +110,26 @@ export interface FileReport {
   lastTs: string | null;
   /** Set when the capture could not be read to its end. */
   error: string | null;
+  /**
+   * The connections that pass the filters, in id order. The text report
+   * builds only the ones it lists (problems first); `connectionCounts`
+   * always covers them all.
+   */
   connections: ConnectionReport[];
+  connectionCounts: ConnectionCounts;
   /** Problem connections with their verdicts (absent connections had nothing to diagnose). */
   diagnoses: ConnectionDiagnosis[];
   idleTimeouts: IdleTimeoutInference[];
+}
+
+/** Every connection that passes the filters, counted (also those not listed). */
+export interface ConnectionCounts {
+  total: number;
+  /** How they ended, in order of first appearance. */
+  byEnd: Partial<Record<ConnectionEndKind, number>>;
+  /** Ended abnormally, showed keepalive or retransmission trouble, or has a verdict. */
+  problems: number;
+  others: number;
 }
 
 export interface AnalysisReport {
@@ -226,6 +242,8 @@ export interface IdleTimeoutInference {
 
 export interface ConnectionDiagnosis {
   conn: number;
+  /** The server endpoint ("addr:port", IPv6 in brackets): connections through one path share its middleboxes. */
+  path: string;
   /** One-sentence verdict. */
   verdict: string;
   resets: ResetVerdict[];

@@ -11,7 +11,7 @@ import type { TcpTracker } from '../track/tcp-tracker.js';
 import { addressText } from '../util/ip-text.js';
 import { relTimeText } from './time-base.js';
 import type { CaptureDiagnosis } from '../diagnose/diagnose-capture.js';
-import type { ConnectionEndKind, ConnectionReport, DirectionStats, FileReport } from './analysis-report.js';
+import type { ConnectionCounts, ConnectionEndKind, ConnectionReport, DirectionStats, FileReport } from './analysis-report.js';
 
 const END_NAMES: Record<number, ConnectionEndKind> = {
   [END_OPEN]: 'open',
@@ -62,7 +62,7 @@ function directionStats(tracker: TcpTracker, c: number, d: number): DirectionSta
 /** FINs and RSTs are always in the event log, so the end time is found there rather than stored per connection. */
 function endTimeText(tracker: TcpTracker, frame: number): string | null {
   const i = tracker.events.indexOfFrame(frame);
-  return i < 0 ? null : relTimeText(tracker, tracker.events.time[i]!);
+  return i < 0 ? null : relTimeText(tracker, tracker.events.time(i));
 }
 
 export function connectionReport(tracker: TcpTracker, c: number): ConnectionReport {
@@ -119,6 +119,41 @@ export function matchesFilter(conn: ConnectionReport, filter: ConnectionFilter):
   return passesFilter(filter, conn.id, conn.client.port, conn.server.port, conn.client.addr, conn.server.addr);
 }
 
+/** passesFilter straight from the store: addresses are formatted only when a --host filter needs them. */
+function connectionPasses(t: TcpTracker, filter: ConnectionFilter, c: number): boolean {
+  const s = t.store;
+  let a = '';
+  let b = '';
+  if (filter.hosts?.length) {
+    const ipv6 = (s.h(c, H_STATE) & ST_IPV6) !== 0;
+    a = addressText(s.u32, c * STRIDE32 + W_ADDR, ipv6);
+    b = addressText(s.u32, c * STRIDE32 + W_ADDR + 4, ipv6);
+  }
+  return passesFilter(filter, c + 1, s.h(c, H_PORT), s.h(c, H_PORT + 1), a, b);
+}
+
+/**
+ * The connections an operator is looking for: ended abnormally, or showed
+ * keepalive or retransmission trouble (a verdict makes any connection one too).
+ */
+export function isProblem(c: Pick<ConnectionReport, 'ended' | 'keepalives' | 'c2s' | 's2c'>): boolean {
+  return problemFacts(c.ended.kind, c.keepalives.sent, c.keepalives.answered, c.c2s.retransmissions + c.s2c.retransmissions);
+}
+
+function problemFacts(end: ConnectionEndKind, keepalives: number, answered: number, retransmissions: number): boolean {
+  return end === 'reset' || end === 'rejected' || end === 'no-answer' || keepalives > answered || retransmissions > 0;
+}
+
+function isProblemInStore(t: TcpTracker, c: number): boolean {
+  const s = t.store;
+  return problemFacts(
+    END_NAMES[t.endKind(c)]!,
+    s.w(c, W_KEEPALIVES) + s.w(c, W_KEEPALIVES + 1),
+    s.w(c, W_KEEPALIVE_ACKS) + s.w(c, W_KEEPALIVE_ACKS + 1),
+    s.w(c, W_RETRANS) + s.w(c, W_RETRANS + 1),
+  );
+}
+
 /** Frames that were not decoded as TCP, by reason. */
 export function skippedCounts(analysis: CaptureAnalysis): FileReport['skipped'] {
   const sc = analysis.statusCounts;
@@ -139,15 +174,36 @@ export function describeSkipped(skipped: FileReport['skipped']): string[] {
     .map(([k, n]) => `${n} ${k.replace(/[A-Z]/g, (m) => ' ' + m.toLowerCase())}`);
 }
 
-export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFilter = {}, diagnosis?: CaptureDiagnosis): FileReport {
+/**
+ * The report of one capture. With `listLimit`, only that many connections
+ * are built (problems first, like the text report shows them): a busy
+ * capture has 100 k connections and a terminal shows 200.
+ */
+export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFilter = {}, diagnosis?: CaptureDiagnosis, listLimit?: number): FileReport {
   const t = analysis.tracker;
-  const connections: ConnectionReport[] = [];
   const ids = filter.ids && filter.ids.length > 0 ? filter.ids.map((id) => id - 1).filter((c) => c < t.connectionCount) : null;
-  for (const c of ids ?? t.store.ids()) {
-    const conn = connectionReport(t, c);
-    if (matchesFilter(conn, filter)) connections.push(conn);
+  const selected: number[] = [];
+  for (const c of ids ?? t.store.ids()) if (connectionPasses(t, filter, c)) selected.push(c);
+  const shown = new Set(selected.map((c) => c + 1));
+  const diagnoses = (diagnosis?.diagnoses ?? []).filter((d) => shown.has(d.conn));
+  const diagnosed = new Set(diagnoses.map((d) => d.conn));
+
+  const counts: ConnectionCounts = { total: selected.length, byEnd: {}, problems: 0, others: 0 };
+  const problems: number[] = [];
+  const others: number[] = [];
+  for (const c of selected) {
+    const end = END_NAMES[t.endKind(c)]!;
+    counts.byEnd[end] = (counts.byEnd[end] ?? 0) + 1;
+    if (diagnosed.has(c + 1) || isProblemInStore(t, c)) {
+      counts.problems++;
+      if (listLimit !== undefined && problems.length < listLimit) problems.push(c);
+    } else {
+      counts.others++;
+      if (listLimit !== undefined && others.length < listLimit) others.push(c);
+    }
   }
-  const shown = new Set(connections.map((c) => c.id));
+  const listed = listLimit === undefined ? selected : [...problems, ...others.slice(0, Math.max(0, listLimit - problems.length))];
+  const connections = listed.map((c) => connectionReport(t, c));
   const haveTcp = t.connectionCount > 0;
   let first: string | null = null;
   let last: string | null = null;
@@ -172,7 +228,8 @@ export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFil
     lastTs: last,
     error: analysis.error ? analysis.error.message : null,
     connections,
-    diagnoses: (diagnosis?.diagnoses ?? []).filter((d) => shown.has(d.conn)),
+    connectionCounts: counts,
+    diagnoses,
     idleTimeouts: diagnosis?.idleTimeouts ?? [],
   };
 }

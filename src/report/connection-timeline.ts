@@ -69,19 +69,19 @@ export function connectionTimelines(analysis: CaptureAnalysis, ids: number[], re
     const opening = openingEvent(analysis, c);
     const idx = grouped.of(c);
     // The handshake is not logged (it lives in the connection record); put its first packet back.
-    if (opening && (idx.length === 0 || log.frame[idx[0]!] !== firstFrame)) {
+    if (opening && (idx.length === 0 || log.frame(idx[0]!) !== firstFrame)) {
       events.push({ frame: firstFrame, ts: relTimeText(tracker, t0), atS: 0, kind: opening.kind, dir: opening.dir, idleBeforeS: 0 });
     }
     const keep = idx.length > MAX_EVENTS ? [...idx.subarray(0, HEAD_EVENTS), ...idx.subarray(idx.length - (MAX_EVENTS - HEAD_EVENTS))] : idx;
     for (const i of keep) {
-      const kind = KIND_NAMES[log.kind[i]!]!;
+      const kind = KIND_NAMES[log.kind(i)]!;
       const ev: TimelineEvent = {
-        frame: log.frame[i]!,
-        ts: relTimeText(tracker, log.time[i]!),
-        atS: (log.time[i]! - t0) / 1e9,
+        frame: log.frame(i),
+        ts: relTimeText(tracker, log.time(i)),
+        atS: (log.time(i) - t0) / 1e9,
         kind,
-        dir: log.dir[i] === 0 ? 'c2s' : 's2c',
-        idleBeforeS: log.idleBefore[i]! / 1e9,
+        dir: log.dir(i) === 0 ? 'c2s' : 's2c',
+        idleBeforeS: log.idleBefore(i) / 1e9,
       };
       const a = kind === 'rst' ? attribution.get(ev.frame) : undefined;
       if (a) ev.attribution = a;

@@ -185,7 +185,7 @@ export class TuiApp {
   private syncFromEventLog(): void {
     const log = this.model.pipeline.tracker.events;
     for (let i = this.eventLogIndex; i < log.count; i++) {
-      this.recorder.add(log.conn[i]!, log.time[i]! / 1e9, log.kind[i]!, log.dir[i]!, log.frame[i]!);
+      this.recorder.add(log.conn(i), log.time(i) / 1e9, log.kind(i), log.dir(i), log.frame(i));
     }
     this.eventLogIndex = log.count;
   }
