@@ -144,6 +144,40 @@ function buildPcapRawArp(): Buffer {
   return Buffer.concat([hdr, ...recs]);
 }
 
+test('--json streams the same document as the in-process report, also filtered', async () => {
+  const { analyzeFiles } = await import('../src/analyze/analyze-files.js');
+  const { buildFileReport } = await import('../src/report/build-file-report.js');
+  for (const args of [[], ['--port', '6379'], ['--conn', '1']]) {
+    const r = runKad(['analyze', '--json', ...args, file]);
+    assert.equal(r.status, 0, r.stderr);
+    const filter = { ports: args[0] === '--port' ? [6379] : [], hosts: [], ids: args[0] === '--conn' ? [1] : [] };
+    const { analyses, diagnoses, comparisons } = await analyzeFiles([file], { diagnose: true });
+    const files = analyses.map((a, i) => buildFileReport(a, filter, diagnoses[i]));
+    const doc = { tool: 'keepalive-doctor', version: (JSON.parse(r.stdout) as AnalysisReport).version, files, comparisons };
+    assert.equal(r.stdout, JSON.stringify(doc, null, 2) + '\n', `kad analyze --json ${args.join(' ')}`);
+  }
+});
+
+test('the terminal report counts every connection but words only those it lists', () => {
+  const r = runKad(['analyze', '--no-color', file]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /2 connections: 1 reset, 1 fin/);
+  assert.match(r.stdout, /Problem connections \(1\)/);
+  // The listed problem connection carries its worded verdict and evidence.
+  assert.match(r.stdout, /#1 192\.0\.2\.10:40000 → 198\.51\.100\.10:5432/);
+  assert.match(r.stdout, /RST TTL 64/);
+});
+
+test('a reader that stops early (| head) ends kad quietly', () => {
+  // Forty copies of the capture: far more output than a pipe buffers, so kad is still writing when head leaves.
+  const many = Array.from({ length: 40 }, () => `'${file}'`).join(' ');
+  for (const mode of ['--events', '--json', '']) {
+    const r = spawnSync('bash', ['-c', `'${process.execPath}' '${KAD}' analyze ${mode} ${many} | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    assert.equal(r.stdout.trim(), '0', `kad analyze ${mode}: ${r.stderr}`);
+    assert.equal(r.stderr, '', `kad analyze ${mode}`);
+  }
+});
+
 test('a missing file is one line naming it, not a stack trace', () => {
   const r = runKad(['analyze', join(dir, 'nope.pcap')]);
   assert.equal(r.status, 2);

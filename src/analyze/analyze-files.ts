@@ -24,7 +24,12 @@ function skippedText(a: CaptureAnalysis): string {
  */
 export async function analyzeFiles(
   files: string[],
-  opts: { diagnose: boolean; onTcpPacket?: (file: string) => TrackedPacketHandler | undefined },
+  opts: {
+    diagnose: boolean;
+    /** Word every verdict (default); false when a report will word only the connections it lists. */
+    explain?: boolean;
+    onTcpPacket?: (file: string) => TrackedPacketHandler | undefined;
+  },
 ): Promise<FilesAnalysis> {
   const analyses: CaptureAnalysis[] = [];
   const problems: string[] = [];
@@ -52,7 +57,7 @@ export async function analyzeFiles(
       merge(cross[j]!, two.cross[1]);
     }
   }
-  return { analyses, diagnoses: analyses.map((a, i) => diagnoseCapture(a, cross[i])), comparisons, problems };
+  return { analyses, diagnoses: analyses.map((a, i) => diagnoseCapture(a, cross[i], { explain: opts.explain })), comparisons, problems };
 }
 
 function merge(into: CrossEvidence, from: CrossEvidence): void {

@@ -2,11 +2,13 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyzeFiles } from '../analyze/analyze-files.js';
-import type { AnalysisReport, FileReport } from '../report/analysis-report.js';
-import { buildFileReport, passesFilter, type ConnectionFilter } from '../report/build-file-report.js';
+import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
+import type { AnalysisReport, ConnectionReport, FileReport } from '../report/analysis-report.js';
+import { buildFileReport, connectionReport, passesFilter, selectConnections, type ConnectionFilter } from '../report/build-file-report.js';
 import { withTimelines } from '../report/connection-timeline.js';
 import { MAX_TIMELINES, renderHtmlReport, timelineTargets } from '../render/html-report.js';
 import { LineWriter, packetEvent } from '../render/event-lines.js';
+import { writeJson, type LazyArrays } from '../render/json-report.js';
 import { makeStyle, wantColor } from '../render/style.js';
 import { MAX_LISTED, renderComparisons, renderFileReport } from '../render/text-report.js';
 import { addressText, parseAddress } from '../util/ip-text.js';
@@ -69,13 +71,20 @@ export function registerAnalyze(program: Command): void {
     });
 }
 
+function* reportsOf(a: CaptureAnalysis, ids: number[]): Generator<ConnectionReport> {
+  for (const c of ids) yield connectionReport(a.tracker, c);
+}
+
 async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   if (files.filter((f) => f === '-').length > 1) throw new UserError('stdin ("-") can be read only once');
   const filter: ConnectionFilter = { ports: flags.port, hosts: flags.host, ids: flags.conn };
   const writer = flags.events ? new LineWriter() : null;
 
+  // --json and --html carry every connection; the terminal report builds and words only those it lists.
+  const everything = Boolean(flags.json || flags.html);
   const { analyses, diagnoses, comparisons, problems } = await analyzeFiles(files, {
     diagnose: !writer,
+    explain: everything,
     onTcpPacket: (name) => {
       if (!writer) return undefined;
       const label = files.length > 1 ? name : undefined;
@@ -85,8 +94,8 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
       };
     },
   });
-  // --json and --html carry every connection; the terminal report builds only those it lists.
-  const listLimit = flags.json || flags.html ? undefined : MAX_LISTED;
+  // --json alone makes its connection reports one at a time as it writes them (see json-report.ts).
+  const listLimit = flags.html ? undefined : flags.json ? 0 : MAX_LISTED;
   const reports: FileReport[] = writer ? [] : analyses.map((a, i) => buildFileReport(a, filter, diagnoses[i], listLimit));
 
   if (flags.html) {
@@ -99,7 +108,16 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   if (writer) await writer.drain();
   else if (flags.json) {
     const doc: AnalysisReport = { tool: 'keepalive-doctor', version: VERSION, files: reports, comparisons };
-    process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+    const lazy: LazyArrays = new Map();
+    if (listLimit === 0) {
+      reports.forEach((r, i) => {
+        const a = analyses[i]!;
+        lazy.set(r.connections, () => reportsOf(a, selectConnections(a, filter)));
+      });
+    }
+    const out = new LineWriter();
+    writeJson(out, doc, lazy);
+    await out.drain();
   } else {
     const style = makeStyle(flags.color && wantColor(process.stdout));
     process.stdout.write(reports.filter((r) => r.tcpPackets > 0).map((r) => renderFileReport(r, style)).join('\n'));

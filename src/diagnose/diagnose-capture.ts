@@ -23,8 +23,20 @@ export interface CrossEvidence {
 }
 
 export interface CaptureDiagnosis {
+  /**
+   * With `explain: false`, verdicts are decided and counted but carry no
+   * words (empty verdict, evidence and timestamps): `explainConnection`
+   * writes them out for the few connections a report lists.
+   */
   diagnoses: ConnectionDiagnosis[];
   idleTimeouts: IdleTimeoutInference[];
+  /** The fully worded diagnosis of connection `conn` (1-based), or null if it has none. */
+  explainConnection: (conn: number) => ConnectionDiagnosis | null;
+}
+
+export interface DiagnoseOptions {
+  /** Word every verdict (default). A terminal report of 100 k connections only needs the listed ones worded. */
+  explain?: boolean;
 }
 
 const side = (dir: number) => (dir === 0 ? 'client' : 'server');
@@ -51,45 +63,78 @@ function serverPaths(analysis: CaptureAnalysis): (c: number) => string {
 }
 
 /** Who sent each RST, which connections fell silent, and what idle timeout explains it. */
-export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence): CaptureDiagnosis {
-  const tracker = analysis.tracker;
-  const store = tracker.store;
-  const log = tracker.events;
-  const n = tracker.connectionCount;
-  const events = new ConnectionEvents(log, n);
-  const pathOf = serverPaths(analysis);
-  let captureEnd = -Infinity;
-  for (let c = 0; c < n; c++) captureEnd = Math.max(captureEnd, store.f(c, F_T_LAST));
-
-  // The RSTs of each connection, as a range of `byConn` (resets are few; connections many).
-  const resets = tracker.resets;
-  const firstReset = new Int32Array(n + 1);
-  for (const r of resets) firstReset[r.conn + 1]!++;
-  for (let c = 0; c < n; c++) firstReset[c + 1]! += firstReset[c]!;
-  const byConn = new Array<ResetContext>(resets.length);
-  const fill = firstReset.slice(0, n);
-  for (const r of resets) byConn[fill[r.conn]!++] = r;
-
+export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence, opts: DiagnoseOptions = {}): CaptureDiagnosis {
+  const explain = opts.explain ?? true;
+  const d = new ConnectionDiagnoser(analysis, cross);
   const diagnoses: ConnectionDiagnosis[] = [];
   const verdictByFrame = new Map<number, ResetVerdict>();
   const drops = new Map<number, SilentDropVerdict>();
-  for (let c = 0; c < n; c++) {
+  for (let c = 0; c < d.connections; c++) {
+    const diagnosis = d.diagnose(c, explain);
+    if (!diagnosis) continue;
+    diagnoses.push(diagnosis);
+    for (const v of diagnosis.resets) verdictByFrame.set(v.frame, v);
+    if (diagnosis.silentDrop) drops.set(c, diagnosis.silentDrop);
+  }
+  return {
+    diagnoses,
+    idleTimeouts: tallyIdlePeriods(analysis, d.pathOf, verdictByFrame, drops),
+    explainConnection: (conn) => (conn >= 1 && conn <= d.connections ? d.diagnose(conn - 1, true) : null),
+  };
+}
+
+/** What diagnosing any one connection needs, prepared once per capture. */
+class ConnectionDiagnoser {
+  readonly connections: number;
+  readonly pathOf: (c: number) => string;
+  private readonly events: ConnectionEvents;
+  private readonly captureEnd: number;
+  /** The RSTs of connection c are byConn[firstReset[c] .. firstReset[c + 1]). */
+  private readonly firstReset: Int32Array;
+  private readonly byConn: ResetContext[];
+
+  constructor(
+    private readonly analysis: CaptureAnalysis,
+    private readonly cross?: CrossEvidence,
+  ) {
+    const tracker = analysis.tracker;
+    const n = tracker.connectionCount;
+    this.connections = n;
+    this.events = new ConnectionEvents(tracker.events, n);
+    this.pathOf = serverPaths(analysis);
+    let captureEnd = -Infinity;
+    for (let c = 0; c < n; c++) captureEnd = Math.max(captureEnd, tracker.store.f(c, F_T_LAST));
+    this.captureEnd = captureEnd;
+    const resets = tracker.resets;
+    this.firstReset = new Int32Array(n + 1);
+    for (const r of resets) this.firstReset[r.conn + 1]!++;
+    for (let c = 0; c < n; c++) this.firstReset[c + 1]! += this.firstReset[c]!;
+    this.byConn = new Array<ResetContext>(resets.length);
+    const fill = this.firstReset.slice(0, n);
+    for (const r of resets) this.byConn[fill[r.conn]!++] = r;
+  }
+
+  diagnose(c: number, explain: boolean): ConnectionDiagnosis | null {
+    const tracker = this.analysis.tracker;
+    const store = tracker.store;
+    const log = tracker.events;
+    const events = this.events;
     // Only connections with a RST, or whose last logged packet went unanswered, need a closer look.
-    const hasReset = firstReset[c + 1]! > firstReset[c]!;
+    const hasReset = this.firstReset[c + 1]! > this.firstReset[c]!;
     const last = events.lastOf(c);
     const unanswered = last >= 0 && log.frame(last) > store.w(c, W_LAST_FRAME_DIR + (log.dir(last) ^ 1)) && UNANSWERED_KINDS.has(log.kind(last));
-    if (!hasReset && !unanswered) continue;
+    if (!hasReset && !unanswered) return null;
 
-    const siblings = hasReset ? byConn.slice(firstReset[c]!, firstReset[c + 1]!) : [];
+    const siblings = hasReset ? this.byConn.slice(this.firstReset[c]!, this.firstReset[c + 1]!) : [];
     const facts = hasReset ? connectionFacts(tracker, c) : null;
-    const verdicts: ResetVerdict[] = siblings.map((rst) => {
+    const resets: ResetVerdict[] = siblings.map((rst) => {
       const prevIdx = rst.previous ? events.indexOfFrame(c, rst.previous.frame) : -1;
       const triggerIdleNs = prevIdx >= 0 ? log.idleBefore(prevIdx) : null;
-      const a = attributeReset({ rst, facts: facts!, siblings, triggerIdleNs, extra: cross?.resets.get(rst.frame) ?? [] });
-      const v: ResetVerdict = {
+      const a = attributeReset({ rst, facts: facts!, siblings, triggerIdleNs, extra: this.cross?.resets.get(rst.frame) ?? [], explain });
+      return {
         conn: c + 1,
         frame: rst.frame,
-        ts: relTimeText(tracker, rst.time),
+        ts: explain ? relTimeText(tracker, rst.time) : '',
         dir: rst.dir === 0 ? 'c2s' : 's2c',
         claimedSender: side(rst.dir),
         attribution: a.attribution,
@@ -105,18 +150,14 @@ export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence
             : null,
         evidence: a.evidence,
       };
-      verdictByFrame.set(rst.frame, v);
-      return v;
     });
 
-    let silentDrop = findSilentDrop(tracker, events, c, captureEnd);
-    const settled = cross?.silentDrops.get(c + 1);
-    if (silentDrop && settled) silentDrop = { ...silentDrop, kind: settled.kind, evidence: [...silentDrop.evidence, settled.evidence] };
-    if (silentDrop) drops.set(c, silentDrop);
-    if (verdicts.length === 0 && !silentDrop) continue;
-    diagnoses.push({ conn: c + 1, path: pathOf(c), verdict: connectionVerdict(verdicts, silentDrop), resets: verdicts, silentDrop });
+    let silentDrop = findSilentDrop(tracker, events, c, this.captureEnd, explain);
+    const settled = this.cross?.silentDrops.get(c + 1);
+    if (silentDrop && settled) silentDrop = { ...silentDrop, kind: settled.kind, evidence: explain ? [...silentDrop.evidence, settled.evidence] : [] };
+    if (resets.length === 0 && !silentDrop) return null;
+    return { conn: c + 1, path: this.pathOf(c), verdict: explain ? connectionVerdict(resets, silentDrop) : '', resets, silentDrop };
   }
-  return { diagnoses, idleTimeouts: tallyIdlePeriods(analysis, pathOf, verdictByFrame, drops) };
 }
 
 const UNANSWERED_KINDS = new Set([K_KEEPALIVE, K_RETRANSMISSION, K_DATA, K_RST]);

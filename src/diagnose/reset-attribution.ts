@@ -21,6 +21,8 @@ export interface ResetInputs {
   triggerIdleNs: number | null;
   /** Evidence from outside this capture (two-sided analysis). */
   extra: Evidence[];
+  /** Write the evidence out (false: only the attribution and confidence, for RSTs that are only counted). */
+  explain?: boolean;
 }
 
 export interface Attribution {
@@ -29,8 +31,22 @@ export interface Attribution {
   evidence: Evidence[];
 }
 
-function ev(signal: Evidence['signal'], pointsTo: ResetAttribution, strength: EvidenceStrength, detail: string, caveat?: string): Evidence {
-  return caveat === undefined ? { signal, pointsTo, strength, detail } : { signal, pointsTo, strength, detail, caveat };
+/** A signal's finding; its words are written only when asked for (most RSTs of a busy capture are only counted). */
+interface Finding {
+  signal: Evidence['signal'];
+  pointsTo: ResetAttribution;
+  strength: EvidenceStrength;
+  detail: () => string;
+  caveat?: () => string;
+}
+
+function ev(signal: Evidence['signal'], pointsTo: ResetAttribution, strength: EvidenceStrength, detail: () => string, caveat?: () => string): Finding {
+  return { signal, pointsTo, strength, detail, caveat };
+}
+
+function explain(f: Finding): Evidence {
+  const detail = f.detail();
+  return f.caveat === undefined ? { signal: f.signal, pointsTo: f.pointsTo, strength: f.strength, detail } : { signal: f.signal, pointsTo: f.pointsTo, strength: f.strength, detail, caveat: f.caveat() };
 }
 
 /**
@@ -44,7 +60,7 @@ export function attributeReset(inp: ResetInputs): Attribution {
   const receiver = facts.dirs[rst.dir ^ 1]!;
   // A genuine RST from this side comes from the local stack when the capture runs on that host.
   const genuine: ResetAttribution = sender.isLocal ? 'local-stack' : 'peer';
-  const evidence: Evidence[] = [...inp.extra];
+  const evidence: Finding[] = inp.extra.map((e) => ev(e.signal, e.pointsTo, e.strength, () => e.detail, e.caveat === undefined ? undefined : () => e.caveat!));
 
   evidence.push(ttlSignal(rst, sender, genuine));
   const timing = timingSignal(rst, facts, receiver.isLocal, genuine);
@@ -62,63 +78,65 @@ export function attributeReset(inp: ResetInputs): Attribution {
   if (multi) evidence.push(multi);
   if (sender.dataAfterRst > 0) {
     evidence.push(
-      ev('data-after-rst', 'middlebox', 'strong', `the ${side(rst.dir)} kept sending data after the RST (${sender.dataAfterRst} segment${sender.dataAfterRst === 1 ? '' : 's'}): it never reset the connection itself`),
+      ev('data-after-rst', 'middlebox', 'strong', () => `the ${side(rst.dir)} kept sending data after the RST (${sender.dataAfterRst} segment${sender.dataAfterRst === 1 ? '' : 's'}): it never reset the connection itself`),
     );
   }
-  return weigh(evidence);
+  const { attribution, confidence } = weigh(evidence);
+  return { attribution, confidence, evidence: inp.explain === false ? [] : evidence.map(explain) };
 }
 
 function side(dir: number): 'client' | 'server' {
   return dir === 0 ? 'client' : 'server';
 }
 
-function ttlSignal(rst: ResetContext, sender: ConnectionFacts['dirs'][0], genuine: ResetAttribution): Evidence {
+function ttlSignal(rst: ResetContext, sender: ConnectionFacts['dirs'][0], genuine: ResetAttribution): Finding {
   const name = rst.ipId < 0 ? 'hop limit' : 'TTL';
   const got = estimateHops(rst.ttl);
   if (sender.baselineTtl === null || sender.baselineHops === null) {
-    return ev('ttl', 'unknown', 'weak', `RST ${name} ${rst.ttl} (${got.hops} hop${got.hops === 1 ? '' : 's'} from an initial ${got.initial})`, `no other packet from the ${side(rst.dir)} to compare with`);
+    return ev('ttl', 'unknown', 'weak', () => `RST ${name} ${rst.ttl} (${got.hops} hop${got.hops === 1 ? '' : 's'} from an initial ${got.initial})`, () => `no other packet from the ${side(rst.dir)} to compare with`);
   }
   const base = sender.baselineHops;
-  const baseText = `the ${side(rst.dir)}'s packets arrive with ${name} ${sender.baselineTtl} (${base.hops} hop${base.hops === 1 ? '' : 's'})`;
+  const baseText = (): string => `the ${side(rst.dir)}'s packets arrive with ${name} ${sender.baselineTtl} (${base.hops} hop${base.hops === 1 ? '' : 's'})`;
   if (got.initial !== base.initial) {
-    return ev('ttl', 'middlebox', 'strong', `RST ${name} ${rst.ttl} implies an initial ${name} of ${got.initial}, but ${baseText} from ${base.initial}: a different machine sent it`);
+    return ev('ttl', 'middlebox', 'strong', () => `RST ${name} ${rst.ttl} implies an initial ${name} of ${got.initial}, but ${baseText()} from ${base.initial}: a different machine sent it`);
   }
   if (got.hops < base.hops) {
-    return ev('ttl', 'middlebox', 'strong', `RST ${name} ${rst.ttl} = ${got.hops} hop${got.hops === 1 ? '' : 's'} away, but ${baseText}: it came from ${base.hops - got.hops} hop${base.hops - got.hops === 1 ? '' : 's'} closer than the ${side(rst.dir)}`);
+    return ev('ttl', 'middlebox', 'strong', () => `RST ${name} ${rst.ttl} = ${got.hops} hop${got.hops === 1 ? '' : 's'} away, but ${baseText()}: it came from ${base.hops - got.hops} hop${base.hops - got.hops === 1 ? '' : 's'} closer than the ${side(rst.dir)}`);
   }
   if (got.hops > base.hops) {
-    return ev('ttl', 'unknown', 'weak', `RST ${name} ${rst.ttl} is ${got.hops - base.hops} hop(s) farther than ${baseText}`, 'a farther sender fits neither the peer nor a box in between; a route change is possible');
+    return ev('ttl', 'unknown', 'weak', () => `RST ${name} ${rst.ttl} is ${got.hops - base.hops} hop(s) farther than ${baseText()}`, () => 'a farther sender fits neither the peer nor a box in between; a route change is possible');
   }
   if (sender.isLocal) {
     // Captured on the sending host itself: only that host's stack can put an outgoing RST on this wire.
-    return ev('ttl', 'local-stack', sender.ttlVaries ? 'strong' : 'decisive', `RST ${name} ${rst.ttl} left the capturing host like all of the ${side(rst.dir)}'s packets (0 hops): the local stack sent it`);
+    return ev('ttl', 'local-stack', sender.ttlVaries ? 'strong' : 'decisive', () => `RST ${name} ${rst.ttl} left the capturing host like all of the ${side(rst.dir)}'s packets (0 hops): the local stack sent it`);
   }
   if (sender.ttlVaries) {
-    return ev('ttl', genuine, 'weak', `RST ${name} ${rst.ttl} matches ${baseText}`, `the ${side(rst.dir)}'s ${name} varies, so a match says less`);
+    return ev('ttl', genuine, 'weak', () => `RST ${name} ${rst.ttl} matches ${baseText()}`, () => `the ${side(rst.dir)}'s ${name} varies, so a match says less`);
   }
-  return ev('ttl', genuine, 'strong', `RST ${name} ${rst.ttl} matches ${baseText}`, 'a middlebox right next to the peer, or one that copies the TTL, would look the same');
+  return ev('ttl', genuine, 'strong', () => `RST ${name} ${rst.ttl} matches ${baseText()}`, () => 'a middlebox right next to the peer, or one that copies the TTL, would look the same');
 }
 
-function timingSignal(rst: ResetContext, facts: ConnectionFacts, receiverIsLocal: boolean, genuine: ResetAttribution): Evidence | null {
+function timingSignal(rst: ResetContext, facts: ConnectionFacts, receiverIsLocal: boolean, genuine: ResetAttribution): Finding | null {
   const prev = rst.previous;
   if (!prev || prev.dir === rst.dir) return null;
   const delay = rst.time - prev.time;
-  const delayText = `the RST came ${durationText(delay / 1e9)} after the ${KIND_NAMES[prev.kind]} in frame ${prev.frame}`;
-  if (facts.rttNs === null) return ev('timing', 'unknown', 'weak', delayText, 'no handshake in the capture, so no round-trip time to compare with');
-  const rttText = `the handshake RTT is ${durationText(facts.rttNs / 1e9)}`;
+  const delayText = (): string => `the RST came ${durationText(delay / 1e9)} after the ${KIND_NAMES[prev.kind]} in frame ${prev.frame}`;
+  if (facts.rttNs === null) return ev('timing', 'unknown', 'weak', delayText, () => 'no handshake in the capture, so no round-trip time to compare with');
+  const rttNs = facts.rttNs;
+  const rttText = (): string => `the handshake RTT is ${durationText(rttNs / 1e9)}`;
   if (!receiverIsLocal) {
-    return ev('timing', 'unknown', 'weak', `${delayText}; ${rttText}`, 'the capture was not taken at the host that sent the trigger, so the delay does not measure the distance to the responder');
+    return ev('timing', 'unknown', 'weak', () => `${delayText()}; ${rttText()}`, () => 'the capture was not taken at the host that sent the trigger, so the delay does not measure the distance to the responder');
   }
   if (facts.rttNs < MIN_RTT_FOR_TIMING_NS) {
-    return ev('timing', 'unknown', 'weak', `${delayText}; ${rttText}`, `an RTT under ${durationText(MIN_RTT_FOR_TIMING_NS / 1e9)} is too short to tell a nearby box from the peer`);
+    return ev('timing', 'unknown', 'weak', () => `${delayText()}; ${rttText()}`, () => `an RTT under ${durationText(MIN_RTT_FOR_TIMING_NS / 1e9)} is too short to tell a nearby box from the peer`);
   }
   if (delay < facts.rttNs / 2) {
-    return ev('timing', 'middlebox', 'strong', `${delayText}, less than half the ${durationText(facts.rttNs / 1e9)} handshake RTT: whatever answered is closer than the ${side(rst.dir)}`);
+    return ev('timing', 'middlebox', 'strong', () => `${delayText()}, less than half the ${durationText(rttNs / 1e9)} handshake RTT: whatever answered is closer than the ${side(rst.dir)}`);
   }
-  return ev('timing', genuine, 'medium', `${delayText}; ${rttText}: consistent with an answer from the ${side(rst.dir)}`, 'a box next to the peer answers as late as the peer');
+  return ev('timing', genuine, 'medium', () => `${delayText()}; ${rttText()}: consistent with an answer from the ${side(rst.dir)}`, () => 'a box next to the peer answers as late as the peer');
 }
 
-function idleSignal(rst: ResetContext, triggerIdleNs: number | null): Evidence | null {
+function idleSignal(rst: ResetContext, triggerIdleNs: number | null): Finding | null {
   const prev = rst.previous;
   if (!prev || prev.dir === rst.dir || triggerIdleNs === null) return null;
   const kind = KIND_NAMES[prev.kind];
@@ -127,63 +145,63 @@ function idleSignal(rst: ResetContext, triggerIdleNs: number | null): Evidence |
       'idle-age',
       'middlebox',
       'weak',
-      `the RST answered the first ${kind} after ${durationText(triggerIdleNs / 1e9)} of silence: the pattern of a middlebox whose state for the idle flow expired`,
-      'an application that closes idle sessions answers the next packet with a RST too',
+      () => `the RST answered the first ${kind} after ${durationText(triggerIdleNs / 1e9)} of silence: the pattern of a middlebox whose state for the idle flow expired`,
+      () => 'an application that closes idle sessions answers the next packet with a RST too',
     );
   }
-  return ev('idle-age', 'unknown', 'weak', `the connection had been idle for only ${durationText(triggerIdleNs / 1e9)} before the ${kind} the RST answered`, 'a busy connection is unlikely to be an expired flow, but that does not identify the sender');
+  return ev('idle-age', 'unknown', 'weak', () => `the connection had been idle for only ${durationText(triggerIdleNs / 1e9)} before the ${kind} the RST answered`, () => 'a busy connection is unlikely to be an expired flow, but that does not identify the sender');
 }
 
-function ipIdSignal(rst: ResetContext, genuine: ResetAttribution): Evidence | null {
+function ipIdSignal(rst: ResetContext, genuine: ResetAttribution): Finding | null {
   if (rst.ipId < 0) return null; // IPv6 has no IP ID
   if (rst.senderLastIpId === null) {
-    return ev('ip-id', 'unknown', 'weak', `RST IP ID ${rst.ipId}`, `the ${side(rst.dir)} sent no earlier packet with a counting IP ID to compare with`);
+    return ev('ip-id', 'unknown', 'weak', () => `RST IP ID ${rst.ipId}`, () => `the ${side(rst.dir)} sent no earlier packet with a counting IP ID to compare with`);
   }
   const step = (rst.ipId - rst.senderLastIpId + 0x10000) & 0xffff;
   if (step > 0 && step <= 64) {
-    return ev('ip-id', genuine, 'medium', `RST IP ID ${rst.ipId} continues the ${side(rst.dir)}'s sequence (last ${rst.senderLastIpId})`);
+    return ev('ip-id', genuine, 'medium', () => `RST IP ID ${rst.ipId} continues the ${side(rst.dir)}'s sequence (last ${rst.senderLastIpId})`);
   }
   if (rst.ipId === 0) {
-    return ev('ip-id', 'unknown', 'weak', `RST IP ID 0, while the ${side(rst.dir)}'s packets count up (last ${rst.senderLastIpId}): not sent from the ${side(rst.dir)}'s socket`, 'Linux also sends IP ID 0 in a RST for a socket it no longer has, so this does not tell a firewall from the real host');
+    return ev('ip-id', 'unknown', 'weak', () => `RST IP ID 0, while the ${side(rst.dir)}'s packets count up (last ${rst.senderLastIpId}): not sent from the ${side(rst.dir)}'s socket`, () => 'Linux also sends IP ID 0 in a RST for a socket it no longer has, so this does not tell a firewall from the real host');
   }
-  return ev('ip-id', 'middlebox', 'weak', `RST IP ID ${rst.ipId} does not follow the ${side(rst.dir)}'s sequence (last ${rst.senderLastIpId})`, 'some stacks randomise IP IDs per packet');
+  return ev('ip-id', 'middlebox', 'weak', () => `RST IP ID ${rst.ipId} does not follow the ${side(rst.dir)}'s sequence (last ${rst.senderLastIpId})`, () => 'some stacks randomise IP IDs per packet');
 }
 
-function timestampSignal(rst: ResetContext, facts: ConnectionFacts, genuine: ResetAttribution): Evidence | null {
+function timestampSignal(rst: ResetContext, facts: ConnectionFacts, genuine: ResetAttribution): Finding | null {
   if (!facts.timestampsNegotiated) return null;
   if (rst.hasTimestamps) {
-    return ev('timestamps', genuine, 'medium', 'the RST carries the TCP timestamps the connection negotiated: it came from the endpoint\'s own socket');
+    return ev('timestamps', genuine, 'medium', () => 'the RST carries the TCP timestamps the connection negotiated: it came from the endpoint\'s own socket');
   }
-  return ev('timestamps', 'unknown', 'weak', 'the RST has no TCP timestamps although the connection negotiated them: not sent from a live socket', 'a real host answering for a socket it no longer has omits them too');
+  return ev('timestamps', 'unknown', 'weak', () => 'the RST has no TCP timestamps although the connection negotiated them: not sent from a live socket', () => 'a real host answering for a socket it no longer has omits them too');
 }
 
-function windowSignal(rst: ResetContext, genuine: ResetAttribution): Evidence {
+function windowSignal(rst: ResetContext, genuine: ResetAttribution): Finding {
   if (rst.window !== 0) {
-    return ev('window', genuine, 'weak', `the RST advertises a window of ${rst.window}, as an aborting socket does`);
+    return ev('window', genuine, 'weak', () => `the RST advertises a window of ${rst.window}, as an aborting socket does`);
   }
-  return ev('window', 'unknown', 'weak', 'the RST advertises window 0', 'both forged RSTs and a host\'s socketless RSTs use window 0');
+  return ev('window', 'unknown', 'weak', () => 'the RST advertises window 0', () => 'both forged RSTs and a host\'s socketless RSTs use window 0');
 }
 
-function seqSignal(rst: ResetContext, genuine: ResetAttribution): Evidence | null {
+function seqSignal(rst: ResetContext, genuine: ResetAttribution): Finding | null {
   if (rst.expectedSeq === null) return null;
   const off = (rst.seq - rst.expectedSeq) | 0;
   if (off === 0) {
-    return ev('seq', 'unknown', 'weak', `the RST's sequence number is exactly the ${side(rst.dir)}'s next one`, 'a stateful box that tracks the flow knows it as well as the peer does');
+    return ev('seq', 'unknown', 'weak', () => `the RST's sequence number is exactly the ${side(rst.dir)}'s next one`, () => 'a stateful box that tracks the flow knows it as well as the peer does');
   }
   if (Math.abs(off) <= 65535) {
-    return ev('seq', genuine, 'weak', `the RST's sequence number is ${off} away from the ${side(rst.dir)}'s next one, inside the window`);
+    return ev('seq', genuine, 'weak', () => `the RST's sequence number is ${off} away from the ${side(rst.dir)}'s next one, inside the window`);
   }
-  return ev('seq', 'middlebox', 'medium', `the RST's sequence number is ${off} away from the ${side(rst.dir)}'s next one: a blind or off-path guess`);
+  return ev('seq', 'middlebox', 'medium', () => `the RST's sequence number is ${off} away from the ${side(rst.dir)}'s next one: a blind or off-path guess`);
 }
 
-function multipleRstSignal(rst: ResetContext, siblings: ResetContext[]): Evidence | null {
+function multipleRstSignal(rst: ResetContext, siblings: ResetContext[]): Finding | null {
   const sameDir = siblings.filter((o) => o.dir === rst.dir && Math.abs(o.time - rst.time) < 1e9);
   const seqs = new Set(sameDir.map((o) => o.seq));
   if (seqs.size < 2) return null;
-  return ev('multiple-rsts', 'middlebox', 'strong', `${sameDir.length} RSTs within a second with ${seqs.size} different sequence numbers: the signature of a reset injector`);
+  return ev('multiple-rsts', 'middlebox', 'strong', () => `${sameDir.length} RSTs within a second with ${seqs.size} different sequence numbers: the signature of a reset injector`);
 }
 
-function weigh(evidence: Evidence[]): Attribution {
+function weigh(evidence: Finding[]): Omit<Attribution, 'evidence'> {
   const score = new Map<ResetAttribution, number>();
   for (const e of evidence) {
     if (e.pointsTo === 'unknown') continue;
@@ -193,11 +211,11 @@ function weigh(evidence: Evidence[]): Attribution {
   const top = ranked[0];
   // One weak hint is not an attribution.
   if (!top || top[1] < 2 || (ranked[1] && ranked[1][1] === top[1])) {
-    return { attribution: 'unknown', confidence: 0, evidence };
+    return { attribution: 'unknown', confidence: 0 };
   }
   const total = ranked.reduce((sum, [, v]) => sum + v, 0);
   const decisive = evidence.some((e) => e.strength === 'decisive' && e.pointsTo === top[0]);
   // Share of the weight, discounted when little evidence exists at all.
   const confidence = decisive ? 0.99 : Math.min(0.95, (top[1] / total) * Math.min(1, top[1] / 4));
-  return { attribution: top[0], confidence: Math.round(confidence * 100) / 100, evidence };
+  return { attribution: top[0], confidence: Math.round(confidence * 100) / 100 };
 }

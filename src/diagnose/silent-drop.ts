@@ -12,7 +12,7 @@ const GAVE_UP_MARGIN_NS = 5e9;
  * answered: from one capture this proves the silence, not where the packets
  * died (two-sided analysis can tell a black hole from a dead peer).
  */
-export function findSilentDrop(tracker: TcpTracker, events: ConnectionEvents, c: number, captureEndNs: number): SilentDropVerdict | null {
+export function findSilentDrop(tracker: TcpTracker, events: ConnectionEvents, c: number, captureEndNs: number, explain = true): SilentDropVerdict | null {
   const log = events.log;
   const idx = events.of(c);
   for (const x of [0, 1]) {
@@ -32,11 +32,13 @@ export function findSilentDrop(tracker: TcpTracker, events: ConnectionEvents, c:
     const retransmissions = unanswered.filter((i) => log.kind(i) === K_RETRANSMISSION).length;
     const end = localRst ? 'local-rst' : captureEndNs - log.time(last) >= GAVE_UP_MARGIN_NS ? 'gave-up' : 'capture-ended';
     const sender = x === 0 ? 'client' : 'server';
-    const evidence = [
-      `${unanswered.length} packets from the ${sender} after frame ${lastAnswer || 'none'} got no answer (${keepalives} keepalive probes, ${retransmissions} retransmissions)`,
-    ];
-    if (end === 'gave-up') evidence.push(`the ${sender} stopped sending ${((captureEndNs - log.time(last)) / 1e9).toFixed(1)} s before the capture ended: its stack gave up`);
-    if (end === 'local-rst') evidence.push(`the ${sender} finally sent its own RST`);
+    // Decided either way; worded only when asked (see CaptureDiagnosis).
+    const evidence: string[] = [];
+    if (explain) {
+      evidence.push(`${unanswered.length} packets from the ${sender} after frame ${lastAnswer || 'none'} got no answer (${keepalives} keepalive probes, ${retransmissions} retransmissions)`);
+      if (end === 'gave-up') evidence.push(`the ${sender} stopped sending ${((captureEndNs - log.time(last)) / 1e9).toFixed(1)} s before the capture ended: its stack gave up`);
+      if (end === 'local-rst') evidence.push(`the ${sender} finally sent its own RST`);
+    }
     return {
       conn: c + 1,
       sender,

@@ -28,32 +28,43 @@ export function packetEvent(tracker: TcpTracker, pkt: DecodedTcp, rec: PacketRec
   return file === undefined ? ev : { file, ...ev };
 }
 
+/** Output is handed to the stream in pieces of this size. */
+const CHUNK = 1 << 20;
+
 /**
- * Batches output lines so that millions of events cost a few large writes;
- * an early-closing reader (`| head`) ends the process quietly.
+ * Batches output so that millions of lines cost a few large writes.
  */
 export class LineWriter {
-  private pending: string[] = [];
-  private size = 0;
+  private buf = Buffer.allocUnsafe(CHUNK);
+  private used = 0;
 
-  constructor(private readonly out: NodeJS.WriteStream = process.stdout) {
-    out.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') process.exit(0);
-      throw err;
-    });
-  }
+  // A reader that goes away (EPIPE) is handled once for the whole process, in cli/main.ts.
+  constructor(private readonly out: NodeJS.WritableStream = process.stdout) {}
 
   line(s: string): void {
-    this.pending.push(s);
-    this.size += s.length + 1;
-    if (this.size > 1 << 20) this.flush();
+    this.write(s);
+    this.write('\n');
+  }
+
+  /** Text as is (no newline added), encoded straight into the output buffer. */
+  write(s: string): void {
+    // UTF-8 needs at most 3 bytes per UTF-16 unit.
+    if (s.length * 3 > this.buf.length - this.used) {
+      this.flush();
+      if (s.length * 3 > this.buf.length) {
+        this.out.write(s);
+        return;
+      }
+    }
+    this.used += this.buf.write(s, this.used);
   }
 
   flush(): void {
-    if (this.pending.length === 0) return;
-    this.out.write(this.pending.join('\n') + '\n');
-    this.pending = [];
-    this.size = 0;
+    if (this.used === 0) return;
+    // A fresh buffer each time: the stream may still hold the old one.
+    this.out.write(this.buf.subarray(0, this.used));
+    this.buf = Buffer.allocUnsafe(CHUNK);
+    this.used = 0;
   }
 
   /** Resolves once everything written so far has been handed to the OS. */

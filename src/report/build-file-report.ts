@@ -174,6 +174,15 @@ export function describeSkipped(skipped: FileReport['skipped']): string[] {
     .map(([k, n]) => `${n} ${k.replace(/[A-Z]/g, (m) => ' ' + m.toLowerCase())}`);
 }
 
+/** The connections (0-based ids, in order) that pass the filter. */
+export function selectConnections(analysis: CaptureAnalysis, filter: ConnectionFilter): number[] {
+  const t = analysis.tracker;
+  const ids = filter.ids && filter.ids.length > 0 ? filter.ids.map((id) => id - 1).filter((c) => c < t.connectionCount) : null;
+  const selected: number[] = [];
+  for (const c of ids ?? t.store.ids()) if (connectionPasses(t, filter, c)) selected.push(c);
+  return selected;
+}
+
 /**
  * The report of one capture. With `listLimit`, only that many connections
  * are built (problems first, like the text report shows them): a busy
@@ -181,9 +190,7 @@ export function describeSkipped(skipped: FileReport['skipped']): string[] {
  */
 export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFilter = {}, diagnosis?: CaptureDiagnosis, listLimit?: number): FileReport {
   const t = analysis.tracker;
-  const ids = filter.ids && filter.ids.length > 0 ? filter.ids.map((id) => id - 1).filter((c) => c < t.connectionCount) : null;
-  const selected: number[] = [];
-  for (const c of ids ?? t.store.ids()) if (connectionPasses(t, filter, c)) selected.push(c);
+  const selected = selectConnections(analysis, filter);
   const shown = new Set(selected.map((c) => c + 1));
   const diagnoses = (diagnosis?.diagnoses ?? []).filter((d) => shown.has(d.conn));
   const diagnosed = new Set(diagnoses.map((d) => d.conn));
@@ -204,6 +211,13 @@ export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFil
   }
   const listed = listLimit === undefined ? selected : [...problems, ...others.slice(0, Math.max(0, listLimit - problems.length))];
   const connections = listed.map((c) => connectionReport(t, c));
+  if (diagnosis && listLimit !== undefined) {
+    // Diagnoses may have been decided without words: write out those of the listed connections.
+    const isListed = new Set(listed.map((c) => c + 1));
+    for (let i = 0; i < diagnoses.length; i++) {
+      if (isListed.has(diagnoses[i]!.conn)) diagnoses[i] = diagnosis.explainConnection(diagnoses[i]!.conn) ?? diagnoses[i]!;
+    }
+  }
   const haveTcp = t.connectionCount > 0;
   let first: string | null = null;
   let last: string | null = null;
