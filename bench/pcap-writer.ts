@@ -20,6 +20,21 @@ const IP6_LEN = 40;
 const MAX_RECORD = 16 + ETH_LEN + IP6_LEN + 60 + 1500;
 
 /** Which TCP options a segment carries; the byte layouts are the ones Linux emits. */
+/** Servers live in 198.51.100.0/24 (a documentation range, like every address the bench writes). */
+export const SERVER_NET = 0xc6336400;
+const CLIENT_NETS = [0xcb007100, 0xc0000200]; // 203.0.113.0/24, 192.0.2.0/24
+const CLIENT_HOSTS = 2 * 254;
+
+/**
+ * Client endpoint of synthetic connection `id`: 508 documentation addresses,
+ * each with its own run of ports, so no two connections share a 4-tuple
+ * (up to 508 × 28 232 connections).
+ */
+export function clientEndpoint(id: number): { addr: number; port: number } {
+  const host = id % CLIENT_HOSTS;
+  return { addr: (CLIENT_NETS[host & 1]! | (1 + (host >> 1))) >>> 0, port: 32768 + (Math.floor(id / CLIENT_HOSTS) % 28232) };
+}
+
 export const OPT_NONE = 0;
 /** SYN / SYN-ACK: MSS, SACK-permitted, timestamps, NOP, window scale (20 bytes). */
 export const OPT_SYN = 1;

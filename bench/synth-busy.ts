@@ -10,7 +10,7 @@
  */
 import {
   OPT_NONE, OPT_SYN, OPT_SYN_NOTS, OPT_TS, PcapWriter, Rng, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN,
-  newSegment,
+  SERVER_NET, clientEndpoint, newSegment,
 } from './pcap-writer.js';
 
 export interface BusyOptions {
@@ -194,7 +194,7 @@ export function generateBusyCapture(path: string, o: BusyOptions): BusyTruth {
     kas[id] = (f & F_KA_DEAD) !== 0 ? 3 : rng.int(0, 3);
     cSeq[id] = rng.u32();
     sSeq[id] = rng.u32();
-    cPort[id] = 32768 + rng.int(0, 28231);
+    cPort[id] = clientEndpoint(id).port;
     sIdx[id] = rng.int(0, 3);
     rtt[id] = Math.floor(1000 + 120_000 * rng.next() * rng.next());
     cTsOff[id] = rng.u32();
@@ -206,9 +206,8 @@ export function generateBusyCapture(path: string, o: BusyOptions): BusyTruth {
     const f = fl[id];
     const v6 = (f & F_V6) !== 0;
     s.ipv6 = v6;
-    // Multiplying by an odd constant is a bijection mod 2^22: every connection gets its own client address.
-    const client = v6 ? id + 1 : (0x64400000 | (Math.imul(id + 1, 0x9e3779b1) & 0x3fffff)) >>> 0;
-    const server = v6 ? 1 + sIdx[id] : 0x0a000001 + sIdx[id];
+    const client = v6 ? id + 1 : clientEndpoint(id).addr;
+    const server = v6 ? 1 + sIdx[id] : SERVER_NET + 1 + sIdx[id];
     const cHi = v6 ? 0x02000000 : 0;
     if (c2s) {
       s.src = client; s.dst = server; s.src6hi = cHi; s.dst6hi = 0;

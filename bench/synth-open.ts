@@ -3,7 +3,7 @@
  * handshake with options, one request/response exchange) and never close, so at
  * the end of the capture the tracker holds N concurrent connections.
  */
-import { OPT_SYN, OPT_TS, PcapWriter, Rng, TCP_ACK, TCP_PSH, TCP_SYN, newSegment } from './pcap-writer.js';
+import { OPT_SYN, OPT_TS, PcapWriter, Rng, SERVER_NET, TCP_ACK, TCP_PSH, TCP_SYN, clientEndpoint, newSegment } from './pcap-writer.js';
 
 export interface OpenTruth {
   packets: number;
@@ -33,7 +33,7 @@ export function generateOpenCapture(path: string, connections: number, seed: num
     for (let i = 0; i < count; i++) {
       cIsn[i] = rng.u32();
       sIsn[i] = rng.u32();
-      cPort[i] = 32768 + rng.int(0, 28231);
+      cPort[i] = clientEndpoint(base + i).port;
       reqLen[i] = rng.int(40, 400);
       respLen[i] = rng.int(40, 1448);
     }
@@ -42,8 +42,8 @@ export function generateOpenCapture(path: string, connections: number, seed: num
         const id = base + i;
         const c2s = step !== 1 && step !== 4;
         const v6 = id % 10 === 9;
-        const client = v6 ? id + 1 : (0x64400000 | (Math.imul(id + 1, 0x9e3779b1) & 0x3fffff)) >>> 0;
-        const server = v6 ? 1 : 0x0a000001;
+        const client = v6 ? id + 1 : clientEndpoint(id).addr;
+        const server = v6 ? 1 : SERVER_NET + 1;
         s.ipv6 = v6;
         s.src = c2s ? client : server;
         s.dst = c2s ? server : client;

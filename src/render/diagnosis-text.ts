@@ -73,11 +73,20 @@ function colourAttribution(a: string, st: Style): string {
 }
 
 /** The idle-timeout bracket per path, and keepalive settings proven (or likely) to keep such flows alive. */
+/** The bracket on a path's idle timeout T, or why there is none. */
+export function idleBracketText(t: IdleTimeoutInference): string {
+  const lo = t.survivedMaxS;
+  const hi = durationText(t.diedMinS!);
+  if (lo === null) return `T ≤ ${hi}`;
+  if (!t.consistent) return `no single T: idle periods up to ${durationText(lo)} were survived, yet one of ${hi} died`;
+  return `${durationText(lo)} < T ≤ ${hi}`;
+}
+
 export function renderIdleTimeouts(list: IdleTimeoutInference[], st: Style): string[] {
   const out: string[] = [];
   for (const t of list) {
     const lo = t.survivedMaxS;
-    const bracket = lo !== null ? `${durationText(lo)} < T ≤ ${durationText(t.diedMinS!)}` : `T ≤ ${durationText(t.diedMinS!)}`;
+    const bracket = idleBracketText(t);
     out.push(`  ${st.bold(`Idle timeout of the path to ${t.path}:`)} ${bracket} (${t.survived} idle period${t.survived === 1 ? '' : 's'} survived, ${t.died} died, ${t.connections} connection${t.connections === 1 ? '' : 's'})`);
     if (!t.consistent) {
       out.push(st.yellow('    inconsistent: some idle periods longer than one that died were survived; more than one timeout, or not an idle timeout at all'));

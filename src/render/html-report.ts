@@ -6,7 +6,7 @@ import type { ConnectionTimeline, HtmlFileReport } from '../report/connection-ti
 import { solveKeepalive } from '../recommend/keepalive-solver.js';
 import { PRESETS } from '../recommend/presets.js';
 import { durationText, wallClockText } from '../util/time-text.js';
-import { headlineSentences } from './diagnosis-text.js';
+import { headlineSentences, idleBracketText } from './diagnosis-text.js';
 import { ATTRIBUTION_COLOURS, esc, renderTimelineSvg } from './svg-timeline.js';
 import { isProblem } from '../report/build-file-report.js';
 
@@ -109,7 +109,7 @@ function pathAdvice(t: IdleTimeoutInference): PathAdvice {
   const lo = t.survivedMaxS;
   const hi = t.diedMinS!;
   const advice: PathAdvice = {
-    bracket: lo !== null ? `${durationText(lo)} < T ≤ ${durationText(hi)}` : `T ≤ ${durationText(hi)}`,
+    bracket: idleBracketText(t),
     counts: `${plural(t.survived, 'idle period')} survived, ${t.died} died, ${plural(t.connections, 'connection')}`,
     consistent: t.consistent,
     matches: t.matches.map((m) => {
