@@ -6,8 +6,13 @@ import { LinkResult, locateNetworkLayer, NET_BY_VERSION, NET_IPV4, NET_IPV6 } fr
 const IPPROTO_TCP = 6;
 const link = new LinkResult();
 
-function u32(buf: Buffer, o: number): number {
-  return ((buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!) >>> 0;
+/**
+ * Big-endian word at o, into to[k]. It writes rather than returns: a function
+ * returning a 32-bit value that V8 does not inline boxes it in a heap number,
+ * and this runs several times per packet.
+ */
+function word(buf: Buffer, o: number, to: Uint32Array, k: number): void {
+  to[k] = (buf[o]! << 24) | (buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!;
 }
 
 /**
@@ -52,11 +57,11 @@ function decodeIPv4(buf: Buffer, ip: number, end: number, out: DecodedTcp): numb
   out.ipLen = totalLen;
   const src = out.src;
   const dst = out.dst;
-  src[0] = u32(buf, ip + 12);
+  word(buf, ip + 12, src, 0);
   src[1] = 0;
   src[2] = 0;
   src[3] = 0;
-  dst[0] = u32(buf, ip + 16);
+  word(buf, ip + 16, dst, 0);
   dst[1] = 0;
   dst[2] = 0;
   dst[3] = 0;
@@ -108,14 +113,14 @@ function decodeIPv6(buf: Buffer, ip: number, end: number, out: DecodedTcp): numb
   out.ipLen = 40 + payloadLen;
   const src = out.src;
   const dst = out.dst;
-  src[0] = u32(buf, ip + 8);
-  src[1] = u32(buf, ip + 12);
-  src[2] = u32(buf, ip + 16);
-  src[3] = u32(buf, ip + 20);
-  dst[0] = u32(buf, ip + 24);
-  dst[1] = u32(buf, ip + 28);
-  dst[2] = u32(buf, ip + 32);
-  dst[3] = u32(buf, ip + 36);
+  word(buf, ip + 8, src, 0);
+  word(buf, ip + 12, src, 1);
+  word(buf, ip + 16, src, 2);
+  word(buf, ip + 20, src, 3);
+  word(buf, ip + 24, dst, 0);
+  word(buf, ip + 28, dst, 1);
+  word(buf, ip + 32, dst, 2);
+  word(buf, ip + 36, dst, 3);
   return decodeTcp(buf, o, datagramEnd, end, out);
 }
 
@@ -130,8 +135,8 @@ function decodeTcp(buf: Buffer, t: number, segEnd: number, capEnd: number, out: 
   if (hdrLen < 20 || t + hdrLen > segEnd) return MALFORMED;
   out.srcPort = (buf[t]! << 8) | buf[t + 1]!;
   out.dstPort = (buf[t + 2]! << 8) | buf[t + 3]!;
-  out.seq = u32(buf, t + 4);
-  out.ack = u32(buf, t + 8);
+  out.seq = ((buf[t + 4]! << 24) | (buf[t + 5]! << 16) | (buf[t + 6]! << 8) | buf[t + 7]!) >>> 0;
+  out.ack = ((buf[t + 8]! << 24) | (buf[t + 9]! << 16) | (buf[t + 10]! << 8) | buf[t + 11]!) >>> 0;
   out.flags = buf[t + 13]!;
   out.window = (buf[t + 14]! << 8) | buf[t + 15]!;
   out.payloadLen = segEnd - t - hdrLen;
@@ -168,8 +173,8 @@ function parseOptions(buf: Buffer, o: number, end: number, out: DecodedTcp): voi
       case 8:
         if (len === 10) {
           out.hasTimestamps = true;
-          out.tsVal = u32(buf, o + 2);
-          out.tsEcr = u32(buf, o + 6);
+          out.tsVal = ((buf[o + 2]! << 24) | (buf[o + 3]! << 16) | (buf[o + 4]! << 8) | buf[o + 5]!) >>> 0;
+          out.tsEcr = ((buf[o + 6]! << 24) | (buf[o + 7]! << 16) | (buf[o + 8]! << 8) | buf[o + 9]!) >>> 0;
         }
         break;
     }

@@ -6,67 +6,66 @@
  *
  * One 48-byte record per event in a single buffer (read through typed views
  * of different widths), grown by doubling: an append touches one cache line
- * instead of one per column, and never allocates per packet.
+ * instead of one per column. The tracker writes records straight into the
+ * views (E_* positions), like it writes connection records: passing times and
+ * sequence numbers as call arguments would box each one in a heap number.
  */
-const STRIDE = 48;
-const S64 = STRIDE / 8;
-const S32 = STRIDE / 4;
-const S16 = STRIDE / 2;
+export const E_STRIDE = 48;
+export const E_STRIDE64 = E_STRIDE / 8;
+export const E_STRIDE32 = E_STRIDE / 4;
+export const E_STRIDE16 = E_STRIDE / 2;
 // Field positions, in units of the view that reads them.
-const F_TIME = 0; // f64: ns relative to the capture time base
-const F_IDLE = 1; // f64: idle time before this packet in its connection (ns)
-const W_CONN = 4;
-const W_FRAME = 5;
-const W_SEQ = 6;
-const W_ACK = 7;
-const W_IPID = 8; // i32: IPv4 id, or -1 for IPv6
-const H_LEN = 18;
-const H_WIN = 19;
-const B_KIND = 40;
-const B_DIR = 41;
-const B_TTL = 42;
-const B_FLAGS = 43;
-const B_OPTS = 44; // bit 0: TCP timestamps option present
+export const E_TIME = 0; // f64: ns relative to the capture time base
+export const E_IDLE = 1; // f64: idle time before this packet in its connection (ns)
+export const E_CONN = 4; // u32
+export const E_FRAME = 5; // u32
+export const E_SEQ = 6; // u32
+export const E_ACK = 7; // u32
+export const E_IPID = 8; // i32: IPv4 id, or -1 for IPv6
+export const E_LEN = 18; // u16, saturated at 65535
+export const E_WIN = 19; // u16
+export const E_KIND = 40; // u8
+export const E_DIR = 41; // u8
+export const E_TTL = 42; // u8
+export const E_FLAGS = 43; // u8
+export const E_OPTS = 44; // u8, bit 0: TCP timestamps option present
+const STRIDE = E_STRIDE;
+const S64 = E_STRIDE64;
+const S32 = E_STRIDE32;
+const S16 = E_STRIDE16;
+const F_TIME = E_TIME;
+const F_IDLE = E_IDLE;
+const W_CONN = E_CONN;
+const W_FRAME = E_FRAME;
+const W_SEQ = E_SEQ;
+const W_ACK = E_ACK;
+const W_IPID = E_IPID;
+const H_LEN = E_LEN;
+const H_WIN = E_WIN;
+const B_KIND = E_KIND;
+const B_DIR = E_DIR;
+const B_TTL = E_TTL;
+const B_FLAGS = E_FLAGS;
+const B_OPTS = E_OPTS;
 
 export class EventLog {
   count = 0;
   private capacity = 0;
-  private f64 = new Float64Array(0);
-  private u32 = new Uint32Array(0);
-  private i32 = new Int32Array(0);
-  private u16 = new Uint16Array(0);
-  private u8 = new Uint8Array(0);
+  // Views of the one buffer; replaced when it grows, so read them after reserve().
+  f64 = new Float64Array(0);
+  u32 = new Uint32Array(0);
+  i32 = new Int32Array(0);
+  u16 = new Uint16Array(0);
+  u8 = new Uint8Array(0);
 
   constructor(initial = 1024) {
     this.allocate(initial);
   }
 
-  append(
-    conn: number, frame: number, time: number, kind: number, dir: number, ttl: number, len: number,
-    flags: number, ipId: number, win: number, seq: number, ack: number, hasTs: boolean, idleBefore: number,
-  ): void {
+  /** Index of a new event record for the caller to fill in (growing the buffer when full). */
+  reserve(): number {
     if (this.count === this.capacity) this.allocate(this.capacity * 2);
-    const i = this.count++;
-    const d = i * S64;
-    this.f64[d + F_TIME] = time;
-    this.f64[d + F_IDLE] = idleBefore;
-    const w = i * S32;
-    const u32 = this.u32;
-    u32[w + W_CONN] = conn;
-    u32[w + W_FRAME] = frame;
-    u32[w + W_SEQ] = seq;
-    u32[w + W_ACK] = ack;
-    this.i32[w + W_IPID] = ipId;
-    const h = i * S16;
-    this.u16[h + H_LEN] = len > 0xffff ? 0xffff : len;
-    this.u16[h + H_WIN] = win;
-    const b = i * STRIDE;
-    const u8 = this.u8;
-    u8[b + B_KIND] = kind;
-    u8[b + B_DIR] = dir;
-    u8[b + B_TTL] = ttl;
-    u8[b + B_FLAGS] = flags;
-    u8[b + B_OPTS] = hasTs ? 1 : 0;
+    return this.count++;
   }
 
   /** Connection id of event i. */

@@ -11,20 +11,18 @@ import {
   W_ADDR, W_END_FRAME, W_FIRST_FRAME, W_GAPS, W_ISN, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_ACK, W_LAST_FRAME_DIR,
   W_MAX_IDLE_FRAME, W_NEXT_SEQ, W_PKTS, W_RETRANS, W_ZWPS,
 } from './connection-store.js';
-import { EventLog } from './event-log.js';
+import {
+  E_ACK, E_CONN, E_DIR, E_FLAGS, E_FRAME, E_IDLE, E_IPID, E_KIND, E_LEN, E_OPTS, E_SEQ, E_STRIDE, E_STRIDE16, E_STRIDE32,
+  E_STRIDE64, E_TIME, E_TTL, E_WIN, EventLog,
+} from './event-log.js';
 import type { ResetContext } from './reset-context.js';
 import { FlowTable } from './flow-table.js';
 import {
   K_ACK, K_DATA, K_FIN, K_KEEPALIVE, K_KEEPALIVE_ACK, K_RETRANSMISSION, K_RST, K_SYN, K_SYNACK, K_ZERO_WINDOW_PROBE,
 } from './packet-kind.js';
 
-/** Wireshark's GT_SEQ: a after b in 32-bit sequence space. */
-function seqGt(a: number, b: number): boolean {
-  return ((b - a) | 0) < 0;
-}
-function seqLt(a: number, b: number): boolean {
-  return ((a - b) | 0) < 0;
-}
+// Sequence comparisons are written out inline as Wireshark's GT_SEQ(a, b) = ((b - a) | 0) < 0:
+// a helper taking sequence numbers (above 2^30) would box both in heap numbers on every call V8 does not inline.
 
 export interface TrackerOptions {
   /** Connections to allocate for up front (grows by doubling). */
@@ -92,7 +90,7 @@ export class TcpTracker {
       this.baseNsec = rec.tsNsec;
       this.haveBase = true;
     }
-    const t = (rec.tsSec - this.baseSec) * 1e9 + (rec.tsNsec - this.baseNsec);
+    const t = this.relTime(rec);
     const s = this.store;
     const flags = p.flags;
     const isSyn = (flags & TCP_SYN) !== 0;
@@ -101,7 +99,7 @@ export class TcpTracker {
     let c = this.flows.find(hash, p.src, p.dst, p.srcPort, p.dstPort);
     let d = this.flows.lastDir;
     if (c < 0 || (isSyn && this.isNewIncarnation(c, d, p))) {
-      c = this.open(hash, p, t, rec.frame);
+      c = this.open(hash, p, rec);
       d = this.flows.lastDir;
     }
 
@@ -132,7 +130,7 @@ export class TcpTracker {
     if (seglen === 1 && nextSeqSet && seq === nextSeq && u16[b16 + H_WIN + r] === 0) {
       analysis = D_ZWP;
     } else {
-      if (nextSeqSet && seqGt(seq, nextSeq) && !isRst) u32[b32 + W_GAPS]!++;
+      if (nextSeqSet && ((nextSeq - seq) | 0) < 0 && !isRst) u32[b32 + W_GAPS]!++;
       if (seglen <= 1 && nextSeqSet && seq === ((nextSeq - 1) >>> 0) && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0) {
         analysis = D_KEEPALIVE;
       }
@@ -141,7 +139,7 @@ export class TcpTracker {
       analysis === 0 && seglen === 0 && window !== 0 && window === u16[b16 + H_WIN + d] && nextSeqSet && seq === nextSeq &&
       ack === u32[b32 + W_LAST_ACK + d] && (rFlags & D_KEEPALIVE) !== 0 && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0;
     let retrans = false;
-    if (analysis === 0 && !keepaliveAck && (seglen > 0 || isSyn || isFin) && nextSeqSet && seqLt(seq, nextSeq)) {
+    if (analysis === 0 && !keepaliveAck && (seglen > 0 || isSyn || isFin) && nextSeqSet && ((seq - nextSeq) | 0) < 0) {
       // Data right after a zero-window probe starts one byte early and is new data, not a retransmission.
       retrans = !(seglen > 1 && seq === ((nextSeq - 1) >>> 0));
     }
@@ -161,7 +159,7 @@ export class TcpTracker {
     let df = (fFlags & ~(D_KEEPALIVE | D_ZWP)) | analysis;
     if (seglen > 0 || isSyn || isFin) {
       const nxt = (seq + seglen + (isSyn || isFin ? 1 : 0)) >>> 0;
-      if ((!nextSeqSet || seqGt(nxt, nextSeq)) && analysis !== D_ZWP) {
+      if ((!nextSeqSet || ((nextSeq - nxt) | 0) < 0) && analysis !== D_ZWP) {
         u32[b32 + W_NEXT_SEQ + d] = nxt;
         df |= D_NEXTSEQ_SET;
       }
@@ -198,7 +196,7 @@ export class TcpTracker {
     // --- connection state ---
     let st = u16[b16 + H_STATE]!;
     if (isSyn) {
-      df |= this.onSyn(c, d, isAck, p, t);
+      df |= this.onSyn(c, d, isAck, p, rec);
       st = u16[b16 + H_STATE]!;
     } else if (isAck && (st & (ST_ESTABLISHED | ST_SAW_SYNACK)) === ST_SAW_SYNACK && d === 0 && ack === ((u32[b32 + W_ISN + 1]! + 1) >>> 0)) {
       st |= ST_ESTABLISHED;
@@ -214,7 +212,7 @@ export class TcpTracker {
         else u8[b8 + B_END_INFO] = (u8[b8 + B_END_INFO]! & 0x80) | END_FIN;
       }
     }
-    if (isRst) this.recordReset(c, d, p, rec.frame, t, seglen);
+    if (isRst) this.recordReset(c, d, p, rec, seglen);
     else if ((st & ST_RESET) !== 0 && seglen > 0 && u8[b8 + B_DATA_AFTER_RST + d]! < 255) u8[b8 + B_DATA_AFTER_RST + d]!++;
     if (isRst && (st & ST_RESET) === 0) {
       st |= ST_RESET;
@@ -245,7 +243,25 @@ export class TcpTracker {
     const answers = (st & ST_LAST_LOGGED) !== 0 && (st & ST_LAST_DIR_B) !== (d === 1 ? ST_LAST_DIR_B : 0);
     const logged = kind > K_ACK || idle >= this.idleMarkNs || answers;
     if (logged) {
-      this.events.append(c, rec.frame, t, kind, d, ttl, seglen, flags, p.ipId, window, seq, ack, p.hasTimestamps, idle);
+      const log = this.events;
+      const e = log.reserve();
+      log.f64[e * E_STRIDE64 + E_TIME] = t;
+      log.f64[e * E_STRIDE64 + E_IDLE] = idle;
+      const e32 = e * E_STRIDE32;
+      log.u32[e32 + E_CONN] = c;
+      log.u32[e32 + E_FRAME] = rec.frame;
+      log.u32[e32 + E_SEQ] = seq;
+      log.u32[e32 + E_ACK] = ack;
+      log.i32[e32 + E_IPID] = p.ipId;
+      log.u16[e * E_STRIDE16 + E_LEN] = seglen > 0xffff ? 0xffff : seglen;
+      log.u16[e * E_STRIDE16 + E_WIN] = window;
+      const e8 = e * E_STRIDE;
+      const u8l = log.u8;
+      u8l[e8 + E_KIND] = kind;
+      u8l[e8 + E_DIR] = d;
+      u8l[e8 + E_TTL] = ttl;
+      u8l[e8 + E_FLAGS] = flags;
+      u8l[e8 + E_OPTS] = p.hasTimestamps ? 1 : 0;
     }
     st = logged ? st | ST_LAST_LOGGED : st & ~ST_LAST_LOGGED;
     u16[b16 + H_STATE] = d === 1 ? st | ST_LAST_DIR_B : st & ~ST_LAST_DIR_B;
@@ -253,6 +269,15 @@ export class TcpTracker {
     this.lastDir = d;
     this.lastTime = t;
     return kind;
+  }
+
+  /**
+   * ns since the time base. The rare paths (open, onSyn, recordReset) call this
+   * again rather than take the time as an argument: a float argument anywhere
+   * in track() makes V8 box it in a heap number on every packet.
+   */
+  private relTime(rec: PacketRecord): number {
+    return (rec.tsSec - this.baseSec) * 1e9 + (rec.tsNsec - this.baseNsec);
   }
 
   /** How the connection ended, as an END_* code (settles SYN-only connections). */
@@ -278,8 +303,10 @@ export class TcpTracker {
     return (st & ST_MIDSTREAM) !== 0 || ended;
   }
 
-  private open(hash: number, p: DecodedTcp, t: number, frame: number): number {
+  private open(hash: number, p: DecodedTcp, rec: PacketRecord): number {
     const s = this.store;
+    const t = this.relTime(rec);
+    const frame = rec.frame;
     const c = s.add();
     const isSyn = (p.flags & TCP_SYN) !== 0;
     const isAck = (p.flags & TCP_ACK) !== 0;
@@ -311,7 +338,7 @@ export class TcpTracker {
   }
 
   /** Record a SYN or SYN-ACK; returns the direction flags it adds. */
-  private onSyn(c: number, d: number, isAck: boolean, p: DecodedTcp, t: number): number {
+  private onSyn(c: number, d: number, isAck: boolean, p: DecodedTcp, rec: PacketRecord): number {
     const s = this.store;
     s.u32[c * STRIDE32 + W_ISN + d] = p.seq;
     let df = D_SYN_SEEN;
@@ -325,14 +352,16 @@ export class TcpTracker {
     } else if (d === 0) {
       s.u16[sti] = s.u16[sti]! | ST_SAW_SYN;
       // The handshake RTT is timed from the last (re)transmitted SYN.
-      if ((s.u16[sti]! & ST_RTT_KNOWN) === 0) s.f64[c * STRIDE64 + F_SYN_OR_RTT] = t;
+      if ((s.u16[sti]! & ST_RTT_KNOWN) === 0) s.f64[c * STRIDE64 + F_SYN_OR_RTT] = this.relTime(rec);
     }
     return df;
   }
 
   /** Called before the RST updates the record, so "last packet" still means the one before it. */
-  private recordReset(c: number, d: number, p: DecodedTcp, frame: number, t: number, seglen: number): void {
+  private recordReset(c: number, d: number, p: DecodedTcp, rec: PacketRecord, seglen: number): void {
     const s = this.store;
+    const frame = rec.frame;
+    const t = this.relTime(rec);
     const lastDir = (s.h(c, H_STATE) & ST_LAST_DIR_B) !== 0 ? 1 : 0;
     const seen = s.w(c, W_PKTS) + s.w(c, W_PKTS + 1) > 1; // this RST is already counted
     const df = s.b(c, B_DIR_FLAGS + d);
