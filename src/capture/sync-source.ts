@@ -3,7 +3,12 @@ import type { CaptureParser } from './capture-parser.js';
 import { ChunkBuffer } from './chunk-buffer.js';
 import { ioError } from './io-error.js';
 
-export const DEFAULT_CHUNK = 16 * 1024 * 1024;
+/**
+ * 1 MiB: big enough that reads cost nothing, small enough to stay in cache,
+ * where a bigger buffer would push out the connection records the tracker
+ * is reading at the same time.
+ */
+export const DEFAULT_CHUNK = 1024 * 1024;
 
 /**
  * Parses a plain, seekable capture file with blocking reads into one
@@ -19,7 +24,7 @@ export function parseFd(
 ): number {
   const readSize = opts.readSize ?? DEFAULT_CHUNK;
   const prefix = opts.prefix ?? Buffer.alloc(0);
-  // Small files do not need a 16 MiB buffer; the 1 MiB floor keeps reads large if the file grows meanwhile.
+  // Small files do not need a whole chunk; the 1 MiB floor keeps reads large if the file grows meanwhile.
   const cb = new ChunkBuffer(Math.max(64, prefix.length, Math.min(readSize, Math.max((opts.sizeHint ?? readSize) + 1, 1 << 20))));
   prefix.copy(cb.buf, 0);
   cb.end = prefix.length;
