@@ -5,14 +5,13 @@
  * that `--expose-gc` can be given.
  *
  *   node [--expose-gc] dist/bench/inproc-probe.js rate|memory FILE
- *
- * The pipeline is loaded by a dynamic import and checked at run time: it is
- * written in parallel with the bench, and a missing or renamed export should
- * make the bench say so rather than fail to build.
  */
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { analyzeCapture } from '../src/analyze/analyze-capture.js';
+import { diagnoseCapture } from '../src/diagnose/diagnose-capture.js';
 import type { FileReport } from '../src/report/analysis-report.js';
+import { buildFileReport } from '../src/report/build-file-report.js';
+import { makeStyle } from '../src/render/style.js';
+import { MAX_LISTED, renderFileReport } from '../src/render/text-report.js';
 
 export interface ProbeTotals {
   connections: number;
@@ -35,34 +34,16 @@ export interface ProbeResult {
   /** heapUsed + arrayBuffers after − before, with gc() before each reading (memory mode only). */
   heapDeltaBytes?: number;
   rssBytes?: number;
-  /** Sums over the FileReport's connections, when the pipeline can build one (rate mode). */
+  /** Sums over the FileReport's connections (rate mode), to compare with what the generator wrote. */
   totals?: ProbeTotals;
-  /** Seconds to build the FileReport and to serialise it as the CLI does (rate mode): where the CLI's time goes. */
+  /** Seconds of the steps after the pass that the terminal report takes (rate mode): where the CLI's time goes. */
+  diagnoseSeconds?: number;
   reportSeconds?: number;
-  stringifySeconds?: number;
+  renderSeconds?: number;
 }
-
-interface TrackerLike {
-  connectionCount: number;
-  memoryBytes(): number;
-}
-
-type AnalyzeFn = (path: string, opts?: Record<string, unknown>) => Promise<unknown>;
-
-const ANALYZE_MODULE = new URL('../src/analyze/analyze-capture.js', import.meta.url);
-const REPORT_MODULE = new URL('../src/report/build-file-report.js', import.meta.url);
 
 function out(r: ProbeResult): void {
   process.stdout.write(`${JSON.stringify(r)}\n`);
-}
-
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
-}
-
-function isTracker(v: unknown): v is TrackerLike {
-  return typeof v === 'object' && v !== null && typeof (v as TrackerLike).memoryBytes === 'function' &&
-    typeof (v as TrackerLike).connectionCount === 'number';
 }
 
 function memNow(): number {
@@ -77,11 +58,9 @@ function memNow(): number {
 }
 
 /** Sums a FileReport's connections, to compare with what the generator wrote. */
-function reportTotals(report: Partial<FileReport>): ProbeTotals | undefined {
-  const conns = report.connections;
-  if (!Array.isArray(conns)) return undefined;
-  const t: ProbeTotals = { connections: conns.length, packets: 0, keepalives: 0, keepaliveAcks: 0, retransmissions: 0, rsts: 0, ended: {} };
-  for (const c of conns) {
+function reportTotals(report: FileReport): ProbeTotals {
+  const t: ProbeTotals = { connections: report.connections.length, packets: 0, keepalives: 0, keepaliveAcks: 0, retransmissions: 0, rsts: 0, ended: {} };
+  for (const c of report.connections) {
     for (const d of [c.c2s, c.s2c]) {
       t.packets += d.packets;
       t.keepalives += d.keepalives;
@@ -94,6 +73,8 @@ function reportTotals(report: Partial<FileReport>): ProbeTotals | undefined {
   return t;
 }
 
+const since = (t: bigint): number => Number(process.hrtime.bigint() - t) / 1e9;
+
 async function main(): Promise<void> {
   const [mode, file] = process.argv.slice(2);
   if ((mode !== 'rate' && mode !== 'memory') || !file) {
@@ -101,56 +82,33 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  if (!existsSync(fileURLToPath(ANALYZE_MODULE))) {
-    out({ ok: false, error: `${fileURLToPath(ANALYZE_MODULE)} not built yet` });
-    return;
-  }
-  const mod = (await import(ANALYZE_MODULE.href)) as Record<string, unknown>;
-  const analyze = mod.analyzeCapture;
-  if (typeof analyze !== 'function') {
-    out({ ok: false, error: `analyze-capture exports no analyzeCapture(); exports: ${Object.keys(mod).join(', ')}` });
-    return;
-  }
   const before = mode === 'memory' ? memNow() : 0;
-  const t0 = process.hrtime.bigint();
-  const analysis = (await (analyze as AnalyzeFn)(file)) as Record<string, unknown>;
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const tracker = analysis.tracker;
-  const summary = analysis.summary as Record<string, unknown> | undefined;
+  let t = process.hrtime.bigint();
+  const analysis = await analyzeCapture(file);
   const r: ProbeResult = {
     ok: true,
-    seconds,
-    frames: num(summary?.frames),
-    tcpPackets: num(analysis.tcpPackets),
+    seconds: since(t),
+    frames: analysis.summary?.frames,
+    tcpPackets: analysis.tcpPackets,
+    connections: analysis.tracker.connectionCount,
+    trackerBytes: analysis.tracker.memoryBytes(),
   };
-  if (isTracker(tracker)) {
-    r.connections = tracker.connectionCount;
-    r.trackerBytes = tracker.memoryBytes();
-  }
   if (mode === 'memory') {
     r.heapDeltaBytes = memNow() - before;
     r.rssBytes = process.memoryUsage().rss;
   } else {
-    try {
-      const build = existsSync(fileURLToPath(REPORT_MODULE))
-        ? ((await import(REPORT_MODULE.href)) as Record<string, unknown>).buildFileReport
-        : undefined;
-      if (typeof build === 'function') {
-        let t = process.hrtime.bigint();
-        const report = (build as (a: unknown) => Partial<FileReport>)(analysis);
-        r.reportSeconds = Number(process.hrtime.bigint() - t) / 1e9;
-        t = process.hrtime.bigint();
-        const json = JSON.stringify({ files: [report] }, null, 2);
-        r.stringifySeconds = Number(process.hrtime.bigint() - t) / 1e9;
-        if (json.length === 0) r.error = 'empty JSON';
-        r.totals = reportTotals(report);
-      }
-    } catch (err) {
-      r.error = `building the report failed: ${err instanceof Error ? err.message : String(err)}`;
-    }
+    // The terminal report's steps, as `kad analyze FILE` takes them.
+    t = process.hrtime.bigint();
+    const diagnosis = diagnoseCapture(analysis, undefined, { explain: false });
+    r.diagnoseSeconds = since(t);
+    t = process.hrtime.bigint();
+    const listed = buildFileReport(analysis, {}, diagnosis, MAX_LISTED);
+    r.reportSeconds = since(t);
+    t = process.hrtime.bigint();
+    if (renderFileReport(listed, makeStyle(false)).length === 0) r.error = 'empty report';
+    r.renderSeconds = since(t);
+    r.totals = reportTotals(buildFileReport(analysis, {}, diagnosis));
   }
-  // Keeps the analysis reachable until after the last memory reading.
-  if (analysis === null) process.stdout.write('');
   out(r);
 }
 
