@@ -12,12 +12,12 @@ export interface FrameCounts {
   lastNsec: number;
 }
 
-/** Decodes frames and keeps their FrameCounts; shared by the tracking pipeline and the reader thread. */
+/** Decodes frames and keeps their FrameCounts, for the tracking pipeline. */
 export class FrameDecoder implements FrameCounts {
   readonly pkt = new DecodedTcp();
   frames = 0;
-  statusCounts = new Float64Array(DECODE_STATUS_COUNT);
-  unknownLinkTypes = new Map<number, number>();
+  readonly statusCounts = new Float64Array(DECODE_STATUS_COUNT);
+  readonly unknownLinkTypes = new Map<number, number>();
   lastSec = -Infinity;
   lastNsec = 0;
 
@@ -32,15 +32,6 @@ export class FrameDecoder implements FrameCounts {
     this.statusCounts[status]!++;
     if (status === UNKNOWN_LINK) this.unknownLinkTypes.set(rec.linkType, (this.unknownLinkTypes.get(rec.linkType) ?? 0) + 1);
     return status === DECODED_TCP;
-  }
-
-  /** Takes over the counts of frames decoded elsewhere (the reader thread). */
-  adopt(c: FrameCounts): void {
-    this.frames = c.frames;
-    this.statusCounts = Float64Array.from(c.statusCounts);
-    this.unknownLinkTypes = new Map(c.unknownLinkTypes);
-    this.lastSec = c.lastSec;
-    this.lastNsec = c.lastNsec;
   }
 
   counts(): FrameCounts {

@@ -115,10 +115,6 @@ export function passesFilter(filter: ConnectionFilter, id: number, portA: number
   );
 }
 
-export function matchesFilter(conn: ConnectionReport, filter: ConnectionFilter): boolean {
-  return passesFilter(filter, conn.id, conn.client.port, conn.server.port, conn.client.addr, conn.server.addr);
-}
-
 /** passesFilter straight from the store: addresses are formatted only when a --host filter needs them. */
 function connectionPasses(t: TcpTracker, filter: ConnectionFilter, c: number): boolean {
   const s = t.store;
