@@ -1,4 +1,4 @@
-import type { EventLog } from '../track/event-log.js';
+import { E_CONN, E_STRIDE32, type EventLog } from '../track/event-log.js';
 
 /**
  * Event-log indexes grouped by connection (a counting sort: two passes, two
@@ -9,13 +9,16 @@ export class ConnectionEvents {
   private readonly order: Int32Array;
 
   constructor(readonly log: EventLog, connections: number) {
+    // The log's views directly: these two passes run over every event, once, before anything is warm.
+    const u32 = log.u32;
+    const n = log.count;
     const count = new Int32Array(connections + 1);
-    for (let i = 0; i < log.count; i++) count[log.conn(i) + 1]!++;
+    for (let i = 0; i < n; i++) count[u32[i * E_STRIDE32 + E_CONN]! + 1]!++;
     for (let c = 0; c < connections; c++) count[c + 1]! += count[c]!;
     this.start = count;
-    this.order = new Int32Array(log.count);
+    this.order = new Int32Array(n);
     const fill = count.slice(0, connections);
-    for (let i = 0; i < log.count; i++) this.order[fill[log.conn(i)]!++] = i;
+    for (let i = 0; i < n; i++) this.order[fill[u32[i * E_STRIDE32 + E_CONN]!]!++] = i;
   }
 
   /** Event indexes of connection c, in capture order. */

@@ -6,6 +6,7 @@ import { relTimeText } from '../report/time-base.js';
 import { F_T_LAST, H_PORT, H_STATE, ST_IPV6, STRIDE32, W_ADDR, W_LAST_FRAME_DIR } from '../track/connection-store.js';
 import { K_DATA, K_KEEPALIVE, K_RETRANSMISSION, K_RST, KIND_NAMES } from '../track/packet-kind.js';
 import type { ResetContext } from '../track/reset-context.js';
+import { E_CONN, E_DIR, E_FRAME, E_IDLE, E_KIND, E_STRIDE, E_STRIDE32, E_STRIDE64 } from '../track/event-log.js';
 import { addressText } from '../util/ip-text.js';
 import { durationText } from '../util/time-text.js';
 import { connectionFacts } from './connection-facts.js';
@@ -70,6 +71,7 @@ export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence
   const verdictByFrame = new Map<number, ResetVerdict>();
   const drops = new Map<number, SilentDropVerdict>();
   for (let c = 0; c < d.connections; c++) {
+    if (!d.isCandidate(c)) continue;
     const diagnosis = d.diagnose(c, explain);
     if (!diagnosis) continue;
     diagnoses.push(diagnosis);
@@ -114,16 +116,21 @@ class ConnectionDiagnoser {
     for (const r of resets) this.byConn[fill[r.conn]!++] = r;
   }
 
+  /** Only connections with a RST, or whose last logged packet went unanswered, need a closer look. */
+  isCandidate(c: number): boolean {
+    if (this.firstReset[c + 1]! > this.firstReset[c]!) return true;
+    const last = this.events.lastOf(c);
+    if (last < 0) return false;
+    const log = this.analysis.tracker.events;
+    return log.frame(last) > this.analysis.tracker.store.w(c, W_LAST_FRAME_DIR + (log.dir(last) ^ 1)) && UNANSWERED_KINDS.has(log.kind(last));
+  }
+
   diagnose(c: number, explain: boolean): ConnectionDiagnosis | null {
+    if (!this.isCandidate(c)) return null;
     const tracker = this.analysis.tracker;
-    const store = tracker.store;
     const log = tracker.events;
     const events = this.events;
-    // Only connections with a RST, or whose last logged packet went unanswered, need a closer look.
     const hasReset = this.firstReset[c + 1]! > this.firstReset[c]!;
-    const last = events.lastOf(c);
-    const unanswered = last >= 0 && log.frame(last) > store.w(c, W_LAST_FRAME_DIR + (log.dir(last) ^ 1)) && UNANSWERED_KINDS.has(log.kind(last));
-    if (!hasReset && !unanswered) return null;
 
     const siblings = hasReset ? this.byConn.slice(this.firstReset[c]!, this.firstReset[c + 1]!) : [];
     const facts = hasReset ? connectionFacts(tracker, c) : null;
@@ -180,18 +187,21 @@ function tallyIdlePeriods(
   // Many connections share a server: keep each connection's tally once found.
   const tallyOf = new Array<PathTally | undefined>(tracker.connectionCount);
   const pathOf = (c: number): PathTally => (tallyOf[c] ??= tally.forPath(serverPathOf(c)));
+  // The log's views directly: this pass runs over every event, once, before anything is warm.
+  const { u32, u8, f64 } = log;
   for (let i = 0; i < log.count; i++) {
-    const c = log.conn(i);
+    const c = u32[i * E_STRIDE32 + E_CONN]!;
+    const dir = u8[i * E_STRIDE + E_DIR]!;
+    const k = u8[i * E_STRIDE + E_KIND]!;
     const waiting = pending[c]!;
-    if (waiting >= 0 && log.dir(waiting) !== log.dir(i)) {
-      const idleS = log.idleBefore(waiting) / 1e9;
-      if (log.kind(i) !== K_RST) tally.add(pathOf(c), c, idleS, 'survived');
-      else if (verdicts.get(log.frame(i))?.attribution === 'middlebox') tally.add(pathOf(c), c, idleS, 'died');
+    if (waiting >= 0 && u8[waiting * E_STRIDE + E_DIR] !== dir) {
+      const idleS = f64[waiting * E_STRIDE64 + E_IDLE]! / 1e9;
+      if (k !== K_RST) tally.add(pathOf(c), c, idleS, 'survived');
+      else if (verdicts.get(u32[i * E_STRIDE32 + E_FRAME]!)?.attribution === 'middlebox') tally.add(pathOf(c), c, idleS, 'died');
       pending[c] = -1;
     }
-    const k = log.kind(i);
     // Further packets from the same side in the same silence (probe retries) share the first one's fate.
-    if (pending[c] === -1 && log.idleBefore(i) >= 1e9 && (k === K_KEEPALIVE || k === K_DATA || k === K_RETRANSMISSION)) pending[c] = i;
+    if (pending[c] === -1 && f64[i * E_STRIDE64 + E_IDLE]! >= 1e9 && (k === K_KEEPALIVE || k === K_DATA || k === K_RETRANSMISSION)) pending[c] = i;
   }
   for (const [c, drop] of drops) {
     const waiting = pending[c]!;
