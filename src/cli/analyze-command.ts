@@ -7,7 +7,8 @@ import type { AnalysisReport, ConnectionReport, FileReport } from '../report/ana
 import { buildFileReport, connectionReport, passesFilter, selectConnections, type ConnectionFilter } from '../report/build-file-report.js';
 import { withTimelines } from '../report/connection-timeline.js';
 import { MAX_TIMELINES, renderHtmlReport, timelineTargets } from '../render/html-report.js';
-import { LineWriter, packetEvent } from '../render/event-lines.js';
+import { packetEvent } from '../render/event-lines.js';
+import { LineWriter } from './line-writer.js';
 import { writeJson, type LazyArrays } from '../render/json-report.js';
 import { makeStyle, wantColor } from '../render/style.js';
 import { MAX_LISTED, renderComparisons, renderFileReport } from '../render/text-report.js';

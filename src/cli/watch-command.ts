@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { LiveModel, type LiveSnapshot } from '../live/live-model.js';
-import { LineWriter } from '../render/event-lines.js';
+import { LineWriter } from './line-writer.js';
 import type { ConnectionReport, ResetVerdict, SilentDropVerdict } from '../report/analysis-report.js';
 import { connectionReport } from '../report/build-file-report.js';
 import { annotateSockets, socketKey } from '../sockets/annotate-sockets.js';
