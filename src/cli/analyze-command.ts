@@ -106,7 +106,7 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
       throw new UserError(`cannot write ${flags.html}: ${err.code ?? err.message}`);
     });
   }
-  if (writer) await writer.drain();
+  if (writer) writer.flush();
   else if (flags.json) {
     const doc: AnalysisReport = { tool: 'keepalive-doctor', version: VERSION, files: reports, comparisons };
     const lazy: LazyArrays = new Map();
@@ -118,7 +118,7 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
     }
     const out = new LineWriter();
     writeJson(out, doc, lazy);
-    await out.drain();
+    out.flush();
   } else {
     const style = makeStyle(flags.color && wantColor(process.stdout));
     process.stdout.write(reports.filter((r) => r.tcpPackets > 0).map((r) => renderFileReport(r, style)).join('\n'));

@@ -40,11 +40,6 @@ export class LineWriter {
     writeAll(this.fd, this.buf, this.used);
     this.used = 0;
   }
-
-  /** Everything written so far, handed to the OS. */
-  async drain(): Promise<void> {
-    this.flush();
-  }
 }
 
 function writeAll(fd: number, buf: Buffer, len: number): void {

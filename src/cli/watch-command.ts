@@ -185,10 +185,6 @@ class WatchOutput {
   flush(): void {
     this.out.flush();
   }
-
-  drain(): Promise<void> {
-    return this.out.drain();
-  }
 }
 
 async function runWatch(flags: WatchFlags): Promise<void> {
@@ -235,7 +231,6 @@ async function runWatch(flags: WatchFlags): Promise<void> {
     if (socketRead) await socketRead;
     if (model.latest) out.stats(model.latest, true);
     out.flush();
-    await out.drain();
   } finally {
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);

@@ -26,11 +26,6 @@ export class ConnectionEvents {
     return this.order.subarray(this.start[c]!, this.start[c + 1]!);
   }
 
-  /** How many events connection c has. */
-  countOf(c: number): number {
-    return this.start[c + 1]! - this.start[c]!;
-  }
-
   /** Index of connection c's last event, or -1 (no subarray: callers loop over every connection). */
   lastOf(c: number): number {
     const end = this.start[c + 1]!;

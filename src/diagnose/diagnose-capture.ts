@@ -71,7 +71,6 @@ export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence
   const verdictByFrame = new Map<number, ResetVerdict>();
   const drops = new Map<number, SilentDropVerdict>();
   for (let c = 0; c < d.connections; c++) {
-    if (!d.isCandidate(c)) continue;
     const diagnosis = d.diagnose(c, explain);
     if (!diagnosis) continue;
     diagnoses.push(diagnosis);

@@ -72,7 +72,6 @@ function colourAttribution(a: string, st: Style): string {
   return st.green(a);
 }
 
-/** The idle-timeout bracket per path, and keepalive settings proven (or likely) to keep such flows alive. */
 /** The bracket on a path's idle timeout T, or why there is none. */
 export function idleBracketText(t: IdleTimeoutInference): string {
   const lo = t.survivedMaxS;
@@ -82,6 +81,7 @@ export function idleBracketText(t: IdleTimeoutInference): string {
   return `${durationText(lo)} < T ≤ ${hi}`;
 }
 
+/** The idle-timeout bracket per path, and keepalive settings proven (or likely) to keep such flows alive. */
 export function renderIdleTimeouts(list: IdleTimeoutInference[], st: Style): string[] {
   const out: string[] = [];
   for (const t of list) {

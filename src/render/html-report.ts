@@ -8,7 +8,7 @@ import { PRESETS } from '../recommend/presets.js';
 import { durationText, wallClockText } from '../util/time-text.js';
 import { headlineSentences, idleBracketText } from './diagnosis-text.js';
 import { ATTRIBUTION_COLOURS, esc, renderTimelineSvg } from './svg-timeline.js';
-import { isProblem } from '../report/build-file-report.js';
+import { describeSkipped, isProblem } from '../report/build-file-report.js';
 
 /** Timelines beyond this many per file would make a page nobody scrolls through; the table still lists every problem. */
 export const MAX_TIMELINES = 50;
@@ -240,13 +240,12 @@ ${idle ? (() => {
 // ------------------------------------------------------------ file summary and table
 
 function renderSummary(r: FileReport): Markup {
-  const counts = new Map<string, number>();
-  for (const c of r.connections) counts.set(c.ended.kind, (counts.get(c.ended.kind) ?? 0) + 1);
-  const skipped = Object.entries(r.skipped).filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k.replace(/[A-Z]/g, (m) => ' ' + m.toLowerCase())}`);
+  const counts = Object.entries(r.connectionCounts.byEnd).map(([k, n]) => `${n} ${k}`);
+  const skipped = describeSkipped(r.skipped);
   return h`<dl class="summary">
 <dt>Format</dt><dd>${r.format}${r.gzip ? ' (gzip)' : ''}, ${r.frames} frames, ${r.tcpPackets} TCP packets</dd>
 <dt>Span</dt><dd>${r.firstTs ? `${when(r.firstTs)} → ${when(r.lastTs, false)}` : '—'}</dd>
-<dt>Connections</dt><dd>${r.connections.length}${counts.size ? `: ${[...counts].map(([k, n]) => `${n} ${k}`).join(', ')}` : ''}</dd>
+<dt>Connections</dt><dd>${r.connectionCounts.total}${counts.length ? `: ${counts.join(', ')}` : ''}</dd>
 ${skipped.length ? h`<dt>Skipped</dt><dd>${skipped.join(', ')}</dd>` : ''}
 ${r.error ? h`<dt>Incomplete</dt><dd class="warn-text">${r.error}</dd>` : ''}
 </dl>`;

@@ -29,25 +29,6 @@ export const E_DIR = 41; // u8
 export const E_TTL = 42; // u8
 export const E_FLAGS = 43; // u8
 export const E_OPTS = 44; // u8, bit 0: TCP timestamps option present
-const STRIDE = E_STRIDE;
-const S64 = E_STRIDE64;
-const S32 = E_STRIDE32;
-const S16 = E_STRIDE16;
-const F_TIME = E_TIME;
-const F_IDLE = E_IDLE;
-const W_CONN = E_CONN;
-const W_FRAME = E_FRAME;
-const W_SEQ = E_SEQ;
-const W_ACK = E_ACK;
-const W_IPID = E_IPID;
-const H_LEN = E_LEN;
-const H_WIN = E_WIN;
-const B_KIND = E_KIND;
-const B_DIR = E_DIR;
-const B_TTL = E_TTL;
-const B_FLAGS = E_FLAGS;
-const B_OPTS = E_OPTS;
-
 export class EventLog {
   count = 0;
   private capacity = 0;
@@ -70,52 +51,52 @@ export class EventLog {
 
   /** Connection id of event i. */
   conn(i: number): number {
-    return this.u32[i * S32 + W_CONN]!;
+    return this.u32[i * E_STRIDE32 + E_CONN]!;
   }
   frame(i: number): number {
-    return this.u32[i * S32 + W_FRAME]!;
+    return this.u32[i * E_STRIDE32 + E_FRAME]!;
   }
   /** ns relative to the tracker's time base. */
   time(i: number): number {
-    return this.f64[i * S64 + F_TIME]!;
+    return this.f64[i * E_STRIDE64 + E_TIME]!;
   }
   /** Silence in the connection before this packet (ns). */
   idleBefore(i: number): number {
-    return this.f64[i * S64 + F_IDLE]!;
+    return this.f64[i * E_STRIDE64 + E_IDLE]!;
   }
   seq(i: number): number {
-    return this.u32[i * S32 + W_SEQ]!;
+    return this.u32[i * E_STRIDE32 + E_SEQ]!;
   }
   ack(i: number): number {
-    return this.u32[i * S32 + W_ACK]!;
+    return this.u32[i * E_STRIDE32 + E_ACK]!;
   }
   /** IPv4 id, or -1 for IPv6. */
   ipId(i: number): number {
-    return this.i32[i * S32 + W_IPID]!;
+    return this.i32[i * E_STRIDE32 + E_IPID]!;
   }
   /** TCP payload length, saturated at 65535. */
   len(i: number): number {
-    return this.u16[i * S16 + H_LEN]!;
+    return this.u16[i * E_STRIDE16 + E_LEN]!;
   }
   win(i: number): number {
-    return this.u16[i * S16 + H_WIN]!;
+    return this.u16[i * E_STRIDE16 + E_WIN]!;
   }
   /** K_* packet kind. */
   kind(i: number): number {
-    return this.u8[i * STRIDE + B_KIND]!;
+    return this.u8[i * E_STRIDE + E_KIND]!;
   }
   /** 0 = client→server, 1 = server→client. */
   dir(i: number): number {
-    return this.u8[i * STRIDE + B_DIR]!;
+    return this.u8[i * E_STRIDE + E_DIR]!;
   }
   ttl(i: number): number {
-    return this.u8[i * STRIDE + B_TTL]!;
+    return this.u8[i * E_STRIDE + E_TTL]!;
   }
   flags(i: number): number {
-    return this.u8[i * STRIDE + B_FLAGS]!;
+    return this.u8[i * E_STRIDE + E_FLAGS]!;
   }
   hasTimestamps(i: number): boolean {
-    return (this.u8[i * STRIDE + B_OPTS]! & 1) !== 0;
+    return (this.u8[i * E_STRIDE + E_OPTS]! & 1) !== 0;
   }
 
   /** Index of the event for `frame`, or -1 (frames are appended in increasing order). */
@@ -133,11 +114,11 @@ export class EventLog {
   }
 
   memoryBytes(): number {
-    return this.capacity * STRIDE;
+    return this.capacity * E_STRIDE;
   }
 
   private allocate(capacity: number): void {
-    const buf = new ArrayBuffer(capacity * STRIDE);
+    const buf = new ArrayBuffer(capacity * E_STRIDE);
     new Uint8Array(buf).set(this.u8);
     this.capacity = capacity;
     this.f64 = new Float64Array(buf);
