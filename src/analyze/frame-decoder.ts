@@ -1,7 +1,10 @@
 import type { PacketRecord } from '../capture/packet-record.js';
 import { decodeFrame } from '../decode/decode-frame.js';
-import { DECODE_STATUS_COUNT, DECODED_TCP, UNKNOWN_LINK } from '../decode/decode-status.js';
+import * as status from '../decode/decode-status.js';
 import { DecodedTcp } from '../decode/decoded-tcp.js';
+
+// Module-local copies: V8 folds a module's own constants into optimized code, not imported ones (see tcp-tracker.ts).
+const { DECODE_STATUS_COUNT, DECODED_TCP, UNKNOWN_LINK } = status;
 
 /** What every frame (TCP or not) tells: how many, why skipped, and the latest timestamp. */
 export interface FrameCounts {

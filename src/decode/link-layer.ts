@@ -1,4 +1,7 @@
-import { NOT_IP, UNKNOWN_LINK, TRUNCATED } from './decode-status.js';
+import * as status from './decode-status.js';
+
+// Module-local copies: V8 folds a module's own constants into optimized code, not imported ones (see tcp-tracker.ts).
+const { NOT_IP, UNKNOWN_LINK, TRUNCATED } = status;
 
 /** LINKTYPE_* values (tcpdump.org/linktypes.html) this decoder understands. */
 export const LINKTYPE_NULL = 0;

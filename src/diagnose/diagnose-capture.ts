@@ -4,9 +4,10 @@ import type {
 } from '../report/analysis-report.js';
 import { relTimeText } from '../report/time-base.js';
 import { F_T_LAST, H_PORT, H_STATE, ST_IPV6, STRIDE32, W_ADDR, W_LAST_FRAME_DIR } from '../track/connection-store.js';
-import { K_DATA, K_KEEPALIVE, K_RETRANSMISSION, K_RST, KIND_NAMES } from '../track/packet-kind.js';
+import { KIND_NAMES } from '../track/packet-kind.js';
+import * as kinds from '../track/packet-kind.js';
 import type { ResetContext } from '../track/reset-context.js';
-import { E_CONN, E_DIR, E_FRAME, E_IDLE, E_KIND, E_STRIDE, E_STRIDE32, E_STRIDE64 } from '../track/event-log.js';
+import * as ev from '../track/event-log.js';
 import { addressText } from '../util/ip-text.js';
 import { durationText } from '../util/time-text.js';
 import { connectionFacts } from './connection-facts.js';
@@ -14,6 +15,10 @@ import { ConnectionEvents } from './connection-events.js';
 import { IdleTimeoutTally, type PathTally } from './idle-timeout.js';
 import { attributeReset } from './reset-attribution.js';
 import { findSilentDrop } from './silent-drop.js';
+
+// Module-local copies: V8 folds a module's own constants into optimized code, not imported ones (see tcp-tracker.ts).
+const { E_CONN, E_DIR, E_FRAME, E_IDLE, E_KIND, E_STRIDE, E_STRIDE32, E_STRIDE64 } = ev;
+const { K_DATA, K_KEEPALIVE, K_RETRANSMISSION, K_RST } = kinds;
 
 /** Evidence about this capture's RSTs and silences that only another capture can give. */
 export interface CrossEvidence {
@@ -49,18 +54,41 @@ export function serverPath(analysis: CaptureAnalysis, c: number): string {
   return `${v6 ? `[${addr}]` : addr}:${s.h(c, H_PORT + 1)}`;
 }
 
-/** serverPath, formatted once per server: a busy capture has 100 k connections to a handful of servers. */
-function serverPaths(analysis: CaptureAnalysis): (c: number) => string {
-  const store = analysis.tracker.store;
-  const byServer = new Map<number | string, string>();
-  return (c: number): string => {
+/**
+ * serverPath of every connection, formatted once per server: a busy capture
+ * has 100 k connections to a handful of servers. Each server gets a small
+ * index, remembered per connection in a typed array.
+ */
+class ServerPaths {
+  /** Path text by server index. */
+  readonly texts: string[] = [];
+  private readonly byServer = new Map<number | string, number>();
+  /** Server index + 1 of each connection (0: not looked up yet). */
+  private readonly ofConn: Int32Array;
+
+  constructor(private readonly analysis: CaptureAnalysis) {
+    this.ofConn = new Int32Array(analysis.tracker.connectionCount);
+  }
+
+  indexOf(c: number): number {
+    const known = this.ofConn[c]!;
+    if (known > 0) return known - 1;
+    const store = this.analysis.tracker.store;
     const port = store.h(c, H_PORT + 1);
     const a = c * STRIDE32 + W_ADDR + 4;
     const key = (store.h(c, H_STATE) & ST_IPV6) === 0 ? store.u32[a]! * 65536 + port : `${store.u32.subarray(a, a + 4).join(':')}|${port}`;
-    let path = byServer.get(key);
-    if (path === undefined) byServer.set(key, (path = serverPath(analysis, c)));
-    return path;
-  };
+    let i = this.byServer.get(key);
+    if (i === undefined) {
+      i = this.texts.push(serverPath(this.analysis, c)) - 1;
+      this.byServer.set(key, i);
+    }
+    this.ofConn[c] = i + 1;
+    return i;
+  }
+
+  of(c: number): string {
+    return this.texts[this.indexOf(c)]!;
+  }
 }
 
 /** Who sent each RST, which connections fell silent, and what idle timeout explains it. */
@@ -68,18 +96,18 @@ export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence
   const explain = opts.explain ?? true;
   const d = new ConnectionDiagnoser(analysis, cross);
   const diagnoses: ConnectionDiagnosis[] = [];
-  const verdictByFrame = new Map<number, ResetVerdict>();
+  const middleboxResets = new Set<number>();
   const drops = new Map<number, SilentDropVerdict>();
   for (let c = 0; c < d.connections; c++) {
     const diagnosis = d.diagnose(c, explain);
     if (!diagnosis) continue;
     diagnoses.push(diagnosis);
-    for (const v of diagnosis.resets) verdictByFrame.set(v.frame, v);
+    for (const v of diagnosis.resets) if (v.attribution === 'middlebox') middleboxResets.add(v.frame);
     if (diagnosis.silentDrop) drops.set(c, diagnosis.silentDrop);
   }
   return {
     diagnoses,
-    idleTimeouts: tallyIdlePeriods(analysis, d.pathOf, verdictByFrame, drops),
+    idleTimeouts: tallyIdlePeriods(analysis, d.paths, middleboxResets, drops),
     explainConnection: (conn) => (conn >= 1 && conn <= d.connections ? d.diagnose(conn - 1, true) : null),
   };
 }
@@ -87,7 +115,7 @@ export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence
 /** What diagnosing any one connection needs, prepared once per capture. */
 class ConnectionDiagnoser {
   readonly connections: number;
-  readonly pathOf: (c: number) => string;
+  readonly paths: ServerPaths;
   private readonly events: ConnectionEvents;
   private readonly captureEnd: number;
   /** The RSTs of connection c are byConn[firstReset[c] .. firstReset[c + 1]). */
@@ -102,7 +130,7 @@ class ConnectionDiagnoser {
     const n = tracker.connectionCount;
     this.connections = n;
     this.events = new ConnectionEvents(tracker.events, n);
-    this.pathOf = serverPaths(analysis);
+    this.paths = new ServerPaths(analysis);
     let captureEnd = -Infinity;
     for (let c = 0; c < n; c++) captureEnd = Math.max(captureEnd, tracker.store.f(c, F_T_LAST));
     this.captureEnd = captureEnd;
@@ -118,10 +146,10 @@ class ConnectionDiagnoser {
   /** Only connections with a RST, or whose last logged packet went unanswered, need a closer look. */
   isCandidate(c: number): boolean {
     if (this.firstReset[c + 1]! > this.firstReset[c]!) return true;
-    const last = this.events.lastOf(c);
-    if (last < 0) return false;
-    const log = this.analysis.tracker.events;
-    return log.frame(last) > this.analysis.tracker.store.w(c, W_LAST_FRAME_DIR + (log.dir(last) ^ 1)) && UNANSWERED_KINDS.has(log.kind(last));
+    const events = this.events;
+    const frame = events.lastFrame(c);
+    if (frame === 0) return false;
+    return frame > this.analysis.tracker.store.w(c, W_LAST_FRAME_DIR + (events.lastDir(c) ^ 1)) && UNANSWERED_KINDS.has(events.lastKind(c));
   }
 
   diagnose(c: number, explain: boolean): ConnectionDiagnosis | null {
@@ -162,7 +190,7 @@ class ConnectionDiagnoser {
     const settled = this.cross?.silentDrops.get(c + 1);
     if (silentDrop && settled) silentDrop = { ...silentDrop, kind: settled.kind, evidence: explain ? [...silentDrop.evidence, settled.evidence] : [] };
     if (resets.length === 0 && !silentDrop) return null;
-    return { conn: c + 1, path: this.pathOf(c), verdict: explain ? connectionVerdict(resets, silentDrop) : '', resets, silentDrop };
+    return { conn: c + 1, path: this.paths.of(c), verdict: explain ? connectionVerdict(resets, silentDrop) : '', resets, silentDrop };
   }
 }
 
@@ -175,32 +203,42 @@ const UNANSWERED_KINDS = new Set([K_KEEPALIVE, K_RETRANSMISSION, K_DATA, K_RST])
  */
 function tallyIdlePeriods(
   analysis: CaptureAnalysis,
-  serverPathOf: (c: number) => string,
-  verdicts: Map<number, ResetVerdict>,
+  paths: ServerPaths,
+  middleboxResets: Set<number>,
   drops: Map<number, SilentDropVerdict>,
 ): IdleTimeoutInference[] {
   const tracker = analysis.tracker;
   const log = tracker.events;
+  // The idle packet each connection waits on, with its direction and idle time kept beside it:
+  // reading them from the waiting event's record would be a cache miss per event.
   const pending = new Int32Array(tracker.connectionCount).fill(-1);
+  const pendingDir = new Uint8Array(tracker.connectionCount);
+  const pendingIdle = new Float64Array(tracker.connectionCount);
   const tally = new IdleTimeoutTally(tracker.connectionCount);
-  // Many connections share a server: keep each connection's tally once found.
-  const tallyOf = new Array<PathTally | undefined>(tracker.connectionCount);
-  const pathOf = (c: number): PathTally => (tallyOf[c] ??= tally.forPath(serverPathOf(c)));
+  const tallies: PathTally[] = [];
+  const pathOf = (c: number): PathTally => {
+    const i = paths.indexOf(c);
+    return (tallies[i] ??= tally.forPath(paths.texts[i]!));
+  };
   // The log's views directly: this pass runs over every event, once, before anything is warm.
   const { u32, u8, f64 } = log;
   for (let i = 0; i < log.count; i++) {
     const c = u32[i * E_STRIDE32 + E_CONN]!;
     const dir = u8[i * E_STRIDE + E_DIR]!;
     const k = u8[i * E_STRIDE + E_KIND]!;
-    const waiting = pending[c]!;
-    if (waiting >= 0 && u8[waiting * E_STRIDE + E_DIR] !== dir) {
-      const idleS = f64[waiting * E_STRIDE64 + E_IDLE]! / 1e9;
+    if (pending[c]! >= 0 && pendingDir[c] !== dir) {
+      const idleS = pendingIdle[c]! / 1e9;
       if (k !== K_RST) tally.add(pathOf(c), c, idleS, 'survived');
-      else if (verdicts.get(u32[i * E_STRIDE32 + E_FRAME]!)?.attribution === 'middlebox') tally.add(pathOf(c), c, idleS, 'died');
+      else if (middleboxResets.has(u32[i * E_STRIDE32 + E_FRAME]!)) tally.add(pathOf(c), c, idleS, 'died');
       pending[c] = -1;
     }
     // Further packets from the same side in the same silence (probe retries) share the first one's fate.
-    if (pending[c] === -1 && f64[i * E_STRIDE64 + E_IDLE]! >= 1e9 && (k === K_KEEPALIVE || k === K_DATA || k === K_RETRANSMISSION)) pending[c] = i;
+    const idle = f64[i * E_STRIDE64 + E_IDLE]!;
+    if (pending[c] === -1 && idle >= 1e9 && (k === K_KEEPALIVE || k === K_DATA || k === K_RETRANSMISSION)) {
+      pending[c] = i;
+      pendingDir[c] = dir;
+      pendingIdle[c] = idle;
+    }
   }
   for (const [c, drop] of drops) {
     const waiting = pending[c]!;

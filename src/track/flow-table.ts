@@ -1,4 +1,8 @@
-import { H_PORT, STRIDE16, STRIDE32, W_ADDR, type ConnectionStore } from './connection-store.js';
+import type { ConnectionStore } from './connection-store.js';
+import * as rec from './connection-store.js';
+
+// Module-local copies: V8 folds a module's own constants into optimized code, not imported ones (see tcp-tracker.ts).
+const { H_PORT, STRIDE16, STRIDE32, W_ADDR } = rec;
 
 /**
  * Maps a TCP 4-tuple (either direction) to the id of the connection that
@@ -7,6 +11,8 @@ import { H_PORT, STRIDE16, STRIDE32, W_ADDR, type ConnectionStore } from './conn
  */
 export class FlowTable {
   private slots: Int32Array; // connection id + 1, 0 = empty
+  /** The hash's top 16 bits for each slot. */
+  private tags: Uint16Array;
   private mask: number;
   private used = 0;
   /** Direction of the packet relative to the connection found by the last lookup (0 = A→B). */
@@ -19,11 +25,12 @@ export class FlowTable {
     let size = 16;
     while (size < initialSlots) size *= 2;
     this.slots = new Int32Array(size);
+    this.tags = new Uint16Array(size);
     this.mask = size - 1;
   }
 
   memoryBytes(): number {
-    return this.slots.byteLength;
+    return this.slots.byteLength + this.tags.byteLength;
   }
 
   /**
@@ -40,10 +47,14 @@ export class FlowTable {
   /** Id of the connection for this tuple, or -1. Sets lastDir. */
   find(hash: number, src: Uint32Array, dst: Uint32Array, sport: number, dport: number): number {
     const slots = this.slots;
+    const tags = this.tags;
+    const tag = hash >>> 14;
     const mask = this.mask;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       const v = slots[i]!;
       if (v === 0) return -1;
+      // The tag rules out most other flows without reading their connection record (a cache miss each).
+      if (tags[i] !== tag) continue;
       const c = v - 1;
       const dir = this.matches(c, src, dst, sport, dport);
       if (dir >= 0) {
@@ -57,14 +68,16 @@ export class FlowTable {
   assign(hash: number, c: number): void {
     const s = this.store;
     const mask = this.mask;
+    const tag = hash >>> 14;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
       const v = this.slots[i]!;
       if (v === 0) {
         this.slots[i] = c + 1;
+        this.tags[i] = tag;
         if (++this.used * 2 > this.slots.length) this.rehash();
         return;
       }
-      if (sameTuple(s, v - 1, c)) {
+      if (this.tags[i] === tag && sameTuple(s, v - 1, c)) {
         this.slots[i] = c + 1;
         return;
       }
@@ -86,17 +99,19 @@ export class FlowTable {
 
   private rehash(): void {
     const old = this.slots;
+    const oldTags = this.tags;
     this.slots = new Int32Array(old.length * 2);
+    this.tags = new Uint16Array(old.length * 2);
     this.mask = this.slots.length - 1;
     const s = this.store;
     for (let i = 0; i < old.length; i++) {
       const v = old[i]!;
       if (v === 0) continue;
-      const c = v - 1;
-      const h = hashStored(s, c);
+      const h = hashStored(s, v - 1);
       let j = h & this.mask;
       while (this.slots[j] !== 0) j = (j + 1) & this.mask;
       this.slots[j] = v;
+      this.tags[j] = oldTags[i]!;
     }
   }
 }
