@@ -1,7 +1,12 @@
 import type { PacketRecord } from '../capture/packet-record.js';
 import { DecodedTcp } from './decoded-tcp.js';
-import { DECODED_TCP, IP_FRAGMENT, MALFORMED, NOT_IP, NOT_TCP, TRUNCATED } from './decode-status.js';
-import { LinkResult, locateNetworkLayer, NET_BY_VERSION, NET_IPV4, NET_IPV6 } from './link-layer.js';
+import * as status from './decode-status.js';
+import { LinkResult, locateNetworkLayer } from './link-layer.js';
+import * as linkLayer from './link-layer.js';
+
+// Module-local copies: V8 folds a module's own constants into optimized code, not imported ones (see tcp-tracker.ts).
+const { DECODED_TCP, IP_FRAGMENT, MALFORMED, NOT_IP, NOT_TCP, TRUNCATED } = status;
+const { NET_BY_VERSION, NET_IPV4, NET_IPV6 } = linkLayer;
 
 const IPPROTO_TCP = 6;
 const link = new LinkResult();
@@ -145,7 +150,12 @@ function decodeTcp(buf: Buffer, t: number, segEnd: number, capEnd: number, out: 
   out.wscale = -1;
   out.sackPerm = false;
   out.hasTimestamps = false;
-  if (hdrLen > 20) parseOptions(buf, t + 20, Math.min(t + hdrLen, capEnd), out);
+  // Most segments after the handshake carry exactly NOP, NOP, timestamps: no need to walk the list.
+  if (hdrLen === 32 && t + 24 <= capEnd && buf[t + 20] === 1 && buf[t + 21] === 1 && buf[t + 22] === 8 && buf[t + 23] === 10) {
+    out.hasTimestamps = t + 32 <= capEnd;
+  } else if (hdrLen > 20) {
+    parseOptions(buf, t + 20, Math.min(t + hdrLen, capEnd), out);
+  }
   return DECODED_TCP;
 }
 
@@ -171,11 +181,7 @@ function parseOptions(buf: Buffer, o: number, end: number, out: DecodedTcp): voi
         out.sackPerm = true;
         break;
       case 8:
-        if (len === 10) {
-          out.hasTimestamps = true;
-          out.tsVal = ((buf[o + 2]! << 24) | (buf[o + 3]! << 16) | (buf[o + 4]! << 8) | buf[o + 5]!) >>> 0;
-          out.tsEcr = ((buf[o + 6]! << 24) | (buf[o + 7]! << 16) | (buf[o + 8]! << 8) | buf[o + 9]!) >>> 0;
-        }
+        if (len === 10) out.hasTimestamps = true;
         break;
     }
     o += len;

@@ -33,8 +33,6 @@ export class DecodedTcp {
   wscale = -1;
   sackPerm = false;
   hasTimestamps = false;
-  tsVal = 0;
-  tsEcr = 0;
 }
 
 export const TCP_FIN = 0x01;
