@@ -62,7 +62,12 @@ export function serverPath(analysis: CaptureAnalysis, c: number): string {
 class ServerPaths {
   /** Path text by server index. */
   readonly texts: string[] = [];
-  private readonly byServer = new Map<number | string, number>();
+  /**
+   * IPv4 servers by port, then by address as an int32 (a small integer to V8:
+   * a uint32 key above 2^31 would be a heap number, hashed slowly); IPv6 by text.
+   */
+  private readonly byPortV4 = new Map<number, Map<number, number>>();
+  private readonly byServerV6 = new Map<string, number>();
   /** Server index + 1 of each connection (0: not looked up yet). */
   private readonly ofConn: Int32Array;
 
@@ -76,11 +81,17 @@ class ServerPaths {
     const store = this.analysis.tracker.store;
     const port = store.h(c, H_PORT + 1);
     const a = c * STRIDE32 + W_ADDR + 4;
-    const key = (store.h(c, H_STATE) & ST_IPV6) === 0 ? store.u32[a]! * 65536 + port : `${store.u32.subarray(a, a + 4).join(':')}|${port}`;
-    let i = this.byServer.get(key);
-    if (i === undefined) {
-      i = this.texts.push(serverPath(this.analysis, c)) - 1;
-      this.byServer.set(key, i);
+    let i: number | undefined;
+    if ((store.h(c, H_STATE) & ST_IPV6) === 0) {
+      let byAddr = this.byPortV4.get(port);
+      if (byAddr === undefined) this.byPortV4.set(port, (byAddr = new Map()));
+      const addr = store.u32[a]! | 0;
+      i = byAddr.get(addr);
+      if (i === undefined) byAddr.set(addr, (i = this.texts.push(serverPath(this.analysis, c)) - 1));
+    } else {
+      const key = `${store.u32.subarray(a, a + 4).join(':')}|${port}`;
+      i = this.byServerV6.get(key);
+      if (i === undefined) this.byServerV6.set(key, (i = this.texts.push(serverPath(this.analysis, c)) - 1));
     }
     this.ofConn[c] = i + 1;
     return i;
