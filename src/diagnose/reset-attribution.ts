@@ -201,21 +201,26 @@ function multipleRstSignal(rst: ResetContext, siblings: ResetContext[]): Finding
   return ev('multiple-rsts', 'middlebox', 'strong', () => `${sameDir.length} RSTs within a second with ${seqs.size} different sequence numbers: the signature of a reset injector`);
 }
 
+/** The senders evidence can point to, in the order weigh() keeps their scores. */
+const SENDERS: readonly ResetAttribution[] = ['peer', 'local-stack', 'middlebox'];
+
 function weigh(evidence: Finding[]): Omit<Attribution, 'evidence'> {
-  const score = new Map<ResetAttribution, number>();
+  // Three running sums rather than a map and a sort: this runs for every RST of a capture.
+  const score = [0, 0, 0];
   for (const e of evidence) {
-    if (e.pointsTo === 'unknown') continue;
-    score.set(e.pointsTo, (score.get(e.pointsTo) ?? 0) + WEIGHT[e.strength]);
+    const k = SENDERS.indexOf(e.pointsTo);
+    if (k >= 0) score[k]! += WEIGHT[e.strength];
   }
-  const ranked = [...score].sort((a, b) => b[1] - a[1]);
-  const top = ranked[0];
+  let top = 0;
+  for (let k = 1; k < score.length; k++) if (score[k]! > score[top]!) top = k;
+  const best = score[top]!;
+  const tied = score.some((v, k) => k !== top && v === best);
   // One weak hint is not an attribution.
-  if (!top || top[1] < 2 || (ranked[1] && ranked[1][1] === top[1])) {
-    return { attribution: 'unknown', confidence: 0 };
-  }
-  const total = ranked.reduce((sum, [, v]) => sum + v, 0);
-  const decisive = evidence.some((e) => e.strength === 'decisive' && e.pointsTo === top[0]);
+  if (best < 2 || tied) return { attribution: 'unknown', confidence: 0 };
+  const total = score[0]! + score[1]! + score[2]!;
+  const attribution = SENDERS[top]!;
+  const decisive = evidence.some((e) => e.strength === 'decisive' && e.pointsTo === attribution);
   // Share of the weight, discounted when little evidence exists at all.
-  const confidence = decisive ? 0.99 : Math.min(0.95, (top[1] / total) * Math.min(1, top[1] / 4));
-  return { attribution: top[0], confidence: Math.round(confidence * 100) / 100 };
+  const confidence = decisive ? 0.99 : Math.min(0.95, (best / total) * Math.min(1, best / 4));
+  return { attribution, confidence: Math.round(confidence * 100) / 100 };
 }

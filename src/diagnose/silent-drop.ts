@@ -15,27 +15,33 @@ const GAVE_UP_MARGIN_NS = 5e9;
 export function findSilentDrop(tracker: TcpTracker, events: ConnectionEvents, c: number, captureEndNs: number, explain = true): SilentDropVerdict | null {
   const log = events.log;
   const idx = events.of(c);
-  for (const x of [0, 1]) {
+  for (let x = 0; x < 2; x++) {
     const lastAnswer = tracker.store.w(c, W_LAST_FRAME_DIR + (x ^ 1));
-    const unanswered: number[] = [];
+    // Counted as they come: this runs for every connection whose last packet went unanswered.
+    let count = 0;
+    let first = -1;
+    let last = -1;
+    let keepalives = 0;
+    let retransmissions = 0;
     let localRst = false;
-    for (const i of idx) {
+    for (let j = 0; j < idx.length; j++) {
+      const i = idx[j]!;
       if (log.dir(i) !== x || log.frame(i) <= lastAnswer) continue;
       const k = log.kind(i);
-      if (k === K_KEEPALIVE || k === K_RETRANSMISSION || k === K_DATA) unanswered.push(i);
-      else if (k === K_RST) localRst = true;
+      if (k === K_KEEPALIVE || k === K_RETRANSMISSION || k === K_DATA) {
+        if (count++ === 0) first = i;
+        last = i;
+        if (k === K_KEEPALIVE) keepalives++;
+        else if (k === K_RETRANSMISSION) retransmissions++;
+      } else if (k === K_RST) localRst = true;
     }
-    if (unanswered.length < 2 && !(unanswered.length === 1 && localRst)) continue;
-    const first = unanswered[0]!;
-    const last = unanswered[unanswered.length - 1]!;
-    const keepalives = unanswered.filter((i) => log.kind(i) === K_KEEPALIVE).length;
-    const retransmissions = unanswered.filter((i) => log.kind(i) === K_RETRANSMISSION).length;
+    if (count < 2 && !(count === 1 && localRst)) continue;
     const end = localRst ? 'local-rst' : captureEndNs - log.time(last) >= GAVE_UP_MARGIN_NS ? 'gave-up' : 'capture-ended';
     const sender = x === 0 ? 'client' : 'server';
     // Decided either way; worded only when asked (see CaptureDiagnosis).
     const evidence: string[] = [];
     if (explain) {
-      evidence.push(`${unanswered.length} packets from the ${sender} after frame ${lastAnswer || 'none'} got no answer (${keepalives} keepalive probes, ${retransmissions} retransmissions)`);
+      evidence.push(`${count} packets from the ${sender} after frame ${lastAnswer || 'none'} got no answer (${keepalives} keepalive probes, ${retransmissions} retransmissions)`);
       if (end === 'gave-up') evidence.push(`the ${sender} stopped sending ${((captureEndNs - log.time(last)) / 1e9).toFixed(1)} s before the capture ended: its stack gave up`);
       if (end === 'local-rst') evidence.push(`the ${sender} finally sent its own RST`);
     }
