@@ -87,12 +87,14 @@ class ServerPaths {
       if (byAddr === undefined) this.byPortV4.set(port, (byAddr = new Map()));
       const addr = store.u32[a]! | 0;
       i = byAddr.get(addr);
-      if (i === undefined) byAddr.set(addr, (i = this.texts.push(serverPath(this.analysis, c)) - 1));
+      if (i === undefined) byAddr.set(addr, (i = this.texts.length));
     } else {
       const key = `${store.u32.subarray(a, a + 4).join(':')}|${port}`;
       i = this.byServerV6.get(key);
-      if (i === undefined) this.byServerV6.set(key, (i = this.texts.push(serverPath(this.analysis, c)) - 1));
+      if (i === undefined) this.byServerV6.set(key, (i = this.texts.length));
     }
+    // A server seen for the first time gets the next index.
+    if (i === this.texts.length) this.texts.push(serverPath(this.analysis, c));
     this.ofConn[c] = i + 1;
     return i;
   }
