@@ -2,7 +2,7 @@ import type { EventLog } from '../track/event-log.js';
 import * as ev from '../track/event-log.js';
 
 // Module-local copies: V8 folds a module's own constants into optimized code, not imported ones (see tcp-tracker.ts).
-const { E_CONN, E_DIR, E_FRAME, E_KIND, E_STRIDE, E_STRIDE32 } = ev;
+const { E_CONN, E_STRIDE32 } = ev;
 
 /**
  * Event-log indexes grouped by connection (a counting sort: two passes, two
@@ -11,9 +11,6 @@ const { E_CONN, E_DIR, E_FRAME, E_KIND, E_STRIDE, E_STRIDE32 } = ev;
 export class ConnectionEvents {
   private readonly start: Int32Array;
   private readonly order: Int32Array;
-  /** Frame, and direction << 4 | kind, of each connection's last event (frame 0: none). */
-  private readonly lastFrames: Uint32Array;
-  private readonly lastDirKind: Uint8Array;
 
   constructor(readonly log: EventLog, connections: number) {
     // The log's views directly: these two passes run over every event, once, before anything is warm.
@@ -25,17 +22,7 @@ export class ConnectionEvents {
     this.start = count;
     this.order = new Int32Array(n);
     const fill = count.slice(0, connections);
-    // Noted in the same pass: diagnosis asks every connection about its last event, and
-    // reading it from the log then would be a cache miss per connection.
-    this.lastFrames = new Uint32Array(connections);
-    this.lastDirKind = new Uint8Array(connections);
-    const u8 = log.u8;
-    for (let i = 0; i < n; i++) {
-      const c = u32[i * E_STRIDE32 + E_CONN]!;
-      this.order[fill[c]!++] = i;
-      this.lastFrames[c] = u32[i * E_STRIDE32 + E_FRAME]!;
-      this.lastDirKind[c] = (u8[i * E_STRIDE + E_DIR]! << 4) | u8[i * E_STRIDE + E_KIND]!;
-    }
+    for (let i = 0; i < n; i++) this.order[fill[u32[i * E_STRIDE32 + E_CONN]!]!++] = i;
   }
 
   /** Event indexes of connection c, in capture order. */
@@ -43,17 +30,10 @@ export class ConnectionEvents {
     return this.order.subarray(this.start[c]!, this.start[c + 1]!);
   }
 
-  /** Frame of connection c's last event, or 0 when it has none. */
-  lastFrame(c: number): number {
-    return this.lastFrames[c]!;
-  }
-  /** Direction of connection c's last event. */
-  lastDir(c: number): number {
-    return this.lastDirKind[c]! >> 4;
-  }
-  /** K_* kind of connection c's last event. */
-  lastKind(c: number): number {
-    return this.lastDirKind[c]! & 15;
+  /** Index of connection c's last event, or -1 (no subarray: callers loop over every connection). */
+  lastOf(c: number): number {
+    const end = this.start[c + 1]!;
+    return end > this.start[c]! ? this.order[end - 1]! : -1;
   }
 
   /** Index of connection c's event for `frame`, or -1: a search within the connection, not the whole log. */

@@ -159,10 +159,10 @@ class ConnectionDiagnoser {
   /** Only connections with a RST, or whose last logged packet went unanswered, need a closer look. */
   isCandidate(c: number): boolean {
     if (this.firstReset[c + 1]! > this.firstReset[c]!) return true;
-    const events = this.events;
-    const frame = events.lastFrame(c);
-    if (frame === 0) return false;
-    return frame > this.analysis.tracker.store.w(c, W_LAST_FRAME_DIR + (events.lastDir(c) ^ 1)) && UNANSWERED_KINDS.has(events.lastKind(c));
+    const last = this.events.lastOf(c);
+    if (last < 0) return false;
+    const log = this.analysis.tracker.events;
+    return log.frame(last) > this.analysis.tracker.store.w(c, W_LAST_FRAME_DIR + (log.dir(last) ^ 1)) && UNANSWERED_KINDS.has(log.kind(last));
   }
 
   diagnose(c: number, explain: boolean): ConnectionDiagnosis | null {
@@ -222,11 +222,7 @@ function tallyIdlePeriods(
 ): IdleTimeoutInference[] {
   const tracker = analysis.tracker;
   const log = tracker.events;
-  // The idle packet each connection waits on, with its direction and idle time kept beside it:
-  // reading them from the waiting event's record would be a cache miss per event.
   const pending = new Int32Array(tracker.connectionCount).fill(-1);
-  const pendingDir = new Uint8Array(tracker.connectionCount);
-  const pendingIdle = new Float64Array(tracker.connectionCount);
   const tally = new IdleTimeoutTally(tracker.connectionCount);
   const tallies: PathTally[] = [];
   const pathOf = (c: number): PathTally => {
@@ -239,19 +235,15 @@ function tallyIdlePeriods(
     const c = u32[i * E_STRIDE32 + E_CONN]!;
     const dir = u8[i * E_STRIDE + E_DIR]!;
     const k = u8[i * E_STRIDE + E_KIND]!;
-    if (pending[c]! >= 0 && pendingDir[c] !== dir) {
-      const idleS = pendingIdle[c]! / 1e9;
+    const waiting = pending[c]!;
+    if (waiting >= 0 && u8[waiting * E_STRIDE + E_DIR] !== dir) {
+      const idleS = f64[waiting * E_STRIDE64 + E_IDLE]! / 1e9;
       if (k !== K_RST) tally.add(pathOf(c), c, idleS, 'survived');
       else if (middleboxResets.has(u32[i * E_STRIDE32 + E_FRAME]!)) tally.add(pathOf(c), c, idleS, 'died');
       pending[c] = -1;
     }
     // Further packets from the same side in the same silence (probe retries) share the first one's fate.
-    const idle = f64[i * E_STRIDE64 + E_IDLE]!;
-    if (pending[c] === -1 && idle >= 1e9 && (k === K_KEEPALIVE || k === K_DATA || k === K_RETRANSMISSION)) {
-      pending[c] = i;
-      pendingDir[c] = dir;
-      pendingIdle[c] = idle;
-    }
+    if (pending[c] === -1 && f64[i * E_STRIDE64 + E_IDLE]! >= 1e9 && (k === K_KEEPALIVE || k === K_DATA || k === K_RETRANSMISSION)) pending[c] = i;
   }
   for (const [c, drop] of drops) {
     const waiting = pending[c]!;
