@@ -3,7 +3,7 @@ import type {
   ConnectionDiagnosis, Evidence, IdleTimeoutInference, ResetVerdict, SilentDropVerdict,
 } from '../report/analysis-report.js';
 import { relTimeText } from '../report/time-base.js';
-import { F_T_LAST, H_PORT, H_STATE, ST_IPV6, STRIDE32, W_ADDR, W_LAST_FRAME_DIR } from '../track/connection-store.js';
+import { F_T_LAST, H_PORT, H_STATE, ST_IPV6, ST_UNANSWERED, STRIDE32, W_ADDR } from '../track/connection-store.js';
 import { KIND_NAMES } from '../track/packet-kind.js';
 import * as kinds from '../track/packet-kind.js';
 import type { ResetContext } from '../track/reset-context.js';
@@ -158,11 +158,7 @@ class ConnectionDiagnoser {
 
   /** Only connections with a RST, or whose last logged packet went unanswered, need a closer look. */
   isCandidate(c: number): boolean {
-    if (this.firstReset[c + 1]! > this.firstReset[c]!) return true;
-    const last = this.events.lastOf(c);
-    if (last < 0) return false;
-    const log = this.analysis.tracker.events;
-    return log.frame(last) > this.analysis.tracker.store.w(c, W_LAST_FRAME_DIR + (log.dir(last) ^ 1)) && UNANSWERED_KINDS.has(log.kind(last));
+    return this.firstReset[c + 1]! > this.firstReset[c]! || (this.analysis.tracker.store.h(c, H_STATE) & ST_UNANSWERED) !== 0;
   }
 
   diagnose(c: number, explain: boolean): ConnectionDiagnosis | null {
@@ -175,8 +171,7 @@ class ConnectionDiagnoser {
     const siblings = hasReset ? this.byConn.slice(this.firstReset[c]!, this.firstReset[c + 1]!) : [];
     const facts = hasReset ? connectionFacts(tracker, c) : null;
     const resets: ResetVerdict[] = siblings.map((rst) => {
-      const prevIdx = rst.previous ? events.indexOfFrame(c, rst.previous.frame) : -1;
-      const triggerIdleNs = prevIdx >= 0 ? log.idleBefore(prevIdx) : null;
+      const triggerIdleNs = rst.previous ? rst.previous.idleNs : null;
       const a = attributeReset({ rst, facts: facts!, siblings, triggerIdleNs, extra: this.cross?.resets.get(rst.frame) ?? [], explain });
       return {
         conn: c + 1,
@@ -207,8 +202,6 @@ class ConnectionDiagnoser {
   }
 }
 
-const UNANSWERED_KINDS = new Set([K_KEEPALIVE, K_RETRANSMISSION, K_DATA, K_RST]);
-
 /**
  * Every silence of at least a second and whether the connection came through
  * it: one pass over the event log, remembering per connection the idle packet
@@ -222,8 +215,13 @@ function tallyIdlePeriods(
 ): IdleTimeoutInference[] {
   const tracker = analysis.tracker;
   const log = tracker.events;
-  const pending = new Int32Array(tracker.connectionCount).fill(-1);
-  const tally = new IdleTimeoutTally(tracker.connectionCount);
+  const n = tracker.connectionCount;
+  // Per connection, the idle packet still waiting for the other side's answer: its event index
+  // (-1: none), direction and idle time, so the pass reads the log in order and nowhere else.
+  const pending = new Int32Array(n).fill(-1);
+  const pendingDir = new Uint8Array(n);
+  const pendingIdleNs = new Float64Array(n);
+  const tally = new IdleTimeoutTally(n);
   const tallies: PathTally[] = [];
   const pathOf = (c: number): PathTally => {
     const i = paths.indexOf(c);
@@ -235,20 +233,25 @@ function tallyIdlePeriods(
     const c = u32[i * E_STRIDE32 + E_CONN]!;
     const dir = u8[i * E_STRIDE + E_DIR]!;
     const k = u8[i * E_STRIDE + E_KIND]!;
-    const waiting = pending[c]!;
-    if (waiting >= 0 && u8[waiting * E_STRIDE + E_DIR] !== dir) {
-      const idleS = f64[waiting * E_STRIDE64 + E_IDLE]! / 1e9;
-      if (k !== K_RST) tally.add(pathOf(c), c, idleS, 'survived');
-      else if (middleboxResets.has(u32[i * E_STRIDE32 + E_FRAME]!)) tally.add(pathOf(c), c, idleS, 'died');
+    if (pending[c]! >= 0 && pendingDir[c] !== dir) {
+      if (k !== K_RST) tally.add(pathOf(c), c, pendingIdleNs[c]! / 1e9, 'survived');
+      else if (middleboxResets.has(u32[i * E_STRIDE32 + E_FRAME]!)) tally.add(pathOf(c), c, pendingIdleNs[c]! / 1e9, 'died');
       pending[c] = -1;
     }
     // Further packets from the same side in the same silence (probe retries) share the first one's fate.
-    if (pending[c] === -1 && f64[i * E_STRIDE64 + E_IDLE]! >= 1e9 && (k === K_KEEPALIVE || k === K_DATA || k === K_RETRANSMISSION)) pending[c] = i;
+    if (pending[c] === -1 && (k === K_KEEPALIVE || k === K_DATA || k === K_RETRANSMISSION)) {
+      const idle = f64[i * E_STRIDE64 + E_IDLE]!;
+      if (idle >= 1e9) {
+        pending[c] = i;
+        pendingDir[c] = dir;
+        pendingIdleNs[c] = idle;
+      }
+    }
   }
   for (const [c, drop] of drops) {
     const waiting = pending[c]!;
     if (waiting >= 0 && drop.kind !== 'dead-peer' && log.frame(waiting) === drop.firstFrame) {
-      tally.add(pathOf(c), c, log.idleBefore(waiting) / 1e9, 'died');
+      tally.add(pathOf(c), c, pendingIdleNs[c]! / 1e9, 'died');
     }
   }
   return tally.result();

@@ -7,6 +7,16 @@ import type { ConnectionEvents } from './connection-events.js';
 /** After the last unanswered packet, this much more capture means the sender stopped on its own. */
 const GAVE_UP_MARGIN_NS = 5e9;
 
+/** What one side sent after the other side's last packet (event indexes, -1: none). */
+interface UnansweredTail {
+  packets: number;
+  first: number;
+  last: number;
+  keepalives: number;
+  retransmissions: number;
+  localRst: boolean;
+}
+
 /**
  * Keepalive probes, retransmissions or data that the other side never
  * answered: from one capture this proves the silence, not where the packets
@@ -15,33 +25,36 @@ const GAVE_UP_MARGIN_NS = 5e9;
 export function findSilentDrop(tracker: TcpTracker, events: ConnectionEvents, c: number, captureEndNs: number, explain = true): SilentDropVerdict | null {
   const log = events.log;
   const idx = events.of(c);
+  const lastFrame = [tracker.store.w(c, W_LAST_FRAME_DIR), tracker.store.w(c, W_LAST_FRAME_DIR + 1)];
+  const tails: UnansweredTail[] = [0, 1].map(() => ({ packets: 0, first: -1, last: -1, keepalives: 0, retransmissions: 0, localRst: false }));
+  // Newest first, stopping at the last frame both sides sent: only the unanswered tails are read,
+  // not every event of a long-lived connection (each a cache miss somewhere in the log).
+  const answeredUpTo = Math.min(lastFrame[0]!, lastFrame[1]!);
+  for (let j = idx.length - 1; j >= 0; j--) {
+    const i = idx[j]!;
+    const f = log.frame(i);
+    if (f <= answeredUpTo) break;
+    const x = log.dir(i);
+    if (f <= lastFrame[x ^ 1]!) continue;
+    const tail = tails[x]!;
+    const k = log.kind(i);
+    if (k === K_KEEPALIVE || k === K_RETRANSMISSION || k === K_DATA) {
+      if (tail.packets++ === 0) tail.last = i;
+      tail.first = i;
+      if (k === K_KEEPALIVE) tail.keepalives++;
+      else if (k === K_RETRANSMISSION) tail.retransmissions++;
+    } else if (k === K_RST) tail.localRst = true;
+  }
   for (let x = 0; x < 2; x++) {
-    const lastAnswer = tracker.store.w(c, W_LAST_FRAME_DIR + (x ^ 1));
-    // Counted as they come: this runs for every connection whose last packet went unanswered.
-    let count = 0;
-    let first = -1;
-    let last = -1;
-    let keepalives = 0;
-    let retransmissions = 0;
-    let localRst = false;
-    for (let j = 0; j < idx.length; j++) {
-      const i = idx[j]!;
-      if (log.dir(i) !== x || log.frame(i) <= lastAnswer) continue;
-      const k = log.kind(i);
-      if (k === K_KEEPALIVE || k === K_RETRANSMISSION || k === K_DATA) {
-        if (count++ === 0) first = i;
-        last = i;
-        if (k === K_KEEPALIVE) keepalives++;
-        else if (k === K_RETRANSMISSION) retransmissions++;
-      } else if (k === K_RST) localRst = true;
-    }
-    if (count < 2 && !(count === 1 && localRst)) continue;
+    const { packets, first, last, keepalives, retransmissions, localRst } = tails[x]!;
+    if (packets < 2 && !(packets === 1 && localRst)) continue;
+    const lastAnswer = lastFrame[x ^ 1]!;
     const end = localRst ? 'local-rst' : captureEndNs - log.time(last) >= GAVE_UP_MARGIN_NS ? 'gave-up' : 'capture-ended';
     const sender = x === 0 ? 'client' : 'server';
     // Decided either way; worded only when asked (see CaptureDiagnosis).
     const evidence: string[] = [];
     if (explain) {
-      evidence.push(`${count} packets from the ${sender} after frame ${lastAnswer || 'none'} got no answer (${keepalives} keepalive probes, ${retransmissions} retransmissions)`);
+      evidence.push(`${packets} packets from the ${sender} after frame ${lastAnswer || 'none'} got no answer (${keepalives} keepalive probes, ${retransmissions} retransmissions)`);
       if (end === 'gave-up') evidence.push(`the ${sender} stopped sending ${((captureEndNs - log.time(last)) / 1e9).toFixed(1)} s before the capture ended: its stack gave up`);
       if (end === 'local-rst') evidence.push(`the ${sender} finally sent its own RST`);
     }

@@ -101,8 +101,11 @@ export class EventLog {
 
   /** Index of the event for `frame`, or -1 (frames are appended in increasing order). */
   indexOfFrame(frame: number): number {
-    let lo = 0;
-    let hi = this.count - 1;
+    return this.search(frame, 0, this.count - 1);
+  }
+
+  /** Binary search for `frame` among events lo..hi. */
+  private search(frame: number, lo: number, hi: number): number {
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
       const f = this.frame(mid);
@@ -111,6 +114,22 @@ export class EventLog {
       else hi = mid - 1;
     }
     return -1;
+  }
+
+  /**
+   * indexOfFrame for a frame logged lately: galloping back from the end reads
+   * the log's warm tail, not a dozen cold probes across the whole log.
+   */
+  indexOfRecentFrame(frame: number): number {
+    let hi = this.count - 1;
+    let step = 1;
+    while (hi >= 0 && this.frame(hi) > frame) {
+      const lo = hi - step;
+      if (lo < 0 || this.frame(lo) <= frame) return this.search(frame, Math.max(0, lo), hi);
+      hi = lo;
+      step *= 2;
+    }
+    return hi >= 0 && this.frame(hi) === frame ? hi : -1;
   }
 
   memoryBytes(): number {

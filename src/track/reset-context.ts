@@ -23,5 +23,12 @@ export interface ResetContext {
   /** IP ID of the sender's previous packet, when the sender used non-zero (counter) IDs. */
   senderLastIpId: number | null;
   /** The packet of this connection just before the RST: its trigger when it came from the other side. */
-  previous: { frame: number; time: number; dir: number; kind: number } | null;
+  previous: {
+    frame: number;
+    time: number;
+    dir: number;
+    kind: number;
+    /** Silence in the connection before that packet (ns), when it went into the event log. */
+    idleNs: number | null;
+  } | null;
 }

@@ -19,7 +19,8 @@ const {
   END_FIN, END_HALF_CLOSED, END_NO_ANSWER, END_OPEN, END_REJECTED, END_RESET,
   F_BYTES, F_MAX_IDLE, F_PAYLOAD, F_SYN_OR_RTT, F_T_FIRST, F_T_LAST,
   H_LAST_IPID, H_MSS, H_PORT, H_RSTS, H_STATE, H_WIN,
-  ST_ESTABLISHED, ST_IPV6, ST_LAST_DIR_B, ST_LAST_LOGGED, ST_MIDSTREAM, ST_RESET, ST_RTT_KNOWN, ST_SAW_SYN, ST_SAW_SYNACK,
+  ST_ESTABLISHED, ST_EVENT_DIR_B, ST_IPV6, ST_LAST_DIR_B, ST_LAST_LOGGED, ST_MIDSTREAM, ST_RESET, ST_RTT_KNOWN, ST_SAW_SYN, ST_SAW_SYNACK,
+  ST_UNANSWERED,
   STRIDE16, STRIDE32, STRIDE64, STRIDE8,
   W_ADDR, W_END_FRAME, W_FIRST_FRAME, W_GAPS, W_ISN, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_ACK, W_LAST_FRAME_DIR,
   W_MAX_IDLE_FRAME, W_NEXT_SEQ, W_PKTS, W_RETRANS, W_ZWPS,
@@ -271,8 +272,13 @@ export class TcpTracker {
       u8l[e8 + E_TTL] = ttl;
       u8l[e8 + E_FLAGS] = flags;
       u8l[e8 + E_OPTS] = p.hasTimestamps ? 1 : 0;
+      const unanswered = kind === K_KEEPALIVE || kind === K_DATA || kind === K_RETRANSMISSION || kind === K_RST;
+      st = (st & ~(ST_UNANSWERED | ST_EVENT_DIR_B)) | (unanswered ? ST_UNANSWERED : 0) | (d === 1 ? ST_EVENT_DIR_B : 0) | ST_LAST_LOGGED;
+    } else {
+      // Any packet from the other side answers the last logged one.
+      if ((st & ST_EVENT_DIR_B) !== (d === 1 ? ST_EVENT_DIR_B : 0)) st &= ~ST_UNANSWERED;
+      st &= ~ST_LAST_LOGGED;
     }
-    st = logged ? st | ST_LAST_LOGGED : st & ~ST_LAST_LOGGED;
     u16[b16 + H_STATE] = d === 1 ? st | ST_LAST_DIR_B : st & ~ST_LAST_DIR_B;
     this.lastConn = c;
     this.lastDir = d;
@@ -389,10 +395,20 @@ export class TcpTracker {
       payloadLen: seglen,
       expectedSeq: (df & D_NEXTSEQ_SET) !== 0 ? s.w(c, W_NEXT_SEQ + d) : null,
       senderLastIpId: (df & D_IPID_NONZERO) !== 0 ? s.h(c, H_LAST_IPID + d) : null,
-      previous: seen
-        ? { frame: s.w(c, W_LAST_FRAME_DIR + lastDir), time: s.f(c, F_T_LAST), dir: lastDir, kind: s.b(c, B_LAST_KIND) }
-        : null,
+      previous: seen ? this.previousPacket(c, lastDir) : null,
     });
+  }
+
+  /** The connection's last packet before a RST, with its idle time when it is in the event log. */
+  private previousPacket(c: number, dir: number): NonNullable<ResetContext['previous']> {
+    const s = this.store;
+    const frame = s.w(c, W_LAST_FRAME_DIR + dir);
+    let idleNs: number | null = null;
+    if ((s.h(c, H_STATE) & ST_LAST_LOGGED) !== 0) {
+      const i = this.events.indexOfRecentFrame(frame);
+      if (i >= 0) idleNs = this.events.idleBefore(i);
+    }
+    return { frame, time: s.f(c, F_T_LAST), dir, kind: s.b(c, B_LAST_KIND), idleNs };
   }
 
   private setEnd(c: number, d: number, frame: number, kind: number): void {
