@@ -2,9 +2,11 @@ import type { IdleTimeoutInference } from '../report/analysis-report.js';
 import { PRESETS } from '../recommend/presets.js';
 
 export interface PathTally {
-  survivedMaxS: number | null;
+  /** -Infinity until an idle period is survived; never null, so V8 keeps it an unboxed double (no allocation per update). */
+  survivedMaxS: number;
   survived: number;
-  diedMinS: number | null;
+  /** Infinity until one dies. */
+  diedMinS: number;
   died: number;
   /** Distinct connections with at least one idle period on this path. */
   conns: number;
@@ -31,7 +33,7 @@ export class IdleTimeoutTally {
   forPath(path: string): PathTally {
     let t = this.paths.get(path);
     if (!t) {
-      t = { survivedMaxS: null, survived: 0, diedMinS: null, died: 0, conns: 0 };
+      t = { survivedMaxS: -Infinity, survived: 0, diedMinS: Infinity, died: 0, conns: 0 };
       this.paths.set(path, t);
     }
     return t;
@@ -50,29 +52,31 @@ export class IdleTimeoutTally {
     }
     if (outcome === 'survived') {
       t.survived++;
-      t.survivedMaxS = t.survivedMaxS === null ? idleS : Math.max(t.survivedMaxS, idleS);
+      if (idleS > t.survivedMaxS) t.survivedMaxS = idleS;
     } else {
       t.died++;
-      t.diedMinS = t.diedMinS === null ? idleS : Math.min(t.diedMinS, idleS);
+      if (idleS < t.diedMinS) t.diedMinS = idleS;
     }
   }
 
   result(): IdleTimeoutInference[] {
     const out: IdleTimeoutInference[] = [];
     for (const [path, t] of this.paths) {
-      if (t.diedMinS === null) continue; // nothing timed out: no timeout to infer on this path
-      const lo = t.survivedMaxS ?? 0;
-      const consistent = lo < t.diedMinS;
+      if (t.died === 0) continue; // nothing timed out: no timeout to infer on this path
+      const diedMinS = t.diedMinS;
+      const survivedMaxS = t.survived > 0 ? t.survivedMaxS : null;
+      const lo = survivedMaxS ?? 0;
+      const consistent = lo < diedMinS;
       const matches = consistent
-        ? PRESETS.filter((p) => p.layer === 'L4' && p.idleTimeoutS !== null && p.idleTimeoutS > lo && p.idleTimeoutS <= t.diedMinS! * 1.02)
+        ? PRESETS.filter((p) => p.layer === 'L4' && p.idleTimeoutS !== null && p.idleTimeoutS > lo && p.idleTimeoutS <= diedMinS * 1.02)
             .map((p) => ({ preset: p.id, timeoutS: p.idleTimeoutS! }))
         : [];
       out.push({
         path,
         connections: t.conns,
-        survivedMaxS: t.survivedMaxS,
+        survivedMaxS,
         survived: t.survived,
-        diedMinS: t.diedMinS,
+        diedMinS,
         died: t.died,
         consistent,
         matches,

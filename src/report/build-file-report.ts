@@ -187,9 +187,12 @@ export function selectConnections(analysis: CaptureAnalysis, filter: ConnectionF
 export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFilter = {}, diagnosis?: CaptureDiagnosis, listLimit?: number): FileReport {
   const t = analysis.tracker;
   const selected = selectConnections(analysis, filter);
-  const shown = new Set(selected.map((c) => c + 1));
-  const diagnoses = (diagnosis?.diagnoses ?? []).filter((d) => shown.has(d.conn));
-  const diagnosed = new Set(diagnoses.map((d) => d.conn));
+  // Flags by connection id rather than sets: a busy capture has 100 k connections.
+  const shown = new Uint8Array(t.connectionCount + 1);
+  for (const c of selected) shown[c + 1] = 1;
+  const diagnoses = (diagnosis?.diagnoses ?? []).filter((d) => shown[d.conn] === 1);
+  const diagnosed = new Uint8Array(t.connectionCount + 1);
+  for (const d of diagnoses) diagnosed[d.conn] = 1;
 
   const counts: ConnectionCounts = { total: selected.length, byEnd: {}, problems: 0, others: 0 };
   const problems: number[] = [];
@@ -197,7 +200,7 @@ export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFil
   for (const c of selected) {
     const end = END_NAMES[t.endKind(c)]!;
     counts.byEnd[end] = (counts.byEnd[end] ?? 0) + 1;
-    if (diagnosed.has(c + 1) || isProblemInStore(t, c)) {
+    if (diagnosed[c + 1] === 1 || isProblemInStore(t, c)) {
       counts.problems++;
       if (listLimit !== undefined && problems.length < listLimit) problems.push(c);
     } else {
