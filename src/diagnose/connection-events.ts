@@ -29,24 +29,4 @@ export class ConnectionEvents {
   of(c: number): Int32Array {
     return this.order.subarray(this.start[c]!, this.start[c + 1]!);
   }
-
-  /** Index of connection c's last event, or -1 (no subarray: callers loop over every connection). */
-  lastOf(c: number): number {
-    const end = this.start[c + 1]!;
-    return end > this.start[c]! ? this.order[end - 1]! : -1;
-  }
-
-  /** Index of connection c's event for `frame`, or -1: a search within the connection, not the whole log. */
-  indexOfFrame(c: number, frame: number): number {
-    let lo = this.start[c]!;
-    let hi = this.start[c + 1]! - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const f = this.log.frame(this.order[mid]!);
-      if (f === frame) return this.order[mid]!;
-      if (f < frame) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
-  }
 }

@@ -164,7 +164,6 @@ class ConnectionDiagnoser {
   diagnose(c: number, explain: boolean): ConnectionDiagnosis | null {
     if (!this.isCandidate(c)) return null;
     const tracker = this.analysis.tracker;
-    const log = tracker.events;
     const events = this.events;
     const hasReset = this.firstReset[c + 1]! > this.firstReset[c]!;
 
