@@ -21,9 +21,10 @@ const LISTEN_PORT = 5000; // outside the ephemeral range, so only client sockets
 const RANGE = '40000 40009';
 const HELD = 9; // of 10 ports
 const TINY_NOFILE = 64;
-// kad itself needs ~320 descriptors to start while src/util/time-text.ts imports the
-// date-fns barrel (the ESM loader opens its ~250 files at once); until that becomes
-// 'date-fns/format', 64 makes kad die with EMFILE before auditing anything.
+// The ESM loader opens a load's module files at once: kad needed ~320 descriptors to
+// start when src/util/time-text.ts imported the date-fns barrel, and 64 made it die with
+// EMFILE before auditing anything. It now imports 'date-fns/lightFormat'; the retry stays
+// for a start-up that needs more again.
 const FALLBACK_NOFILE = 512;
 const NFT_RULESET = 'table inet kadaudit {\n  chain out {\n    type filter hook output priority 0; policy accept;\n    ct state new counter\n  }\n}\n';
 

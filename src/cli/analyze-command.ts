@@ -5,9 +5,6 @@ import { analyzeFiles } from '../analyze/analyze-files.js';
 import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
 import type { AnalysisReport, ConnectionReport, FileReport } from '../report/analysis-report.js';
 import { buildFileReport, connectionReport, passesFilter, selectConnections, type ConnectionFilter } from '../report/build-file-report.js';
-import { withTimelines } from '../report/connection-timeline.js';
-import { MAX_TIMELINES, renderHtmlReport, timelineTargets } from '../render/html-report.js';
-import { packetEvent } from '../render/event-lines.js';
 import { LineWriter } from './line-writer.js';
 import { writeJson, type LazyArrays } from '../render/json-report.js';
 import { makeStyle, wantColor } from '../render/style.js';
@@ -80,6 +77,8 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   if (files.filter((f) => f === '-').length > 1) throw new UserError('stdin ("-") can be read only once');
   const filter: ConnectionFilter = { ports: flags.port, hosts: flags.host, ids: flags.conn };
   const writer = flags.events ? new LineWriter() : null;
+  // Loaded only when asked for: the terminal report, the common case, starts ~10 ms sooner without them.
+  const packetEvent = writer ? (await import('../render/event-lines.js')).packetEvent : null;
 
   // --json and --html carry every connection; the terminal report builds and words only those it lists.
   const everything = Boolean(flags.json || flags.html);
@@ -90,7 +89,7 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
       if (!writer) return undefined;
       const label = files.length > 1 ? name : undefined;
       return (tracker, pkt, rec, kind) => {
-        const ev = packetEvent(tracker, pkt, rec, kind, label);
+        const ev = packetEvent!(tracker, pkt, rec, kind, label);
         if (passesFilter(filter, ev.conn, pkt.srcPort, pkt.dstPort, ev.src, ev.dst)) writer.line(JSON.stringify(ev));
       };
     },
@@ -100,6 +99,8 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   const reports: FileReport[] = writer ? [] : analyses.map((a, i) => buildFileReport(a, filter, diagnoses[i], listLimit));
 
   if (flags.html) {
+    const { withTimelines } = await import('../report/connection-timeline.js');
+    const { MAX_TIMELINES, renderHtmlReport, timelineTargets } = await import('../render/html-report.js');
     const withTl = reports.map((r, i) => withTimelines(analyses[i]!, r, timelineTargets(r), MAX_TIMELINES));
     const page = renderHtmlReport({ tool: 'keepalive-doctor', version: VERSION, files: withTl, comparisons });
     await writeFile(flags.html, page).catch((err: NodeJS.ErrnoException) => {

@@ -59,6 +59,20 @@ export class IdleTimeoutTally {
     }
   }
 
+  /**
+   * A path's periods summed elsewhere, each connection's counted once in
+   * `conns`: for a caller that sums per connection first. Paths are reported
+   * in the order they were first given, by either method.
+   */
+  addTotals(path: string, totals: PathTally): void {
+    const t = this.forPath(path);
+    t.conns += totals.conns;
+    t.survived += totals.survived;
+    if (totals.survivedMaxS > t.survivedMaxS) t.survivedMaxS = totals.survivedMaxS;
+    t.died += totals.died;
+    if (totals.diedMinS < t.diedMinS) t.diedMinS = totals.diedMinS;
+  }
+
   result(): IdleTimeoutInference[] {
     const out: IdleTimeoutInference[] = [];
     for (const [path, t] of this.paths) {
