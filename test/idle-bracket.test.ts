@@ -5,8 +5,11 @@ import { idleBracketText } from '../src/render/diagnosis-text.js';
 
 function inference(periods: [conn: number, idleS: number, outcome: 'survived' | 'died'][]) {
   const tally = new IdleTimeoutTally();
-  for (const [c, s, o] of periods) tally.add('198.51.100.10:5432', c, s, o);
-  return tally.result()[0]!;
+  for (const [c, s, o] of periods) {
+    if (o === 'survived') tally.survived(c, s * 1e9);
+    else tally.died(c, s * 1e9);
+  }
+  return tally.result(() => '198.51.100.10:5432')[0]!;
 }
 
 test('the idle-timeout bracket reads as a bracket, or says why there is none', () => {

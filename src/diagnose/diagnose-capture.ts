@@ -12,7 +12,7 @@ import { addressText } from '../util/ip-text.js';
 import { durationText } from '../util/time-text.js';
 import { connectionFacts } from './connection-facts.js';
 import { ConnectionEvents } from './connection-events.js';
-import { IdleTimeoutTally, type PathTally } from './idle-timeout.js';
+import { IdleTimeoutTally } from './idle-timeout.js';
 import { attributeReset } from './reset-attribution.js';
 import { findSilentDrop } from './silent-drop.js';
 
@@ -204,9 +204,7 @@ class ConnectionDiagnoser {
 /**
  * Every silence of at least a second and whether the connection came through
  * it: one pass over the event log, remembering per connection the idle packet
- * still waiting for the other side's answer. Periods are summed per
- * connection in typed arrays first, then per path: looking up a path (maps,
- * text) inside the pass made it three times slower.
+ * still waiting for the other side's answer.
  */
 function tallyIdlePeriods(
   analysis: CaptureAnalysis,
@@ -222,7 +220,7 @@ function tallyIdlePeriods(
   const pending = new Int32Array(n).fill(-1);
   const pendingDir = new Uint8Array(n);
   const pendingIdleNs = new Float64Array(n);
-  const periods = new ConnectionPeriods(n);
+  const tally = new IdleTimeoutTally(n);
   // The log's views directly: this pass runs over every event, once, before anything is warm.
   const { u32, u8, f64 } = log;
   for (let i = 0; i < log.count; i++) {
@@ -230,8 +228,8 @@ function tallyIdlePeriods(
     const dir = u8[i * E_STRIDE + E_DIR]!;
     const k = u8[i * E_STRIDE + E_KIND]!;
     if (pending[c]! >= 0 && pendingDir[c] !== dir) {
-      if (k !== K_RST) periods.survived(c, pendingIdleNs[c]!, i);
-      else if (middleboxResets.has(u32[i * E_STRIDE32 + E_FRAME]!)) periods.died(c, pendingIdleNs[c]!, i);
+      if (k !== K_RST) tally.survived(c, pendingIdleNs[c]!);
+      else if (middleboxResets.has(u32[i * E_STRIDE32 + E_FRAME]!)) tally.died(c, pendingIdleNs[c]!);
       pending[c] = -1;
     }
     // Further packets from the same side in the same silence (probe retries) share the first one's fate.
@@ -244,68 +242,11 @@ function tallyIdlePeriods(
       }
     }
   }
-  // Deaths known only from diagnosis come after every event, in the order diagnosis found them.
-  let order = log.count;
   for (const [c, drop] of drops) {
     const waiting = pending[c]!;
-    if (waiting >= 0 && drop.kind !== 'dead-peer' && log.frame(waiting) === drop.firstFrame) periods.died(c, pendingIdleNs[c]!, order++);
+    if (waiting >= 0 && drop.kind !== 'dead-peer' && log.frame(waiting) === drop.firstFrame) tally.died(c, pendingIdleNs[c]!);
   }
-  return periods.byPath(paths).result();
-}
-
-/** Idle periods summed per connection, in typed arrays: what the pass over the event log keeps. */
-class ConnectionPeriods {
-  private readonly survivedCount: Uint32Array;
-  private readonly survivedMaxNs: Float64Array;
-  private readonly diedCount: Uint32Array;
-  private readonly diedMinNs: Float64Array;
-  /** When the connection's first period was counted (event index; -1: none), which orders the paths. */
-  private readonly first: Float64Array;
-
-  constructor(private readonly n: number) {
-    this.survivedCount = new Uint32Array(n);
-    this.survivedMaxNs = new Float64Array(n).fill(-Infinity);
-    this.diedCount = new Uint32Array(n);
-    this.diedMinNs = new Float64Array(n).fill(Infinity);
-    this.first = new Float64Array(n).fill(-1);
-  }
-
-  survived(c: number, idleNs: number, at: number): void {
-    this.survivedCount[c]!++;
-    if (idleNs > this.survivedMaxNs[c]!) this.survivedMaxNs[c] = idleNs;
-    if (this.first[c]! < 0) this.first[c] = at;
-  }
-
-  died(c: number, idleNs: number, at: number): void {
-    this.diedCount[c]!++;
-    if (idleNs < this.diedMinNs[c]!) this.diedMinNs[c] = idleNs;
-    if (this.first[c]! < 0) this.first[c] = at;
-  }
-
-  /** The tally per path, its paths in the order their first period was counted (as counting one by one would). */
-  byPath(paths: ServerPaths): IdleTimeoutTally {
-    const perPath: { path: number; first: number; totals: PathTally }[] = [];
-    for (let c = 0; c < this.n; c++) {
-      const first = this.first[c]!;
-      if (first < 0) continue;
-      const i = paths.indexOf(c);
-      let p = perPath[i];
-      if (p === undefined) {
-        p = perPath[i] = { path: i, first, totals: { survivedMaxS: -Infinity, survived: 0, diedMinS: Infinity, died: 0, conns: 0 } };
-      } else if (first < p.first) {
-        p.first = first;
-      }
-      const t = p.totals;
-      t.conns++;
-      t.survived += this.survivedCount[c]!;
-      t.survivedMaxS = Math.max(t.survivedMaxS, this.survivedMaxNs[c]! / 1e9);
-      t.died += this.diedCount[c]!;
-      t.diedMinS = Math.min(t.diedMinS, this.diedMinNs[c]! / 1e9);
-    }
-    const tally = new IdleTimeoutTally();
-    for (const p of perPath.filter((x) => x !== undefined).sort((a, b) => a.first - b.first)) tally.addTotals(paths.texts[p.path]!, p.totals);
-    return tally;
-  }
+  return tally.result((c) => paths.of(c));
 }
 
 function connectionVerdict(resets: ResetVerdict[], drop: SilentDropVerdict | null): string {

@@ -1,8 +1,7 @@
 import type { IdleTimeoutInference } from '../report/analysis-report.js';
 import { PRESETS } from '../recommend/presets.js';
 
-export interface PathTally {
-  /** -Infinity until an idle period is survived; never null, so V8 keeps it an unboxed double (no allocation per update). */
+interface PathTally {
   survivedMaxS: number;
   survived: number;
   /** Infinity until one dies. */
@@ -10,72 +9,87 @@ export interface PathTally {
   died: number;
   /** Distinct connections with at least one idle period on this path. */
   conns: number;
+  /** When the path's first period was counted: paths are reported in that order. */
+  first: number;
 }
 
 /**
- * Collects idle periods per path (server "addr:port": connections through
- * the same path share a middlebox timeout) and brackets each path's idle
- * timeout T: the longest idle period that was survived < T ≤ the shortest one
- * after which the flow was reset by a middlebox or black-holed; then names
- * the known defaults inside it. Tallies as it goes: a busy capture has one
- * idle period per answered keepalive.
+ * Collects idle periods, in capture order, and brackets each path's idle
+ * timeout T (a path is the server "addr:port": connections through the same
+ * path share a middlebox timeout): the longest idle period that was survived
+ * < T ≤ the shortest one after which the flow was reset by a middlebox or
+ * black-holed; then names the known defaults inside it. Periods are summed
+ * per connection in typed arrays and per path only in result(): a busy
+ * capture has one period per answered keepalive, and looking its path up each
+ * time made the tally three times slower.
  */
 export class IdleTimeoutTally {
-  private readonly paths = new Map<string, PathTally>();
-  /** A connection belongs to one path (its server's), so one flag per connection counts it once. */
-  private counted: Uint8Array;
+  private survivedCount: Uint32Array;
+  private survivedMaxNs: Float64Array;
+  private diedCount: Uint32Array;
+  private diedMinNs: Float64Array;
+  /** Order of the connection's first period (-1: none yet). */
+  private first: Float64Array;
+  private periods = 0;
 
   constructor(connections = 0) {
-    this.counted = new Uint8Array(connections);
+    this.survivedCount = new Uint32Array(connections);
+    this.survivedMaxNs = new Float64Array(connections).fill(-Infinity);
+    this.diedCount = new Uint32Array(connections);
+    this.diedMinNs = new Float64Array(connections).fill(Infinity);
+    this.first = new Float64Array(connections).fill(-1);
   }
 
-  /** The tally of one path; hold on to it to skip the lookup on every idle period. */
-  forPath(path: string): PathTally {
-    let t = this.paths.get(path);
-    if (!t) {
-      t = { survivedMaxS: -Infinity, survived: 0, diedMinS: Infinity, died: 0, conns: 0 };
-      this.paths.set(path, t);
-    }
-    return t;
+  /** Connection `conn` came through `idleNs` of silence. */
+  survived(conn: number, idleNs: number): void {
+    this.ensure(conn);
+    this.survivedCount[conn]!++;
+    if (idleNs > this.survivedMaxNs[conn]!) this.survivedMaxNs[conn] = idleNs;
+    if (this.first[conn]! < 0) this.first[conn] = this.periods;
+    this.periods++;
   }
 
-  add(path: string | PathTally, conn: number, idleS: number, outcome: 'survived' | 'died'): void {
-    const t = typeof path === 'string' ? this.forPath(path) : path;
-    if (conn >= this.counted.length) {
-      const more = new Uint8Array(Math.max(conn + 1, this.counted.length * 2));
-      more.set(this.counted);
-      this.counted = more;
-    }
-    if (this.counted[conn] === 0) {
-      this.counted[conn] = 1;
+  /** Connection `conn` was reset by a middlebox or black-holed after `idleNs` of silence. */
+  died(conn: number, idleNs: number): void {
+    this.ensure(conn);
+    this.diedCount[conn]!++;
+    if (idleNs < this.diedMinNs[conn]!) this.diedMinNs[conn] = idleNs;
+    if (this.first[conn]! < 0) this.first[conn] = this.periods;
+    this.periods++;
+  }
+
+  private ensure(conn: number): void {
+    if (conn < this.first.length) return;
+    const n = Math.max(conn + 1, this.first.length * 2);
+    this.survivedCount = grown(this.survivedCount, new Uint32Array(n));
+    this.survivedMaxNs = grown(this.survivedMaxNs, new Float64Array(n).fill(-Infinity));
+    this.diedCount = grown(this.diedCount, new Uint32Array(n));
+    this.diedMinNs = grown(this.diedMinNs, new Float64Array(n).fill(Infinity));
+    this.first = grown(this.first, new Float64Array(n).fill(-1));
+  }
+
+  /** Sums per path (`pathOf` a connection) and brackets each path's timeout; paths in the order of their first period. */
+  result(pathOf: (conn: number) => string): IdleTimeoutInference[] {
+    const paths = new Map<string, PathTally>();
+    for (let c = 0; c < this.first.length; c++) {
+      const first = this.first[c]!;
+      if (first < 0) continue;
+      const path = pathOf(c);
+      let t = paths.get(path);
+      if (t === undefined) paths.set(path, (t = { survivedMaxS: -Infinity, survived: 0, diedMinS: Infinity, died: 0, conns: 0, first }));
+      else if (first < t.first) t.first = first;
       t.conns++;
+      t.survived += this.survivedCount[c]!;
+      t.survivedMaxS = Math.max(t.survivedMaxS, this.survivedMaxNs[c]! / 1e9);
+      t.died += this.diedCount[c]!;
+      t.diedMinS = Math.min(t.diedMinS, this.diedMinNs[c]! / 1e9);
     }
-    if (outcome === 'survived') {
-      t.survived++;
-      if (idleS > t.survivedMaxS) t.survivedMaxS = idleS;
-    } else {
-      t.died++;
-      if (idleS < t.diedMinS) t.diedMinS = idleS;
-    }
+    return this.bracket([...paths].sort((a, b) => a[1].first - b[1].first));
   }
 
-  /**
-   * A path's periods summed elsewhere, each connection's counted once in
-   * `conns`: for a caller that sums per connection first. Paths are reported
-   * in the order they were first given, by either method.
-   */
-  addTotals(path: string, totals: PathTally): void {
-    const t = this.forPath(path);
-    t.conns += totals.conns;
-    t.survived += totals.survived;
-    if (totals.survivedMaxS > t.survivedMaxS) t.survivedMaxS = totals.survivedMaxS;
-    t.died += totals.died;
-    if (totals.diedMinS < t.diedMinS) t.diedMinS = totals.diedMinS;
-  }
-
-  result(): IdleTimeoutInference[] {
+  private bracket(paths: [string, PathTally][]): IdleTimeoutInference[] {
     const out: IdleTimeoutInference[] = [];
-    for (const [path, t] of this.paths) {
+    for (const [path, t] of paths) {
       if (t.died === 0) continue; // nothing timed out: no timeout to infer on this path
       const diedMinS = t.diedMinS;
       const survivedMaxS = t.survived > 0 ? t.survivedMaxS : null;
@@ -98,4 +112,9 @@ export class IdleTimeoutTally {
     }
     return out;
   }
+}
+
+function grown<T extends Uint32Array | Float64Array>(old: T, into: T): T {
+  into.set(old);
+  return into;
 }
