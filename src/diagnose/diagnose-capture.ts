@@ -61,7 +61,7 @@ export function serverPath(analysis: CaptureAnalysis, c: number): string {
  */
 class ServerPaths {
   /** Path text by server index. */
-  readonly texts: string[] = [];
+  private readonly texts: string[] = [];
   /**
    * IPv4 servers by port, then by address as an int32 (a small integer to V8:
    * a uint32 key above 2^31 would be a heap number, hashed slowly); IPv6 by text.
@@ -75,7 +75,7 @@ class ServerPaths {
     this.ofConn = new Int32Array(analysis.tracker.connectionCount);
   }
 
-  indexOf(c: number): number {
+  private indexOf(c: number): number {
     const known = this.ofConn[c]!;
     if (known > 0) return known - 1;
     const store = this.analysis.tracker.store;
