@@ -195,6 +195,8 @@ function seqSignal(rst: ResetContext, genuine: ResetAttribution): Finding | null
 }
 
 function multipleRstSignal(rst: ResetContext, siblings: ResetContext[]): Finding | null {
+  // Most reset connections have one RST: nothing to compare, nothing to allocate.
+  if (siblings.length < 2) return null;
   const sameDir = siblings.filter((o) => o.dir === rst.dir && Math.abs(o.time - rst.time) < 1e9);
   const seqs = new Set(sameDir.map((o) => o.seq));
   if (seqs.size < 2) return null;
