@@ -31,7 +31,10 @@ export interface ProbeResult {
   tcpPackets?: number;
   connections?: number;
   trackerBytes?: number;
-  /** heapUsed + arrayBuffers after − before, with gc() before each reading (memory mode only). */
+  /**
+   * heapUsed + arrayBuffers + the tracker's WebAssembly memory, after − before, with gc() before
+   * each reading (memory mode only): Node counts WebAssembly memory in neither.
+   */
   heapDeltaBytes?: number;
   rssBytes?: number;
   /** Sums over the FileReport's connections (rate mode), to compare with what the generator wrote. */
@@ -94,7 +97,7 @@ async function main(): Promise<void> {
     trackerBytes: analysis.tracker.memoryBytes(),
   };
   if (mode === 'memory') {
-    r.heapDeltaBytes = memNow() - before;
+    r.heapDeltaBytes = memNow() + analysis.tracker.passMemoryBytes() - before;
     r.rssBytes = process.memoryUsage().rss;
   } else {
     // The terminal report's steps, as `kad analyze FILE` takes them.

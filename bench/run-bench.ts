@@ -388,7 +388,7 @@ async function main(): Promise<void> {
         const perTracker = m.trackerBytes !== undefined && m.connections ? m.trackerBytes / m.connections : null;
         const perHeap = m.heapDeltaBytes !== undefined ? m.heapDeltaBytes / conns : null;
         console.log(`  tracker.memoryBytes() / connectionCount:                 ${perTracker === null ? 'n/a' : `${perTracker.toFixed(1)} bytes/connection (${fmtMB(m.trackerBytes!)})`}`);
-        console.log(`  (heapUsed + arrayBuffers) delta / connections, after gc: ${perHeap === null ? 'n/a' : `${perHeap.toFixed(1)} bytes/connection (${fmtMB(m.heapDeltaBytes!)})`}`);
+        console.log(`  (heapUsed + arrayBuffers + WebAssembly memory) delta / connections, after gc: ${perHeap === null ? 'n/a' : `${perHeap.toFixed(1)} bytes/connection (${fmtMB(m.heapDeltaBytes!)})`}`);
         if (m.rssBytes) console.log(`  process RSS at the end: ${fmtMB(m.rssBytes)}`);
         const worst = Math.max(perTracker ?? 0, perHeap ?? 0);
         console.log(`Target: <= ${TARGET_BYTES_PER_CONN} bytes/connection -> ` +

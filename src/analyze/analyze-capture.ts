@@ -1,10 +1,11 @@
 import { CaptureError } from '../capture/capture-error.js';
 import type { CaptureSummary, PacketRecord } from '../capture/packet-record.js';
-import { readCapture } from '../capture/read-capture.js';
+import type { PcapRecordRun } from '../capture/pcap.js';
+import { readCapture, type ReadCaptureOptions } from '../capture/read-capture.js';
 import { DECODED_TCP } from '../decode/decode-status.js';
-import { DecodedTcp } from '../decode/decoded-tcp.js';
+import type { DecodedTcp } from '../decode/decoded-tcp.js';
 import { TcpTracker, type TrackerOptions } from '../track/tcp-tracker.js';
-import { FrameDecoder } from './frame-decoder.js';
+import { FrameCounter } from './frame-counter.js';
 
 /** Called for every TCP packet after tracking (used by --events and live views). */
 export type TrackedPacketHandler = (tracker: TcpTracker, pkt: DecodedTcp, rec: PacketRecord, kind: number) => void;
@@ -39,7 +40,7 @@ export interface CaptureAnalysis {
  */
 export class CapturePipeline {
   readonly tracker: TcpTracker;
-  readonly decoder = new FrameDecoder();
+  readonly frameCounts = new FrameCounter();
   private readonly onTcp: TrackedPacketHandler | undefined;
 
   constructor(readonly file: string, opts: AnalyzeOptions = {}) {
@@ -49,14 +50,27 @@ export class CapturePipeline {
 
   /** The per-packet entry point; allocation-free. */
   readonly onPacket = (rec: PacketRecord): void => {
-    if (!this.decoder.decode(rec)) return;
-    const kind = this.tracker.track(this.decoder.pkt, rec);
-    if (this.onTcp !== undefined) this.onTcp(this.tracker, this.decoder.pkt, rec, kind);
+    const kind = this.tracker.trackFrame(rec);
+    // A negative result is the decode status of a frame that is not usable TCP.
+    this.frameCounts.count(rec, kind < 0 ? -kind : DECODED_TCP);
+    if (kind >= 0 && this.onTcp !== undefined) this.onTcp(this.tracker, this.tracker.packet(), rec, kind);
   };
+
+  /**
+   * How a capture reader should feed this pipeline: into a chunk inside the
+   * tracker's memory (no copy per frame) and, unless every packet must come
+   * through onPacket (an onTcpPacket consumer), classic pcap records a run at a time.
+   */
+  readOptions(): Pick<ReadCaptureOptions, 'chunkBuffer' | 'pcapRecords'> {
+    return {
+      chunkBuffer: this.tracker.chunkBuffer,
+      pcapRecords: this.onTcp === undefined ? new TrackerRecordRun(this) : undefined,
+    };
+  }
 
   /** The state so far; the tracker is shared, the counters are copies. */
   analysis(summary: CaptureSummary | null = null, error: CaptureError | null = null): CaptureAnalysis {
-    const c = this.decoder.counts();
+    const c = this.frameCounts.counts();
     return {
       file: this.file,
       summary,
@@ -72,6 +86,24 @@ export class CapturePipeline {
   }
 }
 
+/** Hands runs of classic pcap records to the tracker whole, and counts their frames. */
+class TrackerRecordRun implements PcapRecordRun {
+  frame = 0;
+
+  constructor(private readonly pipeline: CapturePipeline) {}
+
+  take(buf: Buffer, start: number, end: number, le: boolean, nano: boolean, linkType: number, frame: number): number {
+    const tracker = this.pipeline.tracker;
+    const pos = tracker.trackPcapRecords(buf, start, end, le, nano, linkType, frame);
+    this.frame = tracker.pcapFrame;
+    if (this.frame !== frame) {
+      const w = tracker.takeWalked();
+      this.pipeline.frameCounts.addWalked(this.frame - frame, w.statusCounts, w.latestSec, w.latestNsec, linkType);
+    }
+    return pos;
+  }
+}
+
 /** source → decode → track, in one pass and without per-packet allocation. */
 export async function analyzeCapture(path: string, opts: AnalyzeOptions = {}): Promise<CaptureAnalysis> {
   const displayName = opts.displayName ?? (path === '-' ? 'stdin' : path);
@@ -79,7 +111,7 @@ export async function analyzeCapture(path: string, opts: AnalyzeOptions = {}): P
   let summary: CaptureSummary | null = null;
   let error: CaptureError | null = null;
   try {
-    summary = await readCapture(path, pipeline.onPacket, { displayName });
+    summary = await readCapture(path, pipeline.onPacket, { displayName, ...pipeline.readOptions() });
   } catch (err) {
     if (!(err instanceof CaptureError)) throw err;
     error = err;

@@ -1,7 +1,7 @@
 import { CaptureError } from './capture-error.js';
 import type { FormatParser } from './format-parser.js';
 import type { CaptureSummary, PacketHandler } from './packet-record.js';
-import { PcapParser, pcapMagicOf } from './pcap.js';
+import { PcapParser, pcapMagicOf, type PcapRecordRun } from './pcap.js';
 import { PcapngParser, PCAPNG_SHB } from './pcapng.js';
 import { hex32, u32 } from './bytes.js';
 
@@ -16,6 +16,8 @@ export class CaptureParser {
   constructor(
     private readonly file: string,
     private readonly onPacket: PacketHandler,
+    /** Takes runs of classic pcap records at once, when given. */
+    private readonly pcapRun?: PcapRecordRun,
   ) {}
 
   get need(): number {
@@ -33,7 +35,7 @@ export class CaptureParser {
   private select(buf: Buffer, pos: number, base: number): FormatParser {
     if (pcapMagicOf(buf[pos], buf[pos + 1], buf[pos + 2], buf[pos + 3]) !== null) {
       this.format = 'pcap';
-      return new PcapParser(this.file, this.onPacket);
+      return new PcapParser(this.file, this.onPacket, this.pcapRun);
     }
     const magic = u32(buf, pos, false);
     if (magic === PCAPNG_SHB) {

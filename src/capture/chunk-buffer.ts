@@ -1,3 +1,6 @@
+/** Supplies a reader's buffer of `size` bytes, or null to let the reader allocate it. */
+export type ChunkAllocator = (size: number) => Buffer | null;
+
 /**
  * The one buffer a reader parses from. Unparsed bytes live in
  * buf[start, end); `base` is the stream offset of buf[0], so stream offsets
@@ -9,9 +12,10 @@ export class ChunkBuffer {
   end = 0;
   base = 0;
 
-  constructor(size: number) {
+  /** `alloc` may supply the buffer (the tracker's memory, where frames need no copy); growth allocates an ordinary one. */
+  constructor(size: number, alloc?: ChunkAllocator) {
     // Unpooled: the buffer is long-lived and large.
-    this.buf = Buffer.allocUnsafeSlow(size);
+    this.buf = alloc?.(size) ?? Buffer.allocUnsafeSlow(size);
   }
 
   get pending(): number {

@@ -26,6 +26,18 @@ export function pcapMagicOf(b0: number, b1: number, b2: number, b3: number): Pca
   return null;
 }
 
+/**
+ * A consumer that takes whole runs of records at once (the WebAssembly
+ * tracker), so that no JavaScript runs per frame. It takes the complete,
+ * plausible records from `start` and returns where it stopped; the parser
+ * carries on from there (a cut or corrupt record is still its to handle).
+ */
+export interface PcapRecordRun {
+  /** Frame number of the last record the latest take() consumed. */
+  readonly frame: number;
+  take(buf: Buffer, start: number, end: number, littleEndian: boolean, nano: boolean, linkType: number, frame: number): number;
+}
+
 export class PcapParser implements FormatParser {
   need = HEADER_LEN;
   frames = 0;
@@ -39,6 +51,7 @@ export class PcapParser implements FormatParser {
   constructor(
     private readonly file: string,
     private readonly onPacket: PacketHandler,
+    private readonly run?: PcapRecordRun,
   ) {}
 
   parse(buf: Buffer, start: number, end: number, base: number): number {
@@ -59,6 +72,10 @@ export class PcapParser implements FormatParser {
     rec.buf = buf;
     const dv = this.view.of(buf);
     try {
+      if (this.run !== undefined) {
+        pos = this.run.take(buf, pos, end, le, this.nano, this.linkType, frame);
+        frame = this.run.frame;
+      }
       while (end - pos >= RECORD_HEADER_LEN) {
         const capLen = dv.getUint32(pos + 8, le);
         if (capLen > PCAP_MAX_CAPLEN) {

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { CaptureError } from './capture-error.js';
 import { CaptureParser } from './capture-parser.js';
+import type { ChunkAllocator } from './chunk-buffer.js';
+import type { PcapRecordRun } from './pcap.js';
 import type { CaptureSummary, PacketHandler } from './packet-record.js';
 import { ioError } from './io-error.js';
 import { DEFAULT_CHUNK, parseFd } from './sync-source.js';
@@ -17,6 +19,10 @@ export interface ReadCaptureOptions {
    * lower it, to push records across chunk boundaries.
    */
   chunkSize?: number;
+  /** Where to read into (the tracker's memory: frames there are tracked without a copy). */
+  chunkBuffer?: ChunkAllocator;
+  /** Takes runs of classic pcap records at once instead of calling onPacket for each. */
+  pcapRecords?: PcapRecordRun;
 }
 
 /**
@@ -42,11 +48,11 @@ export async function readCapture(path: string, onPacket: PacketHandler, opts: R
       const head = readHead(fd, file);
       if (!isGzip(head)) return readPlainFd(fd, file, onPacket, opts, head, stat.size);
       stream = fs.createReadStream('', { fd, highWaterMark: 1024 * 1024 });
-      return await readChunks(prepend(head, stream), onPacket, file, opts.chunkSize, 'empty file');
+      return await readChunks(prepend(head, stream), onPacket, file, opts, 'empty file');
     }
     // FIFOs and devices: a blocking read would stall the event loop until the writer speaks.
     stream = fs.createReadStream('', { fd, highWaterMark: 1024 * 1024 });
-    return await readChunks(stream, onPacket, file, opts.chunkSize, 'empty file');
+    return await readChunks(stream, onPacket, file, opts, 'empty file');
   } finally {
     if (stream === null) fs.closeSync(fd);
     else await closeStream(stream);
@@ -71,8 +77,8 @@ async function readStdin(onPacket: PacketHandler, opts: ReadCaptureOptions & { d
 }
 
 function readPlainFd(fd: number, file: string, onPacket: PacketHandler, opts: ReadCaptureOptions, head: Buffer, sizeHint: number): CaptureSummary {
-  const parser = new CaptureParser(file, onPacket);
-  const bytes = parseFd(fd, file, parser, { readSize: opts.chunkSize ?? DEFAULT_CHUNK, prefix: head, sizeHint });
+  const parser = new CaptureParser(file, onPacket, opts.pcapRecords);
+  const bytes = parseFd(fd, file, parser, { readSize: opts.chunkSize ?? DEFAULT_CHUNK, prefix: head, sizeHint, chunkBuffer: opts.chunkBuffer });
   return parser.summary(false, bytes);
 }
 
@@ -120,18 +126,18 @@ async function closeStream(stream: fs.ReadStream): Promise<void> {
  * a child process's stdout): records are delivered as chunks arrive.
  */
 export async function readCaptureStream(source: ByteChunks, onPacket: PacketHandler, opts: ReadCaptureOptions = {}): Promise<CaptureSummary> {
-  return readChunks(source, onPacket, opts.displayName ?? 'stream', opts.chunkSize, 'empty input');
+  return readChunks(source, onPacket, opts.displayName ?? 'stream', opts, 'empty input');
 }
 
 async function readChunks(
   source: ByteChunks,
   onPacket: PacketHandler,
   file: string,
-  readSize: number | undefined,
+  opts: ReadCaptureOptions,
   emptyReason: string,
 ): Promise<CaptureSummary> {
-  const parser = new CaptureParser(file, onPacket);
-  const { bytes, gzip } = await parseChunks(source, file, parser, { readSize, emptyReason });
+  const parser = new CaptureParser(file, onPacket, opts.pcapRecords);
+  const { bytes, gzip } = await parseChunks(source, file, parser, { readSize: opts.chunkSize, emptyReason, chunkBuffer: opts.chunkBuffer });
   return parser.summary(gzip, bytes);
 }
 

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { CaptureError } from './capture-error.js';
 import type { CaptureParser } from './capture-parser.js';
-import { ChunkBuffer } from './chunk-buffer.js';
+import { ChunkBuffer, type ChunkAllocator } from './chunk-buffer.js';
 import { ioError } from './io-error.js';
 
 export type ByteChunks = AsyncIterable<Uint8Array | string>;
@@ -102,7 +102,7 @@ export async function parseChunks(
   source: ByteChunks,
   file: string,
   parser: CaptureParser,
-  opts: { readSize?: number; emptyReason: string },
+  opts: { readSize?: number; emptyReason: string; chunkBuffer?: ChunkAllocator },
 ): Promise<{ bytes: number; gzip: boolean }> {
   const readSize = opts.readSize ?? 1024 * 1024;
   let peeked: Awaited<ReturnType<typeof peek>>;
@@ -113,7 +113,7 @@ export async function parseChunks(
   }
   const gzip = isGzip(peeked.head);
   const stream = gzip ? gunzip(peeked.chunks) : Readable.from(peeked.chunks, { objectMode: false });
-  const cb = new ChunkBuffer(Math.max(Math.min(readSize, 1024 * 1024), 64));
+  const cb = new ChunkBuffer(Math.max(Math.min(readSize, 1024 * 1024), 64), opts.chunkBuffer);
 
   const feed = (chunk: Buffer): void => {
     let at = 0;

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { CaptureParser } from './capture-parser.js';
-import { ChunkBuffer } from './chunk-buffer.js';
+import { ChunkBuffer, type ChunkAllocator } from './chunk-buffer.js';
 import { ioError } from './io-error.js';
 
 /**
@@ -20,12 +20,12 @@ export function parseFd(
   fd: number,
   file: string,
   parser: CaptureParser,
-  opts: { readSize?: number; prefix?: Buffer; sizeHint?: number } = {},
+  opts: { readSize?: number; prefix?: Buffer; sizeHint?: number; chunkBuffer?: ChunkAllocator } = {},
 ): number {
   const readSize = opts.readSize ?? DEFAULT_CHUNK;
   const prefix = opts.prefix ?? Buffer.alloc(0);
   // Small files do not need a whole chunk; the 1 MiB floor keeps reads large if the file grows meanwhile.
-  const cb = new ChunkBuffer(Math.max(64, prefix.length, Math.min(readSize, Math.max((opts.sizeHint ?? readSize) + 1, 1 << 20))));
+  const cb = new ChunkBuffer(Math.max(64, prefix.length, Math.min(readSize, Math.max((opts.sizeHint ?? readSize) + 1, 1 << 20))), opts.chunkBuffer);
   prefix.copy(cb.buf, 0);
   cb.end = prefix.length;
   cb.start = parser.parse(cb.buf, 0, cb.end, 0);

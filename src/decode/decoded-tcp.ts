@@ -35,14 +35,9 @@ export class DecodedTcp {
   hasTimestamps = false;
 }
 
-export const TCP_FIN = 0x01;
-export const TCP_SYN = 0x02;
-export const TCP_RST = 0x04;
-export const TCP_PSH = 0x08;
-export const TCP_ACK = 0x10;
-export const TCP_URG = 0x20;
-export const TCP_ECE = 0x40;
-export const TCP_CWR = 0x80;
+import { TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from './tcp-flags.js';
+
+export * from './tcp-flags.js';
 
 /** Flag letters in tcpdump's order, for display. */
 export function flagLetters(flags: number): string {

@@ -1,6 +1,7 @@
 /**
- * Per-connection state: one fixed-size 224-byte record per connection in a
- * single ArrayBuffer, read through four typed-array views. A packet touches
+ * Per-connection state: one fixed-size 224-byte record per connection in one
+ * region of the WebAssembly tracker's memory, read here through four
+ * typed-array views. A packet touches
  * the hot front of one record (a few adjacent cache lines) instead of dozens
  * of scattered columns, which is what keeps a 100 k-connection capture fast;
  * a million connections cost ~235 bytes each and nothing is allocated per packet.
@@ -10,134 +11,42 @@
  * for a mid-stream pickup, the guessed client.
  */
 
-export const RECORD_BYTES = 224;
-export const STRIDE64 = RECORD_BYTES / 8;
-export const STRIDE32 = RECORD_BYTES / 4;
-export const STRIDE16 = RECORD_BYTES / 2;
-export const STRIDE8 = RECORD_BYTES;
+import { RECORD_BYTES, STRIDE16, STRIDE32, STRIDE64, STRIDE8 } from './record-layout.js';
 
-// Field order is by use: everything a packet touches lies in bytes 0..135, so
-// the per-packet work reads two or three cache lines of the record, not four.
-// Indexes are in units of the view they are read through (byte offset / size).
+export * from './record-layout.js';
 
-// -- hot: touched by every packet --
-export const W_ADDR = 0; // bytes 0..31: A's address then B's, big-endian words, IPv4 in the first
-export const H_PORT = 16; // bytes 32..35, +d: A's port then B's
-export const H_STATE = 18; // bytes 36..37
-export const H_WIN = 19; // bytes 38..41, +d, raw window field
-export const B_DIR_FLAGS = 42; // +d
-/** IP ID of the last IPv4 packet of the direction (the RST's sender baseline). */
-export const H_LAST_IPID = 22; // bytes 44..47, +d
-export const W_NEXT_SEQ = 12; // bytes 48..55, +d
-export const W_LAST_ACK = 14; // bytes 56..63, +d
-export const F_T_LAST = 8; // bytes 64..71; times are ns relative to the tracker's time base
-export const F_MAX_IDLE = 9; // bytes 72..79
-export const W_PKTS = 20; // bytes 80..87, +d
-export const F_BYTES = 11; // bytes 88..103, +d, IP bytes
-export const F_PAYLOAD = 13; // bytes 104..119, +d, TCP payload bytes
-/** Last frame sent in each direction ("did the other side answer after frame F?"). */
-export const W_LAST_FRAME_DIR = 30; // bytes 120..127, +d
-export const B_TTL_FIRST = 128; // +d
-export const B_TTL_MIN = 130; // +d
-export const B_TTL_MAX = 132; // +d
-export const B_LAST_KIND = 134;
-/** END_* in the low 7 bits, bit 7 set when side B ended it. */
-export const B_END_INFO = 135;
-
-// -- warm and cold: handshakes, rare kinds, the end --
-export const W_KEEPALIVES = 34; // bytes 136..143, +d
-export const F_T_FIRST = 18; // bytes 144..151
-/** Time of the SYN until the handshake completes, then the handshake RTT (see ST_RTT_KNOWN). */
-export const F_SYN_OR_RTT = 19; // bytes 152..159
-export const W_FIRST_FRAME = 40; // bytes 160..163
-export const W_MAX_IDLE_FRAME = 41;
-export const W_END_FRAME = 42;
-export const W_GAPS = 43;
-export const W_ISN = 44; // bytes 176..183, +d
-export const W_KEEPALIVE_ACKS = 46; // +d
-export const W_RETRANS = 48; // +d
-export const W_ZWPS = 50; // bytes 200..207, +d
-export const H_RSTS = 104; // bytes 208..211, +d
-export const H_MSS = 106; // bytes 212..215, +d, 0 = not seen
-export const B_WSCALE = 216; // +d, 255 = not seen
-/** Data segments sent after the connection's first RST (saturates at 255): the real host kept talking. */
-export const B_DATA_AFTER_RST = 218; // +d
-// bytes 220..223 are free.
-
-// state bits (H_STATE)
-export const ST_MIDSTREAM = 1 << 0;
-export const ST_SAW_SYN = 1 << 1;
-export const ST_SAW_SYNACK = 1 << 2;
-export const ST_ESTABLISHED = 1 << 3;
-export const ST_RTT_KNOWN = 1 << 4;
-export const ST_RESET = 1 << 5;
-export const ST_IPV6 = 1 << 6;
-/** Direction of the most recent packet (set = B → A). */
-export const ST_LAST_DIR_B = 1 << 7;
-/** The most recent packet went into the event log, so the next one from the other side is its answer. */
-export const ST_LAST_LOGGED = 1 << 8;
 /**
- * The last logged packet is a keepalive, data, retransmission or RST, and
- * nothing from the other side has followed it: a silent drop or a reset
- * worth diagnosing, known without reading the event log.
+ * The records as the tracker (src/wasm/tracker.ts) writes them. Read-only
+ * here: the tracker points the views at its region again whenever the
+ * region has grown (attach).
  */
-export const ST_UNANSWERED = 1 << 9;
-/** Direction of the last logged packet (set = B → A). */
-export const ST_EVENT_DIR_B = 1 << 10;
-
-// per-direction bits (B_DIR_FLAGS)
-export const D_KEEPALIVE = 1 << 0; // last segment was a keepalive (Wireshark's lastsegmentflags)
-export const D_ZWP = 1 << 1; // last segment was a zero-window probe
-export const D_NEXTSEQ_SET = 1 << 2;
-export const D_FIN = 1 << 3;
-export const D_SYN_SEEN = 1 << 4;
-export const D_SACK_PERM = 1 << 5;
-export const D_TIMESTAMPS = 1 << 6;
-/** The direction has sent an IPv4 packet with a non-zero IP ID (a counter, not Linux's socketless 0). */
-export const D_IPID_NONZERO = 1 << 7;
-
-// how it ended (B_END_INFO)
-export const END_OPEN = 0;
-export const END_FIN = 1;
-export const END_HALF_CLOSED = 2;
-export const END_RESET = 3;
-export const END_REJECTED = 4;
-export const END_NO_ANSWER = 5;
-
 export class ConnectionStore {
   count = 0;
   capacity = 0;
-  f64!: Float64Array;
-  u32!: Uint32Array;
-  u16!: Uint16Array;
-  u8!: Uint8Array;
+  f64: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  u32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  u16: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
+  u8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
 
-  constructor(initialCapacity = 1024) {
-    this.allocate(Math.max(16, initialCapacity));
+  /** Views of `capacity` records from `byteOffset` of `buffer` (64-byte aligned). */
+  attach(buffer: ArrayBufferLike, byteOffset: number, capacity: number): void {
+    this.f64 = new Float64Array(buffer, byteOffset, capacity * STRIDE64);
+    this.u32 = new Uint32Array(buffer, byteOffset, capacity * STRIDE32);
+    this.u16 = new Uint16Array(buffer, byteOffset, capacity * STRIDE16);
+    this.u8 = new Uint8Array(buffer, byteOffset, capacity * STRIDE8);
+    this.capacity = capacity;
   }
 
   /** Bytes held by the records (what connection state costs, excluding the flow index). */
   memoryBytes(): number {
-    return this.u8.byteLength;
-  }
-
-  /** Reserve a new, zeroed connection id, growing the buffer when full. */
-  add(): number {
-    if (this.count === this.capacity) this.allocate(this.capacity * 2);
-    const c = this.count++;
-    const b8 = c * STRIDE8;
-    this.u8[b8 + B_WSCALE] = 255;
-    this.u8[b8 + B_WSCALE + 1] = 255;
-    this.u8[b8 + B_TTL_MIN] = 255;
-    this.u8[b8 + B_TTL_MIN + 1] = 255;
-    return c;
+    return this.capacity * RECORD_BYTES;
   }
 
   *ids(): Generator<number> {
     for (let c = 0; c < this.count; c++) yield c;
   }
 
-  // Readers for code off the hot path (reports); the tracker indexes the views directly.
+  // Readers for code off the hot path (reports).
   f(c: number, field: number): number {
     return this.f64[c * STRIDE64 + field]!;
   }
@@ -149,16 +58,5 @@ export class ConnectionStore {
   }
   b(c: number, field: number): number {
     return this.u8[c * STRIDE8 + field]!;
-  }
-
-  private allocate(cap: number): void {
-    const buf = new ArrayBuffer(cap * RECORD_BYTES);
-    const u8 = new Uint8Array(buf);
-    if (this.u8) u8.set(this.u8);
-    this.f64 = new Float64Array(buf);
-    this.u32 = new Uint32Array(buf);
-    this.u16 = new Uint16Array(buf);
-    this.u8 = u8;
-    this.capacity = cap;
   }
 }

@@ -6,33 +6,18 @@
  *
  * One 48-byte record per event in a single buffer (read through typed views
  * of different widths), grown by doubling: an append touches one cache line
- * instead of one per column. The tracker writes records straight into the
- * views (E_* positions), like it writes connection records: passing times and
- * sequence numbers as call arguments would box each one in a heap number.
+ * instead of one per column. The WebAssembly tracker writes the records
+ * (E_* positions) into a staging area of its own memory and hands them over
+ * a few thousand at a time (append).
  */
-export const E_STRIDE = 48;
-export const E_STRIDE64 = E_STRIDE / 8;
-export const E_STRIDE32 = E_STRIDE / 4;
-export const E_STRIDE16 = E_STRIDE / 2;
-// Field positions, in units of the view that reads them.
-export const E_TIME = 0; // f64: ns relative to the capture time base
-export const E_IDLE = 1; // f64: idle time before this packet in its connection (ns)
-export const E_CONN = 4; // u32
-export const E_FRAME = 5; // u32
-export const E_SEQ = 6; // u32
-export const E_ACK = 7; // u32
-export const E_IPID = 8; // i32: IPv4 id, or -1 for IPv6
-export const E_LEN = 18; // u16, saturated at 65535
-export const E_WIN = 19; // u16
-export const E_KIND = 40; // u8
-export const E_DIR = 41; // u8
-export const E_TTL = 42; // u8
-export const E_FLAGS = 43; // u8
-export const E_OPTS = 44; // u8, bit 0: TCP timestamps option present
+import { E_ACK, E_CONN, E_DIR, E_FLAGS, E_FRAME, E_IDLE, E_IPID, E_KIND, E_LEN, E_OPTS, E_SEQ, E_STRIDE, E_STRIDE16, E_STRIDE32, E_STRIDE64, E_TIME, E_TTL, E_WIN } from './event-layout.js';
+
+export * from './event-layout.js';
+
 export class EventLog {
   count = 0;
   private capacity = 0;
-  // Views of the one buffer; replaced when it grows, so read them after reserve().
+  // Views of the one buffer; replaced when it grows, so read them after append().
   f64 = new Float64Array(0);
   u32 = new Uint32Array(0);
   i32 = new Int32Array(0);
@@ -43,10 +28,11 @@ export class EventLog {
     this.allocate(initial);
   }
 
-  /** Index of a new event record for the caller to fill in (growing the buffer when full). */
-  reserve(): number {
-    if (this.count === this.capacity) this.allocate(this.capacity * 2);
-    return this.count++;
+  /** Appends `n` records laid out as E_STRIDE-byte records at the start of `records` (the tracker's staging area). */
+  append(records: Uint8Array, n: number): void {
+    while (this.count + n > this.capacity) this.allocate(this.capacity * 2);
+    this.u8.set(records.subarray(0, n * E_STRIDE), this.count * E_STRIDE);
+    this.count += n;
   }
 
   /** Connection id of event i. */

@@ -1,0 +1,87 @@
+import { readFileSync } from 'node:fs';
+
+/** What src/wasm/tracker.ts exports (addresses are byte offsets into its memory). */
+export interface PassExports {
+  init(initialConnections: number, idleMarkNs: number, chunkBytes: number): void;
+  trackFrame(ptr: number, capLen: number, linkType: number, tsSec: number, tsNsec: number, frame: number): number;
+  decode(ptr: number, capLen: number, linkType: number): number;
+  trackPcapRecords(start: number, end: number, le: number, nano: number, linkType: number, frame: number): number;
+  pcapFrameNumber(): number;
+  countsAddress(): number;
+  latestTsSec(): number;
+  latestTsNsec(): number;
+  clearCounts(): void;
+  packetAddress(): number;
+  stageAddress(): number;
+  scratchAddress(): number;
+  scratchBytes(): number;
+  chunkAddress(): number;
+  chunkSize(): number;
+  storeAddress(): number;
+  storeCapacity(): number;
+  connectionCount(): number;
+  flowSlots(): number;
+  stagedEvents(): number;
+  clearStaged(): void;
+  timeBaseSec(): number;
+  timeBaseNsec(): number;
+  lastConnection(): number;
+  lastDirectionOf(): number;
+  lastTimeNs(): number;
+}
+
+/** What the tracker calls back into JavaScript for. */
+export interface PassHooks {
+  /** A RST, before it updates its connection's record. */
+  onReset(c: number, d: number, seglen: number, frame: number, t: number): void;
+  /** The event staging area is full. */
+  flushEvents(): void;
+}
+
+/** wasm32's whole address space; only what is used is ever committed. */
+const MAX_PAGES = 65536;
+const INITIAL_PAGES = 32;
+
+let compiled: WebAssembly.Module | null = null;
+
+function passModule(): WebAssembly.Module {
+  if (compiled === null) {
+    const url = new URL('../../wasm/tracker.wasm', import.meta.url);
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(url);
+    } catch {
+      throw new Error('the WebAssembly tracker (dist/wasm/tracker.wasm) is not built; run `npm run build`');
+    }
+    compiled = new WebAssembly.Module(bytes);
+  }
+  return compiled;
+}
+
+/**
+ * One instance of the WebAssembly pass with its own memory. The memory is
+ * shared (a SharedArrayBuffer) only so that growing it never detaches the
+ * views JavaScript holds: the capture reader parses chunks that live inside
+ * it while the tracker grows it.
+ */
+export function instantiatePass(hooks: PassHooks, initialConnections: number, idleMarkNs: number, chunkBytes: number): { exports: PassExports; memory: WebAssembly.Memory } {
+  const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
+  const instance = new WebAssembly.Instance(passModule(), {
+    env: {
+      memory,
+      abort: () => {
+        throw new Error('internal error in the WebAssembly tracker');
+      },
+    },
+    kad: {
+      onReset: hooks.onReset,
+      flushEvents: hooks.flushEvents,
+      outOfMemory: () => {
+        throw new Error('out of memory for connection state (the tracker can use at most 4 GiB)');
+      },
+    },
+  });
+  const exports = instance.exports as unknown as PassExports;
+  exports.init(initialConnections, idleMarkNs, chunkBytes);
+  return { exports, memory };
+}

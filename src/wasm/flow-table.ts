@@ -1,0 +1,147 @@
+// AssemblyScript: maps a TCP 4-tuple (either direction) to the connection that owns it.
+// Open addressing over slots (connection id + 1, 0 = empty) with the hash's top
+// 16 bits beside each slot, so most other flows are ruled out without reading
+// their connection record (a cache miss each).
+import { H_PORT, RECORD_BYTES, W_ADDR } from '../track/record-layout';
+import { P_DPORT, P_DST, P_SPORT, P_SRC } from '../decode/decoded-layout';
+
+/** Slots then tags, in one region that the tracker places and moves. */
+export let slotsAt: usize = 0;
+export let slotCount: i32 = 0;
+let mask: i32 = 0;
+let used: i32 = 0;
+/** Direction of the packet relative to the connection found by the last lookup (0 = A→B). */
+export let lastDir: i32 = 0;
+
+export function flowBytes(slots: i32): usize {
+  return <usize>slots * 6;
+}
+
+@inline function tagsAt(): usize {
+  return slotsAt + (<usize>slotCount << 2);
+}
+
+/** Use a zeroed region of flowBytes(slots) at `at`. */
+export function flowsInit(at: usize, slots: i32): void {
+  slotsAt = at;
+  slotCount = slots;
+  mask = slots - 1;
+  used = 0;
+}
+
+/** The table moved (its bytes copied as they are) to `at`. */
+export function flowsMoved(at: usize): void {
+  slotsAt = at;
+}
+
+/** murmur3 finalizer: spreads low-entropy tuples (sequential ports) across the table. */
+@inline function mix(h: u32): u32 {
+  h ^= h >>> 16;
+  h *= 0x85ebca6b;
+  h ^= h >>> 13;
+  h *= 0xc2b2ae35;
+  h ^= h >>> 16;
+  return h & 0x3fffffff;
+}
+
+@inline function side(a: usize, port: u32): u32 {
+  return mix(load<u32>(a) ^ (load<u32>(a, 4) * 0x85ebca6b) ^ (load<u32>(a, 8) * 0xc2b2ae35) ^ load<u32>(a, 12) ^ (port << 7));
+}
+
+/** Symmetric hash of the decoded packet's tuple: the same for both directions. */
+export function hashPacket(p: usize): u32 {
+  return mix(side(p + P_SRC, <u32>load<u16>(p + P_SPORT)) + side(p + P_DST, <u32>load<u16>(p + P_DPORT)));
+}
+
+function hashStored(records: usize, c: i32): u32 {
+  const r = records + <usize>c * RECORD_BYTES;
+  return mix(side(r + W_ADDR * 4, <u32>load<u16>(r + H_PORT * 2)) + side(r + W_ADDR * 4 + 16, <u32>load<u16>(r + H_PORT * 2 + 2)));
+}
+
+@inline function eqAddr(a: usize, b: usize): bool {
+  return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8);
+}
+
+/** 0 when the packet's source is side A of record r, 1 when it is side B, -1 when r is another flow. */
+function matches(r: usize, p: usize): i32 {
+  const pa = <u32>load<u16>(r + H_PORT * 2);
+  const pb = <u32>load<u16>(r + H_PORT * 2 + 2);
+  const sport = <u32>load<u16>(p + P_SPORT);
+  const dport = <u32>load<u16>(p + P_DPORT);
+  const a = r + W_ADDR * 4;
+  if (pa == sport && pb == dport && eqAddr(a, p + P_SRC) && eqAddr(a + 16, p + P_DST)) return 0;
+  if (pa == dport && pb == sport && eqAddr(a, p + P_DST) && eqAddr(a + 16, p + P_SRC)) return 1;
+  return -1;
+}
+
+/** Id of the connection for the decoded packet's tuple, or -1. Sets lastDir. */
+export function flowFind(hash: u32, p: usize, records: usize): i32 {
+  const tags = tagsAt();
+  const tag = <u16>(hash >>> 14);
+  for (let i = <i32>hash & mask; ; i = (i + 1) & mask) {
+    const v = load<i32>(slotsAt + (<usize>i << 2));
+    if (v == 0) return -1;
+    if (load<u16>(tags + (<usize>i << 1)) != tag) continue;
+    const c = v - 1;
+    const dir = matches(records + <usize>c * RECORD_BYTES, p);
+    if (dir >= 0) {
+      lastDir = dir;
+      return c;
+    }
+  }
+  return -1; // not reached: the table is never full
+}
+
+/** Same 4-tuple in the same orientation. */
+function sameTuple(records: usize, x: i32, y: i32): bool {
+  const rx = records + <usize>x * RECORD_BYTES;
+  const ry = records + <usize>y * RECORD_BYTES;
+  if (load<u32>(rx + H_PORT * 2) != load<u32>(ry + H_PORT * 2)) return false;
+  for (let k: usize = 0; k < 32; k += 8) if (load<u64>(rx + W_ADDR * 4 + k) != load<u64>(ry + W_ADDR * 4 + k)) return false;
+  return true;
+}
+
+/** More than half full: time to rehash into twice the slots. */
+export function flowsFull(): bool {
+  return used * 2 > slotCount;
+}
+
+/** Point the tuple at connection `c` (inserting, or replacing an older owner after port reuse). */
+export function flowAssign(hash: u32, c: i32, records: usize): void {
+  const tags = tagsAt();
+  const tag = <u16>(hash >>> 14);
+  for (let i = <i32>hash & mask; ; i = (i + 1) & mask) {
+    const at = slotsAt + (<usize>i << 2);
+    const v = load<i32>(at);
+    if (v == 0) {
+      store<i32>(at, c + 1);
+      store<u16>(tags + (<usize>i << 1), tag);
+      used++;
+      return;
+    }
+    if (load<u16>(tags + (<usize>i << 1)) == tag && sameTuple(records, v - 1, c)) {
+      store<i32>(at, c + 1);
+      return;
+    }
+  }
+}
+
+/** Rebuild into a zeroed region of flowBytes(slots) at `at` (the old table stays readable meanwhile). */
+export function flowsRehash(at: usize, slots: i32, records: usize): void {
+  const oldSlots = slotsAt;
+  const oldTags = tagsAt();
+  const oldCount = slotCount;
+  const newTags = at + (<usize>slots << 2);
+  const m = slots - 1;
+  for (let i = 0; i < oldCount; i++) {
+    const v = load<i32>(oldSlots + (<usize>i << 2));
+    if (v == 0) continue;
+    let j = <i32>hashStored(records, v - 1) & m;
+    while (load<i32>(at + (<usize>j << 2)) != 0) j = (j + 1) & m;
+    store<i32>(at + (<usize>j << 2), v);
+    store<u16>(newTags + (<usize>j << 1), load<u16>(oldTags + (<usize>i << 1)));
+  }
+  slotsAt = at;
+  slotCount = slots;
+  mask = m;
+}

@@ -1,0 +1,512 @@
+// AssemblyScript: the per-packet pass (decode → flow lookup → Wireshark-style
+// classification → connection record and event log), compiled to WebAssembly
+// because this is where a capture's millions of packets go: the same logic in
+// JavaScript ran at half the speed (typed-array bounds checks, boxed uint32s).
+// src/track/tcp-tracker.ts is its JavaScript face; the record and event
+// layouts are the shared files in src/track/.
+import {
+  B_DATA_AFTER_RST, B_DIR_FLAGS, B_END_INFO, B_LAST_KIND, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, B_WSCALE,
+  D_FIN, D_IPID_NONZERO, D_KEEPALIVE, D_NEXTSEQ_SET, D_SACK_PERM, D_SYN_SEEN, D_TIMESTAMPS, D_ZWP,
+  END_FIN, END_HALF_CLOSED, END_REJECTED, END_RESET,
+  F_BYTES, F_MAX_IDLE, F_PAYLOAD, F_SYN_OR_RTT, F_T_FIRST, F_T_LAST,
+  H_LAST_IPID, H_MSS, H_PORT, H_RSTS, H_STATE, H_WIN, RECORD_BYTES,
+  ST_ESTABLISHED, ST_EVENT_DIR_B, ST_IPV6, ST_LAST_DIR_B, ST_LAST_LOGGED, ST_MIDSTREAM, ST_RESET, ST_RTT_KNOWN, ST_SAW_SYN, ST_SAW_SYNACK,
+  ST_UNANSWERED,
+  W_ADDR, W_END_FRAME, W_FIRST_FRAME, W_GAPS, W_ISN, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_ACK, W_LAST_FRAME_DIR,
+  W_MAX_IDLE_FRAME, W_NEXT_SEQ, W_PKTS, W_RETRANS, W_ZWPS,
+} from '../track/record-layout';
+import {
+  E_ACK, E_CONN, E_DIR, E_FLAGS, E_FRAME, E_IDLE, E_IPID, E_KIND, E_LEN, E_OPTS, E_SEQ, E_STRIDE, E_TIME, E_TTL, E_WIN, STAGE_EVENTS,
+} from '../track/event-layout';
+import { K_ACK, K_DATA, K_FIN, K_KEEPALIVE, K_KEEPALIVE_ACK, K_RETRANSMISSION, K_RST, K_SYN, K_SYNACK, K_ZERO_WINDOW_PROBE } from '../track/kind-codes';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/tcp-flags';
+import {
+  P_ACK, P_BYTES, P_DPORT, P_DST, P_FLAGS, P_IPID, P_IPLEN, P_IPVER, P_MSS, P_PAYLOAD, P_SACKPERM, P_SEQ, P_SPORT, P_SRC,
+  P_TIMESTAMPS, P_TTL, P_WINDOW, P_WSCALE,
+} from '../decode/decoded-layout';
+import { DECODE_STATUS_COUNT, DECODED_TCP } from '../decode/decode-status';
+import { decodeFrame } from './decode';
+import { flowAssign, flowBytes, flowFind, flowsFull, flowsInit, flowsMoved, flowsRehash, hashPacket, lastDir, slotCount, slotsAt } from './flow-table';
+
+// Called with the RST's record not yet updated, so "the last packet" is still the one before it.
+@external('kad', 'onReset')
+declare function onReset(c: i32, d: i32, seglen: i32, frame: u32, t: f64): void;
+// The staging area of the event log is full (or the JavaScript side needs it now).
+@external('kad', 'flushEvents')
+declare function flushEvents(): void;
+@external('kad', 'outOfMemory')
+declare function outOfMemory(): void;
+
+/** Frames that do not lie in the chunk area are copied here first. */
+const SCRATCH_BYTES: usize = 1 << 18;
+const PAGE: usize = 65536;
+
+// -- memory regions, from __heap_base up: packet block, event staging, scratch, chunk, store, flows --
+let packetAt: usize = 0;
+let stageAt: usize = 0;
+let scratchAt: usize = 0;
+let chunkAt: usize = 0;
+let chunkBytes: usize = 0;
+let storeAt: usize = 0;
+let capacity: i32 = 0;
+let count: i32 = 0;
+let staged: i32 = 0;
+/** Everything at or above this address is still the zeroes memory.grow gave. */
+let dirtyEnd: usize = 0;
+
+let idleMarkNs: f64 = 1e9;
+let haveBase = false;
+let baseSec: f64 = 0;
+let baseNsec: f64 = 0;
+let lastConn: i32 = -1;
+let lastDirection: i32 = 0;
+let lastTime: f64 = 0;
+
+@inline function align(x: usize, a: usize): usize {
+  return (x + a - 1) & ~(a - 1);
+}
+
+function ensureMemory(end: usize): void {
+  const have = <usize>memory.size() * PAGE;
+  if (end <= have) return;
+  const pages = <i32>((end - have + PAGE - 1) / PAGE);
+  if (memory.grow(pages) < 0) outOfMemory();
+}
+
+/** Zeroes [from, to) where earlier use may have left bytes. */
+function zero(from: usize, to: usize): void {
+  const end = to < dirtyEnd ? to : dirtyEnd;
+  if (end > from) memory.fill(from, 0, end - from);
+}
+
+@inline function flowsEnd(): usize {
+  return slotsAt + flowBytes(slotCount);
+}
+
+export function init(initialConnections: i32, idleMark: f64, chunk: i32): void {
+  packetAt = align(__heap_base, 64);
+  countsAt = packetAt + align(P_BYTES, 64);
+  stageAt = countsAt + 64;
+  scratchAt = stageAt + <usize>STAGE_EVENTS * E_STRIDE;
+  chunkAt = scratchAt + SCRATCH_BYTES;
+  chunkBytes = align(<usize>chunk, 64);
+  storeAt = chunkAt + chunkBytes;
+  capacity = initialConnections < 16 ? 16 : initialConnections;
+  count = 0;
+  staged = 0;
+  let slots = 16;
+  while (slots < capacity * 2) slots *= 2;
+  const flowsAt = storeAt + <usize>capacity * RECORD_BYTES;
+  ensureMemory(flowsAt + flowBytes(slots));
+  dirtyEnd = flowsAt + flowBytes(slots);
+  flowsInit(flowsAt, slots);
+  idleMarkNs = idleMark;
+  haveBase = false;
+  lastConn = -1;
+}
+
+// Where things are, for the JavaScript side's views.
+export function packetAddress(): usize { return packetAt; }
+export function stageAddress(): usize { return stageAt; }
+export function scratchAddress(): usize { return scratchAt; }
+export function scratchBytes(): usize { return SCRATCH_BYTES; }
+export function chunkAddress(): usize { return chunkAt; }
+export function chunkSize(): usize { return chunkBytes; }
+export function storeAddress(): usize { return storeAt; }
+export function storeCapacity(): i32 { return capacity; }
+export function connectionCount(): i32 { return count; }
+export function flowSlots(): i32 { return slotCount; }
+export function stagedEvents(): i32 { return staged; }
+export function clearStaged(): void { staged = 0; }
+export function timeBaseSec(): f64 { return baseSec; }
+export function timeBaseNsec(): f64 { return baseNsec; }
+export function lastConnection(): i32 { return lastConn; }
+export function lastDirectionOf(): i32 { return lastDirection; }
+export function lastTimeNs(): f64 { return lastTime; }
+
+/** Decode only (no tracking), into the packet block; the decode status. */
+export function decode(ptr: usize, capLen: i32, linkType: i32): i32 {
+  return decodeFrame(ptr, capLen, linkType, packetAt);
+}
+
+/** A new, zeroed connection id, growing the store (and moving the flow table up) when full. */
+function addConnection(): i32 {
+  if (count == capacity) {
+    const oldEnd = storeAt + <usize>capacity * RECORD_BYTES;
+    const newCap = capacity * 2;
+    const newEnd = storeAt + <usize>newCap * RECORD_BYTES;
+    const bytes = flowBytes(slotCount);
+    ensureMemory(newEnd + bytes);
+    memory.copy(newEnd, slotsAt, bytes);
+    flowsMoved(newEnd);
+    zero(oldEnd, newEnd);
+    if (newEnd + bytes > dirtyEnd) dirtyEnd = newEnd + bytes;
+    capacity = newCap;
+  }
+  const c = count++;
+  const r = storeAt + <usize>c * RECORD_BYTES;
+  store<u16>(r + B_WSCALE, 0xffff);
+  store<u16>(r + B_TTL_MIN, 0xffff);
+  return c;
+}
+
+/** After an insertion left the flow table half full: rehash into twice the slots, in place. */
+function growFlows(): void {
+  const at = slotsAt;
+  const tmp = flowsEnd();
+  const slots = slotCount * 2;
+  const bytes = flowBytes(slots);
+  ensureMemory(tmp + bytes);
+  zero(tmp, tmp + bytes);
+  if (tmp + bytes > dirtyEnd) dirtyEnd = tmp + bytes;
+  flowsRehash(tmp, slots, storeAt);
+  memory.copy(at, tmp, bytes);
+  flowsMoved(at);
+}
+
+function assign(hash: u32, c: i32): void {
+  flowAssign(hash, c, storeAt);
+  if (flowsFull()) growFlows();
+}
+
+// Record field access: the view's index times its width, as in the JavaScript views.
+@inline function f64At(r: usize, field: i32): usize { return r + (<usize>field << 3); }
+@inline function u32At(r: usize, field: i32): usize { return r + (<usize>field << 2); }
+@inline function u16At(r: usize, field: i32): usize { return r + (<usize>field << 1); }
+@inline function u8At(r: usize, field: i32): usize { return r + <usize>field; }
+
+@inline function relTime(tsSec: f64, tsNsec: i32): f64 {
+  return (tsSec - baseSec) * 1e9 + (<f64>tsNsec - baseNsec);
+}
+
+// -- whole pcap records, walked here rather than one JavaScript call per frame --
+/** Libpcap's own maximum snaplen: a bigger record is corruption, left to the JavaScript reader to report. */
+const PCAP_MAX_CAPLEN: u32 = 262144;
+/** Frames per decode status, and the latest timestamp, of the records walked since the last takeCounts(). */
+let countsAt: usize = 0;
+let pcapFrame: u32 = 0;
+let latestSec: f64 = -Infinity;
+let latestNsec: f64 = 0;
+
+export function countsAddress(): usize { return countsAt; }
+export function pcapFrameNumber(): u32 { return pcapFrame; }
+export function latestTsSec(): f64 { return latestSec; }
+export function latestTsNsec(): f64 { return latestNsec; }
+export function clearCounts(): void {
+  memory.fill(countsAt, 0, <usize>DECODE_STATUS_COUNT << 2);
+  latestSec = -Infinity;
+  latestNsec = 0;
+}
+
+@inline function u32Of(p: usize, le: bool): u32 {
+  const v = load<u32>(p);
+  return le ? v : bswap<u32>(v);
+}
+
+/**
+ * Decodes and tracks the whole pcap records in [start, end), numbering them
+ * after `frame`; returns where it stopped: at `end`, before a record cut by
+ * the end of the chunk, or before one too big to be real (the JavaScript
+ * reader takes over from there, to wait for more bytes or to report it).
+ */
+export function trackPcapRecords(start: usize, end: usize, le: bool, nano: bool, linkType: i32, frame: u32): usize {
+  const fracPerSec: u32 = nano ? 1000000000 : 1000000;
+  const fracToNs: u32 = nano ? 1 : 1000;
+  let pos = start;
+  while (end - pos >= 16) {
+    const capLen = u32Of(pos + 8, le);
+    if (capLen > PCAP_MAX_CAPLEN) break;
+    const next = pos + 16 + <usize>capLen;
+    if (next > end) break;
+    let sec = <f64>u32Of(pos, le);
+    let frac = u32Of(pos + 4, le);
+    if (frac >= fracPerSec) {
+      // Some writers carry whole seconds in the fraction; fold them back.
+      sec += <f64>(frac / fracPerSec);
+      frac %= fracPerSec;
+    }
+    const nsec = <i32>(frac * fracToNs);
+    frame++;
+    if (sec > latestSec || (sec == latestSec && <f64>nsec > latestNsec)) {
+      latestSec = sec;
+      latestNsec = <f64>nsec;
+    }
+    const status = decodeFrame(pos + 16, <i32>capLen, linkType, packetAt);
+    const counter = countsAt + (<usize>status << 2);
+    store<u32>(counter, load<u32>(counter) + 1);
+    if (status == DECODED_TCP) track(sec, nsec, frame);
+    pos = next;
+  }
+  pcapFrame = frame;
+  return pos;
+}
+
+/** Decode and track one frame: its kind (K_*), or minus its decode status when it is not usable TCP. */
+export function trackFrame(ptr: usize, capLen: i32, linkType: i32, tsSec: f64, tsNsec: i32, frame: u32): i32 {
+  const status = decodeFrame(ptr, capLen, linkType, packetAt);
+  if (status != DECODED_TCP) return -status;
+  return track(tsSec, tsNsec, frame);
+}
+
+function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
+  const p = packetAt;
+  if (!haveBase) {
+    baseSec = tsSec;
+    baseNsec = <f64>tsNsec;
+    haveBase = true;
+  }
+  const t = relTime(tsSec, tsNsec);
+  const flags = <i32>load<u8>(p + P_FLAGS);
+  const isSyn = (flags & TCP_SYN) != 0;
+  const isAck = (flags & TCP_ACK) != 0;
+  const hash = hashPacket(p);
+  let c = flowFind(hash, p, storeAt);
+  let d = lastDir;
+  if (c < 0 || (isSyn && isNewIncarnation(c, d))) {
+    c = open(hash, t, frame);
+    d = lastDirection;
+  }
+  const r = storeAt + <usize>c * RECORD_BYTES;
+  const o = d ^ 1;
+  const seq = load<u32>(p + P_SEQ);
+  const ack = load<u32>(p + P_ACK);
+  const seglen = load<i32>(p + P_PAYLOAD);
+  const window = <u32>load<u16>(p + P_WINDOW);
+  const isFin = (flags & TCP_FIN) != 0;
+  const isRst = (flags & TCP_RST) != 0;
+  const fFlags = <i32>load<u8>(u8At(r, B_DIR_FLAGS + d));
+  const rFlags = <i32>load<u8>(u8At(r, B_DIR_FLAGS + o));
+  const nextSeqSet = (fFlags & D_NEXTSEQ_SET) != 0;
+  const nextSeq = load<u32>(u32At(r, W_NEXT_SEQ + d));
+
+  // --- Wireshark tcp_analyze_sequence_number(), the parts that decide our kinds ---
+  let analysis = 0; // D_KEEPALIVE / D_ZWP for this segment
+  // Like Wireshark, a direction never seen counts as window 0.
+  if (seglen == 1 && nextSeqSet && seq == nextSeq && load<u16>(u16At(r, H_WIN + o)) == 0) {
+    analysis = D_ZWP;
+  } else {
+    if (nextSeqSet && <i32>(nextSeq - seq) < 0 && !isRst) store<u32>(u32At(r, W_GAPS), load<u32>(u32At(r, W_GAPS)) + 1);
+    if (seglen <= 1 && nextSeqSet && seq == nextSeq - 1 && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) == 0) {
+      analysis = D_KEEPALIVE;
+    }
+  }
+  const keepaliveAck =
+    analysis == 0 && seglen == 0 && window != 0 && window == <u32>load<u16>(u16At(r, H_WIN + d)) && nextSeqSet && seq == nextSeq &&
+    ack == load<u32>(u32At(r, W_LAST_ACK + d)) && (rFlags & D_KEEPALIVE) != 0 && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) == 0;
+  let retrans = false;
+  if (analysis == 0 && !keepaliveAck && (seglen > 0 || isSyn || isFin) && nextSeqSet && <i32>(seq - nextSeq) < 0) {
+    // Data right after a zero-window probe starts one byte early and is new data, not a retransmission.
+    retrans = !(seglen > 1 && seq == nextSeq - 1);
+  }
+
+  let kind: i32;
+  if (isRst) kind = K_RST;
+  else if (isSyn) kind = isAck ? K_SYNACK : K_SYN;
+  else if (analysis == D_KEEPALIVE) kind = K_KEEPALIVE;
+  else if (keepaliveAck) kind = K_KEEPALIVE_ACK;
+  else if (analysis == D_ZWP) kind = K_ZERO_WINDOW_PROBE;
+  else if (retrans) kind = K_RETRANSMISSION;
+  else if (isFin) kind = K_FIN;
+  else if (seglen > 0) kind = K_DATA;
+  else kind = K_ACK;
+
+  // --- sequence bookkeeping (Wireshark's finished_fwd) ---
+  let df = (fFlags & ~(D_KEEPALIVE | D_ZWP)) | analysis;
+  if (seglen > 0 || isSyn || isFin) {
+    const nxt = seq + <u32>seglen + (isSyn || isFin ? 1 : 0);
+    if ((!nextSeqSet || <i32>(nextSeq - nxt) < 0) && analysis != D_ZWP) {
+      store<u32>(u32At(r, W_NEXT_SEQ + d), nxt);
+      df |= D_NEXTSEQ_SET;
+    }
+  }
+  store<u16>(u16At(r, H_WIN + d), <u16>window);
+  store<u32>(u32At(r, W_LAST_ACK + d), ack);
+
+  // --- counters ---
+  const pkts = load<u32>(u32At(r, W_PKTS + d)) + 1;
+  store<u32>(u32At(r, W_PKTS + d), pkts);
+  store<f64>(f64At(r, F_BYTES + d), load<f64>(f64At(r, F_BYTES + d)) + <f64>load<i32>(p + P_IPLEN));
+  store<f64>(f64At(r, F_PAYLOAD + d), load<f64>(f64At(r, F_PAYLOAD + d)) + <f64>seglen);
+  const ttl = load<u8>(p + P_TTL);
+  if (pkts == 1) store<u8>(u8At(r, B_TTL_FIRST + d), ttl);
+  if (ttl < load<u8>(u8At(r, B_TTL_MIN + d))) store<u8>(u8At(r, B_TTL_MIN + d), ttl);
+  if (ttl > load<u8>(u8At(r, B_TTL_MAX + d))) store<u8>(u8At(r, B_TTL_MAX + d), ttl);
+  switch (kind) {
+    case K_KEEPALIVE:
+      store<u32>(u32At(r, W_KEEPALIVES + d), load<u32>(u32At(r, W_KEEPALIVES + d)) + 1);
+      break;
+    case K_KEEPALIVE_ACK:
+      store<u32>(u32At(r, W_KEEPALIVE_ACKS + d), load<u32>(u32At(r, W_KEEPALIVE_ACKS + d)) + 1);
+      break;
+    case K_RETRANSMISSION:
+      store<u32>(u32At(r, W_RETRANS + d), load<u32>(u32At(r, W_RETRANS + d)) + 1);
+      break;
+    case K_ZERO_WINDOW_PROBE:
+      store<u32>(u32At(r, W_ZWPS + d), load<u32>(u32At(r, W_ZWPS + d)) + 1);
+      break;
+    case K_RST: {
+      const n = load<u16>(u16At(r, H_RSTS + d));
+      if (n < 0xffff) store<u16>(u16At(r, H_RSTS + d), n + 1);
+      break;
+    }
+  }
+
+  // --- connection state ---
+  let st = <i32>load<u16>(u16At(r, H_STATE));
+  if (isSyn) {
+    df |= onSyn(r, d, isAck, t);
+    st = <i32>load<u16>(u16At(r, H_STATE));
+  } else if (isAck && (st & (ST_ESTABLISHED | ST_SAW_SYNACK)) == ST_SAW_SYNACK && d == 0 && ack == load<u32>(u32At(r, W_ISN + 1)) + 1) {
+    st |= ST_ESTABLISHED;
+    if ((st & ST_SAW_SYN) != 0) {
+      store<f64>(f64At(r, F_SYN_OR_RTT), t - load<f64>(f64At(r, F_SYN_OR_RTT)));
+      st |= ST_RTT_KNOWN;
+    }
+  }
+  if (isFin && (fFlags & D_FIN) == 0) {
+    df |= D_FIN;
+    if ((st & ST_RESET) == 0) {
+      if ((rFlags & D_FIN) == 0) setEnd(r, d, frame, END_HALF_CLOSED);
+      else store<u8>(u8At(r, B_END_INFO), <u8>((<i32>load<u8>(u8At(r, B_END_INFO)) & 0x80) | END_FIN));
+    }
+  }
+  if (isRst) {
+    // The JavaScript side keeps the RST's context for attribution (RSTs are rare).
+    onReset(c, d, seglen, frame, t);
+  } else if ((st & ST_RESET) != 0 && seglen > 0 && load<u8>(u8At(r, B_DATA_AFTER_RST + d)) < 255) {
+    store<u8>(u8At(r, B_DATA_AFTER_RST + d), load<u8>(u8At(r, B_DATA_AFTER_RST + d)) + 1);
+  }
+  if (isRst && (st & ST_RESET) == 0) {
+    st |= ST_RESET;
+    // A RST after both FINs is a late answer, not what ended the connection.
+    if ((<i32>load<u8>(u8At(r, B_END_INFO)) & 0x7f) != END_FIN) {
+      // A RST from the server before any SYN-ACK is a refused connection, not a reset one.
+      const refused = d == 1 && (st & (ST_SAW_SYNACK | ST_ESTABLISHED)) == 0 && (st & ST_SAW_SYN) != 0;
+      setEnd(r, d, frame, refused ? END_REJECTED : END_RESET);
+    }
+  }
+  // IP ID is noted after the RST's context is taken so the RST is compared with the packets before it.
+  const ipId = load<i32>(p + P_IPID);
+  if (ipId > 0) df |= D_IPID_NONZERO;
+  if (ipId >= 0) store<u16>(u16At(r, H_LAST_IPID + d), <u16>ipId);
+  store<u8>(u8At(r, B_DIR_FLAGS + d), <u8>df);
+
+  // --- timing ---
+  const both = <u64>load<u32>(u32At(r, W_PKTS)) + <u64>load<u32>(u32At(r, W_PKTS + 1));
+  const idle = both > 1 ? t - load<f64>(f64At(r, F_T_LAST)) : 0.0;
+  if (idle > load<f64>(f64At(r, F_MAX_IDLE))) {
+    store<f64>(f64At(r, F_MAX_IDLE), idle);
+    store<u32>(u32At(r, W_MAX_IDLE_FRAME), frame);
+  }
+  store<f64>(f64At(r, F_T_LAST), t);
+  store<u32>(u32At(r, W_LAST_FRAME_DIR + d), frame);
+  store<u8>(u8At(r, B_LAST_KIND), <u8>kind);
+
+  // Notable packets, and the first answer to one of them, go to the event log. The handshake
+  // is not logged: it lives in the connection record, and logging it would cost ~90 bytes per connection.
+  const answers = (st & ST_LAST_LOGGED) != 0 && (st & ST_LAST_DIR_B) != (d == 1 ? ST_LAST_DIR_B : 0);
+  const logged = kind > K_ACK || idle >= idleMarkNs || answers;
+  if (logged) {
+    if (staged == STAGE_EVENTS) flushEvents();
+    const e = stageAt + <usize>(staged++) * E_STRIDE;
+    store<f64>(e + (<usize>E_TIME << 3), t);
+    store<f64>(e + (<usize>E_IDLE << 3), idle);
+    store<u32>(e + (<usize>E_CONN << 2), c);
+    store<u32>(e + (<usize>E_FRAME << 2), frame);
+    store<u32>(e + (<usize>E_SEQ << 2), seq);
+    store<u32>(e + (<usize>E_ACK << 2), ack);
+    store<i32>(e + (<usize>E_IPID << 2), ipId);
+    store<u16>(e + (<usize>E_LEN << 1), <u16>(seglen > 0xffff ? 0xffff : seglen));
+    store<u16>(e + (<usize>E_WIN << 1), <u16>window);
+    store<u8>(e + E_KIND, <u8>kind);
+    store<u8>(e + E_DIR, <u8>d);
+    store<u8>(e + E_TTL, ttl);
+    store<u8>(e + E_FLAGS, <u8>flags);
+    store<u8>(e + E_OPTS, load<u8>(p + P_TIMESTAMPS));
+    const unanswered = kind == K_KEEPALIVE || kind == K_DATA || kind == K_RETRANSMISSION || kind == K_RST;
+    st = (st & ~(ST_UNANSWERED | ST_EVENT_DIR_B)) | (unanswered ? ST_UNANSWERED : 0) | (d == 1 ? ST_EVENT_DIR_B : 0) | ST_LAST_LOGGED;
+  } else {
+    // Any packet from the other side answers the last logged one.
+    if ((st & ST_EVENT_DIR_B) != (d == 1 ? ST_EVENT_DIR_B : 0)) st &= ~ST_UNANSWERED;
+    st &= ~ST_LAST_LOGGED;
+  }
+  store<u16>(u16At(r, H_STATE), <u16>(d == 1 ? st | ST_LAST_DIR_B : st & ~ST_LAST_DIR_B));
+  lastConn = c;
+  lastDirection = d;
+  lastTime = t;
+  return kind;
+}
+
+/**
+ * A SYN on a known tuple starts a new connection (port reuse) when the old
+ * one is over or the SYN carries a different initial sequence number.
+ */
+function isNewIncarnation(c: i32, d: i32): bool {
+  const r = storeAt + <usize>c * RECORD_BYTES;
+  const st = <i32>load<u16>(u16At(r, H_STATE));
+  // A retransmitted SYN repeats its ISN; a different ISN is a new connection on the same ports.
+  if ((<i32>load<u8>(u8At(r, B_DIR_FLAGS + d)) & D_SYN_SEEN) != 0) return load<u32>(u32At(r, W_ISN + d)) != load<u32>(packetAt + P_SEQ);
+  const ended = (st & ST_RESET) != 0 || (<i32>load<u8>(u8At(r, B_DIR_FLAGS)) & <i32>load<u8>(u8At(r, B_DIR_FLAGS + 1)) & D_FIN) != 0;
+  return (st & ST_MIDSTREAM) != 0 || ended;
+}
+
+/** A new connection for the decoded packet; sets lastDirection to the packet's direction in it. */
+function open(hash: u32, t: f64, frame: u32): i32 {
+  const p = packetAt;
+  const c = addConnection();
+  const r = storeAt + <usize>c * RECORD_BYTES;
+  const flags = <i32>load<u8>(p + P_FLAGS);
+  const isSyn = (flags & TCP_SYN) != 0;
+  const isAck = (flags & TCP_ACK) != 0;
+  const sport = load<u16>(p + P_SPORT);
+  const dport = load<u16>(p + P_DPORT);
+  // Side A is the client. A SYN names it; a SYN-ACK names its receiver;
+  // mid-stream, the lower port is taken to be the server's.
+  let srcIsClient: bool;
+  let st = 0;
+  if (isSyn) srcIsClient = !isAck;
+  else {
+    srcIsClient = sport >= dport;
+    st |= ST_MIDSTREAM | ST_ESTABLISHED;
+  }
+  if (load<u8>(p + P_IPVER) == 6) st |= ST_IPV6;
+  const a = u32At(r, W_ADDR);
+  memory.copy(a, srcIsClient ? p + P_SRC : p + P_DST, 16);
+  memory.copy(a + 16, srcIsClient ? p + P_DST : p + P_SRC, 16);
+  store<u16>(u16At(r, H_PORT), srcIsClient ? sport : dport);
+  store<u16>(u16At(r, H_PORT + 1), srcIsClient ? dport : sport);
+  store<u16>(u16At(r, H_STATE), <u16>st);
+  store<u32>(u32At(r, W_FIRST_FRAME), frame);
+  store<f64>(f64At(r, F_T_FIRST), t);
+  store<f64>(f64At(r, F_T_LAST), t);
+  assign(hash, c);
+  lastDirection = srcIsClient ? 0 : 1;
+  return c;
+}
+
+/** Record a SYN or SYN-ACK; returns the direction flags it adds. */
+function onSyn(r: usize, d: i32, isAck: bool, t: f64): i32 {
+  const p = packetAt;
+  store<u32>(u32At(r, W_ISN + d), load<u32>(p + P_SEQ));
+  let df = D_SYN_SEEN;
+  if (load<u8>(p + P_SACKPERM) != 0) df |= D_SACK_PERM;
+  if (load<u8>(p + P_TIMESTAMPS) != 0) df |= D_TIMESTAMPS;
+  const mss = load<i32>(p + P_MSS);
+  if (mss >= 0) store<u16>(u16At(r, H_MSS + d), <u16>mss);
+  const ws = load<i32>(p + P_WSCALE);
+  if (ws >= 0) store<u8>(u8At(r, B_WSCALE + d), <u8>(ws > 14 ? 14 : ws));
+  const sti = u16At(r, H_STATE);
+  if (isAck) {
+    store<u16>(sti, load<u16>(sti) | <u16>ST_SAW_SYNACK);
+  } else if (d == 0) {
+    store<u16>(sti, load<u16>(sti) | <u16>ST_SAW_SYN);
+    // The handshake RTT is timed from the last (re)transmitted SYN.
+    if ((<i32>load<u16>(sti) & ST_RTT_KNOWN) == 0) store<f64>(f64At(r, F_SYN_OR_RTT), t);
+  }
+  return df;
+}
+
+function setEnd(r: usize, d: i32, frame: u32, kind: i32): void {
+  store<u32>(u32At(r, W_END_FRAME), frame);
+  store<u8>(u8At(r, B_END_INFO), <u8>(kind | (d == 1 ? 0x80 : 0)));
+}

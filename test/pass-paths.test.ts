@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { generateBusyCapture } from '../bench/synth-busy.js';
+import { analyzeCapture, CapturePipeline, type CaptureAnalysis } from '../src/analyze/analyze-capture.js';
+import { readCapture, readCaptureBuffer } from '../src/capture/read-capture.js';
+import { diagnoseCapture } from '../src/diagnose/diagnose-capture.js';
+import { buildFileReport } from '../src/report/build-file-report.js';
+
+// Frames reach the WebAssembly tracker three ways: whole runs of pcap records
+// walked inside it (plain `kad analyze`), one call per frame from a chunk that
+// lives in its memory (--events, pcapng), and one call per frame copied in
+// (live capture, buffers). Every way must give the same analysis, also when
+// records straddle the reader's chunks.
+
+const dir = mkdtempSync(join(tmpdir(), 'kad-pass-paths-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Everything a report is made of, and the tracker's raw state, as plain data. */
+function fingerprint(a: CaptureAnalysis): unknown {
+  const t = a.tracker;
+  const report = buildFileReport(a, {}, diagnoseCapture(a));
+  const log = t.events;
+  const s = t.store;
+  return {
+    report: { ...report, file: '' },
+    frames: a.frames,
+    tcpPackets: a.tcpPackets,
+    statusCounts: [...a.statusCounts],
+    unknownLinkTypes: [...a.unknownLinkTypes],
+    last: [a.lastFrameSec, a.lastFrameNsec],
+    events: Buffer.from(log.u8.buffer, log.u8.byteOffset, log.count * 48).toString('base64'),
+    records: Buffer.from(s.u8.buffer, s.u8.byteOffset, s.count * 224).toString('base64'),
+    resets: t.resets,
+  };
+}
+
+async function viaPerPacket(file: string, chunkSize?: number): Promise<CaptureAnalysis> {
+  const p = new CapturePipeline(file, { onTcpPacket: () => undefined });
+  const summary = await readCapture(file, p.onPacket, { ...p.readOptions(), chunkSize });
+  return p.analysis(summary);
+}
+
+async function viaRuns(file: string, chunkSize: number): Promise<CaptureAnalysis> {
+  const p = new CapturePipeline(file);
+  const summary = await readCapture(file, p.onPacket, { ...p.readOptions(), chunkSize });
+  return p.analysis(summary);
+}
+
+function viaCopies(file: string): CaptureAnalysis {
+  const p = new CapturePipeline(file);
+  const summary = readCaptureBuffer(readFileSync(file), p.onPacket);
+  return p.analysis(summary);
+}
+
+test('pcap record runs, per-frame calls and copied frames give the same analysis', async () => {
+  const busy = join(dir, 'busy.pcap');
+  generateBusyCapture(busy, { connections: 2500, seed: 11, snaplen: 128, prefixFrames: 0 });
+  const gz = join(dir, 'busy.pcap.gz');
+  writeFileSync(gz, gzipSync(readFileSync(busy)));
+  const bundled = readdirSync('captures').filter((f) => f.endsWith('.pcap')).map((f) => join('captures', f));
+  const fixtures = readdirSync('test/fixtures').filter((f) => /\.pcap(ng)?(\.gz)?$/.test(f)).map((f) => join('test/fixtures', f));
+  let runsTaken = 0;
+  for (const file of [busy, gz, ...bundled, ...fixtures]) {
+    const whole = await analyzeCapture(file);
+    if (whole.error) continue; // corrupt fixtures have their own tests
+    const want = fingerprint(whole);
+    assert.deepEqual(fingerprint(await viaPerPacket(file)), want, `${file}: per-frame calls`);
+    if (!file.endsWith('.gz')) assert.deepEqual(fingerprint(viaCopies(file)), want, `${file}: copied frames`);
+    // 4 KiB chunks: most runs stop at a record cut by the chunk's end and resume in the next.
+    assert.deepEqual(fingerprint(await viaRuns(file, 4096)), want, `${file}: record runs in small chunks`);
+    assert.deepEqual(fingerprint(await viaPerPacket(file, 4096)), want, `${file}: per-frame calls in small chunks`);
+    if (whole.summary?.format === 'pcap') runsTaken++;
+  }
+  assert.ok(runsTaken >= 10, `only ${runsTaken} classic pcap captures compared`);
+});
