@@ -29,4 +29,14 @@ export class ConnectionEvents {
   of(c: number): Int32Array {
     return this.order.subarray(this.start[c]!, this.start[c + 1]!);
   }
+
+  /** Position in `order` of connection c's first event; its events end at first(c + 1). */
+  first(c: number): number {
+    return this.start[c]!;
+  }
+
+  /** The event index at position j of `order` (see first()). */
+  at(j: number): number {
+    return this.order[j]!;
+  }
 }

@@ -47,6 +47,9 @@ export interface DiagnoseOptions {
 
 const side = (dir: number) => (dir === 0 ? 'client' : 'server');
 
+/** The extra evidence of a RST that has none (most: one capture only). */
+const NO_EVIDENCE: readonly Evidence[] = [];
+
 export function serverPath(analysis: CaptureAnalysis, c: number): string {
   const s = analysis.tracker.store;
   const v6 = (s.h(c, H_STATE) & ST_IPV6) !== 0;
@@ -171,7 +174,7 @@ class ConnectionDiagnoser {
     const facts = hasReset ? connectionFacts(tracker, c) : null;
     const resets: ResetVerdict[] = siblings.map((rst) => {
       const triggerIdleNs = rst.previous ? rst.previous.idleNs : null;
-      const a = attributeReset({ rst, facts: facts!, siblings, triggerIdleNs, extra: this.cross?.resets.get(rst.frame) ?? [], explain });
+      const a = attributeReset({ rst, facts: facts!, siblings, triggerIdleNs, extra: this.cross?.resets.get(rst.frame) ?? NO_EVIDENCE, explain });
       return {
         conn: c + 1,
         frame: rst.frame,

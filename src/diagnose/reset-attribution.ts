@@ -20,7 +20,7 @@ export interface ResetInputs {
   /** Silence before the packet the RST answered (ns), when known. */
   triggerIdleNs: number | null;
   /** Evidence from outside this capture (two-sided analysis). */
-  extra: Evidence[];
+  extra: readonly Evidence[];
   /** Write the evidence out (false: only the attribution and confidence, for RSTs that are only counted). */
   explain?: boolean;
 }
@@ -60,7 +60,8 @@ export function attributeReset(inp: ResetInputs): Attribution {
   const receiver = facts.dirs[rst.dir ^ 1]!;
   // A genuine RST from this side comes from the local stack when the capture runs on that host.
   const genuine: ResetAttribution = sender.isLocal ? 'local-stack' : 'peer';
-  const evidence: Finding[] = inp.extra.map((e) => ev(e.signal, e.pointsTo, e.strength, () => e.detail, e.caveat === undefined ? undefined : () => e.caveat!));
+  const evidence: Finding[] = [];
+  for (const e of inp.extra) evidence.push(ev(e.signal, e.pointsTo, e.strength, () => e.detail, e.caveat === undefined ? undefined : () => e.caveat!));
 
   evidence.push(ttlSignal(rst, sender, genuine));
   const timing = timingSignal(rst, facts, receiver.isLocal, genuine);

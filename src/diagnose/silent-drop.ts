@@ -8,14 +8,26 @@ import type { ConnectionEvents } from './connection-events.js';
 const GAVE_UP_MARGIN_NS = 5e9;
 
 /** What one side sent after the other side's last packet (event indexes, -1: none). */
-interface UnansweredTail {
-  packets: number;
-  first: number;
-  last: number;
-  keepalives: number;
-  retransmissions: number;
-  localRst: boolean;
+class UnansweredTail {
+  packets = 0;
+  first = -1;
+  last = -1;
+  keepalives = 0;
+  retransmissions = 0;
+  localRst = false;
+
+  reset(): void {
+    this.packets = 0;
+    this.first = -1;
+    this.last = -1;
+    this.keepalives = 0;
+    this.retransmissions = 0;
+    this.localRst = false;
+  }
 }
+
+// Reused by every call: this runs for every RST'd or unanswered connection, and most have no tail.
+const tails = [new UnansweredTail(), new UnansweredTail()] as const;
 
 /**
  * Keepalive probes, retransmissions or data that the other side never
@@ -24,18 +36,20 @@ interface UnansweredTail {
  */
 export function findSilentDrop(tracker: TcpTracker, events: ConnectionEvents, c: number, captureEndNs: number, explain = true): SilentDropVerdict | null {
   const log = events.log;
-  const idx = events.of(c);
-  const lastFrame = [tracker.store.w(c, W_LAST_FRAME_DIR), tracker.store.w(c, W_LAST_FRAME_DIR + 1)];
-  const tails: UnansweredTail[] = [0, 1].map(() => ({ packets: 0, first: -1, last: -1, keepalives: 0, retransmissions: 0, localRst: false }));
+  const store = tracker.store;
+  const last0 = store.w(c, W_LAST_FRAME_DIR);
+  const last1 = store.w(c, W_LAST_FRAME_DIR + 1);
+  tails[0].reset();
+  tails[1].reset();
   // Newest first, stopping at the last frame both sides sent: only the unanswered tails are read,
   // not every event of a long-lived connection (each a cache miss somewhere in the log).
-  const answeredUpTo = Math.min(lastFrame[0]!, lastFrame[1]!);
-  for (let j = idx.length - 1; j >= 0; j--) {
-    const i = idx[j]!;
+  const answeredUpTo = Math.min(last0, last1);
+  for (let j = events.first(c + 1) - 1, stop = events.first(c); j >= stop; j--) {
+    const i = events.at(j);
     const f = log.frame(i);
     if (f <= answeredUpTo) break;
     const x = log.dir(i);
-    if (f <= lastFrame[x ^ 1]!) continue;
+    if (f <= (x === 0 ? last1 : last0)) continue;
     const tail = tails[x]!;
     const k = log.kind(i);
     if (k === K_KEEPALIVE || k === K_RETRANSMISSION || k === K_DATA) {
@@ -48,7 +62,7 @@ export function findSilentDrop(tracker: TcpTracker, events: ConnectionEvents, c:
   for (let x = 0; x < 2; x++) {
     const { packets, first, last, keepalives, retransmissions, localRst } = tails[x]!;
     if (packets < 2 && !(packets === 1 && localRst)) continue;
-    const lastAnswer = lastFrame[x ^ 1]!;
+    const lastAnswer = x === 0 ? last1 : last0;
     const end = localRst ? 'local-rst' : captureEndNs - log.time(last) >= GAVE_UP_MARGIN_NS ? 'gave-up' : 'capture-ended';
     const sender = x === 0 ? 'client' : 'server';
     // Decided either way; worded only when asked (see CaptureDiagnosis).

@@ -175,7 +175,13 @@ export function selectConnections(analysis: CaptureAnalysis, filter: ConnectionF
   const t = analysis.tracker;
   const ids = filter.ids && filter.ids.length > 0 ? filter.ids.map((id) => id - 1).filter((c) => c < t.connectionCount) : null;
   const selected: number[] = [];
-  for (const c of ids ?? t.store.ids()) if (connectionPasses(t, filter, c)) selected.push(c);
+  if (ids !== null) {
+    for (const c of ids) if (connectionPasses(t, filter, c)) selected.push(c);
+  } else {
+    const n = t.connectionCount;
+    const all = !filter.ports?.length && !filter.hosts?.length;
+    for (let c = 0; c < n; c++) if (all || connectionPasses(t, filter, c)) selected.push(c);
+  }
   return selected;
 }
 

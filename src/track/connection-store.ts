@@ -42,10 +42,6 @@ export class ConnectionStore {
     return this.capacity * RECORD_BYTES;
   }
 
-  *ids(): Generator<number> {
-    for (let c = 0; c < this.count; c++) yield c;
-  }
-
   // Readers for code off the hot path (reports).
   f(c: number, field: number): number {
     return this.f64[c * STRIDE64 + field]!;
