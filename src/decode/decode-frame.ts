@@ -16,7 +16,7 @@ class FrameDecoder {
 
   constructor() {
     const none = (): void => undefined;
-    const { exports, memory } = instantiatePass({ onReset: none, flushEvents: none }, 16, 1e9, 0);
+    const { exports, memory } = instantiatePass({ onReset: none }, 16, 1e9, 0);
     this.x = exports;
     this.block = new PacketBlock(memory.buffer, exports.packetAddress());
     this.scratchAt = exports.scratchAddress();

@@ -22,6 +22,3 @@ export const E_DIR = 41; // u8
 export const E_TTL = 42; // u8
 export const E_FLAGS = 43; // u8
 export const E_OPTS = 44; // u8, bit 0: TCP timestamps option present
-
-/** Events the tracker stages in its own memory before handing them to the log in one copy. */
-export const STAGE_EVENTS = 4096;

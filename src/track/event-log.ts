@@ -7,8 +7,7 @@
  * One 48-byte record per event in a single buffer (read through typed views
  * of different widths), grown by doubling: an append touches one cache line
  * instead of one per column. The WebAssembly tracker writes the records
- * (E_* positions) into a staging area of its own memory and hands them over
- * a few thousand at a time (append).
+ * (E_* positions) in its own memory; these are views of them.
  */
 import { E_ACK, E_CONN, E_DIR, E_FLAGS, E_FRAME, E_IDLE, E_IPID, E_KIND, E_LEN, E_OPTS, E_SEQ, E_STRIDE, E_STRIDE16, E_STRIDE32, E_STRIDE64, E_TIME, E_TTL, E_WIN } from './event-layout.js';
 
@@ -17,22 +16,21 @@ export * from './event-layout.js';
 export class EventLog {
   count = 0;
   private capacity = 0;
-  // Views of the one buffer; replaced when it grows, so read them after append().
-  f64 = new Float64Array(0);
-  u32 = new Uint32Array(0);
-  i32 = new Int32Array(0);
-  u16 = new Uint16Array(0);
-  u8 = new Uint8Array(0);
+  // Views of the tracker's event region; pointed at it again whenever it has moved or grown (attach).
+  f64: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  u32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  i32: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  u16: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
+  u8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
 
-  constructor(initial = 1024) {
-    this.allocate(initial);
-  }
-
-  /** Appends `n` records laid out as E_STRIDE-byte records at the start of `records` (the tracker's staging area). */
-  append(records: Uint8Array, n: number): void {
-    while (this.count + n > this.capacity) this.allocate(this.capacity * 2);
-    this.u8.set(records.subarray(0, n * E_STRIDE), this.count * E_STRIDE);
-    this.count += n;
+  /** Views of `capacity` records from `byteOffset` of `buffer` (8-byte aligned). */
+  attach(buffer: ArrayBufferLike, byteOffset: number, capacity: number): void {
+    this.f64 = new Float64Array(buffer, byteOffset, capacity * E_STRIDE64);
+    this.u32 = new Uint32Array(buffer, byteOffset, capacity * E_STRIDE32);
+    this.i32 = new Int32Array(buffer, byteOffset, capacity * E_STRIDE32);
+    this.u16 = new Uint16Array(buffer, byteOffset, capacity * E_STRIDE16);
+    this.u8 = new Uint8Array(buffer, byteOffset, capacity * E_STRIDE);
+    this.capacity = capacity;
   }
 
   /** Connection id of event i. */
@@ -120,16 +118,5 @@ export class EventLog {
 
   memoryBytes(): number {
     return this.capacity * E_STRIDE;
-  }
-
-  private allocate(capacity: number): void {
-    const buf = new ArrayBuffer(capacity * E_STRIDE);
-    new Uint8Array(buf).set(this.u8);
-    this.capacity = capacity;
-    this.f64 = new Float64Array(buf);
-    this.u32 = new Uint32Array(buf);
-    this.i32 = new Int32Array(buf);
-    this.u16 = new Uint16Array(buf);
-    this.u8 = new Uint8Array(buf);
   }
 }

@@ -5,7 +5,7 @@ import { PacketBlock } from '../decode/packet-block.js';
 import { DEFAULT_CHUNK } from '../capture/sync-source.js';
 import { ConnectionStore } from './connection-store.js';
 import * as rec from './connection-store.js';
-import { E_STRIDE, EventLog, STAGE_EVENTS } from './event-log.js';
+import { EventLog } from './event-log.js';
 import type { ResetContext } from './reset-context.js';
 import { instantiatePass, type PassExports } from './wasm-pass.js';
 
@@ -45,8 +45,6 @@ export class TcpTracker {
   private readonly memory: WebAssembly.Memory;
   private readonly records = new ConnectionStore();
   private readonly log = new EventLog();
-  /** The staging area the tracker writes events into, and the decoded-packet block. */
-  private readonly staged: Uint8Array;
   private readonly block: PacketBlock;
   private readonly scratch: Uint8Array;
   private readonly scratchAt: number;
@@ -60,10 +58,13 @@ export class TcpTracker {
   pcapFrame = 0;
   /** The tracker has run since the store's views and count were last brought up to date. */
   private tracked = true;
+  /** Where the event views point (the region moves up when the store grows). */
+  private eventsAt = -1;
+  private eventsCap = 0;
 
   constructor(opts: TrackerOptions = {}) {
     const { exports, memory } = instantiatePass(
-      { onReset: (c, d, seglen, frame, t) => this.recordReset(c, d, seglen, frame >>> 0, t), flushEvents: () => this.flush() },
+      { onReset: (c, d, seglen, frame, t) => this.recordReset(c, d, seglen, frame >>> 0, t) },
       opts.initialConnections ?? 1024,
       opts.idleMarkNs ?? 1e9,
       DEFAULT_CHUNK,
@@ -72,31 +73,44 @@ export class TcpTracker {
     this.memory = memory;
     // These regions lie below the store and never move: views of today's buffer stay valid.
     const sab = memory.buffer;
-    this.staged = new Uint8Array(sab, exports.stageAddress(), STAGE_EVENTS * E_STRIDE);
     this.block = new PacketBlock(sab, exports.packetAddress());
     this.scratchAt = exports.scratchAddress();
     this.scratch = new Uint8Array(sab, this.scratchAt, exports.scratchBytes());
     this.walkedCounts = new Uint32Array(sab, exports.countsAddress(), DECODE_STATUS_COUNT);
   }
 
-  /** The connection records (views refreshed when the tracker has grown them). */
+  /** The connection records, as far as the tracker has got. */
   get store(): ConnectionStore {
-    const s = this.records;
-    if (this.tracked) {
-      // Diagnosis reads the store per connection: ask the tracker only when it has run since.
-      const x = this.x;
-      const cap = x.storeCapacity();
-      if (cap !== s.capacity) s.attach(this.memory.buffer, x.storeAddress(), cap);
-      s.count = x.connectionCount();
-      this.tracked = false;
-    }
-    return s;
+    if (this.tracked) this.sync();
+    return this.records;
   }
 
-  /** The event log, with everything the tracker has staged so far. */
+  /** The event log, as far as the tracker has got. */
   get events(): EventLog {
-    this.flush();
+    if (this.tracked) this.sync();
     return this.log;
+  }
+
+  /**
+   * Points the views at the tracker's regions again, which move up and grow
+   * as it goes. Diagnosis reads the store per connection: this asks the
+   * tracker only when it has run since the last time.
+   */
+  private sync(): void {
+    const x = this.x;
+    const sab = this.memory.buffer;
+    const cap = x.storeCapacity();
+    if (cap !== this.records.capacity) this.records.attach(sab, x.storeAddress(), cap);
+    this.records.count = x.connectionCount();
+    const at = x.eventsAddress();
+    const ecap = x.eventsCapacity();
+    if (at !== this.eventsAt || ecap !== this.eventsCap) {
+      this.log.attach(sab, at, ecap);
+      this.eventsAt = at;
+      this.eventsCap = ecap;
+    }
+    this.log.count = x.eventsCount();
+    this.tracked = false;
   }
 
   get connectionCount(): number {
@@ -192,14 +206,6 @@ export class TcpTracker {
   /** The last decoded packet, as an object (for --events, live views and RSTs; reused). */
   packet(): DecodedTcp {
     return this.block.read(this.pkt);
-  }
-
-  /** Moves what the tracker has staged into the event log. */
-  private flush(): void {
-    const n = this.x.stagedEvents();
-    if (n === 0) return;
-    this.log.append(this.staged, n);
-    this.x.clearStaged();
   }
 
   /** Absolute time of a relative tracker time, as [seconds, nanoseconds]. */

@@ -12,7 +12,6 @@ export interface PassExports {
   latestTsNsec(): number;
   clearCounts(): void;
   packetAddress(): number;
-  stageAddress(): number;
   scratchAddress(): number;
   scratchBytes(): number;
   chunkAddress(): number;
@@ -21,8 +20,9 @@ export interface PassExports {
   storeCapacity(): number;
   connectionCount(): number;
   flowSlots(): number;
-  stagedEvents(): number;
-  clearStaged(): void;
+  eventsAddress(): number;
+  eventsCapacity(): number;
+  eventsCount(): number;
   timeBaseSec(): number;
   timeBaseNsec(): number;
   lastConnection(): number;
@@ -34,8 +34,6 @@ export interface PassExports {
 export interface PassHooks {
   /** A RST, before it updates its connection's record. */
   onReset(c: number, d: number, seglen: number, frame: number, t: number): void;
-  /** The event staging area is full. */
-  flushEvents(): void;
 }
 
 /** wasm32's whole address space; only what is used is ever committed. */
@@ -75,7 +73,6 @@ export function instantiatePass(hooks: PassHooks, initialConnections: number, id
     },
     kad: {
       onReset: hooks.onReset,
-      flushEvents: hooks.flushEvents,
       outOfMemory: () => {
         throw new Error('out of memory for connection state (the tracker can use at most 4 GiB)');
       },

@@ -16,7 +16,7 @@ import {
   W_MAX_IDLE_FRAME, W_NEXT_SEQ, W_PKTS, W_RETRANS, W_ZWPS,
 } from '../track/record-layout';
 import {
-  E_ACK, E_CONN, E_DIR, E_FLAGS, E_FRAME, E_IDLE, E_IPID, E_KIND, E_LEN, E_OPTS, E_SEQ, E_STRIDE, E_TIME, E_TTL, E_WIN, STAGE_EVENTS,
+  E_ACK, E_CONN, E_DIR, E_FLAGS, E_FRAME, E_IDLE, E_IPID, E_KIND, E_LEN, E_OPTS, E_SEQ, E_STRIDE, E_TIME, E_TTL, E_WIN,
 } from '../track/event-layout';
 import { K_ACK, K_DATA, K_FIN, K_KEEPALIVE, K_KEEPALIVE_ACK, K_RETRANSMISSION, K_RST, K_SYN, K_SYNACK, K_ZERO_WINDOW_PROBE } from '../track/kind-codes';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/tcp-flags';
@@ -31,9 +31,6 @@ import { flowAssign, flowBytes, flowFind, flowsFull, flowsInit, flowsMoved, flow
 // Called with the RST's record not yet updated, so "the last packet" is still the one before it.
 @external('kad', 'onReset')
 declare function onReset(c: i32, d: i32, seglen: i32, frame: u32, t: f64): void;
-// The staging area of the event log is full (or the JavaScript side needs it now).
-@external('kad', 'flushEvents')
-declare function flushEvents(): void;
 @external('kad', 'outOfMemory')
 declare function outOfMemory(): void;
 
@@ -41,16 +38,18 @@ declare function outOfMemory(): void;
 const SCRATCH_BYTES: usize = 1 << 18;
 const PAGE: usize = 65536;
 
-// -- memory regions, from __heap_base up: packet block, event staging, scratch, chunk, store, flows --
+// -- memory regions, from __heap_base up: packet block, counters, scratch, chunk, then the three
+// that grow: connection records, events, flow table (each move makes room for the one below) --
 let packetAt: usize = 0;
-let stageAt: usize = 0;
 let scratchAt: usize = 0;
 let chunkAt: usize = 0;
 let chunkBytes: usize = 0;
 let storeAt: usize = 0;
 let capacity: i32 = 0;
 let count: i32 = 0;
-let staged: i32 = 0;
+let eventsAt: usize = 0;
+let eventCapacity: i32 = 0;
+let eventCount: i32 = 0;
 /** Everything at or above this address is still the zeroes memory.grow gave. */
 let dirtyEnd: usize = 0;
 
@@ -86,17 +85,18 @@ function zero(from: usize, to: usize): void {
 export function init(initialConnections: i32, idleMark: f64, chunk: i32): void {
   packetAt = align(__heap_base, 64);
   countsAt = packetAt + align(P_BYTES, 64);
-  stageAt = countsAt + 64;
-  scratchAt = stageAt + <usize>STAGE_EVENTS * E_STRIDE;
+  scratchAt = countsAt + 64;
   chunkAt = scratchAt + SCRATCH_BYTES;
   chunkBytes = align(<usize>chunk, 64);
   storeAt = chunkAt + chunkBytes;
   capacity = initialConnections < 16 ? 16 : initialConnections;
   count = 0;
-  staged = 0;
+  eventCount = 0;
+  eventCapacity = 1024;
+  eventsAt = storeAt + <usize>capacity * RECORD_BYTES;
   let slots = 16;
   while (slots < capacity * 2) slots *= 2;
-  const flowsAt = storeAt + <usize>capacity * RECORD_BYTES;
+  const flowsAt = eventsAt + <usize>eventCapacity * E_STRIDE;
   ensureMemory(flowsAt + flowBytes(slots));
   dirtyEnd = flowsAt + flowBytes(slots);
   flowsInit(flowsAt, slots);
@@ -107,7 +107,6 @@ export function init(initialConnections: i32, idleMark: f64, chunk: i32): void {
 
 // Where things are, for the JavaScript side's views.
 export function packetAddress(): usize { return packetAt; }
-export function stageAddress(): usize { return stageAt; }
 export function scratchAddress(): usize { return scratchAt; }
 export function scratchBytes(): usize { return SCRATCH_BYTES; }
 export function chunkAddress(): usize { return chunkAt; }
@@ -116,8 +115,9 @@ export function storeAddress(): usize { return storeAt; }
 export function storeCapacity(): i32 { return capacity; }
 export function connectionCount(): i32 { return count; }
 export function flowSlots(): i32 { return slotCount; }
-export function stagedEvents(): i32 { return staged; }
-export function clearStaged(): void { staged = 0; }
+export function eventsAddress(): usize { return eventsAt; }
+export function eventsCapacity(): i32 { return eventCapacity; }
+export function eventsCount(): i32 { return eventCount; }
 export function timeBaseSec(): f64 { return baseSec; }
 export function timeBaseNsec(): f64 { return baseNsec; }
 export function lastConnection(): i32 { return lastConn; }
@@ -129,19 +129,24 @@ export function decode(ptr: usize, capLen: i32, linkType: i32): i32 {
   return decodeFrame(ptr, capLen, linkType, packetAt);
 }
 
-/** A new, zeroed connection id, growing the store (and moving the flow table up) when full. */
+/** Moves everything from `from` to the end of the flow table up by `by` bytes (the regions below grow). */
+function moveUp(from: usize, by: usize): void {
+  const end = flowsEnd();
+  ensureMemory(end + by);
+  memory.copy(from + by, from, end - from);
+  // What the region below grows into held moved bytes: it must read as zeroes.
+  zero(from, from + by);
+  if (end + by > dirtyEnd) dirtyEnd = end + by;
+}
+
+/** A new, zeroed connection id, growing the store (moving the events and flow table up) when full. */
 function addConnection(): i32 {
   if (count == capacity) {
-    const oldEnd = storeAt + <usize>capacity * RECORD_BYTES;
-    const newCap = capacity * 2;
-    const newEnd = storeAt + <usize>newCap * RECORD_BYTES;
-    const bytes = flowBytes(slotCount);
-    ensureMemory(newEnd + bytes);
-    memory.copy(newEnd, slotsAt, bytes);
-    flowsMoved(newEnd);
-    zero(oldEnd, newEnd);
-    if (newEnd + bytes > dirtyEnd) dirtyEnd = newEnd + bytes;
-    capacity = newCap;
+    const by = <usize>capacity * RECORD_BYTES;
+    moveUp(eventsAt, by);
+    eventsAt += by;
+    flowsMoved(slotsAt + by);
+    capacity *= 2;
   }
   const c = count++;
   const r = storeAt + <usize>c * RECORD_BYTES;
@@ -407,8 +412,13 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
   const answers = (st & ST_LAST_LOGGED) != 0 && (st & ST_LAST_DIR_B) != (d == 1 ? ST_LAST_DIR_B : 0);
   const logged = kind > K_ACK || idle >= idleMarkNs || answers;
   if (logged) {
-    if (staged == STAGE_EVENTS) flushEvents();
-    const e = stageAt + <usize>(staged++) * E_STRIDE;
+    if (eventCount == eventCapacity) {
+      const by = <usize>eventCapacity * E_STRIDE;
+      moveUp(slotsAt, by);
+      flowsMoved(slotsAt + by);
+      eventCapacity *= 2;
+    }
+    const e = eventsAt + <usize>(eventCount++) * E_STRIDE;
     store<f64>(e + (<usize>E_TIME << 3), t);
     store<f64>(e + (<usize>E_IDLE << 3), idle);
     store<u32>(e + (<usize>E_CONN << 2), c);
