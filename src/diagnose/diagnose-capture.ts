@@ -5,9 +5,7 @@ import type {
 import { relTimeText } from '../report/time-base.js';
 import { F_T_LAST, H_PORT, H_STATE, ST_IPV6, ST_UNANSWERED, STRIDE32, W_ADDR } from '../track/connection-store.js';
 import { KIND_NAMES } from '../track/packet-kind.js';
-import * as kinds from '../track/packet-kind.js';
 import type { ResetContext } from '../track/reset-context.js';
-import * as ev from '../track/event-log.js';
 import { addressText } from '../util/ip-text.js';
 import { durationText } from '../util/time-text.js';
 import { connectionFacts } from './connection-facts.js';
@@ -16,9 +14,6 @@ import { IdleTimeoutTally } from './idle-timeout.js';
 import { attributeReset } from './reset-attribution.js';
 import { findSilentDrop } from './silent-drop.js';
 
-// Module-local copies: V8 folds a module's own constants into optimized code, not imported ones (see tcp-tracker.ts).
-const { E_CONN, E_DIR, E_FRAME, E_IDLE, E_KIND, E_STRIDE, E_STRIDE32, E_STRIDE64 } = ev;
-const { K_DATA, K_KEEPALIVE, K_RETRANSMISSION, K_RST } = kinds;
 
 /** Evidence about this capture's RSTs and silences that only another capture can give. */
 export interface CrossEvidence {
@@ -206,8 +201,8 @@ class ConnectionDiagnoser {
 
 /**
  * Every silence of at least a second and whether the connection came through
- * it: one pass over the event log, remembering per connection the idle packet
- * still waiting for the other side's answer.
+ * it (the tracker's pass over the event log), then the silent drops that
+ * ended one, per path.
  */
 function tallyIdlePeriods(
   analysis: CaptureAnalysis,
@@ -216,38 +211,13 @@ function tallyIdlePeriods(
   drops: Map<number, SilentDropVerdict>,
 ): IdleTimeoutInference[] {
   const tracker = analysis.tracker;
+  const marks = Uint32Array.from(middleboxResets).sort();
+  const sums = tracker.idlePeriods(marks);
+  const tally = IdleTimeoutTally.continuing(sums);
   const log = tracker.events;
-  const n = tracker.connectionCount;
-  // Per connection, the idle packet still waiting for the other side's answer: its event index
-  // (-1: none), direction and idle time, so the pass reads the log in order and nowhere else.
-  const pending = new Int32Array(n).fill(-1);
-  const pendingDir = new Uint8Array(n);
-  const pendingIdleNs = new Float64Array(n);
-  const tally = new IdleTimeoutTally(n);
-  // The log's views directly: this pass runs over every event, once, before anything is warm.
-  const { u32, u8, f64 } = log;
-  for (let i = 0; i < log.count; i++) {
-    const c = u32[i * E_STRIDE32 + E_CONN]!;
-    const dir = u8[i * E_STRIDE + E_DIR]!;
-    const k = u8[i * E_STRIDE + E_KIND]!;
-    if (pending[c]! >= 0 && pendingDir[c] !== dir) {
-      if (k !== K_RST) tally.survived(c, pendingIdleNs[c]!);
-      else if (middleboxResets.has(u32[i * E_STRIDE32 + E_FRAME]!)) tally.died(c, pendingIdleNs[c]!);
-      pending[c] = -1;
-    }
-    // Further packets from the same side in the same silence (probe retries) share the first one's fate.
-    if (pending[c] === -1 && (k === K_KEEPALIVE || k === K_DATA || k === K_RETRANSMISSION)) {
-      const idle = f64[i * E_STRIDE64 + E_IDLE]!;
-      if (idle >= 1e9) {
-        pending[c] = i;
-        pendingDir[c] = dir;
-        pendingIdleNs[c] = idle;
-      }
-    }
-  }
   for (const [c, drop] of drops) {
-    const waiting = pending[c]!;
-    if (waiting >= 0 && drop.kind !== 'dead-peer' && log.frame(waiting) === drop.firstFrame) tally.died(c, pendingIdleNs[c]!);
+    const waiting = sums.pending[c]!;
+    if (waiting >= 0 && drop.kind !== 'dead-peer' && log.frame(waiting) === drop.firstFrame) tally.died(c, sums.pendingIdleNs[c]!);
   }
   return tally.result((c) => paths.of(c));
 }

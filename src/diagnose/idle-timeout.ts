@@ -1,6 +1,16 @@
 import type { IdleTimeoutInference } from '../report/analysis-report.js';
 import { PRESETS } from '../recommend/presets.js';
 
+/** Per-connection sums, laid out as IdleTimeoutTally keeps them. */
+export interface TallySums {
+  survivedCount: Uint32Array<ArrayBufferLike>;
+  survivedMaxNs: Float64Array<ArrayBufferLike>;
+  diedCount: Uint32Array<ArrayBufferLike>;
+  diedMinNs: Float64Array<ArrayBufferLike>;
+  first: Float64Array<ArrayBufferLike>;
+  periods: number;
+}
+
 interface PathTally {
   survivedMaxS: number;
   survived: number;
@@ -24,12 +34,12 @@ interface PathTally {
  * time made the pass over the event log about twice as slow.
  */
 export class IdleTimeoutTally {
-  private survivedCount: Uint32Array;
-  private survivedMaxNs: Float64Array;
-  private diedCount: Uint32Array;
-  private diedMinNs: Float64Array;
+  private survivedCount: Uint32Array<ArrayBufferLike>;
+  private survivedMaxNs: Float64Array<ArrayBufferLike>;
+  private diedCount: Uint32Array<ArrayBufferLike>;
+  private diedMinNs: Float64Array<ArrayBufferLike>;
   /** Order of the connection's first period (-1: none yet). */
-  private first: Float64Array;
+  private first: Float64Array<ArrayBufferLike>;
   private periods = 0;
 
   constructor(connections = 0) {
@@ -38,6 +48,18 @@ export class IdleTimeoutTally {
     this.diedCount = new Uint32Array(connections);
     this.diedMinNs = new Float64Array(connections).fill(Infinity);
     this.first = new Float64Array(connections).fill(-1);
+  }
+
+  /** A tally that goes on from per-connection sums made elsewhere (the tracker's pass over the event log). */
+  static continuing(sums: TallySums): IdleTimeoutTally {
+    const t = new IdleTimeoutTally(0);
+    t.survivedCount = sums.survivedCount;
+    t.survivedMaxNs = sums.survivedMaxNs;
+    t.diedCount = sums.diedCount;
+    t.diedMinNs = sums.diedMinNs;
+    t.first = sums.first;
+    t.periods = sums.periods;
+    return t;
   }
 
   /** Connection `conn` came through `idleNs` of silence. */
@@ -114,7 +136,7 @@ export class IdleTimeoutTally {
   }
 }
 
-function grown<T extends Uint32Array | Float64Array>(old: T, into: T): T {
+function grown<T extends Uint32Array<ArrayBufferLike> | Float64Array<ArrayBufferLike>>(old: T, into: T): T {
   into.set(old);
   return into;
 }

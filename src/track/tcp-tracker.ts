@@ -12,6 +12,25 @@ import { instantiatePass, type PassExports } from './wasm-pass.js';
 const { B_DIR_FLAGS, B_END_INFO, B_LAST_KIND, D_IPID_NONZERO, D_NEXTSEQ_SET, END_NO_ANSWER, END_OPEN, F_T_LAST, H_LAST_IPID, H_STATE } = rec;
 const { ST_LAST_DIR_B, ST_LAST_LOGGED, ST_SAW_SYN, ST_SAW_SYNACK, ST_ESTABLISHED, W_LAST_FRAME_DIR, W_NEXT_SEQ, W_PKTS } = rec;
 
+/**
+ * Per connection, what the idle-period pass over the event log found (see
+ * TcpTracker.idlePeriods): views of the tracker's memory, valid until it
+ * next tracks a packet.
+ */
+export interface IdlePeriodArrays {
+  /** Event index of the idle packet still unanswered at the end (-1: none), and its idle time. */
+  pending: Int32Array;
+  pendingIdleNs: Float64Array;
+  survivedCount: Uint32Array;
+  survivedMaxNs: Float64Array;
+  diedCount: Uint32Array;
+  diedMinNs: Float64Array;
+  /** Order of the connection's first period (-1: none). */
+  first: Float64Array;
+  /** Periods counted (the order the next one gets). */
+  periods: number;
+}
+
 /** Frame counts of records the tracker walked itself (see trackPcapRecords). */
 export interface WalkedFrames {
   /** Frames per decode status. */
@@ -206,6 +225,34 @@ export class TcpTracker {
   /** The last decoded packet, as an object (for --events, live views and RSTs; reused). */
   packet(): DecodedTcp {
     return this.block.read(this.pkt);
+  }
+
+  /**
+   * Every silence of at least a second in the event log and whether the
+   * connection came through it: survived when the other side answered, died
+   * when a RST among `middleboxFrames` (ascending) did. One pass in
+   * WebAssembly over the log in place.
+   */
+  idlePeriods(middleboxFrames: Uint32Array): IdlePeriodArrays {
+    const x = this.x;
+    const n = this.connectionCount;
+    const log = this.events;
+    const marksBytes = (middleboxFrames.length * 4 + 63) & ~63;
+    const at = x.scratchAbove(marksBytes + x.idleArraysBytes(n));
+    const sab = this.memory.buffer;
+    new Uint32Array(sab, at, middleboxFrames.length).set(middleboxFrames);
+    const out = at + marksBytes;
+    const periods = x.idlePass(x.eventsAddress(), log.count, n, at, middleboxFrames.length, out);
+    return {
+      pending: new Int32Array(sab, x.pendingAt(out, n), n),
+      pendingIdleNs: new Float64Array(sab, x.pendingIdleAt(out, n), n),
+      survivedCount: new Uint32Array(sab, x.survivedCountAt(out, n), n),
+      survivedMaxNs: new Float64Array(sab, x.survivedMaxAt(out, n), n),
+      diedCount: new Uint32Array(sab, x.diedCountAt(out, n), n),
+      diedMinNs: new Float64Array(sab, x.diedMinAt(out, n), n),
+      first: new Float64Array(sab, x.firstAt(out, n), n),
+      periods,
+    };
   }
 
   /** Absolute time of a relative tracker time, as [seconds, nanoseconds]. */

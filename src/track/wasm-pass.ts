@@ -21,6 +21,17 @@ export interface PassExports {
   connectionCount(): number;
   flowSlots(): number;
   eventsAddress(): number;
+  scratchAbove(bytes: number): number;
+  idleArraysBytes(n: number): number;
+  idlePass(events: number, count: number, n: number, marks: number, markCount: number, out: number): number;
+  pendingAt(out: number, n: number): number;
+  pendingDirAt(out: number, n: number): number;
+  pendingIdleAt(out: number, n: number): number;
+  survivedCountAt(out: number, n: number): number;
+  survivedMaxAt(out: number, n: number): number;
+  diedCountAt(out: number, n: number): number;
+  diedMinAt(out: number, n: number): number;
+  firstAt(out: number, n: number): number;
   eventsCapacity(): number;
   eventsCount(): number;
   timeBaseSec(): number;

@@ -520,3 +520,18 @@ function setEnd(r: usize, d: i32, frame: u32, kind: i32): void {
   store<u32>(u32At(r, W_END_FRAME), frame);
   store<u8>(u8At(r, B_END_INFO), <u8>(kind | (d == 1 ? 0x80 : 0)));
 }
+
+// -- after the pass --
+export { idleArraysBytes, idlePass, pendingAt, pendingDirAt, pendingIdleAt, survivedCountAt, survivedMaxAt, diedCountAt, diedMinAt, firstAt } from './idle-pass';
+
+/**
+ * `bytes` of working space above everything the tracker holds, for a
+ * computation over its results (idlePass). Valid until the tracker next
+ * tracks a packet: its regions grow into it.
+ */
+export function scratchAbove(bytes: usize): usize {
+  const at = align(flowsEnd(), 64);
+  ensureMemory(at + bytes);
+  if (at + bytes > dirtyEnd) dirtyEnd = at + bytes;
+  return at;
+}
