@@ -112,7 +112,9 @@ test('kad watch --metrics during the lab forged-RST scenario counts the middlebo
     }
     assert.ok((sample(text, 'kad_keepalive_probes_sent_total') ?? 0) >= 1, 'the fatal keepalive probe is counted');
     const upper = sample(text, 'kad_idle_timeout_upper_bound_seconds', { path });
-    assert.ok(upper !== undefined && upper >= 5 && upper < 6, `inferred upper bound ${upper}`);
+    // The probe leaves after 5 s by the kernel's timer, which counts in jiffies from the last segment the
+    // server received: on the capture's clock the silence before it measured 4.9998 s in some runs.
+    assert.ok(upper !== undefined && upper >= 4.9 && upper < 6, `inferred upper bound ${upper}`);
     assert.ok((sample(text, 'kad_packets_captured_total') ?? 0) >= 8);
     t.diagnostic(`scenario + scrape took ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   } finally {
