@@ -1,5 +1,5 @@
 import type { PacketRecord } from '../capture/packet-record.js';
-import { DECODE_STATUS_COUNT } from '../decode/decode-status.js';
+import { DECODE_STATUS_COUNT, DECODED_TCP } from '../decode/decode-status.js';
 import { DecodedTcp, TCP_ACK } from '../decode/decoded-tcp.js';
 import { PacketBlock } from '../decode/packet-block.js';
 import { DEFAULT_CHUNK } from '../capture/sync-source.js';
@@ -69,7 +69,6 @@ export class TcpTracker {
   private readonly scratchAt: number;
   /** The reader's chunk buffer, when it lives in the tracker's memory (frames in it need no copy). */
   private chunk: Buffer | null = null;
-  private chunkSab: ArrayBufferLike | null = null;
   private readonly pkt = new DecodedTcp();
   /** Frames per decode status of the records walked in WebAssembly (see walked()). */
   private readonly walkedCounts: Uint32Array;
@@ -172,9 +171,7 @@ export class TcpTracker {
    */
   chunkBuffer = (size: number): Buffer | null => {
     if (this.chunk !== null || size > this.x.chunkSize()) return null;
-    const sab = this.memory.buffer;
-    this.chunk = Buffer.from(sab, this.x.chunkAddress(), size);
-    this.chunkSab = sab;
+    this.chunk = Buffer.from(this.memory.buffer, this.x.chunkAddress(), size);
     return this.chunk;
   };
 
@@ -182,7 +179,7 @@ export class TcpTracker {
   trackFrame(r: PacketRecord): number {
     const buf = r.buf;
     let ptr: number;
-    if (buf.buffer === this.chunkSab) ptr = buf.byteOffset + r.offset;
+    if (buf === this.chunk) ptr = buf.byteOffset + r.offset;
     else ptr = this.copyIn(buf, r.offset, r.capLen);
     const kind = this.x.trackFrame(ptr, r.capLen, r.linkType, r.tsSec, r.tsNsec, r.frame);
     // The frame may have opened a connection, and grown the store.
@@ -220,6 +217,13 @@ export class TcpTracker {
     if (n <= 256) for (let i = 0; i < n; i++) to[i] = buf[offset + i]!;
     else to.set(buf.subarray(offset, offset + n), 0);
     return this.scratchAt;
+  }
+
+  /** Decodes `r` without tracking it: DECODED_TCP with `out` filled, or why it is not usable TCP. */
+  decodeInto(r: PacketRecord, out: DecodedTcp): number {
+    const status = this.x.decode(this.copyIn(r.buf, r.offset, r.capLen), r.capLen, r.linkType);
+    if (status === DECODED_TCP) this.block.read(out);
+    return status;
   }
 
   /** The last decoded packet, as an object (for --events, live views and RSTs; reused). */
