@@ -54,51 +54,20 @@ export function serverPath(analysis: CaptureAnalysis, c: number): string {
 
 /**
  * serverPath of every connection, formatted once per server: a busy capture
- * has 100 k connections to a handful of servers. Each server gets a small
- * index, remembered per connection in a typed array.
+ * has 100 k connections to a handful of servers (numbered by the tracker).
  */
 class ServerPaths {
-  /** Path text by server index. */
-  private readonly texts: string[] = [];
-  /**
-   * IPv4 servers by port, then by address as an int32 (a small integer to V8:
-   * a uint32 key above 2^31 would be a heap number, hashed slowly); IPv6 by text.
-   */
-  private readonly byPortV4 = new Map<number, Map<number, number>>();
-  private readonly byServerV6 = new Map<string, number>();
-  /** Server index + 1 of each connection (0: not looked up yet). */
+  private readonly texts: string[];
   private readonly ofConn: Int32Array;
 
-  constructor(private readonly analysis: CaptureAnalysis) {
-    this.ofConn = new Int32Array(analysis.tracker.connectionCount);
-  }
-
-  private indexOf(c: number): number {
-    const known = this.ofConn[c]!;
-    if (known > 0) return known - 1;
-    const store = this.analysis.tracker.store;
-    const port = store.h(c, H_PORT + 1);
-    const a = c * STRIDE32 + W_ADDR + 4;
-    let i: number | undefined;
-    if ((store.h(c, H_STATE) & ST_IPV6) === 0) {
-      let byAddr = this.byPortV4.get(port);
-      if (byAddr === undefined) this.byPortV4.set(port, (byAddr = new Map()));
-      const addr = store.u32[a]! | 0;
-      i = byAddr.get(addr);
-      if (i === undefined) byAddr.set(addr, (i = this.texts.length));
-    } else {
-      const key = `${store.u32.subarray(a, a + 4).join(':')}|${port}`;
-      i = this.byServerV6.get(key);
-      if (i === undefined) this.byServerV6.set(key, (i = this.texts.length));
-    }
-    // A server seen for the first time gets the next index.
-    if (i === this.texts.length) this.texts.push(serverPath(this.analysis, c));
-    this.ofConn[c] = i + 1;
-    return i;
+  constructor(analysis: CaptureAnalysis) {
+    const { ofConn, firstConn } = analysis.tracker.serverIndexes();
+    this.ofConn = ofConn;
+    this.texts = Array.from(firstConn, (c) => serverPath(analysis, c));
   }
 
   of(c: number): string {
-    return this.texts[this.indexOf(c)]!;
+    return this.texts[this.ofConn[c]!]!;
   }
 }
 
@@ -140,7 +109,7 @@ class ConnectionDiagnoser {
     const tracker = analysis.tracker;
     const n = tracker.connectionCount;
     this.connections = n;
-    this.events = new ConnectionEvents(tracker.events, n);
+    this.events = new ConnectionEvents(tracker);
     this.paths = new ServerPaths(analysis);
     let captureEnd = -Infinity;
     for (let c = 0; c < n; c++) captureEnd = Math.max(captureEnd, tracker.store.f(c, F_T_LAST));

@@ -69,8 +69,8 @@ export function compareCaptures(a: CaptureAnalysis, b: CaptureAnalysis): TwoSide
     if (tupleKey(ta, c) !== tupleKey(tb, m)) nat = true;
   }
 
-  const evA = new ConnectionEvents(ta.events, ta.connectionCount);
-  const evB = new ConnectionEvents(tb.events, tb.connectionCount);
+  const evA = new ConnectionEvents(ta);
+  const evB = new ConnectionEvents(tb);
   const offset = estimateOffset(a, b, pairs, evA, evB);
   const cross: [CrossEvidence, CrossEvidence] = [
     { resets: new Map(), silentDrops: new Map() },

@@ -1,4 +1,4 @@
-import type { ConnectionDiagnosis, ConnectionReport, FileReport, IdleTimeoutInference } from '../report/analysis-report.js';
+import type { ConnectionDiagnosis, ConnectionReport, FileReport, IdleTimeoutInference, ResetAttribution, SilentDropVerdict } from '../report/analysis-report.js';
 import { solveKeepalive } from '../recommend/keepalive-solver.js';
 import { durationText } from '../util/time-text.js';
 import type { Style } from './style.js';
@@ -11,37 +11,73 @@ interface Group {
   tail: string;
 }
 
+const SIDES: readonly ('client' | 'server')[] = ['client', 'server'];
+const ATTRIBUTIONS: readonly ResetAttribution[] = ['middlebox', 'peer', 'local-stack', 'unknown'];
+const DROP_KINDS: readonly SilentDropVerdict['kind'][] = ['black-hole', 'dead-peer', 'unanswered'];
+
+/** The kind of problem as a small number (for grouping a busy capture's 10^4 diagnoses without building a key string each). */
+function resetCode(attribution: ResetAttribution, claimed: 'client' | 'server'): number {
+  return ATTRIBUTIONS.indexOf(attribution) * 2 + SIDES.indexOf(claimed);
+}
+function dropCode(kind: SilentDropVerdict['kind'], sender: 'client' | 'server'): number {
+  return 8 + DROP_KINDS.indexOf(kind) * 2 + SIDES.indexOf(sender);
+}
+
+/** The words for a problem code: what happened to the connections, and what to add after the count. */
+function problemWords(code: number): { what: string; tail: string } {
+  const side = SIDES[code & 1]!;
+  if (code < 8) {
+    switch (ATTRIBUTIONS[code >> 1]) {
+      case 'middlebox':
+        return { what: 'reset by a middlebox', tail: `; the ${side} never sent these resets` };
+      case 'peer':
+        return { what: `reset by the ${side} itself (a genuine RST)`, tail: '' };
+      case 'local-stack':
+        return { what: `reset by this host's own stack (the ${side})`, tail: '' };
+      default:
+        return { what: `reset by a RST of unclear origin (claiming the ${side})`, tail: '' };
+    }
+  }
+  const kind = DROP_KINDS[(code - 8) >> 1];
+  const what =
+    kind === 'black-hole'
+      ? `black-holed (the path dropped the ${side}'s packets)`
+      : kind === 'dead-peer'
+        ? `left talking to a dead peer (the ${side}'s packets arrived, nothing answered)`
+        : `silently dropped (the ${side}'s packets went unanswered)`;
+  return { what, tail: '' };
+}
+
 /** What happened, in one sentence per kind of problem and path, for the top of the report. */
 export function headlineSentences(r: FileReport): string[] {
-  const groups = new Map<string, Group>();
+  // By path, then by problem code; groups also in a list, in order of first appearance.
+  const byPath = new Map<string, Map<number, Group>>();
+  const groups: Group[] = [];
   for (const d of r.diagnoses) {
     const path = d.path;
     const first = d.resets[0];
-    let what: string;
-    let tail = '';
+    let code: number;
     let idle: number | null = null;
     // A stack that gives up on unanswered probes resets the connection itself: the silence is the story.
     if (first && !(d.silentDrop && first.attribution === 'local-stack')) {
-      const claimed = first.claimedSender;
-      if (first.attribution === 'middlebox') {
-        what = 'reset by a middlebox';
-        tail = `; the ${claimed} never sent these resets`;
-      } else if (first.attribution === 'peer') what = `reset by the ${claimed} itself (a genuine RST)`;
-      else if (first.attribution === 'local-stack') what = `reset by this host's own stack (the ${claimed})`;
-      else what = `reset by a RST of unclear origin (claiming the ${claimed})`;
+      code = resetCode(first.attribution, first.claimedSender);
       if (first.trigger && first.trigger.idleBeforeS >= 1) idle = first.trigger.idleBeforeS;
     } else if (d.silentDrop) {
-      const s = d.silentDrop;
-      what = s.kind === 'black-hole' ? `black-holed (the path dropped the ${s.sender}'s packets)` : s.kind === 'dead-peer' ? `left talking to a dead peer (the ${s.sender}'s packets arrived, nothing answered)` : `silently dropped (the ${s.sender}'s packets went unanswered)`;
-      idle = s.idleBeforeS;
+      code = dropCode(d.silentDrop.kind, d.silentDrop.sender);
+      idle = d.silentDrop.idleBeforeS;
     } else continue;
-    const key = `${path}|${what}`;
-    const g = groups.get(key) ?? { path, what, conns: [], idle: [], tail };
+    let ofPath = byPath.get(path);
+    if (ofPath === undefined) byPath.set(path, (ofPath = new Map()));
+    let g = ofPath.get(code);
+    if (g === undefined) {
+      g = { path, ...problemWords(code), conns: [], idle: [] };
+      ofPath.set(code, g);
+      groups.push(g);
+    }
     g.conns.push(d);
     if (idle !== null) g.idle.push(idle);
-    groups.set(key, g);
   }
-  return [...groups.values()].map((g) => {
+  return groups.map((g) => {
     const n = g.conns.length;
     const idleText = g.idle.length ? ` about ${durationText(median(g.idle))} after ${n === 1 ? 'it' : 'they'} went idle` : '';
     return `${n} connection${n === 1 ? '' : 's'} to ${g.path} ${n === 1 ? 'was' : 'were'} ${g.what}${idleText}${g.tail}.`;

@@ -54,7 +54,7 @@ export function connectionTimelines(analysis: CaptureAnalysis, ids: number[], re
   const tracker = analysis.tracker;
   const store = tracker.store;
   const log = tracker.events;
-  const grouped = new ConnectionEvents(log, tracker.connectionCount);
+  const grouped = new ConnectionEvents(tracker);
   const attribution = new Map<number, ResetAttribution>();
   for (const d of report?.diagnoses ?? []) for (const v of d.resets) attribution.set(v.frame, v.attribution);
 

@@ -156,7 +156,7 @@ export class TcpTracker {
 
   /** Bytes the tracker holds for connection state (records + flow index), excluding the event log. */
   memoryBytes(): number {
-    return this.x.storeCapacity() * rec.RECORD_BYTES + this.x.flowSlots() * 6;
+    return this.x.storeCapacity() * rec.RECORD_BYTES + this.x.flowSlots() * 4;
   }
 
   /** All the memory the WebAssembly pass has taken (records, flow index, buffers). */
@@ -257,6 +257,34 @@ export class TcpTracker {
       first: new Float64Array(sab, x.firstAt(out, n), n),
       periods,
     };
+  }
+
+  /**
+   * Event indexes grouped by connection (a counting sort in WebAssembly):
+   * connection c's events, in capture order, are order[start[c] .. start[c + 1]).
+   * Copies, so they outlive the tracker's next packet.
+   */
+  eventGroups(): { start: Int32Array; order: Int32Array } {
+    const x = this.x;
+    const n = this.connectionCount;
+    const count = this.events.count;
+    const at = x.scratchAbove(x.eventGroupsBytes(n, count));
+    x.groupEvents(x.eventsAddress(), count, n, at);
+    const sab = this.memory.buffer;
+    return { start: new Int32Array(sab, at, n + 1).slice(), order: new Int32Array(sab, at + (n + 1) * 4, count).slice() };
+  }
+
+  /**
+   * Each connection's server (side B's address and port) as a number, in
+   * order of first appearance, and each server's first connection (copies).
+   */
+  serverIndexes(): { ofConn: Int32Array; firstConn: Int32Array } {
+    const x = this.x;
+    const n = this.connectionCount;
+    const at = x.scratchAbove(x.serverIndexesBytes(n));
+    const servers = x.serverIndexes(x.storeAddress(), n, at);
+    const sab = this.memory.buffer;
+    return { ofConn: new Int32Array(sab, at, n).slice(), firstConn: new Int32Array(sab, at + n * 4, servers).slice() };
   }
 
   /** Absolute time of a relative tracker time, as [seconds, nanoseconds]. */

@@ -22,6 +22,10 @@ export interface PassExports {
   flowSlots(): number;
   eventsAddress(): number;
   scratchAbove(bytes: number): number;
+  eventGroupsBytes(n: number, count: number): number;
+  groupEvents(events: number, count: number, n: number, out: number): void;
+  serverIndexesBytes(n: number): number;
+  serverIndexes(records: number, n: number, out: number): number;
   idleArraysBytes(n: number): number;
   idlePass(events: number, count: number, n: number, marks: number, markCount: number, out: number): number;
   pendingAt(out: number, n: number): number;

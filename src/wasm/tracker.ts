@@ -26,7 +26,7 @@ import {
 } from '../decode/decoded-layout';
 import { DECODE_STATUS_COUNT, DECODED_TCP } from '../decode/decode-status';
 import { decodeFrame } from './decode';
-import { flowAssign, flowBytes, flowFind, flowsFull, flowsInit, flowsMoved, flowsRehash, hashPacket, lastDir, slotCount, slotsAt } from './flow-table';
+import { MAX_CONNECTIONS, flowAssign, flowBytes, flowFind, flowsFull, flowsInit, flowsMoved, flowsRehash, hashPacket, lastDir, slotCount, slotsAt } from './flow-table';
 
 // Called with the RST's record not yet updated, so "the last packet" is still the one before it.
 @external('kad', 'onReset')
@@ -141,6 +141,7 @@ function moveUp(from: usize, by: usize): void {
 
 /** A new, zeroed connection id, growing the store (moving the events and flow table up) when full. */
 function addConnection(): i32 {
+  if (count == MAX_CONNECTIONS) outOfMemory();
   if (count == capacity) {
     const by = <usize>capacity * RECORD_BYTES;
     moveUp(eventsAt, by);
@@ -522,6 +523,7 @@ function setEnd(r: usize, d: i32, frame: u32, kind: i32): void {
 }
 
 // -- after the pass --
+export { eventGroupsBytes, groupEvents, serverIndexes, serverIndexesBytes } from './groups';
 export { idleArraysBytes, idlePass, pendingAt, pendingDirAt, pendingIdleAt, survivedCountAt, survivedMaxAt, diedCountAt, diedMinAt, firstAt } from './idle-pass';
 
 /**
