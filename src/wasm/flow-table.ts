@@ -50,7 +50,8 @@ export function flowsMoved(at: usize): void {
   return h & 0x3fffffff;
 }
 
-@inline function side(a: usize, port: u32): u32 {
+/** Hash of one endpoint: the 16-byte address at `a` and its port (also numbers servers, see groups.ts). */
+@inline export function side(a: usize, port: u32): u32 {
   return mix(load<u32>(a) ^ (load<u32>(a, 4) * 0x85ebca6b) ^ (load<u32>(a, 8) * 0xc2b2ae35) ^ load<u32>(a, 12) ^ (port << 7));
 }
 
@@ -64,7 +65,7 @@ function hashStored(records: usize, c: i32): u32 {
   return mix(side(r + W_ADDR * 4, <u32>load<u16>(r + H_PORT * 2)) + side(r + W_ADDR * 4 + 16, <u32>load<u16>(r + H_PORT * 2 + 2)));
 }
 
-@inline function eqAddr(a: usize, b: usize): bool {
+@inline export function eqAddr(a: usize, b: usize): bool {
   return load<u64>(a) == load<u64>(b) && load<u64>(a, 8) == load<u64>(b, 8);
 }
 
@@ -113,17 +114,18 @@ export function flowsFull(): bool {
 
 /** Point the tuple at connection `c` (inserting, or replacing an older owner after port reuse). */
 export function flowAssign(hash: u32, c: i32, records: usize): void {
-  const v1 = tagOf(hash) | <u32>(c + 1);
+  const tag = tagOf(hash);
+  const slot = tag | <u32>(c + 1);
   for (let i = <i32>hash & mask; ; i = (i + 1) & mask) {
     const at = slotsAt + (<usize>i << 2);
     const v = load<u32>(at);
     if (v == 0) {
-      store<u32>(at, v1);
+      store<u32>(at, slot);
       used++;
       return;
     }
-    if ((v & ~ID_MASK) == (v1 & ~ID_MASK) && sameTuple(records, <i32>(v & ID_MASK) - 1, c)) {
-      store<u32>(at, v1);
+    if ((v & ~ID_MASK) == tag && sameTuple(records, <i32>(v & ID_MASK) - 1, c)) {
+      store<u32>(at, slot);
       return;
     }
   }

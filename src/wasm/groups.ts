@@ -4,6 +4,7 @@
 // worst case.
 import { E_CONN, E_STRIDE } from '../track/event-layout';
 import { H_PORT, H_STATE, RECORD_BYTES, ST_IPV6, W_ADDR } from '../track/record-layout';
+import { eqAddr, side } from './flow-table';
 
 /** Bytes groupEvents() writes for `n` connections and `count` events. */
 export function eventGroupsBytes(n: i32, count: i32): usize {
@@ -50,11 +51,18 @@ export function serverIndexesBytes(n: i32): usize {
   return (<usize>n * 2 + <usize>tableSlots(n)) << 2;
 }
 
+/** Side B's address and port in record r. */
+@inline function serverAddr(r: usize): usize {
+  return r + (<usize>(W_ADDR + 4) << 2);
+}
+@inline function serverPort(r: usize): u32 {
+  return <u32>load<u16>(r + (<usize>(H_PORT + 1) << 1));
+}
+
 @inline function sameServer(a: usize, b: usize): bool {
-  return load<u16>(a + (<usize>(H_PORT + 1) << 1)) == load<u16>(b + (<usize>(H_PORT + 1) << 1)) &&
+  return serverPort(a) == serverPort(b) &&
     (load<u16>(a + (<usize>H_STATE << 1)) & ST_IPV6) == (load<u16>(b + (<usize>H_STATE << 1)) & ST_IPV6) &&
-    load<u64>(a + (<usize>(W_ADDR + 4) << 2)) == load<u64>(b + (<usize>(W_ADDR + 4) << 2)) &&
-    load<u64>(a + (<usize>(W_ADDR + 6) << 2)) == load<u64>(b + (<usize>(W_ADDR + 6) << 2));
+    eqAddr(serverAddr(a), serverAddr(b));
 }
 
 /**
@@ -73,12 +81,7 @@ export function serverIndexes(records: usize, n: i32, out: usize): i32 {
   let servers = 0;
   for (let c = 0; c < n; c++) {
     const r = records + <usize>c * RECORD_BYTES;
-    const a = r + (<usize>(W_ADDR + 4) << 2);
-    let h = load<u32>(a) ^ (load<u32>(a, 4) * 0x85ebca6b) ^ (load<u32>(a, 8) * 0xc2b2ae35) ^ load<u32>(a, 12) ^ (<u32>load<u16>(r + (<usize>(H_PORT + 1) << 1)) << 7);
-    h ^= h >>> 16;
-    h *= 0x85ebca6b;
-    h ^= h >>> 13;
-    let i = <i32>h & mask;
+    let i = <i32>side(serverAddr(r), serverPort(r)) & mask;
     let s = -1;
     for (;;) {
       const v = load<i32>(table + (<usize>i << 2));
