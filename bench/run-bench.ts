@@ -269,21 +269,21 @@ async function main(): Promise<void> {
 
     // --- 2. kad, as a user runs it ---
     console.log(`\nTiming (wall clock of the whole process, best of ${o.runs} where repeated; each run starts with the capture in the page cache)...`);
-    const kad = await bestOf(o.runs, file, process.execPath, [KAD, 'analyze', file]);
+    const kad = await bestOf(o.runs, file, KAD, ['analyze', file]);
     if (kad.code === 0) {
       kadPps = truth.packets / kad.seconds;
-      rows.push({ tool: 'kad analyze', packets: truth.packets, seconds: kad.seconds, note: `node bin/kad analyze FILE > /dev/null (the report a user reads), best of ${o.runs}` });
+      rows.push({ tool: 'kad analyze', packets: truth.packets, seconds: kad.seconds, note: `bin/kad analyze FILE > /dev/null (as the README runs it: the report a user reads), best of ${o.runs}` });
     } else {
       console.log(`  kad analyze failed (exit ${kad.code ?? kad.signal}): ${firstLine(kad.stderr)}`);
     }
-    const kadJson = await bestOf(Math.min(o.runs, 2), file, process.execPath, [KAD, 'analyze', file, '--json']);
+    const kadJson = await bestOf(Math.min(o.runs, 2), file, KAD, ['analyze', file, '--json']);
     if (kadJson.code === 0) {
       rows.push({ tool: 'kad analyze --json', packets: truth.packets, seconds: kadJson.seconds, note: `every connection as JSON (a ${fmtInt(truth.connections)}-connection document), best of ${Math.min(o.runs, 2)}` });
     } else {
       console.log(`  kad analyze --json failed (exit ${kadJson.code ?? kadJson.signal}): ${firstLine(kadJson.stderr)}`);
     }
     warmCache(prefixFile);
-    const kadPrefix = await timeProcess(process.execPath, [KAD, 'analyze', prefixFile]);
+    const kadPrefix = await timeProcess(KAD, ['analyze', prefixFile]);
     if (kadPrefix.code === 0) {
       rows.push({ tool: 'kad analyze', packets: prefixPackets, seconds: kadPrefix.seconds, note: `same, on the ${fmtInt(prefixPackets)}-packet prefix tshark gets (start-up cost shows), one run` });
     }

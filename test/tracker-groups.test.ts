@@ -9,6 +9,9 @@ import { buildPcap, type TcpSpec } from './helpers/capture-builder.js';
 import { TcpScript } from './helpers/tcp-script.js';
 import { analyzeCapture } from '../src/analyze/analyze-capture.js';
 import { serverPath } from '../src/diagnose/diagnose-capture.js';
+import { F_T_LAST, H_STATE, ST_UNANSWERED, W_LAST_FRAME_DIR } from '../src/track/connection-store.js';
+import { K_DATA, K_KEEPALIVE, K_RETRANSMISSION, K_RST } from '../src/track/packet-kind.js';
+import { TAIL_FIRST, TAIL_KEEPALIVES, TAIL_LAST, TAIL_LOCAL_RST, TAIL_PACKETS, TAIL_RETRANSMISSIONS, TAIL_STRIDE32 } from '../src/track/tail-layout.js';
 
 // The groupings the tracker computes in WebAssembly after the pass, checked
 // against the plain definitions computed here the slow way.
@@ -72,4 +75,49 @@ for (const [name, path, servers] of [['busy', file, 0], ['mixed', mixed, 5]] as 
   if (servers > 0) assert.equal(firsts.length, servers);
   else assert.ok(firsts.length >= 8, `${firsts.length} servers`);
   assert.deepEqual([...firstConn], firsts);
+});
+
+test('unansweredTails: what each side sent after the other side last spoke', async () => {
+  const a = await analyzeCapture(file);
+  const t = a.tracker;
+  const log = t.events;
+  const s = t.store;
+  const n = t.connectionCount;
+  const { tails, unanswered, captureEndNs } = t.unansweredTails();
+  let end = -Infinity;
+  let nonEmpty = 0;
+  for (let c = 0; c < n; c++) {
+    end = Math.max(end, s.f(c, F_T_LAST));
+    assert.equal(unanswered[c], (s.h(c, H_STATE) & ST_UNANSWERED) !== 0 ? 1 : 0, `flag of connection ${c}`);
+  }
+  assert.equal(captureEndNs, end);
+  const want = Array.from({ length: n * 2 }, () => ({ packets: 0, first: -1, last: -1, keepalives: 0, retransmissions: 0, localRst: 0 }));
+  for (let i = 0; i < log.count; i++) {
+    const c = log.conn(i);
+    const x = log.dir(i);
+    if (log.frame(i) <= s.w(c, W_LAST_FRAME_DIR + (x ^ 1))) continue;
+    const w = want[c * 2 + x]!;
+    const k = log.kind(i);
+    if (k === K_KEEPALIVE || k === K_RETRANSMISSION || k === K_DATA) {
+      if (w.packets++ === 0) w.first = i;
+      w.last = i;
+      if (k === K_KEEPALIVE) w.keepalives++;
+      if (k === K_RETRANSMISSION) w.retransmissions++;
+    } else if (k === K_RST) w.localRst = 1;
+  }
+  for (let cx = 0; cx < n * 2; cx++) {
+    const at = cx * TAIL_STRIDE32;
+    const got = {
+      packets: tails[at + TAIL_PACKETS],
+      first: tails[at + TAIL_FIRST],
+      last: tails[at + TAIL_LAST],
+      keepalives: tails[at + TAIL_KEEPALIVES],
+      retransmissions: tails[at + TAIL_RETRANSMISSIONS],
+      localRst: tails[at + TAIL_LOCAL_RST],
+    };
+    assert.deepEqual(got, want[cx], `connection ${cx >> 1}, direction ${cx & 1}`);
+    if (got.packets! > 1) nonEmpty++;
+  }
+  // The busy capture's silent drops: enough unanswered probes that a wrong pass shows.
+  assert.ok(nonEmpty > 100, `${nonEmpty} tails of two or more packets`);
 });

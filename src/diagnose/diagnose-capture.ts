@@ -3,13 +3,13 @@ import type {
   ConnectionDiagnosis, Evidence, IdleTimeoutInference, ResetVerdict, SilentDropVerdict,
 } from '../report/analysis-report.js';
 import { relTimeText } from '../report/time-base.js';
-import { F_T_LAST, H_PORT, H_STATE, ST_IPV6, ST_UNANSWERED, STRIDE32, W_ADDR } from '../track/connection-store.js';
+import { H_PORT, H_STATE, ST_IPV6, STRIDE32, W_ADDR } from '../track/connection-store.js';
 import { KIND_NAMES } from '../track/packet-kind.js';
 import type { ResetContext } from '../track/reset-context.js';
+import type { UnansweredTails } from '../track/tcp-tracker.js';
 import { addressText } from '../util/ip-text.js';
 import { durationText } from '../util/time-text.js';
 import { connectionFacts } from './connection-facts.js';
-import { ConnectionEvents } from './connection-events.js';
 import { IdleTimeoutTally } from './idle-timeout.js';
 import { attributeReset } from './reset-attribution.js';
 import { findSilentDrop } from './silent-drop.js';
@@ -96,8 +96,7 @@ export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence
 class ConnectionDiagnoser {
   readonly connections: number;
   readonly paths: ServerPaths;
-  private readonly events: ConnectionEvents;
-  private readonly captureEnd: number;
+  private readonly unanswered: UnansweredTails;
   /** The RSTs of connection c are byConn[firstReset[c] .. firstReset[c + 1]). */
   private readonly firstReset: Int32Array;
   private readonly byConn: ResetContext[];
@@ -109,11 +108,8 @@ class ConnectionDiagnoser {
     const tracker = analysis.tracker;
     const n = tracker.connectionCount;
     this.connections = n;
-    this.events = new ConnectionEvents(tracker);
+    this.unanswered = tracker.unansweredTails();
     this.paths = new ServerPaths(analysis);
-    let captureEnd = -Infinity;
-    for (let c = 0; c < n; c++) captureEnd = Math.max(captureEnd, tracker.store.f(c, F_T_LAST));
-    this.captureEnd = captureEnd;
     const resets = tracker.resets;
     this.firstReset = new Int32Array(n + 1);
     for (const r of resets) this.firstReset[r.conn + 1]!++;
@@ -125,21 +121,21 @@ class ConnectionDiagnoser {
 
   /** Only connections with a RST, or whose last logged packet went unanswered, need a closer look. */
   isCandidate(c: number): boolean {
-    return this.firstReset[c + 1]! > this.firstReset[c]! || (this.analysis.tracker.store.h(c, H_STATE) & ST_UNANSWERED) !== 0;
+    return this.firstReset[c + 1]! > this.firstReset[c]! || this.unanswered.unanswered[c] === 1;
   }
 
   diagnose(c: number, explain: boolean): ConnectionDiagnosis | null {
     if (!this.isCandidate(c)) return null;
     const tracker = this.analysis.tracker;
-    const events = this.events;
     const hasReset = this.firstReset[c + 1]! > this.firstReset[c]!;
 
     const siblings = hasReset ? this.byConn.slice(this.firstReset[c]!, this.firstReset[c + 1]!) : [];
     const facts = hasReset ? connectionFacts(tracker, c) : null;
-    const resets: ResetVerdict[] = siblings.map((rst) => {
+    const resets: ResetVerdict[] = [];
+    for (const rst of siblings) {
       const triggerIdleNs = rst.previous ? rst.previous.idleNs : null;
       const a = attributeReset({ rst, facts: facts!, siblings, triggerIdleNs, extra: this.cross?.resets.get(rst.frame) ?? NO_EVIDENCE, explain });
-      return {
+      resets.push({
         conn: c + 1,
         frame: rst.frame,
         ts: explain ? relTimeText(tracker, rst.time) : '',
@@ -157,10 +153,10 @@ class ConnectionDiagnoser {
               }
             : null,
         evidence: a.evidence,
-      };
-    });
+      });
+    }
 
-    let silentDrop = findSilentDrop(tracker, events, c, this.captureEnd, explain);
+    let silentDrop = findSilentDrop(tracker, this.unanswered, c, explain);
     const settled = this.cross?.silentDrops.get(c + 1);
     if (silentDrop && settled) silentDrop = { ...silentDrop, kind: settled.kind, evidence: explain ? [...silentDrop.evidence, settled.evidence] : [] };
     if (resets.length === 0 && !silentDrop) return null;

@@ -11,6 +11,12 @@ export interface HopEstimate {
 }
 
 export function estimateHops(ttl: number): HopEstimate {
-  const initial = INITIAL_TTLS.find((v) => ttl <= v) ?? 255;
+  let initial = 255;
+  for (const v of INITIAL_TTLS) {
+    if (ttl <= v) {
+      initial = v;
+      break;
+    }
+  }
   return { initial, hops: initial - ttl };
 }

@@ -1,68 +1,31 @@
 import type { SilentDropVerdict } from '../report/analysis-report.js';
-import { K_DATA, K_KEEPALIVE, K_RETRANSMISSION, K_RST } from '../track/packet-kind.js';
 import { W_LAST_FRAME_DIR } from '../track/connection-store.js';
-import type { TcpTracker } from '../track/tcp-tracker.js';
-import type { ConnectionEvents } from './connection-events.js';
+import { TAIL_FIRST, TAIL_KEEPALIVES, TAIL_LAST, TAIL_LOCAL_RST, TAIL_PACKETS, TAIL_RETRANSMISSIONS, TAIL_STRIDE32 } from '../track/tail-layout.js';
+import type { TcpTracker, UnansweredTails } from '../track/tcp-tracker.js';
 
 /** After the last unanswered packet, this much more capture means the sender stopped on its own. */
 const GAVE_UP_MARGIN_NS = 5e9;
 
-/** What one side sent after the other side's last packet (event indexes, -1: none). */
-class UnansweredTail {
-  packets = 0;
-  first = -1;
-  last = -1;
-  keepalives = 0;
-  retransmissions = 0;
-  localRst = false;
-
-  reset(): void {
-    this.packets = 0;
-    this.first = -1;
-    this.last = -1;
-    this.keepalives = 0;
-    this.retransmissions = 0;
-    this.localRst = false;
-  }
-}
-
-// Reused by every call: this runs for every RST'd or unanswered connection, and most have no tail.
-const tails = [new UnansweredTail(), new UnansweredTail()] as const;
-
 /**
  * Keepalive probes, retransmissions or data that the other side never
  * answered: from one capture this proves the silence, not where the packets
- * died (two-sided analysis can tell a black hole from a dead peer).
+ * died (two-sided analysis can tell a black hole from a dead peer). Read
+ * from the tails the tracker gathered for every connection in one pass.
  */
-export function findSilentDrop(tracker: TcpTracker, events: ConnectionEvents, c: number, captureEndNs: number, explain = true): SilentDropVerdict | null {
-  const log = events.log;
+export function findSilentDrop(tracker: TcpTracker, unanswered: UnansweredTails, c: number, explain = true): SilentDropVerdict | null {
+  const log = tracker.events;
   const store = tracker.store;
-  const last0 = store.w(c, W_LAST_FRAME_DIR);
-  const last1 = store.w(c, W_LAST_FRAME_DIR + 1);
-  tails[0].reset();
-  tails[1].reset();
-  // Newest first, stopping at the last frame both sides sent: only the unanswered tails are read,
-  // not every event of a long-lived connection (each a cache miss somewhere in the log).
-  const answeredUpTo = Math.min(last0, last1);
-  for (let j = events.first(c + 1) - 1, stop = events.first(c); j >= stop; j--) {
-    const i = events.at(j);
-    const f = log.frame(i);
-    if (f <= answeredUpTo) break;
-    const x = log.dir(i);
-    if (f <= (x === 0 ? last1 : last0)) continue;
-    const tail = tails[x]!;
-    const k = log.kind(i);
-    if (k === K_KEEPALIVE || k === K_RETRANSMISSION || k === K_DATA) {
-      if (tail.packets++ === 0) tail.last = i;
-      tail.first = i;
-      if (k === K_KEEPALIVE) tail.keepalives++;
-      else if (k === K_RETRANSMISSION) tail.retransmissions++;
-    } else if (k === K_RST) tail.localRst = true;
-  }
+  const { tails, captureEndNs } = unanswered;
   for (let x = 0; x < 2; x++) {
-    const { packets, first, last, keepalives, retransmissions, localRst } = tails[x]!;
+    const at = (c * 2 + x) * TAIL_STRIDE32;
+    const packets = tails[at + TAIL_PACKETS]!;
+    const localRst = tails[at + TAIL_LOCAL_RST] === 1;
     if (packets < 2 && !(packets === 1 && localRst)) continue;
-    const lastAnswer = x === 0 ? last1 : last0;
+    const first = tails[at + TAIL_FIRST]!;
+    const last = tails[at + TAIL_LAST]!;
+    const keepalives = tails[at + TAIL_KEEPALIVES]!;
+    const retransmissions = tails[at + TAIL_RETRANSMISSIONS]!;
+    const lastAnswer = store.w(c, W_LAST_FRAME_DIR + (x ^ 1));
     const end = localRst ? 'local-rst' : captureEndNs - log.time(last) >= GAVE_UP_MARGIN_NS ? 'gave-up' : 'capture-ended';
     const sender = x === 0 ? 'client' : 'server';
     // Decided either way; worded only when asked (see CaptureDiagnosis).

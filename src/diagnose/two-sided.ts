@@ -4,7 +4,7 @@ import {
   B_DIR_FLAGS, D_SYN_SEEN, F_T_FIRST, H_PORT, STRIDE32, W_ADDR, W_ISN, W_LAST_FRAME_DIR,
 } from '../track/connection-store.js';
 import { K_RST } from '../track/packet-kind.js';
-import type { TcpTracker } from '../track/tcp-tracker.js';
+import type { TcpTracker, UnansweredTails } from '../track/tcp-tracker.js';
 import { connectionFacts } from './connection-facts.js';
 import { ConnectionEvents } from './connection-events.js';
 import type { CrossEvidence } from './diagnose-capture.js';
@@ -78,9 +78,11 @@ export function compareCaptures(a: CaptureAnalysis, b: CaptureAnalysis): TwoSide
   ];
   const fileA = a.file;
   const fileB = b.file;
+  const tailsA = ta.unansweredTails();
+  const tailsB = tb.unansweredTails();
   for (const [ca, cb] of pairs) {
-    testify(ta, tb, ca, cb, evA, evB, offset?.offset ?? 0, fileB, captureEndNs(b), cross[0]);
-    testify(tb, ta, cb, ca, evB, evA, -(offset?.offset ?? 0), fileA, captureEndNs(a), cross[1]);
+    testify(ta, tb, ca, cb, evA, evB, tailsA, offset?.offset ?? 0, fileB, captureEndNs(b), cross[0]);
+    testify(tb, ta, cb, ca, evB, evA, tailsB, -(offset?.offset ?? 0), fileA, captureEndNs(a), cross[1]);
   }
   return {
     comparison: {
@@ -132,7 +134,7 @@ function estimateOffset(
 
 /** What capture `other` (taken at one end) says about connection `c` of capture `self`. */
 function testify(
-  self: TcpTracker, other: TcpTracker, c: number, o: number, evSelf: ConnectionEvents, evOther: ConnectionEvents,
+  self: TcpTracker, other: TcpTracker, c: number, o: number, evSelf: ConnectionEvents, evOther: ConnectionEvents, tailsSelf: UnansweredTails,
   offsetNs: number, otherFile: string, otherEnd: number, out: CrossEvidence,
 ): void {
   const otherFacts = connectionFacts(other, o);
@@ -169,7 +171,7 @@ function testify(
     out.resets.set(rst.frame, list);
   }
   // Silences: did the unanswered packets reach the other end, and did it answer?
-  const drop = findSilentDrop(self, evSelf, c, Infinity);
+  const drop = findSilentDrop(self, tailsSelf, c, false);
   if (!drop) return;
   const x = drop.sender === 'client' ? 0 : 1;
   if (!otherFacts.dirs[x ^ 1]!.isLocal) return; // we need the silent side's own capture

@@ -7,6 +7,7 @@ import { ConnectionStore } from './connection-store.js';
 import * as rec from './connection-store.js';
 import { EventLog } from './event-log.js';
 import type { ResetContext } from './reset-context.js';
+import { TAIL_STRIDE32 } from './tail-layout.js';
 import { instantiatePass, type PassExports } from './wasm-pass.js';
 
 const { B_DIR_FLAGS, B_END_INFO, B_LAST_KIND, D_IPID_NONZERO, D_NEXTSEQ_SET, END_NO_ANSWER, END_OPEN, F_T_LAST, H_LAST_IPID, H_STATE } = rec;
@@ -29,6 +30,16 @@ export interface IdlePeriodArrays {
   first: Float64Array;
   /** Periods counted (the order the next one gets). */
   periods: number;
+}
+
+/** Per connection and direction, what it sent that the other side never answered (see TcpTracker.unansweredTails). */
+export interface UnansweredTails {
+  /** TAIL_* fields (src/track/tail-layout.ts) of connection c, direction x at (c * 2 + x) * TAIL_STRIDE32. */
+  tails: Int32Array;
+  /** 1 for each connection whose last logged packet went unanswered (ST_UNANSWERED). */
+  unanswered: Uint8Array;
+  /** Latest packet time of any connection (ns relative to the time base; -Infinity: none). */
+  captureEndNs: number;
 }
 
 /** Frame counts of records the tracker walked itself (see trackPcapRecords). */
@@ -257,6 +268,21 @@ export class TcpTracker {
       first: new Float64Array(sab, x.firstAt(out, n), n),
       periods,
     };
+  }
+
+  /**
+   * What each side sent after the other side's last packet (one pass in
+   * WebAssembly over the event log): TAIL_* fields of connection c and
+   * direction x at (c * 2 + x) * TAIL_STRIDE32 of `tails` (a copy), and the
+   * latest packet time of any connection.
+   */
+  unansweredTails(): UnansweredTails {
+    const x = this.x;
+    const n = this.connectionCount;
+    const at = x.scratchAbove(x.tailsBytes(n));
+    const captureEndNs = x.unansweredTails(x.storeAddress(), n, x.eventsAddress(), this.events.count, at);
+    const sab = this.memory.buffer;
+    return { tails: new Int32Array(sab, at, n * 2 * TAIL_STRIDE32).slice(), unanswered: new Uint8Array(sab, x.flagsAt(at, n), n).slice(), captureEndNs };
   }
 
   /**

@@ -26,6 +26,9 @@ export interface PassExports {
   groupEvents(events: number, count: number, n: number, out: number): void;
   serverIndexesBytes(n: number): number;
   serverIndexes(records: number, n: number, out: number): number;
+  tailsBytes(n: number): number;
+  flagsAt(out: number, n: number): number;
+  unansweredTails(records: number, n: number, events: number, count: number, out: number): number;
   idleArraysBytes(n: number): number;
   idlePass(events: number, count: number, n: number, marks: number, markCount: number, out: number): number;
   pendingAt(out: number, n: number): number;
