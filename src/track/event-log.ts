@@ -100,22 +100,6 @@ export class EventLog {
     return -1;
   }
 
-  /**
-   * indexOfFrame for a frame logged lately: galloping back from the end reads
-   * the log's warm tail, not a dozen cold probes across the whole log.
-   */
-  indexOfRecentFrame(frame: number): number {
-    let hi = this.count - 1;
-    let step = 1;
-    while (hi >= 0 && this.frame(hi) > frame) {
-      const lo = hi - step;
-      if (lo < 0 || this.frame(lo) <= frame) return this.search(frame, Math.max(0, lo), hi);
-      hi = lo;
-      step *= 2;
-    }
-    return hi >= 0 && this.frame(hi) === frame ? hi : -1;
-  }
-
   memoryBytes(): number {
     return this.capacity * E_STRIDE;
   }

@@ -1,17 +1,18 @@
 import type { PacketRecord } from '../capture/packet-record.js';
 import { DECODE_STATUS_COUNT, DECODED_TCP } from '../decode/decode-status.js';
-import { DecodedTcp, TCP_ACK } from '../decode/decoded-tcp.js';
+import { DecodedTcp } from '../decode/decoded-tcp.js';
 import { PacketBlock } from '../decode/packet-block.js';
 import { DEFAULT_CHUNK } from '../capture/sync-source.js';
 import { ConnectionStore } from './connection-store.js';
 import * as rec from './connection-store.js';
 import { EventLog } from './event-log.js';
 import type { ResetContext } from './reset-context.js';
+import { NOTE_MAX } from './reset-note-layout.js';
+import { ResetNotes } from './reset-notes.js';
 import { TAIL_STRIDE32 } from './tail-layout.js';
 import { instantiatePass, type PassExports } from './wasm-pass.js';
 
-const { B_DIR_FLAGS, B_END_INFO, B_LAST_KIND, D_IPID_NONZERO, D_NEXTSEQ_SET, END_NO_ANSWER, END_OPEN, F_T_LAST, H_LAST_IPID, H_STATE } = rec;
-const { ST_LAST_DIR_B, ST_LAST_LOGGED, ST_SAW_SYN, ST_SAW_SYNACK, ST_ESTABLISHED, W_LAST_FRAME_DIR, W_NEXT_SEQ, W_PKTS } = rec;
+const { B_END_INFO, END_NO_ANSWER, END_OPEN, H_STATE, ST_SAW_SYN, ST_SAW_SYNACK, ST_ESTABLISHED, W_PKTS } = rec;
 
 /**
  * Per connection, what the idle-period pass over the event log found (see
@@ -66,11 +67,14 @@ export interface TrackerOptions {
  *
  * The per-packet work runs in WebAssembly (src/wasm/tracker.ts); this class
  * feeds it frames and reads its results: the connection records in place,
- * the event log as the tracker hands it over, and a ResetContext per RST.
+ * the event log as the tracker hands it over, and a ResetContext per RST
+ * (from the notes it writes down as each RST arrives).
  */
 export class TcpTracker {
   /** Every RST with the context attribution needs (RSTs are rare: an object each is fine). */
   readonly resets: ResetContext[] = [];
+  /** Where the WebAssembly tracker writes down each RST until they are taken into `resets`. */
+  private readonly notes: ResetNotes;
   private readonly x: PassExports;
   private readonly memory: WebAssembly.Memory;
   private readonly records = new ConnectionStore();
@@ -92,12 +96,7 @@ export class TcpTracker {
   private eventsCap = 0;
 
   constructor(opts: TrackerOptions = {}) {
-    const { exports, memory } = instantiatePass(
-      { onReset: (c, d, seglen, frame, t) => this.recordReset(c, d, seglen, frame >>> 0, t) },
-      opts.initialConnections ?? 1024,
-      opts.idleMarkNs ?? 1e9,
-      DEFAULT_CHUNK,
-    );
+    const { exports, memory } = instantiatePass(opts.initialConnections ?? 1024, opts.idleMarkNs ?? 1e9, DEFAULT_CHUNK);
     this.x = exports;
     this.memory = memory;
     // These regions lie below the store and never move: views of today's buffer stay valid.
@@ -106,6 +105,7 @@ export class TcpTracker {
     this.scratchAt = exports.scratchAddress();
     this.scratch = new Uint8Array(sab, this.scratchAt, exports.scratchBytes());
     this.walkedCounts = new Uint32Array(sab, exports.countsAddress(), DECODE_STATUS_COUNT);
+    this.notes = new ResetNotes(sab, exports.resetNotesAddress(), NOTE_MAX);
   }
 
   /** The connection records, as far as the tracker has got. */
@@ -195,6 +195,7 @@ export class TcpTracker {
     const kind = this.x.trackFrame(ptr, r.capLen, r.linkType, r.tsSec, r.tsNsec, r.frame);
     // The frame may have opened a connection, and grown the store.
     this.tracked = true;
+    this.notes.takeInto(this.resets);
     return kind;
   }
 
@@ -207,10 +208,18 @@ export class TcpTracker {
     this.pcapFrame = frame;
     if (buf !== this.chunk) return start;
     const at = buf.byteOffset;
-    const stop = this.x.trackPcapRecords(at + start, at + end, le ? 1 : 0, nano ? 1 : 0, linkType, frame);
-    this.tracked = true;
-    this.pcapFrame = this.x.pcapFrameNumber();
-    return stop - at;
+    let pos = at + start;
+    for (;;) {
+      // A run also stops when the ring of reset notes is full: empty it and go on.
+      const stop = this.x.trackPcapRecords(pos, at + end, le ? 1 : 0, nano ? 1 : 0, linkType, this.pcapFrame);
+      this.tracked = true;
+      this.pcapFrame = this.x.pcapFrameNumber();
+      const full = this.notes.takeInto(this.resets) === NOTE_MAX;
+      const moved = stop !== pos;
+      pos = stop;
+      if (!full || !moved) break;
+    }
+    return pos - at;
   }
 
   /** What the records walked in WebAssembly since the last call tell about frames; clears it. */
@@ -333,46 +342,5 @@ export class TcpTracker {
     const st = s.h(c, H_STATE);
     if ((st & ST_SAW_SYN) !== 0 && (st & (ST_SAW_SYNACK | ST_ESTABLISHED)) === 0 && s.w(c, W_PKTS + 1) === 0) return END_NO_ANSWER;
     return END_OPEN;
-  }
-
-  /** Called by the tracker before the RST updates the record, so "last packet" still means the one before it. */
-  private recordReset(c: number, d: number, seglen: number, frame: number, t: number): void {
-    // Called from inside the tracker, which may have opened connections (grown the store) since the last look.
-    this.tracked = true;
-    const p = this.packet();
-    const s = this.store;
-    const lastDir = (s.h(c, H_STATE) & ST_LAST_DIR_B) !== 0 ? 1 : 0;
-    const seen = s.w(c, W_PKTS) + s.w(c, W_PKTS + 1) > 1; // this RST is already counted
-    const df = s.b(c, B_DIR_FLAGS + d);
-    this.resets.push({
-      conn: c,
-      frame,
-      time: t,
-      dir: d,
-      ttl: p.ttl,
-      ipId: p.ipId,
-      window: p.window,
-      seq: p.seq,
-      ack: p.ack,
-      withAck: (p.flags & TCP_ACK) !== 0,
-      hasTimestamps: p.hasTimestamps,
-      payloadLen: seglen,
-      expectedSeq: (df & D_NEXTSEQ_SET) !== 0 ? s.w(c, W_NEXT_SEQ + d) : null,
-      senderLastIpId: (df & D_IPID_NONZERO) !== 0 ? s.h(c, H_LAST_IPID + d) : null,
-      previous: seen ? this.previousPacket(c, lastDir) : null,
-    });
-  }
-
-  /** The connection's last packet before a RST, with its idle time when it is in the event log. */
-  private previousPacket(c: number, dir: number): NonNullable<ResetContext['previous']> {
-    const s = this.store;
-    const frame = s.w(c, W_LAST_FRAME_DIR + dir);
-    let idleNs: number | null = null;
-    if ((s.h(c, H_STATE) & ST_LAST_LOGGED) !== 0) {
-      const log = this.events;
-      const i = log.indexOfRecentFrame(frame);
-      if (i >= 0) idleNs = log.idleBefore(i);
-    }
-    return { frame, time: s.f(c, F_T_LAST), dir, kind: s.b(c, B_LAST_KIND), idleNs };
   }
 }

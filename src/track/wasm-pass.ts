@@ -12,6 +12,7 @@ export interface PassExports {
   latestTsNsec(): number;
   clearCounts(): void;
   packetAddress(): number;
+  resetNotesAddress(): number;
   scratchAddress(): number;
   scratchBytes(): number;
   chunkAddress(): number;
@@ -48,12 +49,6 @@ export interface PassExports {
   lastTimeNs(): number;
 }
 
-/** What the tracker calls back into JavaScript for. */
-export interface PassHooks {
-  /** A RST, before it updates its connection's record. */
-  onReset(c: number, d: number, seglen: number, frame: number, t: number): void;
-}
-
 /** wasm32's whole address space; only what is used is ever committed. */
 const MAX_PAGES = 65536;
 const INITIAL_PAGES = 32;
@@ -80,7 +75,7 @@ function passModule(): WebAssembly.Module {
  * views JavaScript holds: the capture reader parses chunks that live inside
  * it while the tracker grows it.
  */
-export function instantiatePass(hooks: PassHooks, initialConnections: number, idleMarkNs: number, chunkBytes: number): { exports: PassExports; memory: WebAssembly.Memory } {
+export function instantiatePass(initialConnections: number, idleMarkNs: number, chunkBytes: number): { exports: PassExports; memory: WebAssembly.Memory } {
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
   const instance = new WebAssembly.Instance(passModule(), {
     env: {
@@ -90,7 +85,6 @@ export function instantiatePass(hooks: PassHooks, initialConnections: number, id
       },
     },
     kad: {
-      onReset: hooks.onReset,
       outOfMemory: () => {
         throw new Error('out of memory for connection state (the tracker can use at most 4 GiB)');
       },

@@ -25,12 +25,14 @@ import {
   P_TIMESTAMPS, P_TTL, P_WINDOW, P_WSCALE,
 } from '../decode/decoded-layout';
 import { DECODE_STATUS_COUNT, DECODED_TCP } from '../decode/decode-status';
+import {
+  N_ACK, N_BITS, N_CONN, N_DIR, N_EXPECTED_SEQ, N_EXPECTED_SEQ_SET, N_FLAGS, N_FRAME, N_HAS_TIMESTAMPS, N_IPID, N_LAST_IPID,
+  N_LAST_IPID_SET, N_PREV_DIR_B, N_PREV_FRAME, N_PREV_IDLE, N_PREV_IDLE_KNOWN, N_PREV_KIND, N_PREV_SEEN, N_PREV_TIME, N_SEGLEN,
+  N_SEQ, N_TIME, N_TTL, N_WINDOW, NOTE_BYTES, NOTE_MAX,
+} from '../track/reset-note-layout';
 import { decodeFrame } from './decode';
 import { MAX_CONNECTIONS, flowAssign, flowBytes, flowFind, flowsFull, flowsInit, flowsMoved, flowsRehash, hashPacket, lastDir, slotCount, slotsAt } from './flow-table';
 
-// Called with the RST's record not yet updated, so "the last packet" is still the one before it.
-@external('kad', 'onReset')
-declare function onReset(c: i32, d: i32, seglen: i32, frame: u32, t: f64): void;
 @external('kad', 'outOfMemory')
 declare function outOfMemory(): void;
 
@@ -41,6 +43,8 @@ const PAGE: usize = 65536;
 // -- memory regions, from __heap_base up: packet block, counters, scratch, chunk, then the three
 // that grow: connection records, events, flow table (each move makes room for the one below) --
 let packetAt: usize = 0;
+/** The reset-note ring: a u32 count, then NOTE_MAX notes (see reset-note-layout.ts). */
+let notesAt: usize = 0;
 let scratchAt: usize = 0;
 let chunkAt: usize = 0;
 let chunkBytes: usize = 0;
@@ -85,7 +89,9 @@ function zero(from: usize, to: usize): void {
 export function init(initialConnections: i32, idleMark: f64, chunk: i32): void {
   packetAt = align(__heap_base, 64);
   countsAt = packetAt + align(P_BYTES, 64);
-  scratchAt = countsAt + 64;
+  notesAt = countsAt + 64;
+  store<u32>(notesAt, 0);
+  scratchAt = notesAt + align(8 + <usize>NOTE_MAX * NOTE_BYTES, 64);
   chunkAt = scratchAt + SCRATCH_BYTES;
   chunkBytes = align(<usize>chunk, 64);
   storeAt = chunkAt + chunkBytes;
@@ -107,6 +113,7 @@ export function init(initialConnections: i32, idleMark: f64, chunk: i32): void {
 
 // Where things are, for the JavaScript side's views.
 export function packetAddress(): usize { return packetAt; }
+export function resetNotesAddress(): usize { return notesAt; }
 export function scratchAddress(): usize { return scratchAt; }
 export function scratchBytes(): usize { return SCRATCH_BYTES; }
 export function chunkAddress(): usize { return chunkAt; }
@@ -213,7 +220,8 @@ export function clearCounts(): void {
  * Decodes and tracks the whole pcap records in [start, end), numbering them
  * after `frame`; returns where it stopped: at `end`, before a record cut by
  * the end of the chunk, or before one too big to be real (the JavaScript
- * reader takes over from there, to wait for more bytes or to report it).
+ * reader takes over from there, to wait for more bytes or to report it), or
+ * after the record that filled the reset-note ring.
  */
 export function trackPcapRecords(start: usize, end: usize, le: bool, nano: bool, linkType: i32, frame: u32): usize {
   const fracPerSec: u32 = nano ? 1000000000 : 1000000;
@@ -242,6 +250,8 @@ export function trackPcapRecords(start: usize, end: usize, le: bool, nano: bool,
     store<u32>(counter, load<u32>(counter) + 1);
     if (status == DECODED_TCP) track(sec, nsec, frame);
     pos = next;
+    // The JavaScript side empties the ring between runs.
+    if (load<u32>(notesAt) == NOTE_MAX) break;
   }
   pcapFrame = frame;
   return pos;
@@ -377,8 +387,7 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
     }
   }
   if (isRst) {
-    // The JavaScript side keeps the RST's context for attribution (RSTs are rare).
-    onReset(c, d, seglen, frame, t);
+    noteReset(r, c, d, seglen, frame, t);
   } else if ((st & ST_RESET) != 0 && seglen > 0 && load<u8>(u8At(r, B_DATA_AFTER_RST + d)) < 255) {
     store<u8>(u8At(r, B_DATA_AFTER_RST + d), load<u8>(u8At(r, B_DATA_AFTER_RST + d)) + 1);
   }
@@ -515,6 +524,90 @@ function onSyn(r: usize, d: i32, isAck: bool, t: f64): i32 {
     if ((<i32>load<u16>(sti) & ST_RTT_KNOWN) == 0) store<f64>(f64At(r, F_SYN_OR_RTT), t);
   }
   return df;
+}
+
+/**
+ * Writes down what reset attribution needs about a RST (see ResetContext):
+ * its header, and the connection's state before it. Called with the record
+ * not yet updated by the RST's timing and IP ID, so "the last packet" is
+ * still the one before it.
+ */
+function noteReset(r: usize, c: i32, d: i32, seglen: i32, frame: u32, t: f64): void {
+  const p = packetAt;
+  const taken = load<u32>(notesAt);
+  store<u32>(notesAt, taken + 1);
+  const n = notesAt + 8 + <usize>taken * NOTE_BYTES;
+  const st = <i32>load<u16>(u16At(r, H_STATE));
+  const df = <i32>load<u8>(u8At(r, B_DIR_FLAGS + d));
+  let bits = load<u8>(p + P_TIMESTAMPS) != 0 ? N_HAS_TIMESTAMPS : 0;
+  store<f64>(n + (<usize>N_TIME << 3), t);
+  store<u32>(n + (<usize>N_CONN << 2), c);
+  store<u32>(n + (<usize>N_FRAME << 2), frame);
+  store<u32>(n + (<usize>N_SEQ << 2), load<u32>(p + P_SEQ));
+  store<u32>(n + (<usize>N_ACK << 2), load<u32>(p + P_ACK));
+  store<i32>(n + (<usize>N_IPID << 2), load<i32>(p + P_IPID));
+  store<i32>(n + (<usize>N_SEGLEN << 2), seglen);
+  store<u16>(n + (<usize>N_WINDOW << 1), load<u16>(p + P_WINDOW));
+  store<u8>(n + N_DIR, <u8>d);
+  store<u8>(n + N_TTL, load<u8>(p + P_TTL));
+  store<u8>(n + N_FLAGS, load<u8>(p + P_FLAGS));
+  if ((df & D_NEXTSEQ_SET) != 0) {
+    bits |= N_EXPECTED_SEQ_SET;
+    store<u32>(n + (<usize>N_EXPECTED_SEQ << 2), load<u32>(u32At(r, W_NEXT_SEQ + d)));
+  }
+  if ((df & D_IPID_NONZERO) != 0) {
+    bits |= N_LAST_IPID_SET;
+    store<u16>(n + (<usize>N_LAST_IPID << 1), load<u16>(u16At(r, H_LAST_IPID + d)));
+  }
+  // The RST itself is already counted.
+  if (<u64>load<u32>(u32At(r, W_PKTS)) + <u64>load<u32>(u32At(r, W_PKTS + 1)) > 1) {
+    const lastDir = (st & ST_LAST_DIR_B) != 0 ? 1 : 0;
+    const prevFrame = load<u32>(u32At(r, W_LAST_FRAME_DIR + lastDir));
+    bits |= N_PREV_SEEN | (lastDir == 1 ? N_PREV_DIR_B : 0);
+    store<u32>(n + (<usize>N_PREV_FRAME << 2), prevFrame);
+    store<f64>(n + (<usize>N_PREV_TIME << 3), load<f64>(f64At(r, F_T_LAST)));
+    store<u8>(n + N_PREV_KIND, load<u8>(u8At(r, B_LAST_KIND)));
+    if ((st & ST_LAST_LOGGED) != 0) {
+      const i = eventOfRecentFrame(prevFrame);
+      if (i >= 0) {
+        bits |= N_PREV_IDLE_KNOWN;
+        store<f64>(n + (<usize>N_PREV_IDLE << 3), load<f64>(eventsAt + <usize>i * E_STRIDE + (<usize>E_IDLE << 3)));
+      }
+    }
+  }
+  store<u8>(n + N_BITS, <u8>bits);
+}
+
+@inline function eventFrame(i: i32): u32 {
+  return load<u32>(eventsAt + <usize>i * E_STRIDE + (<usize>E_FRAME << 2));
+}
+
+/**
+ * The event of `frame`, or -1 (frames are logged in increasing order).
+ * Galloping back from the end reads the log's warm tail, not a dozen cold
+ * probes across the whole log: the frame looked for is a recent one.
+ */
+function eventOfRecentFrame(frame: u32): i32 {
+  let hi = eventCount - 1;
+  let step = 1;
+  while (hi >= 0 && eventFrame(hi) > frame) {
+    let lo = hi - step;
+    if (lo < 0 || eventFrame(lo) <= frame) {
+      // Binary search in (lo, hi].
+      if (lo < 0) lo = 0;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const f = eventFrame(mid);
+        if (f == frame) return mid;
+        if (f < frame) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      return -1;
+    }
+    hi = lo;
+    step *= 2;
+  }
+  return hi >= 0 && eventFrame(hi) == frame ? hi : -1;
 }
 
 function setEnd(r: usize, d: i32, frame: u32, kind: i32): void {
