@@ -9,7 +9,7 @@ import { buildPcap, type TcpSpec } from './helpers/capture-builder.js';
 import { TcpScript } from './helpers/tcp-script.js';
 import { analyzeCapture } from '../src/analyze/analyze-capture.js';
 import { serverPath } from '../src/diagnose/diagnose-capture.js';
-import { F_T_LAST, H_STATE, ST_UNANSWERED, W_LAST_FRAME_DIR } from '../src/track/connection-store.js';
+import { F_T_FIRST, F_T_LAST, H_STATE, ST_UNANSWERED, W_LAST_FRAME_DIR } from '../src/track/connection-store.js';
 import { K_DATA, K_KEEPALIVE, K_RETRANSMISSION, K_RST } from '../src/track/packet-kind.js';
 import { TAIL_FIRST, TAIL_KEEPALIVES, TAIL_LAST, TAIL_LOCAL_RST, TAIL_PACKETS, TAIL_RETRANSMISSIONS, TAIL_STRIDE32 } from '../src/track/tail-layout.js';
 
@@ -77,20 +77,23 @@ for (const [name, path, servers] of [['busy', file, 0], ['mixed', mixed, 5]] as 
   assert.deepEqual([...firstConn], firsts);
 });
 
-test('unansweredTails: what each side sent after the other side last spoke', async () => {
+test('unansweredTails: what each side sent after the other side last spoke; timeSpan', async () => {
   const a = await analyzeCapture(file);
   const t = a.tracker;
   const log = t.events;
   const s = t.store;
   const n = t.connectionCount;
   const { tails, unanswered, captureEndNs } = t.unansweredTails();
+  let start = Infinity;
   let end = -Infinity;
   let nonEmpty = 0;
   for (let c = 0; c < n; c++) {
+    start = Math.min(start, s.f(c, F_T_FIRST));
     end = Math.max(end, s.f(c, F_T_LAST));
     assert.equal(unanswered[c], (s.h(c, H_STATE) & ST_UNANSWERED) !== 0 ? 1 : 0, `flag of connection ${c}`);
   }
   assert.equal(captureEndNs, end);
+  assert.deepEqual(t.timeSpan(), { firstNs: start, lastNs: end });
   const want = Array.from({ length: n * 2 }, () => ({ packets: 0, first: -1, last: -1, keepalives: 0, retransmissions: 0, localRst: 0 }));
   for (let i = 0; i < log.count; i++) {
     const c = log.conn(i);

@@ -140,10 +140,10 @@ function problemFacts(end: ConnectionEndKind, keepalives: number, answered: numb
   return end === 'reset' || end === 'rejected' || end === 'no-answer' || keepalives > answered || retransmissions > 0;
 }
 
-function isProblemInStore(t: TcpTracker, c: number): boolean {
+function isProblemInStore(t: TcpTracker, c: number, end: ConnectionEndKind): boolean {
   const s = t.store;
   return problemFacts(
-    END_NAMES[t.endKind(c)]!,
+    end,
     s.w(c, W_KEEPALIVES) + s.w(c, W_KEEPALIVES + 1),
     s.w(c, W_KEEPALIVE_ACKS) + s.w(c, W_KEEPALIVE_ACKS + 1),
     s.w(c, W_RETRANS) + s.w(c, W_RETRANS + 1),
@@ -206,7 +206,7 @@ export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFil
   for (const c of selected) {
     const end = END_NAMES[t.endKind(c)]!;
     counts.byEnd[end] = (counts.byEnd[end] ?? 0) + 1;
-    if (diagnosed[c + 1] === 1 || isProblemInStore(t, c)) {
+    if (diagnosed[c + 1] === 1 || isProblemInStore(t, c, end)) {
       counts.problems++;
       if (listLimit !== undefined && problems.length < listLimit) problems.push(c);
     } else {
@@ -227,14 +227,9 @@ export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFil
   let first: string | null = null;
   let last: string | null = null;
   if (haveTcp) {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (let c = 0; c < t.connectionCount; c++) {
-      lo = Math.min(lo, t.store.f(c, F_T_FIRST));
-      hi = Math.max(hi, t.store.f(c, F_T_LAST));
-    }
-    first = relTimeText(t, lo);
-    last = relTimeText(t, hi);
+    const span = t.timeSpan();
+    first = relTimeText(t, span.firstNs);
+    last = relTimeText(t, span.lastNs);
   }
   return {
     file: analysis.file,

@@ -279,6 +279,15 @@ export class TcpTracker {
     };
   }
 
+  /** The earliest first-packet and the latest last-packet time of any connection (ns from the time base; ±Infinity: none). */
+  timeSpan(): { firstNs: number; lastNs: number } {
+    const x = this.x;
+    const at = x.scratchAbove(16);
+    x.timeSpan(x.storeAddress(), this.connectionCount, at);
+    const span = new Float64Array(this.memory.buffer, at, 2);
+    return { firstNs: span[0]!, lastNs: span[1]! };
+  }
+
   /**
    * What each side sent after the other side's last packet (one pass in
    * WebAssembly over the event log): TAIL_* fields of connection c and
@@ -288,8 +297,9 @@ export class TcpTracker {
   unansweredTails(): UnansweredTails {
     const x = this.x;
     const n = this.connectionCount;
+    const captureEndNs = this.timeSpan().lastNs;
     const at = x.scratchAbove(x.tailsBytes(n));
-    const captureEndNs = x.unansweredTails(x.storeAddress(), n, x.eventsAddress(), this.events.count, at);
+    x.unansweredTails(x.storeAddress(), n, x.eventsAddress(), this.events.count, at);
     const sab = this.memory.buffer;
     return { tails: new Int32Array(sab, at, n * 2 * TAIL_STRIDE32).slice(), unanswered: new Uint8Array(sab, x.flagsAt(at, n), n).slice(), captureEndNs };
   }

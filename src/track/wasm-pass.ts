@@ -29,7 +29,8 @@ export interface PassExports {
   serverIndexes(records: number, n: number, out: number): number;
   tailsBytes(n: number): number;
   flagsAt(out: number, n: number): number;
-  unansweredTails(records: number, n: number, events: number, count: number, out: number): number;
+  unansweredTails(records: number, n: number, events: number, count: number, out: number): void;
+  timeSpan(records: number, n: number, out: number): void;
   idleArraysBytes(n: number): number;
   idlePass(events: number, count: number, n: number, marks: number, markCount: number, out: number): number;
   pendingAt(out: number, n: number): number;

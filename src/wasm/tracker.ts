@@ -618,6 +618,7 @@ function setEnd(r: usize, d: i32, frame: u32, kind: i32): void {
 // -- after the pass --
 export { eventGroupsBytes, groupEvents, serverIndexes, serverIndexesBytes } from './groups';
 export { flagsAt, tailsBytes, unansweredTails } from './unanswered';
+export { timeSpan } from './time-span';
 export { idleArraysBytes, idlePass, pendingAt, pendingDirAt, pendingIdleAt, survivedCountAt, survivedMaxAt, diedCountAt, diedMinAt, firstAt } from './idle-pass';
 
 /**

@@ -5,7 +5,7 @@
 // a cache miss each, in code that runs cold.
 import { E_CONN, E_DIR, E_FRAME, E_KIND, E_STRIDE } from '../track/event-layout';
 import { K_DATA, K_KEEPALIVE, K_RETRANSMISSION, K_RST } from '../track/kind-codes';
-import { F_T_LAST, H_STATE, RECORD_BYTES, ST_UNANSWERED, W_LAST_FRAME_DIR } from '../track/record-layout';
+import { H_STATE, RECORD_BYTES, ST_UNANSWERED, W_LAST_FRAME_DIR } from '../track/record-layout';
 import { TAIL_FIRST, TAIL_KEEPALIVES, TAIL_LAST, TAIL_LOCAL_RST, TAIL_PACKETS, TAIL_RETRANSMISSIONS, TAIL_STRIDE32 } from '../track/tail-layout';
 
 /** Bytes unansweredTails() writes and works in, for `n` connections. */
@@ -21,17 +21,15 @@ export function tailsBytes(n: i32): usize {
  * last of them (event indexes, -1: none), how many were keepalives and
  * retransmissions, and whether x also sent a RST there; then, at
  * flagsAt(out, n), a byte per connection: 1 when its last logged packet went
- * unanswered (ST_UNANSWERED). Returns the latest packet time of any
- * connection (the end of the capture, for "gave up").
+ * unanswered (ST_UNANSWERED).
  */
 export function flagsAt(out: usize, n: i32): usize {
   return out + <usize>n * 2 * (TAIL_STRIDE32 + 1) * 4;
 }
 
-export function unansweredTails(records: usize, n: i32, events: usize, count: i32, out: usize): f64 {
+export function unansweredTails(records: usize, n: i32, events: usize, count: i32, out: usize): void {
   const answeredUpTo = out + <usize>n * 2 * TAIL_STRIDE32 * 4;
   const flags = flagsAt(out, n);
-  let end = -Infinity;
   for (let c: usize = 0; c < <usize>n; c++) {
     const r = records + c * RECORD_BYTES;
     const lastFrame = r + (<usize>W_LAST_FRAME_DIR << 2);
@@ -39,8 +37,6 @@ export function unansweredTails(records: usize, n: i32, events: usize, count: i3
     store<u32>(answeredUpTo + (c << 3), load<u32>(lastFrame + 4));
     store<u32>(answeredUpTo + (c << 3) + 4, load<u32>(lastFrame));
     store<u8>(flags + c, (<i32>load<u16>(r + (<usize>H_STATE << 1)) & ST_UNANSWERED) != 0 ? 1 : 0);
-    const t = load<f64>(r + (<usize>F_T_LAST << 3));
-    if (t > end) end = t;
     for (let x: usize = 0; x < 2; x++) {
       const tail = out + ((c << 1) + x) * TAIL_STRIDE32 * 4;
       memory.fill(tail, 0, TAIL_STRIDE32 * 4);
@@ -65,5 +61,4 @@ export function unansweredTails(records: usize, n: i32, events: usize, count: i3
       store<i32>(tail + (TAIL_LOCAL_RST << 2), 1);
     }
   }
-  return end;
 }
