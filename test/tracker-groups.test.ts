@@ -83,14 +83,14 @@ test('unansweredTails: what each side sent after the other side last spoke; time
   const log = t.events;
   const s = t.store;
   const n = t.connectionCount;
-  const { tails, unanswered, captureEndNs } = t.unansweredTails();
+  const { tails, lastUnanswered, captureEndNs } = t.unansweredTails();
   let start = Infinity;
   let end = -Infinity;
   let nonEmpty = 0;
   for (let c = 0; c < n; c++) {
     start = Math.min(start, s.f(c, F_T_FIRST));
     end = Math.max(end, s.f(c, F_T_LAST));
-    assert.equal(unanswered[c], (s.h(c, H_STATE) & ST_UNANSWERED) !== 0 ? 1 : 0, `flag of connection ${c}`);
+    assert.equal(lastUnanswered[c], (s.h(c, H_STATE) & ST_UNANSWERED) !== 0 ? 1 : 0, `flag of connection ${c}`);
   }
   assert.equal(captureEndNs, end);
   assert.deepEqual(t.timeSpan(), { firstNs: start, lastNs: end });

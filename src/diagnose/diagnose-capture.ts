@@ -121,7 +121,7 @@ class ConnectionDiagnoser {
 
   /** Only connections with a RST, or whose last logged packet went unanswered, need a closer look. */
   isCandidate(c: number): boolean {
-    return this.firstReset[c + 1]! > this.firstReset[c]! || this.unanswered.unanswered[c] === 1;
+    return this.firstReset[c + 1]! > this.firstReset[c]! || this.unanswered.lastUnanswered[c] === 1;
   }
 
   diagnose(c: number, explain: boolean): ConnectionDiagnosis | null {

@@ -38,7 +38,7 @@ export interface UnansweredTails {
   /** TAIL_* fields (src/track/tail-layout.ts) of connection c, direction x at (c * 2 + x) * TAIL_STRIDE32. */
   tails: Int32Array;
   /** 1 for each connection whose last logged packet went unanswered (ST_UNANSWERED). */
-  unanswered: Uint8Array;
+  lastUnanswered: Uint8Array;
   /** Latest packet time of any connection (ns relative to the time base; -Infinity: none). */
   captureEndNs: number;
 }
@@ -301,7 +301,7 @@ export class TcpTracker {
     const at = x.scratchAbove(x.tailsBytes(n));
     x.unansweredTails(x.storeAddress(), n, x.eventsAddress(), this.events.count, at);
     const sab = this.memory.buffer;
-    return { tails: new Int32Array(sab, at, n * 2 * TAIL_STRIDE32).slice(), unanswered: new Uint8Array(sab, x.flagsAt(at, n), n).slice(), captureEndNs };
+    return { tails: new Int32Array(sab, at, n * 2 * TAIL_STRIDE32).slice(), lastUnanswered: new Uint8Array(sab, x.flagsAt(at, n), n).slice(), captureEndNs };
   }
 
   /**
