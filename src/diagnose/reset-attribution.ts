@@ -38,7 +38,7 @@ const SENDERS: readonly ResetAttribution[] = ['peer', 'local-stack', 'middlebox'
  * A RST's findings as the signals report them: each is weighed at once, and
  * worded only when `words` (most RSTs of a busy capture are only counted, and
  * building their sentences, or closures for them, cost more than judging them).
- * Signals pass `out.words && `...``, so unworded findings build no string.
+ * Signals pass their words as `out.words && <template>`, so unworded findings build no string.
  */
 class Findings {
   words = false;
