@@ -8,7 +8,7 @@
  */
 import { analyzeCapture } from '../src/analyze/analyze-capture.js';
 import { diagnoseCapture } from '../src/diagnose/diagnose-capture.js';
-import type { FileReport } from '../src/report/analysis-report.js';
+import type { FileReport } from '../src/model/analysis-report.js';
 import { buildFileReport } from '../src/report/build-file-report.js';
 import { makeStyle } from '../src/render/style.js';
 import { MAX_LISTED, renderFileReport } from '../src/render/text-report.js';

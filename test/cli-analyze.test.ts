@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, test } from 'node:test';
-import type { AnalysisReport } from '../src/report/analysis-report.js';
+import type { AnalysisReport } from '../src/model/analysis-report.js';
 import { buildArpFrame, buildPcap, PcapngWriter, rawFrame, type TcpSpec } from './helpers/capture-builder.js';
 import { KAD, REPO, runKad } from './helpers/run-kad.js';
 import { TcpScript } from './helpers/tcp-script.js';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { analyzeFiles } from '../src/analyze/analyze-files.js';
-import type { AnalysisReport } from '../src/report/analysis-report.js';
+import type { AnalysisReport } from '../src/model/analysis-report.js';
 import { buildFileReport } from '../src/report/build-file-report.js';
 import { connectionTimelines, type ConnectionTimeline } from '../src/report/connection-timeline.js';
 import { MAX_TABLE_ROWS, MAX_TIMELINES, renderHtmlReport, timelineTargets } from '../src/render/html-report.js';

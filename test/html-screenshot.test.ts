@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { after, describe, test } from 'node:test';
-import type { AnalysisReport } from '../src/report/analysis-report.js';
+import type { AnalysisReport } from '../src/model/analysis-report.js';
 import { headlineSentences } from '../src/render/diagnosis-text.js';
 import { timelineTargets } from '../src/render/html-report.js';
 import { ATTRIBUTION_COLOURS } from '../src/render/svg-timeline.js';

@@ -10,14 +10,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { readCaptureBuffer } from '../src/capture/read-capture.js';
 import type { PacketHandler } from '../src/capture/packet-record.js';
-import { UserError } from '../src/cli/user-error.js';
+import { UserError } from '../src/model/user-error.js';
 import { LiveModel, type LiveSnapshot } from '../src/live/live-model.js';
 import type { PacketFeed } from '../src/live/packet-feed.js';
 import { CaptureClock, connectionsAtRisk } from '../src/metrics/at-risk.js';
 import { KadMetrics } from '../src/metrics/kad-metrics.js';
 import { parseListen } from '../src/metrics/listen-address.js';
 import { startMetricsServer } from '../src/metrics/metrics-server.js';
-import type { ConnectionReport } from '../src/report/analysis-report.js';
+import type { ConnectionReport } from '../src/model/analysis-report.js';
 import { REPO } from './helpers/run-kad.js';
 
 /** Delivers one capture file in a single burst, like a fast replay. */

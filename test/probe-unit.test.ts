@@ -4,7 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { test } from 'node:test';
-import { UserError } from '../src/cli/user-error.js';
+import { UserError } from '../src/model/user-error.js';
 import { choosePoints, searchEnd, type Bracket, type SearchSpace } from '../src/probe/bisection.js';
 import { DEFAULTS, parsePrecision, probeSettings, type ProbeCliOptions } from '../src/probe/probe-options.js';
 import type { ProbeReport } from '../src/probe/probe-report.js';

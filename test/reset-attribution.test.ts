@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { analyzeCapture, type CaptureAnalysis } from '../src/analyze/analyze-capture.js';
 import { diagnoseCapture } from '../src/diagnose/diagnose-capture.js';
 import { compareCaptures } from '../src/diagnose/two-sided.js';
-import type { ResetSignal, ResetVerdict } from '../src/report/analysis-report.js';
+import type { ResetSignal, ResetVerdict } from '../src/model/analysis-report.js';
 import { buildPcap, type TcpSpec } from './helpers/capture-builder.js';
 import { TcpScript } from './helpers/tcp-script.js';
 

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createProcSource, defaultRoots } from '../src/audit/proc-source.js';
-import type { ConnectionReport, IdleTimeoutInference } from '../src/report/analysis-report.js';
+import type { ConnectionReport, IdleTimeoutInference } from '../src/model/analysis-report.js';
 import { annotateSockets } from '../src/sockets/annotate-sockets.js';
 import { readProcSockets } from '../src/sockets/proc-sockets.js';
 import { newSocketInfo } from '../src/sockets/socket-info.js';

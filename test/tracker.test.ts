@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { analyzeCapture } from '../src/analyze/analyze-capture.js';
-import type { ConnectionReport, FileReport } from '../src/report/analysis-report.js';
+import type { ConnectionReport, FileReport } from '../src/model/analysis-report.js';
 import { buildFileReport } from '../src/report/build-file-report.js';
 import { buildPcap, type LinkKind, type TcpSpec } from './helpers/capture-builder.js';
 import { TcpScript } from './helpers/tcp-script.js';

@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import type { PacketRecord } from '../src/capture/packet-record.js';
 import { readCapture } from '../src/capture/read-capture.js';
 import { parseSpeed } from '../src/cli/tui-command.js';
-import { UserError } from '../src/cli/user-error.js';
+import { UserError } from '../src/model/user-error.js';
 import { ReplayFeed, type ReplayClock } from '../src/live/replay-feed.js';
 import { buildPcap, sampleConversation, type TcpSpec } from './helpers/capture-builder.js';
 import { REPO } from './helpers/run-kad.js';

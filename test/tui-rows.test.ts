@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { analyzeCapture } from '../src/analyze/analyze-capture.js';
 import { diagnoseCapture } from '../src/diagnose/diagnose-capture.js';
-import type { ConnectionReport } from '../src/report/analysis-report.js';
+import type { ConnectionReport } from '../src/model/analysis-report.js';
 import { connectionReport } from '../src/report/build-file-report.js';
 import { buildRow, rowMatches, scrollTop, sortRows, tableLine, type RowContext } from '../src/tui/conn-rows.js';
 import { detailLines } from '../src/tui/detail.js';

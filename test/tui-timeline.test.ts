@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { ResetAttribution } from '../src/report/analysis-report.js';
+import type { ResetAttribution } from '../src/model/analysis-report.js';
 import { K_ACK, K_DATA, K_KEEPALIVE, K_KEEPALIVE_ACK, K_RST, K_SYN, K_SYNACK } from '../src/track/packet-kind.js';
 import { EventRing, RING_CAPACITY, TimelineRecorder } from '../src/tui/event-ring.js';
 import { axisLine, legendLines, LEGEND, renderTimeline, tickStep, type TimelineOptions } from '../src/tui/timeline.js';

@@ -3,7 +3,7 @@
  * lab's ground truth. Every expectation is derived from the truth file, so a
  * wrong analysis (or a wrong truth) fails here.
  */
-import type { ConnectionReport, DirectionStats, FileReport } from '../../src/report/analysis-report.js';
+import type { ConnectionReport, DirectionStats, FileReport } from '../../src/model/analysis-report.js';
 import type { ConnectionTruth, Edge, LabTruth, Side } from '../truth.js';
 import { Checks, EDGES, IDLE_TOLERANCE_S, endpointText, otherEdge, sameEndpoint, type Check } from './check.js';
 

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { AnalysisReport, FileReport } from '../../src/report/analysis-report.js';
+import type { AnalysisReport, FileReport } from '../../src/model/analysis-report.js';
 
 const KAD = fileURLToPath(new URL('../../../bin/kad', import.meta.url));
 

@@ -1,4 +1,4 @@
-import type { CaptureComparison, Evidence } from '../report/analysis-report.js';
+import type { CaptureComparison, Evidence } from '../model/analysis-report.js';
 import { diagnoseCapture, type CaptureDiagnosis, type CrossEvidence } from '../diagnose/diagnose-capture.js';
 import { compareCaptures } from '../diagnose/two-sided.js';
 import { describeSkipped, skippedCounts } from '../report/build-file-report.js';

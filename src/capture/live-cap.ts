@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Cap, CapDevice } from 'cap';
-import { UserError } from '../cli/user-error.js';
+import { UserError } from '../model/user-error.js';
 import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_NULL, LINKTYPE_RAW } from '../decode/link-types.js';
 
 export interface CapModule {

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { analyzeFiles } from '../analyze/analyze-files.js';
 import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
-import type { AnalysisReport, ConnectionReport, FileReport } from '../report/analysis-report.js';
+import type { AnalysisReport, ConnectionReport, FileReport } from '../model/analysis-report.js';
 import { buildFileReport, connectionReport, passesFilter, selectConnections, type ConnectionFilter } from '../report/build-file-report.js';
 import { LineWriter } from './line-writer.js';
 import { writeJson, type LazyArrays } from '../render/json-report.js';
@@ -11,7 +11,7 @@ import { makeStyle, wantColor } from '../render/style.js';
 import { MAX_LISTED, renderComparisons, renderFileReport } from '../render/text-report.js';
 import { addressText, parseAddress } from '../util/ip-text.js';
 import { VERSION } from '../version.js';
-import { UserError } from './user-error.js';
+import { UserError } from '../model/user-error.js';
 
 /** Scenario 1 of the lab, seen from the server: the case the tool exists for. */
 export const DEFAULT_CAPTURE = fileURLToPath(new URL('../../../captures/fw-reset-keepalive.server.pcap', import.meta.url));
@@ -53,7 +53,7 @@ export function registerAnalyze(program: Command): void {
     .command('analyze')
     .description('analyse pcap/pcapng captures (also gzip, or - for stdin): per-connection state, keepalives, resets')
     .argument('[files...]', 'capture files; "-" reads stdin; none = the bundled lab capture')
-    .option('--json', 'print one JSON document (schema: src/report/analysis-report.ts)')
+    .option('--json', 'print one JSON document (schema: src/model/analysis-report.ts)')
     .addOption(new Option('--events', 'print one JSON object per TCP packet (JSON Lines)').conflicts('json'))
     .addOption(new Option('--html <file>', 'also write a self-contained HTML report (verdicts, evidence, timelines) to <file>').conflicts('events'))
     .option('--port <port>', 'only connections with this port (repeatable, or comma-separated)', listOf(parsePort), [])

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { statSync } from 'node:fs';
-import { UserError } from './user-error.js';
+import { UserError } from '../model/user-error.js';
 import { runAudit } from '../audit/run-audit.js';
 import { renderAuditText } from '../audit/render-audit.js';
 import { LEVEL_ORDER, type Level } from '../audit/finding.js';

@@ -8,7 +8,7 @@ import { StdinFeed } from '../live/stdin-feed.js';
 import { parseCount, parseDurationSeconds } from '../recommend/duration.js';
 import { socketSource } from '../sockets/annotate-sockets.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
-import { UserError } from './user-error.js';
+import { UserError } from '../model/user-error.js';
 
 /** Options shared by `kad live` and `kad watch`: where packets come from. */
 export interface SourceFlags {

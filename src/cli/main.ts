@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
-import { UserError } from './user-error.js';
+import { UserError } from '../model/user-error.js';
 
 type Registrar = (program: Command) => void;
 

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UserError } from './user-error.js';
+import { UserError } from '../model/user-error.js';
 import { analyzeFiles } from '../analyze/analyze-files.js';
 import { PRESETS, findPreset, type MiddleboxPreset } from '../recommend/presets.js';
 import { parseCount, parseDurationSeconds } from '../recommend/duration.js';

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { LiveModel, type LiveSnapshot } from '../live/live-model.js';
 import { LineWriter } from './line-writer.js';
-import type { ConnectionReport, ResetVerdict, SilentDropVerdict } from '../report/analysis-report.js';
+import type { ConnectionReport, ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { connectionReport } from '../report/build-file-report.js';
 import { annotateSockets, socketKey } from '../sockets/annotate-sockets.js';
 import { endpointText } from '../sockets/endpoint-text.js';
@@ -10,7 +10,7 @@ import { timeoutFor } from '../sockets/socket-risk.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 import { epochText } from '../util/time-text.js';
 import { addSourceOptions, openFeed, registerLive, TIMESTAMP_HELP, type SourceFlags } from './live-command.js';
-import { UserError } from './user-error.js';
+import { UserError } from '../model/user-error.js';
 
 interface WatchFlags extends SourceFlags {
   sockets?: boolean;
@@ -41,7 +41,7 @@ export function registerWatch(program: Command): void {
       'after',
       `${TIMESTAMP_HELP}
 Output: one JSON object per line, "type" first:
-  reset        a new RST verdict (fields of ResetVerdict, src/report/analysis-report.ts; ts = the RST's time) + client, server
+  reset        a new RST verdict (fields of ResetVerdict, src/model/analysis-report.ts; ts = the RST's time) + client, server
   silent-drop  a new silent-drop verdict (SilentDropVerdict) + client, server
   at-risk      a socket newly at risk (--sockets): local, peer, idleS, timeoutS, keepalive, pid, process, reason
   stats        packets, packetsPerSec, captureGaps, connections, resetsBy, …; the last one has "final": true

@@ -1,4 +1,4 @@
-import type { IdleTimeoutInference } from '../report/analysis-report.js';
+import type { IdleTimeoutInference } from '../model/analysis-report.js';
 import { PRESETS } from '../recommend/presets.js';
 
 /** Per-connection sums, laid out as IdleTimeoutTally keeps them. */

@@ -1,4 +1,4 @@
-import type { Evidence, EvidenceStrength, ResetAttribution } from '../report/analysis-report.js';
+import type { Evidence, EvidenceStrength, ResetAttribution } from '../model/analysis-report.js';
 import { K_DATA, K_KEEPALIVE, K_RETRANSMISSION, KIND_NAMES } from '../track/packet-kind.js';
 import type { ResetContext } from '../track/reset-context.js';
 import { durationText } from '../util/time-text.js';

@@ -1,4 +1,4 @@
-import type { SilentDropVerdict } from '../report/analysis-report.js';
+import type { SilentDropVerdict } from '../model/analysis-report.js';
 import { W_LAST_FRAME_DIR } from '../track/connection-store.js';
 import { TAIL_FIRST, TAIL_KEEPALIVES, TAIL_LAST, TAIL_LOCAL_RST, TAIL_PACKETS, TAIL_RETRANSMISSIONS, TAIL_STRIDE32 } from '../track/tail-layout.js';
 import type { TcpTracker, UnansweredTails } from '../track/tcp-tracker.js';

@@ -1,5 +1,5 @@
 import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
-import type { CaptureComparison, Evidence } from '../report/analysis-report.js';
+import type { CaptureComparison, Evidence } from '../model/analysis-report.js';
 import {
   B_DIR_FLAGS, D_SYN_SEEN, F_T_FIRST, H_PORT, STRIDE32, W_ADDR, W_ISN, W_LAST_FRAME_DIR,
 } from '../track/connection-store.js';

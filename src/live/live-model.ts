@@ -3,7 +3,7 @@ import { CapturePipeline, type TrackedPacketHandler } from '../analyze/analyze-c
 import { diagnoseCapture } from '../diagnose/diagnose-capture.js';
 import type {
   ConnectionDiagnosis, ConnectionReport, IdleTimeoutInference, ResetVerdict, SilentDropVerdict,
-} from '../report/analysis-report.js';
+} from '../model/analysis-report.js';
 import { connectionReport } from '../report/build-file-report.js';
 import type { PacketFeed } from './packet-feed.js';
 

@@ -1,4 +1,4 @@
-import type { ConnectionReport, Endpoint, IdleTimeoutInference } from '../report/analysis-report.js';
+import type { ConnectionReport, Endpoint, IdleTimeoutInference } from '../model/analysis-report.js';
 import type { LiveSnapshot } from '../live/live-model.js';
 
 /**

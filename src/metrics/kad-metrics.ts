@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { LiveSnapshot } from '../live/live-model.js';
-import type { ResetVerdict, SilentDropVerdict } from '../report/analysis-report.js';
+import type { ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { VERSION } from '../version.js';
 import { CaptureClock, connectionsAtRisk } from './at-risk.js';
 

@@ -1,8 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UserError } from '../cli/user-error.js';
+import { UserError } from '../model/user-error.js';
 import type { LiveModel, LiveSnapshot } from '../live/live-model.js';
-import type { ResetVerdict, SilentDropVerdict } from '../report/analysis-report.js';
+import type { ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { connectionReport } from '../report/build-file-report.js';
 import { connectionPath } from './at-risk.js';
 import { KadMetrics } from './kad-metrics.js';

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { CapturePipeline } from '../analyze/analyze-capture.js';
 import { readCaptureStream } from '../capture/read-capture.js';
 import { diagnoseCapture } from '../diagnose/diagnose-capture.js';
-import type { ResetAttribution } from '../report/analysis-report.js';
+import type { ResetAttribution } from '../model/analysis-report.js';
 import { connectionReport } from '../report/build-file-report.js';
 
 /** What the capture says about one probe connection, found by its local port. */

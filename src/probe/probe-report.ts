@@ -1,5 +1,5 @@
 /** The document `kad probe --json` prints, and what the text renderer reads. */
-import type { ResetAttribution } from '../report/analysis-report.js';
+import type { ResetAttribution } from '../model/analysis-report.js';
 import type { ProbeMethod, TrialOutcome } from './trial.js';
 
 export type StopReason =

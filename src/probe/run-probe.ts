@@ -1,6 +1,6 @@
-import { UserError } from '../cli/user-error.js';
+import { UserError } from '../model/user-error.js';
 import { PRESETS } from '../recommend/presets.js';
-import type { ResetAttribution } from '../report/analysis-report.js';
+import type { ResetAttribution } from '../model/analysis-report.js';
 import { VERSION } from '../version.js';
 import { choosePoints, searchEnd, type Bracket, type Precision, type SearchSpace } from './bisection.js';
 import { startProbeCapture, type CaptureFindings, type ProbeCapture } from './probe-capture.js';

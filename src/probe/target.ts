@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { UserError } from '../cli/user-error.js';
+import { UserError } from '../model/user-error.js';
 
 export interface ProbeTarget {
   /** As the user wrote it (without brackets). */

@@ -1,4 +1,4 @@
-import type { ConnectionDiagnosis, ConnectionReport, FileReport, IdleTimeoutInference, ResetAttribution, SilentDropVerdict } from '../report/analysis-report.js';
+import type { ConnectionDiagnosis, ConnectionReport, FileReport, IdleTimeoutInference, ResetAttribution, SilentDropVerdict } from '../model/analysis-report.js';
 import { solveKeepalive } from '../recommend/keepalive-solver.js';
 import { durationText } from '../util/time-text.js';
 import type { Style } from './style.js';

@@ -1,6 +1,6 @@
 import type { PacketRecord } from '../capture/packet-record.js';
 import { flagLetters, type DecodedTcp } from '../decode/decoded-tcp.js';
-import type { PacketEvent } from '../report/analysis-report.js';
+import type { PacketEvent } from '../model/analysis-report.js';
 import { KIND_NAMES } from '../track/packet-kind.js';
 import type { TcpTracker } from '../track/tcp-tracker.js';
 import { addressText } from '../util/ip-text.js';

@@ -1,7 +1,7 @@
 import type {
   AnalysisReport, CaptureComparison, ConnectionDiagnosis, ConnectionReport, Evidence, FileReport, IdleTimeoutInference, ResetVerdict,
   SilentDropVerdict,
-} from '../report/analysis-report.js';
+} from '../model/analysis-report.js';
 import type { ConnectionTimeline, HtmlFileReport } from '../report/connection-timeline.js';
 import { solveKeepalive } from '../recommend/keepalive-solver.js';
 import { PRESETS } from '../recommend/presets.js';

@@ -1,5 +1,5 @@
 import type { ConnectionTimeline, TimelineEvent } from '../report/connection-timeline.js';
-import type { PacketKind, ResetAttribution } from '../report/analysis-report.js';
+import type { PacketKind, ResetAttribution } from '../model/analysis-report.js';
 import { durationText } from '../util/time-text.js';
 
 /** Text and attribute values from a capture (file names, verdicts) may hold anything; this is the only way they reach markup. */

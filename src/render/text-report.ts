@@ -1,6 +1,6 @@
-import type { ConnectionReport, DirectionStats, FileReport } from '../report/analysis-report.js';
+import type { ConnectionReport, DirectionStats, FileReport } from '../model/analysis-report.js';
 import { durationText, wallClockText } from '../util/time-text.js';
-import type { CaptureComparison, ConnectionDiagnosis } from '../report/analysis-report.js';
+import type { CaptureComparison, ConnectionDiagnosis } from '../model/analysis-report.js';
 import { describeSkipped, isProblem } from '../report/build-file-report.js';
 import { headlineSentences, renderDiagnosis, renderIdleTimeouts } from './diagnosis-text.js';
 import type { Style } from './style.js';

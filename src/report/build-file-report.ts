@@ -11,7 +11,7 @@ import type { TcpTracker } from '../track/tcp-tracker.js';
 import { addressText } from '../util/ip-text.js';
 import { relTimeText } from './time-base.js';
 import type { CaptureDiagnosis } from '../diagnose/diagnose-capture.js';
-import type { ConnectionCounts, ConnectionEndKind, ConnectionReport, DirectionStats, FileReport } from './analysis-report.js';
+import type { ConnectionCounts, ConnectionEndKind, ConnectionReport, DirectionStats, FileReport } from '../model/analysis-report.js';
 
 const END_NAMES: Record<number, ConnectionEndKind> = {
   [END_OPEN]: 'open',

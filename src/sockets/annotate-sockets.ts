@@ -1,4 +1,4 @@
-import type { ConnectionReport, IdleTimeoutInference } from '../report/analysis-report.js';
+import type { ConnectionReport, IdleTimeoutInference } from '../model/analysis-report.js';
 import { endpointText } from './endpoint-text.js';
 import { readSockets, type ReadSocketsOptions } from './read-sockets.js';
 import { joinSockets } from './socket-join.js';

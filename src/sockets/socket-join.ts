@@ -1,4 +1,4 @@
-import type { ConnectionReport } from '../report/analysis-report.js';
+import type { ConnectionReport } from '../model/analysis-report.js';
 import { endpointText, normalizeAddress } from './endpoint-text.js';
 import type { SocketEndpoint, SocketInfo, SocketJoin } from './socket-types.js';
 

@@ -4,7 +4,7 @@
  * soon enough) will refresh the middlebox before it does. Flagged before
  * it breaks, with the reason.
  */
-import type { IdleTimeoutInference } from '../report/analysis-report.js';
+import type { IdleTimeoutInference } from '../model/analysis-report.js';
 import { endpointText } from './endpoint-text.js';
 import type { PathTimeout, SocketInfo } from './socket-types.js';
 

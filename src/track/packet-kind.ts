@@ -1,4 +1,4 @@
-import type { PacketKind } from '../report/analysis-report.js';
+import type { PacketKind } from '../model/analysis-report.js';
 
 export * from './kind-codes.js';
 

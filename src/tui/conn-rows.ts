@@ -1,4 +1,4 @@
-import type { ConnectionDiagnosis, ConnectionReport, IdleTimeoutInference } from '../report/analysis-report.js';
+import type { ConnectionDiagnosis, ConnectionReport, IdleTimeoutInference } from '../model/analysis-report.js';
 import { RISK_FRACTION } from '../sockets/socket-risk.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 import { compactDuration, endpointText, escapeTags, fitEnd, fitMiddle, relSeconds, tag } from './format.js';

@@ -1,4 +1,4 @@
-import type { IdleTimeoutInference } from '../report/analysis-report.js';
+import type { IdleTimeoutInference } from '../model/analysis-report.js';
 import type { LiveSnapshot } from '../live/live-model.js';
 import { durationText } from '../util/time-text.js';
 import { escapeTags, tag } from './format.js';

@@ -1,4 +1,4 @@
-import type { ResetVerdict, SilentDropVerdict } from '../report/analysis-report.js';
+import type { ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { durationText, wallClockText } from '../util/time-text.js';
 import { escapeTags, tag } from './format.js';
 import { attributionColour } from './timeline.js';

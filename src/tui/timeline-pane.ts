@@ -1,4 +1,4 @@
-import type { ResetAttribution } from '../report/analysis-report.js';
+import type { ResetAttribution } from '../model/analysis-report.js';
 import type { ConnRow } from './conn-rows.js';
 import type { EventRing } from './event-ring.js';
 import { colourRuns, escapeTags, relSeconds } from './format.js';

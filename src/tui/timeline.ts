@@ -1,4 +1,4 @@
-import type { ResetAttribution } from '../report/analysis-report.js';
+import type { ResetAttribution } from '../model/analysis-report.js';
 import {
   K_ACK, K_DATA, K_FIN, K_KEEPALIVE, K_KEEPALIVE_ACK, K_RETRANSMISSION, K_RST, K_SYN, K_SYNACK, K_ZERO_WINDOW_PROBE,
 } from '../track/packet-kind.js';

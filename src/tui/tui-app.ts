@@ -1,6 +1,6 @@
 import type blessed from 'blessed';
 import type { LiveModel, LiveModelEvents, LiveSnapshot } from '../live/live-model.js';
-import type { ConnectionDiagnosis, ResetAttribution, ResetVerdict, SilentDropVerdict } from '../report/analysis-report.js';
+import type { ConnectionDiagnosis, ResetAttribution, ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 import { CaptureClock } from './capture-clock.js';
 import { buildRow, isOver, rowMatches, scrollTop, sortRows, tableHeader, tableLine, type ConnRow, type RowContext } from './conn-rows.js';
