@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseProcNetTcp, formatIpv6 } from '../src/audit/socket-table.js';
+import { parseProcNetTcp, formatIpv6 } from '../src/sockets/socket-table.js';
 import { summarizeSockets } from '../src/audit/socket-summary.js';
 import { parseNofile } from '../src/audit/nofile-limits.js';
 import { parsePortRange, parseReservedPorts } from '../src/audit/rules/port-rules.js';

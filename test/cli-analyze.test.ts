@@ -145,7 +145,7 @@ function buildPcapRawArp(): Buffer {
 }
 
 test('--json streams the same document as the in-process report, also filtered', async () => {
-  const { analyzeFiles } = await import('../src/analyze/analyze-files.js');
+  const { analyzeFiles } = await import('../src/diagnose/analyze-files.js');
   const { buildFileReport } = await import('../src/report/build-file-report.js');
   for (const args of [[], ['--port', '6379'], ['--conn', '1']]) {
     const r = runKad(['analyze', '--json', ...args, file]);

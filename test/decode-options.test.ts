@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { newPacketRecord } from '../src/capture/packet-record.js';
-import { decodeFrame } from '../src/decode/decode-frame.js';
+import { decodeFrame } from '../src/track/decode-frame.js';
 import { DECODED_TCP } from '../src/decode/decode-status.js';
 import { DecodedTcp } from '../src/decode/decoded-tcp.js';
-import { LINKTYPE_RAW } from '../src/decode/link-types.js';
+import { LINKTYPE_RAW } from '../src/capture/link-types.js';
 import { buildIpTcp, type TcpSpec } from './helpers/capture-builder.js';
 
 const base: TcpSpec = { tsNs: 0n, src: '192.0.2.10', dst: '198.51.100.20', sport: 40000, dport: 443, flags: 'A', seq: 1000, ack: 2000 };

@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { analyzeFiles } from '../src/analyze/analyze-files.js';
+import { analyzeFiles } from '../src/diagnose/analyze-files.js';
 import type { AnalysisReport } from '../src/model/analysis-report.js';
 import { buildFileReport } from '../src/report/build-file-report.js';
 import { connectionTimelines, type ConnectionTimeline } from '../src/report/connection-timeline.js';

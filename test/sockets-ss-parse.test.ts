@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createProcSource, defaultRoots } from '../src/audit/proc-source.js';
+import { createProcSource, defaultRoots } from '../src/sockets/proc-source.js';
 import type { ConnectionReport, IdleTimeoutInference } from '../src/model/analysis-report.js';
 import { annotateSockets } from '../src/sockets/annotate-sockets.js';
 import { readProcSockets } from '../src/sockets/proc-sockets.js';

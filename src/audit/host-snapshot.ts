@@ -1,6 +1,6 @@
-import type { ProcSource, ReadFailure } from './proc-source.js';
+import type { ProcSource, ReadFailure } from '../sockets/proc-source.js';
 import { parseNofile, type NofileLimit } from './nofile-limits.js';
-import { readSocketTable, type SocketTableRead } from './socket-table.js';
+import { readSocketTable, type SocketTableRead } from '../sockets/socket-table.js';
 
 /** Everything the audit rules look at, read once. Rules never touch /proc. */
 

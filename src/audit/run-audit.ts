@@ -1,4 +1,4 @@
-import { createProcSource, defaultRoots, type ProcRoots } from './proc-source.js';
+import { createProcSource, defaultRoots, type ProcRoots } from '../sockets/proc-source.js';
 import { takeSnapshot, sysctlValue, AUDITED_SYSCTLS, type HostSnapshot, type ProcessLimits } from './host-snapshot.js';
 import { summarizeSockets, type SocketSummary } from './socket-summary.js';
 import { LEVEL_ORDER, worstLevel, type Finding, type Level } from './finding.js';

@@ -1,4 +1,4 @@
-import { formatEndpoint, isLoopback, type SocketEntry, type TcpState } from './socket-table.js';
+import { formatEndpoint, isLoopback, type SocketEntry, type TcpState } from '../sockets/socket-table.js';
 
 export interface PortRange {
   low: number;

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { analyzeFiles } from '../analyze/analyze-files.js';
+import { analyzeFiles } from '../diagnose/analyze-files.js';
 import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
 import type { AnalysisReport, ConnectionReport, FileReport } from '../model/analysis-report.js';
 import { buildFileReport, connectionReport, passesFilter, selectConnections, type ConnectionFilter } from '../report/build-file-report.js';

@@ -1,14 +1,14 @@
 import type { Command } from 'commander';
 import { UserError } from '../model/user-error.js';
-import { analyzeFiles } from '../analyze/analyze-files.js';
+import { analyzeFiles } from '../diagnose/analyze-files.js';
 import { PRESETS, findPreset, type MiddleboxPreset } from '../recommend/presets.js';
 import { parseCount, parseDurationSeconds } from '../recommend/duration.js';
 import { recommend, type ConnectionCount } from '../recommend/recommendation.js';
 import { RecommendInputError } from '../recommend/recommend-input-error.js';
 import { renderRecommendationText } from '../recommend/render-recommendation.js';
 import { renderPresetsText } from '../recommend/render-presets.js';
-import { createProcSource, defaultRoots } from '../audit/proc-source.js';
-import { readSocketTable } from '../audit/socket-table.js';
+import { createProcSource, defaultRoots } from '../sockets/proc-source.js';
+import { readSocketTable } from '../sockets/socket-table.js';
 
 interface RecommendOptions {
   idleTimeout?: string[];

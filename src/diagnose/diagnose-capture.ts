@@ -2,7 +2,7 @@ import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
 import type {
   ConnectionDiagnosis, Evidence, IdleTimeoutInference, ResetVerdict, SilentDropVerdict,
 } from '../model/analysis-report.js';
-import { relTimeText } from '../report/time-base.js';
+import { relTimeText } from '../track/time-base.js';
 import { H_PORT, H_STATE, ST_IPV6, STRIDE32, W_ADDR } from '../track/connection-store.js';
 import { KIND_NAMES } from '../track/packet-kind.js';
 import type { ResetContext } from '../track/reset-context.js';

@@ -8,7 +8,8 @@ import { PRESETS } from '../recommend/presets.js';
 import { durationText, wallClockText } from '../util/time-text.js';
 import { headlineSentences, idleBracketText } from './diagnosis-text.js';
 import { ATTRIBUTION_COLOURS, esc, renderTimelineSvg } from './svg-timeline.js';
-import { describeSkipped, isProblem } from '../report/build-file-report.js';
+import { describeSkipped } from '../analyze/skipped-counts.js';
+import { isProblem } from '../report/build-file-report.js';
 
 /** Timelines beyond this many per file would make a page nobody scrolls through; the table still lists every problem. */
 export const MAX_TIMELINES = 50;

@@ -1,7 +1,8 @@
 import type { ConnectionReport, DirectionStats, FileReport } from '../model/analysis-report.js';
 import { durationText, wallClockText } from '../util/time-text.js';
 import type { CaptureComparison, ConnectionDiagnosis } from '../model/analysis-report.js';
-import { describeSkipped, isProblem } from '../report/build-file-report.js';
+import { describeSkipped } from '../analyze/skipped-counts.js';
+import { isProblem } from '../report/build-file-report.js';
 import { headlineSentences, renderDiagnosis, renderIdleTimeouts } from './diagnosis-text.js';
 import type { Style } from './style.js';
 

@@ -1,5 +1,5 @@
 import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
-import { IP_FRAGMENT, MALFORMED, NOT_IP, NOT_TCP, TRUNCATED, UNKNOWN_LINK } from '../decode/decode-status.js';
+import { skippedCounts } from '../analyze/skipped-counts.js';
 import {
   B_DIR_FLAGS, B_END_INFO, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, B_WSCALE, D_FIN, D_SACK_PERM, D_SYN_SEEN, D_TIMESTAMPS,
   END_FIN, END_HALF_CLOSED, END_NO_ANSWER, END_OPEN, END_REJECTED, END_RESET, F_BYTES, F_MAX_IDLE,
@@ -9,7 +9,7 @@ import {
 } from '../track/connection-store.js';
 import type { TcpTracker } from '../track/tcp-tracker.js';
 import { addressText } from '../util/ip-text.js';
-import { relTimeText } from './time-base.js';
+import { relTimeText } from '../track/time-base.js';
 import type { CaptureDiagnosis } from '../diagnose/diagnose-capture.js';
 import type { ConnectionCounts, ConnectionEndKind, ConnectionReport, DirectionStats, FileReport } from '../model/analysis-report.js';
 
@@ -148,26 +148,6 @@ function isProblemInStore(t: TcpTracker, c: number, end: ConnectionEndKind): boo
     s.w(c, W_KEEPALIVE_ACKS) + s.w(c, W_KEEPALIVE_ACKS + 1),
     s.w(c, W_RETRANS) + s.w(c, W_RETRANS + 1),
   );
-}
-
-/** Frames that were not decoded as TCP, by reason. */
-export function skippedCounts(analysis: CaptureAnalysis): FileReport['skipped'] {
-  const sc = analysis.statusCounts;
-  return {
-    unknownLinkType: sc[UNKNOWN_LINK]!,
-    notIp: sc[NOT_IP]!,
-    notTcp: sc[NOT_TCP]!,
-    fragments: sc[IP_FRAGMENT]!,
-    truncated: sc[TRUNCATED]!,
-    malformed: sc[MALFORMED]!,
-  };
-}
-
-/** "3 not ip, 1 truncated": the non-zero skip reasons in words. */
-export function describeSkipped(skipped: FileReport['skipped']): string[] {
-  return Object.entries(skipped)
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `${n} ${k.replace(/[A-Z]/g, (m) => ' ' + m.toLowerCase())}`);
 }
 
 /** The connections (0-based ids, in order) that pass the filter. */

@@ -3,7 +3,7 @@ import { ConnectionEvents } from '../diagnose/connection-events.js';
 import { F_T_FIRST, F_T_LAST, H_STATE, ST_MIDSTREAM, ST_SAW_SYN, W_FIRST_FRAME } from '../track/connection-store.js';
 import { KIND_NAMES } from '../track/packet-kind.js';
 import type { Direction, FileReport, PacketKind, ResetAttribution } from '../model/analysis-report.js';
-import { relTimeText } from './time-base.js';
+import { relTimeText } from '../track/time-base.js';
 
 /** One remembered packet of a connection, placed on the connection's own time axis. */
 export interface TimelineEvent {

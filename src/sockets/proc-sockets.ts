@@ -3,8 +3,8 @@
  * parser. It has no idle clocks (lastsnd/lastrcv); the keepalive timer is
  * `tr` 2 with `tm->when` in USER_HZ ticks, and `timeout` is probes_out.
  */
-import { createProcSource, defaultRoots, type ProcSource } from '../audit/proc-source.js';
-import { readSocketTable, type SocketEntry, type SocketTimer as ProcTimer } from '../audit/socket-table.js';
+import { createProcSource, defaultRoots, type ProcSource } from './proc-source.js';
+import { readSocketTable, type SocketEntry, type SocketTimer as ProcTimer } from './socket-table.js';
 import { newSocketInfo } from './socket-info.js';
 import { socketOwners, type SocketOwner } from './socket-owners.js';
 import { keepaliveState } from './ss-parse.js';

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { createProcSource, defaultRoots } from '../audit/proc-source.js';
+import { createProcSource, defaultRoots } from './proc-source.js';
 import { readProcSockets } from './proc-sockets.js';
 import { parseSsOutput } from './ss-parse.js';
 import type { SocketRead } from './socket-types.js';

@@ -1,4 +1,4 @@
-import type { TcpState } from '../audit/socket-table.js';
+import type { TcpState } from './socket-table.js';
 import type { SocketEndpoint, SocketInfo } from './socket-types.js';
 
 /** A row with nothing known beyond its identity; readers fill in the rest. */

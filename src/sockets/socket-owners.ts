@@ -1,4 +1,4 @@
-import { createProcSource, defaultRoots, type ProcSource } from '../audit/proc-source.js';
+import { createProcSource, defaultRoots, type ProcSource } from './proc-source.js';
 
 export interface SocketOwner {
   pid: number;

@@ -3,9 +3,9 @@
  * SocketInfo per TCP socket, from `ss -tinoeH` or, when ss is missing,
  * /proc/net/tcp{,6}. The TUI imports these types; keep them stable.
  */
-import type { TcpState } from '../audit/socket-table.js';
+import type { TcpState } from './socket-table.js';
 
-export type { TcpState } from '../audit/socket-table.js';
+export type { TcpState } from './socket-table.js';
 
 export interface SocketEndpoint {
   family: 4 | 6;

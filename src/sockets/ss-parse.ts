@@ -3,7 +3,7 @@
  * queues, addresses, users:, timer:, ino:, …) followed, with -i, by an
  * indented line of tcp_info fields (… lastsnd:N lastrcv:N lastack:N …).
  */
-import type { TcpState } from '../audit/socket-table.js';
+import type { TcpState } from './socket-table.js';
 import { parseSsEndpoint } from './endpoint-text.js';
 import { newSocketInfo } from './socket-info.js';
 import type { SocketInfo, SocketTimer, TimerName } from './socket-types.js';

@@ -8,7 +8,7 @@ import {
 import {
   DLT_RAW_12, DLT_RAW_14, LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2,
   LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW,
-} from '../decode/link-types';
+} from '../capture/link-types';
 
 const IPPROTO_TCP: u32 = 6;
 const NET_BY_VERSION: i32 = 0;

@@ -1,4 +1,4 @@
-import type { TcpTracker } from '../track/tcp-tracker.js';
+import type { TcpTracker } from './tcp-tracker.js';
 import { epochText } from '../util/time-text.js';
 
 /** Epoch text of a tracker-relative time (ns since the capture's first packet). */

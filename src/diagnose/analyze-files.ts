@@ -1,8 +1,8 @@
 import type { CaptureComparison, Evidence } from '../model/analysis-report.js';
-import { diagnoseCapture, type CaptureDiagnosis, type CrossEvidence } from '../diagnose/diagnose-capture.js';
-import { compareCaptures } from '../diagnose/two-sided.js';
-import { describeSkipped, skippedCounts } from '../report/build-file-report.js';
-import { analyzeCapture, type CaptureAnalysis, type TrackedPacketHandler } from './analyze-capture.js';
+import { diagnoseCapture, type CaptureDiagnosis, type CrossEvidence } from './diagnose-capture.js';
+import { compareCaptures } from './two-sided.js';
+import { describeSkipped, skippedCounts } from '../analyze/skipped-counts.js';
+import { analyzeCapture, type CaptureAnalysis, type TrackedPacketHandler } from '../analyze/analyze-capture.js';
 
 export interface FilesAnalysis {
   analyses: CaptureAnalysis[];

@@ -1,6 +1,6 @@
 import type { PacketRecord } from '../capture/packet-record.js';
-import { TcpTracker } from '../track/tcp-tracker.js';
-import type { DecodedTcp } from './decoded-tcp.js';
+import { TcpTracker } from './tcp-tracker.js';
+import type { DecodedTcp } from '../decode/decoded-tcp.js';
 
 /** A tracker of its own, for decoding without tracking (tests, one-off tools): the capture pass decodes inside its tracker. */
 let decoder: TcpTracker | null = null;
