@@ -16,7 +16,7 @@ import type { CapDevice } from 'cap';
 import { CapturePipeline } from '../src/analyze/analyze-capture.js';
 import { capLoadError, defaultRouteInterface, linkTypeNumber, openError, type CapModule } from '../src/capture/live-cap.js';
 import type { PacketRecord } from '../src/capture/packet-record.js';
-import { UserError } from '../src/model/user-error.js';
+import { UserError } from '../src/model/errors.js';
 import { CapFeed, chooseDevice } from '../src/live/cap-feed.js';
 import { buildFrame, type TcpSpec } from './helpers/capture-builder.js';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { readCaptureBuffer } from '../src/capture/read-capture.js';
 import type { PacketHandler } from '../src/capture/packet-record.js';
-import { UserError } from '../src/model/user-error.js';
+import { UserError } from '../src/model/errors.js';
 import { LiveModel, type LiveSnapshot } from '../src/live/live-model.js';
 import type { PacketFeed } from '../src/live/packet-feed.js';
 import { CaptureClock, connectionsAtRisk } from '../src/metrics/at-risk.js';

@@ -4,7 +4,7 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { test } from 'node:test';
-import { UserError } from '../src/model/user-error.js';
+import { EXIT, UserError } from '../src/model/errors.js';
 import { choosePoints, searchEnd, type Bracket, type SearchSpace } from '../src/probe/bisection.js';
 import { DEFAULTS, parsePrecision, probeSettings, type ProbeCliOptions } from '../src/probe/probe-options.js';
 import type { ProbeReport } from '../src/probe/probe-report.js';
@@ -114,7 +114,7 @@ test('/proc/net/tcp: keys in kernel byte order, keepalive timer and unanswered p
 test('kad probe: one line and a non-zero exit when the server cannot be reached', async () => {
   const closed = await freePort();
   const r = runKad(['probe', `127.0.0.1:${closed}`, '--min', '1s', '--max', '3s', '--quiet', '--no-capture']);
-  assert.equal(r.status, 1);
+  assert.equal(r.status, EXIT.usage);
   assert.equal(r.stderr, `kad: cannot connect to 127.0.0.1:${closed}: ECONNREFUSED\n`);
   assert.equal(r.stdout, '');
   const many = runKad(['probe', '127.0.0.1:9', '--connections', '20']);

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Cap, CapDevice } from 'cap';
-import { UserError } from '../model/user-error.js';
+import { EXIT, UserError } from '../model/errors.js';
 import { LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_NULL, LINKTYPE_RAW } from './link-types.js';
 
 export interface CapModule {
@@ -23,14 +23,11 @@ export function privilegeFix(command = 'kad live'): string {
 }
 export const LIBPCAP_FIX = 'install libpcap: apt-get install libpcap0.8 libpcap-dev, then npm rebuild cap';
 
-/** Exit codes from sysexits.h, so scripts can tell "fix your setup" from "fix your command line". */
-const EX_UNAVAILABLE = 69;
-const EX_NOPERM = 77;
 
 /** The one-line error for a cap module that would not load (no libpcap, not built). */
 export function capLoadError(err: unknown): UserError {
   const msg = err instanceof Error ? err.message.split('\n')[0]! : String(err);
-  return new UserError(`cannot load the packet capture module cap (${msg}): ${LIBPCAP_FIX}`, EX_UNAVAILABLE);
+  return new UserError(`cannot load the packet capture module cap (${msg}): ${LIBPCAP_FIX}`, EXIT.unavailable);
 }
 
 let loaded: CapModule | null = null;
@@ -193,7 +190,7 @@ function unknownInterface(device: string, devices: CapDevice[] | null): UserErro
 /** libpcap's error strings, mapped to what the user should do about them. */
 export function openError(err: unknown, opts: LiveCaptureOptions, devices: CapDevice[] | null): UserError {
   const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
-  if (/permission|not permitted|EPERM|EACCES/i.test(msg)) return new UserError(privilegeFix(opts.command), EX_NOPERM);
+  if (/permission|not permitted|EPERM|EACCES/i.test(msg)) return new UserError(privilegeFix(opts.command), EXIT.noPermission);
   if (/no such device|doesn't exist|does not exist/i.test(msg)) return unknownInterface(opts.device, devices);
   if (/not up/i.test(msg)) return new UserError(`interface ${opts.device} is down: bring it up (ip link set ${opts.device} up) or pick another with -i`);
   if (/filter|syntax error|parse|illegal|unknown (host|port|protocol)/i.test(msg)) {

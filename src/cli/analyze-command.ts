@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { analyzeFiles } from '../diagnose/analyze-files.js';
 import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
 import type { AnalysisReport, ConnectionReport, FileReport } from '../model/analysis-report.js';
@@ -9,9 +9,9 @@ import { LineWriter } from './line-writer.js';
 import { writeJson, type LazyArrays } from '../render/json-report.js';
 import { makeStyle, wantColor } from '../render/style.js';
 import { MAX_LISTED, renderComparisons, renderFileReport } from '../render/text-report.js';
-import { addressText, parseAddress } from '../util/ip-text.js';
+import { connectionNumber, ipAddress, listOf, tcpPort } from './option-values.js';
 import { VERSION } from '../version.js';
-import { UserError } from '../model/user-error.js';
+import { UserError } from '../model/errors.js';
 
 /** Scenario 1 of the lab, seen from the server: the case the tool exists for. */
 export const DEFAULT_CAPTURE = fileURLToPath(new URL('../../../captures/fw-reset-keepalive.server.pcap', import.meta.url));
@@ -26,28 +26,6 @@ interface AnalyzeFlags {
   color: boolean;
 }
 
-function listOf<T>(parse: (s: string) => T) {
-  return (value: string, previous: T[] = []): T[] => [...previous, ...value.split(',').filter(Boolean).map(parse)];
-}
-
-function parsePort(s: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${s}" is not a TCP port (0-65535)`);
-  return n;
-}
-
-function parseConnId(s: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`"${s}" is not a connection number (1, 2, …)`);
-  return n;
-}
-
-function parseHost(s: string): string {
-  const a = parseAddress(s);
-  if (!a) throw new InvalidArgumentError(`"${s}" is not an IPv4 or IPv6 address`);
-  return addressText(a.words, 0, a.ipv6); // normalised so it compares with report text
-}
-
 export function registerAnalyze(program: Command): void {
   program
     .command('analyze')
@@ -56,9 +34,9 @@ export function registerAnalyze(program: Command): void {
     .option('--json', 'print one JSON document (schema: src/model/analysis-report.ts)')
     .addOption(new Option('--events', 'print one JSON object per TCP packet (JSON Lines)').conflicts('json'))
     .addOption(new Option('--html <file>', 'also write a self-contained HTML report (verdicts, evidence, timelines) to <file>').conflicts('events'))
-    .option('--port <port>', 'only connections with this port (repeatable, or comma-separated)', listOf(parsePort), [])
-    .option('--host <addr>', 'only connections with this address (repeatable, or comma-separated)', listOf(parseHost), [])
-    .option('--conn <n>', 'only connection number n (repeatable, or comma-separated)', listOf(parseConnId), [])
+    .option('--port <port>', 'only connections with this port (repeatable, or comma-separated)', listOf(tcpPort), [])
+    .option('--host <addr>', 'only connections with this address (repeatable, or comma-separated)', listOf(ipAddress), [])
+    .option('--conn <n>', 'only connection number n (repeatable, or comma-separated)', listOf(connectionNumber), [])
     .option('--no-color', 'never colour the report')
     .addHelpText(
       'after',

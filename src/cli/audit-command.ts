@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { statSync } from 'node:fs';
-import { UserError } from '../model/user-error.js';
+import { EXIT, UserError } from '../model/errors.js';
 import { runAudit } from '../audit/run-audit.js';
 import { renderAuditText } from '../audit/render-audit.js';
 import { LEVEL_ORDER, type Level } from '../audit/finding.js';
@@ -31,7 +31,7 @@ export function registerAudit(program: Command): void {
       }
       const report = runAudit({ procRoot: opts.procRoot, sysctlRoot: opts.sysctlRoot });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderAuditText(report, { showOk: opts.all === true }));
-      if (failOn !== null && LEVEL_ORDER[report.summary.worst] >= LEVEL_ORDER[failOn]) process.exitCode = 1;
+      if (failOn !== null && LEVEL_ORDER[report.summary.worst] >= LEVEL_ORDER[failOn]) process.exitCode = EXIT.findings;
     });
 }
 

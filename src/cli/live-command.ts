@@ -1,14 +1,14 @@
 import { accessSync, constants } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { ioError } from '../capture/io-error.js';
 import { CapFeed, DEFAULT_BUFFER_SIZE, DEFAULT_FILTER, DEFAULT_SNAPLEN } from '../live/cap-feed.js';
 import { LiveModel } from '../live/live-model.js';
 import type { PacketFeed } from '../live/packet-feed.js';
 import { StdinFeed } from '../live/stdin-feed.js';
-import { parseCount, parseDurationSeconds } from '../recommend/duration.js';
+import { durationSeconds, wholeNumber } from './option-values.js';
 import { socketSource } from '../sockets/annotate-sockets.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
-import { UserError } from '../model/user-error.js';
+import { UserError } from '../model/errors.js';
 
 /** Options shared by `kad live` and `kad watch`: where packets come from. */
 export interface SourceFlags {
@@ -20,30 +20,16 @@ export interface SourceFlags {
   idleTimeout?: number;
 }
 
-function positiveInt(what: string, min = 1) {
-  return (s: string): number => {
-    const n = parseCount(s);
-    if (n === null || n < min) throw new InvalidArgumentError(`"${s}" is not a ${what} (a whole number ≥ ${min}; k and M suffixes allowed)`);
-    return n;
-  };
-}
-
-export function parseIdleTimeout(s: string): number {
-  const v = parseDurationSeconds(s);
-  if (v === null || v <= 0) throw new InvalidArgumentError(`"${s}" is not a duration (e.g. 350, 350s, 5m, 1h)`);
-  return v;
-}
-
 export function addSourceOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option('-i, --interface <name>', 'capture on this interface; "any" = all of them (default: the interface of the default route)').conflicts('read'))
     .addOption(new Option('-f, --filter <bpf>', `capture filter, pcap-filter(7) syntax (default: "${DEFAULT_FILTER}")`).conflicts('read'))
     .option('-r, --read <file>', 'read a pcap/pcapng file as fast as possible instead of capturing; "-" reads a stream on stdin (tcpdump -U -w - | kad … -r -)')
-    .addOption(new Option('--snaplen <bytes>', 'bytes kept per captured packet').argParser(positiveInt('byte count', 64)).default(DEFAULT_SNAPLEN).conflicts('read'))
+    .addOption(new Option('--snaplen <bytes>', 'bytes kept per captured packet').argParser(wholeNumber('byte count', 64)).default(DEFAULT_SNAPLEN).conflicts('read'))
     .addOption(
-      new Option('--buffer-size <bytes>', 'kernel capture buffer (pcap_set_buffer_size)').argParser(positiveInt('byte count', 65536)).default(DEFAULT_BUFFER_SIZE).conflicts('read'),
+      new Option('--buffer-size <bytes>', 'kernel capture buffer (pcap_set_buffer_size)').argParser(wholeNumber('byte count', 65536)).default(DEFAULT_BUFFER_SIZE).conflicts('read'),
     )
-    .option('--idle-timeout <duration>', 'middlebox idle timeout to judge sockets against (e.g. 350, 5m); default: the one inferred from the traffic', parseIdleTimeout);
+    .option('--idle-timeout <duration>', 'middlebox idle timeout to judge sockets against (e.g. 350, 5m); default: the one inferred from the traffic', durationSeconds);
 }
 
 export const TIMESTAMP_HELP = `

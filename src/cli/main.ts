@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
-import { UserError } from '../model/user-error.js';
+import { EXIT, UserError } from '../model/errors.js';
 
 type Registrar = (program: Command) => void;
 
@@ -26,7 +26,8 @@ async function buildProgram(argv: string[]): Promise<Command> {
     .description('keepalive-doctor: find out who killed your idle TCP connections')
     .version(VERSION)
     .exitOverride()
-    .configureOutput({ outputError: (str, write) => write(str) });
+    // Commander's refusals read like every other kad error: "kad: …".
+    .configureOutput({ outputError: (str, write) => write(str.replace(/^error: /, 'kad: ')) });
   const named = argv[2] !== undefined && Object.hasOwn(COMMANDS, argv[2]) ? argv[2] : null;
   const wanted = named ? [COMMANDS[named]!] : [...new Set(Object.values(COMMANDS))];
   const registered = new Set<Registrar>();
@@ -54,7 +55,7 @@ function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(0);
     process.stderr.write(`kad: cannot write output: ${err.code ?? err.message}\n`);
-    process.exit(74);
+    process.exit(EXIT.io);
   });
 }
 
@@ -66,7 +67,9 @@ export async function main(argv: string[]): Promise<void> {
     exitIfDone(argv[2]);
   } catch (err) {
     if (err instanceof CommanderError) {
-      process.exitCode = err.exitCode;
+      // Commander has printed its message; --help and --version are not errors,
+      // everything else it refuses (unknown flag, bad value) is a usage error.
+      process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
       return;
     }
     if (err instanceof UserError) {
@@ -78,6 +81,6 @@ export async function main(argv: string[]): Promise<void> {
     const msg = err instanceof Error ? err.message : String(err);
     process.stderr.write(`kad: internal error: ${msg}\n`);
     if (process.env.KAD_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
-    process.exitCode = 70;
+    process.exitCode = EXIT.internal;
   }
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { EXIT } from '../model/errors.js';
 import { DEFAULTS, probeSettings, type ProbeCliOptions } from '../probe/probe-options.js';
 import { renderProbeText } from '../probe/render-probe.js';
 import { runProbe } from '../probe/run-probe.js';
@@ -35,8 +36,8 @@ export function registerProbe(program: Command): void {
           log: opts.quiet ? undefined : (line) => process.stderr.write(`kad probe: ${line}\n`),
         });
         process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderProbeText(report));
-        if (report.result.stopReason === 'interrupted') process.exitCode = 130;
-        else if (report.result.stopReason === 'inconclusive') process.exitCode = 1;
+        if (report.result.stopReason === 'interrupted') process.exitCode = EXIT.interrupted;
+        else if (report.result.stopReason === 'inconclusive') process.exitCode = EXIT.findings;
       } finally {
         process.off('SIGINT', onSigint);
       }

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
-import { UserError } from '../model/user-error.js';
+import { UserError } from '../model/errors.js';
 import { analyzeFiles } from '../diagnose/analyze-files.js';
 import { PRESETS, findPreset, type MiddleboxPreset } from '../recommend/presets.js';
-import { parseCount, parseDurationSeconds } from '../recommend/duration.js';
+import { parseCount } from '../recommend/duration.js';
+import { durationSeconds, optionValue } from './option-values.js';
 import { recommend, type ConnectionCount } from '../recommend/recommendation.js';
 import { RecommendInputError } from '../recommend/recommend-input-error.js';
 import { renderRecommendationText } from '../recommend/render-recommendation.js';
@@ -105,9 +106,7 @@ function runRecommend(opts: RecommendOptions, inferredS: number[] = []) {
 }
 
 function duration(flag: string, text: string): number {
-  const s = parseDurationSeconds(text);
-  if (s === null || s <= 0) throw new UserError(`${flag}: "${text}" is not a duration (use 350, 350s, 4m, 1h or 1m30s)`);
-  return s;
+  return optionValue(flag, text, durationSeconds);
 }
 
 function preset(id: string): MiddleboxPreset {

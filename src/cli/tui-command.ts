@@ -1,25 +1,11 @@
-import { Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { ReplayFeed } from '../live/replay-feed.js';
-import { parseDurationSeconds } from '../recommend/duration.js';
+import { durationSeconds, replaySpeed } from './option-values.js';
 import { assertTerminal, createTuiModel, runTui } from '../tui/run-tui.js';
 
 interface TuiFlags {
   speed: number;
   idleTimeout?: number;
-}
-
-/** "10", "0.5", "0" or "max" (as fast as possible) → capture seconds per wall second. */
-export function parseSpeed(s: string): number {
-  if (s.trim().toLowerCase() === 'max') return 0;
-  const n = Number(s);
-  if (s.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`"${s}" is not a speed (a number ≥ 0, or "max")`);
-  return n;
-}
-
-function parseTimeout(s: string): number {
-  const n = parseDurationSeconds(s);
-  if (n === null || n <= 0) throw new InvalidArgumentError(`"${s}" is not a duration (e.g. 350, 350s, 5m, 1h)`);
-  return n;
 }
 
 export const TUI_KEYS_HELP = `
@@ -47,8 +33,8 @@ export function registerTui(program: Command): void {
     .command('tui')
     .description('replay a capture in the interactive TUI (the screen of kad live), paced by its timestamps')
     .argument('<file>', 'pcap/pcapng capture, gzip allowed ("-" = stdin; keys are then read from /dev/tty)')
-    .option('--speed <n>', 'replay speed: capture seconds per second; 0 or "max" = as fast as possible', parseSpeed, 1)
-    .option('--idle-timeout <duration>', 'judge idle connections against this middlebox idle timeout (e.g. 350s, 5m) rather than the inferred one', parseTimeout)
+    .option('--speed <n>', 'replay speed: capture seconds per second; 0 or "max" = as fast as possible', replaySpeed, 1)
+    .option('--idle-timeout <duration>', 'judge idle connections against this middlebox idle timeout (e.g. 350s, 5m) rather than the inferred one', durationSeconds)
     .addHelpText('after', TUI_KEYS_HELP)
     .action(async (file: string, flags: TuiFlags) => {
       assertTerminal();

@@ -1,6 +1,7 @@
-import { Command, InvalidArgumentError } from 'commander';
+import type { Command } from 'commander';
 import { LiveModel, type LiveSnapshot } from '../live/live-model.js';
 import { LineWriter } from './line-writer.js';
+import { milliseconds } from './option-values.js';
 import type { ConnectionReport, ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { connectionReport } from '../report/build-file-report.js';
 import { annotateSockets, socketKey } from '../sockets/annotate-sockets.js';
@@ -10,21 +11,13 @@ import { timeoutFor } from '../sockets/socket-risk.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 import { epochText } from '../util/time-text.js';
 import { addSourceOptions, openFeed, registerLive, TIMESTAMP_HELP, type SourceFlags } from './live-command.js';
-import { UserError } from '../model/user-error.js';
+import { UserError } from '../model/errors.js';
 
 interface WatchFlags extends SourceFlags {
   sockets?: boolean;
   refresh: number;
   statsInterval: number;
   metrics?: string;
-}
-
-function ms(min: number, zeroMeans?: string) {
-  return (s: string): number => {
-    const n = Number(s);
-    if (Number.isInteger(n) && (n >= min || (n === 0 && zeroMeans !== undefined))) return n;
-    throw new InvalidArgumentError(`"${s}" is not a number of milliseconds ≥ ${min}${zeroMeans ? ` (or 0: ${zeroMeans})` : ''}`);
-  };
 }
 
 export function registerWatch(program: Command): void {
@@ -34,8 +27,8 @@ export function registerWatch(program: Command): void {
       .description('headless live diagnosis: print resets, silent drops, at-risk sockets and stats as JSON Lines on stdout'),
   )
     .option('--sockets', "read this host's socket table (ss, else /proc/net/tcp) every refresh and report sockets newly at risk")
-    .option('--refresh <ms>', 're-diagnose (and re-read sockets) every <ms> milliseconds', ms(100), 1000)
-    .option('--stats-interval <ms>', 'print a stats line every <ms> milliseconds (at refresh granularity); 0 = only the final one', ms(100, 'only the final one'), 10_000)
+    .option('--refresh <ms>', 're-diagnose (and re-read sockets) every <ms> milliseconds', milliseconds(100), 1000)
+    .option('--stats-interval <ms>', 'print a stats line every <ms> milliseconds (at refresh granularity); 0 = only the final one', milliseconds(100, 'only the final one'), 10_000)
     .option('--metrics <addr>', 'also serve Prometheus metrics on <addr> (e.g. :9464, 127.0.0.1:9464)')
     .addHelpText(
       'after',

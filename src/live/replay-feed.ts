@@ -1,7 +1,7 @@
 import { CaptureError } from '../capture/capture-error.js';
 import { newPacketRecord, type PacketHandler, type PacketRecord } from '../capture/packet-record.js';
 import { readCapture } from '../capture/read-capture.js';
-import { UserError } from '../model/user-error.js';
+import { UserError } from '../model/errors.js';
 import type { PacketFeed } from './packet-feed.js';
 
 /** Timers the replay paces itself with; tests pass a fake one. */

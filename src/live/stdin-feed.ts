@@ -1,7 +1,7 @@
 import { CaptureError } from '../capture/capture-error.js';
 import type { PacketHandler } from '../capture/packet-record.js';
 import { readCapture } from '../capture/read-capture.js';
-import { UserError } from '../model/user-error.js';
+import { UserError } from '../model/errors.js';
 import type { PacketFeed } from './packet-feed.js';
 
 /**

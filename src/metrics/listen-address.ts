@@ -1,4 +1,4 @@
-import { UserError } from '../model/user-error.js';
+import { UserError } from '../model/errors.js';
 
 export interface ListenAddress {
   /** undefined: every address of the host (Node then binds `::`, dual-stack, or 0.0.0.0). */

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { UserError } from '../model/user-error.js';
+import { UserError } from '../model/errors.js';
 import type { LiveModel, LiveSnapshot } from '../live/live-model.js';
 import type { ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { connectionReport } from '../report/build-file-report.js';

@@ -1,4 +1,4 @@
-import { UserError } from '../model/user-error.js';
+import { UserError } from '../model/errors.js';
 import { parseDurationSeconds } from '../recommend/duration.js';
 import type { Precision } from './bisection.js';
 import type { ProbeSettings } from './run-probe.js';

@@ -1,4 +1,4 @@
-import { UserError } from '../model/user-error.js';
+import { UserError } from '../model/errors.js';
 import { PRESETS } from '../recommend/presets.js';
 import type { ResetAttribution } from '../model/analysis-report.js';
 import { VERSION } from '../version.js';
@@ -109,7 +109,7 @@ export async function runProbe(settings: ProbeSettings, hooks: ProbeHooks = {}):
     if (stop !== null) halt(stop, 'the probe is stopping');
     if (failed) {
       halt('interrupted', 'a connection failed');
-      throw failed.reason instanceof ConnectFailure ? new UserError(failed.reason.message, 1) : failed.reason;
+      throw failed.reason instanceof ConnectFailure ? new UserError(failed.reason.message) : failed.reason;
     }
     log(`round ${round} at ${startedS.toFixed(0)} s: idle ${points.map((p) => `${p} s`).join(', ')}`);
   };

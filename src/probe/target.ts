@@ -1,6 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { UserError } from '../model/user-error.js';
+import { UserError } from '../model/errors.js';
 
 export interface ProbeTarget {
   /** As the user wrote it (without brackets). */
@@ -40,7 +40,7 @@ export async function resolveTarget(target: ProbeTarget): Promise<ResolvedTarget
     return { ...target, address, family: family === 6 ? 6 : 4 };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'lookup failed';
-    throw new UserError(`cannot resolve ${target.host}: ${code}`, 1);
+    throw new UserError(`cannot resolve ${target.host}: ${code}`);
   }
 }
 

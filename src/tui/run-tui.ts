@@ -3,7 +3,7 @@ import tty from 'node:tty';
 import type { Readable, Writable } from 'node:stream';
 import blessed from 'blessed';
 import type { TrackedPacketHandler } from '../analyze/analyze-capture.js';
-import { UserError } from '../model/user-error.js';
+import { UserError } from '../model/errors.js';
 import { LiveModel } from '../live/live-model.js';
 import type { PacketFeed } from '../live/packet-feed.js';
 import type { SocketInfo } from '../sockets/socket-types.js';

@@ -1,4 +1,5 @@
 import type blessed from 'blessed';
+import { EXIT } from '../model/errors.js';
 
 const SIGNALS = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 } as const;
 type GuardedSignal = keyof typeof SIGNALS;
@@ -42,7 +43,7 @@ export class TerminalGuard {
       this.restore();
       reject(err);
       // The event loop may be held by whatever broke; do not hang with a restored terminal.
-      if (exitAfterFatalMs !== null) setTimeout(() => process.exit(70), exitAfterFatalMs).unref();
+      if (exitAfterFatalMs !== null) setTimeout(() => process.exit(EXIT.internal), exitAfterFatalMs).unref();
     };
     this.add('uncaughtException', fatal);
     this.add('unhandledRejection', fatal);
