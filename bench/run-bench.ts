@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { ProbeResult } from './inproc-probe.js';
 import { generateBusyCapture, type BusyTruth } from './synth-busy.js';
 import { generateOpenCapture } from './synth-open.js';
+import { maxOf } from '../src/util/extremes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const KAD = join(ROOT, 'bin', 'kad');
@@ -203,7 +204,7 @@ function printTable(rows: Row[], kadPps: number | null): void {
       r.note,
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const widths = header.map((h, i) => Math.max(h.length, maxOf(body, (b) => b[i].length, 0)));
   const line = (cells: string[]): string =>
     cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
   console.log(line(header));

@@ -6,6 +6,7 @@
 import type { ConnectionReport, DirectionStats, FileReport } from '../../src/model/analysis-report.js';
 import type { ConnectionTruth, Edge, LabTruth, Side } from '../truth.js';
 import { Checks, EDGES, IDLE_TOLERANCE_S, endpointText, otherEdge, sameEndpoint, type Check } from './check.js';
+import { maxOf } from '../../src/util/extremes.js';
 
 const dirOf = (conn: ConnectionReport, side: Side): DirectionStats => (side === 'client' ? conn.c2s : conn.s2c);
 
@@ -63,7 +64,7 @@ function checkEdge(c: Checks, edge: Edge, truth: LabTruth, t: ConnectionTruth, c
 
   const mineHits = t.staleFlowHits.filter((h) => h.from === edge);
   if (mineHits.length > 0) {
-    const idle = Math.max(...mineHits.map((h) => h.idleS));
+    const idle = maxOf(mineHits, (h) => h.idleS, -Infinity);
     c.near(edge, `longest idle (before the ${edge}'s segment met the forgotten flow)`, conn.longestIdleS, idle, IDLE_TOLERANCE_S);
   }
   if (t.staleFlowHits.some((h) => h.kind === 'keepalive')) c.eq(edge, 'keepalives answered', conn.keepalives.answered, 0);

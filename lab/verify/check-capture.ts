@@ -6,6 +6,7 @@
 import type { ConnectionTruth, Edge, EdgeView, LabTruth, ResetTruth, Side } from '../truth.js';
 import { Checks, EDGES, IDLE_TOLERANCE_S, endpointText, otherEdge, sameEndpoint, type Check } from './check.js';
 import { TCP, type Frame } from './tshark-frames.js';
+import { maxOf } from '../../src/util/extremes.js';
 
 function sender(f: Frame, view: EdgeView): Side | null {
   const src = { addr: f.src, port: f.sport };
@@ -100,7 +101,7 @@ function checkKeepalives(c: Checks, edge: Edge, truth: LabTruth, conn: Connectio
 function checkIdlePeriods(c: Checks, edge: Edge, truth: LabTruth, conn: ConnectionTruth, fs: Frame[], from: (s: Side) => Frame[]): void {
   if (conn.idlePeriods.length === 0) return;
   const gaps = fs.slice(1).map((f, i) => f.t - (fs[i]?.t ?? f.t));
-  c.that(edge, 'longest silence stays below the firewall timeout', Math.max(...gaps) < truth.firewall.idleTimeoutS, `< ${truth.firewall.idleTimeoutS} s`, Math.max(...gaps).toFixed(3));
+  c.that(edge, 'longest silence stays below the firewall timeout', maxOf(gaps, (g) => g, -Infinity) < truth.firewall.idleTimeoutS, `< ${truth.firewall.idleTimeoutS} s`, maxOf(gaps, (g) => g, -Infinity).toFixed(3));
   const writes = (side: Side): number => from(side).filter((f) => f.len > 0 && !f.keepAlive).length;
   c.eq(edge, 'client data segments (hello + one per idle period)', writes('client'), 1 + conn.idlePeriods.length);
   c.eq(edge, 'server echoes', writes('server'), 1 + conn.idlePeriods.length);

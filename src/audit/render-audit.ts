@@ -1,5 +1,6 @@
 import type { AuditReport } from './run-audit.js';
 import type { Finding, Level } from './finding.js';
+import { pushAll } from '../util/extremes.js';
 
 const TAG: Record<Level, string> = { crit: 'CRIT', warn: 'WARN', info: 'INFO', ok: 'ok  ' };
 
@@ -17,10 +18,10 @@ export function renderAuditText(r: AuditReport, opts: AuditTextOptions): string 
   out.push(`${s.crit} crit, ${s.warn} warn, ${s.info} info, ${s.ok} ok`, '');
   for (const f of r.findings) {
     if (f.level === 'ok' && !opts.showOk) continue;
-    out.push(...findingLines(f), '');
+    pushAll(out, findingLines(f)).push('');
   }
   if (!opts.showOk && s.ok > 0) out.push(`(${s.ok} ok findings hidden; --all shows them)`, '');
-  out.push(...socketLines(r));
+  pushAll(out, socketLines(r));
   out.push('', 'Privileges');
   for (const n of r.privileges) out.push(`  - ${n}`);
   return `${out.join('\n').trimEnd()}\n`;

@@ -2,6 +2,7 @@ import type { Recommendation, HopView } from './recommendation.js';
 import type { ExpiryBehaviour } from './presets.js';
 import { formatSeconds } from './duration.js';
 import { formatBits, formatRate, groupThousands } from './units.js';
+import { pushAll } from '../util/extremes.js';
 
 const EXPIRY_WORDS: Record<ExpiryBehaviour, string> = {
   'reset-on-next-packet': 'RST on the next packet',
@@ -24,11 +25,12 @@ export function renderRecommendationText(r: Recommendation): string {
   out.push('', 'Path');
   for (const hop of r.path) out.push(`  ${hopLine(hop)}`);
   out.push('', 'Why');
-  for (const line of r.reasoning) out.push(...wrap(`- ${line}`, '  ', '    '));
+  for (const line of r.reasoning) pushAll(out, wrap(`- ${line}`, '  ', '    '));
   out.push('', 'Jitter');
   const j = r.jitter;
-  out.push(
-    ...wrap(
+  pushAll(
+    out,
+    wrap(
       j.effective
         ? `Draw each socket's idle time as ${j.formula}: ${j.minS}–${j.maxS} s. The kernel adds no jitter, so connections opened together (pool warm-up, mass reconnect after a failover) otherwise probe in lockstep forever.`
         : `At ${j.baseS} s the 1 s granularity leaves no room for ${j.formula}; stagger connection setup instead so pools do not probe in lockstep.`,
@@ -38,11 +40,11 @@ export function renderRecommendationText(r: Recommendation): string {
   );
   if (r.warnings.length > 0) {
     out.push('', 'Warnings');
-    for (const w of r.warnings) out.push(...wrap(`! ${w}`, '  ', '    '));
+    for (const w of r.warnings) pushAll(out, wrap(`! ${w}`, '  ', '    '));
   }
   if (r.l7Warnings.length > 0) {
     out.push('', 'L7 proxies: TCP keepalive does not help');
-    for (const w of r.l7Warnings) out.push(...wrap(`! ${w.label}: ${w.message}`, '  ', '    '));
+    for (const w of r.l7Warnings) pushAll(out, wrap(`! ${w.label}: ${w.message}`, '  ', '    '));
   }
   out.push('', `sysctl: ${r.sysctl.path}`);
   for (const line of r.sysctl.content.trimEnd().split('\n')) out.push(`  ${line}`);
@@ -51,10 +53,10 @@ export function renderRecommendationText(r: Recommendation): string {
   for (const s of r.snippets) {
     out.push(`  ${s.title}`);
     for (const line of s.code.split('\n')) out.push(`      ${line}`);
-    for (const note of s.notes) out.push(...wrap(`* ${note}`, '    ', '      '));
+    for (const note of s.notes) pushAll(out, wrap(`* ${note}`, '    ', '      '));
     out.push('');
   }
-  out.push(...costLines(r));
+  pushAll(out, costLines(r));
   return `${out.join('\n').trimEnd()}\n`;
 }
 

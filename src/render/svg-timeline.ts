@@ -1,6 +1,7 @@
 import type { ConnectionTimeline, TimelineEvent } from '../report/connection-timeline.js';
 import type { PacketKind, ResetAttribution } from '../model/analysis-report.js';
 import { durationText } from '../util/time-text.js';
+import { maxOf } from '../util/extremes.js';
 
 /** Text and attribute values from a capture (file names, verdicts) may hold anything; this is the only way they reach markup. */
 export function esc(s: string | number): string {
@@ -130,7 +131,7 @@ function keyGap(t: ConnectionTimeline, fatalFrame: number | null | undefined): {
   const ev = fatalFrame != null ? t.events.find((e) => e.frame === fatalFrame && e.idleBeforeS >= 1) : undefined;
   if (ev) return { startS: ev.atS - ev.idleBeforeS, endS: ev.atS, fatal: true };
   const gaps = t.events.filter((e) => e.idleBeforeS >= 1);
-  const longest = Math.max(0, ...gaps.map((e) => e.idleBeforeS));
+  const longest = maxOf(gaps, (e) => e.idleBeforeS, 0);
   const last = [...gaps].reverse().find((e) => e.idleBeforeS >= longest / 2);
   return last ? { startS: last.atS - last.idleBeforeS, endS: last.atS, fatal: false } : null;
 }

@@ -1,5 +1,6 @@
 import blessed from 'blessed';
 import { computeLayout, type Layout, type Rect } from './layout.js';
+import { maxOf } from '../util/extremes.js';
 
 export interface PaneText {
   label?: string;
@@ -77,7 +78,7 @@ export class TuiView {
     place(this.footer, l.footer);
     this.footer.setContent(f.footer);
     if (f.help) {
-      const longest = Math.max(...f.help.map((l) => l.replace(/\{[^{}]*\}/g, '').length));
+      const longest = maxOf(f.help, (l) => l.replace(/\{[^{}]*\}/g, '').length, 0);
       const width = Math.max(20, Math.min(longest + 4, this.cols - 4));
       const height = Math.min(f.help.length + 2, Math.max(3, this.rows - 2));
       place(this.help, { top: Math.max(0, Math.floor((this.rows - height) / 2)), left: Math.max(0, Math.floor((this.cols - width) / 2)), width, height });

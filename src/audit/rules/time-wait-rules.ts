@@ -1,6 +1,7 @@
 import { sysctlNumber } from '../host-snapshot.js';
 import { sysctlFix, type Finding } from '../finding.js';
 import type { RuleContext } from './rule-context.js';
+import { maxOf } from '../../util/extremes.js';
 
 const REUSE_MEANING: Record<number, string> = {
   0: 'off',
@@ -12,7 +13,7 @@ export function timeWaitRules(ctx: RuleContext): Finding[] {
   const out: Finding[] = [];
   const reuse = sysctlNumber(ctx.snapshot, 'net.ipv4.tcp_tw_reuse');
   const tw = ctx.sockets.timeWait;
-  const worstTw = Math.max(0, ...ctx.sockets.ephemeral.busiest.map((g) => g.timeWait));
+  const worstTw = maxOf(ctx.sockets.ephemeral.busiest, (g) => g.timeWait, 0);
   const capacity = ctx.sockets.ephemeral.capacity;
   if (reuse !== null) {
     // TIME_WAIT only hurts when it eats a real share of one destination's ports.
