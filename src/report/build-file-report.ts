@@ -2,7 +2,7 @@ import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
 import { IP_FRAGMENT, MALFORMED, NOT_IP, NOT_TCP, TRUNCATED, UNKNOWN_LINK } from '../decode/decode-status.js';
 import {
   B_DIR_FLAGS, B_END_INFO, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, B_WSCALE, D_FIN, D_SACK_PERM, D_SYN_SEEN, D_TIMESTAMPS,
-  END_FIN, END_HALF_CLOSED, END_NO_ANSWER, END_OPEN, END_REJECTED, END_RESET, F_BYTES, F_MAX_IDLE,
+  END_BY_B, END_FIN, END_HALF_CLOSED, END_NO_ANSWER, END_OPEN, END_REJECTED, END_RESET, F_BYTES, F_MAX_IDLE,
   F_PAYLOAD, F_SYN_OR_RTT, F_T_FIRST, F_T_LAST, H_MSS, H_PORT, H_RSTS, H_STATE, ST_IPV6, ST_MIDSTREAM,
   ST_RTT_KNOWN, STRIDE32, W_ADDR, W_END_FRAME, W_FIRST_FRAME, W_GAPS, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_FRAME_DIR,
   W_MAX_IDLE_FRAME, W_PKTS, W_RETRANS, W_ZWPS,
@@ -96,7 +96,7 @@ export function connectionReport(tracker: TcpTracker, c: number): ConnectionRepo
     s2c,
     ended: {
       kind: END_NAMES[endKind]!,
-      by: hasEndEvent ? ((endInfo & 0x80) !== 0 ? 'server' : 'client') : null,
+      by: hasEndEvent ? ((endInfo & END_BY_B) !== 0 ? 'server' : 'client') : null,
       frame: hasEndEvent ? s.w(c, W_END_FRAME) : null,
       ts: hasEndEvent ? endTimeText(tracker, s.w(c, W_END_FRAME)) : null,
     },

@@ -12,7 +12,7 @@ import { ResetNotes } from './reset-notes.js';
 import { TAIL_STRIDE32 } from './tail-layout.js';
 import { instantiatePass, type PassExports } from './wasm-pass.js';
 
-const { B_END_INFO, END_NO_ANSWER, END_OPEN, H_STATE, ST_SAW_SYN, ST_SAW_SYNACK, ST_ESTABLISHED, W_PKTS } = rec;
+const { B_END_INFO, END_KIND_MASK, END_NO_ANSWER, END_OPEN, H_STATE, ST_SAW_SYN, ST_SAW_SYNACK, ST_ESTABLISHED, W_PKTS } = rec;
 
 /**
  * Per connection, what the idle-period pass over the event log found (see
@@ -347,7 +347,7 @@ export class TcpTracker {
   /** How the connection ended, as an END_* code (settles SYN-only connections). */
   endKind(c: number): number {
     const s = this.store;
-    const e = s.b(c, B_END_INFO) & 0x7f;
+    const e = s.b(c, B_END_INFO) & END_KIND_MASK;
     if (e !== END_OPEN) return e;
     const st = s.h(c, H_STATE);
     if ((st & ST_SAW_SYN) !== 0 && (st & (ST_SAW_SYNACK | ST_ESTABLISHED)) === 0 && s.w(c, W_PKTS + 1) === 0) return END_NO_ANSWER;
