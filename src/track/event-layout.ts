@@ -1,6 +1,7 @@
 /**
  * Layout of an event-log record (see event-log.ts), constants only: the
- * WebAssembly tracker compiles this same file to write the records.
+ * WebAssembly tracker compiles this same file to write the records. Widths:
+ * layout-fields.ts.
  */
 
 export const E_STRIDE = 48;

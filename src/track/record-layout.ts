@@ -1,7 +1,9 @@
 /**
  * Layout of a connection record: byte offsets and bit values, and nothing
  * else, so that the WebAssembly tracker (src/wasm/) compiles the very same
- * file and both sides agree on every field.
+ * file and both sides agree on every field. A new constant must also be
+ * described, with its width, in layout-fields.ts (checked by
+ * test/record-layout.test.ts).
  */
 
 export const RECORD_BYTES = 224;
