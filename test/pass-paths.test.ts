@@ -32,8 +32,8 @@ function fingerprint(a: CaptureAnalysis): unknown {
     statusCounts: [...a.statusCounts],
     unknownLinkTypes: [...a.unknownLinkTypes],
     last: [a.lastFrameSec, a.lastFrameNsec],
-    events: Buffer.from(log.u8.buffer, log.u8.byteOffset, log.count * 48).toString('base64'),
-    records: Buffer.from(s.u8.buffer, s.u8.byteOffset, s.count * 224).toString('base64'),
+    events: Buffer.from(log.recordBytes()).toString('base64'),
+    records: Buffer.from(s.recordBytes()).toString('base64'),
     resets: t.resets,
   };
 }

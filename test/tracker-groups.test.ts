@@ -9,9 +9,7 @@ import { buildPcap, type TcpSpec } from './helpers/capture-builder.js';
 import { TcpScript } from './helpers/tcp-script.js';
 import { analyzeCapture } from '../src/analyze/analyze-capture.js';
 import { serverPath } from '../src/diagnose/diagnose-capture.js';
-import { F_T_FIRST, F_T_LAST, H_STATE, ST_UNANSWERED, W_LAST_FRAME_DIR } from '../src/track/connection-store.js';
 import { K_DATA, K_KEEPALIVE, K_RETRANSMISSION, K_RST } from '../src/track/packet-kind.js';
-import { TAIL_FIRST, TAIL_KEEPALIVES, TAIL_LAST, TAIL_LOCAL_RST, TAIL_PACKETS, TAIL_RETRANSMISSIONS, TAIL_STRIDE32 } from '../src/track/tail-layout.js';
 
 // The groupings the tracker computes in WebAssembly after the pass, checked
 // against the plain definitions computed here the slow way.
@@ -83,14 +81,15 @@ test('unansweredTails: what each side sent after the other side last spoke; time
   const log = t.events;
   const s = t.store;
   const n = t.connectionCount;
-  const { tails, lastUnanswered, captureEndNs } = t.unansweredTails();
+  const tails = t.unansweredTails();
+  const captureEndNs = tails.captureEndNs;
   let start = Infinity;
   let end = -Infinity;
   let nonEmpty = 0;
   for (let c = 0; c < n; c++) {
-    start = Math.min(start, s.f(c, F_T_FIRST));
-    end = Math.max(end, s.f(c, F_T_LAST));
-    assert.equal(lastUnanswered[c], (s.h(c, H_STATE) & ST_UNANSWERED) !== 0 ? 1 : 0, `flag of connection ${c}`);
+    start = Math.min(start, s.firstTimeNs(c));
+    end = Math.max(end, s.lastTimeNs(c));
+    assert.equal(tails.lastUnanswered(c), s.lastUnanswered(c), `flag of connection ${c}`);
   }
   assert.equal(captureEndNs, end);
   assert.deepEqual(t.timeSpan(), { firstNs: start, lastNs: end });
@@ -98,7 +97,7 @@ test('unansweredTails: what each side sent after the other side last spoke; time
   for (let i = 0; i < log.count; i++) {
     const c = log.conn(i);
     const x = log.dir(i);
-    if (log.frame(i) <= s.w(c, W_LAST_FRAME_DIR + (x ^ 1))) continue;
+    if (log.frame(i) <= s.lastFrame(c, x ^ 1)) continue;
     const w = want[c * 2 + x]!;
     const k = log.kind(i);
     if (k === K_KEEPALIVE || k === K_RETRANSMISSION || k === K_DATA) {
@@ -109,14 +108,15 @@ test('unansweredTails: what each side sent after the other side last spoke; time
     } else if (k === K_RST) w.localRst = 1;
   }
   for (let cx = 0; cx < n * 2; cx++) {
-    const at = cx * TAIL_STRIDE32;
+    const c = cx >> 1;
+    const x = cx & 1;
     const got = {
-      packets: tails[at + TAIL_PACKETS],
-      first: tails[at + TAIL_FIRST],
-      last: tails[at + TAIL_LAST],
-      keepalives: tails[at + TAIL_KEEPALIVES],
-      retransmissions: tails[at + TAIL_RETRANSMISSIONS],
-      localRst: tails[at + TAIL_LOCAL_RST],
+      packets: tails.packets(c, x),
+      first: tails.firstEvent(c, x),
+      last: tails.lastEvent(c, x),
+      keepalives: tails.keepalives(c, x),
+      retransmissions: tails.retransmissions(c, x),
+      localRst: tails.localRst(c, x) ? 1 : 0,
     };
     assert.deepEqual(got, want[cx], `connection ${cx >> 1}, direction ${cx & 1}`);
     if (got.packets! > 1) nonEmpty++;

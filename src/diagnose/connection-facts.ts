@@ -1,7 +1,3 @@
-import {
-  B_DATA_AFTER_RST, B_DIR_FLAGS, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, D_TIMESTAMPS, F_SYN_OR_RTT, H_RSTS, H_STATE, ST_IPV6,
-  ST_RTT_KNOWN, W_PKTS,
-} from '../track/connection-store.js';
 import type { TcpTracker } from '../track/tcp-tracker.js';
 import { estimateHops, type HopEstimate } from './hop-count.js';
 
@@ -28,28 +24,27 @@ export interface ConnectionFacts {
 
 export function connectionFacts(tracker: TcpTracker, c: number): ConnectionFacts {
   const s = tracker.store;
-  const st = s.h(c, H_STATE);
   const dir = (d: number): DirectionFacts => {
-    const packets = s.w(c, W_PKTS + d);
-    const rsts = s.h(c, H_RSTS + d);
+    const packets = s.packets(c, d);
+    const rsts = s.rsts(c, d);
     const hasBaseline = packets > rsts;
-    const ttl = s.b(c, B_TTL_FIRST + d);
+    const ttl = s.ttlFirst(c, d);
     const hops = hasBaseline ? estimateHops(ttl) : null;
     return {
       packets,
       rsts,
       baselineTtl: hasBaseline ? ttl : null,
       baselineHops: hops,
-      ttlVaries: s.b(c, B_TTL_MIN + d) !== s.b(c, B_TTL_MAX + d),
+      ttlVaries: s.ttlMin(c, d) !== s.ttlMax(c, d),
       isLocal: hops !== null && hops.hops === 0,
-      dataAfterRst: s.b(c, B_DATA_AFTER_RST + d),
+      dataAfterRst: s.dataAfterRst(c, d),
     };
   };
   return {
     conn: c,
-    ipv6: (st & ST_IPV6) !== 0,
-    rttNs: (st & ST_RTT_KNOWN) !== 0 ? s.f(c, F_SYN_OR_RTT) : null,
-    timestampsNegotiated: (s.b(c, B_DIR_FLAGS) & s.b(c, B_DIR_FLAGS + 1) & D_TIMESTAMPS) !== 0,
+    ipv6: s.isIpv6(c),
+    rttNs: s.rttNs(c),
+    timestampsNegotiated: s.timestamps(c, 0) && s.timestamps(c, 1),
     dirs: [dir(0), dir(1)],
   };
 }

@@ -3,11 +3,9 @@ import type {
   ConnectionDiagnosis, Evidence, IdleTimeoutInference, ResetVerdict, SilentDropVerdict,
 } from '../model/analysis-report.js';
 import { relTimeText } from '../track/time-base.js';
-import { H_PORT, H_STATE, ST_IPV6, STRIDE32, W_ADDR } from '../track/connection-store.js';
 import { KIND_NAMES } from '../track/packet-kind.js';
 import type { ResetContext } from '../track/reset-context.js';
 import type { UnansweredTails } from '../track/tcp-tracker.js';
-import { addressText } from '../util/ip-text.js';
 import { durationText } from '../util/time-text.js';
 import { connectionFacts } from './connection-facts.js';
 import { IdleTimeoutTally } from './idle-timeout.js';
@@ -47,9 +45,8 @@ const NO_EVIDENCE: readonly Evidence[] = [];
 
 export function serverPath(analysis: CaptureAnalysis, c: number): string {
   const s = analysis.tracker.store;
-  const v6 = (s.h(c, H_STATE) & ST_IPV6) !== 0;
-  const addr = addressText(s.u32, c * STRIDE32 + W_ADDR + 4, v6);
-  return `${v6 ? `[${addr}]` : addr}:${s.h(c, H_PORT + 1)}`;
+  const addr = s.address(c, 1);
+  return `${s.isIpv6(c) ? `[${addr}]` : addr}:${s.port(c, 1)}`;
 }
 
 /**
@@ -121,7 +118,7 @@ class ConnectionDiagnoser {
 
   /** Only connections with a RST, or whose last logged packet went unanswered, need a closer look. */
   isCandidate(c: number): boolean {
-    return this.firstReset[c + 1]! > this.firstReset[c]! || this.unanswered.lastUnanswered[c] === 1;
+    return this.firstReset[c + 1]! > this.firstReset[c]! || this.unanswered.lastUnanswered(c);
   }
 
   diagnose(c: number, explain: boolean): ConnectionDiagnosis | null {

@@ -1,6 +1,4 @@
 import type { SilentDropVerdict } from '../model/analysis-report.js';
-import { W_LAST_FRAME_DIR } from '../track/connection-store.js';
-import { TAIL_FIRST, TAIL_KEEPALIVES, TAIL_LAST, TAIL_LOCAL_RST, TAIL_PACKETS, TAIL_RETRANSMISSIONS, TAIL_STRIDE32 } from '../track/tail-layout.js';
 import type { TcpTracker, UnansweredTails } from '../track/tcp-tracker.js';
 
 /** After the last unanswered packet, this much more capture means the sender stopped on its own. */
@@ -15,17 +13,16 @@ const GAVE_UP_MARGIN_NS = 5e9;
 export function findSilentDrop(tracker: TcpTracker, unanswered: UnansweredTails, c: number, explain = true): SilentDropVerdict | null {
   const log = tracker.events;
   const store = tracker.store;
-  const { tails, captureEndNs } = unanswered;
+  const captureEndNs = unanswered.captureEndNs;
   for (let x = 0; x < 2; x++) {
-    const at = (c * 2 + x) * TAIL_STRIDE32;
-    const packets = tails[at + TAIL_PACKETS]!;
-    const localRst = tails[at + TAIL_LOCAL_RST] === 1;
+    const packets = unanswered.packets(c, x);
+    const localRst = unanswered.localRst(c, x);
     if (packets < 2 && !(packets === 1 && localRst)) continue;
-    const first = tails[at + TAIL_FIRST]!;
-    const last = tails[at + TAIL_LAST]!;
-    const keepalives = tails[at + TAIL_KEEPALIVES]!;
-    const retransmissions = tails[at + TAIL_RETRANSMISSIONS]!;
-    const lastAnswer = store.w(c, W_LAST_FRAME_DIR + (x ^ 1));
+    const first = unanswered.firstEvent(c, x);
+    const last = unanswered.lastEvent(c, x);
+    const keepalives = unanswered.keepalives(c, x);
+    const retransmissions = unanswered.retransmissions(c, x);
+    const lastAnswer = store.lastFrame(c, x ^ 1);
     const end = localRst ? 'local-rst' : captureEndNs - log.time(last) >= GAVE_UP_MARGIN_NS ? 'gave-up' : 'capture-ended';
     const sender = x === 0 ? 'client' : 'server';
     // Decided either way; worded only when asked (see CaptureDiagnosis).

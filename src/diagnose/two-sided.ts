@@ -1,8 +1,5 @@
 import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
 import type { CaptureComparison, Evidence } from '../model/analysis-report.js';
-import {
-  B_DIR_FLAGS, D_SYN_SEEN, F_T_FIRST, H_PORT, STRIDE32, W_ADDR, W_ISN, W_LAST_FRAME_DIR,
-} from '../track/connection-store.js';
 import { K_RST } from '../track/packet-kind.js';
 import type { TcpTracker, UnansweredTails } from '../track/tcp-tracker.js';
 import { connectionFacts } from './connection-facts.js';
@@ -12,17 +9,11 @@ import { findSilentDrop } from './silent-drop.js';
 
 const side = (d: number) => (d === 0 ? 'client' : 'server');
 
-function tupleKey(t: TcpTracker, c: number): string {
-  const a = c * STRIDE32 + W_ADDR;
-  const w = t.store.u32;
-  return `${w.subarray(a, a + 8).join('.')}|${t.store.h(c, H_PORT)}|${t.store.h(c, H_PORT + 1)}`;
-}
-
 function isnKey(t: TcpTracker, c: number): string | null {
   const s = t.store;
-  if ((s.b(c, B_DIR_FLAGS) & D_SYN_SEEN) === 0) return null;
-  const server = (s.b(c, B_DIR_FLAGS + 1) & D_SYN_SEEN) !== 0 ? s.w(c, W_ISN + 1) : 'none';
-  return `${s.w(c, W_ISN)}|${server}`;
+  if (!s.synSeen(c, 0)) return null;
+  const server = s.synSeen(c, 1) ? s.isn(c, 1) : 'none';
+  return `${s.isn(c, 0)}|${server}`;
 }
 
 /** A packet's identity in both captures: NAT rewrites addresses and ports, not sequence numbers. */
@@ -54,7 +45,7 @@ export function compareCaptures(a: CaptureAnalysis, b: CaptureAnalysis): TwoSide
   for (let c = 0; c < tb.connectionCount; c++) {
     const k = isnKey(tb, c);
     if (k) byIsn.set(k, c);
-    byTuple.set(tupleKey(tb, c), c);
+    byTuple.set(tb.store.tupleKey(c), c);
   }
   const pairs: Array<[number, number]> = [];
   let viaIsn = 0;
@@ -63,10 +54,10 @@ export function compareCaptures(a: CaptureAnalysis, b: CaptureAnalysis): TwoSide
     const k = isnKey(ta, c);
     let m = k ? byIsn.get(k) : undefined;
     if (m !== undefined) viaIsn++;
-    else m = byTuple.get(tupleKey(ta, c));
+    else m = byTuple.get(ta.store.tupleKey(c));
     if (m === undefined) continue;
     pairs.push([c, m]);
-    if (tupleKey(ta, c) !== tupleKey(tb, m)) nat = true;
+    if (ta.store.tupleKey(c) !== tb.store.tupleKey(m)) nat = true;
   }
 
   const evA = new ConnectionEvents(ta);
@@ -117,7 +108,7 @@ function estimateOffset(
   const deltas: [number[], number[]] = [[], []];
   for (const [ca, cb] of pairs) {
     // The connection's first packet (normally the SYN) is seen by both.
-    deltas[0].push(absNs(b.tracker, b.tracker.store.f(cb, F_T_FIRST)) - absNs(a.tracker, a.tracker.store.f(ca, F_T_FIRST)));
+    deltas[0].push(absNs(b.tracker, b.tracker.store.firstTimeNs(cb)) - absNs(a.tracker, a.tracker.store.firstTimeNs(ca)));
     const inB = new Map<string, number>();
     for (const j of evB.of(cb)) if (!inB.has(packetKey(evB.log, j))) inB.set(packetKey(evB.log, j), evB.log.time(j));
     for (const i of evA.of(ca)) {
@@ -188,7 +179,7 @@ function testify(
   const peer = x === 0 ? 'server' : 'client';
   if (arrived === 0) {
     out.silentDrops.set(c + 1, { kind: 'black-hole', evidence: `${otherFile}, captured on the ${peer}, shows none of them arriving: the path dropped them` });
-  } else if (other.store.w(o, W_LAST_FRAME_DIR + (x ^ 1)) > arrivedLast) {
+  } else if (other.store.lastFrame(o, x ^ 1) > arrivedLast) {
     out.silentDrops.set(c + 1, { kind: 'black-hole', evidence: `${otherFile} shows ${arrived} of them arriving and the ${peer} answering: the answers were lost on the way back` });
   } else {
     out.silentDrops.set(c + 1, { kind: 'dead-peer', evidence: `${otherFile} shows ${arrived} of them reaching the ${peer}, which never answered` });

@@ -1,26 +1,9 @@
 import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
 import { skippedCounts } from '../analyze/skipped-counts.js';
-import {
-  B_DIR_FLAGS, B_END_INFO, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, B_WSCALE, D_FIN, D_SACK_PERM, D_SYN_SEEN, D_TIMESTAMPS,
-  END_FIN, END_HALF_CLOSED, END_NO_ANSWER, END_OPEN, END_REJECTED, END_RESET, F_BYTES, F_MAX_IDLE,
-  F_PAYLOAD, F_SYN_OR_RTT, F_T_FIRST, F_T_LAST, H_MSS, H_PORT, H_RSTS, H_STATE, ST_IPV6, ST_MIDSTREAM,
-  ST_RTT_KNOWN, STRIDE32, W_ADDR, W_END_FRAME, W_FIRST_FRAME, W_GAPS, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_FRAME_DIR,
-  W_MAX_IDLE_FRAME, W_PKTS, W_RETRANS, W_ZWPS,
-} from '../track/connection-store.js';
 import type { TcpTracker } from '../track/tcp-tracker.js';
-import { addressText } from '../util/ip-text.js';
 import { relTimeText } from '../track/time-base.js';
 import type { CaptureDiagnosis } from '../diagnose/diagnose-capture.js';
 import type { ConnectionCounts, ConnectionEndKind, ConnectionReport, DirectionStats, FileReport } from '../model/analysis-report.js';
-
-const END_NAMES: Record<number, ConnectionEndKind> = {
-  [END_OPEN]: 'open',
-  [END_FIN]: 'fin',
-  [END_HALF_CLOSED]: 'half-closed',
-  [END_RESET]: 'reset',
-  [END_REJECTED]: 'rejected',
-  [END_NO_ANSWER]: 'no-answer',
-};
 
 /** Which connections a report shows; ids are stable whatever the filter (like tcp.stream). */
 export interface ConnectionFilter {
@@ -34,28 +17,21 @@ export interface ConnectionFilter {
 
 function directionStats(tracker: TcpTracker, c: number, d: number): DirectionStats {
   const s = tracker.store;
-  const pkts = s.w(c, W_PKTS + d);
-  const df = s.b(c, B_DIR_FLAGS + d);
+  const pkts = s.packets(c, d);
   return {
     packets: pkts,
-    bytes: s.f(c, F_BYTES + d),
-    payloadBytes: s.f(c, F_PAYLOAD + d),
-    keepalives: s.w(c, W_KEEPALIVES + d),
-    keepaliveAcks: s.w(c, W_KEEPALIVE_ACKS + d),
-    retransmissions: s.w(c, W_RETRANS + d),
-    zeroWindowProbes: s.w(c, W_ZWPS + d),
-    fins: (df & D_FIN) !== 0 ? 1 : 0,
-    rsts: s.h(c, H_RSTS + d),
-    ttl: pkts > 0 ? { first: s.b(c, B_TTL_FIRST + d), min: s.b(c, B_TTL_MIN + d), max: s.b(c, B_TTL_MAX + d) } : null,
-    synOptions:
-      (df & D_SYN_SEEN) !== 0
-        ? {
-            mss: s.h(c, H_MSS + d) > 0 ? s.h(c, H_MSS + d) : null,
-            wscale: s.b(c, B_WSCALE + d) !== 255 ? s.b(c, B_WSCALE + d) : null,
-            sackPerm: (df & D_SACK_PERM) !== 0,
-            timestamps: (df & D_TIMESTAMPS) !== 0,
-          }
-        : null,
+    bytes: s.bytes(c, d),
+    payloadBytes: s.payloadBytes(c, d),
+    keepalives: s.keepalives(c, d),
+    keepaliveAcks: s.keepaliveAcks(c, d),
+    retransmissions: s.retransmissions(c, d),
+    zeroWindowProbes: s.zeroWindowProbes(c, d),
+    fins: s.sentFin(c, d) ? 1 : 0,
+    rsts: s.rsts(c, d),
+    ttl: pkts > 0 ? { first: s.ttlFirst(c, d), min: s.ttlMin(c, d), max: s.ttlMax(c, d) } : null,
+    synOptions: s.synSeen(c, d)
+      ? { mss: s.mss(c, d), wscale: s.wscale(c, d), sackPerm: s.sackPermitted(c, d), timestamps: s.timestamps(c, d) }
+      : null,
   };
 }
 
@@ -67,38 +43,37 @@ function endTimeText(tracker: TcpTracker, frame: number): string | null {
 
 export function connectionReport(tracker: TcpTracker, c: number): ConnectionReport {
   const s = tracker.store;
-  const st = s.h(c, H_STATE);
-  const ipv6 = (st & ST_IPV6) !== 0;
-  const endKind = tracker.endKind(c);
-  const endInfo = s.b(c, B_END_INFO);
-  const hasEndEvent = endKind === END_FIN || endKind === END_HALF_CLOSED || endKind === END_RESET || endKind === END_REJECTED;
+  const ipv6 = s.isIpv6(c);
+  const endKind = s.endKind(c);
+  // Open and no-answer connections were not ended by a packet: no side, frame or time.
+  const hasEndEvent = endKind !== 'open' && endKind !== 'no-answer';
   const c2s = directionStats(tracker, c, 0);
   const s2c = directionStats(tracker, c, 1);
-  const addr = c * STRIDE32 + W_ADDR;
-  const maxIdle = s.f(c, F_MAX_IDLE);
+  const maxIdle = s.maxIdleNs(c);
+  const rtt = s.rttNs(c);
   return {
     id: c + 1,
-    client: { addr: addressText(s.u32, addr, ipv6), port: s.h(c, H_PORT) },
-    server: { addr: addressText(s.u32, addr + 4, ipv6), port: s.h(c, H_PORT + 1) },
+    client: { addr: s.address(c, 0), port: s.port(c, 0) },
+    server: { addr: s.address(c, 1), port: s.port(c, 1) },
     ipVersion: ipv6 ? 6 : 4,
-    midStream: (st & ST_MIDSTREAM) !== 0,
-    firstFrame: s.w(c, W_FIRST_FRAME),
-    lastFrame: Math.max(s.w(c, W_LAST_FRAME_DIR), s.w(c, W_LAST_FRAME_DIR + 1)),
-    start: relTimeText(tracker, s.f(c, F_T_FIRST)),
-    end: relTimeText(tracker, s.f(c, F_T_LAST)),
-    durationS: (s.f(c, F_T_LAST) - s.f(c, F_T_FIRST)) / 1e9,
-    handshakeRttS: (st & ST_RTT_KNOWN) !== 0 ? s.f(c, F_SYN_OR_RTT) / 1e9 : null,
+    midStream: s.midStream(c),
+    firstFrame: s.firstFrame(c),
+    lastFrame: Math.max(s.lastFrame(c, 0), s.lastFrame(c, 1)),
+    start: relTimeText(tracker, s.firstTimeNs(c)),
+    end: relTimeText(tracker, s.lastTimeNs(c)),
+    durationS: (s.lastTimeNs(c) - s.firstTimeNs(c)) / 1e9,
+    handshakeRttS: rtt !== null ? rtt / 1e9 : null,
     longestIdleS: maxIdle / 1e9,
-    longestIdleEndFrame: maxIdle > 0 ? s.w(c, W_MAX_IDLE_FRAME) : null,
+    longestIdleEndFrame: maxIdle > 0 ? s.maxIdleFrame(c) : null,
     keepalives: { sent: c2s.keepalives + s2c.keepalives, answered: c2s.keepaliveAcks + s2c.keepaliveAcks },
-    captureGaps: s.w(c, W_GAPS),
+    captureGaps: s.captureGaps(c),
     c2s,
     s2c,
     ended: {
-      kind: END_NAMES[endKind]!,
-      by: hasEndEvent ? ((endInfo & 0x80) !== 0 ? 'server' : 'client') : null,
-      frame: hasEndEvent ? s.w(c, W_END_FRAME) : null,
-      ts: hasEndEvent ? endTimeText(tracker, s.w(c, W_END_FRAME)) : null,
+      kind: endKind,
+      by: hasEndEvent ? (s.endedBySideB(c) ? 'server' : 'client') : null,
+      frame: hasEndEvent ? s.endFrame(c) : null,
+      ts: hasEndEvent ? endTimeText(tracker, s.endFrame(c)) : null,
     },
   };
 }
@@ -121,11 +96,10 @@ function connectionPasses(t: TcpTracker, filter: ConnectionFilter, c: number): b
   let a = '';
   let b = '';
   if (filter.hosts?.length) {
-    const ipv6 = (s.h(c, H_STATE) & ST_IPV6) !== 0;
-    a = addressText(s.u32, c * STRIDE32 + W_ADDR, ipv6);
-    b = addressText(s.u32, c * STRIDE32 + W_ADDR + 4, ipv6);
+    a = s.address(c, 0);
+    b = s.address(c, 1);
   }
-  return passesFilter(filter, c + 1, s.h(c, H_PORT), s.h(c, H_PORT + 1), a, b);
+  return passesFilter(filter, c + 1, s.port(c, 0), s.port(c, 1), a, b);
 }
 
 /**
@@ -144,9 +118,9 @@ function isProblemInStore(t: TcpTracker, c: number, end: ConnectionEndKind): boo
   const s = t.store;
   return problemFacts(
     end,
-    s.w(c, W_KEEPALIVES) + s.w(c, W_KEEPALIVES + 1),
-    s.w(c, W_KEEPALIVE_ACKS) + s.w(c, W_KEEPALIVE_ACKS + 1),
-    s.w(c, W_RETRANS) + s.w(c, W_RETRANS + 1),
+    s.keepalives(c, 0) + s.keepalives(c, 1),
+    s.keepaliveAcks(c, 0) + s.keepaliveAcks(c, 1),
+    s.retransmissions(c, 0) + s.retransmissions(c, 1),
   );
 }
 
@@ -184,7 +158,7 @@ export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFil
   const problems: number[] = [];
   const others: number[] = [];
   for (const c of selected) {
-    const end = END_NAMES[t.endKind(c)]!;
+    const end = t.store.endKind(c);
     counts.byEnd[end] = (counts.byEnd[end] ?? 0) + 1;
     if (diagnosed[c + 1] === 1 || isProblemInStore(t, c, end)) {
       counts.problems++;

@@ -1,6 +1,5 @@
 import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
 import { ConnectionEvents } from '../diagnose/connection-events.js';
-import { F_T_FIRST, F_T_LAST, H_STATE, ST_MIDSTREAM, ST_SAW_SYN, W_FIRST_FRAME } from '../track/connection-store.js';
 import { KIND_NAMES } from '../track/packet-kind.js';
 import type { Direction, FileReport, PacketKind, ResetAttribution } from '../model/analysis-report.js';
 import { relTimeText } from '../track/time-base.js';
@@ -62,10 +61,10 @@ export function connectionTimelines(analysis: CaptureAnalysis, ids: number[], re
   for (const id of ids) {
     const c = id - 1;
     if (c < 0 || c >= tracker.connectionCount) continue;
-    const t0 = store.f(c, F_T_FIRST);
-    const t1 = store.f(c, F_T_LAST);
+    const t0 = store.firstTimeNs(c);
+    const t1 = store.lastTimeNs(c);
     const events: TimelineEvent[] = [];
-    const firstFrame = store.w(c, W_FIRST_FRAME);
+    const firstFrame = store.firstFrame(c);
     const opening = openingEvent(analysis, c);
     const idx = grouped.of(c);
     // The handshake is not logged (it lives in the connection record); put its first packet back.
@@ -101,9 +100,9 @@ export function connectionTimelines(analysis: CaptureAnalysis, ids: number[], re
 
 /** The connection's first packet when the record says what it was: the SYN, or a SYN-ACK whose SYN was missed. */
 function openingEvent(analysis: CaptureAnalysis, c: number): { kind: PacketKind; dir: Direction } | null {
-  const st = analysis.tracker.store.h(c, H_STATE);
-  if ((st & ST_MIDSTREAM) !== 0) return null;
-  return (st & ST_SAW_SYN) !== 0 ? { kind: 'syn', dir: 'c2s' } : { kind: 'synack', dir: 's2c' };
+  const s = analysis.tracker.store;
+  if (s.midStream(c)) return null;
+  return s.sawSyn(c) ? { kind: 'syn', dir: 'c2s' } : { kind: 'synack', dir: 's2c' };
 }
 
 /**

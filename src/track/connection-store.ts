@@ -11,22 +11,43 @@
  * for a mid-stream pickup, the guessed client.
  */
 
-import { RECORD_BYTES, STRIDE16, STRIDE32, STRIDE64, STRIDE8 } from './record-layout.js';
+import type { ConnectionEndKind } from '../model/analysis-report.js';
+import { addressText } from '../util/ip-text.js';
+import {
+  B_DATA_AFTER_RST, B_DIR_FLAGS, B_END_INFO, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, B_WSCALE, D_FIN, D_SACK_PERM, D_SYN_SEEN,
+  D_TIMESTAMPS, END_BY_B, END_FIN, END_HALF_CLOSED, END_KIND_MASK, END_NO_ANSWER, END_OPEN, END_REJECTED, END_RESET, F_BYTES,
+  F_MAX_IDLE, F_PAYLOAD, F_SYN_OR_RTT, F_T_FIRST, F_T_LAST, H_MSS, H_PORT, H_RSTS, H_STATE, RECORD_BYTES, ST_ESTABLISHED, ST_IPV6,
+  ST_MIDSTREAM, ST_RTT_KNOWN, ST_SAW_SYN, ST_SAW_SYNACK, ST_UNANSWERED, STRIDE16, STRIDE32, STRIDE64, STRIDE8, W_ADDR,
+  W_END_FRAME, W_FIRST_FRAME, W_GAPS, W_ISN, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_FRAME_DIR, W_MAX_IDLE_FRAME, W_PKTS,
+  W_RETRANS, W_ZWPS,
+} from './record-layout.js';
 
-export * from './record-layout.js';
+const END_NAMES: Record<number, ConnectionEndKind> = {
+  [END_OPEN]: 'open',
+  [END_FIN]: 'fin',
+  [END_HALF_CLOSED]: 'half-closed',
+  [END_RESET]: 'reset',
+  [END_REJECTED]: 'rejected',
+  [END_NO_ANSWER]: 'no-answer',
+};
 
 /**
  * The records as the tracker (src/wasm/tracker.ts) writes them. Read-only
  * here: the tracker points the views at its region again whenever the
  * region has grown (attach).
+ *
+ * Everything outside src/track/ reads a record through the named readers
+ * below, so that only this file and the WebAssembly know where a field lies
+ * and how wide it is. `c` is a connection id; `d` a direction (0: A → B, the
+ * client's packets) or, for addresses and ports, a side (0: A, 1: B).
  */
 export class ConnectionStore {
   count = 0;
   capacity = 0;
-  f64: Float64Array<ArrayBufferLike> = new Float64Array(0);
-  u32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
-  u16: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
-  u8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+  private f64: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  private u32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  private u16: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
+  private u8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
 
   /** Views of `capacity` records from `byteOffset` of `buffer` (64-byte aligned). */
   attach(buffer: ArrayBufferLike, byteOffset: number, capacity: number): void {
@@ -42,17 +63,161 @@ export class ConnectionStore {
     return this.capacity * RECORD_BYTES;
   }
 
-  // Readers for code off the hot path (reports).
-  f(c: number, field: number): number {
-    return this.f64[c * STRIDE64 + field]!;
+  /** The `count` records as raw bytes (a view, not a copy), for comparing two passes byte for byte. */
+  recordBytes(): Uint8Array {
+    return this.u8.subarray(0, this.count * RECORD_BYTES);
   }
-  w(c: number, field: number): number {
-    return this.u32[c * STRIDE32 + field]!;
+
+  // -- the connection --
+
+  isIpv6(c: number): boolean {
+    return (this.u16[c * STRIDE16 + H_STATE]! & ST_IPV6) !== 0;
   }
-  h(c: number, field: number): number {
-    return this.u16[c * STRIDE16 + field]!;
+  /** Picked up mid-stream: the handshake was not in the capture, and A is a guess. */
+  midStream(c: number): boolean {
+    return (this.u16[c * STRIDE16 + H_STATE]! & ST_MIDSTREAM) !== 0;
   }
-  b(c: number, field: number): number {
-    return this.u8[c * STRIDE8 + field]!;
+  /** The client's SYN was seen (without it, a record that is not mid-stream opened with the SYN-ACK). */
+  sawSyn(c: number): boolean {
+    return (this.u16[c * STRIDE16 + H_STATE]! & ST_SAW_SYN) !== 0;
+  }
+  /** The last logged packet (keepalive, data, retransmission or RST) got nothing back from the other side. */
+  lastUnanswered(c: number): boolean {
+    return (this.u16[c * STRIDE16 + H_STATE]! & ST_UNANSWERED) !== 0;
+  }
+  /** Address text of side 0 (A) or 1 (B). */
+  address(c: number, side: number): string {
+    return addressText(this.u32, c * STRIDE32 + W_ADDR + side * 4, this.isIpv6(c));
+  }
+  port(c: number, side: number): number {
+    return this.u16[c * STRIDE16 + H_PORT + side]!;
+  }
+  /** Both addresses and ports as one string, to find the same connection in another capture. */
+  tupleKey(c: number): string {
+    const a = c * STRIDE32 + W_ADDR;
+    return `${this.u32.subarray(a, a + 8).join('.')}|${this.port(c, 0)}|${this.port(c, 1)}`;
+  }
+  /** Times are ns relative to the tracker's time base. */
+  firstTimeNs(c: number): number {
+    return this.f64[c * STRIDE64 + F_T_FIRST]!;
+  }
+  lastTimeNs(c: number): number {
+    return this.f64[c * STRIDE64 + F_T_LAST]!;
+  }
+  /** Handshake round trip (ns), or null when the capture did not show the whole handshake. */
+  rttNs(c: number): number | null {
+    return (this.u16[c * STRIDE16 + H_STATE]! & ST_RTT_KNOWN) !== 0 ? this.f64[c * STRIDE64 + F_SYN_OR_RTT]! : null;
+  }
+  /** Longest silence between two of its packets (ns), and the frame that ended it. */
+  maxIdleNs(c: number): number {
+    return this.f64[c * STRIDE64 + F_MAX_IDLE]!;
+  }
+  maxIdleFrame(c: number): number {
+    return this.u32[c * STRIDE32 + W_MAX_IDLE_FRAME]!;
+  }
+  firstFrame(c: number): number {
+    return this.u32[c * STRIDE32 + W_FIRST_FRAME]!;
+  }
+  /** Segments that started beyond the next expected sequence number: bytes the capture missed. */
+  captureGaps(c: number): number {
+    return this.u32[c * STRIDE32 + W_GAPS]!;
+  }
+  /**
+   * How the connection ended. A SYN that got nothing back is settled here
+   * rather than in the tracker: only the end of the capture tells it from a
+   * handshake still under way.
+   */
+  endKind(c: number): ConnectionEndKind {
+    const e = this.u8[c * STRIDE8 + B_END_INFO]! & END_KIND_MASK;
+    if (e !== END_OPEN) return END_NAMES[e]!;
+    const st = this.u16[c * STRIDE16 + H_STATE]!;
+    if ((st & ST_SAW_SYN) !== 0 && (st & (ST_SAW_SYNACK | ST_ESTABLISHED)) === 0 && this.packets(c, 1) === 0) return 'no-answer';
+    return 'open';
+  }
+  /** Side B sent the first FIN, or the RST, that ended it (meaningful when endKind is fin, half-closed, reset or rejected). */
+  endedBySideB(c: number): boolean {
+    return (this.u8[c * STRIDE8 + B_END_INFO]! & END_BY_B) !== 0;
+  }
+  /** Frame of the FIN or RST that ended it. */
+  endFrame(c: number): number {
+    return this.u32[c * STRIDE32 + W_END_FRAME]!;
+  }
+
+  // -- one direction of it --
+
+  packets(c: number, d: number): number {
+    return this.u32[c * STRIDE32 + W_PKTS + d]!;
+  }
+  /** IP bytes. */
+  bytes(c: number, d: number): number {
+    return this.f64[c * STRIDE64 + F_BYTES + d]!;
+  }
+  /** TCP payload bytes. */
+  payloadBytes(c: number, d: number): number {
+    return this.f64[c * STRIDE64 + F_PAYLOAD + d]!;
+  }
+  keepalives(c: number, d: number): number {
+    return this.u32[c * STRIDE32 + W_KEEPALIVES + d]!;
+  }
+  /** Keepalives of the other direction that this one answered. */
+  keepaliveAcks(c: number, d: number): number {
+    return this.u32[c * STRIDE32 + W_KEEPALIVE_ACKS + d]!;
+  }
+  retransmissions(c: number, d: number): number {
+    return this.u32[c * STRIDE32 + W_RETRANS + d]!;
+  }
+  zeroWindowProbes(c: number, d: number): number {
+    return this.u32[c * STRIDE32 + W_ZWPS + d]!;
+  }
+  rsts(c: number, d: number): number {
+    return this.u16[c * STRIDE16 + H_RSTS + d]!;
+  }
+  sentFin(c: number, d: number): boolean {
+    return (this.u8[c * STRIDE8 + B_DIR_FLAGS + d]! & D_FIN) !== 0;
+  }
+  /** Data segments sent after the connection's first RST (saturates at 255): the real host kept talking. */
+  dataAfterRst(c: number, d: number): number {
+    return this.u8[c * STRIDE8 + B_DATA_AFTER_RST + d]!;
+  }
+  /** Last frame sent in the direction (0: none). */
+  lastFrame(c: number, d: number): number {
+    return this.u32[c * STRIDE32 + W_LAST_FRAME_DIR + d]!;
+  }
+  /** TTL (hop limit) of the direction's first packet, and the least and most seen; meaningless while packets(c, d) is 0. */
+  ttlFirst(c: number, d: number): number {
+    return this.u8[c * STRIDE8 + B_TTL_FIRST + d]!;
+  }
+  ttlMin(c: number, d: number): number {
+    return this.u8[c * STRIDE8 + B_TTL_MIN + d]!;
+  }
+  ttlMax(c: number, d: number): number {
+    return this.u8[c * STRIDE8 + B_TTL_MAX + d]!;
+  }
+
+  // -- the direction's SYN (or SYN-ACK), when synSeen --
+
+  synSeen(c: number, d: number): boolean {
+    return (this.u8[c * STRIDE8 + B_DIR_FLAGS + d]! & D_SYN_SEEN) !== 0;
+  }
+  /** Initial sequence number. */
+  isn(c: number, d: number): number {
+    return this.u32[c * STRIDE32 + W_ISN + d]!;
+  }
+  /** MSS option, or null when the SYN had none. */
+  mss(c: number, d: number): number | null {
+    const v = this.u16[c * STRIDE16 + H_MSS + d]!;
+    return v > 0 ? v : null;
+  }
+  /** Window scale option, or null when the SYN had none. */
+  wscale(c: number, d: number): number | null {
+    const v = this.u8[c * STRIDE8 + B_WSCALE + d]!;
+    return v !== 255 ? v : null;
+  }
+  sackPermitted(c: number, d: number): boolean {
+    return (this.u8[c * STRIDE8 + B_DIR_FLAGS + d]! & D_SACK_PERM) !== 0;
+  }
+  /** The SYN offered TCP timestamps (both directions did: they are in use). */
+  timestamps(c: number, d: number): boolean {
+    return (this.u8[c * STRIDE8 + B_DIR_FLAGS + d]! & D_TIMESTAMPS) !== 0;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * Layout of an event-log record (see event-log.ts), constants only: the
- * WebAssembly tracker compiles this same file to write the records.
+ * WebAssembly tracker compiles this same file to write the records. Widths:
+ * layout-fields.ts.
  */
 
 export const E_STRIDE = 48;
@@ -21,4 +22,8 @@ export const E_KIND = 40; // u8
 export const E_DIR = 41; // u8
 export const E_TTL = 42; // u8
 export const E_FLAGS = 43; // u8
-export const E_OPTS = 44; // u8, bit 0: TCP timestamps option present
+export const E_OPTS = 44; // u8: E_OPT_* bits
+
+// bits of E_OPTS
+/** The TCP timestamps option was present. Bit 0 because the tracker stores the decoder's 0/1 P_TIMESTAMPS byte as is. */
+export const E_OPT_TIMESTAMPS = 1 << 0;

@@ -9,19 +9,20 @@
  * instead of one per column. The WebAssembly tracker writes the records
  * (E_* positions) in its own memory; these are views of them.
  */
-import { E_ACK, E_CONN, E_DIR, E_FLAGS, E_FRAME, E_IDLE, E_IPID, E_KIND, E_LEN, E_OPTS, E_SEQ, E_STRIDE, E_STRIDE16, E_STRIDE32, E_STRIDE64, E_TIME, E_TTL, E_WIN } from './event-layout.js';
-
-export * from './event-layout.js';
+import {
+  E_ACK, E_CONN, E_DIR, E_FLAGS, E_FRAME, E_IDLE, E_IPID, E_KIND, E_LEN, E_OPT_TIMESTAMPS, E_OPTS, E_SEQ, E_STRIDE, E_STRIDE16, E_STRIDE32,
+  E_STRIDE64, E_TIME, E_TTL, E_WIN,
+} from './event-layout.js';
 
 export class EventLog {
   count = 0;
   private capacity = 0;
   // Views of the tracker's event region; pointed at it again whenever it has moved or grown (attach).
-  f64: Float64Array<ArrayBufferLike> = new Float64Array(0);
-  u32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
-  i32: Int32Array<ArrayBufferLike> = new Int32Array(0);
-  u16: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
-  u8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+  private f64: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  private u32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  private i32: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private u16: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
+  private u8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
 
   /** Views of `capacity` records from `byteOffset` of `buffer` (8-byte aligned). */
   attach(buffer: ArrayBufferLike, byteOffset: number, capacity: number): void {
@@ -80,7 +81,7 @@ export class EventLog {
     return this.u8[i * E_STRIDE + E_FLAGS]!;
   }
   hasTimestamps(i: number): boolean {
-    return (this.u8[i * E_STRIDE + E_OPTS]! & 1) !== 0;
+    return (this.u8[i * E_STRIDE + E_OPTS]! & E_OPT_TIMESTAMPS) !== 0;
   }
 
   /** Index of the event for `frame`, or -1 (frames are appended in increasing order). */
@@ -102,5 +103,10 @@ export class EventLog {
 
   memoryBytes(): number {
     return this.capacity * E_STRIDE;
+  }
+
+  /** The `count` records as raw bytes (a view, not a copy), for comparing two passes byte for byte. */
+  recordBytes(): Uint8Array {
+    return this.u8.subarray(0, this.count * E_STRIDE);
   }
 }

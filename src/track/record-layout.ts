@@ -1,7 +1,9 @@
 /**
  * Layout of a connection record: byte offsets and bit values, and nothing
  * else, so that the WebAssembly tracker (src/wasm/) compiles the very same
- * file and both sides agree on every field.
+ * file and both sides agree on every field. A new constant must also be
+ * described, with its width, in layout-fields.ts (checked by
+ * test/record-layout.test.ts).
  */
 
 export const RECORD_BYTES = 224;
@@ -35,7 +37,7 @@ export const B_TTL_FIRST = 128; // +d
 export const B_TTL_MIN = 130; // +d
 export const B_TTL_MAX = 132; // +d
 export const B_LAST_KIND = 134;
-/** END_* in the low 7 bits, bit 7 set when side B ended it. */
+/** An END_* code in END_KIND_MASK, or'ed with END_BY_B when side B ended it. */
 export const B_END_INFO = 135;
 
 // -- warm and cold: handshakes, rare kinds, the end --
@@ -90,7 +92,10 @@ export const D_TIMESTAMPS = 1 << 6;
 /** The direction has sent an IPv4 packet with a non-zero IP ID (a counter, not Linux's socketless 0). */
 export const D_IPID_NONZERO = 1 << 7;
 
-// how it ended (B_END_INFO)
+// how it ended (B_END_INFO): one byte holds both the kind and who, so the
+// per-packet path writes a single store
+export const END_KIND_MASK = 0x7f;
+export const END_BY_B = 0x80;
 export const END_OPEN = 0;
 export const END_FIN = 1;
 export const END_HALF_CLOSED = 2;

@@ -3,7 +3,8 @@
  * RST at the moment it arrives, before the RST updates its connection's
  * record (src/wasm/tracker.ts writes them into a small ring, TcpTracker turns
  * them into ResetContexts after each run). Constants only: both sides compile
- * this file. Positions are in units of the view that reads them.
+ * this file. Positions are in units of the view that reads them; widths are
+ * in layout-fields.ts.
  */
 export const NOTE_BYTES = 72;
 /** Notes the ring holds; a run of records stops early when it is full. */

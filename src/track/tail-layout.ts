@@ -1,7 +1,8 @@
 /**
  * Layout of an unanswered tail (src/wasm/unanswered.ts writes them,
  * src/diagnose/silent-drop.ts reads them): i32 fields, constants only, so the
- * WebAssembly and the TypeScript sides compile the same file.
+ * WebAssembly and the TypeScript sides compile the same file. Widths:
+ * layout-fields.ts.
  */
 export const TAIL_STRIDE32 = 6;
 export const TAIL_PACKETS = 0;

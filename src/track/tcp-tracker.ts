@@ -4,15 +4,16 @@ import { DecodedTcp } from '../decode/decoded-tcp.js';
 import { PacketBlock } from '../decode/packet-block.js';
 import { DEFAULT_CHUNK } from '../capture/sync-source.js';
 import { ConnectionStore } from './connection-store.js';
-import * as rec from './connection-store.js';
 import { EventLog } from './event-log.js';
+import { RECORD_BYTES } from './record-layout.js';
 import type { ResetContext } from './reset-context.js';
 import { NOTE_MAX } from './reset-note-layout.js';
 import { ResetNotes } from './reset-notes.js';
 import { TAIL_STRIDE32 } from './tail-layout.js';
+import { UnansweredTails } from './unanswered-tails.js';
 import { instantiatePass, type PassExports } from './wasm-pass.js';
 
-const { B_END_INFO, END_NO_ANSWER, END_OPEN, H_STATE, ST_SAW_SYN, ST_SAW_SYNACK, ST_ESTABLISHED, W_PKTS } = rec;
+export type { UnansweredTails } from './unanswered-tails.js';
 
 /**
  * Per connection, what the idle-period pass over the event log found (see
@@ -31,16 +32,6 @@ export interface IdlePeriodArrays {
   first: Float64Array;
   /** Periods counted (the order the next one gets). */
   periods: number;
-}
-
-/** Per connection and direction, what it sent that the other side never answered (see TcpTracker.unansweredTails). */
-export interface UnansweredTails {
-  /** TAIL_* fields (src/track/tail-layout.ts) of connection c, direction x at (c * 2 + x) * TAIL_STRIDE32. */
-  tails: Int32Array;
-  /** 1 for each connection whose last logged packet went unanswered (ST_UNANSWERED). */
-  lastUnanswered: Uint8Array;
-  /** Latest packet time of any connection (ns relative to the time base; -Infinity: none). */
-  captureEndNs: number;
 }
 
 /** Frame counts of records the tracker walked itself (see trackPcapRecords). */
@@ -167,7 +158,7 @@ export class TcpTracker {
 
   /** Bytes the tracker holds for connection state (records + flow index), excluding the event log. */
   memoryBytes(): number {
-    return this.x.storeCapacity() * rec.RECORD_BYTES + this.x.flowSlots() * 4;
+    return this.x.storeCapacity() * RECORD_BYTES + this.x.flowSlots() * 4;
   }
 
   /** All the memory the WebAssembly pass has taken (records, flow index, buffers). */
@@ -290,9 +281,8 @@ export class TcpTracker {
 
   /**
    * What each side sent after the other side's last packet (one pass in
-   * WebAssembly over the event log): TAIL_* fields of connection c and
-   * direction x at (c * 2 + x) * TAIL_STRIDE32 of `tails` (a copy), and the
-   * latest packet time of any connection.
+   * WebAssembly over the event log), and the latest packet time of any
+   * connection.
    */
   unansweredTails(): UnansweredTails {
     const x = this.x;
@@ -301,7 +291,7 @@ export class TcpTracker {
     const at = x.scratchAbove(x.tailsBytes(n));
     x.unansweredTails(x.storeAddress(), n, x.eventsAddress(), this.events.count, at);
     const sab = this.memory.buffer;
-    return { tails: new Int32Array(sab, at, n * 2 * TAIL_STRIDE32).slice(), lastUnanswered: new Uint8Array(sab, x.flagsAt(at, n), n).slice(), captureEndNs };
+    return new UnansweredTails(new Int32Array(sab, at, n * 2 * TAIL_STRIDE32).slice(), new Uint8Array(sab, x.flagsAt(at, n), n).slice(), captureEndNs);
   }
 
   /**
@@ -342,15 +332,5 @@ export class TcpTracker {
       ns -= 1e9;
     }
     return [sec, ns];
-  }
-
-  /** How the connection ended, as an END_* code (settles SYN-only connections). */
-  endKind(c: number): number {
-    const s = this.store;
-    const e = s.b(c, B_END_INFO) & 0x7f;
-    if (e !== END_OPEN) return e;
-    const st = s.h(c, H_STATE);
-    if ((st & ST_SAW_SYN) !== 0 && (st & (ST_SAW_SYNACK | ST_ESTABLISHED)) === 0 && s.w(c, W_PKTS + 1) === 0) return END_NO_ANSWER;
-    return END_OPEN;
   }
 }

@@ -1,54 +1,80 @@
 import { readFileSync } from 'node:fs';
 
-/** What src/wasm/tracker.ts exports (addresses are byte offsets into its memory). */
-export interface PassExports {
-  init(initialConnections: number, idleMarkNs: number, chunkBytes: number): void;
-  trackFrame(ptr: number, capLen: number, linkType: number, tsSec: number, tsNsec: number, frame: number): number;
-  decode(ptr: number, capLen: number, linkType: number): number;
-  trackPcapRecords(start: number, end: number, le: number, nano: number, linkType: number, frame: number): number;
-  pcapFrameNumber(): number;
-  countsAddress(): number;
-  latestTsSec(): number;
-  latestTsNsec(): number;
-  clearCounts(): void;
-  packetAddress(): number;
-  resetNotesAddress(): number;
-  scratchAddress(): number;
-  scratchBytes(): number;
-  chunkAddress(): number;
-  chunkSize(): number;
-  storeAddress(): number;
-  storeCapacity(): number;
-  connectionCount(): number;
-  flowSlots(): number;
-  eventsAddress(): number;
-  scratchAbove(bytes: number): number;
-  eventGroupsBytes(n: number, count: number): number;
-  groupEvents(events: number, count: number, n: number, out: number): void;
-  serverIndexesBytes(n: number): number;
-  serverIndexes(records: number, n: number, out: number): number;
-  tailsBytes(n: number): number;
-  flagsAt(out: number, n: number): number;
-  unansweredTails(records: number, n: number, events: number, count: number, out: number): void;
-  timeSpan(records: number, n: number, out: number): void;
-  idleArraysBytes(n: number): number;
-  idlePass(events: number, count: number, n: number, marks: number, markCount: number, out: number): number;
-  pendingAt(out: number, n: number): number;
-  pendingDirAt(out: number, n: number): number;
-  pendingIdleAt(out: number, n: number): number;
-  survivedCountAt(out: number, n: number): number;
-  survivedMaxAt(out: number, n: number): number;
-  diedCountAt(out: number, n: number): number;
-  diedMinAt(out: number, n: number): number;
-  firstAt(out: number, n: number): number;
-  eventsCapacity(): number;
-  eventsCount(): number;
-  timeBaseSec(): number;
-  timeBaseNsec(): number;
-  lastConnection(): number;
-  lastDirectionOf(): number;
-  lastTimeNs(): number;
+/**
+ * How one export of the WebAssembly module is described: its kind as
+ * WebAssembly reports it, a function's parameter count, and (as a type only)
+ * what TypeScript calls it as.
+ */
+export interface ExportSpec<K extends WebAssembly.ImportExportKind = WebAssembly.ImportExportKind, T = unknown> {
+  readonly kind: K;
+  /** Parameters of a function (its `length` once instantiated). */
+  readonly params?: number;
+  /** Never set: carries the export's TypeScript type into PassExports. */
+  readonly type?: T;
 }
+
+/** A function export; the parameter count must match T's, which the compiler checks. */
+function fn<T extends (...args: never[]) => unknown>(params: Parameters<T>['length']): ExportSpec<'function', T> {
+  return { kind: 'function', params };
+}
+
+/**
+ * Everything src/wasm/tracker.ts exports (addresses are byte offsets into its
+ * memory), written once: PassExports is derived from it, and
+ * test/wasm-exports.test.ts holds it against the built module both ways.
+ */
+export const PASS_EXPORTS = {
+  init: fn<(initialConnections: number, idleMarkNs: number, chunkBytes: number) => void>(3),
+  trackFrame: fn<(ptr: number, capLen: number, linkType: number, tsSec: number, tsNsec: number, frame: number) => number>(6),
+  decode: fn<(ptr: number, capLen: number, linkType: number) => number>(3),
+  trackPcapRecords: fn<(start: number, end: number, le: number, nano: number, linkType: number, frame: number) => number>(6),
+  pcapFrameNumber: fn<() => number>(0),
+  countsAddress: fn<() => number>(0),
+  latestTsSec: fn<() => number>(0),
+  latestTsNsec: fn<() => number>(0),
+  clearCounts: fn<() => void>(0),
+  packetAddress: fn<() => number>(0),
+  resetNotesAddress: fn<() => number>(0),
+  scratchAddress: fn<() => number>(0),
+  scratchBytes: fn<() => number>(0),
+  chunkAddress: fn<() => number>(0),
+  chunkSize: fn<() => number>(0),
+  storeAddress: fn<() => number>(0),
+  storeCapacity: fn<() => number>(0),
+  connectionCount: fn<() => number>(0),
+  flowSlots: fn<() => number>(0),
+  eventsAddress: fn<() => number>(0),
+  scratchAbove: fn<(bytes: number) => number>(1),
+  eventGroupsBytes: fn<(n: number, count: number) => number>(2),
+  groupEvents: fn<(events: number, count: number, n: number, out: number) => void>(4),
+  serverIndexesBytes: fn<(n: number) => number>(1),
+  serverIndexes: fn<(records: number, n: number, out: number) => number>(3),
+  tailsBytes: fn<(n: number) => number>(1),
+  flagsAt: fn<(out: number, n: number) => number>(2),
+  unansweredTails: fn<(records: number, n: number, events: number, count: number, out: number) => void>(5),
+  timeSpan: fn<(records: number, n: number, out: number) => void>(3),
+  idleArraysBytes: fn<(n: number) => number>(1),
+  idlePass: fn<(events: number, count: number, n: number, marks: number, markCount: number, out: number) => number>(6),
+  pendingAt: fn<(out: number, n: number) => number>(2),
+  pendingIdleAt: fn<(out: number, n: number) => number>(2),
+  survivedCountAt: fn<(out: number, n: number) => number>(2),
+  survivedMaxAt: fn<(out: number, n: number) => number>(2),
+  diedCountAt: fn<(out: number, n: number) => number>(2),
+  diedMinAt: fn<(out: number, n: number) => number>(2),
+  firstAt: fn<(out: number, n: number) => number>(2),
+  eventsCapacity: fn<() => number>(0),
+  eventsCount: fn<() => number>(0),
+  timeBaseSec: fn<() => number>(0),
+  timeBaseNsec: fn<() => number>(0),
+  lastConnection: fn<() => number>(0),
+  lastDirectionOf: fn<() => number>(0),
+  lastTimeNs: fn<() => number>(0),
+  // The imported memory, exported again by AssemblyScript's --importMemory; instantiatePass hands out its own reference.
+  memory: { kind: 'memory' } as ExportSpec<'memory', WebAssembly.Memory>,
+} satisfies Record<string, ExportSpec>;
+
+/** What src/wasm/tracker.ts exports, as TypeScript calls it. */
+export type PassExports = { readonly [K in keyof typeof PASS_EXPORTS]: NonNullable<(typeof PASS_EXPORTS)[K]['type']> };
 
 /** wasm32's whole address space; only what is used is ever committed. */
 const MAX_PAGES = 65536;

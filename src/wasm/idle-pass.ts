@@ -18,7 +18,7 @@ export function idleArraysBytes(n: i32): usize {
 // Layout of the output: pending event (i32, -1: none), its direction (u8), its idle ns (f64),
 // survived count (u32) and longest (f64), died count (u32) and shortest (f64), first period (f64).
 export function pendingAt(out: usize, n: i32): usize { return out; }
-export function pendingDirAt(out: usize, n: i32): usize { return out + align8(<usize>n * 4); }
+function pendingDirAt(out: usize, n: i32): usize { return out + align8(<usize>n * 4); }
 export function pendingIdleAt(out: usize, n: i32): usize { return pendingDirAt(out, n) + align8(<usize>n); }
 export function survivedCountAt(out: usize, n: i32): usize { return pendingIdleAt(out, n) + <usize>n * 8; }
 export function survivedMaxAt(out: usize, n: i32): usize { return survivedCountAt(out, n) + align8(<usize>n * 4); }

@@ -7,7 +7,7 @@
 import {
   B_DATA_AFTER_RST, B_DIR_FLAGS, B_END_INFO, B_LAST_KIND, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, B_WSCALE,
   D_FIN, D_IPID_NONZERO, D_KEEPALIVE, D_NEXTSEQ_SET, D_SACK_PERM, D_SYN_SEEN, D_TIMESTAMPS, D_ZWP,
-  END_FIN, END_HALF_CLOSED, END_REJECTED, END_RESET,
+  END_BY_B, END_FIN, END_HALF_CLOSED, END_KIND_MASK, END_REJECTED, END_RESET,
   F_BYTES, F_MAX_IDLE, F_PAYLOAD, F_SYN_OR_RTT, F_T_FIRST, F_T_LAST,
   H_LAST_IPID, H_MSS, H_PORT, H_RSTS, H_STATE, H_WIN, RECORD_BYTES,
   ST_ESTABLISHED, ST_EVENT_DIR_B, ST_IPV6, ST_LAST_DIR_B, ST_LAST_LOGGED, ST_MIDSTREAM, ST_RESET, ST_RTT_KNOWN, ST_SAW_SYN, ST_SAW_SYNACK,
@@ -383,7 +383,7 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
     df |= D_FIN;
     if ((st & ST_RESET) == 0) {
       if ((rFlags & D_FIN) == 0) setEnd(r, d, frame, END_HALF_CLOSED);
-      else store<u8>(u8At(r, B_END_INFO), <u8>((<i32>load<u8>(u8At(r, B_END_INFO)) & 0x80) | END_FIN));
+      else store<u8>(u8At(r, B_END_INFO), <u8>((<i32>load<u8>(u8At(r, B_END_INFO)) & END_BY_B) | END_FIN));
     }
   }
   if (isRst) {
@@ -394,7 +394,7 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
   if (isRst && (st & ST_RESET) == 0) {
     st |= ST_RESET;
     // A RST after both FINs is a late answer, not what ended the connection.
-    if ((<i32>load<u8>(u8At(r, B_END_INFO)) & 0x7f) != END_FIN) {
+    if ((<i32>load<u8>(u8At(r, B_END_INFO)) & END_KIND_MASK) != END_FIN) {
       // A RST from the server before any SYN-ACK is a refused connection, not a reset one.
       const refused = d == 1 && (st & (ST_SAW_SYNACK | ST_ESTABLISHED)) == 0 && (st & ST_SAW_SYN) != 0;
       setEnd(r, d, frame, refused ? END_REJECTED : END_RESET);
@@ -612,14 +612,14 @@ function eventOfRecentFrame(frame: u32): i32 {
 
 function setEnd(r: usize, d: i32, frame: u32, kind: i32): void {
   store<u32>(u32At(r, W_END_FRAME), frame);
-  store<u8>(u8At(r, B_END_INFO), <u8>(kind | (d == 1 ? 0x80 : 0)));
+  store<u8>(u8At(r, B_END_INFO), <u8>(kind | (d == 1 ? END_BY_B : 0)));
 }
 
 // -- after the pass --
 export { eventGroupsBytes, groupEvents, serverIndexes, serverIndexesBytes } from './groups';
 export { flagsAt, tailsBytes, unansweredTails } from './unanswered';
 export { timeSpan } from './time-span';
-export { idleArraysBytes, idlePass, pendingAt, pendingDirAt, pendingIdleAt, survivedCountAt, survivedMaxAt, diedCountAt, diedMinAt, firstAt } from './idle-pass';
+export { idleArraysBytes, idlePass, pendingAt, pendingIdleAt, survivedCountAt, survivedMaxAt, diedCountAt, diedMinAt, firstAt } from './idle-pass';
 
 /**
  * `bytes` of working space above everything the tracker holds, for a
