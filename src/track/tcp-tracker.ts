@@ -55,8 +55,6 @@ export interface WalkedFrames {
 export interface TrackerOptions {
   /** Connections to allocate for up front (grows by doubling). */
   initialConnections?: number;
-  /** A packet that ends a silence at least this long (ns) goes into the event log. */
-  idleMarkNs?: number;
 }
 
 /**
@@ -96,7 +94,7 @@ export class TcpTracker {
   private eventsCap = 0;
 
   constructor(opts: TrackerOptions = {}) {
-    const { exports, memory } = instantiatePass(opts.initialConnections ?? 1024, opts.idleMarkNs ?? 1e9, DEFAULT_CHUNK);
+    const { exports, memory } = instantiatePass(opts.initialConnections ?? 1024, DEFAULT_CHUNK);
     this.x = exports;
     this.memory = memory;
     // These regions lie below the store and never move: views of today's buffer stay valid.

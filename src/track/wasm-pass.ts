@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 
 /** What src/wasm/tracker.ts exports (addresses are byte offsets into its memory). */
 export interface PassExports {
-  init(initialConnections: number, idleMarkNs: number, chunkBytes: number): void;
+  init(initialConnections: number, chunkBytes: number): void;
   trackFrame(ptr: number, capLen: number, linkType: number, tsSec: number, tsNsec: number, frame: number): number;
   decode(ptr: number, capLen: number, linkType: number): number;
   trackPcapRecords(start: number, end: number, le: number, nano: number, linkType: number, frame: number): number;
@@ -76,7 +76,7 @@ function passModule(): WebAssembly.Module {
  * views JavaScript holds: the capture reader parses chunks that live inside
  * it while the tracker grows it.
  */
-export function instantiatePass(initialConnections: number, idleMarkNs: number, chunkBytes: number): { exports: PassExports; memory: WebAssembly.Memory } {
+export function instantiatePass(initialConnections: number, chunkBytes: number): { exports: PassExports; memory: WebAssembly.Memory } {
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
   const instance = new WebAssembly.Instance(passModule(), {
     env: {
@@ -92,6 +92,6 @@ export function instantiatePass(initialConnections: number, idleMarkNs: number, 
     },
   });
   const exports = instance.exports as unknown as PassExports;
-  exports.init(initialConnections, idleMarkNs, chunkBytes);
+  exports.init(initialConnections, chunkBytes);
   return { exports, memory };
 }

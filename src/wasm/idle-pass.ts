@@ -1,9 +1,9 @@
 // AssemblyScript: the pass over the event log behind the idle-timeout tally
 // (src/diagnose/idle-timeout.ts, src/diagnose/diagnose-capture.ts): for every
-// silence of at least a second, did the connection come through it, or did a
+// idle period (IDLE_MARK_NS), did the connection come through it, or did a
 // middlebox reset end it? Run after the capture pass, on the log in place.
 import { E_CONN, E_DIR, E_FRAME, E_IDLE, E_KIND, E_STRIDE } from '../track/event-layout';
-import { K_DATA, K_KEEPALIVE, K_RETRANSMISSION, K_RST } from '../track/kind-codes';
+import { AWAITS_ANSWER_KINDS, IDLE_MARK_NS, K_RST } from '../track/kind-codes';
 
 @inline function align8(x: usize): usize {
   return (x + 7) & ~7;
@@ -81,9 +81,9 @@ export function idlePass(events: usize, count: i32, n: i32, marks: usize, markCo
       store<i32>(p, -1);
     }
     // Further packets from the same side in the same silence (probe retries) share the first one's fate.
-    if (load<i32>(p) == -1 && (k == K_KEEPALIVE || k == K_DATA || k == K_RETRANSMISSION)) {
+    if (load<i32>(p) == -1 && ((1 << k) & AWAITS_ANSWER_KINDS) != 0) {
       const idle = load<f64>(e + (<usize>E_IDLE << 3));
-      if (idle >= 1e9) {
+      if (idle >= IDLE_MARK_NS) {
         store<i32>(p, i);
         store<u8>(pendingDir + c, dir);
         store<f64>(pendingIdle + (c << 3), idle);
