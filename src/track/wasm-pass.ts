@@ -32,10 +32,7 @@ export interface PassExports {
   unansweredTails(records: number, n: number, events: number, count: number, out: number): void;
   timeSpan(records: number, n: number, out: number): void;
   idleArraysBytes(n: number): number;
-  idlePass(events: number, count: number, n: number, marks: number, markCount: number, out: number): number;
-  pendingAt(out: number, n: number): number;
-  pendingDirAt(out: number, n: number): number;
-  pendingIdleAt(out: number, n: number): number;
+  idlePass(events: number, count: number, n: number, marks: number, markCount: number, drops: number, dropCount: number, out: number): number;
   survivedCountAt(out: number, n: number): number;
   survivedMaxAt(out: number, n: number): number;
   diedCountAt(out: number, n: number): number;

@@ -619,7 +619,7 @@ function setEnd(r: usize, d: i32, frame: u32, kind: i32): void {
 export { eventGroupsBytes, groupEvents, serverIndexes, serverIndexesBytes } from './groups';
 export { flagsAt, tailsBytes, unansweredTails } from './unanswered';
 export { timeSpan } from './time-span';
-export { idleArraysBytes, idlePass, pendingAt, pendingDirAt, pendingIdleAt, survivedCountAt, survivedMaxAt, diedCountAt, diedMinAt, firstAt } from './idle-pass';
+export { idleArraysBytes, idlePass, survivedCountAt, survivedMaxAt, diedCountAt, diedMinAt, firstAt } from './idle-pass';
 
 /**
  * `bytes` of working space above everything the tracker holds, for a
