@@ -236,8 +236,8 @@ export interface IdleTimeoutInference {
   died: number;
   /** True when survivedMax < diedMin, i.e. one idle timeout explains everything. */
   consistent: boolean;
-  /** Known middlebox defaults inside the bracket. */
-  matches: Array<{ preset: string; timeoutS: number }>;
+  /** Known middlebox defaults inside the bracket: preset id (kad recommend --behind), product name, its timeout. */
+  matches: Array<{ preset: string; name: string; timeoutS: number }>;
 }
 
 export interface ConnectionDiagnosis {

@@ -4,7 +4,6 @@ import type {
 } from '../model/analysis-report.js';
 import type { ConnectionTimeline, HtmlFileReport } from '../report/connection-timeline.js';
 import { solveKeepalive } from '../recommend/keepalive-solver.js';
-import { PRESETS } from '../recommend/presets.js';
 import { durationText, wallClockText } from '../util/time-text.js';
 import { headlineSentences, idleBracketText } from './diagnosis-text.js';
 import { ATTRIBUTION_COLOURS, esc, renderTimelineSvg } from './svg-timeline.js';
@@ -112,10 +111,7 @@ function pathAdvice(t: IdleTimeoutInference): PathAdvice {
     bracket: idleBracketText(t),
     counts: `${plural(t.survived, 'idle period')} survived, ${t.died} died, ${plural(t.connections, 'connection')}`,
     consistent: t.consistent,
-    matches: t.matches.map((m) => {
-      const p = PRESETS.find((x) => x.id === m.preset);
-      return `${p ? p.name : m.preset} (${m.timeoutS} s)`;
-    }),
+    matches: t.matches.map((m) => `${m.name} (${m.timeoutS} s)`),
     keepalive: null,
     caveat: lo !== null ? `every gap stays under the ${durationText(lo)} of idle that was survived` : `the timeout may be shorter than ${durationText(hi)}: verify with a longer capture or kad probe`,
   };
