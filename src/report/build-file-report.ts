@@ -11,6 +11,7 @@ import type { TcpTracker } from '../track/tcp-tracker.js';
 import { addressText } from '../util/ip-text.js';
 import { relTimeText } from './time-base.js';
 import type { CaptureDiagnosis } from '../diagnose/diagnose-capture.js';
+import { withRecommendation } from '../recommend/bracket-recommendation.js';
 import type { ConnectionCounts, ConnectionEndKind, ConnectionReport, DirectionStats, FileReport } from '../model/analysis-report.js';
 
 const END_NAMES: Record<number, ConnectionEndKind> = {
@@ -244,6 +245,6 @@ export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFil
     connections,
     connectionCounts: counts,
     diagnoses,
-    idleTimeouts: diagnosis?.idleTimeouts ?? [],
+    idleTimeouts: (diagnosis?.idleTimeouts ?? []).map(withRecommendation),
   };
 }
