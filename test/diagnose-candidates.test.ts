@@ -75,3 +75,17 @@ test('a RST answering a keepalive carries the silence before the probe', async (
   assert.ok(w?.trigger, 'the RST has a trigger');
   assert.equal(w.trigger.idleBeforeS, 0);
 });
+
+test('a RST awaits no answer: probes that end in the sender\'s own RST are found through the RST', async () => {
+  const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+  s.handshake().send(0, 10).ack(1).wait(300).keepalive(0).wait(75).keepalive(0).wait(75).keepalive(0).wait(75).rst(0);
+  const file = join(dir, `c${n++}.pcap`);
+  writeFileSync(file, buildPcap(s.packets, { link: 'ether', nano: true }));
+  const analysis = await analyzeCapture(file);
+  // The last logged packet is the RST, which nothing answers: the unanswered flag is clear.
+  assert.equal(analysis.tracker.unansweredTails().lastUnanswered(0), false);
+  const d = diagnoseCapture(analysis).diagnoses[0];
+  assert.equal(d?.resets.length, 1, 'the connection is a candidate through its RST');
+  assert.equal(d.silentDrop?.keepalives, 3);
+  assert.equal(d.silentDrop.end, 'local-rst');
+});

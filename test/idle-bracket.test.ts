@@ -1,15 +1,29 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { IdleTimeoutTally } from '../src/diagnose/idle-timeout.js';
+import { idleTimeoutsByPath } from '../src/diagnose/idle-timeout.js';
 import { idleBracketText } from '../src/render/diagnosis-text.js';
 
+/** Periods summed per connection, as the tracker's idle pass would, then bracketed on one path. */
 function inference(periods: [conn: number, idleS: number, outcome: 'survived' | 'died'][]) {
-  const tally = new IdleTimeoutTally();
-  for (const [c, s, o] of periods) {
-    if (o === 'survived') tally.survived(c, s * 1e9);
-    else tally.died(c, s * 1e9);
-  }
-  return tally.result(() => '198.51.100.10:5432')[0]!;
+  const n = Math.max(...periods.map((p) => p[0])) + 1;
+  const sums = {
+    survivedCount: new Uint32Array(n),
+    survivedMaxNs: new Float64Array(n).fill(-Infinity),
+    diedCount: new Uint32Array(n),
+    diedMinNs: new Float64Array(n).fill(Infinity),
+    first: new Float64Array(n).fill(-1),
+  };
+  periods.forEach(([c, s, o], order) => {
+    if (sums.first[c]! < 0) sums.first[c] = order;
+    if (o === 'survived') {
+      sums.survivedCount[c]!++;
+      sums.survivedMaxNs[c] = Math.max(sums.survivedMaxNs[c]!, s * 1e9);
+    } else {
+      sums.diedCount[c]!++;
+      sums.diedMinNs[c] = Math.min(sums.diedMinNs[c]!, s * 1e9);
+    }
+  });
+  return idleTimeoutsByPath(sums, () => '198.51.100.10:5432')[0]!;
 }
 
 test('the idle-timeout bracket reads as a bracket, or says why there is none', () => {

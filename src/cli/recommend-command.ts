@@ -5,6 +5,7 @@ import { PRESETS, findPreset, type MiddleboxPreset } from '../recommend/presets.
 import { parseCount } from '../recommend/duration.js';
 import { durationSeconds, optionValue } from './option-values.js';
 import { recommend, type ConnectionCount } from '../recommend/recommendation.js';
+import { DEFAULT_TOLERATED_LOSSES } from '../recommend/keepalive-solver.js';
 import { RecommendInputError } from '../recommend/recommend-input-error.js';
 import { renderRecommendationText } from '../recommend/render-recommendation.js';
 import { renderPresetsText } from '../recommend/render-presets.js';
@@ -39,7 +40,7 @@ export function registerRecommend(program: Command): void {
     .option('--idle-timeout <duration>', 'idle timeout of a hop on the path: 350, 350s, 4m, 1h, 1m30s (repeatable; the smallest wins)', collectList)
     .option('--behind <preset>', 'middlebox preset, repeatable or comma-separated, e.g. aws-nat-gateway,azure-lb (see --list-presets)', collectList)
     .option('--connections <n>', 'connections to price the probes for: 100000, 100k, 1M (default: ESTABLISHED sockets on this host)')
-    .option('--tolerate-losses <m>', 'consecutive lost probes the setting must survive', '2')
+    .option('--tolerate-losses <m>', 'consecutive lost probes the setting must survive', String(DEFAULT_TOLERATED_LOSSES))
     .option('--detect-within <duration>', 'wanted dead-peer detection time on an idle connection, e.g. 60s')
     .option('--from <file...>', 'infer the idle timeout from captures (pcap/pcapng; several captures of the same traffic are compared)')
     .option('--list-presets', 'list the middlebox presets with their defaults, behaviour and sources')

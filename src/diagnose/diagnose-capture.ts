@@ -8,7 +8,7 @@ import type { ResetContext } from '../track/reset-context.js';
 import type { UnansweredTails } from '../track/tcp-tracker.js';
 import { durationText } from '../util/time-text.js';
 import { connectionFacts } from './connection-facts.js';
-import { IdleTimeoutTally } from './idle-timeout.js';
+import { idleTimeoutsByPath } from './idle-timeout.js';
 import { attributeReset } from './reset-attribution.js';
 import { findSilentDrop } from './silent-drop.js';
 
@@ -162,9 +162,9 @@ class ConnectionDiagnoser {
 }
 
 /**
- * Every silence of at least a second and whether the connection came through
- * it (the tracker's pass over the event log), then the silent drops that
- * ended one, per path.
+ * Every idle period and whether the connection came through it, or died of a
+ * middlebox's RST or of a silent drop (the tracker's pass over the event
+ * log), per path.
  */
 function tallyIdlePeriods(
   analysis: CaptureAnalysis,
@@ -172,16 +172,12 @@ function tallyIdlePeriods(
   middleboxResets: Set<number>,
   drops: Map<number, SilentDropVerdict>,
 ): IdleTimeoutInference[] {
-  const tracker = analysis.tracker;
   const marks = Uint32Array.from(middleboxResets).sort();
-  const sums = tracker.idlePeriods(marks);
-  const tally = IdleTimeoutTally.continuing(sums);
-  const log = tracker.events;
-  for (const [c, drop] of drops) {
-    const waiting = sums.pending[c]!;
-    if (waiting >= 0 && drop.kind !== 'dead-peer' && log.frame(waiting) === drop.firstFrame) tally.died(c, sums.pendingIdleNs[c]!);
-  }
-  return tally.result((c) => paths.of(c));
+  // A dead peer is no middlebox's timeout: its silence says nothing about the path.
+  const dropPairs: number[] = [];
+  for (const [c, drop] of drops) if (drop.kind !== 'dead-peer') dropPairs.push(c, drop.firstFrame);
+  const sums = analysis.tracker.idlePeriods(marks, Uint32Array.from(dropPairs));
+  return idleTimeoutsByPath(sums, (c) => paths.of(c));
 }
 
 function connectionVerdict(resets: ResetVerdict[], drop: SilentDropVerdict | null): string {

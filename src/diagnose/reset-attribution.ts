@@ -1,5 +1,5 @@
 import type { Evidence, EvidenceStrength, ResetAttribution } from '../model/analysis-report.js';
-import { K_DATA, K_KEEPALIVE, K_RETRANSMISSION, KIND_NAMES } from '../track/packet-kind.js';
+import { AWAITS_ANSWER_KINDS, IDLE_MARK_NS, KIND_NAMES } from '../track/packet-kind.js';
 import type { ResetContext } from '../track/reset-context.js';
 import { durationText } from '../util/time-text.js';
 import type { ConnectionFacts } from './connection-facts.js';
@@ -9,8 +9,6 @@ const WEIGHT: Record<EvidenceStrength, number> = { decisive: 100, strong: 3, med
 
 /** Below this handshake RTT, "faster than the peer could answer" cannot be told from noise. */
 const MIN_RTT_FOR_TIMING_NS = 1e6;
-/** The first packet after at least this much silence is the classic victim of an expired middlebox entry. */
-const SUSPICIOUS_IDLE_NS = 1e9;
 
 export interface ResetInputs {
   rst: ResetContext;
@@ -160,7 +158,8 @@ function idleSignal(out: Findings, rst: ResetContext, triggerIdleNs: number | nu
   if (!prev || prev.dir === rst.dir || triggerIdleNs === null) return;
   const kind = KIND_NAMES[prev.kind];
   const w = out.words;
-  if (triggerIdleNs >= SUSPICIOUS_IDLE_NS && (prev.kind === K_KEEPALIVE || prev.kind === K_DATA || prev.kind === K_RETRANSMISSION)) {
+  // The first packet after an idle period is the classic victim of an expired middlebox entry.
+  if (triggerIdleNs >= IDLE_MARK_NS && ((1 << prev.kind) & AWAITS_ANSWER_KINDS) !== 0) {
     out.add(
       'idle-age',
       'middlebox',

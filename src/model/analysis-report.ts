@@ -119,7 +119,7 @@ export interface FileReport {
   connectionCounts: ConnectionCounts;
   /** Problem connections with their verdicts (absent connections had nothing to diagnose). */
   diagnoses: ConnectionDiagnosis[];
-  idleTimeouts: IdleTimeoutInference[];
+  idleTimeouts: PathIdleTimeout[];
 }
 
 /** Every connection that passes the filters, counted (also those not listed). */
@@ -236,8 +236,36 @@ export interface IdleTimeoutInference {
   died: number;
   /** True when survivedMax < diedMin, i.e. one idle timeout explains everything. */
   consistent: boolean;
-  /** Known middlebox defaults inside the bracket. */
-  matches: Array<{ preset: string; timeoutS: number }>;
+  /** Known middlebox defaults inside the bracket: preset id (kad recommend --behind), product name, its timeout. */
+  matches: Array<{ preset: string; name: string; timeoutS: number }>;
+}
+
+/** A path's idle-timeout bracket as a report has it: with the keepalive setting that fits it. */
+export interface PathIdleTimeout extends IdleTimeoutInference {
+  /** Null when no setting fits; `noRecommendationReason` says why. */
+  recommendation: KeepaliveRecommendation | null;
+  /** Why there is no recommendation (the bracket is inconsistent, or the timeout is too short for TCP keepalive); null when there is one. */
+  noRecommendationReason: string | null;
+}
+
+/** TCP keepalive settings that keep every idle gap of a path under its idle timeout (as `kad recommend --idle-timeout sizedForS`). */
+export interface KeepaliveRecommendation {
+  /**
+   * The idle timeout (s) the setting is sized against: the longest idle period
+   * that was survived, as gaps no longer than that are proven safe on the
+   * path; without one, the shortest that died.
+   */
+  sizedForS: number;
+  /** False when sized against a period that died: the real timeout may be shorter, so verify. */
+  provenSafe: boolean;
+  /** Consecutive lost probes the setting survives. */
+  toleratedLosses: number;
+  /** TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT (net.ipv4.tcp_keepalive_time, _intvl, _probes). */
+  keepalive: { timeS: number; intervalS: number; probes: number };
+  /** TCP_USER_TIMEOUT matching the keepalive give-up time (ms). */
+  userTimeoutMs: number;
+  /** Dead-peer detection on an idle connection: timeS + probes × intervalS (s). */
+  detectionS: number;
 }
 
 export interface ConnectionDiagnosis {

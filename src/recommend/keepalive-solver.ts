@@ -39,6 +39,14 @@ export interface KeepaliveSolution {
   limitedBy: LimitedBy;
 }
 
+/**
+ * Consecutive lost probes a setting survives unless told otherwise (kad
+ * recommend --tolerate-losses, and every analysis report's recommendation):
+ * two is the most that Redis's fixed three probes tolerate (redis-keepalive.ts),
+ * so by default every runtime snippet meets the same bound.
+ */
+export const DEFAULT_TOLERATED_LOSSES = 2;
+
 /** Linux's own default; a path that tolerates it needs nothing longer. */
 export const LINUX_DEFAULT: KeepaliveSetting = { timeS: 7200, intervalS: 75, probes: 9 };
 /** TCP_KEEPCNT maximum in include/net/tcp.h. */

@@ -1,5 +1,6 @@
-import type { ConnectionDiagnosis, ConnectionReport, FileReport, IdleTimeoutInference, ResetAttribution, SilentDropVerdict } from '../model/analysis-report.js';
-import { solveKeepalive } from '../recommend/keepalive-solver.js';
+import type {
+  ConnectionDiagnosis, ConnectionReport, FileReport, IdleTimeoutInference, PathIdleTimeout, ResetAttribution, SilentDropVerdict,
+} from '../model/analysis-report.js';
 import { durationText } from '../util/time-text.js';
 import type { Style } from './style.js';
 
@@ -117,11 +118,10 @@ export function idleBracketText(t: IdleTimeoutInference): string {
   return `${durationText(lo)} < T ≤ ${hi}`;
 }
 
-/** The idle-timeout bracket per path, and keepalive settings proven (or likely) to keep such flows alive. */
-export function renderIdleTimeouts(list: IdleTimeoutInference[], st: Style): string[] {
+/** The idle-timeout bracket per path, and the keepalive settings the report recommends for it. */
+export function renderIdleTimeouts(list: PathIdleTimeout[], st: Style): string[] {
   const out: string[] = [];
   for (const t of list) {
-    const lo = t.survivedMaxS;
     const bracket = idleBracketText(t);
     out.push(`  ${st.bold(`Idle timeout of the path to ${t.path}:`)} ${bracket} (${t.survived} idle period${t.survived === 1 ? '' : 's'} survived, ${t.died} died, ${t.connections} connection${t.connections === 1 ? '' : 's'})`);
     if (!t.consistent) {
@@ -129,19 +129,17 @@ export function renderIdleTimeouts(list: IdleTimeoutInference[], st: Style): str
       continue;
     }
     if (t.matches.length) out.push(`    matches the default of: ${t.matches.map((m) => `${m.preset} (${m.timeoutS} s)`).join(', ')}`);
-    // Keepalive gaps no longer than an idle period that was survived are proven safe on this path.
-    const basis = lo ?? t.diedMinS!;
-    try {
-      const sol = solveKeepalive({ pathTimeoutS: basis, toleratedLosses: 2, detectWithinS: null });
-      const k = sol.keepalive;
+    const r = t.recommendation;
+    if (r) {
+      const k = r.keepalive;
       out.push(
         `    ${st.bold('recommendation:')} TCP keepalive time ${k.timeS} s, interval ${k.intervalS} s, ${k.probes} probes` +
           ` (sysctl net.ipv4.tcp_keepalive_time=${k.timeS} net.ipv4.tcp_keepalive_intvl=${k.intervalS} net.ipv4.tcp_keepalive_probes=${k.probes}, or per socket);` +
-          ` ${lo !== null ? `every gap stays under the ${durationText(lo)} idle that was survived` : `the timeout may be shorter than ${durationText(t.diedMinS!)}: verify`}.` +
-          ` Details and snippets: kad recommend --idle-timeout ${Math.floor(basis)}s`,
+          ` ${r.provenSafe ? `every gap stays under the ${durationText(r.sizedForS)} idle that was survived` : `the timeout may be shorter than ${durationText(r.sizedForS)}: verify`}.` +
+          ` Details and snippets: kad recommend --idle-timeout ${Math.floor(r.sizedForS)}s`,
       );
-    } catch (err) {
-      out.push(`    recommendation: ${(err as Error).message}`);
+    } else {
+      out.push(`    recommendation: ${t.noRecommendationReason}`);
     }
   }
   return out;

@@ -1,10 +1,8 @@
 import type {
-  AnalysisReport, CaptureComparison, ConnectionDiagnosis, ConnectionReport, Evidence, FileReport, IdleTimeoutInference, ResetVerdict,
+  AnalysisReport, CaptureComparison, ConnectionDiagnosis, ConnectionReport, Evidence, FileReport, PathIdleTimeout, ResetVerdict,
   SilentDropVerdict,
 } from '../model/analysis-report.js';
 import type { ConnectionTimeline, HtmlFileReport } from '../report/connection-timeline.js';
-import { solveKeepalive } from '../recommend/keepalive-solver.js';
-import { PRESETS } from '../recommend/presets.js';
 import { durationText, wallClockText } from '../util/time-text.js';
 import { headlineSentences, idleBracketText } from './diagnosis-text.js';
 import { ATTRIBUTION_COLOURS, esc, renderTimelineSvg } from './svg-timeline.js';
@@ -105,36 +103,33 @@ interface PathAdvice {
   caveat: string;
 }
 
-/** Same rule as the text report: keepalive gaps no longer than a survived idle period are proven safe on this path. */
-function pathAdvice(t: IdleTimeoutInference): PathAdvice {
+/** The path's bracket and the report's recommendation for it, as the advice box and the cards word them. */
+function pathAdvice(t: PathIdleTimeout): PathAdvice {
   const lo = t.survivedMaxS;
   const hi = t.diedMinS!;
   const advice: PathAdvice = {
     bracket: idleBracketText(t),
     counts: `${plural(t.survived, 'idle period')} survived, ${t.died} died, ${plural(t.connections, 'connection')}`,
     consistent: t.consistent,
-    matches: t.matches.map((m) => {
-      const p = PRESETS.find((x) => x.id === m.preset);
-      return `${p ? p.name : m.preset} (${m.timeoutS} s)`;
-    }),
+    matches: t.matches.map((m) => `${m.name} (${m.timeoutS} s)`),
     keepalive: null,
     caveat: lo !== null ? `every gap stays under the ${durationText(lo)} of idle that was survived` : `the timeout may be shorter than ${durationText(hi)}: verify with a longer capture or kad probe`,
   };
   if (!t.consistent) return advice;
-  const basis = lo ?? hi;
-  try {
-    const k = solveKeepalive({ pathTimeoutS: basis, toleratedLosses: 2, detectWithinS: null }).keepalive;
+  const r = t.recommendation;
+  if (r) {
+    const k = r.keepalive;
     advice.keepalive =
       `TCP keepalive time ${k.timeS} s, interval ${k.intervalS} s, ${k.probes} probes — ` +
       `sysctl net.ipv4.tcp_keepalive_time=${k.timeS} net.ipv4.tcp_keepalive_intvl=${k.intervalS} net.ipv4.tcp_keepalive_probes=${k.probes}, ` +
-      `or per socket (TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT). Details and snippets: kad recommend --idle-timeout ${Math.floor(basis)}s`;
-  } catch (err) {
-    advice.caveat = (err as Error).message;
+      `or per socket (TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT). Details and snippets: kad recommend --idle-timeout ${Math.floor(r.sizedForS)}s`;
+  } else {
+    advice.caveat = t.noRecommendationReason!;
   }
   return advice;
 }
 
-function renderAdvice(t: IdleTimeoutInference, file: string | null): Markup {
+function renderAdvice(t: PathIdleTimeout, file: string | null): Markup {
   const a = pathAdvice(t);
   return h`<div class="advice">
 <h3>Path to ${t.path}</h3>

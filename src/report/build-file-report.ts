@@ -3,6 +3,7 @@ import { skippedCounts } from '../analyze/skipped-counts.js';
 import type { TcpTracker } from '../track/tcp-tracker.js';
 import { relTimeText } from '../track/time-base.js';
 import type { CaptureDiagnosis } from '../diagnose/diagnose-capture.js';
+import { withRecommendation } from '../recommend/bracket-recommendation.js';
 import type { ConnectionCounts, ConnectionEndKind, ConnectionReport, DirectionStats, FileReport } from '../model/analysis-report.js';
 
 /** Which connections a report shows; ids are stable whatever the filter (like tcp.stream). */
@@ -198,6 +199,6 @@ export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFil
     connections,
     connectionCounts: counts,
     diagnoses,
-    idleTimeouts: diagnosis?.idleTimeouts ?? [],
+    idleTimeouts: (diagnosis?.idleTimeouts ?? []).map(withRecommendation),
   };
 }

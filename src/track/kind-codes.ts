@@ -12,3 +12,30 @@ export const K_ZERO_WINDOW_PROBE = 6;
 export const K_RETRANSMISSION = 7;
 export const K_FIN = 8;
 export const K_RST = 9;
+
+/**
+ * Kinds that wait for the other side's answer, as a bit mask (test
+ * `(1 << kind) & AWAITS_ANSWER_KINDS`): each one takes sequence space or
+ * carries data (a keepalive pretends to), so a live peer's stack must ACK it. The next packet from the
+ * other side answers it; when none comes, the packets make a silent tail (a
+ * silent drop), and the first one after an idle period is the packet whose
+ * answer tells whether the flow survived the silence. The one rule behind the
+ * tracker's unanswered flag, the idle-period pass, the unanswered tails and
+ * reset attribution's idle-age signal.
+ *
+ * A RST is not one of them: nothing answers a RST. A connection that ended
+ * with one is diagnosed through its RST (every RST is noted), and a RST after
+ * a silent tail is the sender giving up (TAIL_LOCAL_RST), not more of the tail.
+ */
+export const AWAITS_ANSWER_KINDS = (1 << K_DATA) | (1 << K_KEEPALIVE) | (1 << K_RETRANSMISSION);
+
+/**
+ * A silence at least this long (ns) is an idle period: the packet that ends it
+ * goes into the event log whatever its kind, the idle-period pass counts
+ * whether the connection came through it, and reset attribution's idle-age
+ * signal takes a RST answering that packet for an expired middlebox entry. One value for all three, because the pass and the
+ * signal only see what the log holds. A second is far below any middlebox
+ * idle timeout, yet above the pauses of a busy connection, whose every packet
+ * would otherwise be logged.
+ */
+export const IDLE_MARK_NS = 1e9;

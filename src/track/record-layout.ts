@@ -73,9 +73,9 @@ export const ST_LAST_DIR_B = 1 << 7;
 /** The most recent packet went into the event log, so the next one from the other side is its answer. */
 export const ST_LAST_LOGGED = 1 << 8;
 /**
- * The last logged packet is a keepalive, data, retransmission or RST, and
- * nothing from the other side has followed it: a silent drop or a reset
- * worth diagnosing, known without reading the event log.
+ * The last logged packet awaits an answer (AWAITS_ANSWER_KINDS) and nothing
+ * from the other side has followed it: a silent drop worth diagnosing, known
+ * without reading the event log.
  */
 export const ST_UNANSWERED = 1 << 9;
 /** Direction of the last logged packet (set = B → A). */

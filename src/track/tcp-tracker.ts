@@ -21,9 +21,6 @@ export type { UnansweredTails } from './unanswered-tails.js';
  * next tracks a packet.
  */
 export interface IdlePeriodArrays {
-  /** Event index of the idle packet still unanswered at the end (-1: none), and its idle time. */
-  pending: Int32Array;
-  pendingIdleNs: Float64Array;
   survivedCount: Uint32Array;
   survivedMaxNs: Float64Array;
   diedCount: Uint32Array;
@@ -46,8 +43,6 @@ export interface WalkedFrames {
 export interface TrackerOptions {
   /** Connections to allocate for up front (grows by doubling). */
   initialConnections?: number;
-  /** A packet that ends a silence at least this long (ns) goes into the event log. */
-  idleMarkNs?: number;
 }
 
 /**
@@ -87,7 +82,7 @@ export class TcpTracker {
   private eventsCap = 0;
 
   constructor(opts: TrackerOptions = {}) {
-    const { exports, memory } = instantiatePass(opts.initialConnections ?? 1024, opts.idleMarkNs ?? 1e9, DEFAULT_CHUNK);
+    const { exports, memory } = instantiatePass(opts.initialConnections ?? 1024, DEFAULT_CHUNK);
     this.x = exports;
     this.memory = memory;
     // These regions lie below the store and never move: views of today's buffer stay valid.
@@ -243,24 +238,25 @@ export class TcpTracker {
   }
 
   /**
-   * Every silence of at least a second in the event log and whether the
-   * connection came through it: survived when the other side answered, died
-   * when a RST among `middleboxFrames` (ascending) did. One pass in
-   * WebAssembly over the log in place.
+   * Every idle period in the event log and whether the connection came
+   * through it: survived when the other side answered, died when a RST among
+   * `middleboxFrames` (ascending) did, or when the silence never ended and is
+   * one of `silentDrops` (pairs: connection, first frame of its unanswered
+   * tail; in connection order). One pass in WebAssembly over the log in place.
    */
-  idlePeriods(middleboxFrames: Uint32Array): IdlePeriodArrays {
+  idlePeriods(middleboxFrames: Uint32Array, silentDrops: Uint32Array): IdlePeriodArrays {
     const x = this.x;
     const n = this.connectionCount;
     const log = this.events;
     const marksBytes = (middleboxFrames.length * 4 + 63) & ~63;
-    const at = x.scratchAbove(marksBytes + x.idleArraysBytes(n));
+    const dropsBytes = (silentDrops.length * 4 + 63) & ~63;
+    const at = x.scratchAbove(marksBytes + dropsBytes + x.idleArraysBytes(n));
     const sab = this.memory.buffer;
     new Uint32Array(sab, at, middleboxFrames.length).set(middleboxFrames);
-    const out = at + marksBytes;
-    const periods = x.idlePass(x.eventsAddress(), log.count, n, at, middleboxFrames.length, out);
+    new Uint32Array(sab, at + marksBytes, silentDrops.length).set(silentDrops);
+    const out = at + marksBytes + dropsBytes;
+    const periods = x.idlePass(x.eventsAddress(), log.count, n, at, middleboxFrames.length, at + marksBytes, silentDrops.length >> 1, out);
     return {
-      pending: new Int32Array(sab, x.pendingAt(out, n), n),
-      pendingIdleNs: new Float64Array(sab, x.pendingIdleAt(out, n), n),
       survivedCount: new Uint32Array(sab, x.survivedCountAt(out, n), n),
       survivedMaxNs: new Float64Array(sab, x.survivedMaxAt(out, n), n),
       diedCount: new Uint32Array(sab, x.diedCountAt(out, n), n),

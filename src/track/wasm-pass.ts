@@ -24,7 +24,7 @@ function fn<T extends (...args: never[]) => unknown>(params: Parameters<T>['leng
  * test/wasm-exports.test.ts holds it against the built module both ways.
  */
 export const PASS_EXPORTS = {
-  init: fn<(initialConnections: number, idleMarkNs: number, chunkBytes: number) => void>(3),
+  init: fn<(initialConnections: number, chunkBytes: number) => void>(2),
   trackFrame: fn<(ptr: number, capLen: number, linkType: number, tsSec: number, tsNsec: number, frame: number) => number>(6),
   decode: fn<(ptr: number, capLen: number, linkType: number) => number>(3),
   trackPcapRecords: fn<(start: number, end: number, le: number, nano: number, linkType: number, frame: number) => number>(6),
@@ -54,9 +54,9 @@ export const PASS_EXPORTS = {
   unansweredTails: fn<(records: number, n: number, events: number, count: number, out: number) => void>(5),
   timeSpan: fn<(records: number, n: number, out: number) => void>(3),
   idleArraysBytes: fn<(n: number) => number>(1),
-  idlePass: fn<(events: number, count: number, n: number, marks: number, markCount: number, out: number) => number>(6),
-  pendingAt: fn<(out: number, n: number) => number>(2),
-  pendingIdleAt: fn<(out: number, n: number) => number>(2),
+  idlePass: fn<
+    (events: number, count: number, n: number, marks: number, markCount: number, drops: number, dropCount: number, out: number) => number
+  >(8),
   survivedCountAt: fn<(out: number, n: number) => number>(2),
   survivedMaxAt: fn<(out: number, n: number) => number>(2),
   diedCountAt: fn<(out: number, n: number) => number>(2),
@@ -102,7 +102,7 @@ function passModule(): WebAssembly.Module {
  * views JavaScript holds: the capture reader parses chunks that live inside
  * it while the tracker grows it.
  */
-export function instantiatePass(initialConnections: number, idleMarkNs: number, chunkBytes: number): { exports: PassExports; memory: WebAssembly.Memory } {
+export function instantiatePass(initialConnections: number, chunkBytes: number): { exports: PassExports; memory: WebAssembly.Memory } {
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES, shared: true });
   const instance = new WebAssembly.Instance(passModule(), {
     env: {
@@ -118,6 +118,6 @@ export function instantiatePass(initialConnections: number, idleMarkNs: number, 
     },
   });
   const exports = instance.exports as unknown as PassExports;
-  exports.init(initialConnections, idleMarkNs, chunkBytes);
+  exports.init(initialConnections, chunkBytes);
   return { exports, memory };
 }

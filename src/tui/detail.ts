@@ -1,3 +1,4 @@
+import { withRecommendation } from '../recommend/bracket-recommendation.js';
 import { renderDiagnosis, renderIdleTimeouts } from '../render/diagnosis-text.js';
 import { renderConnection } from '../render/text-report.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
@@ -17,7 +18,8 @@ export function socketLine(s: SocketInfo, side: string | null): string {
 
 function recommendation(r: ConnRow): string[] {
   const inference = r.timeout?.inference ?? null;
-  if (inference && inference.diedMinS !== null) return renderIdleTimeouts([inference], TAG_STYLE).map((l) => l.replace(/^ {2}/, ''));
+  // Live snapshots carry the bare bracket: only the path on screen needs its recommendation.
+  if (inference && inference.diedMinS !== null) return renderIdleTimeouts([withRecommendation(inference)], TAG_STYLE).map((l) => l.replace(/^ {2}/, ''));
   if (r.timeout?.source === 'stated') {
     const t = Math.floor(r.timeout.timeoutS);
     return [`{bold}recommendation:{/bold} keep every idle gap under the stated ${durationText(r.timeout.timeoutS)} timeout: kad recommend --idle-timeout ${t}s`];

@@ -1,9 +1,9 @@
 // AssemblyScript: the pass over the event log behind the idle-timeout tally
 // (src/diagnose/idle-timeout.ts, src/diagnose/diagnose-capture.ts): for every
-// silence of at least a second, did the connection come through it, or did a
+// idle period (IDLE_MARK_NS), did the connection come through it, or did a
 // middlebox reset end it? Run after the capture pass, on the log in place.
 import { E_CONN, E_DIR, E_FRAME, E_IDLE, E_KIND, E_STRIDE } from '../track/event-layout';
-import { K_DATA, K_KEEPALIVE, K_RETRANSMISSION, K_RST } from '../track/kind-codes';
+import { AWAITS_ANSWER_KINDS, IDLE_MARK_NS, K_RST } from '../track/kind-codes';
 
 @inline function align8(x: usize): usize {
   return (x + 7) & ~7;
@@ -30,10 +30,13 @@ export function firstAt(out: usize, n: i32): usize { return diedMinAt(out, n) + 
  * One pass over `count` events at `events`, remembering per connection the
  * idle packet still waiting for the other side's answer. A RST that answers
  * it ends the silence as a death when its frame is among the `markCount`
- * ascending frames at `marks` (the RSTs attributed to a middlebox). Returns
- * the number of periods counted (the next period's order).
+ * ascending frames at `marks` (the RSTs attributed to a middlebox). Then the
+ * `dropCount` silent drops at `drops` (u32 pairs: connection, first frame of
+ * the unanswered tail; in connection order): a connection still waiting on
+ * that very packet died of its silence too. Returns the number of periods
+ * counted (the next period's order).
  */
-export function idlePass(events: usize, count: i32, n: i32, marks: usize, markCount: i32, out: usize): f64 {
+export function idlePass(events: usize, count: i32, n: i32, marks: usize, markCount: i32, drops: usize, dropCount: i32, out: usize): f64 {
   const pending = pendingAt(out, n);
   const pendingDir = pendingDirAt(out, n);
   const pendingIdle = pendingIdleAt(out, n);
@@ -69,26 +72,42 @@ export function idlePass(events: usize, count: i32, n: i32, marks: usize, markCo
         const frame = load<u32>(e + (<usize>E_FRAME << 2));
         while (m < markCount && load<u32>(marks + (<usize>m << 2)) < frame) m++;
         if (m < markCount && load<u32>(marks + (<usize>m << 2)) == frame) {
-          store<u32>(diedCount + (c << 2), load<u32>(diedCount + (c << 2)) + 1);
-          if (idle < load<f64>(diedMin + (c << 3))) store<f64>(diedMin + (c << 3), idle);
+          died(diedCount, diedMin, c, idle);
           counted = true;
         }
       }
-      if (counted) {
-        if (load<f64>(first + (c << 3)) < 0) store<f64>(first + (c << 3), periods);
-        periods++;
-      }
+      if (counted) periods = counts(first, c, periods);
       store<i32>(p, -1);
     }
     // Further packets from the same side in the same silence (probe retries) share the first one's fate.
-    if (load<i32>(p) == -1 && (k == K_KEEPALIVE || k == K_DATA || k == K_RETRANSMISSION)) {
+    if (load<i32>(p) == -1 && ((1 << k) & AWAITS_ANSWER_KINDS) != 0) {
       const idle = load<f64>(e + (<usize>E_IDLE << 3));
-      if (idle >= 1e9) {
+      if (idle >= IDLE_MARK_NS) {
         store<i32>(p, i);
         store<u8>(pendingDir + c, dir);
         store<f64>(pendingIdle + (c << 3), idle);
       }
     }
   }
+  // A drop whose tail does not start with the packet still waiting did not follow an idle period.
+  for (let j = 0; j < dropCount; j++) {
+    const c = <usize>load<u32>(drops + (<usize>j << 3));
+    const waiting = load<i32>(pending + (c << 2));
+    if (waiting >= 0 && load<u32>(events + <usize>waiting * E_STRIDE + (<usize>E_FRAME << 2)) == load<u32>(drops + (<usize>j << 3) + 4)) {
+      died(diedCount, diedMin, c, load<f64>(pendingIdle + (c << 3)));
+      periods = counts(first, c, periods);
+    }
+  }
   return periods;
+}
+
+@inline function died(diedCount: usize, diedMin: usize, c: usize, idle: f64): void {
+  store<u32>(diedCount + (c << 2), load<u32>(diedCount + (c << 2)) + 1);
+  if (idle < load<f64>(diedMin + (c << 3))) store<f64>(diedMin + (c << 3), idle);
+}
+
+/** Numbers a counted period: connections (and so paths) are reported in the order of their first. */
+@inline function counts(first: usize, c: usize, periods: f64): f64 {
+  if (load<f64>(first + (c << 3)) < 0) store<f64>(first + (c << 3), periods);
+  return periods + 1;
 }

@@ -18,7 +18,9 @@ import {
 import {
   E_ACK, E_CONN, E_DIR, E_FLAGS, E_FRAME, E_IDLE, E_IPID, E_KIND, E_LEN, E_OPTS, E_SEQ, E_STRIDE, E_TIME, E_TTL, E_WIN,
 } from '../track/event-layout';
-import { K_ACK, K_DATA, K_FIN, K_KEEPALIVE, K_KEEPALIVE_ACK, K_RETRANSMISSION, K_RST, K_SYN, K_SYNACK, K_ZERO_WINDOW_PROBE } from '../track/kind-codes';
+import {
+  AWAITS_ANSWER_KINDS, IDLE_MARK_NS, K_ACK, K_DATA, K_FIN, K_KEEPALIVE, K_KEEPALIVE_ACK, K_RETRANSMISSION, K_RST, K_SYN, K_SYNACK, K_ZERO_WINDOW_PROBE,
+} from '../track/kind-codes';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/tcp-flags';
 import {
   P_ACK, P_BYTES, P_DPORT, P_DST, P_FLAGS, P_IPID, P_IPLEN, P_IPVER, P_MSS, P_PAYLOAD, P_SACKPERM, P_SEQ, P_SPORT, P_SRC,
@@ -57,7 +59,6 @@ let eventCount: i32 = 0;
 /** Everything at or above this address is still the zeroes memory.grow gave. */
 let dirtyEnd: usize = 0;
 
-let idleMarkNs: f64 = 1e9;
 let haveBase = false;
 let baseSec: f64 = 0;
 let baseNsec: f64 = 0;
@@ -86,7 +87,7 @@ function zero(from: usize, to: usize): void {
   return slotsAt + flowBytes(slotCount);
 }
 
-export function init(initialConnections: i32, idleMark: f64, chunk: i32): void {
+export function init(initialConnections: i32, chunk: i32): void {
   packetAt = align(__heap_base, 64);
   countsAt = packetAt + align(P_BYTES, 64);
   notesAt = countsAt + 64;
@@ -106,7 +107,6 @@ export function init(initialConnections: i32, idleMark: f64, chunk: i32): void {
   ensureMemory(flowsAt + flowBytes(slots));
   dirtyEnd = flowsAt + flowBytes(slots);
   flowsInit(flowsAt, slots);
-  idleMarkNs = idleMark;
   haveBase = false;
   lastConn = -1;
 }
@@ -420,7 +420,7 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
   // Notable packets, and the first answer to one of them, go to the event log. The handshake
   // is not logged: it lives in the connection record, and logging it would cost ~90 bytes per connection.
   const answers = (st & ST_LAST_LOGGED) != 0 && (st & ST_LAST_DIR_B) != (d == 1 ? ST_LAST_DIR_B : 0);
-  const logged = kind > K_ACK || idle >= idleMarkNs || answers;
+  const logged = kind > K_ACK || idle >= IDLE_MARK_NS || answers;
   if (logged) {
     if (eventCount == eventCapacity) {
       const by = <usize>eventCapacity * E_STRIDE;
@@ -443,7 +443,7 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
     store<u8>(e + E_TTL, ttl);
     store<u8>(e + E_FLAGS, <u8>flags);
     store<u8>(e + E_OPTS, load<u8>(p + P_TIMESTAMPS));
-    const unanswered = kind == K_KEEPALIVE || kind == K_DATA || kind == K_RETRANSMISSION || kind == K_RST;
+    const unanswered = ((1 << kind) & AWAITS_ANSWER_KINDS) != 0;
     st = (st & ~(ST_UNANSWERED | ST_EVENT_DIR_B)) | (unanswered ? ST_UNANSWERED : 0) | (d == 1 ? ST_EVENT_DIR_B : 0) | ST_LAST_LOGGED;
   } else {
     // Any packet from the other side answers the last logged one.
@@ -619,7 +619,7 @@ function setEnd(r: usize, d: i32, frame: u32, kind: i32): void {
 export { eventGroupsBytes, groupEvents, serverIndexes, serverIndexesBytes } from './groups';
 export { flagsAt, tailsBytes, unansweredTails } from './unanswered';
 export { timeSpan } from './time-span';
-export { idleArraysBytes, idlePass, pendingAt, pendingIdleAt, survivedCountAt, survivedMaxAt, diedCountAt, diedMinAt, firstAt } from './idle-pass';
+export { idleArraysBytes, idlePass, survivedCountAt, survivedMaxAt, diedCountAt, diedMinAt, firstAt } from './idle-pass';
 
 /**
  * `bytes` of working space above everything the tracker holds, for a

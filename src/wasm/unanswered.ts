@@ -4,7 +4,7 @@
 // place; read per connection from the end in JavaScript, the same events were
 // a cache miss each, in code that runs cold.
 import { E_CONN, E_DIR, E_FRAME, E_KIND, E_STRIDE } from '../track/event-layout';
-import { K_DATA, K_KEEPALIVE, K_RETRANSMISSION, K_RST } from '../track/kind-codes';
+import { AWAITS_ANSWER_KINDS, K_KEEPALIVE, K_RETRANSMISSION, K_RST } from '../track/kind-codes';
 import { H_STATE, RECORD_BYTES, ST_UNANSWERED, W_LAST_FRAME_DIR } from '../track/record-layout';
 import { TAIL_FIRST, TAIL_KEEPALIVES, TAIL_LAST, TAIL_LOCAL_RST, TAIL_PACKETS, TAIL_RETRANSMISSIONS, TAIL_STRIDE32 } from '../track/tail-layout';
 
@@ -50,7 +50,7 @@ export function unansweredTails(records: usize, n: i32, events: usize, count: i3
     if (load<u32>(e + (<usize>E_FRAME << 2)) <= load<u32>(answeredUpTo + (cx << 2))) continue;
     const tail = out + cx * TAIL_STRIDE32 * 4;
     const k = <i32>load<u8>(e + E_KIND);
-    if (k == K_KEEPALIVE || k == K_RETRANSMISSION || k == K_DATA) {
+    if (((1 << k) & AWAITS_ANSWER_KINDS) != 0) {
       const packets = tail + (TAIL_PACKETS << 2);
       if (load<i32>(packets) == 0) store<i32>(tail + (TAIL_FIRST << 2), i);
       store<i32>(packets, load<i32>(packets) + 1);
