@@ -4,7 +4,7 @@ import { LineWriter } from './line-writer.js';
 import type { ConnectionReport, ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { connectionReport } from '../report/build-file-report.js';
 import { annotateSockets, socketKey } from '../sockets/annotate-sockets.js';
-import { endpointText } from '../sockets/endpoint-text.js';
+import { endpointText } from '../util/ip-text.js';
 import { readSockets } from '../sockets/read-sockets.js';
 import { timeoutFor } from '../sockets/socket-risk.js';
 import type { SocketInfo } from '../sockets/socket-types.js';

@@ -7,7 +7,7 @@ import { H_PORT, H_STATE, ST_IPV6, STRIDE32, W_ADDR } from '../track/connection-
 import { KIND_NAMES } from '../track/packet-kind.js';
 import type { ResetContext } from '../track/reset-context.js';
 import type { UnansweredTails } from '../track/tcp-tracker.js';
-import { addressText } from '../util/ip-text.js';
+import { addressText, endpointText } from '../util/ip-text.js';
 import { durationText } from '../util/time-text.js';
 import { connectionFacts } from './connection-facts.js';
 import { IdleTimeoutTally } from './idle-timeout.js';
@@ -48,8 +48,7 @@ const NO_EVIDENCE: readonly Evidence[] = [];
 export function serverPath(analysis: CaptureAnalysis, c: number): string {
   const s = analysis.tracker.store;
   const v6 = (s.h(c, H_STATE) & ST_IPV6) !== 0;
-  const addr = addressText(s.u32, c * STRIDE32 + W_ADDR + 4, v6);
-  return `${v6 ? `[${addr}]` : addr}:${s.h(c, H_PORT + 1)}`;
+  return endpointText({ addr: addressText(s.u32, c * STRIDE32 + W_ADDR + 4, v6), port: s.h(c, H_PORT + 1) });
 }
 
 /**

@@ -1,4 +1,5 @@
-import type { ConnectionReport, Endpoint, IdleTimeoutInference } from '../model/analysis-report.js';
+import type { IdleTimeoutInference } from '../model/analysis-report.js';
+import { endpointText } from '../util/ip-text.js';
 import type { LiveSnapshot } from '../live/live-model.js';
 
 /**
@@ -7,15 +8,6 @@ import type { LiveSnapshot } from '../live/live-model.js';
  * for an alert to fire before the middlebox forgets it.
  */
 export const RISK_FRACTION = 0.8;
-
-/** The same "addr:port" / "[addr]:port" key the diagnosis uses for a path. */
-export function pathOf(server: Endpoint, ipVersion: 4 | 6): string {
-  return ipVersion === 6 ? `[${server.addr}]:${server.port}` : `${server.addr}:${server.port}`;
-}
-
-export function connectionPath(c: ConnectionReport): string {
-  return pathOf(c.server, c.ipVersion);
-}
 
 /**
  * Open connections that are black-holed already (a silent drop is under way)
@@ -34,7 +26,7 @@ export function connectionsAtRisk(snap: Pick<LiveSnapshot, 'connections' | 'diag
       n++;
       continue;
     }
-    const threshold = dies.get(connectionPath(c));
+    const threshold = dies.get(endpointText(c.server));
     if (threshold !== undefined && captureNowS - Number(c.end) >= threshold) n++;
   }
   return n;

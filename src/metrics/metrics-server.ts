@@ -4,7 +4,7 @@ import { UserError } from '../model/user-error.js';
 import type { LiveModel, LiveSnapshot } from '../live/live-model.js';
 import type { ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { connectionReport } from '../report/build-file-report.js';
-import { connectionPath } from './at-risk.js';
+import { endpointText } from '../util/ip-text.js';
 import { KadMetrics } from './kad-metrics.js';
 import { parseListen } from './listen-address.js';
 
@@ -27,7 +27,7 @@ export async function startMetricsServer(model: LiveModel, listen: string): Prom
   const where = parseListen(listen);
   const metrics = new KadMetrics();
   // A verdict names its connection by number; the tracker knows which server that is.
-  const pathOf = (conn: number): string => connectionPath(connectionReport(model.pipeline.tracker, conn - 1));
+  const pathOf = (conn: number): string => endpointText(connectionReport(model.pipeline.tracker, conn - 1).server);
   const onReset = (v: ResetVerdict): void => metrics.onReset(v, pathOf(v.conn));
   const onDrop = (v: SilentDropVerdict): void => metrics.onSilentDrop(v, pathOf(v.conn));
   const onSnapshot = (s: LiveSnapshot): void => metrics.onSnapshot(s);
@@ -54,7 +54,7 @@ export async function startMetricsServer(model: LiveModel, listen: string): Prom
   }
   const bound = server.address() as AddressInfo;
   return {
-    url: `http://${urlHost(bound.address)}:${bound.port}/metrics`,
+    url: `http://${endpointText({ addr: urlHost(bound.address), port: bound.port })}/metrics`,
     close: async () => {
       model.off('reset', onReset);
       model.off('silentDrop', onDrop);
@@ -89,8 +89,7 @@ async function respond(metrics: KadMetrics, req: IncomingMessage, res: ServerRes
   res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /metrics\n');
 }
 
-/** A wildcard bind is reachable on the loopback; an IPv6 literal needs brackets in a URL. */
+/** A wildcard bind is reachable on the loopback. */
 function urlHost(address: string): string {
-  if (address === '::' || address === '0.0.0.0') return 'localhost';
-  return address.includes(':') ? `[${address}]` : address;
+  return address === '::' || address === '0.0.0.0' ? 'localhost' : address;
 }

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { endpointText } from '../util/ip-text.js';
 import { procSocketKey, TIMER_KEEPALIVE, type ProcTcpWatcher, type TcpSocketState } from './proc-net-tcp.js';
 
 export type ProbeMethod = 'keepalive' | 'data';
@@ -97,7 +98,7 @@ export class Trial {
   }
 
   static open(env: TrialEnv, idleS: number): Promise<Trial> {
-    const target = env.family === 6 ? `[${env.address}]:${env.port}` : `${env.address}:${env.port}`;
+    const target = endpointText({ addr: env.address, port: env.port });
     return new Promise((resolve, reject) => {
       const socket = connect({ host: env.address, port: env.port, family: env.family, noDelay: true });
       const timer = setTimeout(() => {

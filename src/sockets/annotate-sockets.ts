@@ -1,5 +1,5 @@
 import type { ConnectionReport, IdleTimeoutInference } from '../model/analysis-report.js';
-import { endpointText } from './endpoint-text.js';
+import { endpointText } from '../util/ip-text.js';
 import { readSockets, type ReadSocketsOptions } from './read-sockets.js';
 import { joinSockets } from './socket-join.js';
 import { assessRisk, timeoutFor, type RiskOptions } from './socket-risk.js';

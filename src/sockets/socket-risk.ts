@@ -5,7 +5,7 @@
  * it breaks, with the reason.
  */
 import type { IdleTimeoutInference } from '../model/analysis-report.js';
-import { endpointText } from './endpoint-text.js';
+import { endpointText } from '../util/ip-text.js';
 import type { PathTimeout, SocketInfo } from './socket-types.js';
 
 /** Share of the timeout after which an idle socket is flagged. */

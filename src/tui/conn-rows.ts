@@ -1,7 +1,8 @@
 import type { ConnectionDiagnosis, ConnectionReport, IdleTimeoutInference } from '../model/analysis-report.js';
 import { RISK_FRACTION } from '../sockets/socket-risk.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
-import { compactDuration, endpointText, escapeTags, fitEnd, fitMiddle, relSeconds, tag } from './format.js';
+import { endpointText } from '../util/ip-text.js';
+import { compactDuration, escapeTags, fitEnd, fitMiddle, relSeconds, tag } from './format.js';
 import type { Colour } from './timeline.js';
 
 export type SortMode = 'risk' | 'idle' | 'age';
@@ -60,7 +61,7 @@ export function buildRow(conn: ConnectionReport, ctx: RowContext): ConnRow {
   const startS = relSeconds(conn.start, ctx.baseSec, ctx.baseNsec);
   const lastS = relSeconds(conn.end, ctx.baseSec, ctx.baseNsec);
   const ended = isOver(conn);
-  const path = endpointText(conn.server.addr, conn.server.port);
+  const path = endpointText(conn.server);
   const row: ConnRow = {
     id: conn.id,
     conn,
@@ -114,7 +115,7 @@ function assess(r: ConnRow): void {
 export function rowMatches(r: ConnRow, filter: string): boolean {
   if (filter === '') return true;
   const f = filter.toLowerCase();
-  const text = `#${r.id} ${endpointText(r.conn.client.addr, r.conn.client.port)} ${r.path}`.toLowerCase();
+  const text = `#${r.id} ${endpointText(r.conn.client)} ${r.path}`.toLowerCase();
   return text.includes(f);
 }
 
@@ -156,7 +157,7 @@ export function tableHeader(width: number): string {
 /** One plain line per row; the selected one is shown inverse. */
 export function tableLine(r: ConnRow, width: number, selected: boolean): string {
   const c = columns(width);
-  const client = endpointText(r.conn.client.addr, r.conn.client.port);
+  const client = endpointText(r.conn.client);
   const ka = `${r.conn.keepalives.sent}/${r.conn.keepalives.answered}`;
   const head =
     `${String(r.id).padStart(4)} ${fitMiddle(client, c.ep)} → ${fitMiddle(r.path, c.ep)} ${fitEnd(stateText(r.conn), STATE)} ` +

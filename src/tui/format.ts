@@ -40,10 +40,6 @@ export const TAG_STYLE: Style = {
   cyan: (s) => tag('cyan', s),
 };
 
-export function endpointText(addr: string, port: number): string {
-  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
-}
-
 /** Fits `s` into `width` columns, keeping both ends (ports and prefixes both matter). */
 export function fitMiddle(s: string, width: number): string {
   if (width <= 0) return '';

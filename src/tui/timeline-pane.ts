@@ -1,4 +1,5 @@
 import type { ResetAttribution } from '../model/analysis-report.js';
+import { endpointText } from '../util/ip-text.js';
 import type { ConnRow } from './conn-rows.js';
 import type { EventRing } from './event-ring.js';
 import { colourRuns, escapeTags, relSeconds } from './format.js';
@@ -56,7 +57,7 @@ export function timelinePane(r: ConnRow | null, ring: EventRing | undefined, wid
   });
   const perChar = (end - start) / cols;
   const label =
-    ` timeline #${r.id} ${escapeTags(`${r.conn.client.addr}:${r.conn.client.port}`)} → ${escapeTags(r.path)}  ` +
+    ` timeline #${r.id} ${escapeTags(endpointText(r.conn.client))} → ${escapeTags(r.path)}  ` +
     `+${shortDuration(end - start)} at ${shortDuration(perChar)}/char${ring.wrapped ? `, last ${ring.size} packets` : ''} `;
   return {
     label,

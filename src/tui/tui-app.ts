@@ -2,11 +2,12 @@ import type blessed from 'blessed';
 import type { LiveModel, LiveModelEvents, LiveSnapshot } from '../live/live-model.js';
 import type { ConnectionDiagnosis, ResetAttribution, ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
+import { endpointText } from '../util/ip-text.js';
 import { CaptureClock } from './capture-clock.js';
 import { buildRow, isOver, rowMatches, scrollTop, sortRows, tableHeader, tableLine, type ConnRow, type RowContext } from './conn-rows.js';
 import { detailLines } from './detail.js';
 import { TimelineRecorder } from './event-ring.js';
-import { endpointText, escapeTags } from './format.js';
+import { escapeTags } from './format.js';
 import { headerLines, type RunState } from './header.js';
 import { applyKey, HELP_LINES, initialUiState, type KeyPress } from './keys.js';
 import { infoLine, LogLines, resetLine, silentDropLine } from './log-lines.js';
@@ -219,10 +220,10 @@ export class TuiApp {
     for (const s of list) {
       if (s.atRisk) {
         atRisk++;
-        const key = `${endpointText(s.local.addr, s.local.port)}|${endpointText(s.peer.addr, s.peer.port)}|${s.inode}`;
+        const key = `${endpointText(s.local)}|${endpointText(s.peer)}|${s.inode}`;
         if (!this.atRiskSeen.has(key)) {
           this.atRiskSeen.add(key);
-          const who = `${endpointText(s.local.addr, s.local.port)} ↔ ${endpointText(s.peer.addr, s.peer.port)}${s.conn !== null ? ` (#${s.conn})` : ''}`;
+          const who = `${endpointText(s.local)} ↔ ${endpointText(s.peer)}${s.conn !== null ? ` (#${s.conn})` : ''}`;
           this.log.add(infoLine(this.nowEpoch(), `AT RISK socket ${who}: ${s.riskReason ?? ''}`, 'yellow'));
         }
       }
