@@ -2,7 +2,8 @@ import type { ConnectionDiagnosis, ConnectionReport, IdleTimeoutInference } from
 import { RISK_FRACTION } from '../sockets/socket-risk.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 import { endpointText } from '../util/ip-text.js';
-import { compactDuration, escapeTags, fitEnd, fitMiddle, relSeconds, tag } from './format.js';
+import { durationText } from '../util/time-text.js';
+import { escapeTags, fitEnd, fitMiddle, relSeconds, tag } from './format.js';
 import type { Colour } from './timeline.js';
 
 export type SortMode = 'risk' | 'idle' | 'age';
@@ -161,7 +162,7 @@ export function tableLine(r: ConnRow, width: number, selected: boolean): string 
   const ka = `${r.conn.keepalives.sent}/${r.conn.keepalives.answered}`;
   const head =
     `${String(r.id).padStart(4)} ${fitMiddle(client, c.ep)} → ${fitMiddle(r.path, c.ep)} ${fitEnd(stateText(r.conn), STATE)} ` +
-    `${compactDuration(r.ageS).padStart(7)} ${(r.idleS === null ? '-' : compactDuration(r.idleS)).padStart(7)} ${ka.padStart(7)} `;
+    `${durationText(r.ageS, 'compact').padStart(7)} ${(r.idleS === null ? '-' : durationText(r.idleS, 'compact')).padStart(7)} ${ka.padStart(7)} `;
   const risk = fitEnd(r.riskText, Math.max(0, width - head.length));
   const line = `${escapeTags(head)}${tag(r.riskColour, escapeTags(risk))}`;
   return selected ? `{inverse}${line}{/inverse}` : line;
