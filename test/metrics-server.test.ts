@@ -13,7 +13,7 @@ import type { PacketHandler } from '../src/capture/packet-record.js';
 import { UserError } from '../src/model/errors.js';
 import { LiveModel, type LiveSnapshot } from '../src/live/live-model.js';
 import type { PacketFeed } from '../src/live/packet-feed.js';
-import { CaptureClock, connectionsAtRisk } from '../src/metrics/at-risk.js';
+import { CaptureClock, connectionsAtRisk, riskContext } from '../src/sockets/at-risk.js';
 import { KadMetrics } from '../src/metrics/kad-metrics.js';
 import { parseListen } from '../src/metrics/listen-address.js';
 import { startMetricsServer } from '../src/metrics/metrics-server.js';
@@ -80,14 +80,36 @@ test('at risk: open connections idle for 80% of the shortest fatal idle on their
     diagnoses: [{ conn: 4, path: '198.51.100.10:5432', verdict: '', resets: [], silentDrop: { conn: 4 } as never }],
     idleTimeouts,
   };
-  assert.equal(connectionsAtRisk(snap, now), 2);
+  assert.deepEqual(connectionsAtRisk(snap.connections, [], riskContext(snap, now)).map((a) => a.conn), [2, 4]);
+  // --idle-timeout counts too: 100 s of silence is 80 % of 125 s, and path 5 has no inference of its own.
+  assert.deepEqual(connectionsAtRisk(snap.connections, [], riskContext(snap, now, 125)).map((a) => a.conn), [1, 2, 4, 5]);
 });
 
-test('the capture clock follows the newest packet and then wall time', () => {
+test('the capture clock follows the newest packet and then wall time, and stops when the source ends', () => {
   const clock = new CaptureClock();
-  assert.equal(clock.observe({ at: 5_000, connections: [conn(1, 100)] }), 100);
-  assert.equal(clock.observe({ at: 7_500, connections: [conn(1, 100)] }), 102.5);
-  assert.equal(clock.observe({ at: 8_000, connections: [conn(1, 101)] }), 101);
+  assert.equal(clock.now(5_000), null);
+  clock.observe(100, 5_000);
+  assert.equal(clock.now(5_000), 100);
+  clock.observe(100, 7_500);
+  assert.equal(clock.now(7_500), 102.5, 'no newer packet: wall time moves it on');
+  clock.observe(101, 8_000);
+  assert.equal(clock.now(8_000), 101);
+  clock.end();
+  assert.equal(clock.now(60_000), 101);
+  const replay = new CaptureClock({ captureNowEpochS: () => 500 });
+  replay.observe(100, 0);
+  assert.equal(replay.now(1_000_000), 500, "a replay's virtual clock wins");
+});
+
+test('the at-risk gauge takes --idle-timeout and the socket table', async () => {
+  const m = new KadMetrics({ processMetrics: false, idleTimeoutS: 10 });
+  const snap: LiveSnapshot = {
+    source: 'test', packetsPerSec: 0, sourceDrops: null, diagnoses: [], idleTimeouts: [], resetsBy: {},
+    at: 1_000, packets: 1, tcpPackets: 1, captureGaps: 0, connections: [conn(1, 100)],
+  };
+  m.onSnapshot(snap);
+  m.onSnapshot({ ...snap, at: 10_000 }); // 9 s of silence ≥ 80 % of 10 s
+  assert.equal(sample(await m.registry.metrics(), 'kad_connections_at_risk'), 1);
 });
 
 test('counters take deltas of the snapshot totals and never go down', async () => {

@@ -17,7 +17,7 @@ import { annotateSockets } from '../src/sockets/annotate-sockets.js';
 import { readProcSockets } from '../src/sockets/proc-sockets.js';
 import { newSocketInfo } from '../src/sockets/socket-info.js';
 import { joinSockets } from '../src/sockets/socket-join.js';
-import { assessRisk, timeoutFor } from '../src/sockets/socket-risk.js';
+import { connectionSilence, pathTimeout, riskContext, socketPairSilence } from '../src/sockets/at-risk.js';
 import type { SocketInfo } from '../src/sockets/socket-types.js';
 import { parseSsDuration, parseSsOutput } from '../src/sockets/ss-parse.js';
 
@@ -353,44 +353,45 @@ test('timeout: --idle-timeout or the inferred one for the socket\'s path, whiche
     { path: '198.51.100.10:5432', connections: 3, survivedMaxS: 200, survived: 2, diedMinS: 350, died: 1, consistent: true, matches: [] },
     { path: '[2001:db8:2::10]:443', connections: 1, survivedMaxS: null, survived: 0, diedMinS: 30, died: 1, consistent: true, matches: [] },
   ];
+  const timeoutOf = (s: SocketInfo, statedS?: number) => socketPairSilence([s], riskContext({ connections: [], idleTimeouts: inferred }, 0, statedS)).timeout;
   const unjoined = row(['198.51.100.10', 5432], ['192.0.2.10', 40000]);
-  assert.deepEqual(timeoutFor(unjoined, inferred, () => null), { timeoutS: 350, source: 'inferred', path: '198.51.100.10:5432' });
-  assert.deepEqual(timeoutFor(unjoined, inferred, () => null, 300), { timeoutS: 300, source: 'user', path: null });
-  assert.deepEqual(timeoutFor(unjoined, inferred, () => null, 900)?.timeoutS, 350);
+  assert.deepEqual(timeoutOf(unjoined), { timeoutS: 350, source: 'inferred', path: '198.51.100.10:5432' });
+  assert.deepEqual(timeoutOf(unjoined, 300), { timeoutS: 300, source: 'user', path: null });
+  assert.deepEqual(timeoutOf(unjoined, 900)?.timeoutS, 350);
   const clientSide6 = row(['2001:db8:1::10', 50000], ['2001:db8:2::10', 443]);
-  assert.equal(timeoutFor(clientSide6, inferred, () => null)?.timeoutS, 30, 'the client end finds its path through its peer');
-  const joined = row(['192.0.2.10', 40000], ['203.0.113.1', 80], { conn: 9 });
-  assert.equal(timeoutFor(joined, inferred, (id) => (id === 9 ? '[2001:db8:2::10]:443' : null))?.timeoutS, 30, 'joined: the connection\'s server is the path');
-  assert.equal(timeoutFor(row(['192.0.2.1', 1], ['192.0.2.2', 2]), inferred, () => null), null);
+  assert.equal(timeoutOf(clientSide6)?.timeoutS, 30, 'the client end finds its path through its peer');
+  const joined = conn(9, ['192.0.2.10', 40000], ['2001:db8:2::10', 443], 0);
+  assert.equal(connectionSilence(joined, [], riskContext({ connections: [joined], idleTimeouts: inferred }, 1))?.timeout?.timeoutS, 30, 'joined: the connection\'s server is the path');
+  assert.equal(timeoutOf(row(['192.0.2.1', 1], ['192.0.2.2', 2])), null);
+  assert.equal(pathTimeout(['198.51.100.10:5432'], inferred, 0)?.timeoutS, 350, 'a zero --idle-timeout is no timeout');
 });
 
 test('at risk: idle nearing the timeout with no keepalive soon enough; never otherwise', () => {
-  const T = { timeoutS: 10, source: 'user' as const, path: null };
+  const now = 1_800_000_000_000;
   const cases: Array<[string, Partial<SocketInfo>, RegExp | null]> = [
-    ['no keepalive, idle 8 of 10 s', { idleMs: 8000 }, /idle 8\.0 s, 80 % of the 10 s idle timeout given with --idle-timeout, and no keepalive timer/],
-    ['no keepalive, idle 6.9 of 10 s', { idleMs: 6900 }, null],
+    ['no keepalive, idle 8 of 10 s', { idleMs: 8000 }, /idle 8\.00 s, 80 % of the 10\.0 s idle timeout given with --idle-timeout, and no keepalive timer/],
+    ['no keepalive, idle 7.9 of 10 s', { idleMs: 7900 }, null],
     ['no keepalive, idle past the timeout', { idleMs: 12_000 }, /already past/],
     ['keepalive due before the timeout', { idleMs: 8000, keepaliveTimer: { state: 'on', nextProbeS: 1.5 } }, null],
-    ['keepalive due after the timeout', { idleMs: 8000, keepaliveTimer: { state: 'on', nextProbeS: 7140 } }, /next keepalive probe is due in 7140 s, too late/],
+    ['keepalive due after the timeout', { idleMs: 8000, keepaliveTimer: { state: 'on', nextProbeS: 7140 } }, /next keepalive probe is due in 1 h 59 min, too late/],
     ['unanswered keepalive probes', { idleMs: 1000, keepaliveTimer: { state: 'on', nextProbeS: 1 }, probesOut: 3 }, /3 keepalive probe\(s\) unanswered/],
     ['no idle clock', { idleMs: null }, null],
     ['TIME-WAIT', { idleMs: 60_000, state: 'TIME_WAIT' }, null],
-    ['idle per the capture', { idleMs: 9000, idleFrom: 'capture' }, /idle 9\.0 s \(per the capture\)/],
   ];
   for (const [what, patch, expected] of cases) {
     const s = row(['198.51.100.10', 5432], ['192.0.2.10', 40000], patch);
-    const reason = assessRisk(s, T);
+    annotateSockets([s], null, { idleTimeoutS: 10 }, now);
     if (expected === null) {
-      assert.equal(reason, null, what);
       assert.equal(s.atRisk, false, what);
+      assert.equal(s.riskReason, null, what);
     } else {
-      assert.match(reason ?? '', expected, what);
       assert.equal(s.atRisk, true, what);
-      assert.equal(s.riskReason, reason, what);
+      assert.match(s.riskReason ?? '', expected, what);
     }
   }
   const noTimeout = row(['198.51.100.10', 5432], ['192.0.2.10', 40000], { idleMs: 1e9 });
-  assert.equal(assessRisk(noTimeout, null), null, 'no timeout known: nothing to approach');
+  annotateSockets([noTimeout], null, {}, now);
+  assert.equal(noTimeout.atRisk, false, 'no timeout known: nothing to approach');
 });
 
 test('annotateSockets: join + inferred timeout + risk in one pass', () => {
@@ -404,5 +405,5 @@ test('annotateSockets: join + inferred timeout + risk in one pass', () => {
   assert.equal(s.conn, 1);
   assert.equal(s.idleMs, 290_000);
   assert.equal(s.atRisk, true);
-  assert.match(s.riskReason!, /83 % of the 350 s idle timeout inferred for 198\.51\.100\.10:5432/);
+  assert.match(s.riskReason!, /idle 4 min 50 s \(per the capture\), 83 % of the 5 min 50 s idle timeout inferred for 198\.51\.100\.10:5432/);
 });

@@ -144,6 +144,7 @@ test('header: counts, resets by cause, the inferred idle timeout per path', asyn
     open: 0,
     frozen: false,
     sockets: null,
+    atRisk: { total: 0, uncaptured: 0 },
     snap: {
       source: 'x', at: 0, packets: a.frames, tcpPackets: a.tcpPackets, packetsPerSec: 0, captureGaps: 0, sourceDrops: null,
       connections: conns, diagnoses: d.diagnoses, idleTimeouts: d.idleTimeouts, resetsBy: { middlebox: 1, peer: 0, 'local-stack': 0, unknown: 0 },
@@ -154,20 +155,31 @@ test('header: counts, resets by cause, the inferred idle timeout per path', asyn
   assert.match(lines[2]!, /198\.51\.100\.10:5432 T ≤ 5\.\d\d s \(1 died, 0 survived\)/);
 });
 
-test('a joined socket at risk flags its row, and the detail pane shows the socket', async () => {
+test('a joined socket\'s facts judge its row, and the detail pane shows the socket', async () => {
   const { a, conns, ctx } = await load('fw-reset-keepalive.client.pcap');
   const c = conns[0]!;
+  const last = relSeconds(c.end, a.tracker.baseSec, a.tracker.baseNsec);
+  const readAtMs = (a.tracker.baseSec + a.tracker.baseNsec / 1e9 + last + 0.5) * 1000;
   const socket: SocketInfo = {
     source: 'ss', state: 'ESTABLISHED',
     local: { family: 4, addr: c.server.addr, port: c.server.port }, peer: { family: 4, addr: c.client.addr, port: c.client.port },
     timer: { name: 'off', expiresMs: 0, count: 0 }, keepaliveTimer: { state: 'off' }, probesOut: 0,
     lastSendMs: 2500, lastRecvMs: 2500, lastAckMs: 2500, idleMs: 2500, idleFrom: 'socket', inode: 42, uid: 0, pid: 1234, process: 'postgres',
-    recvQ: 0, sendQ: 0, conn: c.id, side: 'server', atRisk: true, riskReason: 'idle 2.5 s, 83 % of the 3.0 s idle timeout given with --idle-timeout, and no keepalive timer',
+    recvQ: 0, sendQ: 0, conn: c.id, side: 'server', readAtMs, atRisk: false, riskReason: null,
   };
-  const base = ctx(relSeconds(c.end, a.tracker.baseSec, a.tracker.baseNsec) + 0.5);
-  const r = buildRow(c, { ...base, sockets: new Map([[c.id, socket]]) });
-  assert.match(r.riskText, /^AT RISK \(socket\): idle 2\.5 s/);
-  const detail = detailLines(r).map(plain).join('\n');
+  // The capture saw a packet 0.5 s ago that the socket's clocks do not count (a peer's keepalive, say): the shorter silence counts.
+  const base = ctx(last + 0.5, 3);
+  assert.match(buildRow(c, base).riskText, /^ok \(idle 17% of T\)/);
+  const r = buildRow(c, { ...base, sockets: new Map([[c.id, [socket]]]) });
+  assert.equal(r.socket, socket);
+  assert.match(r.riskText, /^ok \(idle 17% of T\)/);
+  // Two seconds later, with a probe due in time: still fine; without one, at risk.
+  const later = ctx(last + 2.7, 3);
+  const probing = { ...socket, keepaliveTimer: { state: 'on' as const, nextProbeS: 2 } };
+  assert.match(buildRow(c, { ...later, sockets: new Map([[c.id, [probing]]]) }).riskText, /^ok \(idle 90% of T, keepalive due\)/);
+  const silent = buildRow(c, { ...later, sockets: new Map([[c.id, [socket]]]) });
+  assert.match(silent.riskText, /^AT RISK: idle 90% of T/);
+  const detail = detailLines(silent).map(plain).join('\n');
   assert.match(detail, /socket \(server end\): ESTABLISHED, keepalive off, idle 2\.50 s, pid 1234 postgres/);
-  assert.match(detail, /at risk: idle 2\.5 s/);
+  assert.match(detail, /at risk: idle 2\.70 s \(per the capture\), 90 % of the 3\.00 s idle timeout given with --idle-timeout, and no keepalive timer/);
 });

@@ -1,4 +1,5 @@
-import { formatEndpoint, isLoopback, type SocketEntry, type TcpState } from '../sockets/socket-table.js';
+import { endpointText } from '../util/ip-text.js';
+import { isLoopback, type SocketEntry, type TcpState } from '../sockets/socket-table.js';
 
 export interface PortRange {
   low: number;
@@ -73,7 +74,7 @@ export function rangeCapacity(range: PortRange, reserved: Set<number>): number {
 function groupByRemote(sockets: SocketEntry[]): RemoteGroup[] {
   const groups = new Map<string, RemoteGroup>();
   for (const s of sockets) {
-    const key = formatEndpoint(s.remote);
+    const key = endpointText(s.remote);
     const g = groups.get(key) ?? { remote: key, total: 0, established: 0, timeWait: 0 };
     g.total++;
     if (s.state === 'ESTABLISHED') g.established++;
@@ -91,7 +92,7 @@ function ephemeralGroups(all: SocketEntry[], connected: SocketEntry[], range: Po
   for (const s of connected) {
     if (s.local.port < range.low || s.local.port > range.high || listening.has(s.local.port)) continue;
     const local = s.local.addr;
-    const remote = formatEndpoint(s.remote);
+    const remote = endpointText(s.remote);
     const key = `${local}|${remote}`;
     const g = groups.get(key) ?? { local, remote, inUse: 0, timeWait: 0, capacity };
     g.inUse++;

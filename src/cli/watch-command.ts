@@ -5,9 +5,9 @@ import { milliseconds } from './option-values.js';
 import type { ConnectionReport, ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { connectionReport } from '../report/build-file-report.js';
 import { annotateSockets, socketKey } from '../sockets/annotate-sockets.js';
-import { endpointText } from '../sockets/endpoint-text.js';
+import { endpointText } from '../util/ip-text.js';
 import { readSockets } from '../sockets/read-sockets.js';
-import { timeoutFor } from '../sockets/socket-risk.js';
+import { CaptureClock, connectionsAtRisk, newestPacketS, riskContext } from '../sockets/at-risk.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 import { epochText } from '../util/time-text.js';
 import { addSourceOptions, openFeed, registerLive, TIMESTAMP_HELP, type SourceFlags } from './live-command.js';
@@ -37,7 +37,8 @@ Output: one JSON object per line, "type" first:
   reset        a new RST verdict (fields of ResetVerdict, src/model/analysis-report.ts; ts = the RST's time) + client, server
   silent-drop  a new silent-drop verdict (SilentDropVerdict) + client, server
   at-risk      a socket newly at risk (--sockets): local, peer, idleS, timeoutS, keepalive, pid, process, reason
-  stats        packets, packetsPerSec, captureGaps, connections, resetsBy, …; the last one has "final": true
+  stats        packets, packetsPerSec, captureGaps, connections, atRisk (as kad_connections_at_risk), resetsBy, …;
+               the last one has "final": true
   metrics      with --metrics: the URL being served (first line)
 Ends on SIGINT/SIGTERM, or when the file/stdin source ends, with exit status 0.
 
@@ -62,10 +63,12 @@ interface MetricsHandle {
   close(): Promise<void>;
   /** Where to scrape, when the server says. */
   url?: string;
+  /** Takes each annotated socket table, so that the at-risk gauge counts what the at-risk lines say. */
+  sockets?(list: readonly SocketInfo[]): void;
 }
-type StartMetrics = (model: LiveModel, listen: string) => Promise<MetricsHandle>;
+type StartMetrics = (model: LiveModel, listen: string, opts: { idleTimeoutS?: number }) => Promise<MetricsHandle>;
 
-async function startMetrics(model: LiveModel, listen: string): Promise<MetricsHandle> {
+async function startMetrics(model: LiveModel, listen: string, idleTimeoutS: number | undefined): Promise<MetricsHandle> {
   let mod: { startMetricsServer?: unknown };
   try {
     mod = (await import(METRICS_MODULE)) as { startMetricsServer?: unknown };
@@ -76,18 +79,36 @@ async function startMetrics(model: LiveModel, listen: string): Promise<MetricsHa
     throw err;
   }
   if (typeof mod.startMetricsServer !== 'function') throw new UserError('--metrics is not available in this build');
-  return (mod.startMetricsServer as StartMetrics)(model, listen);
+  return (mod.startMetricsServer as StartMetrics)(model, listen, { idleTimeoutS });
 }
 
-class WatchOutput {
-  private readonly out = new LineWriter();
+export class WatchOutput {
+  private readonly out: LineWriter;
   private readonly atRisk = new Set<string>();
+  private readonly clock: CaptureClock;
+  private lastSockets: readonly SocketInfo[] = [];
   private lastStatsAt = Date.now();
   private lastStatsPackets = 0;
   silentDrops = 0;
   socketSummary: { source: string; count: number; atRisk: number } | null = null;
 
-  constructor(private readonly model: LiveModel) {}
+  constructor(
+    private readonly model: LiveModel,
+    private readonly idleTimeoutS?: number,
+    fd = 1,
+  ) {
+    this.out = new LineWriter(fd);
+    this.clock = new CaptureClock(model.feed);
+  }
+
+  /** Every snapshot, before anything is judged against it. */
+  observe(snap: LiveSnapshot): void {
+    this.clock.observe(newestPacketS(snap.connections), snap.at);
+  }
+
+  end(): void {
+    this.clock.end();
+  }
 
   metrics(url: string): void {
     this.write({ type: 'metrics', ts: nowText(), url });
@@ -116,16 +137,16 @@ class WatchOutput {
   }
 
   /** One line per socket that was not at risk at the previous read and is now. */
-  sockets(sockets: SocketInfo[], snap: LiveSnapshot | null, idleTimeoutS: number | undefined, source: string): void {
-    annotateSockets(sockets, snap, { idleTimeoutS });
-    const servers = new Map((snap?.connections ?? []).map((c) => [c.id, endpointText(c.server)]));
+  sockets(sockets: SocketInfo[], snap: LiveSnapshot | null, source: string): void {
+    const risks = annotateSockets(sockets, snap, { idleTimeoutS: this.idleTimeoutS });
+    this.lastSockets = sockets;
     const now = new Set<string>();
-    for (const s of sockets) {
+    for (const [s, silence] of risks.flatMap((r) => r.sockets.map((x) => [x, r.silence] as const))) {
       if (!s.atRisk) continue;
       const key = socketKey(s);
       now.add(key);
       if (this.atRisk.has(key)) continue;
-      const t = timeoutFor(s, snap?.idleTimeouts ?? [], (id) => servers.get(id) ?? null, idleTimeoutS);
+      const t = silence.timeout;
       this.write({
         type: 'at-risk',
         ts: nowText(),
@@ -166,6 +187,7 @@ class WatchOutput {
       sourceDrops: snap.sourceDrops,
       connections: snap.connections.length,
       openConnections: snap.connections.filter((c) => c.ended.kind === 'open').length,
+      atRisk: this.atRiskCount(snap),
       resetsBy: snap.resetsBy,
       silentDrops: this.silentDrops,
       ...(this.socketSummary ? { sockets: this.socketSummary } : {}),
@@ -173,6 +195,12 @@ class WatchOutput {
     });
     this.lastStatsAt = snap.at;
     this.lastStatsPackets = snap.packets;
+  }
+
+  /** Connections at risk as of the snapshot, with the latest socket facts: the gauge's number. */
+  atRiskCount(snap: LiveSnapshot): number {
+    const nowS = this.clock.now(snap.at);
+    return nowS === null ? 0 : connectionsAtRisk(snap.connections, this.lastSockets, riskContext(snap, nowS, this.idleTimeoutS)).length;
   }
 
   flush(): void {
@@ -183,18 +211,23 @@ class WatchOutput {
 async function runWatch(flags: WatchFlags): Promise<void> {
   const feed = openFeed(flags, 'kad watch');
   const model = new LiveModel(feed, { refreshMs: flags.refresh });
-  const out = new WatchOutput(model);
+  const out = new WatchOutput(model, flags.idleTimeout);
   let failure: Error | null = null;
   let socketRead: Promise<void> | null = null;
   let lastStats = Date.now();
   model.on('reset', (v) => out.reset(v));
   model.on('silentDrop', (d) => out.silentDrop(d));
   model.on('error', (err) => (failure = err));
+  model.on('end', () => out.end());
   model.on('snapshot', (snap) => {
+    out.observe(snap);
     if (flags.sockets && socketRead === null) {
       // One read at a time: a slow ss must not pile up behind a short --refresh.
       socketRead = readSockets()
-        .then((r) => out.sockets(r.sockets, model.latest ?? snap, flags.idleTimeout, r.source))
+        .then((r) => {
+          out.sockets(r.sockets, model.latest ?? snap, r.source);
+          metrics?.sockets?.(r.sockets);
+        })
         .catch((err: unknown) => {
           process.stderr.write(`kad: socket table: ${err instanceof Error ? err.message : String(err)}\n`);
         })
@@ -210,7 +243,7 @@ async function runWatch(flags: WatchFlags): Promise<void> {
     out.flush();
   });
 
-  const metrics = flags.metrics !== undefined ? await startMetrics(model, flags.metrics).catch((err: unknown) => {
+  const metrics = flags.metrics !== undefined ? await startMetrics(model, flags.metrics, flags.idleTimeout).catch((err: unknown) => {
     feed.stop();
     throw err;
   }) : null;

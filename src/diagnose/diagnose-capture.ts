@@ -6,6 +6,7 @@ import { relTimeText } from '../track/time-base.js';
 import { KIND_NAMES } from '../track/packet-kind.js';
 import type { ResetContext } from '../track/reset-context.js';
 import type { UnansweredTails } from '../track/tcp-tracker.js';
+import { endpointText } from '../util/ip-text.js';
 import { durationText } from '../util/time-text.js';
 import { connectionFacts } from './connection-facts.js';
 import { idleTimeoutsByPath } from './idle-timeout.js';
@@ -45,8 +46,7 @@ const NO_EVIDENCE: readonly Evidence[] = [];
 
 export function serverPath(analysis: CaptureAnalysis, c: number): string {
   const s = analysis.tracker.store;
-  const addr = s.address(c, 1);
-  return `${s.isIpv6(c) ? `[${addr}]` : addr}:${s.port(c, 1)}`;
+  return endpointText({ addr: s.address(c, 1), port: s.port(c, 1) });
 }
 
 /**

@@ -2,6 +2,7 @@ import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
 import type { CaptureComparison, Evidence } from '../model/analysis-report.js';
 import { K_RST } from '../track/packet-kind.js';
 import type { TcpTracker, UnansweredTails } from '../track/tcp-tracker.js';
+import { median } from '../util/median.js';
 import { connectionFacts } from './connection-facts.js';
 import { ConnectionEvents } from './connection-events.js';
 import type { CrossEvidence } from './diagnose-capture.js';
@@ -19,11 +20,6 @@ function isnKey(t: TcpTracker, c: number): string | null {
 /** A packet's identity in both captures: NAT rewrites addresses and ports, not sequence numbers. */
 function packetKey(log: ConnectionEvents['log'], i: number): string {
   return `${log.dir(i)}|${log.seq(i)}|${log.ack(i)}|${log.len(i)}|${log.kind(i) === K_RST ? 'R' : ''}`;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((x, y) => x - y);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 }
 
 export interface TwoSided {

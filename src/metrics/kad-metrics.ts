@@ -2,7 +2,8 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { LiveSnapshot } from '../live/live-model.js';
 import type { ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { VERSION } from '../version.js';
-import { CaptureClock, connectionsAtRisk } from './at-risk.js';
+import { AT_RISK_FRACTION, CaptureClock, connectionsAtRisk, newestPacketS, riskContext } from '../sockets/at-risk.js';
+import type { SocketInfo } from '../sockets/socket-types.js';
 
 type Totals = { packets: number; tcpPackets: number; captureGaps: number };
 
@@ -32,9 +33,13 @@ export class KadMetrics {
 
   private readonly keepalivesSeen = new Map<number, { sent: number; answered: number }>();
   private readonly last: Totals = { packets: 0, tcpPackets: 0, captureGaps: 0 };
-  private readonly clock = new CaptureClock();
+  private readonly clock: CaptureClock;
+  private readonly idleTimeoutS: number | undefined;
+  private sockets: readonly SocketInfo[] = [];
 
-  constructor(opts: { processMetrics?: boolean } = {}) {
+  constructor(opts: { processMetrics?: boolean; clock?: CaptureClock; idleTimeoutS?: number } = {}) {
+    this.clock = opts.clock ?? new CaptureClock();
+    this.idleTimeoutS = opts.idleTimeoutS;
     const registers = [this.registry];
     this.resets = new Counter({
       name: 'kad_resets_total',
@@ -57,7 +62,9 @@ export class KadMetrics {
     this.open = new Gauge({ name: 'kad_connections_open', help: 'Tracked connections not yet ended by FIN or RST', registers });
     this.atRisk = new Gauge({
       name: 'kad_connections_at_risk',
-      help: 'Open connections being silently dropped, or idle for at least 80% of the shortest idle that killed a flow on their path',
+      help:
+        'Open connections being silently dropped or with keepalive probes unanswered, or idle for at least ' +
+        `${AT_RISK_FRACTION * 100}% of their path's idle timeout (the shorter of --idle-timeout and the inferred one) with no keepalive probe due before it`,
       registers,
     });
     this.timeoutLower = new Gauge({
@@ -87,6 +94,16 @@ export class KadMetrics {
     this.silentDrops.inc({ path });
   }
 
+  /** The latest annotated socket table (kad watch --sockets); their facts count from the next snapshot on. */
+  onSockets(sockets: readonly SocketInfo[]): void {
+    this.sockets = sockets;
+  }
+
+  /** The source has ended: its clock stops at the last packet. */
+  onEnd(): void {
+    this.clock.end();
+  }
+
   onSnapshot(snap: LiveSnapshot): void {
     this.info.reset();
     this.info.set({ version: VERSION, source: snap.source }, 1);
@@ -101,7 +118,9 @@ export class KadMetrics {
     }
     this.tracked.set(snap.connections.length);
     this.open.set(snap.connections.filter((c) => c.ended.kind === 'open').length);
-    this.atRisk.set(connectionsAtRisk(snap, this.clock.observe(snap)));
+    this.clock.observe(newestPacketS(snap.connections), snap.at);
+    const now = this.clock.now(snap.at);
+    this.atRisk.set(now === null ? 0 : connectionsAtRisk(snap.connections, this.sockets, riskContext(snap, now, this.idleTimeoutS)).length);
     // Rebuilt each time so a path whose inference changed shape (e.g. lost its lower bound) shows no stale value.
     this.timeoutLower.reset();
     this.timeoutUpper.reset();

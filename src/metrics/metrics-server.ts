@@ -4,7 +4,9 @@ import { UserError } from '../model/errors.js';
 import type { LiveModel, LiveSnapshot } from '../live/live-model.js';
 import type { ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { connectionReport } from '../report/build-file-report.js';
-import { connectionPath } from './at-risk.js';
+import { CaptureClock } from '../sockets/at-risk.js';
+import type { SocketInfo } from '../sockets/socket-types.js';
+import { endpointText } from '../util/ip-text.js';
 import { KadMetrics } from './kad-metrics.js';
 import { parseListen } from './listen-address.js';
 
@@ -12,6 +14,8 @@ export interface MetricsServer {
   close(): Promise<void>;
   /** Where to scrape, e.g. http://127.0.0.1:9464/metrics. */
   url: string;
+  /** The latest annotated socket table, when the caller reads one: its facts count towards the at-risk gauge. */
+  sockets(list: readonly SocketInfo[]): void;
 }
 
 const INDEX = `<!doctype html>
@@ -23,18 +27,20 @@ const INDEX = `<!doctype html>
  * Serves the model's metrics on `listen` ([HOST]:PORT) until closed. Resolves
  * once the port is bound, so a caller can print the URL and know it works.
  */
-export async function startMetricsServer(model: LiveModel, listen: string): Promise<MetricsServer> {
+export async function startMetricsServer(model: LiveModel, listen: string, opts: { idleTimeoutS?: number } = {}): Promise<MetricsServer> {
   const where = parseListen(listen);
-  const metrics = new KadMetrics();
+  const metrics = new KadMetrics({ clock: new CaptureClock(model.feed), idleTimeoutS: opts.idleTimeoutS });
   // A verdict names its connection by number; the tracker knows which server that is.
-  const pathOf = (conn: number): string => connectionPath(connectionReport(model.pipeline.tracker, conn - 1));
+  const pathOf = (conn: number): string => endpointText(connectionReport(model.pipeline.tracker, conn - 1).server);
   const onReset = (v: ResetVerdict): void => metrics.onReset(v, pathOf(v.conn));
   const onDrop = (v: SilentDropVerdict): void => metrics.onSilentDrop(v, pathOf(v.conn));
   const onSnapshot = (s: LiveSnapshot): void => metrics.onSnapshot(s);
+  const onEnd = (): void => metrics.onEnd();
   if (model.latest) metrics.onSnapshot(model.latest);
   model.on('reset', onReset);
   model.on('silentDrop', onDrop);
   model.on('snapshot', onSnapshot);
+  model.on('end', onEnd);
 
   const server = createServer((req, res) => void respond(metrics, req, res));
   try {
@@ -49,16 +55,19 @@ export async function startMetricsServer(model: LiveModel, listen: string): Prom
     model.off('reset', onReset);
     model.off('silentDrop', onDrop);
     model.off('snapshot', onSnapshot);
+    model.off('end', onEnd);
     const e = err as NodeJS.ErrnoException;
     throw new UserError(`cannot serve metrics on ${listen}: ${e.code ?? ''} ${e.message.replace(/^listen \w+:?\s*/, '')}`.replace(/\s+/g, ' ').trim());
   }
   const bound = server.address() as AddressInfo;
   return {
-    url: `http://${urlHost(bound.address)}:${bound.port}/metrics`,
+    sockets: (list) => metrics.onSockets(list),
+    url: `http://${endpointText({ addr: urlHost(bound.address), port: bound.port })}/metrics`,
     close: async () => {
       model.off('reset', onReset);
       model.off('silentDrop', onDrop);
       model.off('snapshot', onSnapshot);
+      model.off('end', onEnd);
       // Prometheus keeps its scrape connection alive; without this close() would wait for it.
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -89,8 +98,7 @@ async function respond(metrics: KadMetrics, req: IncomingMessage, res: ServerRes
   res.writeHead(404, { 'content-type': 'text/plain' }).end('not found; try /metrics\n');
 }
 
-/** A wildcard bind is reachable on the loopback; an IPv6 literal needs brackets in a URL. */
+/** A wildcard bind is reachable on the loopback. */
 function urlHost(address: string): string {
-  if (address === '::' || address === '0.0.0.0') return 'localhost';
-  return address.includes(':') ? `[${address}]` : address;
+  return address === '::' || address === '0.0.0.0' ? 'localhost' : address;
 }

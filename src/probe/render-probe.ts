@@ -1,4 +1,5 @@
 import { formatSeconds } from '../recommend/duration.js';
+import { endpointText } from '../util/ip-text.js';
 import type { ProbeReport, TrialReport } from './probe-report.js';
 
 function sec(x: number | null): string {
@@ -20,7 +21,7 @@ export function renderProbeText(r: ProbeReport): string {
   const how = r.method === 'keepalive' ? 'keepalive probes' : 'one byte of data';
   const precision = 'seconds' in r.settings.precision ? formatSeconds(r.settings.precision.seconds) : `${r.settings.precision.fraction * 100}%`;
   out.push(
-    `kad probe ${r.target.host}:${r.target.port}: ${how}, ${r.settings.connections} connection${r.settings.connections === 1 ? '' : 's'}, idle ${formatSeconds(r.settings.minS)} … ${formatSeconds(r.settings.maxS)}, precision ${precision}`,
+    `kad probe ${endpointText({ addr: r.target.host, port: r.target.port })}: ${how}, ${r.settings.connections} connection${r.settings.connections === 1 ? '' : 's'}, idle ${formatSeconds(r.settings.minS)} … ${formatSeconds(r.settings.maxS)}, precision ${precision}`,
     '',
     `  ${r.result.summary}`,
   );

@@ -1,13 +1,14 @@
 import { UserError } from '../model/errors.js';
 import { PRESETS } from '../recommend/presets.js';
 import type { ResetAttribution } from '../model/analysis-report.js';
+import { endpointText } from '../util/ip-text.js';
 import { VERSION } from '../version.js';
 import { choosePoints, searchEnd, type Bracket, type Precision, type SearchSpace } from './bisection.js';
 import { startProbeCapture, type CaptureFindings, type ProbeCapture } from './probe-capture.js';
 import type { FailureMode, ProbeReport, RoundReport, StopReason, TrialReport } from './probe-report.js';
 import { procTcpAvailable, ProcTcpWatcher } from './proc-net-tcp.js';
 import { summarize } from './summarize.js';
-import { addressPort, resolveTarget, type ProbeTarget } from './target.js';
+import { resolveTarget, type ProbeTarget } from './target.js';
 import { ConnectFailure, decisionAllowanceS, EARLY_RESET_S, Trial, type ProbeMethod, type TrialEnv, type TrialResult } from './trial.js';
 
 export interface ProbeSettings {
@@ -46,7 +47,7 @@ const MAX_INCONCLUSIVE = 4;
 export async function runProbe(settings: ProbeSettings, hooks: ProbeHooks = {}): Promise<ProbeReport> {
   const log = hooks.log ?? (() => {});
   const target = await resolveTarget(settings.target);
-  const where = addressPort(target.address, target.port);
+  const where = endpointText({ addr: target.address, port: target.port });
   const notes: string[] = [];
   const procOk = procTcpAvailable(target.family);
   if (settings.method === 'data' && !procOk) {

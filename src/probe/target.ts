@@ -43,7 +43,3 @@ export async function resolveTarget(target: ProbeTarget): Promise<ResolvedTarget
     throw new UserError(`cannot resolve ${target.host}: ${code}`);
   }
 }
-
-export function addressPort(address: string, port: number): string {
-  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
-}

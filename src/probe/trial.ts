@@ -1,5 +1,7 @@
 import { connect, type Socket } from 'node:net';
-import { procSocketKey, TIMER_KEEPALIVE, type ProcTcpWatcher, type TcpSocketState } from './proc-net-tcp.js';
+import { endpointText } from '../util/ip-text.js';
+import type { SocketEntry } from '../sockets/socket-table.js';
+import { timerSeconds, type ProcTcpWatcher } from './proc-net-tcp.js';
 
 export type ProbeMethod = 'keepalive' | 'data';
 
@@ -97,7 +99,7 @@ export class Trial {
   }
 
   static open(env: TrialEnv, idleS: number): Promise<Trial> {
-    const target = env.family === 6 ? `[${env.address}]:${env.port}` : `${env.address}:${env.port}`;
+    const target = endpointText({ addr: env.address, port: env.port });
     return new Promise((resolve, reject) => {
       const socket = connect({ host: env.address, port: env.port, family: env.family, noDelay: true });
       const timer = setTimeout(() => {
@@ -153,17 +155,17 @@ export class Trial {
 
   private watch(): void {
     if (!this.env.proc || this.unwatch || this.decided) return;
-    const local = procSocketKey(this.localAddress, this.localPort, this.env.family);
-    const remote = procSocketKey(this.env.address, this.env.port, this.env.family);
+    const local = { addr: this.localAddress, port: this.localPort };
+    const remote = { addr: this.env.address, port: this.env.port };
     this.unwatch = this.env.proc.watch(local, remote, (st, now) => this.onProc(st, now));
   }
 
-  private onProc(st: TcpSocketState | undefined, now: number): void {
-    if (!st || st.state !== 1) return;
+  private onProc(st: SocketEntry | undefined, now: number): void {
+    if (!st || st.state !== 'ESTABLISHED') return;
     if (this.env.method === 'keepalive') {
       // Once the probe is out, the timer is re-armed (probe interval or a new idle) and runs again;
       // probes_out back at 0 means the answer came. Before the probe the timer is still due (0).
-      if (now >= this.lastRx + this.idleS * 1000 && st.timer === TIMER_KEEPALIVE && st.probesOut === 0 && st.timerS > 0) {
+      if (now >= this.lastRx + this.idleS * 1000 && st.timer === 'keepalive' && st.probesOut === 0 && timerSeconds(st) > 0) {
         this.decide('survived', null, 'the keepalive probe was answered');
       }
       return;

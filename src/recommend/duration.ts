@@ -4,6 +4,8 @@
  * the granularity of TCP_KEEPIDLE/TCP_KEEPINTVL.
  */
 
+import { durationText } from '../util/time-text.js';
+
 const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600 };
 
 /**
@@ -35,22 +37,9 @@ export function parseCount(text: string): number | null {
   return Number.isInteger(n) ? n : null;
 }
 
-/** "45 s", "280 s (4 min 40 s)", "7200 s (2 h)". */
+/** "45 s", "280 s (4 min 40 s)", "7200 s (2 h)": the seconds a setting takes, then how long that is. */
 export function formatSeconds(seconds: number): string {
   const s = Number.isInteger(seconds) ? String(seconds) : seconds.toFixed(1);
   if (seconds < 120) return `${s} s`;
-  return `${s} s (${humanize(seconds)})`;
-}
-
-function humanize(seconds: number): string {
-  const whole = Math.round(seconds);
-  if (whole >= 172800 && whole % 86400 === 0) return `${whole / 86400} days`;
-  const h = Math.floor(whole / 3600);
-  const m = Math.floor((whole % 3600) / 60);
-  const s = whole % 60;
-  const parts: string[] = [];
-  if (h) parts.push(`${h} h`);
-  if (m) parts.push(`${m} min`);
-  if (s) parts.push(`${s} s`);
-  return parts.join(' ');
+  return `${s} s (${durationText(seconds)})`;
 }

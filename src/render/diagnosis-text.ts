@@ -1,6 +1,7 @@
 import type {
   ConnectionDiagnosis, ConnectionReport, FileReport, IdleTimeoutInference, PathIdleTimeout, ResetAttribution, SilentDropVerdict,
 } from '../model/analysis-report.js';
+import { median } from '../util/median.js';
 import { durationText } from '../util/time-text.js';
 import type { Style } from './style.js';
 
@@ -83,11 +84,6 @@ export function headlineSentences(r: FileReport): string[] {
     const idleText = g.idle.length ? ` about ${durationText(median(g.idle))} after ${n === 1 ? 'it' : 'they'} went idle` : '';
     return `${n} connection${n === 1 ? '' : 's'} to ${g.path} ${n === 1 ? 'was' : 'were'} ${g.what}${idleText}${g.tail}.`;
   });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
 }
 
 export function renderDiagnosis(d: ConnectionDiagnosis, st: Style): string[] {

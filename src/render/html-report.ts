@@ -3,6 +3,7 @@ import type {
   SilentDropVerdict,
 } from '../model/analysis-report.js';
 import type { ConnectionTimeline, HtmlFileReport } from '../report/connection-timeline.js';
+import { endpointText } from '../util/ip-text.js';
 import { durationText, wallClockText } from '../util/time-text.js';
 import { headlineSentences, idleBracketText } from './diagnosis-text.js';
 import { ATTRIBUTION_COLOURS, esc, renderTimelineSvg } from './svg-timeline.js';
@@ -51,10 +52,6 @@ function when(ts: string | null, withDate = true): string {
   if (!ts) return '—';
   const [s, ns] = ts.split('.');
   return wallClockText(Number(s), Number((ns ?? '0').padEnd(9, '0')), 3, withDate);
-}
-
-function endpoint(addr: string, port: number): string {
-  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
 
 function plural(n: number, word: string, many = `${word}s`): string {
@@ -204,7 +201,7 @@ function otherViews(r: FileReport, c: ConnectionReport, comparisons: CaptureComp
 function renderCard(r: HtmlFileReport, c: ConnectionReport, tl: ConnectionTimeline | undefined, comparisons: CaptureComparison[], multi: boolean): Markup {
   const d = r.diagnoses.find((x) => x.conn === c.id);
   const end = endText(c);
-  const path = endpoint(c.server.addr, c.server.port);
+  const path = endpointText(c.server);
   const idle = r.idleTimeouts.find((t) => t.path === path && t.diedMinS !== null && t.consistent);
   const facts = [`started ${when(c.start)}`, `lasted ${durationText(c.durationS)}`, `longest silence ${durationText(c.longestIdleS)}`];
   if (c.handshakeRttS !== null) facts.push(`handshake RTT ${durationText(c.handshakeRttS)}`);
@@ -214,12 +211,12 @@ function renderCard(r: HtmlFileReport, c: ConnectionReport, tl: ConnectionTimeli
   if (c.captureGaps) facts.push(`${plural(c.captureGaps, 'capture gap')} (segments not captured)`);
   if (c.midStream) facts.push('picked up mid-stream (roles guessed from ports)');
   const views = otherViews(r, c, comparisons);
-  const label = `Timeline of connection #${c.id} ${endpoint(c.client.addr, c.client.port)} to ${path}`;
+  const label = `Timeline of connection #${c.id} ${endpointText(c.client)} to ${path}`;
   const svg = tl
     ? renderTimelineSvg(tl, { label, fatalFrame: fatalFrame(d), idleTimeout: idle ? { lowS: idle.survivedMaxS, highS: idle.diedMinS! } : null })
     : null;
   return h`<section class="card">
-<h3><span class="conn-id">#${c.id}</span> ${endpoint(c.client.addr, c.client.port)} → ${path} <span class="end ${end.cls}">${end.text}</span></h3>
+<h3><span class="conn-id">#${c.id}</span> ${endpointText(c.client)} → ${path} <span class="end ${end.cls}">${end.text}</span></h3>
 ${multi ? h`<p class="file">${r.file}</p>` : ''}
 <p class="verdict">${d ? d.verdict : 'No verdict: the connection ended abnormally or left probes unanswered, but nothing was diagnosed.'}</p>
 ${svg ? h`<figure>${raw(svg)}${tl && tl.omittedEvents ? h`<figcaption>${tl.omittedEvents} events in the middle of this connection are not drawn (the first and last are).</figcaption>` : ''}</figure>` : ''}
@@ -254,7 +251,7 @@ function renderTable(r: FileReport, problems: Set<number>): Markup {
   return h`<table class="conns"><thead><tr><th>#</th><th>Client</th><th>Server</th><th>Start</th><th>Lasted</th><th>Longest silence</th><th>Keepalives (answered)</th><th>Retrans.</th><th>End</th></tr></thead><tbody>
 ${rows.map((c) => {
     const end = endText(c);
-    return h`<tr class="${problems.has(c.id) ? 'problem' : ''}"><td>${c.id}</td><td>${endpoint(c.client.addr, c.client.port)}</td><td>${endpoint(c.server.addr, c.server.port)}</td><td class="nowrap">${when(c.start, false)}</td><td>${durationText(c.durationS)}</td><td>${durationText(c.longestIdleS)}</td><td>${c.keepalives.sent} (${c.keepalives.answered})</td><td>${c.c2s.retransmissions + c.s2c.retransmissions}</td><td><span class="end ${end.cls}">${end.text}</span></td></tr>`;
+    return h`<tr class="${problems.has(c.id) ? 'problem' : ''}"><td>${c.id}</td><td>${endpointText(c.client)}</td><td>${endpointText(c.server)}</td><td class="nowrap">${when(c.start, false)}</td><td>${durationText(c.durationS)}</td><td>${durationText(c.longestIdleS)}</td><td>${c.keepalives.sent} (${c.keepalives.answered})</td><td>${c.c2s.retransmissions + c.s2c.retransmissions}</td><td><span class="end ${end.cls}">${end.text}</span></td></tr>`;
   })}
 </tbody></table>
 ${left > 0 ? h`<p class="muted">… ${plural(left, 'more connection')} not listed (kad analyze --json has them all; --conn, --port or --host narrow the report).</p>` : ''}`;

@@ -1,4 +1,5 @@
 import type { ConnectionReport, DirectionStats, FileReport } from '../model/analysis-report.js';
+import { endpointText } from '../util/ip-text.js';
 import { durationText, wallClockText } from '../util/time-text.js';
 import type { CaptureComparison, ConnectionDiagnosis } from '../model/analysis-report.js';
 import { describeSkipped } from '../analyze/skipped-counts.js';
@@ -24,10 +25,6 @@ function bytesText(n: number): string {
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
   if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(1)} MiB`;
   return `${(n / 1024 ** 3).toFixed(2)} GiB`;
-}
-
-function endpoint(addr: string, port: number): string {
-  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 }
 
 function endLine(c: ConnectionReport, st: Style): string {
@@ -62,7 +59,7 @@ function directionLine(label: string, d: DirectionStats): string {
 }
 
 export function renderConnection(c: ConnectionReport, st: Style, diagnosis?: ConnectionDiagnosis): string[] {
-  const head = `${st.bold(`#${c.id}`)} ${endpoint(c.client.addr, c.client.port)} → ${endpoint(c.server.addr, c.server.port)}`;
+  const head = `${st.bold(`#${c.id}`)} ${endpointText(c.client)} → ${endpointText(c.server)}`;
   const lines = [`  ${head}  ${endLine(c, st)}`];
   const facts = [`start ${when(c.start)}`, `lasted ${durationText(c.durationS)}`];
   if (c.handshakeRttS !== null) facts.push(`handshake RTT ${durationText(c.handshakeRttS)}`);

@@ -1,25 +1,37 @@
-import type { ConnectionReport, IdleTimeoutInference } from '../model/analysis-report.js';
-import { endpointText } from './endpoint-text.js';
+import { endpointText } from '../util/ip-text.js';
+import { connectionsAtRisk, riskContext, riskReason, type AtRisk, type RiskView } from './at-risk.js';
 import { readSockets, type ReadSocketsOptions } from './read-sockets.js';
 import { joinSockets } from './socket-join.js';
-import { assessRisk, timeoutFor, type RiskOptions } from './socket-risk.js';
-import type { SocketInfo, SocketJoin } from './socket-types.js';
+import type { SocketInfo } from './socket-types.js';
 
-/** The parts of a LiveSnapshot the socket view needs. */
-export interface CaptureView {
-  connections: readonly ConnectionReport[];
-  idleTimeouts: readonly IdleTimeoutInference[];
+export interface RiskOptions {
+  /** --idle-timeout, seconds. */
+  idleTimeoutS?: number;
 }
 
-/** Joins sockets to captured connections and judges each one's risk, in place. */
-export function annotateSockets(sockets: SocketInfo[], view: CaptureView | null, opts: RiskOptions = {}, nowMs = Date.now()): SocketJoin[] {
-  const connections = view?.connections ?? [];
-  const joins = joinSockets(sockets, connections, nowMs);
-  const servers = new Map(connections.map((c) => [c.id, endpointText(c.server)]));
+/**
+ * Joins sockets to captured connections and judges each one's risk, in
+ * place, as of `nowMs`: the moment the table was read (wall clock, which a
+ * live capture's clock follows). Returns the connections at risk then,
+ * sockets or not.
+ */
+export function annotateSockets(sockets: SocketInfo[], view: RiskView | null, opts: RiskOptions = {}, nowMs = Date.now()): AtRisk[] {
+  const v: RiskView = view ?? { connections: [], idleTimeouts: [] };
+  joinSockets(sockets, v.connections, nowMs);
   for (const s of sockets) {
-    assessRisk(s, timeoutFor(s, view?.idleTimeouts ?? [], (id) => servers.get(id) ?? null, opts.idleTimeoutS), opts.fraction);
+    s.readAtMs = nowMs;
+    s.atRisk = false;
+    s.riskReason = null;
   }
-  return joins;
+  const risks = connectionsAtRisk(v.connections, sockets, riskContext(v, nowMs / 1000, opts.idleTimeoutS));
+  for (const r of risks) {
+    for (const s of r.sockets) {
+      if (s.state !== 'ESTABLISHED') continue;
+      s.atRisk = true;
+      s.riskReason = riskReason(r.risk, r.silence);
+    }
+  }
+  return risks;
 }
 
 /** A stable identity for "the same socket" across reads. */
@@ -31,7 +43,7 @@ export function socketKey(s: SocketInfo): string {
  * What `kad live` hands the TUI: each call reads the socket table afresh and
  * annotates it against the model's latest snapshot.
  */
-export function socketSource(latest: () => CaptureView | null, opts: RiskOptions & ReadSocketsOptions = {}): () => Promise<SocketInfo[]> {
+export function socketSource(latest: () => RiskView | null, opts: RiskOptions & ReadSocketsOptions = {}): () => Promise<SocketInfo[]> {
   return async () => {
     const { sockets } = await readSockets(opts);
     annotateSockets(sockets, latest(), opts);

@@ -23,11 +23,6 @@ function embeddedV4ToHex(text: string): string {
   return `${m[1]}${((b[0]! << 8) | b[1]!).toString(16)}:${((b[2]! << 8) | b[3]!).toString(16)}`;
 }
 
-/** "addr:port" / "[v6]:port": the form IdleTimeoutInference.path uses. */
-export function endpointText(e: { addr: string; port: number }): string {
-  return e.addr.includes(':') ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`;
-}
-
 /**
  * ss's "addr:port": "127.0.0.1:22", "[::1]:22", "[fe80::1]%eth0:22",
  * "10.0.0.1%lo:53", "*:*". Null for wildcards and anything unparsable.

@@ -24,6 +24,7 @@ export function newSocketInfo(source: SocketInfo['source'], state: TcpState, loc
     sendQ: 0,
     conn: null,
     side: null,
+    readAtMs: null,
     atRisk: false,
     riskReason: null,
   };

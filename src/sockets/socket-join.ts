@@ -1,5 +1,6 @@
 import type { ConnectionReport } from '../model/analysis-report.js';
-import { endpointText, normalizeAddress } from './endpoint-text.js';
+import { endpointText } from '../util/ip-text.js';
+import { normalizeAddress } from './endpoint-text.js';
 import type { SocketEndpoint, SocketInfo, SocketJoin } from './socket-types.js';
 
 function key(local: { addr: string; port: number }, peer: { addr: string; port: number }): string {

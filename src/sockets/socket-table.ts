@@ -124,10 +124,6 @@ export function formatIpv6(bytes: number[]): string {
   return addressText(words, 0, true);
 }
 
-export function formatEndpoint(a: SocketAddress): string {
-  return a.family === 6 ? `[${a.addr}]:${a.port}` : `${a.addr}:${a.port}`;
-}
-
 export function isLoopback(a: SocketAddress): boolean {
   return a.family === 4 ? a.addr.startsWith('127.') : a.addr === '::1';
 }

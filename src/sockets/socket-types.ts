@@ -68,7 +68,12 @@ export interface SocketInfo {
   conn: number | null;
   /** Which end of that connection this socket is: the server's or the client's. */
   side: 'server' | 'client' | null;
-  /** Set by assessRisk(): will the next idle period outlive the path's middlebox? */
+  /**
+   * Epoch ms at which idleMs and the timers held (the read), so that later
+   * judgments can move them on; set by annotateSockets().
+   */
+  readAtMs: number | null;
+  /** Set by annotateSockets() (src/sockets/at-risk.ts): will this idle period outlive the path's middlebox? */
   atRisk: boolean;
   riskReason: string | null;
 }

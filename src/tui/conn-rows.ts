@@ -1,16 +1,16 @@
 import type { ConnectionDiagnosis, ConnectionReport, IdleTimeoutInference } from '../model/analysis-report.js';
-import { RISK_FRACTION } from '../sockets/socket-risk.js';
-import type { SocketInfo } from '../sockets/socket-types.js';
-import { compactDuration, endpointText, escapeTags, fitEnd, fitMiddle, relSeconds, tag } from './format.js';
+import { connectionSilence, judgeRisk, pathTimeout, type Risk, type Silence } from '../sockets/at-risk.js';
+import type { PathTimeout, SocketInfo } from '../sockets/socket-types.js';
+import { endpointText } from '../util/ip-text.js';
+import { durationText } from '../util/time-text.js';
+import { escapeTags, fitEnd, fitMiddle, relSeconds, tag } from './format.js';
 import type { Colour } from './timeline.js';
 
 export type SortMode = 'risk' | 'idle' | 'age';
 export const SORT_MODES: readonly SortMode[] = ['risk', 'idle', 'age'];
 
-/** The idle timeout a connection is judged against: the user's word first, else the path's inference. */
-export interface TimeoutFor {
-  timeoutS: number;
-  source: 'stated' | 'inferred';
+/** The idle timeout a connection is judged against (see pathTimeout), and its path's inference for the detail pane. */
+export interface TimeoutFor extends PathTimeout {
   inference: IdleTimeoutInference | null;
 }
 
@@ -18,6 +18,7 @@ export interface ConnRow {
   id: number;
   conn: ConnectionReport;
   diag: ConnectionDiagnosis | null;
+  /** The socket that stands for the connection (the server's end when both are here). */
   socket: SocketInfo | null;
   path: string;
   /** Seconds after the tracker's time base. */
@@ -28,6 +29,10 @@ export interface ConnRow {
   /** Silence so far; null once the connection is over. */
   idleS: number | null;
   timeout: TimeoutFor | null;
+  /** Everything judged (null once the connection is no longer open), and the verdict (src/sockets/at-risk.ts). */
+  silence: Silence | null;
+  atRisk: Risk | null;
+  /** Sort score. */
   risk: number;
   riskText: string;
   riskColour: Colour | null;
@@ -41,7 +46,8 @@ export interface RowContext {
   idleTimeouts: readonly IdleTimeoutInference[];
   statedTimeoutS?: number;
   diagnoses: ReadonlyMap<number, ConnectionDiagnosis>;
-  sockets: ReadonlyMap<number, SocketInfo>;
+  /** This host's sockets of each connection (both ends when both are here). */
+  sockets: ReadonlyMap<number, readonly SocketInfo[]>;
 }
 
 /** Over means over: the connection will not be idle-timed-out any more. */
@@ -50,22 +56,35 @@ export function isOver(c: ConnectionReport): boolean {
 }
 
 export function timeoutFor(path: string, ctx: Pick<RowContext, 'idleTimeouts' | 'statedTimeoutS'>): TimeoutFor | null {
-  const inference = ctx.idleTimeouts.find((t) => t.path === path) ?? null;
-  if (ctx.statedTimeoutS !== undefined && ctx.statedTimeoutS > 0) return { timeoutS: ctx.statedTimeoutS, source: 'stated', inference };
-  if (inference?.diedMinS != null) return { timeoutS: inference.diedMinS, source: 'inferred', inference };
-  return null;
+  const t = pathTimeout([path], ctx.idleTimeouts, ctx.statedTimeoutS);
+  return t && { ...t, inference: ctx.idleTimeouts.find((i) => i.path === path) ?? null };
+}
+
+const NONE: ReadonlySet<number> = new Set();
+
+/** The server's end stands for the connection when both ends are on this host. */
+function representative(sockets: readonly SocketInfo[]): SocketInfo | null {
+  return sockets.find((s) => s.side === 'server') ?? sockets[0] ?? null;
 }
 
 export function buildRow(conn: ConnectionReport, ctx: RowContext): ConnRow {
   const startS = relSeconds(conn.start, ctx.baseSec, ctx.baseNsec);
   const lastS = relSeconds(conn.end, ctx.baseSec, ctx.baseNsec);
   const ended = isOver(conn);
-  const path = endpointText(conn.server.addr, conn.server.port);
+  const path = endpointText(conn.server);
+  const diag = ctx.diagnoses.get(conn.id) ?? null;
+  const sockets = ctx.sockets.get(conn.id) ?? [];
+  const silence = connectionSilence(conn, sockets, {
+    nowS: ctx.baseSec + ctx.baseNsec / 1e9 + ctx.nowS,
+    idleTimeouts: ctx.idleTimeouts,
+    statedTimeoutS: ctx.statedTimeoutS,
+    silentDrops: diag?.silentDrop ? new Set([conn.id]) : NONE,
+  });
   const row: ConnRow = {
     id: conn.id,
     conn,
-    diag: ctx.diagnoses.get(conn.id) ?? null,
-    socket: ctx.sockets.get(conn.id) ?? null,
+    diag,
+    socket: representative(sockets),
     path,
     startS,
     lastS,
@@ -73,6 +92,8 @@ export function buildRow(conn: ConnectionReport, ctx: RowContext): ConnRow {
     ageS: ended ? lastS - startS : Math.max(lastS, ctx.nowS) - startS,
     idleS: ended ? null : Math.max(0, ctx.nowS - lastS),
     timeout: timeoutFor(path, ctx),
+    silence,
+    atRisk: silence && judgeRisk(silence),
     risk: 0,
     riskText: '',
     riskColour: null,
@@ -99,14 +120,17 @@ function assess(r: ConnRow): void {
   if (rst?.attribution === 'unknown') return set(80, 'RST, unknown origin', 'yellow');
   if (rst) return set(30, `${rst.attribution} RST`, 'green');
   if (r.diag) return set(60, r.diag.verdict, 'yellow');
-  if (r.socket?.atRisk) return set(75, `AT RISK (socket): ${r.socket.riskReason ?? ''}`, 'yellow');
-  if (r.ended) return set(0, r.conn.ended.kind === 'fin' ? 'closed' : r.conn.ended.kind, null);
-  if (r.timeout && r.idleS !== null) {
-    const share = r.idleS / r.timeout.timeoutS;
-    const pct = `${Math.round(share * 100)}% of T`;
-    if (share >= 1) return set(70 + Math.min(share, 9), `AT RISK: idle past T (${pct})`, 'red');
-    if (share >= RISK_FRACTION) return set(60 + share * 10, `AT RISK: idle ${pct}`, 'yellow');
-    return set(share * 50, `ok (idle ${pct})`, 'green');
+  const a = r.atRisk;
+  if (a?.kind === 'unanswered-probes') return set(75, `AT RISK: ${a.probes} keepalive probe(s) unanswered`, 'yellow');
+  if (a?.kind === 'idle') {
+    const pct = `${Math.round(a.share * 100)}% of T`;
+    return a.share >= 1 ? set(70 + Math.min(a.share, 9), `AT RISK: idle past T (${pct})`, 'red') : set(60 + a.share * 10, `AT RISK: idle ${pct}`, 'yellow');
+  }
+  if (r.silence === null) return set(0, r.conn.ended.kind === 'fin' ? 'closed' : r.conn.ended.kind, null);
+  if (r.silence.timeout && r.silence.idleS !== null) {
+    const share = r.silence.idleS / r.silence.timeout.timeoutS;
+    const due = typeof r.silence.keepalive === 'object' ? ', keepalive due' : '';
+    return set(share * 50, `ok (idle ${Math.round(share * 100)}% of T${due})`, 'green');
   }
   return set(0, 'ok', null);
 }
@@ -114,7 +138,7 @@ function assess(r: ConnRow): void {
 export function rowMatches(r: ConnRow, filter: string): boolean {
   if (filter === '') return true;
   const f = filter.toLowerCase();
-  const text = `#${r.id} ${endpointText(r.conn.client.addr, r.conn.client.port)} ${r.path}`.toLowerCase();
+  const text = `#${r.id} ${endpointText(r.conn.client)} ${r.path}`.toLowerCase();
   return text.includes(f);
 }
 
@@ -156,11 +180,11 @@ export function tableHeader(width: number): string {
 /** One plain line per row; the selected one is shown inverse. */
 export function tableLine(r: ConnRow, width: number, selected: boolean): string {
   const c = columns(width);
-  const client = endpointText(r.conn.client.addr, r.conn.client.port);
+  const client = endpointText(r.conn.client);
   const ka = `${r.conn.keepalives.sent}/${r.conn.keepalives.answered}`;
   const head =
     `${String(r.id).padStart(4)} ${fitMiddle(client, c.ep)} → ${fitMiddle(r.path, c.ep)} ${fitEnd(stateText(r.conn), STATE)} ` +
-    `${compactDuration(r.ageS).padStart(7)} ${(r.idleS === null ? '-' : compactDuration(r.idleS)).padStart(7)} ${ka.padStart(7)} `;
+    `${durationText(r.ageS, 'compact').padStart(7)} ${(r.idleS === null ? '-' : durationText(r.idleS, 'compact')).padStart(7)} ${ka.padStart(7)} `;
   const risk = fitEnd(r.riskText, Math.max(0, width - head.length));
   const line = `${escapeTags(head)}${tag(r.riskColour, escapeTags(risk))}`;
   return selected ? `{inverse}${line}{/inverse}` : line;

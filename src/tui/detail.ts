@@ -1,6 +1,7 @@
 import { withRecommendation } from '../recommend/bracket-recommendation.js';
 import { renderDiagnosis, renderIdleTimeouts } from '../render/diagnosis-text.js';
 import { renderConnection } from '../render/text-report.js';
+import { riskReason } from '../sockets/at-risk.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 import { durationText } from '../util/time-text.js';
 import type { ConnRow } from './conn-rows.js';
@@ -20,7 +21,7 @@ function recommendation(r: ConnRow): string[] {
   const inference = r.timeout?.inference ?? null;
   // Live snapshots carry the bare bracket: only the path on screen needs its recommendation.
   if (inference && inference.diedMinS !== null) return renderIdleTimeouts([withRecommendation(inference)], TAG_STYLE).map((l) => l.replace(/^ {2}/, ''));
-  if (r.timeout?.source === 'stated') {
+  if (r.timeout?.source === 'user') {
     const t = Math.floor(r.timeout.timeoutS);
     return [`{bold}recommendation:{/bold} keep every idle gap under the stated ${durationText(r.timeout.timeoutS)} timeout: kad recommend --idle-timeout ${t}s`];
   }
@@ -38,12 +39,10 @@ export function detailLines(r: ConnRow): string[] {
   const lines = [head!];
   if (verdict) lines.push(verdict);
   lines.push(`  {bold}risk:{/bold} ${tag(r.riskColour, escapeTags(r.riskText))}`);
-  if (r.idleS !== null) lines.push(`  idle now ${durationText(r.idleS)}${r.timeout ? ` of T = ${durationText(r.timeout.timeoutS)} (${r.timeout.source})` : ''}`);
+  if (r.idleS !== null) lines.push(`  idle now ${durationText(r.idleS)}${r.timeout ? ` of T = ${durationText(r.timeout.timeoutS)} (${r.timeout.source === 'user' ? 'stated' : 'inferred'})` : ''}`);
+  if (r.atRisk && r.silence) lines.push(`  ${tag('yellow', `at risk: ${escapeTags(riskReason(r.atRisk, r.silence))}`)}`);
   lines.push(...recommendation(r).map((l) => `  ${l.trimStart()}`));
   lines.push(...evidence, ...facts);
-  if (r.socket) {
-    lines.push(`  ${socketLine(r.socket, r.socket.side)}`);
-    if (r.socket.riskReason) lines.push(`  ${tag('yellow', `at risk: ${escapeTags(r.socket.riskReason)}`)}`);
-  }
+  if (r.socket) lines.push(`  ${socketLine(r.socket, r.socket.side)}`);
   return lines;
 }

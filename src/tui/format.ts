@@ -40,10 +40,6 @@ export const TAG_STYLE: Style = {
   cyan: (s) => tag('cyan', s),
 };
 
-export function endpointText(addr: string, port: number): string {
-  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
-}
-
 /** Fits `s` into `width` columns, keeping both ends (ports and prefixes both matter). */
 export function fitMiddle(s: string, width: number): string {
   if (width <= 0) return '';
@@ -57,18 +53,6 @@ export function fitEnd(s: string, width: number): string {
   if (width <= 0) return '';
   if (s.length <= width) return s.padEnd(width);
   return width === 1 ? '…' : `${s.slice(0, width - 1)}…`;
-}
-
-/** Table-friendly duration that stays within 7 characters: "850ms", "5.02s", "12.3s", "6m02s", "2h04m", "3d04h". */
-export function compactDuration(s: number): string {
-  if (!Number.isFinite(s) || s < 0) return '-';
-  if (s < 1) return `${Math.round(s * 1000)}ms`;
-  if (s < 10) return `${s.toFixed(2)}s`;
-  if (s < 60) return `${s.toFixed(1)}s`;
-  const whole = Math.floor(s);
-  if (whole < 3600) return `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
-  if (whole < 86400) return `${Math.floor(whole / 3600)}h${String(Math.floor((whole % 3600) / 60)).padStart(2, '0')}m`;
-  return `${Math.floor(whole / 86400)}d${String(Math.floor((whole % 86400) / 3600)).padStart(2, '0')}h`;
 }
 
 /**

@@ -12,7 +12,10 @@ export interface HeaderInput {
   /** Connections not yet over. */
   open: number;
   statedTimeoutS?: number;
-  sockets: { total: number; atRisk: number } | null;
+  /** Sockets of this host, when read. */
+  sockets: number | null;
+  /** Connections at risk (src/sockets/at-risk.ts), of them sockets the capture does not show. */
+  atRisk: { total: number; uncaptured: number };
   /** Set when pausing only freezes the display (a live source cannot pause). */
   frozen: boolean;
 }
@@ -44,10 +47,12 @@ export function headerLines(h: HeaderInput): string[] {
     if (n === 0) return text;
     return tag(c === 'middlebox' ? 'red' : c === 'unknown' ? 'yellow' : 'green', text);
   }).join('  ');
-  const socks = h.sockets ? `  sockets ${h.sockets.total}${h.sockets.atRisk ? ` (${tag('yellow', `${h.sockets.atRisk} at risk`)})` : ''}` : '';
+  const uncaptured = h.atRisk.uncaptured ? ` (${h.atRisk.uncaptured} not in the capture)` : '';
+  const risky = h.atRisk.total ? `  ${tag('yellow', `at risk ${h.atRisk.total}${uncaptured}`)}` : '';
+  const socks = h.sockets !== null ? `  sockets ${h.sockets}` : '';
   const line2 =
     `packets ${s.packets} (${Math.round(s.packetsPerSec)}/s)  gaps ${s.captureGaps}${drops}  ` +
-    `connections ${s.connections.length} (${h.open} open)  resets: ${resets}${socks}`;
+    `connections ${s.connections.length} (${h.open} open)${risky}  resets: ${resets}${socks}`;
   const paths = s.idleTimeouts.map((t) => `${escapeTags(t.path)} ${bracketText(t)} (${t.died} died, ${t.survived} survived)`);
   const stated = h.statedTimeoutS !== undefined ? [`stated T = ${durationText(h.statedTimeoutS)}`] : [];
   const all = [...stated, ...paths];

@@ -1,8 +1,10 @@
 import type { ResetAttribution } from '../model/analysis-report.js';
+import { endpointText } from '../util/ip-text.js';
+import { durationText } from '../util/time-text.js';
 import type { ConnRow } from './conn-rows.js';
 import type { EventRing } from './event-ring.js';
 import { colourRuns, escapeTags, relSeconds } from './format.js';
-import { legendLines, renderTimeline, shortDuration } from './timeline.js';
+import { legendLines, renderTimeline } from './timeline.js';
 
 export interface TimelineContext {
   baseSec: number;
@@ -56,8 +58,8 @@ export function timelinePane(r: ConnRow | null, ring: EventRing | undefined, wid
   });
   const perChar = (end - start) / cols;
   const label =
-    ` timeline #${r.id} ${escapeTags(`${r.conn.client.addr}:${r.conn.client.port}`)} → ${escapeTags(r.path)}  ` +
-    `+${shortDuration(end - start)} at ${shortDuration(perChar)}/char${ring.wrapped ? `, last ${ring.size} packets` : ''} `;
+    ` timeline #${r.id} ${escapeTags(endpointText(r.conn.client))} → ${escapeTags(r.path)}  ` +
+    `+${durationText(end - start, 'compact')} at ${durationText(perChar, 'compact')}/char${ring.wrapped ? `, last ${ring.size} packets` : ''} `;
   return {
     label,
     lines: [

@@ -2,6 +2,7 @@ import type { ResetAttribution } from '../model/analysis-report.js';
 import {
   K_ACK, K_DATA, K_FIN, K_KEEPALIVE, K_KEEPALIVE_ACK, K_RETRANSMISSION, K_RST, K_SYN, K_SYNACK, K_ZERO_WINDOW_PROBE,
 } from '../track/packet-kind.js';
+import { durationText } from '../util/time-text.js';
 
 /** Read-only view of a connection's recent packets (EventRing satisfies it). */
 export interface TimelineEvents {
@@ -171,7 +172,7 @@ export function axisLine(span: number, width: number): string {
     const t = k * step;
     const col = Math.floor((t / span) * width);
     if (col >= width) break;
-    const label = `+${shortDuration(t)}`;
+    const label = `+${durationText(t, 'compact')}`;
     // A label that would run into the next tick or off the edge is dropped, the tick is kept.
     const fits = col + label.length <= width && out.slice(col, col + label.length).every((c) => c === ' ');
     if (fits) for (let j = 0; j < label.length; j++) out[col + j] = label[j]!;
@@ -180,18 +181,3 @@ export function axisLine(span: number, width: number): string {
   return out.join('');
 }
 
-/** Compact duration for axis labels: "0s", "40µs", "250ms", "1.5s", "2m", "1h30m". */
-export function shortDuration(s: number): string {
-  if (s === 0) return '0s';
-  if (s < 1e-3) return `${Math.round(s * 1e6)}µs`;
-  if (s < 1) return `${Math.round(s * 1000)}ms`;
-  if (s < 60) return `${Number.isInteger(s) ? s : Number(s.toFixed(1))}s`;
-  if (s < 3600) {
-    const m = Math.floor(s / 60);
-    const rest = Math.round(s - m * 60);
-    return rest ? `${m}m${rest}s` : `${m}m`;
-  }
-  const h = Math.floor(s / 3600);
-  const m = Math.round((s - h * 3600) / 60);
-  return m ? `${h}h${m}m` : `${h}h`;
-}

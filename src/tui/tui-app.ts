@@ -1,12 +1,14 @@
 import type blessed from 'blessed';
 import type { LiveModel, LiveModelEvents, LiveSnapshot } from '../live/live-model.js';
 import type { ConnectionDiagnosis, ResetAttribution, ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
+import { socketKey } from '../sockets/annotate-sockets.js';
+import { CaptureClock, connectionsAtRisk, riskContext } from '../sockets/at-risk.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
-import { CaptureClock } from './capture-clock.js';
+import { endpointText } from '../util/ip-text.js';
 import { buildRow, isOver, rowMatches, scrollTop, sortRows, tableHeader, tableLine, type ConnRow, type RowContext } from './conn-rows.js';
 import { detailLines } from './detail.js';
 import { TimelineRecorder } from './event-ring.js';
-import { endpointText, escapeTags } from './format.js';
+import { escapeTags } from './format.js';
 import { headerLines, type RunState } from './header.js';
 import { applyKey, HELP_LINES, initialUiState, type KeyPress } from './keys.js';
 import { infoLine, LogLines, resetLine, silentDropLine } from './log-lines.js';
@@ -43,8 +45,9 @@ export class TuiApp {
   private pending: LiveSnapshot | null = null;
   private diagnoses = new Map<number, ConnectionDiagnosis>();
   private attributions = new Map<string, ResetAttribution>();
-  private sockets = new Map<number, SocketInfo>();
-  private socketTotals: { total: number; atRisk: number } | null = null;
+  private socketList: readonly SocketInfo[] = [];
+  private sockets = new Map<number, SocketInfo[]>();
+  private socketTotal: number | null = null;
   private readonly atRiskSeen = new Set<string>();
   private socketError: string | null = null;
   private readonly log = new LogLines();
@@ -177,7 +180,7 @@ export class TuiApp {
     this.attributions = new Map();
     for (const d of s.diagnoses) for (const r of d.resets) this.attributions.set(`${r.conn}:${r.frame}`, r.attribution);
     const tracker = this.model.pipeline.tracker;
-    if (tracker.connectionCount > 0) this.clock.observe(tracker.lastTime / 1e9);
+    if (tracker.connectionCount > 0) this.clock.observe(this.baseEpoch() + tracker.lastTime / 1e9);
     if (this.fromEventLog) this.syncFromEventLog();
     this.scheduleRender();
   }
@@ -214,24 +217,21 @@ export class TuiApp {
       return;
     }
     this.socketError = null;
-    const byConn = new Map<number, SocketInfo>();
-    let atRisk = 0;
+    const byConn = new Map<number, SocketInfo[]>();
     for (const s of list) {
       if (s.atRisk) {
-        atRisk++;
-        const key = `${endpointText(s.local.addr, s.local.port)}|${endpointText(s.peer.addr, s.peer.port)}|${s.inode}`;
+        const key = socketKey(s);
         if (!this.atRiskSeen.has(key)) {
           this.atRiskSeen.add(key);
-          const who = `${endpointText(s.local.addr, s.local.port)} ↔ ${endpointText(s.peer.addr, s.peer.port)}${s.conn !== null ? ` (#${s.conn})` : ''}`;
+          const who = `${endpointText(s.local)} ↔ ${endpointText(s.peer)}${s.conn !== null ? ` (#${s.conn})` : ''}`;
           this.log.add(infoLine(this.nowEpoch(), `AT RISK socket ${who}: ${s.riskReason ?? ''}`, 'yellow'));
         }
       }
-      if (s.conn === null) continue;
-      const prev = byConn.get(s.conn);
-      if (!prev || (prev.side !== 'server' && s.side === 'server')) byConn.set(s.conn, s);
+      if (s.conn !== null) byConn.set(s.conn, [...(byConn.get(s.conn) ?? []), s]);
     }
+    this.socketList = list;
     this.sockets = byConn;
-    this.socketTotals = { total: list.length, atRisk };
+    this.socketTotal = list.length;
     this.scheduleRender();
   }
 
@@ -241,11 +241,19 @@ export class TuiApp {
   }
 
   private nowRel(): number {
-    return this.clock.nowRel(this.baseEpoch()) ?? 0;
+    const now = this.clock.now();
+    return now === null ? 0 : now - this.baseEpoch();
   }
 
   private nowEpoch(): number {
-    return this.clock.nowRel(this.baseEpoch()) === null ? Date.now() / 1000 : this.baseEpoch() + this.nowRel();
+    return this.clock.now() ?? Date.now() / 1000;
+  }
+
+  /** What the header counts: the same judgment as the rows, plus this host's sockets the capture does not show. */
+  private atRiskCounts(): { total: number; uncaptured: number } {
+    if (!this.snap) return { total: 0, uncaptured: 0 };
+    const all = connectionsAtRisk(this.snap.connections, this.socketList, riskContext(this.snap, this.nowEpoch(), this.opts.idleTimeoutS));
+    return { total: all.length, uncaptured: all.filter((a) => a.conn === null).length };
   }
 
   private scheduleRender(): void {
@@ -303,7 +311,8 @@ export class TuiApp {
         state: this.state,
         open: all.filter((r) => !isOver(r.conn)).length,
         statedTimeoutS: this.opts.idleTimeoutS,
-        sockets: this.socketTotals,
+        sockets: this.socketTotal,
+        atRisk: this.atRiskCounts(),
         frozen: this.frozenPause,
       }),
       table: {

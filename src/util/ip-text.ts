@@ -52,3 +52,13 @@ export function parseAddress(text: string): { words: Uint32Array; ipv6: boolean 
   for (let k = 0; k < 4; k++) words[k] = ((groups[k * 2]! << 16) | groups[k * 2 + 1]!) >>> 0;
   return { words, ipv6: true };
 }
+
+/**
+ * "addr:port", IPv6 in brackets ("[2001:db8::1]:443"): the one spelling of an
+ * endpoint, for display and as the key of a path (IdleTimeoutInference.path
+ * is the server's endpointText). Without brackets an IPv6 address and its
+ * port cannot be told apart, so the key and the text are kept one function.
+ */
+export function endpointText(e: { addr: string; port: number }): string {
+  return e.addr.includes(':') ? `[${e.addr}]:${e.port}` : `${e.addr}:${e.port}`;
+}

@@ -20,15 +20,66 @@ export function wallClockText(sec: number, nsec: number, digits = 6, withDate = 
   return `${base}.${String(nsec).padStart(9, '0').slice(0, digits)}`;
 }
 
-/** Human duration: "850 µs", "12.3 ms", "4.20 s", "6 min 2 s", "2 h 4 min". */
-export function durationText(seconds: number): string {
+type Unit = 'µs' | 'ms' | 's' | 'min' | 'h' | 'd';
+const COMPACT_UNIT: Record<Unit, string> = { µs: 'µs', ms: 'ms', s: 's', min: 'm', h: 'h', d: 'd' };
+
+/**
+ * A duration as one or two [number, unit] parts, largest first. Each band
+ * rounds the value to what it shows before deciding, and hands over to the
+ * next band when that rounding reaches the band's end: 59.96 s is 1 min, not
+ * "60.0 s", and 119.6 s is 2 min, not "1 min 60 s".
+ */
+function durationParts(s: number): Array<[string, Unit]> {
+  const decimals = (x: number, digits: number, limit: number): string | null => {
+    let t = x.toFixed(digits);
+    // 9.996 rounds to "10.00": shown with the precision of the values it joined.
+    if (digits === 2 && Number(t) >= 10) t = x.toFixed(1);
+    return Number(t) < limit ? t : null;
+  };
+  if (s < 1e-3) {
+    const us = Math.round(s * 1e6);
+    if (us < 1000) return [[String(us), 'µs']];
+  }
+  if (s < 1) {
+    const ms = decimals(s * 1e3, s < 0.01 ? 2 : 1, 1000);
+    if (ms !== null) return [[ms, 'ms']];
+  }
+  if (s < 60) {
+    const sec = decimals(s, s < 10 ? 2 : 1, 60);
+    if (sec !== null) return [[sec, 's']];
+  }
+  const two = (big: number, per: number, hi: Unit, lo: Unit): Array<[string, Unit]> => {
+    const rest = big % per;
+    const head: [string, Unit] = [String(Math.floor(big / per)), hi];
+    return rest === 0 ? [head] : [head, [String(rest), lo]];
+  };
+  const wholeS = Math.round(s);
+  if (wholeS < 3600) return two(wholeS, 60, 'min', 's');
+  const wholeMin = Math.round(s / 60);
+  if (wholeMin < 1440) return two(wholeMin, 60, 'h', 'min');
+  return two(Math.round(s / 3600), 24, 'd', 'h');
+}
+
+/**
+ * The one human duration of kad. 'spaced' (reports, logs): "850 µs",
+ * "12.3 ms", "4.20 s", "6 min 2 s", "2 h", "3 d 4 h". 'compact' (table
+ * columns, axis labels; at most 7 characters below 1000 days): "850µs",
+ * "12.3ms", "4.2s", "6m02s", "2h", "3d04h".
+ *
+ * Not date-fns' formatDuration/intervalToDuration: they truncate to whole
+ * seconds (119.6 s is "1 minute 59 seconds"), spell units as words from a
+ * locale loaded at start-up, and count in calendar time; kad needs sub-second
+ * units and rounding that carries.
+ */
+export function durationText(seconds: number, style: 'spaced' | 'compact' = 'spaced'): string {
   if (!Number.isFinite(seconds)) return '—';
-  const s = Math.abs(seconds);
   const sign = seconds < 0 ? '-' : '';
-  if (s < 1e-3) return `${sign}${(s * 1e6).toFixed(0)} µs`;
-  if (s < 1) return `${sign}${(s * 1e3).toFixed(s < 0.01 ? 2 : 1)} ms`;
-  if (s < 60) return `${sign}${s.toFixed(s < 10 ? 2 : 1)} s`;
-  if (s < 3600) return `${sign}${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
-  if (s < 86400) return `${sign}${Math.floor(s / 3600)} h ${Math.round((s % 3600) / 60)} min`;
-  return `${sign}${Math.floor(s / 86400)} d ${Math.round((s % 86400) / 3600)} h`;
+  const parts = seconds === 0 ? [['0', 's'] as [string, Unit]] : durationParts(Math.abs(seconds));
+  if (style === 'spaced') return sign + parts.map(([n, u]) => `${n} ${u}`).join(' ');
+  // Trailing zeros and spaces would only widen a column; a padded second part keeps "6m02s" readable as a clock.
+  const compact = ([n, u]: [string, Unit], i: number): string => {
+    const num = i > 0 ? n.padStart(2, '0') : n.includes('.') ? n.replace(/\.?0+$/, '') : n;
+    return num + COMPACT_UNIT[u];
+  };
+  return sign + parts.map(compact).join('');
 }

@@ -1,0 +1,142 @@
+/**
+ * One definition of "at risk": for the same connections, sockets and moment,
+ * the Prometheus gauge, `kad watch`'s JSON Lines (the stats field and the
+ * at-risk lines) and the TUI's rows say the same thing. Each goes through
+ * its own real entry point (KadMetrics, WatchOutput, buildRow).
+ */
+import assert from 'node:assert/strict';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { WatchOutput } from '../src/cli/watch-command.js';
+import { LiveModel, type LiveSnapshot } from '../src/live/live-model.js';
+import { KadMetrics } from '../src/metrics/kad-metrics.js';
+import type { ConnectionDiagnosis, ConnectionReport, IdleTimeoutInference } from '../src/model/analysis-report.js';
+import { connectionsAtRisk, riskContext } from '../src/sockets/at-risk.js';
+import { newSocketInfo } from '../src/sockets/socket-info.js';
+import type { SocketInfo } from '../src/sockets/socket-types.js';
+import { buildRow, type RowContext } from '../src/tui/conn-rows.js';
+import { headerLines } from '../src/tui/header.js';
+import { endpointText } from '../src/util/ip-text.js';
+
+/**
+ * The newest packet of the capture, epoch seconds: "now" for every judge
+ * below. A live capture's clock follows the wall clock, which stamps the
+ * socket reads; the cases keep clear of their thresholds by more than the
+ * test's running time.
+ */
+const E = Math.floor(Date.now() / 1000);
+const STATED_S = 100;
+const A = { addr: '198.51.100.10', port: 5432 };
+const B = { addr: '2001:db8:2::10', port: 443 };
+const IDLE_TIMEOUTS: IdleTimeoutInference[] = [
+  { path: '[2001:db8:2::10]:443', connections: 2, survivedMaxS: 40, survived: 1, diedMinS: 60, died: 1, consistent: true, matches: [] },
+];
+
+function conn(id: number, server: { addr: string; port: number }, idleS: number, kind: ConnectionReport['ended']['kind'] = 'open'): ConnectionReport {
+  const client = server.addr.includes(':') ? { addr: '2001:db8:1::10', port: 40000 + id } : { addr: '192.0.2.10', port: 40000 + id };
+  return {
+    id, client, server, ipVersion: server.addr.includes(':') ? 6 : 4,
+    start: (E - 1000).toFixed(9), end: (E - idleS).toFixed(9),
+    ended: { kind, by: null, frame: null, ts: null }, keepalives: { sent: 0, answered: 0 },
+  } as ConnectionReport;
+}
+
+/** This host's end of a connection (the server's), or a socket pair the capture does not show. */
+function socket(c: ConnectionReport | null, patch: Partial<SocketInfo>): SocketInfo {
+  const local = c ? c.server : { addr: '10.0.0.1', port: 6379 };
+  const peer = c ? c.client : { addr: '10.0.0.2', port: 51000 };
+  const fam = (a: string): 4 | 6 => (a.includes(':') ? 6 : 4);
+  const s = newSocketInfo('ss', 'ESTABLISHED', { family: fam(local.addr), ...local }, { family: fam(peer.addr), ...peer });
+  return Object.assign(s, { idleMs: 1e7, idleFrom: 'socket' }, patch);
+}
+
+function scenario() {
+  const connections = [
+    conn(1, A, 0), // busy
+    conn(2, A, 85), // 85 s of 100: at risk, no socket to say otherwise
+    conn(3, A, 85), // a keepalive probe due in 10 s: refreshed in time
+    conn(4, A, 85), // a probe due in 30 s: too late
+    conn(5, B, 50), // the inferred 60 s beats --idle-timeout 100: at risk
+    conn(6, A, 10), // its socket's probes go unanswered
+    conn(7, A, 500, 'fin'), // over
+    conn(8, A, 85), // its socket saw traffic 20 s ago that the capture did not
+    conn(9, A, 5), // the capture shows a silent drop
+    conn(10, A, 75), // 75 % of the timeout: not yet
+    conn(11, A, 90), // its client's probe, due in 5 s, refreshes the path for both ends
+  ];
+  const byId = (id: number) => connections[id - 1]!;
+  const sockets = [
+    socket(byId(3), { keepaliveTimer: { state: 'on', nextProbeS: 10 } }),
+    socket(byId(4), { keepaliveTimer: { state: 'on', nextProbeS: 30 } }),
+    socket(byId(6), { keepaliveTimer: { state: 'on', nextProbeS: 1 }, probesOut: 2 }),
+    socket(byId(8), { idleMs: 20_000 }),
+    socket(byId(11), {}),
+    Object.assign(socket(byId(11), { keepaliveTimer: { state: 'on', nextProbeS: 5 } }), { local: { family: 4, ...byId(11).client }, peer: { family: 4, ...byId(11).server } }),
+    socket(null, { idleMs: 90_000 }), // not in the capture: 90 s of --idle-timeout 100
+  ];
+  const diagnoses = [{ conn: 9, path: '198.51.100.10:5432', verdict: 'silent drop', resets: [], silentDrop: { conn: 9, kind: 'black-hole' } }] as unknown as ConnectionDiagnosis[];
+  const snap: LiveSnapshot = {
+    source: 'test', at: Date.now(), packets: 100, tcpPackets: 100, packetsPerSec: 0, captureGaps: 0, sourceDrops: null,
+    connections, diagnoses, idleTimeouts: IDLE_TIMEOUTS, resetsBy: {},
+  };
+  return { snap, sockets };
+}
+
+function idleFeed() {
+  return { label: 'test', start: async () => {}, stop: () => {}, drops: () => null };
+}
+
+test('the gauge, kad watch and the TUI rows count the same connections at risk', async () => {
+  const { snap, sockets } = scenario();
+  const dir = mkdtempSync(join(tmpdir(), 'kad-at-risk-'));
+  try {
+    // kad watch --sockets --idle-timeout 100: the socket table is read and judged, then a stats line.
+    const file = join(dir, 'watch.jsonl');
+    const fd = openSync(file, 'w');
+    const watch = new WatchOutput(new LiveModel(idleFeed()), STATED_S, fd);
+    watch.observe(snap);
+    watch.sockets(sockets, snap, 'ss');
+    watch.stats(snap, true);
+    watch.flush();
+    closeSync(fd);
+    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const stats = lines.find((l) => l.type === 'stats')!;
+    const atRiskLines = lines.filter((l) => l.type === 'at-risk');
+
+    // The gauge, fed the same snapshot and (as kad watch --metrics --sockets does) the same judged sockets.
+    const metrics = new KadMetrics({ processMetrics: false, idleTimeoutS: STATED_S });
+    metrics.onSockets(sockets);
+    metrics.onSnapshot(snap);
+    const gauge = Number(/^kad_connections_at_risk (\S+)$/m.exec(await metrics.registry.metrics())?.[1]);
+
+    // The TUI's rows at the same moment, each with its connection's sockets, as TuiApp builds them.
+    const baseSec = E - 2000;
+    const bySocket = new Map<number, SocketInfo[]>();
+    for (const s of sockets) if (s.conn !== null) bySocket.set(s.conn, [...(bySocket.get(s.conn) ?? []), s]);
+    const ctx: RowContext = {
+      baseSec, baseNsec: 0, nowS: E - baseSec, idleTimeouts: snap.idleTimeouts, statedTimeoutS: STATED_S,
+      diagnoses: new Map(snap.diagnoses.map((d) => [d.conn, d])), sockets: bySocket,
+    };
+    const rowsAtRisk = snap.connections.map((c) => buildRow(c, ctx)).filter((r) => r.atRisk !== null).map((r) => r.id);
+
+    // What the TUI header counts (TuiApp.atRiskCounts): the rows' judgment plus sockets the capture does not show.
+    const all = connectionsAtRisk(snap.connections, sockets, riskContext(snap, E, STATED_S));
+    const uncaptured = all.filter((a) => a.conn === null).length;
+
+    assert.deepEqual(rowsAtRisk, [2, 4, 5, 6, 9], 'the scenario is what its comments say');
+    assert.equal(uncaptured, 1);
+    assert.equal(gauge, rowsAtRisk.length + uncaptured);
+    assert.equal(stats.atRisk, gauge);
+    assert.deepEqual(all.filter((a) => a.conn !== null).map((a) => a.conn), rowsAtRisk);
+    // Every socket of a connection at risk gets its line, and no other socket does.
+    const expected = all.flatMap((a) => a.sockets).map((s) => `${endpointText(s.local)} ${endpointText(s.peer)}`);
+    assert.deepEqual(atRiskLines.map((l) => `${String(l.local)} ${String(l.peer)}`).sort(), expected.sort());
+    assert.deepEqual(atRiskLines.map((l) => String(l.conn)).sort(), ['4', '6', 'null']);
+    const header = headerLines({ title: 't', snap, state: 'running', open: 10, sockets: sockets.length, atRisk: { total: all.length, uncaptured }, frozen: false });
+    assert.match(header[1]!, new RegExp(`at risk ${gauge} \\(${uncaptured} not in the capture\\)`));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
