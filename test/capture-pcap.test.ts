@@ -8,7 +8,6 @@ import { CaptureError } from '../src/capture/capture-error.js';
 import {
   buildFrame,
   buildPcap,
-  buildPcapRaw,
   epochString,
   hasTool,
   LINKTYPE,
@@ -17,6 +16,7 @@ import {
   type LinkKind,
   type TcpSpec,
 } from './helpers/capture-builder.js';
+import { buildPcapRaw } from './helpers/capture-writer.js';
 import { type Got, collect } from './helpers/record-collector.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kad-pcap-'));

@@ -15,14 +15,13 @@ import {
   epochString,
   hasTool,
   LINKTYPE,
-  PcapngWriter,
   rawFrame,
   sampleConversation,
-  tsToTicks,
   tsharkFrames,
   wrapLink,
   type TcpSpec,
 } from './helpers/capture-builder.js';
+import { PcapngWriter, tsToTicks } from './helpers/capture-writer.js';
 import { type Got, collect } from './helpers/record-collector.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kad-pcapng-'));

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, test } from 'node:test';
 import type { AnalysisReport } from '../src/model/analysis-report.js';
-import { buildArpFrame, buildPcap, PcapngWriter, rawFrame, type TcpSpec } from './helpers/capture-builder.js';
+import { buildArpFrame, buildPcap, rawFrame, type TcpSpec } from './helpers/capture-builder.js';
+import { buildPcapRaw, PcapngWriter } from './helpers/capture-writer.js';
 import { KAD, REPO, runKad } from './helpers/run-kad.js';
 import { TcpScript } from './helpers/tcp-script.js';
 import { tsharkAvailable } from './helpers/tshark-oracle.js';
@@ -127,21 +128,8 @@ test('unknown link types are skipped with a count; no TCP at all is a clean erro
 });
 
 function buildPcapRawArp(): Buffer {
-  const hdr = Buffer.alloc(24);
-  hdr.writeUInt32LE(0xa1b2c3d4, 0);
-  hdr.writeUInt16LE(2, 4);
-  hdr.writeUInt16LE(4, 6);
-  hdr.writeUInt32LE(65535, 16);
-  hdr.writeUInt32LE(1, 20);
-  const recs = [0, 1, 2].map((i) => {
-    const f = buildArpFrame();
-    const r = Buffer.alloc(16);
-    r.writeUInt32LE(1_700_000_000 + i, 0);
-    r.writeUInt32LE(f.length, 8);
-    r.writeUInt32LE(f.length, 12);
-    return Buffer.concat([r, f]);
-  });
-  return Buffer.concat([hdr, ...recs]);
+  const frames = [0, 1, 2].map((i) => ({ tsNs: BigInt(1_700_000_000 + i) * 1_000_000_000n, data: buildArpFrame() }));
+  return buildPcapRaw(frames, { linkType: 1, snaplen: 65535 });
 }
 
 test('--json streams the same document as the in-process report, also filtered', async () => {
