@@ -10,12 +10,12 @@ import { execFile, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import { Cleanup } from '../lab/cleanup.js';
-import { stopChild } from '../lab/exec.js';
-import { applyFirewall, staleFlowPackets, type FirewallAction } from '../lab/firewall.js';
-import { ADDR, createTopology, newLabPrefix, type Topology } from '../lab/topology.js';
-import type { ProbeReport } from '../src/probe/probe-report.js';
-import { KAD } from './helpers/run-kad.js';
+import { Cleanup } from '../../lab/cleanup.js';
+import { stopChild } from '../../lab/exec.js';
+import { applyFirewall, staleFlowPackets, type FirewallAction } from '../../lab/firewall.js';
+import { ADDR, createTopology, newLabPrefix, type Topology } from '../../lab/topology.js';
+import type { ProbeReport } from '../../src/probe/probe-report.js';
+import { KAD } from '../helpers/run-kad.js';
 
 const skip = process.getuid?.() === 0 ? false : 'the lab needs root (network namespaces)';
 const TIMEOUT_S = 6;

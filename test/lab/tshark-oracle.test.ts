@@ -3,10 +3,10 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildPcap, type TcpSpec } from './helpers/capture-builder.js';
-import { REPO } from './helpers/run-kad.js';
-import { TcpScript } from './helpers/tcp-script.js';
-import { compareWithTshark, tsharkAvailable } from './helpers/tshark-oracle.js';
+import { buildPcap, type TcpSpec } from '../helpers/capture-builder.js';
+import { REPO } from '../helpers/run-kad.js';
+import { TcpScript } from '../helpers/tcp-script.js';
+import { compareWithTshark, tsharkAvailable } from '../helpers/tshark-oracle.js';
 
 const CAPTURE_RE = /\.(pcap|pcapng|cap)(\.gz)?$/;
 

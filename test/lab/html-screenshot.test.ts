@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { after, describe, test } from 'node:test';
-import type { AnalysisReport } from '../src/model/analysis-report.js';
-import { headlineSentences } from '../src/render/diagnosis-text.js';
-import { timelineTargets } from '../src/render/html-report.js';
-import { ATTRIBUTION_COLOURS } from '../src/render/svg-timeline.js';
-import { REPO, runKad } from './helpers/run-kad.js';
+import type { AnalysisReport } from '../../src/model/analysis-report.js';
+import { headlineSentences } from '../../src/render/diagnosis-text.js';
+import { timelineTargets } from '../../src/render/html-report.js';
+import { ATTRIBUTION_COLOURS } from '../../src/render/svg-timeline.js';
+import { REPO, runKad } from '../helpers/run-kad.js';
 
 // ------------------------------------------------------------ a PNG decoder: just enough for Chromium's screenshots
 

@@ -10,13 +10,13 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import { Cleanup } from '../lab/cleanup.js';
-import { LAB_PORT } from '../lab/endpoint-protocol.js';
-import { sleep } from '../lab/exec.js';
-import { applyFirewall } from '../lab/firewall.js';
-import { findScenario } from '../lab/scenarios/index.js';
-import { ADDR, createTopology, IFACE, newLabPrefix } from '../lab/topology.js';
-import { KAD } from './helpers/run-kad.js';
+import { Cleanup } from '../../lab/cleanup.js';
+import { LAB_PORT } from '../../lab/endpoint-protocol.js';
+import { sleep } from '../../lab/exec.js';
+import { applyFirewall } from '../../lab/firewall.js';
+import { findScenario } from '../../lab/scenarios/index.js';
+import { ADDR, createTopology, IFACE, newLabPrefix } from '../../lab/topology.js';
+import { KAD } from '../helpers/run-kad.js';
 
 interface Line {
   type: string;

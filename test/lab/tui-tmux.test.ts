@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { hasTool } from './helpers/capture-builder.js';
-import { REPO } from './helpers/run-kad.js';
+import { hasTool } from '../helpers/capture-builder.js';
+import { REPO } from '../helpers/run-kad.js';
 
 /**
  * End to end in a real terminal emulator: tmux runs `kad tui` in a detached

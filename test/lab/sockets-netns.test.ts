@@ -12,8 +12,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { SocketInfo } from '../src/sockets/socket-types.js';
-import { KAD } from './helpers/run-kad.js';
+import type { SocketInfo } from '../../src/sockets/socket-types.js';
+import { KAD } from '../helpers/run-kad.js';
 
 const PORT = 7500;
 const TIMEOUT_S = 10;
@@ -37,8 +37,8 @@ const dial = () => new Promise((resolve) => { const s = net.connect(${PORT}, '12
 })();
 `;
 
-const READ_SOCKETS = fileURLToPath(new URL('../src/sockets/read-sockets.js', import.meta.url));
-const ANNOTATE = fileURLToPath(new URL('../src/sockets/annotate-sockets.js', import.meta.url));
+const READ_SOCKETS = fileURLToPath(new URL('../../src/sockets/read-sockets.js', import.meta.url));
+const ANNOTATE = fileURLToPath(new URL('../../src/sockets/annotate-sockets.js', import.meta.url));
 const READER_JS = `
 (async () => {
   const { readSockets } = await import(${JSON.stringify(READ_SOCKETS)});

@@ -15,7 +15,7 @@ import { once } from 'node:events';
  * on older kernels a write from a namespace changed the global value.
  */
 
-const KAD = fileURLToPath(new URL('../../bin/kad', import.meta.url));
+const KAD = fileURLToPath(new URL('../../../bin/kad', import.meta.url));
 const NS = `kad-audit-${process.pid}`;
 const LISTEN_PORT = 5000; // outside the ephemeral range, so only client sockets use range ports
 const RANGE = '40000 40009';
