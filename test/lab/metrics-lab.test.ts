@@ -19,8 +19,9 @@ import { readCaptureStream } from '../../src/capture/read-capture.js';
 import { LiveModel } from '../../src/live/live-model.js';
 import type { PacketFeed } from '../../src/live/packet-feed.js';
 import { startMetricsServer } from '../../src/metrics/metrics-server.js';
+import { labSkip } from '../helpers/lab-gate.js';
 
-const skip = process.getuid?.() === 0 ? false : 'the lab needs root (network namespaces)';
+const skip = labSkip(import.meta.url, { lab: true });
 
 /** tcpdump inside a namespace, its pcap stream read as it is written. */
 class NetnsTcpdumpFeed implements PacketFeed {

@@ -16,8 +16,9 @@ import { applyFirewall, staleFlowPackets, type FirewallAction } from '../../lab/
 import { ADDR, createTopology, newLabPrefix, type Topology } from '../../lab/topology.js';
 import type { ProbeReport } from '../../src/probe/probe-report.js';
 import { KAD } from '../helpers/run-kad.js';
+import { labSkip } from '../helpers/lab-gate.js';
 
-const skip = process.getuid?.() === 0 ? false : 'the lab needs root (network namespaces)';
+const skip = labSkip(import.meta.url, { lab: true });
 const TIMEOUT_S = 6;
 const PORT = 7400;
 const SERVER = ADDR[4].server;

@@ -14,6 +14,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { SocketInfo } from '../../src/sockets/socket-types.js';
 import { KAD } from '../helpers/run-kad.js';
+import { labSkip } from '../helpers/lab-gate.js';
 
 const PORT = 7500;
 const TIMEOUT_S = 10;
@@ -94,7 +95,7 @@ class NsChild {
   }
 }
 
-const skip = process.getuid?.() === 0 ? false : 'needs root (a network namespace, and a live capture for the watch part)';
+const skip = labSkip(import.meta.url, { root: 'a network namespace, and a live capture for the watch part', tools: ['ip'] });
 
 test('socket table in a namespace: keepalive on/off, owners, idle clocks, at risk, joined to the capture', { skip, timeout: 90_000 }, async (t) => {
   const ns = `kad-sock-${process.pid}`;
