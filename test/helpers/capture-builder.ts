@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { buildPcapRaw, PcapngWriter, type RawFrame } from './capture-writer.js';
 
 /**
@@ -385,19 +385,6 @@ export function sampleConversation(n: number, startNs = 1_700_000_000_123_456_78
 }
 
 // ---------------------------------------------------------------- external oracles
-
-const toolCache = new Map<string, boolean>();
-
-/** Whether a command-line tool (tshark, editcap, mergecap, tcpdump) can be run. */
-export function hasTool(name: string): boolean {
-  let ok = toolCache.get(name);
-  if (ok === undefined) {
-    const r = spawnSync(name, ['--version'], { stdio: 'ignore' });
-    ok = r.error === undefined;
-    toolCache.set(name, ok);
-  }
-  return ok;
-}
 
 export interface TsharkFrame {
   frame: number;
