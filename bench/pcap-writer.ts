@@ -1,10 +1,11 @@
 /**
- * Minimal, fast writer of classic pcap files (µs timestamps, Ethernet) holding
- * synthetic TCP segments. Built for generating millions of packets in a couple
- * of seconds: one preallocated chunk Buffer is filled in place and flushed with
- * fs.writeSync, so the hot path allocates nothing.
+ * Fast encoder of synthetic TCP segments into classic pcap files (µs
+ * timestamps, Ethernet). Built for generating millions of packets in a couple
+ * of seconds: each segment is encoded in place into the chunk of the tests'
+ * PcapFileWriter, which flushes it with fs.writeSync, so the hot path
+ * allocates nothing.
  */
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { PcapFileWriter } from '../test/helpers/capture-writer.js';
 
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
@@ -16,8 +17,8 @@ const LINKTYPE_ETHERNET = 1;
 const ETH_LEN = 14;
 const IP4_LEN = 20;
 const IP6_LEN = 40;
-/** Worst case of one record: pcap header + Ethernet + IPv6 + TCP with 40 bytes of options + a full segment. */
-const MAX_RECORD = 16 + ETH_LEN + IP6_LEN + 60 + 1500;
+/** Worst case of one frame: Ethernet + IPv6 + TCP with 40 bytes of options + a full segment. */
+const MAX_FRAME = ETH_LEN + IP6_LEN + 60 + 1500;
 
 /** Which TCP options a segment carries; the byte layouts are the ones Linux emits. */
 /** Servers live in 198.51.100.0/24 (a documentation range, like every address the bench writes). */
@@ -88,54 +89,35 @@ const MAC_ROUTER = [0x02, 0x00, 0x5e, 0x10, 0x00, 0xfe];
 const IP6_PREFIX = [0x20, 0x01, 0x0d, 0xb8, 0x00, 0x00, 0x00, 0x01];
 
 export class PcapWriter {
-  private readonly fd: number;
-  private readonly buf: Buffer;
-  private pos = 0;
-  /** Bytes flushed to the file so far. */
-  private flushed = 0;
+  private readonly file: PcapFileWriter;
   readonly snaplen: number;
-  packets = 0;
 
   /**
    * @param snaplen frames longer than this are cut, as `tcpdump -s N` would;
    *   origLen keeps the wire length so analyzers must use the IP lengths.
    */
   constructor(path: string, snaplen = 65535, chunkBytes = 16 << 20) {
-    this.fd = openSync(path, 'w');
-    this.buf = Buffer.alloc(chunkBytes);
+    this.file = new PcapFileWriter(path, { linkType: LINKTYPE_ETHERNET, snaplen, chunkBytes });
     this.snaplen = snaplen;
-    const b = this.buf;
-    b.writeUInt32LE(0xa1b2c3d4, 0);
-    b.writeUInt16LE(2, 4);
-    b.writeUInt16LE(4, 6);
-    b.writeInt32LE(0, 8);
-    b.writeUInt32LE(0, 12);
-    b.writeUInt32LE(snaplen, 16);
-    b.writeUInt32LE(LINKTYPE_ETHERNET, 20);
-    this.pos = 24;
   }
 
   /** Bytes written (flushed or pending) so far: the offset where the next record starts. */
   get offset(): number {
-    return this.flushed + this.pos;
+    return this.file.offset;
+  }
+
+  get packets(): number {
+    return this.file.packets;
   }
 
   write(s: Segment, c2s: boolean): void {
-    if (this.pos + MAX_RECORD > this.buf.length) this.flush();
-    const b = this.buf;
-    const rec = this.pos;
+    const start = this.file.frameStart(MAX_FRAME);
+    const b = this.file.buffer;
     const optLen = OPT_LEN[s.opts];
     const tcpLen = 20 + optLen;
     const ipLen = (s.ipv6 ? IP6_LEN : IP4_LEN) + tcpLen + s.payloadLen;
-    const origLen = ETH_LEN + ipLen;
-    const capLen = origLen > this.snaplen ? this.snaplen : origLen;
 
-    b.writeUInt32LE(s.tsSec, rec);
-    b.writeUInt32LE(s.tsUsec, rec + 4);
-    b.writeUInt32LE(capLen, rec + 8);
-    b.writeUInt32LE(origLen, rec + 12);
-
-    let p = rec + 16;
+    let p = start;
     const dstMac = c2s ? MAC_SERVER : MAC_ROUTER;
     const srcMac = c2s ? MAC_ROUTER : MAC_SERVER;
     for (let i = 0; i < 6; i++) b[p + i] = dstMac[i];
@@ -205,23 +187,15 @@ export class PcapWriter {
         break;
     }
     p += optLen;
-    const end = rec + 16 + capLen;
-    if (end > p) b.fill(0, p, end);
-    this.pos = end;
-    this.packets++;
+    this.file.endFrame(s.tsSec, s.tsUsec, ETH_LEN + ipLen, p - start);
   }
 
   flush(): void {
-    if (this.pos > 0) {
-      writeAll(this.fd, this.buf, this.pos);
-      this.flushed += this.pos;
-      this.pos = 0;
-    }
+    this.file.flush();
   }
 
   close(): void {
-    this.flush();
-    closeSync(this.fd);
+    this.file.close();
   }
 }
 
@@ -229,11 +203,6 @@ function writeIp6(b: Buffer, p: number, hi: number, lo: number): void {
   for (let i = 0; i < 8; i++) b[p + i] = IP6_PREFIX[i];
   b.writeUInt32BE(hi >>> 0, p + 8);
   b.writeUInt32BE(lo >>> 0, p + 12);
-}
-
-function writeAll(fd: number, buf: Buffer, len: number): void {
-  let done = 0;
-  while (done < len) done += writeSync(fd, buf, done, len - done);
 }
 
 /** Small, fast, seedable PRNG (mulberry32) so every bench run writes the same bytes. */

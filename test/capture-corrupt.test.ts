@@ -10,13 +10,11 @@ import { CaptureError } from '../src/capture/capture-error.js';
 import {
   buildFrame,
   buildPcap,
-  buildPcapRaw,
-  pcapHeader,
-  PcapngWriter,
   rawFrame,
   sampleConversation,
   type TcpSpec,
 } from './helpers/capture-builder.js';
+import { buildPcapRaw, pcapHeader, PcapngWriter } from './helpers/capture-writer.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kad-corrupt-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));

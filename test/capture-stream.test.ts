@@ -9,7 +9,8 @@ import { spawn, execFileSync } from 'node:child_process';
 import { readCapture, readCaptureBuffer, readCaptureStream } from '../src/capture/read-capture.js';
 import { CaptureError } from '../src/capture/capture-error.js';
 import type { CaptureSummary, PacketRecord } from '../src/capture/packet-record.js';
-import { buildPcap, PcapngWriter, rawFrame, sampleConversation, type TcpSpec } from './helpers/capture-builder.js';
+import { buildPcap, rawFrame, sampleConversation, type TcpSpec } from './helpers/capture-builder.js';
+import { PcapngWriter } from './helpers/capture-writer.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kad-stream-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -9,8 +9,9 @@
  * naming the input (`FILE: at byte offset N: reason` where an offset applies).
  *
  * A second, in-process sweep runs the pipeline on every truncation offset and
- * thousands of mutations inside a worker thread (terminated if it stops making
- * progress), to cover far more cases than processes could.
+ * thousands of mutations inside a worker thread (helpers/malformed-sweep-worker.ts,
+ * terminated if it stops making progress), to cover far more cases than
+ * processes could. The files are laid out by helpers/capture-writer.ts.
  *
  * Failures name the seed, the damage and a saved copy of the input, so any
  * case can be replayed with the printed command. KAD_ROBUSTNESS_SEED changes
@@ -20,12 +21,22 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { gzipSync } from 'node:zlib';
+import {
+  buildPcapRaw,
+  PCAP_HEADER_BYTES,
+  PCAP_RECORD_HEADER_BYTES,
+  pcapRecordOffsets,
+  PcapngWriter,
+  type RawFrame,
+} from './helpers/capture-writer.js';
+import type { SweepMessage, SweepWorkerData } from './helpers/malformed-sweep-worker.js';
+import { Rng } from './helpers/rng.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const KAD = join(ROOT, 'bin', 'kad');
@@ -39,25 +50,6 @@ const MAX_REPORTED = 30;
 const VERBOSE = process.env.KAD_ROBUSTNESS_VERBOSE === '1';
 /** KAD_ROBUSTNESS_SWEEP=N runs N mutations per base capture in the in-process sweep (default 1000), to hunt further. */
 const SWEEP_MUTATIONS = Number(process.env.KAD_ROBUSTNESS_SWEEP ?? 1000);
-
-// ------------------------------------------------------------------ PRNG
-
-/** mulberry32: tiny and seedable, so a failing case is reproducible from its seed. */
-class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-}
 
 // ------------------------------------------------------------------ frames
 
@@ -205,112 +197,39 @@ interface Built {
   headerEnd: number;
 }
 
-function pcap(frames: Frame[], o: { ns: boolean; be: boolean; linkType?: number; snaplen?: number }): Built {
-  const w16 = (b: Buffer, v: number, at: number): void => void (o.be ? b.writeUInt16BE(v, at) : b.writeUInt16LE(v, at));
-  const w32 = (b: Buffer, v: number, at: number): void => void (o.be ? b.writeUInt32BE(v >>> 0, at) : b.writeUInt32LE(v >>> 0, at));
-  const gh = Buffer.alloc(24);
-  w32(gh, o.ns ? 0xa1b23c4d : 0xa1b2c3d4, 0);
-  w16(gh, 2, 4);
-  w16(gh, 4, 6);
-  w32(gh, o.snaplen ?? 65535, 16);
-  w32(gh, o.linkType ?? 1, 20);
-  const parts: Buffer[] = [gh];
-  const structure: number[] = [0];
-  let off = 24;
-  for (const f of frames) {
-    const data = f.ip ? ether(f.ip) : f.raw!;
-    const rh = Buffer.alloc(16);
-    const sec = f.ts / 1_000_000_000n;
-    const sub = o.ns ? f.ts % 1_000_000_000n : (f.ts % 1_000_000_000n) / 1000n;
-    w32(rh, Number(sec), 0);
-    w32(rh, Number(sub), 4);
-    w32(rh, data.length, 8);
-    w32(rh, data.length, 12);
-    structure.push(off);
-    parts.push(rh, data);
-    off += 16 + data.length;
-  }
-  return { bytes: Buffer.concat(parts), structure, headerEnd: 24 + 16 };
-}
+/** Ethernet for IP frames; the ARP frame as it is. */
+const rawFrameOf = (f: Frame): RawFrame => ({ tsNs: f.ts, data: f.ip ? ether(f.ip) : f.raw! });
 
-function pad4(b: Buffer): Buffer {
-  return b.length % 4 === 0 ? b : Buffer.concat([b, Buffer.alloc(4 - (b.length % 4))]);
-}
-
-function pngOption(code: number, value: Buffer): Buffer {
-  const h = Buffer.alloc(4);
-  h.writeUInt16LE(code, 0);
-  h.writeUInt16LE(value.length, 2);
-  return Buffer.concat([h, pad4(value)]);
-}
-
-const OPT_END = Buffer.alloc(4);
-
-function pngBlock(type: number, body: Buffer): Buffer {
-  const len = 12 + body.length;
-  const h = Buffer.alloc(8);
-  h.writeUInt32LE(type, 0);
-  h.writeUInt32LE(len, 4);
-  const t = Buffer.alloc(4);
-  t.writeUInt32LE(len, 0);
-  return Buffer.concat([h, body, t]);
+function pcap(frames: Frame[], o: { ns: boolean; be: boolean }): Built {
+  const raw = frames.map(rawFrameOf);
+  return {
+    bytes: buildPcapRaw(raw, { linkType: 1, snaplen: 65535, nano: o.ns, bigEndian: o.be }),
+    structure: [0, ...pcapRecordOffsets(raw)],
+    headerEnd: PCAP_HEADER_BYTES + PCAP_RECORD_HEADER_BYTES,
+  };
 }
 
 /** SHB, IDB 0 Ethernet with ns resolution, IDB 1 raw IP in µs, EPBs on both, an SPB, and an ISB. */
 function pcapng(frames: Frame[]): Built {
-  const shbBody = Buffer.alloc(16);
-  shbBody.writeUInt32LE(0x1a2b3c4d, 0);
-  shbBody.writeUInt16LE(1, 4);
-  shbBody.writeUInt16LE(0, 6);
-  shbBody.writeBigInt64LE(-1n, 8);
-  const shb = pngBlock(0x0a0d0d0a, Buffer.concat([shbBody, pngOption(4, Buffer.from('robustness-test')), OPT_END]));
-  const idb = (linkType: number, opts: Buffer[]): Buffer => {
-    const b = Buffer.alloc(8);
-    b.writeUInt16LE(linkType, 0);
-    b.writeUInt32LE(65535, 4);
-    return pngBlock(1, Buffer.concat([b, ...opts, OPT_END]));
-  };
-  const idb0 = idb(1, [pngOption(2, Buffer.from('eth0')), pngOption(9, Buffer.from([9]))]);
-  const idb1 = idb(101, [pngOption(2, Buffer.from('tun0'))]);
-  const blocks = [shb, idb0, idb1];
-  const structure = [0, shb.length, shb.length + idb0.length];
-  let off = shb.length + idb0.length + idb1.length;
-  const headerEnd = off + 28;
+  const w = new PcapngWriter()
+    .shb({ options: [[4, 'robustness-test']] })
+    .idb({ linkType: 1, snaplen: 65535, options: [[2, 'eth0']], tsresol: 9 })
+    .idb({ linkType: 101, snaplen: 65535, options: [[2, 'tun0']] });
   let lastTs = 0n;
   frames.forEach((f, i) => {
-    let block: Buffer;
     if (!f.ip) {
-      const b = Buffer.alloc(4);
-      b.writeUInt32LE(f.raw!.length, 0);
-      block = pngBlock(3, Buffer.concat([b, pad4(f.raw!)]));
-    } else {
-      // IPv6 frames go out on the raw-IP interface, so both link types and both resolutions are exercised.
-      const iface = (f.ip[0] >> 4) === 6 ? 1 : 0;
-      const data = iface === 0 ? ether(f.ip) : f.ip;
-      const ticks = iface === 0 ? f.ts : f.ts / 1000n;
-      const b = Buffer.alloc(20);
-      b.writeUInt32LE(iface, 0);
-      b.writeUInt32LE(Number(ticks >> 32n), 4);
-      b.writeUInt32LE(Number(ticks & 0xffffffffn), 8);
-      b.writeUInt32LE(data.length, 12);
-      b.writeUInt32LE(data.length, 16);
-      const opts = i % 5 === 0 ? Buffer.concat([pngOption(1, Buffer.from(`frame ${i + 1}`)), OPT_END]) : Buffer.alloc(0);
-      block = pngBlock(6, Buffer.concat([b, pad4(data), opts]));
-      lastTs = f.ts;
+      w.spb(rawFrameOf(f));
+      return;
     }
-    structure.push(off);
-    blocks.push(block);
-    off += block.length;
+    // IPv6 frames go out on the raw-IP interface, so both link types and both resolutions are exercised.
+    const iface = (f.ip[0] >> 4) === 6 ? 1 : 0;
+    w.epb(iface, { tsNs: f.ts, data: iface === 0 ? ether(f.ip) : f.ip }, i % 5 === 0 ? { options: [[1, `frame ${i + 1}`]] } : {});
+    lastTs = f.ts;
   });
-  const isb = Buffer.alloc(12);
-  isb.writeUInt32LE(0, 0);
-  isb.writeUInt32LE(Number(lastTs >> 32n), 4);
-  isb.writeUInt32LE(Number(lastTs & 0xffffffffn), 8);
-  const drops = Buffer.alloc(8);
-  drops.writeBigUInt64LE(0n, 0);
-  structure.push(off);
-  blocks.push(pngBlock(5, Buffer.concat([isb, pngOption(5, drops), OPT_END])));
-  return { bytes: Buffer.concat(blocks), structure, headerEnd };
+  w.isb(0, lastTs, { ifdrop: 0n });
+  const structure = w.offsets();
+  // Up to the first packet block's fields: "every offset in the headers".
+  return { bytes: w.toBuffer(), structure, headerEnd: structure[3] + 28 };
 }
 
 // ------------------------------------------------------------------ running kad
@@ -594,21 +513,9 @@ function craftedContainers(bases: Base[]): Array<{ id: string; how: string; byte
     const b = Buffer.concat([ng.bytes.subarray(0, ng.structure[1]), ng.bytes.subarray(blk)]);
     out.push({ id: 'png-no-idb', how: 'pcapng: packet blocks with no interface description', bytes: b });
   }
-  {
-    // A second section in the other byte order: valid, must be read.
-    const be = Buffer.from(ng.bytes.subarray(0, ng.structure[1]));
-    be.writeUInt32BE(0x0a0d0d0a, 0);
-    be.writeUInt32BE(be.length, 4);
-    be.writeUInt32BE(0x1a2b3c4d, 8);
-    be.writeUInt16BE(1, 12);
-    be.writeUInt16BE(0, 14);
-    // Options of a big-endian SHB are big-endian too: drop them, keep the length fields consistent.
-    const shb = Buffer.alloc(28);
-    be.copy(shb, 0, 0, 24);
-    shb.writeUInt32BE(28, 4);
-    shb.writeUInt32BE(28, 24);
-    out.push({ id: 'png-two-sections', how: 'pcapng: a second, big-endian SHB with no interfaces, then EOF', bytes: Buffer.concat([ng.bytes, shb]) });
-  }
+  // A second section in the other byte order: valid, must be read.
+  const be = new PcapngWriter().shb({ bigEndian: true }).toBuffer();
+  out.push({ id: 'png-two-sections', how: 'pcapng: a second, big-endian SHB with no interfaces, then EOF', bytes: Buffer.concat([ng.bytes, be]) });
   out.push({ id: 'pcap-header-only', how: 'pcap: file header and nothing else', bytes: us.bytes.subarray(0, 24) });
   out.push({ id: 'png-shb-only', how: 'pcapng: SHB and nothing else', bytes: ng.bytes.subarray(0, ng.structure[1]) });
   return out;
@@ -679,48 +586,8 @@ function craftedFrames(): Array<{ id: string; how: string; bytes: Buffer }> {
 
 // ------------------------------------------------------------------ in-process sweep
 
-/**
- * Runs in a worker: for each case, write the bytes to one scratch file and run
- * analyzeCapture (+ buildFileReport when present). Reports progress after every
- * case so the main thread can tell a hang from slow work.
- */
-const SWEEP_WORKER = `
-const { parentPort, workerData } = require('node:worker_threads');
-const { writeFileSync } = require('node:fs');
-// Optional stages: whatever of the report / render code exists is exercised too.
-const optional = async (url, name) => { try { return (await import(url))[name] ?? null; } catch { return null; } };
-(async () => {
-  const mod = await import(workerData.urls.analyze);
-  const build = await optional(workerData.urls.report, 'buildFileReport');
-  const CaptureError = await optional(workerData.urls.error, 'CaptureError');
-  const packetEvent = await optional(workerData.urls.events, 'packetEvent');
-  const renderFileReport = await optional(workerData.urls.text, 'renderFileReport');
-  const makeStyle = await optional(workerData.urls.style, 'makeStyle');
-  const onTcpPacket = packetEvent ? (tracker, pkt, rec, kind) => { JSON.stringify(packetEvent(tracker, pkt, rec, kind)); } : undefined;
-  for (let i = 0; i < workerData.cases.length; i++) {
-    const c = workerData.cases[i];
-    parentPort.postMessage({ type: 'start', i });
-    writeFileSync(workerData.scratch, Buffer.from(c.bytes));
-    let problem = null;
-    try {
-      const a = await mod.analyzeCapture(workerData.scratch, { displayName: workerData.scratch, onTcpPacket });
-      if (a.error && CaptureError && !(a.error instanceof CaptureError)) problem = 'error is not a CaptureError: ' + a.error;
-      if (a.error && !String(a.error.message).includes(workerData.scratch)) problem = 'error does not name the file: ' + a.error.message;
-      if (build) {
-        const report = build(a, {});
-        JSON.stringify(report);
-        if (renderFileReport && makeStyle) renderFileReport(report, makeStyle(false));
-      }
-    } catch (e) {
-      const known = CaptureError && e instanceof CaptureError;
-      problem = (known ? 'CaptureError thrown (analyzeCapture should return it): ' : 'threw: ') + (e && e.stack ? e.stack.split('\\n').slice(0, 4).join(' | ') : String(e));
-      if (known) problem = null;
-    }
-    if (problem) parentPort.postMessage({ type: 'fail', i, problem });
-  }
-  parentPort.postMessage({ type: 'done' });
-})().catch((e) => parentPort.postMessage({ type: 'fatal', problem: String(e && e.stack || e) }));
-`;
+/** The sweep's worker; the type-only import above ties this path to the file at compile time. */
+const SWEEP_WORKER = new URL('./helpers/malformed-sweep-worker.js', import.meta.url);
 
 interface SweepCase {
   id: string;
@@ -728,25 +595,10 @@ interface SweepCase {
   bytes: Uint8Array;
 }
 
-function runSweep(dir: string, cases: SweepCase[]): Promise<{ failures: string[]; ran: number; skipped?: string }> {
-  const analyzeUrl = new URL('../src/analyze/analyze-capture.js', import.meta.url);
-  if (!existsSync(analyzeUrl)) return Promise.resolve({ failures: [], ran: 0, skipped: 'dist/src/analyze/analyze-capture.js not built' });
+function runSweep(dir: string, cases: SweepCase[]): Promise<{ failures: string[]; ran: number }> {
   return new Promise((resolve) => {
-    const w = new Worker(SWEEP_WORKER, {
-      eval: true,
-      workerData: {
-        urls: {
-          analyze: analyzeUrl.href,
-          report: new URL('../src/report/build-file-report.js', import.meta.url).href,
-          error: new URL('../src/capture/capture-error.js', import.meta.url).href,
-          events: new URL('../src/render/event-lines.js', import.meta.url).href,
-          text: new URL('../src/render/text-report.js', import.meta.url).href,
-          style: new URL('../src/render/style.js', import.meta.url).href,
-        },
-        scratch: join(dir, 'sweep.bin'),
-        cases: cases.map((c) => ({ bytes: c.bytes })),
-      },
-    });
+    const workerData: SweepWorkerData = { scratch: join(dir, 'sweep.bin'), cases: cases.map((c) => ({ bytes: c.bytes })) };
+    const w = new Worker(SWEEP_WORKER, { workerData });
     const failures: string[] = [];
     let current = -1;
     let lastProgress = Date.now();
@@ -771,13 +623,13 @@ function runSweep(dir: string, cases: SweepCase[]): Promise<{ failures: string[]
         finish(`[${c?.id}] ${c?.how}\n    hang: no progress for ${TIMEOUT_MS} ms\n    repro: node bin/kad analyze ${current >= 0 ? save(current) : '?'}`);
       }
     }, 500);
-    w.on('message', (m: { type: string; i?: number; problem?: string }) => {
+    w.on('message', (m: SweepMessage) => {
       lastProgress = Date.now();
-      if (m.type === 'start') current = m.i!;
+      if (m.type === 'start') current = m.i;
       else if (m.type === 'fail') {
-        const c = cases[m.i!];
-        if (failures.length >= MAX_REPORTED) failures.push(`[${c.id}] ${m.problem!.slice(0, 200)}`);
-        else failures.push(`[${c.id}] ${c.how}\n    ${m.problem}\n    repro: node bin/kad analyze ${save(m.i!)}`);
+        const c = cases[m.i];
+        if (failures.length >= MAX_REPORTED) failures.push(`[${c.id}] ${m.problem.slice(0, 200)}`);
+        else failures.push(`[${c.id}] ${c.how}\n    ${m.problem}\n    repro: node bin/kad analyze ${save(m.i)}`);
       } else if (m.type === 'fatal') finish(`sweep worker failed: ${m.problem}`);
       else if (m.type === 'done') {
         current = cases.length - 1;
@@ -943,10 +795,6 @@ describe('robustness: malformed captures never crash, hang or print a stack trac
     for (const c of [...craftedContainers(bases), ...craftedFrames()]) cases.push({ id: `sweep-${c.id}`, how: c.how, bytes: c.bytes });
     const t0 = Date.now();
     const r = await runSweep(dir, cases);
-    if (r.skipped) {
-      console.log(`# in-process sweep skipped: ${r.skipped}`);
-      return;
-    }
     console.log(`# in-process sweep: ${r.ran} of ${cases.length} cases in ${Date.now() - t0} ms, ${r.failures.length} failures`);
     assert.equal(r.failures.length, 0, `${r.failures.length} sweep cases failed (seed ${SEED}):\n${r.failures.slice(0, MAX_REPORTED).join('\n')}${r.failures.length > MAX_REPORTED ? `\n... and ${r.failures.length - MAX_REPORTED} more` : ''}`);
     assert.equal(r.ran, cases.length, 'the sweep did not get through every case');

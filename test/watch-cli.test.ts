@@ -1,22 +1,20 @@
 /**
  * `kad watch` as a user runs it: JSON Lines from a capture file and from a
- * pcap stream on stdin, a clean end on SIGTERM, and every way it can be
- * refused (no privileges, unknown interface, bad filter, missing file,
- * --metrics without a metrics build) giving exactly one line on stderr
- * with the fix, never a stack trace.
+ * pcap stream on stdin, and every way it can be refused without root
+ * (unknown interface, missing file, option conflicts, --metrics without a
+ * metrics build) giving exactly one line on stderr with the fix, never a
+ * stack trace. What needs root (no privileges, a bad filter, a clean end of
+ * a live capture on SIGTERM) is in test/lab/watch-cli.test.ts.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { KAD, REPO, runKad } from './helpers/run-kad.js';
 
 const RESET_CAPTURE = `${REPO}captures/fw-reset-keepalive.server.pcap`;
 const DROP_CAPTURE = `${REPO}captures/fw-drop.client.pcap`;
-const PRIVILEGE_LINE = (cmd: string): string =>
-  `kad: ${cmd} needs root or CAP_NET_RAW to capture: run as root, or \`setcap cap_net_raw,cap_net_admin+eip $(readlink -f $(which node))\`\n`;
 
 interface Line {
   type: string;
@@ -120,62 +118,4 @@ test('--metrics: served next to the JSON Lines when this build has it, else one 
   assert.equal(lines[0]!.type, 'metrics');
   assert.match(String(lines[0]!.url), /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
   checkResetRun(lines.slice(1), /fw-reset-keepalive\.server\.pcap/);
-});
-
-const root = process.getuid?.() === 0;
-
-/** Whether uid 65534 can run this checkout's kad at all (a checkout under /root cannot be read by nobody). */
-function nobodyCanRun(): boolean {
-  const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, KAD, '--version'], { encoding: 'utf8' });
-  return r.status === 0;
-}
-
-const unprivSkip = !root ? 'needs root to switch to an unprivileged user' : !nobodyCanRun() ? 'uid 65534 cannot read this checkout' : false;
-
-test('without privileges: exit 77 and exactly one line with the fix', { skip: unprivSkip }, () => {
-  for (const cmd of ['watch', 'live']) {
-    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, KAD, cmd, '-i', 'lo'], { encoding: 'utf8', timeout: 30_000 });
-    assert.equal(r.status, 77, `kad ${cmd}: ${r.stderr}`);
-    assert.equal(r.stderr, PRIVILEGE_LINE(`kad ${cmd}`));
-    assertOneLine(r.stderr, `kad ${cmd} unprivileged`);
-    assert.equal(r.stdout, '');
-  }
-});
-
-test('a bad capture filter: one line naming the filter', { skip: root ? false : 'libpcap compiles the filter only after opening the device (needs root)' }, () => {
-  const r = runKad(['watch', '-i', 'lo', '-f', 'tcp port']);
-  assert.equal(r.status, 2);
-  assert.equal(r.stderr, 'kad: bad capture filter "tcp port": syntax error (syntax: man pcap-filter)\n');
-});
-
-test('a live kad watch ends cleanly on SIGTERM: final stats line, exit 0', { skip: root ? false : 'live capture needs root', timeout: 30_000 }, async (t) => {
-  const ns = `kad-watchsig-${process.pid}`;
-  assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0);
-  t.after(() => void spawnSync('ip', ['netns', 'del', ns]));
-  assert.equal(spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']).status, 0);
-  // No -i: the namespace has no default route, so kad falls back to 'any'.
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, KAD, 'watch', '--refresh', '100', '--stats-interval', '100'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let err = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const lines: Line[] = [];
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
-  try {
-    await new Promise<void>((resolve, reject) => {
-      createInterface({ input: child.stdout }).on('line', (l) => {
-        lines.push(JSON.parse(l) as Line);
-        if (lines.length === 1) resolve();
-      });
-      void exited.then(() => reject(new Error(`kad watch exited early: ${err}`)));
-    });
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0, err);
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  }
-  assert.equal(err, '');
-  assert.match(String(lines[0]!.source), /^any \(no default route\), libpcap via cap, arrival timestamps, filter "tcp"$/);
-  const last = lines.at(-1)!;
-  assert.equal(last.type, 'stats');
-  assert.equal(last.final, true);
 });

@@ -1,11 +1,13 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { buildPcapRaw, PcapngWriter, type RawFrame } from './capture-writer.js';
 
 /**
- * Hand-made pcap / pcapng captures for tests. Everything here is written
- * from the file-format specs so that tests do not depend on the reader
- * under test; headers carry correct IPv4 and TCP checksums so tshark
- * accepts the frames as well-formed. The last section wraps the external
- * tools (tshark) that serve as independent oracles.
+ * Hand-made frames and captures for tests. Everything here is written
+ * from the protocol specs so that tests do not depend on the decoder under
+ * test; headers carry correct IPv4 and TCP checksums so tshark accepts the
+ * frames as well-formed. The files themselves are laid out by
+ * capture-writer.ts. The last section wraps the external tools (tshark) that
+ * serve as independent oracles.
  */
 
 export interface TcpSpec {
@@ -320,103 +322,10 @@ export function buildArpFrame(): Buffer {
 
 // ---------------------------------------------------------------- pcap
 
-/** One frame for the low-level writers: bytes as captured plus wire length. */
-export interface RawFrame {
-  tsNs: bigint;
-  data: Buffer;
-  /** Defaults to data.length. */
-  origLen?: number;
-}
-
 function frameOf(spec: TcpSpec, link: LinkKind, bigEndian: boolean): RawFrame {
   const full = buildFrame(spec, link, bigEndian);
   const cap = spec.snap === undefined ? full.length : Math.min(spec.snap, full.length);
   return { tsNs: spec.tsNs, data: full.subarray(0, cap), origLen: full.length };
-}
-
-class Out {
-  private parts: Buffer[] = [];
-  constructor(public bigEndian: boolean) {}
-  u8(v: number): this {
-    this.parts.push(Buffer.from([v & 0xff]));
-    return this;
-  }
-  u16(v: number): this {
-    const b = Buffer.alloc(2);
-    if (this.bigEndian) b.writeUInt16BE(v & 0xffff);
-    else b.writeUInt16LE(v & 0xffff);
-    this.parts.push(b);
-    return this;
-  }
-  u32(v: number): this {
-    const b = Buffer.alloc(4);
-    if (this.bigEndian) b.writeUInt32BE(v >>> 0);
-    else b.writeUInt32LE(v >>> 0);
-    this.parts.push(b);
-    return this;
-  }
-  i64(v: bigint): this {
-    const b = Buffer.alloc(8);
-    if (this.bigEndian) b.writeBigInt64BE(v);
-    else b.writeBigInt64LE(v);
-    this.parts.push(b);
-    return this;
-  }
-  bytes(b: Buffer): this {
-    this.parts.push(b);
-    return this;
-  }
-  pad4(): this {
-    const len = this.length;
-    if (len % 4) this.parts.push(Buffer.alloc(4 - (len % 4)));
-    return this;
-  }
-  get length(): number {
-    return this.parts.reduce((n, p) => n + p.length, 0);
-  }
-  done(): Buffer {
-    return Buffer.concat(this.parts);
-  }
-}
-
-export interface PcapHeaderOpts {
-  linkType: number;
-  nano?: boolean;
-  bigEndian?: boolean;
-  snaplen?: number;
-  /** Raw 'network' field override, e.g. to set the FCS bits above the link type. */
-  network?: number;
-  /** Raw magic override (written in the file's byte order). */
-  magic?: number;
-}
-
-export function pcapHeader(o: PcapHeaderOpts): Buffer {
-  return new Out(!!o.bigEndian)
-    .u32(o.magic ?? (o.nano ? 0xa1b23c4d : 0xa1b2c3d4))
-    .u16(2)
-    .u16(4)
-    .u32(0)
-    .u32(0)
-    .u32(o.snaplen ?? 262144)
-    .u32(o.network ?? o.linkType)
-    .done();
-}
-
-export function pcapRecord(f: RawFrame, o: { nano?: boolean; bigEndian?: boolean }): Buffer {
-  const sec = f.tsNs / 1_000_000_000n;
-  const ns = f.tsNs % 1_000_000_000n;
-  const frac = o.nano ? ns : ns / 1000n;
-  return new Out(!!o.bigEndian)
-    .u32(Number(sec))
-    .u32(Number(frac))
-    .u32(f.data.length)
-    .u32(f.origLen ?? f.data.length)
-    .bytes(f.data)
-    .done();
-}
-
-export function buildPcapRaw(frames: RawFrame[], o: PcapHeaderOpts): Buffer {
-  return Buffer.concat([pcapHeader(o), ...frames.map((f) => pcapRecord(f, o))]);
 }
 
 export function buildPcap(pkts: TcpSpec[], opts: { link?: LinkKind; nano?: boolean; bigEndian?: boolean } = {}): Buffer {
@@ -429,146 +338,6 @@ export function buildPcap(pkts: TcpSpec[], opts: { link?: LinkKind; nano?: boole
 }
 
 // ---------------------------------------------------------------- pcapng
-
-export interface IdbOpts {
-  linkType: number;
-  snaplen?: number;
-  /** Raw if_tsresol byte; omitted → no option (10^-6). */
-  tsresol?: number;
-  /** if_tsoffset in seconds. */
-  tsoffset?: number;
-}
-
-/** Ticks since (epoch + tsoffset) for a ns timestamp, floor-rounded. */
-export function tsToTicks(tsNs: bigint, tsresol = 6, tsoffset = 0): bigint {
-  const rel = tsNs - BigInt(tsoffset) * 1_000_000_000n;
-  const n = BigInt(tsresol & 0x7f);
-  const per = tsresol & 0x80 ? 2n ** n : 10n ** n;
-  const ticks = (rel * per) / 1_000_000_000n;
-  if (ticks < 0n || ticks >= 1n << 64n) throw new Error(`timestamp ${tsNs} ns does not fit in 64-bit ticks of resolution 0x${tsresol.toString(16)}`);
-  return ticks;
-}
-
-/**
- * Block-level pcapng writer. Each `shb()` starts a new section (and forgets
- * the interfaces); its `bigEndian` applies to every block that follows.
- */
-export class PcapngWriter {
-  private blocks: Buffer[] = [];
-  private be = false;
-  private ifaces: IdbOpts[] = [];
-
-  shb(o: { bigEndian?: boolean } = {}): this {
-    this.be = !!o.bigEndian;
-    this.ifaces = [];
-    const body = new Out(this.be).u32(0x1a2b3c4d).u16(1).u16(0).i64(-1n).done();
-    return this.block(0x0a0d0d0a, body);
-  }
-
-  idb(o: IdbOpts): this {
-    this.ifaces.push(o);
-    const b = new Out(this.be).u16(o.linkType).u16(0).u32(o.snaplen ?? 262144);
-    if (o.tsresol !== undefined) b.u16(9).u16(1).u8(o.tsresol).pad4();
-    if (o.tsoffset !== undefined) b.u16(14).u16(8).i64(BigInt(o.tsoffset));
-    if (o.tsresol !== undefined || o.tsoffset !== undefined) b.u16(0).u16(0);
-    return this.block(1, b.done());
-  }
-
-  /** Ticks are computed from the interface's resolution and offset. */
-  epb(ifId: number, f: RawFrame, o: { flagsOpt?: number; dropCount?: bigint } = {}): this {
-    const iface = this.ifaces[ifId];
-    const ticks = iface ? tsToTicks(f.tsNs, iface.tsresol, iface.tsoffset) : f.tsNs / 1000n;
-    return this.epbTicks(ifId, ticks, f, o);
-  }
-
-  epbTicks(ifId: number, ticks: bigint, f: RawFrame, o: { flagsOpt?: number; dropCount?: bigint } = {}): this {
-    const b = new Out(this.be)
-      .u32(ifId)
-      .u32(Number((ticks >> 32n) & 0xffffffffn))
-      .u32(Number(ticks & 0xffffffffn))
-      .u32(f.data.length)
-      .u32(f.origLen ?? f.data.length)
-      .bytes(f.data)
-      .pad4();
-    if (o.flagsOpt !== undefined || o.dropCount !== undefined) {
-      if (o.flagsOpt !== undefined) b.u16(2).u16(4).u32(o.flagsOpt);
-      if (o.dropCount !== undefined) b.u16(4).u16(8).i64(o.dropCount);
-      b.u16(0).u16(0);
-    }
-    return this.block(6, b.done());
-  }
-
-  /** Simple Packet Block: only the wire length is stored; caplen is implied. */
-  spb(f: RawFrame): this {
-    const b = new Out(this.be).u32(f.origLen ?? f.data.length).bytes(f.data).pad4();
-    return this.block(3, b.done());
-  }
-
-  /** Obsolete Packet Block (type 2). */
-  pb(ifId: number, f: RawFrame, drops = 0): this {
-    const iface = this.ifaces[ifId];
-    const ticks = iface ? tsToTicks(f.tsNs, iface.tsresol, iface.tsoffset) : f.tsNs / 1000n;
-    const b = new Out(this.be)
-      .u16(ifId)
-      .u16(drops)
-      .u32(Number((ticks >> 32n) & 0xffffffffn))
-      .u32(Number(ticks & 0xffffffffn))
-      .u32(f.data.length)
-      .u32(f.origLen ?? f.data.length)
-      .bytes(f.data)
-      .pad4();
-    return this.block(2, b.done());
-  }
-
-  /** Interface Statistics Block with optional isb_ifdrop / isb_osdrop. */
-  isb(ifId: number, tsNs: bigint, o: { ifdrop?: bigint; osdrop?: bigint } = {}): this {
-    const iface = this.ifaces[ifId];
-    const ticks = iface ? tsToTicks(tsNs, iface.tsresol, iface.tsoffset) : tsNs / 1000n;
-    const b = new Out(this.be)
-      .u32(ifId)
-      .u32(Number((ticks >> 32n) & 0xffffffffn))
-      .u32(Number(ticks & 0xffffffffn));
-    if (o.ifdrop !== undefined || o.osdrop !== undefined) {
-      if (o.ifdrop !== undefined) b.u16(5).u16(8).i64(o.ifdrop);
-      if (o.osdrop !== undefined) b.u16(7).u16(8).i64(o.osdrop);
-      b.u16(0).u16(0);
-    }
-    return this.block(5, b.done());
-  }
-
-  /** Any block; the body is padded to 4 bytes. */
-  block(type: number, body: Buffer): this {
-    const padded = body.length % 4 ? Buffer.concat([body, Buffer.alloc(4 - (body.length % 4))]) : body;
-    const total = 12 + padded.length;
-    this.blocks.push(new Out(this.be).u32(type).u32(total).bytes(padded).u32(total).done());
-    return this;
-  }
-
-  /** Bytes exactly as given, for deliberately broken blocks. */
-  raw(bytes: Buffer): this {
-    this.blocks.push(bytes);
-    return this;
-  }
-
-  /** Byte offset where each block written so far starts. */
-  offsets(): number[] {
-    const out: number[] = [];
-    let at = 0;
-    for (const b of this.blocks) {
-      out.push(at);
-      at += b.length;
-    }
-    return out;
-  }
-
-  get bigEndian(): boolean {
-    return this.be;
-  }
-
-  toBuffer(): Buffer {
-    return Buffer.concat(this.blocks);
-  }
-}
 
 export function buildPcapng(
   pkts: TcpSpec[],
@@ -616,19 +385,6 @@ export function sampleConversation(n: number, startNs = 1_700_000_000_123_456_78
 }
 
 // ---------------------------------------------------------------- external oracles
-
-const toolCache = new Map<string, boolean>();
-
-/** Whether a command-line tool (tshark, editcap, mergecap, tcpdump) can be run. */
-export function hasTool(name: string): boolean {
-  let ok = toolCache.get(name);
-  if (ok === undefined) {
-    const r = spawnSync(name, ['--version'], { stdio: 'ignore' });
-    ok = r.error === undefined;
-    toolCache.set(name, ok);
-  }
-  return ok;
-}
 
 export interface TsharkFrame {
   frame: number;

@@ -17,10 +17,6 @@ const FIELDS = [
   'tcp.analysis.spurious_retransmission', 'tcp.analysis.out_of_order',
 ];
 
-export function tsharkAvailable(): boolean {
-  return spawnSync('tshark', ['-v'], { stdio: 'ignore' }).status === 0;
-}
-
 const present = (v: string | undefined) => v !== undefined && v !== '' && v !== '0' && v !== 'False';
 
 /** tshark's own per-packet TCP analysis of a capture. */

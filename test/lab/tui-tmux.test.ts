@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { hasTool } from './helpers/capture-builder.js';
-import { REPO } from './helpers/run-kad.js';
+import { REPO } from '../helpers/run-kad.js';
+import { labSkip } from '../helpers/lab-gate.js';
 
 /**
  * End to end in a real terminal emulator: tmux runs `kad tui` in a detached
@@ -11,6 +11,7 @@ import { REPO } from './helpers/run-kad.js';
  * neither sees nor disturbs anyone else's tmux, and starts its server with
  * this process's environment.
  */
+const noTmux = labSkip(import.meta.url, { tools: ['tmux'] });
 const SOCKET = `kad-tui-${process.pid}`;
 const SESSION = `kad-tui-${process.pid}`;
 
@@ -35,7 +36,7 @@ async function until(what: string, cond: (s: string) => boolean, ms = 15_000): P
   }
 }
 
-test('kad tui in tmux: replay the forged-RST capture, keys, quit restores the terminal', { skip: !hasTool('tmux') && 'no tmux', timeout: 60_000 }, async () => {
+test('kad tui in tmux: replay the forged-RST capture, keys, quit restores the terminal', { skip: noTmux, timeout: 60_000 }, async () => {
   const cmd = "sh -c 'node bin/kad tui captures/fw-reset-keepalive.server.pcap --speed 0; echo EXIT=$?; sleep 60'";
   tmux('new-session', '-d', '-x', '160', '-y', '48', '-s', SESSION, '-c', REPO, '-e', 'TERM=xterm-256color', '-e', 'LANG=C.UTF-8', cmd);
   try {
@@ -94,7 +95,7 @@ test('kad tui in tmux: replay the forged-RST capture, keys, quit restores the te
   }
 });
 
-test('kad tui in tmux: Ctrl-C during a slow replay quits and restores the terminal', { skip: !hasTool('tmux') && 'no tmux', timeout: 60_000 }, async () => {
+test('kad tui in tmux: Ctrl-C during a slow replay quits and restores the terminal', { skip: noTmux, timeout: 60_000 }, async () => {
   const session = `${SESSION}-c`;
   const cmd = "sh -c 'node bin/kad tui captures/keepalive-survives.server.pcap --speed 1; echo EXIT=$?; sleep 60'";
   tmux('new-session', '-d', '-x', '120', '-y', '40', '-s', session, '-c', REPO, '-e', 'TERM=xterm-256color', '-e', 'LANG=C.UTF-8', cmd);
@@ -123,7 +124,7 @@ test('kad tui in tmux: Ctrl-C during a slow replay quits and restores the termin
   }
 });
 
-test('kad tui in tmux: SIGTERM restores the terminal and exits 143', { skip: !hasTool('tmux') && 'no tmux', timeout: 60_000 }, async () => {
+test('kad tui in tmux: SIGTERM restores the terminal and exits 143', { skip: noTmux, timeout: 60_000 }, async () => {
   const session = `${SESSION}-t`;
   const cmd = "sh -c 'node bin/kad tui captures/keepalive-survives.server.pcap --speed 1; echo EXIT=$?; sleep 60'";
   tmux('new-session', '-d', '-x', '120', '-y', '40', '-s', session, '-c', REPO, '-e', 'TERM=xterm-256color', '-e', 'LANG=C.UTF-8', cmd);

@@ -10,13 +10,14 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
-import { Cleanup } from '../lab/cleanup.js';
-import { LAB_PORT } from '../lab/endpoint-protocol.js';
-import { sleep } from '../lab/exec.js';
-import { applyFirewall } from '../lab/firewall.js';
-import { findScenario } from '../lab/scenarios/index.js';
-import { ADDR, createTopology, IFACE, newLabPrefix } from '../lab/topology.js';
-import { KAD } from './helpers/run-kad.js';
+import { Cleanup } from '../../lab/cleanup.js';
+import { LAB_PORT } from '../../lab/endpoint-protocol.js';
+import { sleep } from '../../lab/exec.js';
+import { applyFirewall } from '../../lab/firewall.js';
+import { findScenario } from '../../lab/scenarios/index.js';
+import { ADDR, createTopology, IFACE, newLabPrefix } from '../../lab/topology.js';
+import { KAD } from '../helpers/run-kad.js';
+import { labSkip } from '../helpers/lab-gate.js';
 
 interface Line {
   type: string;
@@ -45,7 +46,7 @@ function startWatch(ns: string, args: string[]): { child: ChildProcess; lines: L
   return { child, lines, stderr: () => err, exited, waitFor };
 }
 
-const skip = process.getuid?.() === 0 ? false : 'the lab needs root (network namespaces, nftables, live capture)';
+const skip = labSkip(import.meta.url, { lab: true });
 
 for (const [scenario, iface, linkNote] of [
   ['fw-reset-keepalive', IFACE.server, 'Ethernet'],

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { after, describe, test } from 'node:test';
-import type { AnalysisReport } from '../src/model/analysis-report.js';
-import { headlineSentences } from '../src/render/diagnosis-text.js';
-import { timelineTargets } from '../src/render/html-report.js';
-import { ATTRIBUTION_COLOURS } from '../src/render/svg-timeline.js';
-import { REPO, runKad } from './helpers/run-kad.js';
+import type { AnalysisReport } from '../../src/model/analysis-report.js';
+import { headlineSentences } from '../../src/render/diagnosis-text.js';
+import { timelineTargets } from '../../src/render/html-report.js';
+import { ATTRIBUTION_COLOURS } from '../../src/render/svg-timeline.js';
+import { REPO, runKad } from '../helpers/run-kad.js';
+import { labSkip, onPath } from '../helpers/lab-gate.js';
 
 // ------------------------------------------------------------ a PNG decoder: just enough for Chromium's screenshots
 
@@ -99,8 +100,9 @@ function distinctColours(img: Image): number {
 
 // ------------------------------------------------------------ Chromium
 
-const CHROMIUM = ['chromium', 'chromium-browser'].find((bin) => spawnSync(bin, ['--version'], { stdio: 'ignore' }).status === 0);
-const skip = CHROMIUM ? false : 'chromium is not installed (apt-get install chromium); CI installs it';
+const CHROMIUM_NAMES = ['chromium', 'chromium-browser'];
+const CHROMIUM = CHROMIUM_NAMES.find(onPath);
+const skip = labSkip(import.meta.url, { tools: [CHROMIUM_NAMES] });
 
 const WIDTH = 1280;
 const HEIGHT = 2000;

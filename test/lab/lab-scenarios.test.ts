@@ -13,14 +13,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { SCENARIOS } from '../lab/scenarios/index.js';
-import { formatChecks, type Check } from '../lab/verify/check.js';
-import { readTruth, verifyAnalysis, verifyCaptures } from '../lab/verify/verify-output.js';
-import { compareWithTshark } from './helpers/tshark-oracle.js';
-import { verdictMismatches } from './helpers/verdict-check.js';
+import { SCENARIOS } from '../../lab/scenarios/index.js';
+import { formatChecks, type Check } from '../../lab/verify/check.js';
+import { readTruth, verifyAnalysis, verifyCaptures } from '../../lab/verify/verify-output.js';
+import { compareWithTshark } from '../helpers/tshark-oracle.js';
+import { verdictMismatches } from '../helpers/verdict-check.js';
+import { labSkip } from '../helpers/lab-gate.js';
 
-const RUN_LAB = fileURLToPath(new URL('../lab/run-lab.js', import.meta.url));
-const skip = process.getuid?.() === 0 ? false : 'the lab needs root (network namespaces); run the tests as root to play the scenarios';
+const RUN_LAB = fileURLToPath(new URL('../../lab/run-lab.js', import.meta.url));
+const skip = labSkip(import.meta.url, { lab: true, tools: ['tshark'] });
 
 function runLab(args: string[]): Promise<{ code: number | null; pid: number | undefined; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

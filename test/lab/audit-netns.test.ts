@@ -4,6 +4,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
+import { labSkip } from '../helpers/lab-gate.js';
 
 /**
  * The real thing: `kad audit` inside a network namespace of our own with a
@@ -15,7 +16,7 @@ import { once } from 'node:events';
  * on older kernels a write from a namespace changed the global value.
  */
 
-const KAD = fileURLToPath(new URL('../../bin/kad', import.meta.url));
+const KAD = fileURLToPath(new URL('../../../bin/kad', import.meta.url));
 const NS = `kad-audit-${process.pid}`;
 const LISTEN_PORT = 5000; // outside the ephemeral range, so only client sockets use range ports
 const RANGE = '40000 40009';
@@ -77,14 +78,6 @@ function inNs(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } 
   return run('ip', ['netns', 'exec', NS, ...args], opts);
 }
 
-function missingPrerequisite(): string | null {
-  if (process.getuid?.() !== 0) return 'needs root to create a network namespace';
-  for (const tool of ['ip', 'nft', 'prlimit', 'sysctl']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `needs ${tool}`;
-  }
-  return null;
-}
-
 interface Finding {
   id: string;
   level: string;
@@ -93,9 +86,9 @@ interface Finding {
   fix: { commands: string[]; persistLines: string[] } | null;
 }
 
-const skip = missingPrerequisite();
+const skip = labSkip(import.meta.url, { root: 'a network namespace', tools: ['ip', 'nft', 'prlimit', 'sysctl'] });
 
-test('kad audit inside a namespace with a tiny port range, tiny nofile and a nearly full conntrack table', { skip: skip ?? false, timeout: 180_000 }, async (t) => {
+test('kad audit inside a namespace with a tiny port range, tiny nofile and a nearly full conntrack table', { skip, timeout: 180_000 }, async (t) => {
   const hostRangeBefore = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
   let holder: ChildProcess | null = null;
   run('ip', ['netns', 'add', NS]);

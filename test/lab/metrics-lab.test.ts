@@ -8,19 +8,20 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { test } from 'node:test';
-import { Cleanup } from '../lab/cleanup.js';
-import { sleep, stopChild } from '../lab/exec.js';
-import { LAB_PORT } from '../lab/endpoint-protocol.js';
-import { applyFirewall } from '../lab/firewall.js';
-import { findScenario } from '../lab/scenarios/index.js';
-import { ADDR, createTopology, IFACE, newLabPrefix, type Topology } from '../lab/topology.js';
-import type { PacketHandler } from '../src/capture/packet-record.js';
-import { readCaptureStream } from '../src/capture/read-capture.js';
-import { LiveModel } from '../src/live/live-model.js';
-import type { PacketFeed } from '../src/live/packet-feed.js';
-import { startMetricsServer } from '../src/metrics/metrics-server.js';
+import { Cleanup } from '../../lab/cleanup.js';
+import { sleep, stopChild } from '../../lab/exec.js';
+import { LAB_PORT } from '../../lab/endpoint-protocol.js';
+import { applyFirewall } from '../../lab/firewall.js';
+import { findScenario } from '../../lab/scenarios/index.js';
+import { ADDR, createTopology, IFACE, newLabPrefix, type Topology } from '../../lab/topology.js';
+import type { PacketHandler } from '../../src/capture/packet-record.js';
+import { readCaptureStream } from '../../src/capture/read-capture.js';
+import { LiveModel } from '../../src/live/live-model.js';
+import type { PacketFeed } from '../../src/live/packet-feed.js';
+import { startMetricsServer } from '../../src/metrics/metrics-server.js';
+import { labSkip } from '../helpers/lab-gate.js';
 
-const skip = process.getuid?.() === 0 ? false : 'the lab needs root (network namespaces)';
+const skip = labSkip(import.meta.url, { lab: true });
 
 /** tcpdump inside a namespace, its pcap stream read as it is written. */
 class NetnsTcpdumpFeed implements PacketFeed {

@@ -4,22 +4,22 @@
  * so can fail. Needs no root: the captures are files.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { captureNames } from '../lab/run-scenario.js';
-import { SCENARIOS } from '../lab/scenarios/index.js';
-import type { LabTruth } from '../lab/truth.js';
-import { checkAnalysis } from '../lab/verify/check-analysis.js';
-import { formatChecks, type Check } from '../lab/verify/check.js';
-import { kadAnalyze } from '../lab/verify/kad-analyze.js';
-import { readFrames, TCP } from '../lab/verify/tshark-frames.js';
-import { readTruth, verifyAnalysis, verifyCaptures } from '../lab/verify/verify-output.js';
+import { captureNames } from '../../lab/run-scenario.js';
+import { SCENARIOS } from '../../lab/scenarios/index.js';
+import type { LabTruth } from '../../lab/truth.js';
+import { checkAnalysis } from '../../lab/verify/check-analysis.js';
+import { formatChecks, type Check } from '../../lab/verify/check.js';
+import { kadAnalyze } from '../../lab/verify/kad-analyze.js';
+import { readFrames, TCP } from '../../lab/verify/tshark-frames.js';
+import { readTruth, verifyAnalysis, verifyCaptures } from '../../lab/verify/verify-output.js';
+import { labSkip } from '../helpers/lab-gate.js';
 
-const CAPTURES = fileURLToPath(new URL('../../captures/', import.meta.url));
-const noTshark = spawnSync('tshark', ['-v'], { stdio: 'ignore' }).status === 0 ? false : 'tshark is not installed';
+const CAPTURES = fileURLToPath(new URL('../../../captures/', import.meta.url));
+const noTshark = labSkip(import.meta.url, { tools: ['tshark'] });
 
 function assertChecks(title: string, checks: Check[]): void {
   const failed = checks.filter((c) => !c.ok);

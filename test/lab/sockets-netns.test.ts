@@ -12,9 +12,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { AT_RISK_FRACTION } from '../src/sockets/at-risk.js';
-import type { SocketInfo } from '../src/sockets/socket-types.js';
-import { KAD } from './helpers/run-kad.js';
+import { AT_RISK_FRACTION } from '../../src/sockets/at-risk.js';
+import type { SocketInfo } from '../../src/sockets/socket-types.js';
+import { KAD } from '../helpers/run-kad.js';
+import { labSkip } from '../helpers/lab-gate.js';
 
 const PORT = 7500;
 const TIMEOUT_S = 10;
@@ -38,8 +39,8 @@ const dial = () => new Promise((resolve) => { const s = net.connect(${PORT}, '12
 })();
 `;
 
-const READ_SOCKETS = fileURLToPath(new URL('../src/sockets/read-sockets.js', import.meta.url));
-const ANNOTATE = fileURLToPath(new URL('../src/sockets/annotate-sockets.js', import.meta.url));
+const READ_SOCKETS = fileURLToPath(new URL('../../src/sockets/read-sockets.js', import.meta.url));
+const ANNOTATE = fileURLToPath(new URL('../../src/sockets/annotate-sockets.js', import.meta.url));
 const READER_JS = `
 (async () => {
   const { readSockets } = await import(${JSON.stringify(READ_SOCKETS)});
@@ -95,7 +96,7 @@ class NsChild {
   }
 }
 
-const skip = process.getuid?.() === 0 ? false : 'needs root (a network namespace, and a live capture for the watch part)';
+const skip = labSkip(import.meta.url, { root: 'a network namespace, and a live capture for the watch part', tools: ['ip'] });
 
 test('socket table in a namespace: keepalive on/off, owners, idle clocks, at risk, joined to the capture', { skip, timeout: 90_000 }, async (t) => {
   const ns = `kad-sock-${process.pid}`;

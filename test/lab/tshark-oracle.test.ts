@@ -3,11 +3,13 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { buildPcap, type TcpSpec } from './helpers/capture-builder.js';
-import { REPO } from './helpers/run-kad.js';
-import { TcpScript } from './helpers/tcp-script.js';
-import { compareWithTshark, tsharkAvailable } from './helpers/tshark-oracle.js';
+import { buildPcap, type TcpSpec } from '../helpers/capture-builder.js';
+import { REPO } from '../helpers/run-kad.js';
+import { TcpScript } from '../helpers/tcp-script.js';
+import { compareWithTshark } from '../helpers/tshark-oracle.js';
+import { labSkip } from '../helpers/lab-gate.js';
 
+const noTshark = labSkip(import.meta.url, { tools: ['tshark'] });
 const CAPTURE_RE = /\.(pcap|pcapng|cap)(\.gz)?$/;
 
 function capturesIn(dir: string): string[] {
@@ -52,7 +54,7 @@ function edgeCaseCapture(): TcpSpec[] {
   return all;
 }
 
-test('kind agrees with tshark on every packet of the synthetic edge cases', { skip: !tsharkAvailable() && 'tshark not installed' }, () => {
+test('kind agrees with tshark on every packet of the synthetic edge cases', { skip: noTshark }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'kad-oracle-'));
   try {
     const file = join(dir, 'edge-cases.pcap');
@@ -63,7 +65,7 @@ test('kind agrees with tshark on every packet of the synthetic edge cases', { sk
   }
 });
 
-test('kind agrees with tshark on every packet of every bundled capture', { skip: !tsharkAvailable() && 'tshark not installed' }, () => {
+test('kind agrees with tshark on every packet of every bundled capture', { skip: noTshark }, () => {
   const files = [...capturesIn(join(REPO, 'captures')), ...capturesIn(join(REPO, 'test', 'fixtures'))];
   assert.ok(files.length > 0, 'no captures found');
   const diffs = files.flatMap((f) => compareWithTshark(f));
