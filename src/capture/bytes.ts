@@ -20,14 +20,16 @@ export class ViewCache {
   }
 }
 
+// The readers below are on the parsers' per-block path; every caller has checked
+// that the bytes lie inside buf, so the reads are not checked again.
 export function u16(buf: Buffer, o: number, le: boolean): number {
-  return le ? buf[o] | (buf[o + 1] << 8) : (buf[o] << 8) | buf[o + 1];
+  return le ? buf[o]! | (buf[o + 1]! << 8) : (buf[o]! << 8) | buf[o + 1]!;
 }
 
 export function u32(buf: Buffer, o: number, le: boolean): number {
   return le
-    ? (buf[o] | (buf[o + 1] << 8) | (buf[o + 2] << 16)) + buf[o + 3] * 0x1000000
-    : buf[o] * 0x1000000 + ((buf[o + 1] << 16) | (buf[o + 2] << 8) | buf[o + 3]);
+    ? (buf[o]! | (buf[o + 1]! << 8) | (buf[o + 2]! << 16)) + buf[o + 3]! * 0x1000000
+    : buf[o]! * 0x1000000 + ((buf[o + 1]! << 16) | (buf[o + 2]! << 8) | buf[o + 3]!);
 }
 
 /** A 64-bit field as a double; exact below 2^53, which covers any real counter. */

@@ -1,7 +1,7 @@
 import { CaptureError } from './capture-error.js';
 import type { FormatParser } from './format-parser.js';
 import type { CaptureSummary, PacketHandler } from './packet-record.js';
-import { PcapParser, pcapMagicOf, type PcapRecordRun } from './pcap.js';
+import { PcapParser, pcapMagicAt, type PcapRecordRun } from './pcap.js';
 import { PcapngParser, PCAPNG_SHB } from './pcapng.js';
 import { hex32, u32 } from './bytes.js';
 
@@ -33,7 +33,7 @@ export class CaptureParser {
   }
 
   private select(buf: Buffer, pos: number, base: number): FormatParser {
-    if (pcapMagicOf(buf[pos], buf[pos + 1], buf[pos + 2], buf[pos + 3]) !== null) {
+    if (pcapMagicAt(buf, pos) !== null) {
       this.format = 'pcap';
       return new PcapParser(this.file, this.onPacket, this.pcapRun);
     }

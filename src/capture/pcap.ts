@@ -16,10 +16,11 @@ export const PCAP_MAGIC_KUZNETZOV = 0xa1b2cd34;
 
 export type PcapMagic = 'us' | 'ns' | 'kuznetzov';
 
-/** Recognises the first 4 bytes of a stream in either byte order. */
-export function pcapMagicOf(b0: number, b1: number, b2: number, b3: number): PcapMagic | null {
-  const be = ((b0 << 24) | (b1 << 16) | (b2 << 8) | b3) >>> 0;
-  const le = ((b3 << 24) | (b2 << 16) | (b1 << 8) | b0) >>> 0;
+/** Recognises the 4 bytes at pos (a stream's first) in either byte order; null when they are not a pcap magic or not all there. */
+export function pcapMagicAt(buf: Buffer, pos: number): PcapMagic | null {
+  if (pos < 0 || pos + 4 > buf.length) return null;
+  const be = buf.readUInt32BE(pos);
+  const le = buf.readUInt32LE(pos);
   if (be === PCAP_MAGIC_US || le === PCAP_MAGIC_US) return 'us';
   if (be === PCAP_MAGIC_NS || le === PCAP_MAGIC_NS) return 'ns';
   if (be === PCAP_MAGIC_KUZNETZOV || le === PCAP_MAGIC_KUZNETZOV) return 'kuznetzov';
@@ -111,7 +112,7 @@ export class PcapParser implements FormatParser {
   }
 
   private readHeader(buf: Buffer, pos: number, base: number): void {
-    const kind = pcapMagicOf(buf[pos], buf[pos + 1], buf[pos + 2], buf[pos + 3]);
+    const kind = pcapMagicAt(buf, pos);
     if (kind === 'kuznetzov') {
       throw new CaptureError(
         this.file,

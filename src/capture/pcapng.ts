@@ -202,7 +202,7 @@ export class PcapngParser implements FormatParser {
       const olen = u16(buf, o + 2, le);
       if (code === OPT_END) break;
       if (o + 4 + olen > end) throw this.error(base + pos, 'pcapng interface description option runs past the end of its block');
-      if (code === IF_TSRESOL && olen >= 1) resol = buf[o + 4];
+      if (code === IF_TSRESOL && olen >= 1) resol = buf.readUInt8(o + 4);
       else if (code === IF_TSOFFSET && olen >= 8) offsetSec = i64(buf, o + 4, le);
       o += 4 + ((olen + 3) & ~3);
     }

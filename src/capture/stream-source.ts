@@ -37,7 +37,7 @@ export async function peek(source: ByteChunks): Promise<{ head: Buffer; chunks: 
     seen.push(b);
     len += b.length;
   }
-  const head = seen.length === 1 ? seen[0] : Buffer.concat(seen);
+  const head = seen.length === 1 && seen[0] !== undefined ? seen[0] : Buffer.concat(seen);
   async function* replay(): AsyncGenerator<Buffer> {
     try {
       if (head.length > 0) yield head;

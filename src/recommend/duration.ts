@@ -22,7 +22,7 @@ export function parseDurationSeconds(text: string): number | null {
   let consumed = 0;
   for (let m = part.exec(t); m !== null; m = part.exec(t)) {
     if (m.index !== consumed) return null;
-    total += Number(m[1]) * UNIT_SECONDS[m[2]];
+    total += Number(m[1]) * (UNIT_SECONDS[m[2] ?? ''] ?? NaN);
     consumed = part.lastIndex;
   }
   return consumed === t.length ? total : null;
@@ -32,7 +32,8 @@ export function parseDurationSeconds(text: string): number | null {
 export function parseCount(text: string): number | null {
   const m = /^(\d+(?:\.\d+)?)([km]?)$/i.exec(text.trim());
   if (!m) return null;
-  const scale = m[2] === '' ? 1 : m[2].toLowerCase() === 'k' ? 1e3 : 1e6;
+  const suffix = (m[2] ?? '').toLowerCase();
+  const scale = suffix === '' ? 1 : suffix === 'k' ? 1e3 : 1e6;
   const n = Number(m[1]) * scale;
   return Number.isInteger(n) ? n : null;
 }

@@ -80,7 +80,7 @@ export function niceFloor(seconds: number): number {
 }
 
 function ladderFloor(seconds: number): number {
-  let best = INTERVAL_LADDER[0];
+  let best = 1; // the ladder's first step: a 1 s interval is always possible
   for (const step of INTERVAL_LADDER) if (step <= seconds) best = step;
   return best;
 }

@@ -68,30 +68,35 @@ export interface SocketEntry {
   inode: number;
 }
 
+type TenFields = [string, string, string, string, string, string, string, string, string, string, ...string[]];
+
 export function parseProcNetTcp(text: string, family: 4 | 6, littleEndian = endianness() === 'LE'): SocketEntry[] {
   const entries: SocketEntry[] = [];
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
-    if (f.length < 10 || !f[0].endsWith(':')) continue;
-    const local = parseEndpoint(f[1], family, littleEndian);
-    const remote = parseEndpoint(f[2], family, littleEndian);
-    const [tx, rx] = f[4].split(':');
-    const [tr, when] = f[5].split(':');
-    if (!local || !remote || rx === undefined || when === undefined) continue;
+    if (f.length < 10) continue;
+    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode; the length was checked.
+    const [sl, localText, remoteText, st, queues, timers, retrnsmt, uid, timeout, inode] = f as TenFields;
+    if (!sl.endsWith(':')) continue;
+    const local = parseEndpoint(localText, family, littleEndian);
+    const remote = parseEndpoint(remoteText, family, littleEndian);
+    const [tx, rx] = queues.split(':');
+    const [tr, when] = timers.split(':');
+    if (!local || !remote || tx === undefined || rx === undefined || tr === undefined || when === undefined) continue;
     const timerCode = parseInt(tr, 16);
     entries.push({
       family,
       local,
       remote,
-      state: STATES[parseInt(f[3], 16)] ?? 'UNKNOWN',
+      state: STATES[parseInt(st, 16)] ?? 'UNKNOWN',
       txQueue: parseInt(tx, 16),
       rxQueue: parseInt(rx, 16),
       timer: TIMERS[timerCode] ?? 'unknown',
       timerTicks: parseInt(when, 16),
-      retransmits: parseInt(f[6], 16),
-      uid: Number(f[7]),
-      probesOut: Number(f[8]),
-      inode: Number(f[9]),
+      retransmits: parseInt(retrnsmt, 16),
+      uid: Number(uid),
+      probesOut: Number(timeout),
+      inode: Number(inode),
     });
   }
   return entries;
@@ -99,11 +104,11 @@ export function parseProcNetTcp(text: string, family: 4 | 6, littleEndian = endi
 
 function parseEndpoint(text: string, family: 4 | 6, littleEndian: boolean): SocketAddress | null {
   const [hexAddr, hexPort] = text.split(':');
-  if (hexPort === undefined) return null;
+  if (hexAddr === undefined || hexPort === undefined) return null;
   const expected = family === 4 ? 8 : 32;
   if (hexAddr.length !== expected || !/^[0-9A-Fa-f]+$/.test(hexAddr)) return null;
   const bytes: number[] = [];
-  for (let i = 0; i < hexAddr.length; i += 8) bytes.push(...wordBytes(hexAddr.slice(i, i + 8), littleEndian));
+  for (let i = 0; i < hexAddr.length; i += 8) for (const b of wordBytes(hexAddr.slice(i, i + 8), littleEndian)) bytes.push(b);
   const port = parseInt(hexPort, 16);
   if (family === 4) return { family: 4, addr: bytes.join('.'), port };
   const mapped = bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;

@@ -8,6 +8,7 @@ const WIDE_RANGE: PortRange = { low: 1024, high: 65000 };
 export function parsePortRange(text: string | null): PortRange | null {
   if (text === null) return null;
   const [low, high] = text.trim().split(/\s+/).map(Number);
+  if (low === undefined || high === undefined) return null;
   return Number.isInteger(low) && Number.isInteger(high) && low <= high ? { low, high } : null;
 }
 
@@ -17,8 +18,9 @@ export function parseReservedPorts(text: string | null): Set<number> {
   if (!text) return ports;
   for (const part of text.split(',')) {
     const [a, b] = part.trim().split('-').map(Number);
-    if (!Number.isInteger(a)) continue;
-    for (let p = a; p <= (Number.isInteger(b) ? b : a); p++) ports.add(p);
+    if (a === undefined || !Number.isInteger(a)) continue;
+    const last = b !== undefined && Number.isInteger(b) ? b : a;
+    for (let p = a; p <= last; p++) ports.add(p);
   }
   return ports;
 }
@@ -99,7 +101,7 @@ function compressPorts(ports: number[]): string {
   const parts: string[] = [];
   for (let i = 0; i < ports.length; ) {
     let j = i;
-    while (j + 1 < ports.length && ports[j + 1] === ports[j] + 1) j++;
+    while (j + 1 < ports.length && ports[j + 1] === ports[j]! + 1) j++;
     parts.push(i === j ? String(ports[i]) : `${ports[i]}-${ports[j]}`);
     i = j + 1;
   }
