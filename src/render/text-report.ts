@@ -6,6 +6,7 @@ import { describeSkipped } from '../analyze/skipped-counts.js';
 import { isProblem } from '../report/build-file-report.js';
 import { headlineSentences, renderDiagnosis, renderIdleTimeouts } from './diagnosis-text.js';
 import type { Style } from './style.js';
+import { pushAll } from '../util/extremes.js';
 
 /** A terminal report stays readable; --json has every connection. */
 export const MAX_LISTED = 200;
@@ -72,7 +73,7 @@ export function renderConnection(c: ConnectionReport, st: Style, diagnosis?: Con
   lines.push(`    ${idle.join(', ')}`);
   lines.push(directionLine('client→server:', c.c2s));
   lines.push(directionLine('server→client:', c.s2c));
-  if (diagnosis) lines.push(...renderDiagnosis(diagnosis, st));
+  if (diagnosis) pushAll(lines, renderDiagnosis(diagnosis, st));
   return lines;
 }
 
@@ -89,7 +90,7 @@ export function renderFileReport(r: FileReport, st: Style): string {
     for (const h of headlines) out.push(`  ${st.bold('▶')} ${h}`);
   }
   const idle = renderIdleTimeouts(r.idleTimeouts, st);
-  if (idle.length) out.push('', ...idle);
+  if (idle.length) pushAll(out, [''].concat(idle));
   const diag = new Map(r.diagnoses.map((d) => [d.conn, d]));
   const problems = r.connections.filter((c) => isProblem(c) || diag.has(c.id));
   const ok = r.connections.filter((c) => !isProblem(c) && !diag.has(c.id));
@@ -100,14 +101,14 @@ export function renderFileReport(r: FileReport, st: Style): string {
     out.push('');
     out.push(st.bold(`  Problem connections (${counts.problems})`));
     const shown = problems.slice(0, MAX_LISTED);
-    for (const c of shown) out.push(...renderConnection(c, st, diag.get(c.id)), '');
+    for (const c of shown) pushAll(out, renderConnection(c, st, diag.get(c.id))).push('');
     if (counts.problems > shown.length) out.push(st.dim(`  … ${counts.problems - shown.length} more problem connections (use --json, --conn, --port or --host)`));
   }
   if (counts.others) {
     out.push('');
     out.push(st.bold(`  Other connections (${counts.others})`));
     const shown = ok.slice(0, Math.max(0, MAX_LISTED - counts.problems));
-    for (const c of shown) out.push(...renderConnection(c, st), '');
+    for (const c of shown) pushAll(out, renderConnection(c, st)).push('');
     if (counts.others > shown.length) out.push(st.dim(`  … ${counts.others - shown.length} more (use --json, --conn, --port or --host)`));
   }
   return out.join('\n').replace(/\n+$/, '') + '\n';

@@ -19,6 +19,7 @@ import type { ConnectionDiagnosis, ConnectionReport, IdleTimeoutInference } from
 import { endpointText } from '../util/ip-text.js';
 import { durationText } from '../util/time-text.js';
 import type { PathTimeout, SocketInfo } from './socket-types.js';
+import { maxOf } from '../util/extremes.js';
 
 /**
  * At risk from 80 % of the path's timeout on. kad recommend puts the first
@@ -144,7 +145,7 @@ export function connectionSilence(c: ConnectionReport, sockets: readonly SocketI
   if (c.ended.kind !== 'open') return null;
   const path = endpointText(c.server);
   // Never judged before its newest fact: a clock that stopped with the capture must not undo a later socket read.
-  const nowS = Math.max(ctx.nowS, ...sockets.map((s) => (s.readAtMs ?? 0) / 1000));
+  const nowS = Math.max(ctx.nowS, maxOf(sockets, (s) => (s.readAtMs ?? 0) / 1000, -Infinity));
   const wireIdle = Math.max(0, nowS - Number(c.end));
   const own = socketFacts(sockets, nowS);
   const fromSocket = own.idleS !== null && own.idleS < wireIdle;

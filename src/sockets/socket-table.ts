@@ -1,6 +1,7 @@
 import { endianness } from 'node:os';
 import type { ProcSource } from './proc-source.js';
 import { addressText } from '../util/ip-text.js';
+import { pushAll } from '../util/extremes.js';
 
 /**
  * /proc/net/tcp and /proc/net/tcp6, parsed without external tools.
@@ -144,7 +145,7 @@ export function readSocketTable(source: ProcSource): SocketTableRead {
   const unreadable: SocketTableRead['unreadable'] = [];
   for (const [file, family] of [['net/tcp', 4], ['net/tcp6', 6]] as const) {
     const r = source.read(file);
-    if (r.ok) entries.push(...parseProcNetTcp(r.text, family));
+    if (r.ok) pushAll(entries, parseProcNetTcp(r.text, family));
     else unreadable.push({ file: `${source.roots.procRoot}/${file}`, reason: r.reason });
   }
   return { entries, unreadable };

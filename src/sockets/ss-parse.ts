@@ -7,6 +7,7 @@ import type { TcpState } from './socket-table.js';
 import { parseSsEndpoint } from './endpoint-text.js';
 import { newSocketInfo } from './socket-info.js';
 import type { SocketInfo, SocketTimer, TimerName } from './socket-types.js';
+import { minOf } from '../util/extremes.js';
 
 const STATES: Record<string, TcpState> = {
   ESTAB: 'ESTABLISHED',
@@ -96,7 +97,7 @@ export function parseSsRecord(record: string): SocketInfo | null {
   s.lastAckMs = field(record, 'lastack');
   const clocks = [s.lastSendMs, s.lastRecvMs, s.lastAckMs].filter((v): v is number => v !== null);
   if (clocks.length > 0) {
-    s.idleMs = Math.min(...clocks);
+    s.idleMs = minOf(clocks, (v) => v, 0);
     s.idleFrom = 'socket';
   }
   return s;

@@ -6,6 +6,7 @@ import type { SocketInfo } from '../sockets/socket-types.js';
 import { durationText } from '../util/time-text.js';
 import type { ConnRow } from './conn-rows.js';
 import { escapeTags, tag, TAG_STYLE } from './format.js';
+import { pushAll } from '../util/extremes.js';
 
 export function socketLine(s: SocketInfo, side: string | null): string {
   const ka = s.keepaliveTimer.state === 'on' ? `keepalive on (next probe in ${durationText(s.keepaliveTimer.nextProbeS)})` : 'keepalive off';
@@ -41,8 +42,8 @@ export function detailLines(r: ConnRow): string[] {
   lines.push(`  {bold}risk:{/bold} ${tag(r.riskColour, escapeTags(r.riskText))}`);
   if (r.idleS !== null) lines.push(`  idle now ${durationText(r.idleS)}${r.timeout ? ` of T = ${durationText(r.timeout.timeoutS)} (${r.timeout.source === 'user' ? 'stated' : 'inferred'})` : ''}`);
   if (r.atRisk && r.silence) lines.push(`  ${tag('yellow', `at risk: ${escapeTags(riskReason(r.atRisk, r.silence))}`)}`);
-  lines.push(...recommendation(r).map((l) => `  ${l.trimStart()}`));
-  lines.push(...evidence, ...facts);
+  for (const l of recommendation(r)) lines.push(`  ${l.trimStart()}`);
+  pushAll(pushAll(lines, evidence), facts);
   if (r.socket) lines.push(`  ${socketLine(r.socket, r.socket.side)}`);
   return lines;
 }
