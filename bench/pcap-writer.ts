@@ -114,14 +114,17 @@ export class PcapWriter {
     const start = this.file.frameStart(MAX_FRAME);
     const b = this.file.buffer;
     const optLen = OPT_LEN[s.opts];
+    if (optLen === undefined) throw new Error(`unknown TCP option layout ${s.opts}`);
     const tcpLen = 20 + optLen;
     const ipLen = (s.ipv6 ? IP6_LEN : IP4_LEN) + tcpLen + s.payloadLen;
 
     let p = start;
     const dstMac = c2s ? MAC_SERVER : MAC_ROUTER;
     const srcMac = c2s ? MAC_ROUTER : MAC_SERVER;
-    for (let i = 0; i < 6; i++) b[p + i] = dstMac[i];
-    for (let i = 0; i < 6; i++) b[p + 6 + i] = srcMac[i];
+    // Byte loops with `!` reads (in bounds: i < 6 = a MAC's length; the checksum reads the 20-byte
+    // IPv4 header just written): Buffer.set / readUInt16BE here measured 10-20 % slower.
+    for (let i = 0; i < 6; i++) b[p + i] = dstMac[i]!;
+    for (let i = 0; i < 6; i++) b[p + 6 + i] = srcMac[i]!;
     b[p + 12] = s.ipv6 ? 0x86 : 0x08;
     b[p + 13] = s.ipv6 ? 0xdd : 0x00;
     p += ETH_LEN;
@@ -147,7 +150,7 @@ export class PcapWriter {
       b.writeUInt32BE(s.src >>> 0, p + 12);
       b.writeUInt32BE(s.dst >>> 0, p + 16);
       let sum = 0;
-      for (let i = 0; i < 20; i += 2) sum += (b[p + i] << 8) | b[p + i + 1];
+      for (let i = 0; i < 20; i += 2) sum += (b[p + i]! << 8) | b[p + i + 1]!;
       while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
       b.writeUInt16BE(~sum & 0xffff, p + 10);
       p += IP4_LEN;
@@ -200,7 +203,7 @@ export class PcapWriter {
 }
 
 function writeIp6(b: Buffer, p: number, hi: number, lo: number): void {
-  for (let i = 0; i < 8; i++) b[p + i] = IP6_PREFIX[i];
+  for (let i = 0; i < 8; i++) b[p + i] = IP6_PREFIX[i]!;
   b.writeUInt32BE(hi >>> 0, p + 8);
   b.writeUInt32BE(lo >>> 0, p + 12);
 }

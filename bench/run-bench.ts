@@ -204,9 +204,9 @@ function printTable(rows: Row[], kadPps: number | null): void {
       r.note,
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, maxOf(body, (b) => b[i].length, 0)));
+  const widths = header.map((h, i) => Math.max(h.length, maxOf(body, (b) => b[i]?.length ?? 0, 0)));
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
+    cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const b of body) console.log(line(b));
@@ -243,7 +243,8 @@ async function main(): Promise<void> {
     process.exit(130);
   });
   try {
-    const load = loadavg()[0];
+    // 1-minute load average ([0, 0, 0] where the platform has none).
+    const load = loadavg()[0] ?? 0;
     const cpus = availableParallelism();
     console.log(`keepalive-doctor bench (node ${process.version}, ${process.platform}/${process.arch}, ${cpus} CPUs, load average ${load.toFixed(2)})`);
     // Timings on a machine that is already busy are not comparable from run to run: say so up front.

@@ -90,20 +90,25 @@ class EventHeap {
     this.id = new Int32Array(cap);
   }
   get minTime(): number {
-    return this.size > 0 ? this.t[0] : Infinity;
+    return this.size > 0 ? this.t[0]! : Infinity;
   }
   get minId(): number {
-    return this.id[0];
+    const id = this.id[0];
+    if (this.size === 0 || id === undefined) throw new Error('EventHeap.minId on an empty heap');
+    return id;
   }
+  // In push, popMin and siftDown every index read is below `size` (parent < i < size, c < n <= size),
+  // and size never exceeds the capacity: the `!` reads below are in bounds.
   push(time: number, id: number): void {
     let i = this.size++;
     const t = this.t;
     const ids = this.id;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (t[parent] <= time) break;
-      t[i] = t[parent];
-      ids[i] = ids[parent];
+      const tp = t[parent]!;
+      if (tp <= time) break;
+      t[i] = tp;
+      ids[i] = ids[parent]!;
       i = parent;
     }
     t[i] = time;
@@ -115,7 +120,7 @@ class EventHeap {
   }
   popMin(): void {
     const n = --this.size;
-    if (n > 0) this.siftDown(this.t[n], this.id[n], n);
+    if (n > 0) this.siftDown(this.t[n]!, this.id[n]!, n);
   }
   private siftDown(time: number, id: number, n: number): void {
     const t = this.t;
@@ -124,10 +129,11 @@ class EventHeap {
     for (;;) {
       let c = 2 * i + 1;
       if (c >= n) break;
-      if (c + 1 < n && t[c + 1] < t[c]) c++;
-      if (t[c] >= time) break;
-      t[i] = t[c];
-      ids[i] = ids[c];
+      if (c + 1 < n && t[c + 1]! < t[c]!) c++;
+      const tc = t[c]!;
+      if (tc >= time) break;
+      t[i] = tc;
+      ids[i] = ids[c]!;
       i = c;
     }
     t[i] = time;
@@ -201,54 +207,63 @@ export function generateBusyCapture(path: string, o: BusyOptions): BusyTruth {
     sTsOff[id] = rng.u32();
   };
 
+  // The per-connection arrays hold n entries and every id passed to the closures below and
+  // taken from the heap is below n (ids are admitted by startConn in order, 0 .. n - 1):
+  // the `!` reads of those arrays are in bounds.
+
   /** Fill addresses/ports for direction c2s (client → server) or s2c. */
   const address = (id: number, c2s: boolean): void => {
-    const f = fl[id];
+    const f = fl[id]!;
+    const si = sIdx[id]!;
+    const port = cPort[id]!;
+    // sIdx is drawn from 0 .. SERVER_PORTS.length - 1 in startConn.
+    const serverPort = SERVER_PORTS[si]!;
     const v6 = (f & F_V6) !== 0;
     s.ipv6 = v6;
     const client = v6 ? id + 1 : clientEndpoint(id).addr;
-    const server = v6 ? 1 + sIdx[id] : SERVER_NET + 1 + sIdx[id];
+    const server = v6 ? 1 + si : SERVER_NET + 1 + si;
     const cHi = v6 ? 0x02000000 : 0;
     if (c2s) {
       s.src = client; s.dst = server; s.src6hi = cHi; s.dst6hi = 0;
-      s.sport = cPort[id]; s.dport = SERVER_PORTS[sIdx[id]];
+      s.sport = port; s.dport = serverPort;
       s.ttl = 64 - (id % 23) - 1;
       s.window = WIN_CLIENT;
     } else {
       s.src = server; s.dst = client; s.src6hi = 0; s.dst6hi = cHi;
-      s.sport = SERVER_PORTS[sIdx[id]]; s.dport = cPort[id];
+      s.sport = serverPort; s.dport = port;
       s.ttl = 64;
       s.window = WIN_SERVER;
     }
     const k = id * 2 + (c2s ? 0 : 1);
-    s.ipId = ipId[k]++;
+    s.ipId = ipId[k]!++;
   };
 
   const timestamps = (id: number, c2s: boolean, nowUs: number, syn: boolean): void => {
-    const useTs = (fl[id] & F_TS) !== 0;
+    const useTs = (fl[id]! & F_TS) !== 0;
     if (syn) s.opts = useTs ? OPT_SYN : OPT_SYN_NOTS;
     else s.opts = useTs ? OPT_TS : OPT_NONE;
     if (!useTs) return;
     const ms = Math.floor(nowUs / 1000);
     if (c2s) {
-      s.tsVal = (ms + cTsOff[id]) >>> 0;
-      s.tsEcr = ph[id] === PH_SYN ? 0 : sLastTs[id];
+      s.tsVal = (ms + cTsOff[id]!) >>> 0;
+      s.tsEcr = ph[id] === PH_SYN ? 0 : sLastTs[id]!;
       cLastTs[id] = s.tsVal;
     } else {
-      s.tsVal = (ms + sTsOff[id]) >>> 0;
-      s.tsEcr = cLastTs[id];
+      s.tsVal = (ms + sTsOff[id]!) >>> 0;
+      s.tsEcr = cLastTs[id]!;
       sLastTs[id] = s.tsVal;
     }
   };
 
   /** After a completed exchange: another round, an idle period with keepalives, or the end. */
   const afterExchange = (id: number, nowUs: number): number => {
-    const moreRounds = rounds[id] > 0;
-    if (moreRounds && (kas[id] === 0 || rng.next() < 0.7)) {
+    const moreRounds = rounds[id]! > 0;
+    const kaLeft = kas[id]!;
+    if (moreRounds && (kaLeft === 0 || rng.next() < 0.7)) {
       ph[id] = PH_REQ;
       return nowUs + Math.floor(1000 + 3e6 * rng.next() * rng.next() * rng.next());
     }
-    if (kas[id] > 0) {
+    if (kaLeft > 0) {
       ph[id] = PH_KA;
       // Idle long enough for a keepalive timer (scaled down from Linux's 7200 s so the capture stays short).
       return nowUs + 20e6 + Math.floor(40e6 * rng.next());
@@ -257,7 +272,7 @@ export function generateBusyCapture(path: string, o: BusyOptions): BusyTruth {
   };
 
   const endConn = (id: number, nowUs: number): number => {
-    const end = fl[id] >> END_SHIFT;
+    const end = fl[id]! >> END_SHIFT;
     if (end === END_OPEN) {
       truth.ended.open++;
       return -1;
@@ -286,7 +301,11 @@ export function generateBusyCapture(path: string, o: BusyOptions): BusyTruth {
     if (heap.size === 0) break;
     const now = heap.minTime;
     const id = heap.minId;
-    const f = fl[id];
+    const f = fl[id]!;
+    // Sequence numbers and RTT as they stand before this packet (each case writes its update back).
+    const cs = cSeq[id]!;
+    const ss = sSeq[id]!;
+    const rt = rtt[id]!;
     s.tsSec = Math.floor(now / 1e6);
     s.tsUsec = now - s.tsSec * 1e6;
     s.payloadLen = 0;
@@ -297,27 +316,27 @@ export function generateBusyCapture(path: string, o: BusyOptions): BusyTruth {
     switch (ph[id]) {
       case PH_SYN:
         c2s = true; address(id, true); timestamps(id, true, now, true);
-        s.seq = cSeq[id]; s.ack = 0; s.flags = TCP_SYN; s.window = 64240; s.mss = 1460; s.wscale = 7;
-        cSeq[id] = (cSeq[id] + 1) >>> 0;
+        s.seq = cs; s.ack = 0; s.flags = TCP_SYN; s.window = 64240; s.mss = 1460; s.wscale = 7;
+        cSeq[id] = (cs + 1) >>> 0;
         kind = 'syn'; ph[id] = PH_SYNACK; next = now + 20 + rng.int(0, 60);
         break;
       case PH_SYNACK:
         c2s = false; address(id, false); timestamps(id, false, now, true);
-        s.seq = sSeq[id]; s.ack = cSeq[id]; s.flags = TCP_SYN | TCP_ACK; s.window = 65160; s.mss = 1460; s.wscale = 9;
-        sSeq[id] = (sSeq[id] + 1) >>> 0;
-        kind = 'synack'; ph[id] = PH_HS_ACK; next = now + rtt[id];
+        s.seq = ss; s.ack = cs; s.flags = TCP_SYN | TCP_ACK; s.window = 65160; s.mss = 1460; s.wscale = 9;
+        sSeq[id] = (ss + 1) >>> 0;
+        kind = 'synack'; ph[id] = PH_HS_ACK; next = now + rt;
         break;
       case PH_HS_ACK:
         c2s = true; address(id, true); timestamps(id, true, now, false);
-        s.seq = cSeq[id]; s.ack = sSeq[id]; s.flags = TCP_ACK;
+        s.seq = cs; s.ack = ss; s.flags = TCP_ACK;
         kind = 'ack'; ph[id] = PH_REQ; next = now + rng.int(0, 2000);
         break;
       case PH_REQ: {
         c2s = true; address(id, true); timestamps(id, true, now, false);
         const len = rng.int(60, 600);
-        s.seq = cSeq[id]; s.ack = sSeq[id]; s.flags = TCP_PSH | TCP_ACK; s.payloadLen = len;
-        cSeq[id] = (cSeq[id] + len) >>> 0;
-        rounds[id]--;
+        s.seq = cs; s.ack = ss; s.flags = TCP_PSH | TCP_ACK; s.payloadLen = len;
+        cSeq[id] = (cs + len) >>> 0;
+        rounds[id]!--;
         segs[id] = rng.next() < 0.7 ? 1 : rng.int(2, 3);
         if (rng.next() < 0.03) fl[id] = f | F_RETRANS;
         kind = 'data'; ph[id] = PH_RESP; next = now + 50 + Math.floor(30_000 * rng.next() * rng.next());
@@ -325,74 +344,74 @@ export function generateBusyCapture(path: string, o: BusyOptions): BusyTruth {
       }
       case PH_RESP: {
         c2s = false; address(id, false); timestamps(id, false, now, false);
-        const last = --segs[id] === 0;
+        const last = --segs[id]! === 0;
         const len = last ? rng.int(40, MSS_PAYLOAD) : MSS_PAYLOAD;
-        s.seq = sSeq[id]; s.ack = cSeq[id]; s.flags = last ? TCP_PSH | TCP_ACK : TCP_ACK; s.payloadLen = len;
-        lastSeq[id] = sSeq[id]; lastLen[id] = len;
-        sSeq[id] = (sSeq[id] + len) >>> 0;
+        s.seq = ss; s.ack = cs; s.flags = last ? TCP_PSH | TCP_ACK : TCP_ACK; s.payloadLen = len;
+        lastSeq[id] = ss; lastLen[id] = len;
+        sSeq[id] = (ss + len) >>> 0;
         kind = 'data';
         if (!last) next = now + rng.int(5, 50);
-        else if ((fl[id] & F_RETRANS) !== 0) { ph[id] = PH_RETRANS; next = now + 200_000 + rng.int(0, 100_000); }
-        else { ph[id] = PH_RESP_ACK; next = now + rtt[id] + rng.int(0, 40_000); }
+        else if ((f & F_RETRANS) !== 0) { ph[id] = PH_RETRANS; next = now + 200_000 + rng.int(0, 100_000); }
+        else { ph[id] = PH_RESP_ACK; next = now + rt + rng.int(0, 40_000); }
         break;
       }
       case PH_RETRANS:
         c2s = false; address(id, false); timestamps(id, false, now, false);
-        s.seq = lastSeq[id]; s.ack = cSeq[id]; s.flags = TCP_PSH | TCP_ACK; s.payloadLen = lastLen[id];
+        s.seq = lastSeq[id]!; s.ack = cs; s.flags = TCP_PSH | TCP_ACK; s.payloadLen = lastLen[id]!;
         fl[id] = f & ~F_RETRANS;
-        kind = 'retransmission'; ph[id] = PH_RESP_ACK; next = now + rtt[id];
+        kind = 'retransmission'; ph[id] = PH_RESP_ACK; next = now + rt;
         break;
       case PH_RESP_ACK:
         c2s = true; address(id, true); timestamps(id, true, now, false);
-        s.seq = cSeq[id]; s.ack = sSeq[id]; s.flags = TCP_ACK;
+        s.seq = cs; s.ack = ss; s.flags = TCP_ACK;
         kind = 'ack'; next = afterExchange(id, now);
         break;
       case PH_KA: {
         // A keepalive probe re-sends the last byte already acknowledged: seq = snd_nxt - 1, no payload.
         const fromServer = (f & F_KA_SERVER) !== 0;
         c2s = !fromServer; address(id, c2s); timestamps(id, c2s, now, false);
-        s.seq = ((c2s ? cSeq[id] : sSeq[id]) - 1) >>> 0; s.ack = c2s ? sSeq[id] : cSeq[id]; s.flags = TCP_ACK;
+        s.seq = ((c2s ? cs : ss) - 1) >>> 0; s.ack = c2s ? ss : cs; s.flags = TCP_ACK;
         kind = 'keepalive';
-        kas[id]--;
+        kas[id]!--;
         if ((f & F_KA_DEAD) !== 0) {
-          if (kas[id] > 0) next = now + 10e6; // unanswered: probe again after the keepalive interval
+          if (kas[id]! > 0) next = now + 10e6; // unanswered: probe again after the keepalive interval
           else { ph[id] = PH_RST; next = now + 10e6; }
         } else {
           ph[id] = PH_KA_ACK;
-          next = now + (c2s ? rng.int(20, 80) : rtt[id]);
+          next = now + (c2s ? rng.int(20, 80) : rt);
         }
         break;
       }
       case PH_KA_ACK: {
         const fromServer = (f & F_KA_SERVER) !== 0;
         c2s = fromServer; address(id, c2s); timestamps(id, c2s, now, false);
-        s.seq = c2s ? cSeq[id] : sSeq[id]; s.ack = c2s ? sSeq[id] : cSeq[id]; s.flags = TCP_ACK;
+        s.seq = c2s ? cs : ss; s.ack = c2s ? ss : cs; s.flags = TCP_ACK;
         kind = 'keepalive_ack';
         next = afterExchange(id, now);
         break;
       }
       case PH_FIN1:
         c2s = true; address(id, true); timestamps(id, true, now, false);
-        s.seq = cSeq[id]; s.ack = sSeq[id]; s.flags = TCP_FIN | TCP_ACK;
-        cSeq[id] = (cSeq[id] + 1) >>> 0;
+        s.seq = cs; s.ack = ss; s.flags = TCP_FIN | TCP_ACK;
+        cSeq[id] = (cs + 1) >>> 0;
         kind = 'fin'; ph[id] = PH_FIN2; next = now + rng.int(30, 1000);
         break;
       case PH_FIN2:
         c2s = false; address(id, false); timestamps(id, false, now, false);
-        s.seq = sSeq[id]; s.ack = cSeq[id]; s.flags = TCP_FIN | TCP_ACK;
-        sSeq[id] = (sSeq[id] + 1) >>> 0;
-        kind = 'fin'; ph[id] = PH_FIN_ACK; next = now + rtt[id];
+        s.seq = ss; s.ack = cs; s.flags = TCP_FIN | TCP_ACK;
+        sSeq[id] = (ss + 1) >>> 0;
+        kind = 'fin'; ph[id] = PH_FIN_ACK; next = now + rt;
         break;
       case PH_FIN_ACK:
         c2s = true; address(id, true); timestamps(id, true, now, false);
-        s.seq = cSeq[id]; s.ack = sSeq[id]; s.flags = TCP_ACK;
+        s.seq = cs; s.ack = ss; s.flags = TCP_ACK;
         kind = 'ack'; truth.ended.fin++;
         break;
       case PH_RST:
       default: {
         c2s = (f >> END_SHIFT) !== END_RST_SERVER;
         address(id, c2s); s.opts = OPT_NONE;
-        s.seq = c2s ? cSeq[id] : sSeq[id]; s.ack = c2s ? sSeq[id] : cSeq[id]; s.flags = TCP_RST | TCP_ACK; s.window = 0;
+        s.seq = c2s ? cs : ss; s.ack = c2s ? ss : cs; s.flags = TCP_RST | TCP_ACK; s.window = 0;
         kind = 'rst'; truth.ended.reset++;
         break;
       }

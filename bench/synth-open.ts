@@ -40,6 +40,12 @@ export function generateOpenCapture(path: string, connections: number, seed: num
     for (let step = 0; step < PACKETS_PER_CONN; step++) {
       for (let i = 0; i < count; i++) {
         const id = base + i;
+        // i < count <= BATCH, the length of every per-batch array: these reads are in bounds.
+        const c = cIsn[i]!;
+        const sv = sIsn[i]!;
+        const port = cPort[i]!;
+        const req = reqLen[i]!;
+        const resp = respLen[i]!;
         const c2s = step !== 1 && step !== 4;
         const v6 = id % 10 === 9;
         const client = v6 ? id + 1 : clientEndpoint(id).addr;
@@ -49,8 +55,8 @@ export function generateOpenCapture(path: string, connections: number, seed: num
         s.dst = c2s ? server : client;
         s.src6hi = v6 && c2s ? 0x02000000 : 0;
         s.dst6hi = v6 && !c2s ? 0x02000000 : 0;
-        s.sport = c2s ? cPort[i] : 443;
-        s.dport = c2s ? 443 : cPort[i];
+        s.sport = c2s ? port : 443;
+        s.dport = c2s ? 443 : port;
         s.ttl = c2s ? 57 : 64;
         s.ipId = id + step;
         s.window = c2s ? 2058 : 501;
@@ -58,15 +64,13 @@ export function generateOpenCapture(path: string, connections: number, seed: num
         s.opts = step < 2 ? OPT_SYN : OPT_TS;
         s.tsVal = Math.floor(nowUs / 1000) >>> 0;
         s.tsEcr = step === 0 ? 0 : s.tsVal - 1;
-        const c = cIsn[i];
-        const sv = sIsn[i];
         switch (step) {
           case 0: s.flags = TCP_SYN; s.seq = c; s.ack = 0; s.window = 64240; s.mss = 1460; s.wscale = 7; break;
           case 1: s.flags = TCP_SYN | TCP_ACK; s.seq = sv; s.ack = c + 1; s.window = 65160; s.mss = 1460; s.wscale = 9; break;
           case 2: s.flags = TCP_ACK; s.seq = c + 1; s.ack = sv + 1; break;
-          case 3: s.flags = TCP_PSH | TCP_ACK; s.seq = c + 1; s.ack = sv + 1; s.payloadLen = reqLen[i]; break;
-          case 4: s.flags = TCP_PSH | TCP_ACK; s.seq = sv + 1; s.ack = c + 1 + reqLen[i]; s.payloadLen = respLen[i]; break;
-          default: s.flags = TCP_ACK; s.seq = c + 1 + reqLen[i]; s.ack = sv + 1 + respLen[i]; break;
+          case 3: s.flags = TCP_PSH | TCP_ACK; s.seq = c + 1; s.ack = sv + 1; s.payloadLen = req; break;
+          case 4: s.flags = TCP_PSH | TCP_ACK; s.seq = sv + 1; s.ack = c + 1 + req; s.payloadLen = resp; break;
+          default: s.flags = TCP_ACK; s.seq = c + 1 + req; s.ack = sv + 1 + resp; break;
         }
         s.tsSec = Math.floor(nowUs / 1e6);
         s.tsUsec = nowUs - s.tsSec * 1e6;

@@ -4,6 +4,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runAudit, type AuditReport } from '../src/audit/run-audit.js';
+import { itemAt } from './helpers/checked.js';
 
 /** A /proc lookalike with every setting deliberately bad. */
 function fakeProc(opts: { conntrack: boolean }): string {
@@ -109,7 +110,7 @@ test('fake tree: every bad setting is reported at the right level with a fix', (
     assert.equal(r.summary.worst, 'crit');
     assert.deepEqual(r.sockets.byState, { LISTEN: 1, ESTABLISHED: 19 });
     // Worst first.
-    assert.equal(r.findings[0].level, 'crit');
+    assert.equal(itemAt(r.findings, 0, 'finding').level, 'crit');
     assert.ok(r.privileges.some((p) => /Not running as root/.test(p)));
     assert.ok(r.privileges.some((p) => /Could not read \/proc\/1\/ns\/net/.test(p)));
   } finally {

@@ -5,6 +5,7 @@ import { summarizeSockets } from '../src/audit/socket-summary.js';
 import { parseNofile } from '../src/audit/nofile-limits.js';
 import { parsePortRange, parseReservedPorts } from '../src/audit/rules/port-rules.js';
 import { retries2Seconds } from '../src/audit/rules/keepalive-rules.js';
+import { itemAt } from './helpers/checked.js';
 
 const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
 
@@ -19,25 +20,25 @@ const TCP4 =
 test('IPv4 lines: addresses, ports, states, timers', () => {
   const e = parseProcNetTcp(TCP4, 4, true);
   assert.equal(e.length, 4);
-  assert.deepEqual(e[0].local, { family: 4, addr: '127.0.0.1', port: 5000 });
-  assert.equal(e[0].state, 'LISTEN');
-  assert.equal(e[1].state, 'ESTABLISHED');
-  assert.equal(e[1].local.port, 40000);
-  assert.equal(e[1].timer, 'keepalive');
-  assert.equal(e[1].timerTicks, 0x22e); // 5.58 s left, as in the reference notes
-  assert.equal(e[1].uid, 1000);
-  assert.equal(e[1].inode, 2222);
-  assert.deepEqual(e[2].local, { family: 4, addr: '192.0.2.10', port: 54321 });
-  assert.deepEqual(e[2].remote, { family: 4, addr: '203.0.113.7', port: 443 });
-  assert.equal(e[2].txQueue, 16);
-  assert.equal(e[2].timer, 'none');
-  assert.equal(e[3].state, 'TIME_WAIT');
-  assert.equal(e[3].timer, 'time-wait');
+  assert.deepEqual(itemAt(e, 0, 'entry').local, { family: 4, addr: '127.0.0.1', port: 5000 });
+  assert.equal(itemAt(e, 0, 'entry').state, 'LISTEN');
+  assert.equal(itemAt(e, 1, 'entry').state, 'ESTABLISHED');
+  assert.equal(itemAt(e, 1, 'entry').local.port, 40000);
+  assert.equal(itemAt(e, 1, 'entry').timer, 'keepalive');
+  assert.equal(itemAt(e, 1, 'entry').timerTicks, 0x22e); // 5.58 s left, as in the reference notes
+  assert.equal(itemAt(e, 1, 'entry').uid, 1000);
+  assert.equal(itemAt(e, 1, 'entry').inode, 2222);
+  assert.deepEqual(itemAt(e, 2, 'entry').local, { family: 4, addr: '192.0.2.10', port: 54321 });
+  assert.deepEqual(itemAt(e, 2, 'entry').remote, { family: 4, addr: '203.0.113.7', port: 443 });
+  assert.equal(itemAt(e, 2, 'entry').txQueue, 16);
+  assert.equal(itemAt(e, 2, 'entry').timer, 'none');
+  assert.equal(itemAt(e, 3, 'entry').state, 'TIME_WAIT');
+  assert.equal(itemAt(e, 3, 'entry').timer, 'time-wait');
 });
 
 test('big-endian hosts print words in order', () => {
   const line = HEADER + '   0: 7F000001:1388 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0\n';
-  assert.equal(parseProcNetTcp(line, 4, false)[0].local.addr, '127.0.0.1');
+  assert.equal(itemAt(parseProcNetTcp(line, 4, false), 0, 'entry').local.addr, '127.0.0.1');
 });
 
 test('IPv6 lines: loopback, documentation prefix, v4-mapped folded into IPv4', () => {
@@ -47,10 +48,10 @@ test('IPv6 lines: loopback, documentation prefix, v4-mapped folded into IPv4', (
     '   1: B80D0120000000000000000001000000:D431 B80D0120000000000000000002000000:01BB 01 00000000:00000000 02:00000100 00000000 0 0 2 1 0\n' +
     '   2: 0000000000000000FFFF00000A0200C0:D432 0000000000000000FFFF0000077100CB:01BB 01 00000000:00000000 00:00000000 00000000 0 0 3 1 0\n';
   const e = parseProcNetTcp(text, 6, true);
-  assert.deepEqual(e[0].local, { family: 6, addr: '::1', port: 5000 });
-  assert.equal(e[1].local.addr, '2001:db8::1');
-  assert.equal(e[1].remote.addr, '2001:db8::2');
-  assert.deepEqual(e[2].remote, { family: 4, addr: '203.0.113.7', port: 443 });
+  assert.deepEqual(itemAt(e, 0, 'entry').local, { family: 6, addr: '::1', port: 5000 });
+  assert.equal(itemAt(e, 1, 'entry').local.addr, '2001:db8::1');
+  assert.equal(itemAt(e, 1, 'entry').remote.addr, '2001:db8::2');
+  assert.deepEqual(itemAt(e, 2, 'entry').remote, { family: 4, addr: '203.0.113.7', port: 443 });
 });
 
 test('RFC 5952 formatting picks the longest zero run', () => {
@@ -66,7 +67,7 @@ test('summary: states, per-remote counts, ephemeral ports per destination, keepa
   assert.equal(s.ephemeral.capacity, 9); // 10 ports, one reserved
   assert.equal(s.ephemeral.busiest.length, 1);
   assert.deepEqual(s.ephemeral.busiest[0], { local: '127.0.0.1', remote: '127.0.0.1:5000', inUse: 2, timeWait: 1, capacity: 9 });
-  assert.equal(s.topRemotes[0].remote, '127.0.0.1:5000');
+  assert.equal(itemAt(s.topRemotes, 0, 'remote').remote, '127.0.0.1:5000');
   assert.equal(s.keepalive.established, 2);
   assert.equal(s.keepalive.keepaliveArmed, 1);
   assert.equal(s.keepalive.remoteWithoutKeepaliveTotal, 1); // 203.0.113.7:443; loopback ones do not count

@@ -15,6 +15,7 @@ import {
   type TcpSpec,
 } from './helpers/capture-builder.js';
 import { buildPcapRaw, pcapHeader, PcapngWriter } from './helpers/capture-writer.js';
+import { itemAt } from './helpers/checked.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kad-corrupt-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -49,7 +50,7 @@ function pcapLayout(): Layout {
   const frames = specs().map((p) => rawFrame(p));
   const data = buildPcapRaw(frames, { linkType: 1 });
   const bounds = [24];
-  for (const f of frames) bounds.push(bounds[bounds.length - 1] + 16 + f.data.length);
+  for (const f of frames) bounds.push(itemAt(bounds, bounds.length - 1, 'bound') + 16 + f.data.length);
   return { name: 'pcap', data, bounds, isPacket: frames.map(() => true), headerLen: 24 };
 }
 
@@ -69,7 +70,7 @@ function pcapngLayout(): Layout {
     }
   });
   w.shb({ bigEndian: true }).idb({ linkType: 1, tsresol: 9 });
-  w.epb(0, rawFrame(conv[0]));
+  w.epb(0, rawFrame(itemAt(conv, 0, 'packet')));
   isPacket.push(false, false, true);
   const data = w.toBuffer();
   return { name: 'pcapng', data, bounds: [...w.offsets(), data.length], isPacket, headerLen: 0 };
@@ -92,14 +93,14 @@ for (const layout of [pcapLayout(), pcapngLayout()]) {
       const err = errorOf(() => readCaptureBuffer(data.subarray(0, k), (r) => frames.push(r.fileOffset), { displayName: 't' }));
       // Which records lie wholly before the cut, by the writer's own bookkeeping.
       let whole = 0;
-      while (whole + 1 < bounds.length && bounds[whole + 1] <= k) whole++;
+      while (whole + 1 < bounds.length && itemAt(bounds, whole + 1, 'bound') <= k) whole++;
       const wantOffsets = bounds.slice(0, whole).filter((_, i) => isPacket[i]);
       const label = `cut at ${k}`;
       if (k === 0) {
         assert.ok(err instanceof CaptureError, label);
         assert.equal(err.offset, null);
         assert.equal(err.message, 't: empty file');
-      } else if (k < bounds[0]) {
+      } else if (k < itemAt(bounds, 0, 'bound')) {
         assert.ok(err instanceof CaptureError, label);
         assert.equal(err.offset, 0, label);
         assert.match(err.message, /cut short in the (pcap )?file header/, label);
@@ -108,7 +109,7 @@ for (const layout of [pcapLayout(), pcapngLayout()]) {
         assert.deepEqual(frames, wantOffsets, label);
       } else {
         assert.ok(err instanceof CaptureError, `${label}: ${String(err)}`);
-        assert.equal(err.offset, bounds[whole], label);
+        assert.equal(err.offset, itemAt(bounds, whole, 'bound'), label);
         assert.match(err.message, /^t: at byte offset \d+: capture cut short in .*\(needs \d+ bytes, \d+ left\)$/, label);
         assert.deepEqual(frames, wantOffsets, label);
       }
@@ -120,8 +121,8 @@ for (const layout of [pcapLayout(), pcapngLayout()]) {
     for (let k = 1; k < data.length; k += 13) {
       if (bounds.includes(k)) continue;
       let whole = 0;
-      while (whole + 1 < bounds.length && bounds[whole + 1] <= k) whole++;
-      const want = k < bounds[0] ? 0 : bounds[whole];
+      while (whole + 1 < bounds.length && itemAt(bounds, whole + 1, 'bound') <= k) whole++;
+      const want = k < itemAt(bounds, 0, 'bound') ? 0 : itemAt(bounds, whole, 'bound');
       const file = writeTmp(data.subarray(0, k));
       for (const chunkSize of [undefined, 5]) {
         const err = await readCapture(file, () => undefined, { chunkSize }).then(() => null, (e: unknown) => e);
@@ -138,7 +139,7 @@ for (const layout of [pcapLayout(), pcapngLayout()]) {
 test('pcap: a wire-format truncation message gives the record size and what is left', () => {
   const frames = specs().map((p) => rawFrame(p));
   const data = buildPcapRaw(frames, { linkType: 1 });
-  const last = frames[frames.length - 1].data.length;
+  const last = itemAt(frames, frames.length - 1, 'frame').data.length;
   const start = data.length - 16 - last;
   const err = errorOf(() => readCaptureBuffer(data.subarray(0, start + 16 + 100), () => undefined, { displayName: 'x.pcap' }));
   assert.ok(err instanceof CaptureError);
@@ -175,7 +176,7 @@ test('unreadable and non-capture files', async () => {
 test('pcap: absurd captured length is refused before reading it', async () => {
   const frames = specs().map((p) => rawFrame(p));
   const data = buildPcapRaw(frames, { linkType: 1 });
-  const third = 24 + 16 + frames[0].data.length + 16 + frames[1].data.length;
+  const third = 24 + 16 + itemAt(frames, 0, 'frame').data.length + 16 + itemAt(frames, 1, 'frame').data.length;
   data.writeUInt32LE(3_000_000_000, third + 8);
   const seen: number[] = [];
   await assert.rejects(readCapture(writeTmp(data), (r) => seen.push(r.frame), { displayName: 'x' }), (err: unknown) => {
@@ -209,37 +210,37 @@ test('pcapng: bad block lengths, trailers, byte-order magic, options and interfa
     return b;
   };
   for (const len of [0, 4, 7, 11, 14, 16 * 1024 * 1024 + 4]) {
-    const w = base().epb(0, rawFrame(conv[0]));
+    const w = base().epb(0, rawFrame(itemAt(conv, 0, 'packet')));
     const at = w.toBuffer().length;
     check(w.raw(lengthBlock(len)), 1, at, new RegExp(`pcapng block length ${len} is invalid`));
   }
   {
-    const w = base().epb(0, rawFrame(conv[0]));
+    const w = base().epb(0, rawFrame(itemAt(conv, 0, 'packet')));
     const at = w.toBuffer().length;
-    const epb = new PcapngWriter().epb(0, rawFrame(conv[1])).toBuffer();
+    const epb = new PcapngWriter().epb(0, rawFrame(itemAt(conv, 1, 'packet'))).toBuffer();
     epb.writeUInt32LE(epb.readUInt32LE(4) + 4, epb.length - 4);
     check(w.raw(epb), 1, at, /block length at its end \(\d+\) does not match its start \(\d+\)/);
   }
   {
-    const bad = base().epb(0, rawFrame(conv[0]));
+    const bad = base().epb(0, rawFrame(itemAt(conv, 0, 'packet')));
     const at = bad.toBuffer().length;
     const shb = new PcapngWriter().shb().toBuffer();
     shb.writeUInt32LE(0x11223344, 8);
     check(bad.raw(shb), 1, at, /bad byte-order magic \(0x44332211\)/);
   }
   {
-    const w = base().epb(0, rawFrame(conv[0]));
+    const w = base().epb(0, rawFrame(itemAt(conv, 0, 'packet')));
     const at = w.toBuffer().length;
-    check(w.epb(3, rawFrame(conv[1])), 1, at, /interface 3, which was never defined \(1 in this section\)/);
+    check(w.epb(3, rawFrame(itemAt(conv, 1, 'packet'))), 1, at, /interface 3, which was never defined \(1 in this section\)/);
     const spbFirst = new PcapngWriter().shb();
     const at2 = spbFirst.toBuffer().length;
-    check(spbFirst.spb(rawFrame(conv[0])), 0, at2, /interface 0, which was never defined \(0 in this section\)/);
+    check(spbFirst.spb(rawFrame(itemAt(conv, 0, 'packet'))), 0, at2, /interface 0, which was never defined \(0 in this section\)/);
   }
   {
     // An EPB whose captured length runs past its own block.
-    const w = base().epb(0, rawFrame(conv[0]));
+    const w = base().epb(0, rawFrame(itemAt(conv, 0, 'packet')));
     const at = w.toBuffer().length;
-    const one = new PcapngWriter().epb(0, rawFrame(conv[1])).toBuffer();
+    const one = new PcapngWriter().epb(0, rawFrame(itemAt(conv, 1, 'packet'))).toBuffer();
     one.writeUInt32LE(one.length, 20);
     check(w.raw(one), 1, at, /claims \d+ captured bytes but holds only \d+/);
   }
@@ -372,11 +373,11 @@ test('bit flips and hostile values anywhere: only CaptureError, sane records, no
   const pcapSample = buildPcap(conv, { nano: true });
   const pcapBe = buildPcap(conv.slice(0, 2), { bigEndian: true });
   const ng = new PcapngWriter().shb().idb({ linkType: 1, tsresol: 9, tsoffset: 7 }).idb({ linkType: 101, tsresol: 0x94 });
-  ng.epb(0, rawFrame(conv[0]), { dropCount: 1n });
-  ng.spb(rawFrame(conv[1]));
-  ng.pb(1, rawFrame(conv[2], 'raw'), 1);
-  ng.isb(1, conv[2].tsNs, { ifdrop: 3n });
-  ng.shb({ bigEndian: true }).idb({ linkType: 1, tsresol: 0x83 }).epb(0, { tsNs: conv[0].tsNs, data: buildFrame(conv[0]).subarray(0, 40) });
+  ng.epb(0, rawFrame(itemAt(conv, 0, 'packet')), { dropCount: 1n });
+  ng.spb(rawFrame(itemAt(conv, 1, 'packet')));
+  ng.pb(1, rawFrame(itemAt(conv, 2, 'packet'), 'raw'), 1);
+  ng.isb(1, itemAt(conv, 2, 'packet').tsNs, { ifdrop: 3n });
+  ng.shb({ bigEndian: true }).idb({ linkType: 1, tsresol: 0x83 }).epb(0, { tsNs: itemAt(conv, 0, 'packet').tsNs, data: buildFrame(itemAt(conv, 0, 'packet')).subarray(0, 40) });
   const problems = await fuzzInWorker([pcapSample, pcapBe, ng.toBuffer()], 100_000);
   assert.deepEqual(problems, []);
 });

@@ -14,6 +14,7 @@ import {
 } from './helpers/capture-builder.js';
 import { buildPcapRaw } from './helpers/capture-writer.js';
 import { type Got, collect } from './helpers/record-collector.js';
+import { itemAt } from './helpers/checked.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kad-pcap-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -52,7 +53,7 @@ for (const nano of [false, true]) {
         assert.equal(recs.length, pkts.length, link);
         let offset = 24;
         pkts.forEach((p, i) => {
-          const r = recs[i];
+          const r = itemAt(recs, i, 'record');
           const full = buildFrame(p, link, bigEndian);
           const cap = Math.min(p.snap ?? full.length, full.length);
           const ns = p.tsNs % 1_000_000_000n;
@@ -87,17 +88,17 @@ test('pcap: the FCS bits above the link type are masked off', async () => {
   const file = writeTmp(buildPcapRaw(frames, { linkType: 1, network: 0x50000001 }));
   const { recs, summary } = await collect(file);
   assert.equal(recs.length, 2);
-  assert.equal(recs[0].linkType, 1);
+  assert.equal(itemAt(recs, 0, 'record').linkType, 1);
   assert.deepEqual(summary.linkTypes, [1]);
 });
 
 test('pcap: a fraction of a second ≥ 1 s is carried into the seconds', async () => {
-  const data = buildFrame(sampleConversation(1)[0]);
+  const data = buildFrame(itemAt(sampleConversation(1), 0, 'packet'));
   const buf = buildPcapRaw([{ tsNs: 1_700_000_000_000_000_000n, data }], { linkType: 1 });
   buf.writeUInt32LE(2_500_000, 24 + 4);
   const { recs } = await collect(writeTmp(buf));
-  assert.equal(recs[0].tsSec, 1_700_000_002);
-  assert.equal(recs[0].tsNsec, 500_000_000);
+  assert.equal(itemAt(recs, 0, 'record').tsSec, 1_700_000_002);
+  assert.equal(itemAt(recs, 0, 'record').tsNsec, 500_000_000);
 });
 
 test('pcap: modified (Kuznetzov) pcap is rejected with a clear message', async () => {

@@ -17,6 +17,7 @@ import {
   type TcpSpec,
 } from './helpers/capture-builder.js';
 import { PcapngWriter, tsToTicks } from './helpers/capture-writer.js';
+import { itemAt } from './helpers/checked.js';
 import { collect } from './helpers/record-collector.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kad-pcapng-'));
@@ -53,17 +54,18 @@ for (const bigEndian of [false, true]) {
     const { recs, summary } = await collect(file);
     assert.equal(recs.length, pkts.length);
     pkts.forEach((p, i) => {
+      const rec = itemAt(recs, i, 'record');
       const full = buildFrame(p);
       const cap = Math.min(p.snap ?? full.length, full.length);
       const ns = p.tsNs % 1_000_000_000n;
-      assert.equal(recs[i].frame, i + 1);
-      assert.equal(recs[i].tsSec, Number(p.tsNs / 1_000_000_000n));
-      assert.equal(recs[i].tsNsec, Number((ns / 1000n) * 1000n));
-      assert.equal(recs[i].capLen, cap);
-      assert.equal(recs[i].origLen, full.length);
-      assert.equal(recs[i].linkType, 1);
-      assert.equal(recs[i].fileOffset, offsets[i]);
-      assert.ok(recs[i].data.equals(full.subarray(0, cap)));
+      assert.equal(rec.frame, i + 1);
+      assert.equal(rec.tsSec, Number(p.tsNs / 1_000_000_000n));
+      assert.equal(rec.tsNsec, Number((ns / 1000n) * 1000n));
+      assert.equal(rec.capLen, cap);
+      assert.equal(rec.origLen, full.length);
+      assert.equal(rec.linkType, 1);
+      assert.equal(rec.fileOffset, itemAt(offsets, i, 'offset'));
+      assert.ok(rec.data.equals(full.subarray(0, cap)));
     });
     assert.deepEqual(summary, {
       format: 'pcapng',
@@ -91,12 +93,13 @@ test('pcapng: if_tsresol (10^-n and 2^-n) and if_tsoffset', async () => {
     const { recs } = await collect(file);
     assert.equal(recs.length, plan.length);
     plan.forEach(({ p, ifId }, i) => {
-      const resol = resols[ifId];
+      const rec = itemAt(recs, i, 'record');
+      const resol = itemAt(resols, ifId, 'resolution');
       const want = expectTs(tsToTicks(p.tsNs, resol, tsoffset ?? 0), resol, tsoffset ?? 0);
       const label = `resol 0x${resol.toString(16)} offset ${tsoffset}`;
-      assert.equal(recs[i].interfaceId, ifId, label);
-      assert.equal(recs[i].tsSec, want.sec, label);
-      assert.equal(recs[i].tsNsec, want.nsec, label);
+      assert.equal(rec.interfaceId, ifId, label);
+      assert.equal(rec.tsSec, want.sec, label);
+      assert.equal(rec.tsNsec, want.nsec, label);
     });
   }
   for (const resol of resols) {
@@ -114,9 +117,10 @@ test('pcapng: resolutions finer than 1 ns still convert exactly', async () => {
     const file = writeTmp(buildPcapng(pkts, { tsresol: resol, tsoffset }));
     const { recs, summary } = await collect(file);
     pkts.forEach((p, i) => {
+      const rec = itemAt(recs, i, 'record');
       const want = expectTs(tsToTicks(p.tsNs, resol, tsoffset), resol, tsoffset);
-      assert.equal(recs[i].tsSec, want.sec);
-      assert.equal(recs[i].tsNsec, want.nsec);
+      assert.equal(rec.tsSec, want.sec);
+      assert.equal(rec.tsNsec, want.nsec);
     });
     assert.equal(summary.tsResolutionNs, 1);
   }
@@ -124,7 +128,7 @@ test('pcapng: resolutions finer than 1 ns still convert exactly', async () => {
 
 test('pcapng: unsupported resolution 10^-20 is a CaptureError', async () => {
   const w = new PcapngWriter().shb().idb({ linkType: 1, tsresol: 20 });
-  w.epbTicks(0, 12345n, rawFrame(specs()[0]));
+  w.epbTicks(0, 12345n, rawFrame(itemAt(specs(), 0, 'packet')));
   const file = writeTmp(w.toBuffer());
   await assert.rejects(collect(file), (err: unknown) => err instanceof CaptureError && /resolution/.test(err.message));
 });
@@ -175,17 +179,20 @@ test('pcapng: several interfaces with different link types, resolutions and offs
     .idb({ linkType: LINKTYPE.sll2, tsresol: 3 });
   const links = ['ether', 'raw', 'sll'] as const;
   const plan = conv.map((p, i) => ({ p, ifId: i % 3 }));
-  for (const { p, ifId } of plan) w.epb(ifId, rawFrame(p, links[ifId]));
+  for (const { p, ifId } of plan) w.epb(ifId, rawFrame(p, itemAt(links, ifId, 'link')));
   const file = writeTmp(w.toBuffer());
   const { recs, summary } = await collect(file);
   const resol = [6, 9, 0x94];
   const offs = [0, 1000, 0];
   plan.forEach(({ p, ifId }, i) => {
-    assert.equal(recs[i].interfaceId, ifId);
-    assert.equal(recs[i].linkType, LINKTYPE[links[ifId]]);
-    const want = expectTs(tsToTicks(p.tsNs, resol[ifId], offs[ifId]), resol[ifId], offs[ifId]);
-    assert.equal(recs[i].tsSec, want.sec);
-    assert.equal(recs[i].tsNsec, want.nsec);
+    const rec = itemAt(recs, i, 'record');
+    assert.equal(rec.interfaceId, ifId);
+    assert.equal(rec.linkType, LINKTYPE[itemAt(links, ifId, 'link')]);
+    const res = itemAt(resol, ifId, 'resolution');
+    const off = itemAt(offs, ifId, 'offset');
+    const want = expectTs(tsToTicks(p.tsNs, res, off), res, off);
+    assert.equal(rec.tsSec, want.sec);
+    assert.equal(rec.tsNsec, want.nsec);
   });
   // The sll2 interface carried no packet, so it is not a link type "seen".
   assert.deepEqual(summary.linkTypes, [1, 101, 113]);
@@ -195,13 +202,13 @@ test('pcapng: several interfaces with different link types, resolutions and offs
 test('pcapng: a second section switches byte order and restarts interface numbering', async () => {
   const conv = specs();
   const w = new PcapngWriter().shb().idb({ linkType: 1 }).idb({ linkType: 101, tsresol: 9 });
-  w.epb(0, rawFrame(conv[0]));
-  w.epb(1, rawFrame(conv[1], 'raw'));
+  w.epb(0, rawFrame(itemAt(conv, 0, 'packet')));
+  w.epb(1, rawFrame(itemAt(conv, 1, 'packet'), 'raw'));
   w.shb({ bigEndian: true }).idb({ linkType: 113, tsresol: 0x8a });
-  w.epb(0, rawFrame(conv[2], 'sll'));
-  w.epb(0, rawFrame(conv[3], 'sll'));
+  w.epb(0, rawFrame(itemAt(conv, 2, 'packet'), 'sll'));
+  w.epb(0, rawFrame(itemAt(conv, 3, 'packet'), 'sll'));
   w.shb().idb({ linkType: 1 });
-  w.epb(0, rawFrame(conv[4]));
+  w.epb(0, rawFrame(itemAt(conv, 4, 'packet')));
   const file = writeTmp(w.toBuffer());
   const { recs, summary } = await collect(file);
   assert.deepEqual(
@@ -214,21 +221,21 @@ test('pcapng: a second section switches byte order and restarts interface number
       [5, 0, 1],
     ],
   );
-  const w2 = expectTs(tsToTicks(conv[2].tsNs, 0x8a), 0x8a, 0);
-  assert.equal(recs[2].tsSec, w2.sec);
-  assert.equal(recs[2].tsNsec, w2.nsec);
-  assert.ok(recs[2].data.equals(buildFrame(conv[2], 'sll')));
+  const w2 = expectTs(tsToTicks(itemAt(conv, 2, 'packet').tsNs, 0x8a), 0x8a, 0);
+  assert.equal(itemAt(recs, 2, 'record').tsSec, w2.sec);
+  assert.equal(itemAt(recs, 2, 'record').tsNsec, w2.nsec);
+  assert.ok(itemAt(recs, 2, 'record').data.equals(buildFrame(itemAt(conv, 2, 'packet'), 'sll')));
   assert.deepEqual(summary.linkTypes, [1, 101, 113]);
 
   // Interface 1 existed only in the first section.
   const bad = new PcapngWriter().shb().idb({ linkType: 1 }).idb({ linkType: 1 }).shb({ bigEndian: true }).idb({ linkType: 1 });
-  bad.epb(0, rawFrame(conv[0]));
-  bad.epb(1, rawFrame(conv[1]));
+  bad.epb(0, rawFrame(itemAt(conv, 0, 'packet')));
+  bad.epb(1, rawFrame(itemAt(conv, 1, 'packet')));
   const badOffsets = bad.offsets();
   const got: number[] = [];
   await assert.rejects(readCapture(writeTmp(bad.toBuffer()), (r) => got.push(r.frame)), (err: unknown) => {
     assert.ok(err instanceof CaptureError);
-    assert.equal(err.offset, badOffsets[badOffsets.length - 1]);
+    assert.equal(err.offset, itemAt(badOffsets, badOffsets.length - 1, 'offset'));
     assert.match(err.message, /interface 1, which was never defined/);
     return true;
   });
@@ -238,11 +245,11 @@ test('pcapng: a second section switches byte order and restarts interface number
 test('pcapng: simple packet blocks take interface 0 and its snaplen, and have no timestamp', async () => {
   const conv = specs();
   const w = new PcapngWriter().shb().idb({ linkType: 1, snaplen: 64 });
-  w.epb(0, rawFrame(conv[0]));
-  const f1 = buildFrame(conv[1]);
-  const f2 = buildFrame(conv[2]);
+  w.epb(0, rawFrame(itemAt(conv, 0, 'packet')));
+  const f1 = buildFrame(itemAt(conv, 1, 'packet'));
+  const f2 = buildFrame(itemAt(conv, 2, 'packet'));
   w.spb({ tsNs: 0n, data: f1.subarray(0, 64), origLen: f1.length });
-  w.spb({ tsNs: 0n, data: buildFrame(conv[3]) });
+  w.spb({ tsNs: 0n, data: buildFrame(itemAt(conv, 3, 'packet')) });
   const file = writeTmp(w.toBuffer());
   const { recs } = await collect(file);
   assert.equal(recs.length, 3);
@@ -250,31 +257,31 @@ test('pcapng: simple packet blocks take interface 0 and its snaplen, and have no
     recs.slice(1).map((r) => [r.frame, r.tsSec, r.tsNsec, r.interfaceId, r.capLen, r.origLen]),
     [
       [2, 0, 0, 0, 64, f1.length],
-      [3, 0, 0, 0, buildFrame(conv[3]).length, buildFrame(conv[3]).length],
+      [3, 0, 0, 0, buildFrame(itemAt(conv, 3, 'packet')).length, buildFrame(itemAt(conv, 3, 'packet')).length],
     ],
   );
-  assert.ok(recs[1].data.equals(f1.subarray(0, 64)));
+  assert.ok(itemAt(recs, 1, 'record').data.equals(f1.subarray(0, 64)));
 
   // A writer that kept more than the snaplen (tshark rejects the file): the snaplen still wins.
   w.spb({ tsNs: 0n, data: f2 });
   const r2 = await collect(writeTmp(w.toBuffer()));
-  assert.deepEqual([r2.recs[3].capLen, r2.recs[3].origLen], [64, f2.length]);
-  assert.ok(r2.recs[3].data.equals(f2.subarray(0, 64)));
+  assert.deepEqual([itemAt(r2.recs, 3, 'record').capLen, itemAt(r2.recs, 3, 'record').origLen], [64, f2.length]);
+  assert.ok(itemAt(r2.recs, 3, 'record').data.equals(f2.subarray(0, 64)));
 });
 
 test('pcapng: blocks tshark shows as frames (custom, journal, sysdig events) keep frame numbers aligned', async () => {
   const conv = specs();
   const w = new PcapngWriter().shb().idb({ linkType: 1 });
-  w.epb(0, rawFrame(conv[0]));
+  w.epb(0, rawFrame(itemAt(conv, 0, 'packet')));
   w.block(0x0bad, Buffer.alloc(8));
-  w.epb(0, rawFrame(conv[1]));
+  w.epb(0, rawFrame(itemAt(conv, 1, 'packet')));
   w.block(0x40000bad, Buffer.alloc(8));
   w.block(0x204, Buffer.alloc(64));
   w.block(0x216, Buffer.alloc(64));
   w.block(0x221, Buffer.alloc(64));
   w.block(9, Buffer.from('__REALTIME_TIMESTAMP=1700000000000000\nMESSAGE=hello\n'));
   w.block(4, Buffer.alloc(4));
-  w.epb(0, rawFrame(conv[2]));
+  w.epb(0, rawFrame(itemAt(conv, 2, 'packet')));
   const file = writeTmp(w.toBuffer());
   const { recs, summary } = await collect(file);
   assert.deepEqual(
@@ -288,12 +295,12 @@ test('pcapng: obsolete packet blocks, statistics drops, unknown blocks', async (
   const conv = specs();
   const w = new PcapngWriter().shb().idb({ linkType: 1 }).idb({ linkType: 101, tsresol: 9 });
   w.block(4, Buffer.alloc(4)); // an empty name resolution block
-  w.pb(0, rawFrame(conv[0]), 3);
-  w.pb(1, rawFrame(conv[1], 'raw'), 0xffff);
+  w.pb(0, rawFrame(itemAt(conv, 0, 'packet')), 3);
+  w.pb(1, rawFrame(itemAt(conv, 1, 'packet'), 'raw'), 0xffff);
   w.block(0x77777777, Buffer.from('a block of a type nobody knows'));
-  w.epb(0, rawFrame(conv[2]), { flagsOpt: 1, dropCount: 4n });
+  w.epb(0, rawFrame(itemAt(conv, 2, 'packet')), { flagsOpt: 1, dropCount: 4n });
   w.block(0x80000001, Buffer.alloc(40, 0xee));
-  w.epb(1, rawFrame(conv[3], 'raw'));
+  w.epb(1, rawFrame(itemAt(conv, 3, 'packet'), 'raw'));
   const file = writeTmp(w.toBuffer());
   const { recs, summary } = await collect(file);
   assert.deepEqual(
@@ -305,16 +312,16 @@ test('pcapng: obsolete packet blocks, statistics drops, unknown blocks', async (
       [4, 1, 101],
     ],
   );
-  assert.ok(recs[1].data.equals(buildIpTcp(conv[1])));
+  assert.ok(itemAt(recs, 1, 'record').data.equals(buildIpTcp(itemAt(conv, 1, 'packet'))));
   // No ISB: the per-packet counts (PB drops + epb_dropcount) are all there is.
   assert.equal(summary.dropsReported, 3 + 4);
 
   // Interface statistics are cumulative: the last ISB of each interface counts.
-  w.isb(0, conv[4].tsNs, { ifdrop: 5n });
-  w.isb(0, conv[4].tsNs, { ifdrop: 7n, osdrop: 2n });
-  w.isb(1, conv[4].tsNs, { osdrop: 3n });
-  w.isb(1, conv[4].tsNs);
-  w.epb(0, rawFrame(conv[4]));
+  w.isb(0, itemAt(conv, 4, 'packet').tsNs, { ifdrop: 5n });
+  w.isb(0, itemAt(conv, 4, 'packet').tsNs, { ifdrop: 7n, osdrop: 2n });
+  w.isb(1, itemAt(conv, 4, 'packet').tsNs, { osdrop: 3n });
+  w.isb(1, itemAt(conv, 4, 'packet').tsNs);
+  w.epb(0, rawFrame(itemAt(conv, 4, 'packet')));
   const file2 = writeTmp(w.toBuffer());
   const r2 = await collect(file2);
   assert.equal(r2.recs.length, 5);
@@ -333,7 +340,7 @@ test('pcapng: frames are the bytes written, including a non-TCP frame', async ()
   w.epb(0, { tsNs: 1_700_000_000_000_000_000n, data: udp });
   w.epb(0, { tsNs: 1_700_000_000_000_000_000n, data: Buffer.alloc(0), origLen: 60 });
   const { recs } = await collect(writeTmp(w.toBuffer()));
-  assert.ok(recs[0].data.equals(udp));
-  assert.equal(recs[1].capLen, 0);
-  assert.equal(recs[1].origLen, 60);
+  assert.ok(itemAt(recs, 0, 'record').data.equals(udp));
+  assert.equal(itemAt(recs, 1, 'record').capLen, 0);
+  assert.equal(itemAt(recs, 1, 'record').origLen, 60);
 });

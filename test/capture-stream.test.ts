@@ -11,6 +11,7 @@ import { CaptureError } from '../src/capture/capture-error.js';
 import type { CaptureSummary, PacketRecord } from '../src/capture/packet-record.js';
 import { buildPcap, rawFrame, sampleConversation, type TcpSpec } from './helpers/capture-builder.js';
 import { PcapngWriter } from './helpers/capture-writer.js';
+import { itemAt, xorByte } from './helpers/checked.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kad-stream-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -45,7 +46,7 @@ function samplePcapng(): Buffer {
   const conv = specs();
   const w = new PcapngWriter().shb().idb({ linkType: 1 }).idb({ linkType: 101, tsresol: 9 });
   conv.forEach((p, i) => (i % 3 === 2 ? w.epb(1, rawFrame(p, 'raw')) : w.epb(0, rawFrame(p))));
-  w.isb(0, conv[0].tsNs, { ifdrop: 2n });
+  w.isb(0, itemAt(conv, 0, 'packet').tsNs, { ifdrop: 2n });
   w.shb({ bigEndian: true }).idb({ linkType: 113, tsresol: 0x94 });
   conv.slice(0, 4).forEach((p) => w.epb(0, rawFrame(p, 'sll')));
   return w.toBuffer();
@@ -72,7 +73,7 @@ for (const [name, make] of Object.entries(samples)) {
     for (const sizes of [[1], [3, 1, 7], [24, 16], [1500, 1], [65536]]) {
       const parts: Buffer[] = [];
       for (let at = 0, k = 0; at < data.length; k++) {
-        const n = sizes[k % sizes.length];
+        const n = itemAt(sizes, k % sizes.length, 'chunk size');
         parts.push(data.subarray(at, at + n));
         at += n;
       }
@@ -122,8 +123,8 @@ test('gzip: truncated or corrupt compressed data is a CaptureError after the goo
     if (cut === gz.length - 4) assert.equal(got.length, ref.recs.length);
   }
   const bad = Buffer.from(gz);
-  bad[Math.floor(bad.length / 2)] ^= 0xff;
-  bad[Math.floor(bad.length / 2) + 1] ^= 0xff;
+  xorByte(bad, Math.floor(bad.length / 2), 0xff);
+  xorByte(bad, Math.floor(bad.length / 2) + 1, 0xff);
   await assert.rejects(readCapture(writeTmp(bad), () => undefined), CaptureError);
   await assert.rejects(readCapture(writeTmp(zlib.gzipSync(Buffer.alloc(0))), () => undefined), /empty file/);
   await assert.rejects(readCapture(writeTmp(zlib.gzipSync(Buffer.from('hello world'))), () => undefined), /not a pcap or pcapng file \(magic 0x68656c6c\)/);
@@ -166,7 +167,7 @@ for (const [name, make] of Object.entries(samples)) {
       child.stdin?.end(gzip ? zlib.gzipSync(data) : data);
       const got = await out;
       assert.deepEqual(got.slice(0, -1), ref.recs);
-      assert.deepEqual(JSON.parse(got[got.length - 1].replace(/^SUMMARY /, '')), { ...ref.summary, gzip });
+      assert.deepEqual(JSON.parse(itemAt(got, got.length - 1, 'line').replace(/^SUMMARY /, '')), { ...ref.summary, gzip });
     });
   }
 }
@@ -179,7 +180,7 @@ for (const gzip of [false, true]) {
     try {
       const got = await outputOf(spawnReader(fd));
       assert.deepEqual(got.slice(0, -1), ref.recs);
-      assert.deepEqual(JSON.parse(got[got.length - 1].replace(/^SUMMARY /, '')), { ...ref.summary, gzip });
+      assert.deepEqual(JSON.parse(itemAt(got, got.length - 1, 'line').replace(/^SUMMARY /, '')), { ...ref.summary, gzip });
     } finally {
       fs.closeSync(fd);
     }
@@ -198,7 +199,7 @@ test("stdin '-': empty input and a cut-short capture are reported", { timeout: 2
   child.stdin?.end(data.subarray(0, data.length - 10));
   const got = await out;
   assert.equal(got.length, 5);
-  assert.match(got[4], /^ERROR CaptureError stdin: at byte offset \d+: capture cut short in the middle of a packet record \(needs \d+ bytes, \d+ left\)$/);
+  assert.match(itemAt(got, 4, 'line'), /^ERROR CaptureError stdin: at byte offset \d+: capture cut short in the middle of a packet record \(needs \d+ bytes, \d+ left\)$/);
 });
 
 for (const gzip of [false, true]) {
@@ -233,7 +234,7 @@ for (const gzip of [false, true]) {
     await closed;
     const all = out.split('\n').filter((l) => l.length > 0);
     assert.equal(all.length, 11);
-    assert.match(all[10], /^SUMMARY /);
+    assert.match(itemAt(all, 10, 'line'), /^SUMMARY /);
   });
 }
 

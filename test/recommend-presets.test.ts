@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { PRESETS, findPreset } from '../src/recommend/presets.js';
 import { recommend } from '../src/recommend/recommendation.js';
 import { RecommendInputError } from '../src/recommend/recommend-input-error.js';
+import { itemAt } from './helpers/checked.js';
 
 test('every preset has a non-empty source, a valid evidence tag and a sane timeout', () => {
   assert.ok(PRESETS.length >= 20);
@@ -61,9 +62,9 @@ test('the smallest L4 timeout governs; L7 hops only produce warnings', () => {
   assert.equal(r.pathTimeoutS, 240);
   assert.equal(r.governing.label, 'azure-lb');
   assert.equal(r.l7Warnings.length, 1);
-  assert.equal(r.l7Warnings[0].label, 'aws-alb');
-  assert.equal(r.l7Warnings[0].heartbeatEveryS, 45); // nice-floor(0.8 · 60 = 48) = 45
-  assert.match(r.l7Warnings[0].message, /do not reset its 60 s idle timer/);
+  assert.equal(itemAt(r.l7Warnings, 0, 'warning').label, 'aws-alb');
+  assert.equal(itemAt(r.l7Warnings, 0, 'warning').heartbeatEveryS, 45); // nice-floor(0.8 · 60 = 48) = 45
+  assert.match(itemAt(r.l7Warnings, 0, 'warning').message, /do not reset its 60 s idle timer/);
   assert.equal(r.cost, null);
 });
 

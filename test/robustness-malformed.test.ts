@@ -36,6 +36,7 @@ import {
   type RawFrame,
 } from './helpers/capture-writer.js';
 import type { SweepMessage, SweepWorkerData } from './helpers/malformed-sweep-worker.js';
+import { itemAt, xorByte } from './helpers/checked.js';
 import { Rng } from './helpers/rng.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -90,7 +91,7 @@ function tcpHeader(t: Tcp): Buffer {
 
 function ipChecksum(b: Buffer): number {
   let sum = 0;
-  for (let i = 0; i < b.length; i += 2) sum += (b[i] << 8) | b[i + 1];
+  for (let i = 0; i < b.length; i += 2) sum += b.readUInt16BE(i);
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return ~sum & 0xffff;
 }
@@ -121,7 +122,7 @@ function ipPacket(v6: boolean, src: number[], dst: number[], proto: number, l4: 
 
 function ether(ip: Buffer, type = -1): Buffer {
   const h = Buffer.from([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0, 0]);
-  h.writeUInt16BE(type >= 0 ? type : (ip[0] >> 4) === 6 ? 0x86dd : 0x0800, 12);
+  h.writeUInt16BE(type >= 0 ? type : (ip.readUInt8(0) >> 4) === 6 ? 0x86dd : 0x0800, 12);
   return Buffer.concat([h, ip]);
 }
 
@@ -222,14 +223,14 @@ function pcapng(frames: Frame[]): Built {
       return;
     }
     // IPv6 frames go out on the raw-IP interface, so both link types and both resolutions are exercised.
-    const iface = (f.ip[0] >> 4) === 6 ? 1 : 0;
+    const iface = (f.ip.readUInt8(0) >> 4) === 6 ? 1 : 0;
     w.epb(iface, { tsNs: f.ts, data: iface === 0 ? ether(f.ip) : f.ip }, i % 5 === 0 ? { options: [[1, `frame ${i + 1}`]] } : {});
     lastTs = f.ts;
   });
   w.isb(0, lastTs, { ifdrop: 0n });
   const structure = w.offsets();
   // Up to the first packet block's fields: "every offset in the headers".
-  return { bytes: w.toBuffer(), structure, headerEnd: structure[3] + 28 };
+  return { bytes: w.toBuffer(), structure, headerEnd: itemAt(structure, 3, 'pcapng block') + 28 };
 }
 
 // ------------------------------------------------------------------ running kad
@@ -309,17 +310,18 @@ function judge(c: Case, file: string, r: Outcome): string | null {
       } catch (e) {
         return `exit 0 but stdout is not JSON: ${(e as Error).message}: ${r.stdout.slice(0, 200)}`;
       }
-      if (doc.tool !== 'keepalive-doctor' || !Array.isArray(doc.files) || doc.files.length !== 1) {
+      const file0 = doc.files?.[0];
+      if (doc.tool !== 'keepalive-doctor' || !Array.isArray(doc.files) || doc.files.length !== 1 || file0 === undefined) {
         return `exit 0 but the JSON is not one file's report: ${r.stdout.slice(0, 200)}`;
       }
-      if (c.expectTcp !== undefined && doc.files[0].frames !== BASE_FRAMES) {
-        return `expected ${BASE_FRAMES} frames, report says ${String(doc.files[0].frames)}`;
+      if (c.expectTcp !== undefined && file0.frames !== BASE_FRAMES) {
+        return `expected ${BASE_FRAMES} frames, report says ${String(file0.frames)}`;
       }
-      if (c.expectTcp !== undefined && doc.files[0].tcpPackets !== c.expectTcp) {
-        return `expected ${c.expectTcp} TCP packets, report says ${String(doc.files[0].tcpPackets)}`;
+      if (c.expectTcp !== undefined && file0.tcpPackets !== c.expectTcp) {
+        return `expected ${c.expectTcp} TCP packets, report says ${String(file0.tcpPackets)}`;
       }
-      if (c.expectTcp !== undefined && doc.files[0].connections?.length !== BASE_CONNS) {
-        return `expected ${BASE_CONNS} connections, report has ${doc.files[0].connections?.length}`;
+      if (c.expectTcp !== undefined && file0.connections?.length !== BASE_CONNS) {
+        return `expected ${BASE_CONNS} connections, report has ${file0.connections?.length}`;
       }
     } else if (c.mode === 'events') {
       const lines = r.stdout.split('\n').filter((l) => l !== '');
@@ -339,8 +341,8 @@ function judge(c: Case, file: string, r: Outcome): string | null {
   }
   if (c.expectTcp !== undefined) return `valid capture rejected (exit ${r.code}): ${r.stderr.trim()}`;
   const lines = r.stderr.replace(/\n$/, '').split('\n');
-  if (lines.length !== 1 || lines[0].trim() === '') return `exit ${r.code}: stderr is not exactly one line: ${JSON.stringify(r.stderr.slice(0, 600))}`;
   const line = lines[0];
+  if (lines.length !== 1 || line === undefined || line.trim() === '') return `exit ${r.code}: stderr is not exactly one line: ${JSON.stringify(r.stderr.slice(0, 600))}`;
   const names = c.stdin ? ['stdin', '-'] : [file];
   if (!names.some((n) => line.includes(n))) return `error does not name the input (${names.join(' or ')}): ${line}`;
   if (/byte offset/.test(line)) {
@@ -369,7 +371,7 @@ async function runCases(dir: string, cases: Case[]): Promise<Tally> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < cases.length) {
-      const c = cases[next++];
+      const c = itemAt(cases, next++, 'case');
       const file = c.path ?? join(dir, `${c.id}.bin`);
       if (c.bytes && !c.stdin) writeFileSync(file, c.bytes);
       const input = c.stdin ? '-' : file;
@@ -381,7 +383,7 @@ async function runCases(dir: string, cases: Case[]): Promise<Tally> {
       const problem = judge(c, file, r);
       if (VERBOSE) console.log(`# ${c.id} (${c.how}) [${c.mode}] exit ${r.code} ${r.ms} ms: ${r.stderr.trim().replace(/\n/g, ' | ').slice(0, 300)}`);
       if (problem && tally.failures.length >= MAX_REPORTED) {
-        tally.failures.push(`[${c.id}] ${problem.split('\n')[0].slice(0, 200)}`);
+        tally.failures.push(`[${c.id}] ${(problem.split('\n')[0] ?? '').slice(0, 200)}`);
       } else if (problem) {
         let saved = '';
         if (c.bytes) {
@@ -422,7 +424,7 @@ function truncations(b: Base, rng: Rng, headerStep: number, boundaries: number, 
   for (let i = 0; i < Math.min(b.built.headerEnd, n); i += headerStep) cuts.add(i);
   // Either side of some record / block boundaries, where off-by-one errors live.
   for (let k = 0; k < boundaries; k++) {
-    const s = b.built.structure[rng.int(b.built.structure.length)];
+    const s = itemAt(b.built.structure, rng.int(b.built.structure.length), 'structure offset');
     for (const d of [-1, 1]) if (s + d > 0 && s + d < n) cuts.add(s + d);
   }
   while (cuts.size < Math.ceil(b.built.headerEnd / headerStep) + 2 * boundaries + bodyCount) {
@@ -440,7 +442,7 @@ function mutation(b: Base, rng: Rng): Mutation {
   let pos: number;
   if (r < 0.34) pos = rng.int(Math.min(b.built.headerEnd, n));
   else if (r < 0.67) {
-    const s = b.built.structure[rng.int(b.built.structure.length)];
+    const s = itemAt(b.built.structure, rng.int(b.built.structure.length), 'structure offset');
     pos = Math.min(n - 1, s + rng.int(28));
   } else pos = rng.int(n);
   const k = rng.int(3);
@@ -449,26 +451,28 @@ function mutation(b: Base, rng: Rng): Mutation {
 
 function applyMutation(bytes: Buffer, m: Mutation): Buffer {
   const out = Buffer.from(bytes);
-  out[m.pos] = m.op === 'flip' ? out[m.pos] ^ (1 << m.bit) : m.op === 'zero' ? 0 : 0xff;
+  out[m.pos] = m.op === 'flip' ? out.readUInt8(m.pos) ^ (1 << m.bit) : m.op === 'zero' ? 0 : 0xff;
   return out;
 }
 
 const describeMutation = (m: Mutation): string => (m.op === 'flip' ? `flip bit ${m.bit} of byte ${m.pos}` : `set byte ${m.pos} to ${m.op === 'zero' ? '0x00' : '0xFF'}`);
 
-const modeOf = (i: number): Mode => (['json', 'text', 'json', 'events'] as const)[i % 4];
+const modeOf = (i: number): Mode => itemAt(['json', 'text', 'json', 'events'] as const, i % 4, 'mode');
 
 // ------------------------------------------------------------------ crafted inputs
 
 function craftedContainers(bases: Base[]): Array<{ id: string; how: string; bytes: Buffer }> {
   const [us, ns, ng] = bases.map((b) => b.built);
+  assert.ok(us && ns && ng, `craftedContainers needs the pcap µs, pcap ns and pcapng bases, got ${bases.length}`);
+  const shbEnd = itemAt(ng.structure, 1, 'pcapng block'); // end of the SHB: where the first IDB starts
   const out: Array<{ id: string; how: string; bytes: Buffer }> = [];
   const edit = (id: string, how: string, src: Built, fn: (b: Buffer) => void): void => {
     const b = Buffer.from(src.bytes);
     fn(b);
     out.push({ id, how, bytes: b });
   };
-  const rec1 = us.structure[1];
-  const blk = ng.structure[3]; // first packet block
+  const rec1 = itemAt(us.structure, 1, 'pcap record');
+  const blk = itemAt(ng.structure, 3, 'pcapng block'); // first packet block
   edit('pcap-caplen-4g', 'pcap: first record caplen 0xFFFFFFFF', us, (b) => b.writeUInt32LE(0xffffffff, rec1 + 8));
   edit('pcap-caplen-gt-orig', 'pcap: caplen > origlen (origlen 10)', us, (b) => b.writeUInt32LE(10, rec1 + 12));
   edit('pcap-caplen-0', 'pcap: first record caplen 0 (then misaligned)', us, (b) => b.writeUInt32LE(0, rec1 + 8));
@@ -489,15 +493,15 @@ function craftedContainers(bases: Base[]): Array<{ id: string; how: string; byte
   edit('png-epb-caplen-huge', 'pcapng: EPB caplen larger than the block', ng, (b) => b.writeUInt32LE(0x7fffffff, blk + 20));
   edit('png-bom', 'pcapng: SHB byte-order magic garbage', ng, (b) => b.writeUInt32LE(0xdeadbeef, 8));
   edit('png-tsresol-ff', 'pcapng: if_tsresol 0xFF (2^-127 s)', ng, (b) => {
-    const i = b.indexOf(Buffer.from([9, 0, 1, 0, 9]), ng.structure[1]);
+    const i = b.indexOf(Buffer.from([9, 0, 1, 0, 9]), shbEnd);
     b[i + 4] = 0xff;
   });
   edit('png-tsresol-7f', 'pcapng: if_tsresol 0x7F (10^-127 s)', ng, (b) => {
-    const i = b.indexOf(Buffer.from([9, 0, 1, 0, 9]), ng.structure[1]);
+    const i = b.indexOf(Buffer.from([9, 0, 1, 0, 9]), shbEnd);
     b[i + 4] = 0x7f;
   });
   edit('png-tsresol-0', 'pcapng: if_tsresol 0 (1 s ticks: timestamps in the year 5e10)', ng, (b) => {
-    const i = b.indexOf(Buffer.from([9, 0, 1, 0, 9]), ng.structure[1]);
+    const i = b.indexOf(Buffer.from([9, 0, 1, 0, 9]), shbEnd);
     b[i + 4] = 0;
   });
   edit('png-ts-huge', 'pcapng: timestamp high word 0xFFFFFFFF in the first µs-interface EPB (year ~580000)', ng, (b) => {
@@ -510,14 +514,14 @@ function craftedContainers(bases: Base[]): Array<{ id: string; how: string; byte
   });
   {
     // An EPB before any IDB.
-    const b = Buffer.concat([ng.bytes.subarray(0, ng.structure[1]), ng.bytes.subarray(blk)]);
+    const b = Buffer.concat([ng.bytes.subarray(0, shbEnd), ng.bytes.subarray(blk)]);
     out.push({ id: 'png-no-idb', how: 'pcapng: packet blocks with no interface description', bytes: b });
   }
   // A second section in the other byte order: valid, must be read.
   const be = new PcapngWriter().shb({ bigEndian: true }).toBuffer();
   out.push({ id: 'png-two-sections', how: 'pcapng: a second, big-endian SHB with no interfaces, then EOF', bytes: Buffer.concat([ng.bytes, be]) });
   out.push({ id: 'pcap-header-only', how: 'pcap: file header and nothing else', bytes: us.bytes.subarray(0, 24) });
-  out.push({ id: 'png-shb-only', how: 'pcapng: SHB and nothing else', bytes: ng.bytes.subarray(0, ng.structure[1]) });
+  out.push({ id: 'png-shb-only', how: 'pcapng: SHB and nothing else', bytes: ng.bytes.subarray(0, shbEnd) });
   return out;
 }
 
@@ -532,7 +536,7 @@ function craftedFrames(): Array<{ id: string; how: string; bytes: Buffer }> {
     let bytes = built.bytes;
     if (snap !== undefined) {
       // Cut the middle frame's captured bytes, keeping its wire length.
-      const at = built.structure[2];
+      const at = itemAt(built.structure, 2, 'pcap record');
       const caplen = bytes.readUInt32LE(at + 8);
       const keep = Math.min(snap, caplen);
       const head = Buffer.from(bytes.subarray(0, at + 16 + keep));
@@ -605,8 +609,9 @@ function runSweep(dir: string, cases: SweepCase[]): Promise<{ failures: string[]
     let finished = false;
     const save = (i: number): string => {
       mkdirSync(FAIL_DIR, { recursive: true });
-      const p = join(FAIL_DIR, `${cases[i].id}.bin`);
-      writeFileSync(p, cases[i].bytes);
+      const c = itemAt(cases, i, 'case');
+      const p = join(FAIL_DIR, `${c.id}.bin`);
+      writeFileSync(p, c.bytes);
       return p;
     };
     const finish = (extra?: string): void => {
@@ -627,7 +632,7 @@ function runSweep(dir: string, cases: SweepCase[]): Promise<{ failures: string[]
       lastProgress = Date.now();
       if (m.type === 'start') current = m.i;
       else if (m.type === 'fail') {
-        const c = cases[m.i];
+        const c = itemAt(cases, m.i, 'case');
         if (failures.length >= MAX_REPORTED) failures.push(`[${c.id}] ${m.problem.slice(0, 200)}`);
         else failures.push(`[${c.id}] ${c.how}\n    ${m.problem}\n    repro: node bin/kad analyze ${save(m.i)}`);
       } else if (m.type === 'fatal') finish(`sweep worker failed: ${m.problem}`);
@@ -646,6 +651,8 @@ function runSweep(dir: string, cases: SweepCase[]): Promise<{ failures: string[]
 describe('robustness: malformed captures never crash, hang or print a stack trace', () => {
   let dir = '';
   let bases: Base[] = [];
+  /** The i-th base capture (0 pcap µs LE, 1 pcap ns BE, 2 pcapng), once `before` has built them. */
+  const base = (i: number): Built => itemAt(bases, i, 'base capture').built;
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'kad-robustness-'));
@@ -669,10 +676,10 @@ describe('robustness: malformed captures never crash, hang or print a stack trac
         cases.push({ id: `base-${b.name}-${mode}`, how: `${b.name}, undamaged`, bytes: b.built.bytes, mode, expectTcp: BASE_TCP });
       }
     }
-    cases.push({ id: 'base-pcap-gz-json', how: 'pcap µs, gzip-compressed', bytes: gzipSync(bases[0].built.bytes), mode: 'json', expectTcp: BASE_TCP });
-    cases.push({ id: 'base-pcapng-gz-events', how: 'pcapng, gzip-compressed', bytes: gzipSync(bases[2].built.bytes), mode: 'events', expectTcp: BASE_TCP });
-    cases.push({ id: 'base-stdin-json', how: 'pcapng on stdin', bytes: bases[2].built.bytes, stdin: true, mode: 'json', expectTcp: BASE_TCP });
-    cases.push({ id: 'base-stdin-gz-events', how: 'gzip pcap on stdin', bytes: gzipSync(bases[1].built.bytes), stdin: true, mode: 'events', expectTcp: BASE_TCP });
+    cases.push({ id: 'base-pcap-gz-json', how: 'pcap µs, gzip-compressed', bytes: gzipSync(base(0).bytes), mode: 'json', expectTcp: BASE_TCP });
+    cases.push({ id: 'base-pcapng-gz-events', how: 'pcapng, gzip-compressed', bytes: gzipSync(base(2).bytes), mode: 'events', expectTcp: BASE_TCP });
+    cases.push({ id: 'base-stdin-json', how: 'pcapng on stdin', bytes: base(2).bytes, stdin: true, mode: 'json', expectTcp: BASE_TCP });
+    cases.push({ id: 'base-stdin-gz-events', how: 'gzip pcap on stdin', bytes: gzipSync(base(1).bytes), stdin: true, mode: 'events', expectTcp: BASE_TCP });
     report('baselines', await runCases(dir, cases));
   });
 
@@ -718,15 +725,15 @@ describe('robustness: malformed captures never crash, hang or print a stack trac
   });
 
   test('gzip: corrupt contents, truncated stream, bad checksum, garbage after the magic', async () => {
-    const gz = gzipSync(bases[0].built.bytes);
-    const flipped = Buffer.from(bases[0].built.bytes);
-    flipped.writeUInt32LE(0xffffffff, bases[0].built.structure[3] + 8);
+    const gz = gzipSync(base(0).bytes);
+    const flipped = Buffer.from(base(0).bytes);
+    flipped.writeUInt32LE(0xffffffff, itemAt(base(0).structure, 3, 'pcap record') + 8);
     const badCrc = Buffer.from(gz);
-    badCrc[badCrc.length - 6] ^= 0xff;
+    xorByte(badCrc, badCrc.length - 6, 0xff);
     const badDeflate = Buffer.from(gz);
-    badDeflate[Math.floor(gz.length / 2)] ^= 0x55;
+    xorByte(badDeflate, Math.floor(gz.length / 2), 0x55);
     const cases: Case[] = [
-      { id: 'gz-truncated-pcap', how: 'gzip of a pcap truncated mid-record', bytes: gzipSync(bases[0].built.bytes.subarray(0, 700)), mode: 'json' },
+      { id: 'gz-truncated-pcap', how: 'gzip of a pcap truncated mid-record', bytes: gzipSync(base(0).bytes.subarray(0, 700)), mode: 'json' },
       { id: 'gz-corrupt-pcap', how: 'gzip of a pcap whose 3rd record has caplen 0xFFFFFFFF', bytes: gzipSync(flipped), mode: 'text' },
       { id: 'gz-stream-cut', how: 'gzip stream cut in half', bytes: gz.subarray(0, Math.floor(gz.length / 2)), mode: 'json' },
       { id: 'gz-stream-cut-header', how: 'gzip stream cut inside the gzip header', bytes: gz.subarray(0, 6), mode: 'text' },
@@ -759,7 +766,7 @@ describe('robustness: malformed captures never crash, hang or print a stack trac
       { id: 'stdin-garbage', how: 'garbage on stdin', bytes: garbage, stdin: true, mode: 'json' },
       { id: 'stdin-garbage-events', how: 'garbage on stdin, --events', bytes: garbage, stdin: true, mode: 'events' },
       { id: 'stdin-empty', how: 'empty stdin', bytes: Buffer.alloc(0), stdin: true, mode: 'text' },
-      { id: 'stdin-truncated', how: 'pcap truncated mid-record on stdin', bytes: bases[0].built.bytes.subarray(0, 333), stdin: true, mode: 'json' },
+      { id: 'stdin-truncated', how: 'pcap truncated mid-record on stdin', bytes: base(0).bytes.subarray(0, 333), stdin: true, mode: 'json' },
     ];
     report('odd inputs', await runCases(dir, cases));
   });

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { buildPcapRaw, PcapngWriter, type RawFrame } from './capture-writer.js';
+import { itemAt } from './checked.js';
 
 /**
  * Hand-made frames and captures for tests. Everything here is written
@@ -85,8 +86,8 @@ function parseIpv6(addr: string): Buffer {
           if (!/^[0-9a-fA-F]{1,4}$/.test(w)) throw new Error(`bad IPv6 address ${addr}`);
           return parseInt(w, 16);
         });
-  const head = words(halves[0]);
-  const tail = halves.length === 2 ? words(halves[1]) : [];
+  const head = words(itemAt(halves, 0, 'half'));
+  const tail = halves.length === 2 ? words(itemAt(halves, 1, 'half')) : [];
   const fill = 8 - head.length - tail.length;
   if (fill < 0 || (halves.length === 1 && fill !== 0)) throw new Error(`bad IPv6 address ${addr}`);
   const out = Buffer.alloc(16);
@@ -103,8 +104,8 @@ export function parseAddr(addr: string): Buffer {
 function onesSum(buf: Buffer, start = 0, end = buf.length, acc = 0): number {
   let sum = acc;
   let i = start;
-  for (; i + 1 < end; i += 2) sum += (buf[i] << 8) | buf[i + 1];
-  if (i < end) sum += buf[i] << 8;
+  for (; i + 1 < end; i += 2) sum += buf.readUInt16BE(i);
+  if (i < end) sum += buf.readUInt8(i) << 8;
   return sum;
 }
 
@@ -239,7 +240,7 @@ const MAC_B = Buffer.from([0x02, 0x00, 0x5e, 0x00, 0x53, 0x02]);
  * the byte order of the capturing host, i.e. of the file.
  */
 export function wrapLink(ip: Buffer, link: LinkKind, opts: { bigEndian?: boolean; etherType?: number } = {}): Buffer {
-  const v6 = ip.length > 0 && ip[0] >> 4 === 6;
+  const v6 = ip.length > 0 && ip.readUInt8(0) >> 4 === 6;
   const etherType = opts.etherType ?? (v6 ? 0x86dd : 0x0800);
   const afInet = 2;
   const afInet6 = 24; // BSD value; Wireshark accepts 24, 28 and 30.
@@ -247,7 +248,7 @@ export function wrapLink(ip: Buffer, link: LinkKind, opts: { bigEndian?: boolean
     case 'ether':
     case 'vlan':
     case 'qinq': {
-      const tags = link === 'ether' ? [] : link === 'vlan' ? [[0x8100, 100]] : [[0x88a8, 200], [0x8100, 100]];
+      const tags: Array<[tpid: number, vid: number]> = link === 'ether' ? [] : link === 'vlan' ? [[0x8100, 100]] : [[0x88a8, 200], [0x8100, 100]];
       const h = Buffer.alloc(14 + tags.length * 4);
       MAC_B.copy(h, 0);
       MAC_A.copy(h, 6);
@@ -406,6 +407,9 @@ export function tsharkFrames(file: string): TsharkFrame[] {
     .filter((l) => l.length > 0)
     .map((l) => {
       const [frame, epoch, capLen, len] = l.split('\t');
+      if (frame === undefined || epoch === undefined || capLen === undefined || len === undefined) {
+        throw new Error(`tshark printed a line without the 4 fields asked for: ${JSON.stringify(l)}`);
+      }
       return { frame: Number(frame), epoch, capLen: Number(capLen), len: Number(len) };
     });
 }

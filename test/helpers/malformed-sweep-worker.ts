@@ -16,6 +16,7 @@ import { packetEvent } from '../../src/render/event-lines.js';
 import { makeStyle } from '../../src/render/style.js';
 import { renderFileReport } from '../../src/render/text-report.js';
 import { buildFileReport } from '../../src/report/build-file-report.js';
+import { itemAt } from './checked.js';
 
 export interface SweepWorkerData {
   /** The file each case is written to in turn. */
@@ -55,7 +56,7 @@ async function sweep(port: MessagePort, data: SweepWorkerData): Promise<void> {
   try {
     for (let i = 0; i < data.cases.length; i++) {
       post({ type: 'start', i });
-      writeFileSync(data.scratch, data.cases[i].bytes);
+      writeFileSync(data.scratch, itemAt(data.cases, i, 'case').bytes);
       const problem = await problemWith(data.scratch);
       if (problem) post({ type: 'fail', i, problem });
     }

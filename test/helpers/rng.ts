@@ -1,3 +1,5 @@
+import { itemAt } from './checked.js';
+
 /**
  * mulberry32: tiny and seedable, so a generated case that fails can be
  * replayed from the seed its test prints.
@@ -22,8 +24,9 @@ export class Rng {
   between(lo: number, hi: number): number {
     return lo + this.int(hi - lo + 1);
   }
+  /** One of `items` (which must be non-empty and hold no `undefined`). */
   pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)];
+    return itemAt(items, this.int(items.length), 'item');
   }
 }
 

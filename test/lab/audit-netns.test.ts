@@ -135,7 +135,7 @@ test('kad audit inside a namespace with a tiny port range, tiny nofile and a nea
     assert.equal(range.level, 'crit');
     assert.match(range.observed, /= 40000 40009 \(10 usable ports\)/);
     assert.match(range.breaks, /EADDRNOTAVAIL/);
-    assert.ok(range.fix?.commands[0].startsWith('sysctl -w net.ipv4.ip_local_port_range="1024 65000"'));
+    assert.ok(range.fix?.commands[0]?.startsWith('sysctl -w net.ipv4.ip_local_port_range="1024 65000"'));
 
     const dest = byId('ports.per-destination');
     assert.equal(dest.level, 'crit');

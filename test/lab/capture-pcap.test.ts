@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { buildPcap, epochString, sampleConversation, tsharkFrames, type LinkKind, type TcpSpec } from '../helpers/capture-builder.js';
 import { labSkip } from '../helpers/lab-gate.js';
 import { collect } from '../helpers/record-collector.js';
+import { itemAt } from '../helpers/checked.js';
 
 const noTshark = labSkip(import.meta.url, { tools: ['tshark'] });
 const noEditcap = labSkip(import.meta.url, { tools: ['editcap'] });
@@ -45,10 +46,11 @@ for (const nano of [false, true]) {
         const want = tsharkFrames(file);
         assert.equal(recs.length, want.length);
         recs.forEach((r, i) => {
-          assert.equal(r.frame, want[i].frame);
-          assert.equal(epochString(r.tsSec, r.tsNsec), want[i].epoch);
-          assert.equal(r.capLen, want[i].capLen);
-          assert.equal(r.origLen, want[i].len);
+          const expected = itemAt(want, i, 'tshark frame');
+          assert.equal(r.frame, expected.frame);
+          assert.equal(epochString(r.tsSec, r.tsNsec), expected.epoch);
+          assert.equal(r.capLen, expected.capLen);
+          assert.equal(r.origLen, expected.len);
         });
       }
     });
@@ -69,10 +71,11 @@ test('pcap: editcap -F nsecpcap / -F pcap conversions read back identically', { 
   for (const other of [b, c]) {
     assert.equal(other.recs.length, a.recs.length);
     other.recs.forEach((r, i) => {
-      assert.equal(r.tsSec, a.recs[i].tsSec);
-      assert.equal(r.tsNsec, a.recs[i].tsNsec);
-      assert.equal(r.origLen, a.recs[i].origLen);
-      assert.ok(r.data.equals(a.recs[i].data));
+      const ra = itemAt(a.recs, i, 'record');
+      assert.equal(r.tsSec, ra.tsSec);
+      assert.equal(r.tsNsec, ra.tsNsec);
+      assert.equal(r.origLen, ra.origLen);
+      assert.ok(r.data.equals(ra.data));
     });
   }
 });

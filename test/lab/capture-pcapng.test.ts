@@ -14,6 +14,7 @@ import { buildFrame, buildPcap, epochString, LINKTYPE, rawFrame, sampleConversat
 import { PcapngWriter } from '../helpers/capture-writer.js';
 import { labSkip } from '../helpers/lab-gate.js';
 import { type Got, collect } from '../helpers/record-collector.js';
+import { itemAt } from '../helpers/checked.js';
 
 const noTshark = labSkip(import.meta.url, { tools: ['tshark'] });
 const noEditcap = labSkip(import.meta.url, { tools: ['editcap'] });
@@ -32,11 +33,12 @@ function assertMatchesTshark(file: string, recs: Got[]): void {
   const want = tsharkFrames(file);
   assert.equal(recs.length, want.length, 'frame count');
   recs.forEach((r, i) => {
-    assert.equal(r.frame, want[i].frame, `frame ${i + 1} number`);
+    const expected = itemAt(want, i, 'tshark frame');
+    assert.equal(r.frame, expected.frame, `frame ${i + 1} number`);
     // tshark prints no time for blocks without a timestamp (SPB); the reader reports 0.
-    assert.equal(epochString(r.tsSec, r.tsNsec), want[i].epoch || '0.000000000', `frame ${i + 1} time`);
-    assert.equal(r.capLen, want[i].capLen, `frame ${i + 1} cap_len`);
-    assert.equal(r.origLen, want[i].len, `frame ${i + 1} len`);
+    assert.equal(epochString(r.tsSec, r.tsNsec), expected.epoch || '0.000000000', `frame ${i + 1} time`);
+    assert.equal(r.capLen, expected.capLen, `frame ${i + 1} cap_len`);
+    assert.equal(r.origLen, expected.len, `frame ${i + 1} len`);
   });
 }
 
@@ -88,13 +90,13 @@ const FILES: Array<[name: string, build: () => PcapngWriter]> = [
     () => {
       const conv = specs();
       const w = new PcapngWriter().shb().idb({ linkType: 1 }).idb({ linkType: 101, tsresol: 9 });
-      w.epb(0, rawFrame(conv[0]));
-      w.epb(1, rawFrame(conv[1], 'raw'));
+      w.epb(0, rawFrame(itemAt(conv, 0, 'packet')));
+      w.epb(1, rawFrame(itemAt(conv, 1, 'packet'), 'raw'));
       w.shb({ bigEndian: true }).idb({ linkType: 113, tsresol: 0x8a });
-      w.epb(0, rawFrame(conv[2], 'sll'));
-      w.epb(0, rawFrame(conv[3], 'sll'));
+      w.epb(0, rawFrame(itemAt(conv, 2, 'packet'), 'sll'));
+      w.epb(0, rawFrame(itemAt(conv, 3, 'packet'), 'sll'));
       w.shb().idb({ linkType: 1 });
-      w.epb(0, rawFrame(conv[4]));
+      w.epb(0, rawFrame(itemAt(conv, 4, 'packet')));
       return w;
     },
   ],
@@ -103,10 +105,10 @@ const FILES: Array<[name: string, build: () => PcapngWriter]> = [
     () => {
       const conv = specs();
       const w = new PcapngWriter().shb().idb({ linkType: 1, snaplen: 64 });
-      w.epb(0, rawFrame(conv[0]));
-      const f1 = buildFrame(conv[1]);
+      w.epb(0, rawFrame(itemAt(conv, 0, 'packet')));
+      const f1 = buildFrame(itemAt(conv, 1, 'packet'));
       w.spb({ tsNs: 0n, data: f1.subarray(0, 64), origLen: f1.length });
-      w.spb({ tsNs: 0n, data: buildFrame(conv[3]) });
+      w.spb({ tsNs: 0n, data: buildFrame(itemAt(conv, 3, 'packet')) });
       return w;
     },
   ],
@@ -116,17 +118,17 @@ const FILES: Array<[name: string, build: () => PcapngWriter]> = [
       const conv = specs();
       const w = new PcapngWriter().shb().idb({ linkType: 1 }).idb({ linkType: 101, tsresol: 9 });
       w.block(4, Buffer.alloc(4));
-      w.pb(0, rawFrame(conv[0]), 3);
-      w.pb(1, rawFrame(conv[1], 'raw'), 0xffff);
+      w.pb(0, rawFrame(itemAt(conv, 0, 'packet')), 3);
+      w.pb(1, rawFrame(itemAt(conv, 1, 'packet'), 'raw'), 0xffff);
       w.block(0x77777777, Buffer.from('a block of a type nobody knows'));
-      w.epb(0, rawFrame(conv[2]), { flagsOpt: 1, dropCount: 4n });
+      w.epb(0, rawFrame(itemAt(conv, 2, 'packet')), { flagsOpt: 1, dropCount: 4n });
       w.block(0x80000001, Buffer.alloc(40, 0xee));
-      w.epb(1, rawFrame(conv[3], 'raw'));
-      w.isb(0, conv[4].tsNs, { ifdrop: 5n });
-      w.isb(0, conv[4].tsNs, { ifdrop: 7n, osdrop: 2n });
-      w.isb(1, conv[4].tsNs, { osdrop: 3n });
-      w.isb(1, conv[4].tsNs);
-      w.epb(0, rawFrame(conv[4]));
+      w.epb(1, rawFrame(itemAt(conv, 3, 'packet'), 'raw'));
+      w.isb(0, itemAt(conv, 4, 'packet').tsNs, { ifdrop: 5n });
+      w.isb(0, itemAt(conv, 4, 'packet').tsNs, { ifdrop: 7n, osdrop: 2n });
+      w.isb(1, itemAt(conv, 4, 'packet').tsNs, { osdrop: 3n });
+      w.isb(1, itemAt(conv, 4, 'packet').tsNs);
+      w.epb(0, rawFrame(itemAt(conv, 4, 'packet')));
       return w;
     },
   ],
@@ -144,16 +146,16 @@ for (const [name, build] of FILES) {
 test('pcapng: blocks tshark shows as frames (custom, journal, sysdig events) keep frame numbers aligned', { skip: noTshark }, async () => {
   const conv = specs();
   const w = new PcapngWriter().shb().idb({ linkType: 1 });
-  w.epb(0, rawFrame(conv[0]));
+  w.epb(0, rawFrame(itemAt(conv, 0, 'packet')));
   w.block(0x0bad, Buffer.alloc(8));
-  w.epb(0, rawFrame(conv[1]));
+  w.epb(0, rawFrame(itemAt(conv, 1, 'packet')));
   w.block(0x40000bad, Buffer.alloc(8));
   w.block(0x204, Buffer.alloc(64));
   w.block(0x216, Buffer.alloc(64));
   w.block(0x221, Buffer.alloc(64));
   w.block(9, Buffer.from('__REALTIME_TIMESTAMP=1700000000000000\nMESSAGE=hello\n'));
   w.block(4, Buffer.alloc(4));
-  w.epb(0, rawFrame(conv[2]));
+  w.epb(0, rawFrame(itemAt(conv, 2, 'packet')));
   const file = writeTmp(w.toBuffer());
   const { recs } = await collect(file);
   const want = tsharkFrames(file);
@@ -162,7 +164,7 @@ test('pcapng: blocks tshark shows as frames (custom, journal, sysdig events) kee
     recs.map((r) => r.frame),
     [1, 3, 9],
   );
-  for (const r of recs) assert.equal(r.capLen, want[r.frame - 1].capLen);
+  for (const r of recs) assert.equal(r.capLen, itemAt(want, r.frame - 1, 'tshark frame').capLen);
 });
 
 test('pcapng: editcap -F pcapng conversion reads the same packets as the pcap', { skip: noEditcap }, async () => {
