@@ -6,6 +6,7 @@
  * allocates nothing.
  */
 import { PcapFileWriter } from '../test/helpers/capture-writer.js';
+import { Mulberry32 } from '../test/helpers/rng.js';
 
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
@@ -208,19 +209,8 @@ function writeIp6(b: Buffer, p: number, hi: number, lo: number): void {
   b.writeUInt32BE(lo >>> 0, p + 12);
 }
 
-/** Small, fast, seedable PRNG (mulberry32) so every bench run writes the same bytes. */
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0;
-  }
-  /** Uniform in [0, 1). */
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
+/** Small, fast, seedable PRNG (the tests' mulberry32) so every bench run writes the same bytes. */
+export class Rng extends Mulberry32 {
   /** Integer in [lo, hi] inclusive. */
   int(lo: number, hi: number): number {
     return lo + Math.floor(this.next() * (hi - lo + 1));

@@ -10,7 +10,8 @@ const TOOLS: ReadonlyArray<readonly [tool: string, pkg: string]> = [
   ['sysctl', 'procps'],
 ];
 
-function onPath(tool: string): boolean {
+/** Whether a command is on PATH (what `command -v` answers), without running it. */
+export function onPath(tool: string): boolean {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
     if (!dir) continue;
     try {

@@ -13,7 +13,7 @@ import {
   type TcpSpec,
 } from './helpers/capture-builder.js';
 import { buildPcapRaw } from './helpers/capture-writer.js';
-import { type Got, collect } from './helpers/record-collector.js';
+import { collect } from './helpers/record-collector.js';
 import { itemAt } from './helpers/checked.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kad-pcap-'));

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { idleTimeoutsByPath } from '../src/diagnose/idle-timeout.js';
 import { idleBracketText } from '../src/render/diagnosis-text.js';
+import { maxOf } from '../src/util/extremes.js';
 
 /** Periods summed per connection, as the tracker's idle pass would, then bracketed on one path. */
 function inference(periods: [conn: number, idleS: number, outcome: 'survived' | 'died'][]) {
-  const n = Math.max(...periods.map((p) => p[0])) + 1;
+  const n = maxOf(periods, (p) => p[0], -1) + 1;
   const sums = {
     survivedCount: new Uint32Array(n),
     survivedMaxNs: new Float64Array(n).fill(-Infinity),

@@ -36,6 +36,7 @@ function endpointHex(addr: string, port: number, order: Order, mapped = false): 
 function table(socks: Sock[], order: Order, mapped = false): string {
   const rows = socks.map(
     (s, i) =>
+      // eslint-disable-next-line no-restricted-syntax -- spreads an (address, port) pair
       `  ${i}: ${endpointHex(...s.local, order, mapped)} ${endpointHex(...s.remote, order, mapped)} 01 00000000:00000000 02:00000100 00000000  1000        0 ${1000 + i} 1 0000000000000000 20 4 30 10 -1`,
   );
   return [HEADER, ...rows].join('\n');

@@ -56,6 +56,7 @@ test('impossible or malformed inputs are one-line errors with exit code 2', () =
     ['--behind', 'aws-alb'],
     [],
   ]) {
+    // eslint-disable-next-line no-restricted-syntax -- a handful of flags
     const r = kad('recommend', ...args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);

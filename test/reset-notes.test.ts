@@ -8,6 +8,7 @@ import { K_KEEPALIVE } from '../src/track/packet-kind.js';
 import { NOTE_MAX } from '../src/track/reset-note-layout.js';
 import { buildPcap, buildPcapng, type TcpSpec } from './helpers/capture-builder.js';
 import { TcpScript } from './helpers/tcp-script.js';
+import { pushAll } from '../src/util/extremes.js';
 
 // The WebAssembly tracker writes each RST down in a small ring that the
 // JavaScript side empties after each run of records; a run stops early when
@@ -33,7 +34,7 @@ for (let i = 0; i < CONNECTIONS; i++) {
   s.rst(1, { ttl: 40 + (i % 20), ipId: i % 7, win: i % 3, timestamps: i % 6 === 0, withAck: i % 2 === 0 });
   if (i % 9 === 0) s.rst(1, { seq: 123456 + i });
   for (const p of own) connOf.set(p, i);
-  pkts.push(...own);
+  pushAll(pkts, own);
 }
 pkts.sort((a, b) => (a.tsNs < b.tsNs ? -1 : a.tsNs > b.tsNs ? 1 : 0));
 const pcap = join(dir, 'resets.pcap');

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { buildPcapRaw, PcapngWriter, type RawFrame } from './capture-writer.js';
 import { itemAt } from './checked.js';
+import { pushAll } from '../../src/util/extremes.js';
 
 /**
  * Hand-made frames and captures for tests. Everything here is written
@@ -140,7 +141,8 @@ function tcpOptions(o: TcpSpec['options']): Buffer {
     const t = Buffer.alloc(8);
     t.writeUInt32BE(o.ts[0] >>> 0, 0);
     t.writeUInt32BE(o.ts[1] >>> 0, 4);
-    bytes.push(8, 10, ...t);
+    bytes.push(8, 10);
+    pushAll(bytes, t);
   } else if (o.sackPerm) {
     bytes.push(1, 1, 4, 2);
   }

@@ -1,7 +1,6 @@
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join, relative } from 'node:path';
+import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { preflight } from '../../lab/preflight.js';
+import { onPath, preflight } from '../../lab/preflight.js';
 import { REPO } from './run-kad.js';
 
 /**
@@ -18,18 +17,7 @@ export interface LabNeeds {
   lab?: boolean;
 }
 
-export function onPath(tool: string): boolean {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, tool), constants.X_OK);
-      return true;
-    } catch {
-      // not in this directory
-    }
-  }
-  return false;
-}
+export { onPath };
 
 function missing(needs: LabNeeds): string | null {
   if (needs.lab) {

@@ -4,7 +4,7 @@ import { itemAt } from './checked.js';
  * mulberry32: tiny and seedable, so a generated case that fails can be
  * replayed from the seed its test prints.
  */
-export class Rng {
+export class Mulberry32 {
   private s: number;
   constructor(seed: number) {
     this.s = seed >>> 0;
@@ -16,6 +16,10 @@ export class Rng {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
+}
+
+/** The tests' generator: mulberry32 with the draws generated cases need. */
+export class Rng extends Mulberry32 {
   /** Integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n);

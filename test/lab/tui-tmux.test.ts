@@ -22,6 +22,7 @@ function tmux(...args: string[]): string {
 }
 
 const screen = () => tmux('capture-pane', '-p', '-t', SESSION);
+// eslint-disable-next-line no-restricted-syntax -- a few key names, never data-sized
 const keys = (...k: string[]) => tmux('send-keys', '-t', SESSION, ...k);
 const literal = (text: string) => tmux('send-keys', '-t', SESSION, '-l', text);
 
