@@ -2,20 +2,18 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'src/wasm/'] },
-  js.configs.recommended,
-  tseslint.configs.recommended,
-  {
-    rules: {
-      // A data-sized array spread into a call overflows the stack near 120 k elements
-      // (Math.max(...xs), push(...rows)): loop instead. Small literal lists are fine as arrays.
-      'no-restricted-syntax': [
-        'error',
-        { selector: 'CallExpression > SpreadElement', message: 'no spread into a call: a data-sized array overflows the stack; loop or concat instead' },
-        { selector: 'NewExpression > SpreadElement', message: 'no spread into a call: a data-sized array overflows the stack; loop instead' },
-      ],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
-    },
+export default tseslint.config({ ignores: ['dist/', 'node_modules/', 'src/wasm/'] }, js.configs.recommended, tseslint.configs.recommended, {
+  rules: {
+    // A data-sized array spread into a call overflows the stack near 120 k elements
+    // (Math.max(...xs), push(...rows)): loop instead. Small literal lists are fine as arrays.
+    'no-restricted-syntax': [
+      'error',
+      {
+        selector: 'CallExpression > SpreadElement',
+        message: 'no spread into a call: a data-sized array overflows the stack; loop or concat instead',
+      },
+      { selector: 'NewExpression > SpreadElement', message: 'no spread into a call: a data-sized array overflows the stack; loop instead' },
+    ],
+    '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
   },
-);
+});

@@ -62,7 +62,15 @@ function memNow(): number {
 
 /** Sums a FileReport's connections, to compare with what the generator wrote. */
 function reportTotals(report: FileReport): ProbeTotals {
-  const t: ProbeTotals = { connections: report.connections.length, packets: 0, keepalives: 0, keepaliveAcks: 0, retransmissions: 0, rsts: 0, ended: {} };
+  const t: ProbeTotals = {
+    connections: report.connections.length,
+    packets: 0,
+    keepalives: 0,
+    keepaliveAcks: 0,
+    retransmissions: 0,
+    rsts: 0,
+    ended: {},
+  };
   for (const c of report.connections) {
     for (const d of [c.c2s, c.s2c]) {
       t.packets += d.packets;

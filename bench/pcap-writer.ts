@@ -78,9 +78,27 @@ export interface Segment {
 
 export function newSegment(): Segment {
   return {
-    tsSec: 0, tsUsec: 0, ipv6: false, src: 0, dst: 0, src6hi: 0, dst6hi: 0,
-    sport: 0, dport: 0, seq: 0, ack: 0, flags: 0, window: 0, ttl: 64, ipId: 0,
-    opts: OPT_NONE, mss: 1460, wscale: 7, tsVal: 0, tsEcr: 0, payloadLen: 0,
+    tsSec: 0,
+    tsUsec: 0,
+    ipv6: false,
+    src: 0,
+    dst: 0,
+    src6hi: 0,
+    dst6hi: 0,
+    sport: 0,
+    dport: 0,
+    seq: 0,
+    ack: 0,
+    flags: 0,
+    window: 0,
+    ttl: 64,
+    ipId: 0,
+    opts: OPT_NONE,
+    mss: 1460,
+    wscale: 7,
+    tsVal: 0,
+    tsEcr: 0,
+    payloadLen: 0,
   };
 }
 
@@ -172,22 +190,40 @@ export class PcapWriter {
     p += 20;
     switch (s.opts) {
       case OPT_SYN:
-        b[p] = 2; b[p + 1] = 4; b.writeUInt16BE(s.mss, p + 2);
-        b[p + 4] = 4; b[p + 5] = 2;
-        b[p + 6] = 8; b[p + 7] = 10; b.writeUInt32BE(s.tsVal >>> 0, p + 8); b.writeUInt32BE(s.tsEcr >>> 0, p + 12);
+        b[p] = 2;
+        b[p + 1] = 4;
+        b.writeUInt16BE(s.mss, p + 2);
+        b[p + 4] = 4;
+        b[p + 5] = 2;
+        b[p + 6] = 8;
+        b[p + 7] = 10;
+        b.writeUInt32BE(s.tsVal >>> 0, p + 8);
+        b.writeUInt32BE(s.tsEcr >>> 0, p + 12);
         b[p + 16] = 1;
-        b[p + 17] = 3; b[p + 18] = 3; b[p + 19] = s.wscale;
+        b[p + 17] = 3;
+        b[p + 18] = 3;
+        b[p + 19] = s.wscale;
         break;
       case OPT_SYN_NOTS:
-        b[p] = 2; b[p + 1] = 4; b.writeUInt16BE(s.mss, p + 2);
-        b[p + 4] = 1; b[p + 5] = 1;
-        b[p + 6] = 4; b[p + 7] = 2;
+        b[p] = 2;
+        b[p + 1] = 4;
+        b.writeUInt16BE(s.mss, p + 2);
+        b[p + 4] = 1;
+        b[p + 5] = 1;
+        b[p + 6] = 4;
+        b[p + 7] = 2;
         b[p + 8] = 1;
-        b[p + 9] = 3; b[p + 10] = 3; b[p + 11] = s.wscale;
+        b[p + 9] = 3;
+        b[p + 10] = 3;
+        b[p + 11] = s.wscale;
         break;
       case OPT_TS:
-        b[p] = 1; b[p + 1] = 1;
-        b[p + 2] = 8; b[p + 3] = 10; b.writeUInt32BE(s.tsVal >>> 0, p + 4); b.writeUInt32BE(s.tsEcr >>> 0, p + 8);
+        b[p] = 1;
+        b[p + 1] = 1;
+        b[p + 2] = 8;
+        b[p + 3] = 10;
+        b.writeUInt32BE(s.tsVal >>> 0, p + 4);
+        b.writeUInt32BE(s.tsEcr >>> 0, p + 8);
         break;
     }
     p += optLen;

@@ -60,10 +60,11 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--skip-memory') o.skipMemory = true;
     else if (a === '--keep') o.keep = true;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node dist/bench/run-bench.js [--connections N] [--open-connections N] [--runs N] [--snaplen N] [--tshark-packets N] [--skip-memory] [--keep]');
+      console.log(
+        'usage: node dist/bench/run-bench.js [--connections N] [--open-connections N] [--runs N] [--snaplen N] [--tshark-packets N] [--skip-memory] [--keep]',
+      );
       process.exit(0);
-    }
-    else throw new Error(`unknown option ${a}`);
+    } else throw new Error(`unknown option ${a}`);
   }
   return o;
 }
@@ -155,7 +156,12 @@ async function probe(mode: 'rate' | 'memory', file: string): Promise<ProbeResult
 }
 
 function firstLine(s: string): string {
-  return s.split('\n').find((l) => l.trim() !== '' && !l.includes('Running as user "root"'))?.trim() ?? '';
+  return (
+    s
+      .split('\n')
+      .find((l) => l.trim() !== '' && !l.includes('Running as user "root"'))
+      ?.trim() ?? ''
+  );
 }
 
 function have(cmd: string): boolean {
@@ -180,8 +186,7 @@ function writePrefix(src: string, dst: string, bytes: number): void {
 }
 
 const fmtInt = (n: number): string => Math.round(n).toLocaleString('en-US');
-const fmtRate = (n: number): string =>
-  n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0);
+const fmtRate = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
 const fmtMB = (n: number): string => `${(n / 1048576).toFixed(1)} MiB`;
 
 interface Row {
@@ -204,9 +209,17 @@ function printTable(rows: Row[], kadPps: number | null): void {
       r.note,
     ];
   });
-  const widths = header.map((h, i) => Math.max(h.length, maxOf(body, (b) => b[i]?.length ?? 0, 0)));
+  const widths = header.map((h, i) =>
+    Math.max(
+      h.length,
+      maxOf(body, (b) => b[i]?.length ?? 0, 0),
+    ),
+  );
   const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ').trimEnd();
+    cells
+      .map((c, i) => (i === 0 || i === cells.length - 1 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   console.log(line(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const b of body) console.log(line(b));
@@ -246,9 +259,12 @@ async function main(): Promise<void> {
     // 1-minute load average ([0, 0, 0] where the platform has none).
     const load = loadavg()[0] ?? 0;
     const cpus = availableParallelism();
-    console.log(`keepalive-doctor bench (node ${process.version}, ${process.platform}/${process.arch}, ${cpus} CPUs, load average ${load.toFixed(2)})`);
+    console.log(
+      `keepalive-doctor bench (node ${process.version}, ${process.platform}/${process.arch}, ${cpus} CPUs, load average ${load.toFixed(2)})`,
+    );
     // Timings on a machine that is already busy are not comparable from run to run: say so up front.
-    if (load > cpus * 0.5) console.log(`warning: the machine is busy (load ${load.toFixed(2)} on ${cpus} CPUs); rates below will be low and noisy`);
+    if (load > cpus * 0.5)
+      console.log(`warning: the machine is busy (load ${load.toFixed(2)} on ${cpus} CPUs); rates below will be low and noisy`);
     console.log(`temp dir: ${dir}${o.keep ? ' (kept)' : ' (deleted at the end)'}`);
 
     // --- 1. busy-server capture ---
@@ -270,24 +286,41 @@ async function main(): Promise<void> {
     let kadPps: number | null = null;
 
     // --- 2. kad, as a user runs it ---
-    console.log(`\nTiming (wall clock of the whole process, best of ${o.runs} where repeated; each run starts with the capture in the page cache)...`);
+    console.log(
+      `\nTiming (wall clock of the whole process, best of ${o.runs} where repeated; each run starts with the capture in the page cache)...`,
+    );
     const kad = await bestOf(o.runs, file, KAD, ['analyze', file]);
     if (kad.code === 0) {
       kadPps = truth.packets / kad.seconds;
-      rows.push({ tool: 'kad analyze', packets: truth.packets, seconds: kad.seconds, note: `bin/kad analyze FILE > /dev/null (as the README runs it: the report a user reads), best of ${o.runs}` });
+      rows.push({
+        tool: 'kad analyze',
+        packets: truth.packets,
+        seconds: kad.seconds,
+        note: `bin/kad analyze FILE > /dev/null (as the README runs it: the report a user reads), best of ${o.runs}`,
+      });
     } else {
       console.log(`  kad analyze failed (exit ${kad.code ?? kad.signal}): ${firstLine(kad.stderr)}`);
     }
     const kadJson = await bestOf(Math.min(o.runs, 2), file, KAD, ['analyze', file, '--json']);
     if (kadJson.code === 0) {
-      rows.push({ tool: 'kad analyze --json', packets: truth.packets, seconds: kadJson.seconds, note: `every connection as JSON (a ${fmtInt(truth.connections)}-connection document), best of ${Math.min(o.runs, 2)}` });
+      rows.push({
+        tool: 'kad analyze --json',
+        packets: truth.packets,
+        seconds: kadJson.seconds,
+        note: `every connection as JSON (a ${fmtInt(truth.connections)}-connection document), best of ${Math.min(o.runs, 2)}`,
+      });
     } else {
       console.log(`  kad analyze --json failed (exit ${kadJson.code ?? kadJson.signal}): ${firstLine(kadJson.stderr)}`);
     }
     warmCache(prefixFile);
     const kadPrefix = await timeProcess(KAD, ['analyze', prefixFile]);
     if (kadPrefix.code === 0) {
-      rows.push({ tool: 'kad analyze', packets: prefixPackets, seconds: kadPrefix.seconds, note: `same, on the ${fmtInt(prefixPackets)}-packet prefix tshark gets (start-up cost shows), one run` });
+      rows.push({
+        tool: 'kad analyze',
+        packets: prefixPackets,
+        seconds: kadPrefix.seconds,
+        note: `same, on the ${fmtInt(prefixPackets)}-packet prefix tshark gets (start-up cost shows), one run`,
+      });
     }
 
     // --- 3. kad in-process: the pipeline without node start-up, report building and JSON output ---
@@ -303,7 +336,12 @@ async function main(): Promise<void> {
     }
     if (rate.ok && rate.seconds) {
       const pk = rate.tcpPackets ?? rate.frames ?? truth.packets;
-      rows.push({ tool: 'kad in-process', packets: pk, seconds: rate.seconds, note: `analyzeCapture() only (read+decode+track, no start-up or report), best of ${Math.min(o.runs, 2)}` });
+      rows.push({
+        tool: 'kad in-process',
+        packets: pk,
+        seconds: rate.seconds,
+        note: `analyzeCapture() only (read+decode+track, no start-up or report), best of ${Math.min(o.runs, 2)}`,
+      });
     } else {
       console.log(`  in-process rate not measured: ${rate.error}`);
     }
@@ -315,14 +353,25 @@ async function main(): Promise<void> {
       const r = await timeProcess('tshark', ['-n', '-r', prefixFile, '-Y', 'tcp.analysis.keep_alive'], true);
       if (r.code === 0) {
         tsharkLines = r.lines;
-        rows.push({ tool: 'tshark -Y tcp.analysis.keep_alive', packets: prefixPackets, seconds: r.seconds, note: `first ${fmtInt(prefixPackets)} packets only (tshark is slow; prefix cut at the record boundary, like editcap -r FILE OUT 1-${prefixPackets}), one run` });
+        rows.push({
+          tool: 'tshark -Y tcp.analysis.keep_alive',
+          packets: prefixPackets,
+          seconds: r.seconds,
+          note: `first ${fmtInt(prefixPackets)} packets only (tshark is slow; prefix cut at the record boundary, like editcap -r FILE OUT 1-${prefixPackets}), one run`,
+        });
       } else console.log(`  tshark failed (exit ${r.code ?? r.signal}): ${firstLine(r.stderr)}`);
     } else console.log('  tshark not installed: skipped');
 
     // --- 5. libpcap read floor ---
     if (have('tcpdump')) {
       const r = await bestOf(o.runs, file, 'tcpdump', ['-r', file, '-w', '/dev/null']);
-      if (r.code === 0) rows.push({ tool: 'tcpdump -r FILE -w /dev/null', packets: truth.packets, seconds: r.seconds, note: `libpcap read floor, best of ${o.runs}` });
+      if (r.code === 0)
+        rows.push({
+          tool: 'tcpdump -r FILE -w /dev/null',
+          packets: truth.packets,
+          seconds: r.seconds,
+          note: `libpcap read floor, best of ${o.runs}`,
+        });
       else console.log(`  tcpdump failed (exit ${r.code ?? r.signal}): ${firstLine(r.stderr)}`);
     } else console.log('  tcpdump not installed: skipped');
 
@@ -332,8 +381,12 @@ async function main(): Promise<void> {
 
     const inproc = rate.ok && rate.seconds ? (rate.tcpPackets ?? truth.packets) / rate.seconds : null;
     console.log(`\nTarget: kad >= ${fmtRate(TARGET_PPS)} packets/s on this machine.`);
-    console.log(`  kad analyze (whole process):  ${kadPps ? `${fmtRate(kadPps)} packets/s -> ${kadPps >= TARGET_PPS ? 'MET' : 'NOT MET'}` : 'not measured'}`);
-    console.log(`  kad in-process pipeline:      ${inproc ? `${fmtRate(inproc)} packets/s -> ${inproc >= TARGET_PPS ? 'MET' : 'NOT MET'}` : 'not measured'}`);
+    console.log(
+      `  kad analyze (whole process):  ${kadPps ? `${fmtRate(kadPps)} packets/s -> ${kadPps >= TARGET_PPS ? 'MET' : 'NOT MET'}` : 'not measured'}`,
+    );
+    console.log(
+      `  kad in-process pipeline:      ${inproc ? `${fmtRate(inproc)} packets/s -> ${inproc >= TARGET_PPS ? 'MET' : 'NOT MET'}` : 'not measured'}`,
+    );
     if (rate.diagnoseSeconds !== undefined && rate.reportSeconds !== undefined && rate.renderSeconds !== undefined) {
       console.log(
         `  after the pass (in-process, as kad analyze does it): diagnosis ${rate.diagnoseSeconds.toFixed(3)} s, ` +
@@ -350,21 +403,28 @@ async function main(): Promise<void> {
       );
     }
     if (rate.ok) {
-      console.log(`  kad: ${[
-        check('TCP packets', rate.tcpPackets, truth.packets),
-        check('connections', rate.connections, truth.connections),
-      ].join(', ')}`);
+      console.log(
+        `  kad: ${[check('TCP packets', rate.tcpPackets, truth.packets), check('connections', rate.connections, truth.connections)].join(
+          ', ',
+        )}`,
+      );
       if (rate.totals) {
         const tt = rate.totals;
-        console.log(`  kad report: ${[
-          check('packets', tt.packets, truth.packets),
-          check('keepalives', tt.keepalives, truth.kinds.keepalive),
-          check('keepalive ACKs', tt.keepaliveAcks, truth.kinds.keepalive_ack),
-          check('retransmissions', tt.retransmissions, truth.kinds.retransmission),
-          check('RSTs', tt.rsts, truth.kinds.rst),
-        ].join(', ')}`);
-        console.log(`  kad ended: ${Object.entries(tt.ended).map(([k, v]) => `${k} ${fmtInt(v)}`).join(', ')} ` +
-          `(generator: fin ${fmtInt(truth.ended.fin)}, reset ${fmtInt(truth.ended.reset)}, open ${fmtInt(truth.ended.open)})`);
+        console.log(
+          `  kad report: ${[
+            check('packets', tt.packets, truth.packets),
+            check('keepalives', tt.keepalives, truth.kinds.keepalive),
+            check('keepalive ACKs', tt.keepaliveAcks, truth.kinds.keepalive_ack),
+            check('retransmissions', tt.retransmissions, truth.kinds.retransmission),
+            check('RSTs', tt.rsts, truth.kinds.rst),
+          ].join(', ')}`,
+        );
+        console.log(
+          `  kad ended: ${Object.entries(tt.ended)
+            .map(([k, v]) => `${k} ${fmtInt(v)}`)
+            .join(', ')} ` +
+            `(generator: fin ${fmtInt(truth.ended.fin)}, reset ${fmtInt(truth.ended.reset)}, open ${fmtInt(truth.ended.open)})`,
+        );
       }
     }
     rmSync(prefixFile, { force: true });
@@ -385,18 +445,26 @@ async function main(): Promise<void> {
         console.log(`  not measured: ${m.error}`);
       } else {
         const conns = m.connections ?? ot.connections;
-        console.log(`  analyzed in ${m.seconds?.toFixed(2)} s; tracker holds ${m.connections === undefined ? '?' : fmtInt(m.connections)} connections` +
-          (m.connections === ot.connections ? ' (= generator)' : ` (generator: ${fmtInt(ot.connections)})`));
+        console.log(
+          `  analyzed in ${m.seconds?.toFixed(2)} s; tracker holds ${m.connections === undefined ? '?' : fmtInt(m.connections)} connections` +
+            (m.connections === ot.connections ? ' (= generator)' : ` (generator: ${fmtInt(ot.connections)})`),
+        );
         const perTracker = m.trackerBytes !== undefined && m.connections ? m.trackerBytes / m.connections : null;
         const perHeap = m.heapDeltaBytes !== undefined ? m.heapDeltaBytes / conns : null;
-        console.log(`  tracker.memoryBytes() / connectionCount:                 ${perTracker === null ? 'n/a' : `${perTracker.toFixed(1)} bytes/connection (${fmtMB(m.trackerBytes!)})`}`);
-        console.log(`  (heapUsed + arrayBuffers + WebAssembly memory) delta / connections, after gc: ${perHeap === null ? 'n/a' : `${perHeap.toFixed(1)} bytes/connection (${fmtMB(m.heapDeltaBytes!)})`}`);
+        console.log(
+          `  tracker.memoryBytes() / connectionCount:                 ${perTracker === null ? 'n/a' : `${perTracker.toFixed(1)} bytes/connection (${fmtMB(m.trackerBytes!)})`}`,
+        );
+        console.log(
+          `  (heapUsed + arrayBuffers + WebAssembly memory) delta / connections, after gc: ${perHeap === null ? 'n/a' : `${perHeap.toFixed(1)} bytes/connection (${fmtMB(m.heapDeltaBytes!)})`}`,
+        );
         if (m.rssBytes) console.log(`  process RSS at the end: ${fmtMB(m.rssBytes)}`);
         const worst = Math.max(perTracker ?? 0, perHeap ?? 0);
-        console.log(`Target: <= ${TARGET_BYTES_PER_CONN} bytes/connection -> ` +
-          `tracker accounting ${perTracker === null ? 'n/a' : perTracker <= TARGET_BYTES_PER_CONN ? 'MET' : 'NOT MET'}, ` +
-          `process heap ${perHeap === null ? 'n/a' : perHeap <= TARGET_BYTES_PER_CONN ? 'MET' : 'NOT MET'}` +
-          (worst > 0 ? ` (worst ${worst.toFixed(1)})` : ''));
+        console.log(
+          `Target: <= ${TARGET_BYTES_PER_CONN} bytes/connection -> ` +
+            `tracker accounting ${perTracker === null ? 'n/a' : perTracker <= TARGET_BYTES_PER_CONN ? 'MET' : 'NOT MET'}, ` +
+            `process heap ${perHeap === null ? 'n/a' : perHeap <= TARGET_BYTES_PER_CONN ? 'MET' : 'NOT MET'}` +
+            (worst > 0 ? ` (worst ${worst.toFixed(1)})` : ''),
+        );
       }
     }
   } finally {

@@ -9,8 +9,20 @@
  * wrote (ground truth) so the bench can cross-check the analyzers.
  */
 import {
-  OPT_NONE, OPT_SYN, OPT_SYN_NOTS, OPT_TS, PcapWriter, Rng, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN,
-  SERVER_NET, clientEndpoint, newSegment,
+  OPT_NONE,
+  OPT_SYN,
+  OPT_SYN_NOTS,
+  OPT_TS,
+  PcapWriter,
+  Rng,
+  TCP_ACK,
+  TCP_FIN,
+  TCP_PSH,
+  TCP_RST,
+  TCP_SYN,
+  SERVER_NET,
+  clientEndpoint,
+  newSegment,
 } from './pcap-writer.js';
 
 export interface BusyOptions {
@@ -166,11 +178,16 @@ export function generateBusyCapture(path: string, o: BusyOptions): BusyTruth {
   const ipId = new Uint16Array(n * 2);
 
   const truth: BusyTruth = {
-    packets: 0, bytes: 0, connections: n, ipv6Connections: 0,
+    packets: 0,
+    bytes: 0,
+    connections: n,
+    ipv6Connections: 0,
     ended: { fin: 0, reset: 0, open: 0 },
     kinds: { syn: 0, synack: 0, data: 0, ack: 0, keepalive: 0, keepalive_ack: 0, retransmission: 0, fin: 0, rst: 0 },
     prefix: { frames: 0, bytes: 0, keepalives: 0, keepaliveAcks: 0 },
-    firstTsUs: 0, lastTsUs: 0, seconds: 0,
+    firstTsUs: 0,
+    lastTsUs: 0,
+    seconds: 0,
   };
   const kinds = truth.kinds;
 
@@ -183,7 +200,10 @@ export function generateBusyCapture(path: string, o: BusyOptions): BusyTruth {
 
   const startConn = (id: number): void => {
     let f = 0;
-    if (rng.next() < 0.1) { f |= F_V6; truth.ipv6Connections++; }
+    if (rng.next() < 0.1) {
+      f |= F_V6;
+      truth.ipv6Connections++;
+    }
     if (rng.next() < 0.85) f |= F_TS;
     if (rng.next() < 0.2) f |= F_KA_SERVER;
     const e = rng.next();
@@ -224,13 +244,21 @@ export function generateBusyCapture(path: string, o: BusyOptions): BusyTruth {
     const server = v6 ? 1 + si : SERVER_NET + 1 + si;
     const cHi = v6 ? 0x02000000 : 0;
     if (c2s) {
-      s.src = client; s.dst = server; s.src6hi = cHi; s.dst6hi = 0;
-      s.sport = port; s.dport = serverPort;
+      s.src = client;
+      s.dst = server;
+      s.src6hi = cHi;
+      s.dst6hi = 0;
+      s.sport = port;
+      s.dport = serverPort;
       s.ttl = 64 - (id % 23) - 1;
       s.window = WIN_CLIENT;
     } else {
-      s.src = server; s.dst = client; s.src6hi = 0; s.dst6hi = cHi;
-      s.sport = serverPort; s.dport = port;
+      s.src = server;
+      s.dst = client;
+      s.src6hi = 0;
+      s.dst6hi = cHi;
+      s.sport = serverPort;
+      s.dport = port;
       s.ttl = 64;
       s.window = WIN_SERVER;
     }
@@ -315,67 +343,129 @@ export function generateBusyCapture(path: string, o: BusyOptions): BusyTruth {
 
     switch (ph[id]) {
       case PH_SYN:
-        c2s = true; address(id, true); timestamps(id, true, now, true);
-        s.seq = cs; s.ack = 0; s.flags = TCP_SYN; s.window = 64240; s.mss = 1460; s.wscale = 7;
+        c2s = true;
+        address(id, true);
+        timestamps(id, true, now, true);
+        s.seq = cs;
+        s.ack = 0;
+        s.flags = TCP_SYN;
+        s.window = 64240;
+        s.mss = 1460;
+        s.wscale = 7;
         cSeq[id] = (cs + 1) >>> 0;
-        kind = 'syn'; ph[id] = PH_SYNACK; next = now + 20 + rng.int(0, 60);
+        kind = 'syn';
+        ph[id] = PH_SYNACK;
+        next = now + 20 + rng.int(0, 60);
         break;
       case PH_SYNACK:
-        c2s = false; address(id, false); timestamps(id, false, now, true);
-        s.seq = ss; s.ack = cs; s.flags = TCP_SYN | TCP_ACK; s.window = 65160; s.mss = 1460; s.wscale = 9;
+        c2s = false;
+        address(id, false);
+        timestamps(id, false, now, true);
+        s.seq = ss;
+        s.ack = cs;
+        s.flags = TCP_SYN | TCP_ACK;
+        s.window = 65160;
+        s.mss = 1460;
+        s.wscale = 9;
         sSeq[id] = (ss + 1) >>> 0;
-        kind = 'synack'; ph[id] = PH_HS_ACK; next = now + rt;
+        kind = 'synack';
+        ph[id] = PH_HS_ACK;
+        next = now + rt;
         break;
       case PH_HS_ACK:
-        c2s = true; address(id, true); timestamps(id, true, now, false);
-        s.seq = cs; s.ack = ss; s.flags = TCP_ACK;
-        kind = 'ack'; ph[id] = PH_REQ; next = now + rng.int(0, 2000);
+        c2s = true;
+        address(id, true);
+        timestamps(id, true, now, false);
+        s.seq = cs;
+        s.ack = ss;
+        s.flags = TCP_ACK;
+        kind = 'ack';
+        ph[id] = PH_REQ;
+        next = now + rng.int(0, 2000);
         break;
       case PH_REQ: {
-        c2s = true; address(id, true); timestamps(id, true, now, false);
+        c2s = true;
+        address(id, true);
+        timestamps(id, true, now, false);
         const len = rng.int(60, 600);
-        s.seq = cs; s.ack = ss; s.flags = TCP_PSH | TCP_ACK; s.payloadLen = len;
+        s.seq = cs;
+        s.ack = ss;
+        s.flags = TCP_PSH | TCP_ACK;
+        s.payloadLen = len;
         cSeq[id] = (cs + len) >>> 0;
         rounds[id]!--;
         segs[id] = rng.next() < 0.7 ? 1 : rng.int(2, 3);
         if (rng.next() < 0.03) fl[id] = f | F_RETRANS;
-        kind = 'data'; ph[id] = PH_RESP; next = now + 50 + Math.floor(30_000 * rng.next() * rng.next());
+        kind = 'data';
+        ph[id] = PH_RESP;
+        next = now + 50 + Math.floor(30_000 * rng.next() * rng.next());
         break;
       }
       case PH_RESP: {
-        c2s = false; address(id, false); timestamps(id, false, now, false);
+        c2s = false;
+        address(id, false);
+        timestamps(id, false, now, false);
         const last = --segs[id]! === 0;
         const len = last ? rng.int(40, MSS_PAYLOAD) : MSS_PAYLOAD;
-        s.seq = ss; s.ack = cs; s.flags = last ? TCP_PSH | TCP_ACK : TCP_ACK; s.payloadLen = len;
-        lastSeq[id] = ss; lastLen[id] = len;
+        s.seq = ss;
+        s.ack = cs;
+        s.flags = last ? TCP_PSH | TCP_ACK : TCP_ACK;
+        s.payloadLen = len;
+        lastSeq[id] = ss;
+        lastLen[id] = len;
         sSeq[id] = (ss + len) >>> 0;
         kind = 'data';
         if (!last) next = now + rng.int(5, 50);
-        else if ((f & F_RETRANS) !== 0) { ph[id] = PH_RETRANS; next = now + 200_000 + rng.int(0, 100_000); }
-        else { ph[id] = PH_RESP_ACK; next = now + rt + rng.int(0, 40_000); }
+        else if ((f & F_RETRANS) !== 0) {
+          ph[id] = PH_RETRANS;
+          next = now + 200_000 + rng.int(0, 100_000);
+        } else {
+          ph[id] = PH_RESP_ACK;
+          next = now + rt + rng.int(0, 40_000);
+        }
         break;
       }
       case PH_RETRANS:
-        c2s = false; address(id, false); timestamps(id, false, now, false);
-        s.seq = lastSeq[id]!; s.ack = cs; s.flags = TCP_PSH | TCP_ACK; s.payloadLen = lastLen[id]!;
+        c2s = false;
+        address(id, false);
+        timestamps(id, false, now, false);
+        s.seq = lastSeq[id]!;
+        s.ack = cs;
+        s.flags = TCP_PSH | TCP_ACK;
+        s.payloadLen = lastLen[id]!;
         fl[id] = f & ~F_RETRANS;
-        kind = 'retransmission'; ph[id] = PH_RESP_ACK; next = now + rt;
+        kind = 'retransmission';
+        ph[id] = PH_RESP_ACK;
+        next = now + rt;
         break;
       case PH_RESP_ACK:
-        c2s = true; address(id, true); timestamps(id, true, now, false);
-        s.seq = cs; s.ack = ss; s.flags = TCP_ACK;
-        kind = 'ack'; next = afterExchange(id, now);
+        c2s = true;
+        address(id, true);
+        timestamps(id, true, now, false);
+        s.seq = cs;
+        s.ack = ss;
+        s.flags = TCP_ACK;
+        kind = 'ack';
+        next = afterExchange(id, now);
         break;
       case PH_KA: {
         // A keepalive probe re-sends the last byte already acknowledged: seq = snd_nxt - 1, no payload.
         const fromServer = (f & F_KA_SERVER) !== 0;
-        c2s = !fromServer; address(id, c2s); timestamps(id, c2s, now, false);
-        s.seq = ((c2s ? cs : ss) - 1) >>> 0; s.ack = c2s ? ss : cs; s.flags = TCP_ACK;
+        c2s = !fromServer;
+        address(id, c2s);
+        timestamps(id, c2s, now, false);
+        s.seq = ((c2s ? cs : ss) - 1) >>> 0;
+        s.ack = c2s ? ss : cs;
+        s.flags = TCP_ACK;
         kind = 'keepalive';
         kas[id]!--;
         if ((f & F_KA_DEAD) !== 0) {
-          if (kas[id]! > 0) next = now + 10e6; // unanswered: probe again after the keepalive interval
-          else { ph[id] = PH_RST; next = now + 10e6; }
+          if (kas[id]! > 0)
+            next = now + 10e6; // unanswered: probe again after the keepalive interval
+          else {
+            ph[id] = PH_RST;
+            next = now + 10e6;
+          }
         } else {
           ph[id] = PH_KA_ACK;
           next = now + (c2s ? rng.int(20, 80) : rt);
@@ -384,35 +474,61 @@ export function generateBusyCapture(path: string, o: BusyOptions): BusyTruth {
       }
       case PH_KA_ACK: {
         const fromServer = (f & F_KA_SERVER) !== 0;
-        c2s = fromServer; address(id, c2s); timestamps(id, c2s, now, false);
-        s.seq = c2s ? cs : ss; s.ack = c2s ? ss : cs; s.flags = TCP_ACK;
+        c2s = fromServer;
+        address(id, c2s);
+        timestamps(id, c2s, now, false);
+        s.seq = c2s ? cs : ss;
+        s.ack = c2s ? ss : cs;
+        s.flags = TCP_ACK;
         kind = 'keepalive_ack';
         next = afterExchange(id, now);
         break;
       }
       case PH_FIN1:
-        c2s = true; address(id, true); timestamps(id, true, now, false);
-        s.seq = cs; s.ack = ss; s.flags = TCP_FIN | TCP_ACK;
+        c2s = true;
+        address(id, true);
+        timestamps(id, true, now, false);
+        s.seq = cs;
+        s.ack = ss;
+        s.flags = TCP_FIN | TCP_ACK;
         cSeq[id] = (cs + 1) >>> 0;
-        kind = 'fin'; ph[id] = PH_FIN2; next = now + rng.int(30, 1000);
+        kind = 'fin';
+        ph[id] = PH_FIN2;
+        next = now + rng.int(30, 1000);
         break;
       case PH_FIN2:
-        c2s = false; address(id, false); timestamps(id, false, now, false);
-        s.seq = ss; s.ack = cs; s.flags = TCP_FIN | TCP_ACK;
+        c2s = false;
+        address(id, false);
+        timestamps(id, false, now, false);
+        s.seq = ss;
+        s.ack = cs;
+        s.flags = TCP_FIN | TCP_ACK;
         sSeq[id] = (ss + 1) >>> 0;
-        kind = 'fin'; ph[id] = PH_FIN_ACK; next = now + rt;
+        kind = 'fin';
+        ph[id] = PH_FIN_ACK;
+        next = now + rt;
         break;
       case PH_FIN_ACK:
-        c2s = true; address(id, true); timestamps(id, true, now, false);
-        s.seq = cs; s.ack = ss; s.flags = TCP_ACK;
-        kind = 'ack'; truth.ended.fin++;
+        c2s = true;
+        address(id, true);
+        timestamps(id, true, now, false);
+        s.seq = cs;
+        s.ack = ss;
+        s.flags = TCP_ACK;
+        kind = 'ack';
+        truth.ended.fin++;
         break;
       case PH_RST:
       default: {
-        c2s = (f >> END_SHIFT) !== END_RST_SERVER;
-        address(id, c2s); s.opts = OPT_NONE;
-        s.seq = c2s ? cs : ss; s.ack = c2s ? ss : cs; s.flags = TCP_RST | TCP_ACK; s.window = 0;
-        kind = 'rst'; truth.ended.reset++;
+        c2s = f >> END_SHIFT !== END_RST_SERVER;
+        address(id, c2s);
+        s.opts = OPT_NONE;
+        s.seq = c2s ? cs : ss;
+        s.ack = c2s ? ss : cs;
+        s.flags = TCP_RST | TCP_ACK;
+        s.window = 0;
+        kind = 'rst';
+        truth.ended.reset++;
         break;
       }
     }

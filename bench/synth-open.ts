@@ -65,12 +65,44 @@ export function generateOpenCapture(path: string, connections: number, seed: num
         s.tsVal = Math.floor(nowUs / 1000) >>> 0;
         s.tsEcr = step === 0 ? 0 : s.tsVal - 1;
         switch (step) {
-          case 0: s.flags = TCP_SYN; s.seq = c; s.ack = 0; s.window = 64240; s.mss = 1460; s.wscale = 7; break;
-          case 1: s.flags = TCP_SYN | TCP_ACK; s.seq = sv; s.ack = c + 1; s.window = 65160; s.mss = 1460; s.wscale = 9; break;
-          case 2: s.flags = TCP_ACK; s.seq = c + 1; s.ack = sv + 1; break;
-          case 3: s.flags = TCP_PSH | TCP_ACK; s.seq = c + 1; s.ack = sv + 1; s.payloadLen = req; break;
-          case 4: s.flags = TCP_PSH | TCP_ACK; s.seq = sv + 1; s.ack = c + 1 + req; s.payloadLen = resp; break;
-          default: s.flags = TCP_ACK; s.seq = c + 1 + req; s.ack = sv + 1 + resp; break;
+          case 0:
+            s.flags = TCP_SYN;
+            s.seq = c;
+            s.ack = 0;
+            s.window = 64240;
+            s.mss = 1460;
+            s.wscale = 7;
+            break;
+          case 1:
+            s.flags = TCP_SYN | TCP_ACK;
+            s.seq = sv;
+            s.ack = c + 1;
+            s.window = 65160;
+            s.mss = 1460;
+            s.wscale = 9;
+            break;
+          case 2:
+            s.flags = TCP_ACK;
+            s.seq = c + 1;
+            s.ack = sv + 1;
+            break;
+          case 3:
+            s.flags = TCP_PSH | TCP_ACK;
+            s.seq = c + 1;
+            s.ack = sv + 1;
+            s.payloadLen = req;
+            break;
+          case 4:
+            s.flags = TCP_PSH | TCP_ACK;
+            s.seq = sv + 1;
+            s.ack = c + 1 + req;
+            s.payloadLen = resp;
+            break;
+          default:
+            s.flags = TCP_ACK;
+            s.seq = c + 1 + req;
+            s.ack = sv + 1 + resp;
+            break;
         }
         s.tsSec = Math.floor(nowUs / 1e6);
         s.tsUsec = nowUs - s.tsSec * 1e6;

@@ -35,7 +35,24 @@ export function startCapture(ns: string, iface: string, file: string, cleanup: C
   // file, which then cannot write into the lab's private (0700) work directory.
   // --immediate-mode: otherwise packets wait in the kernel ring for a full
   // block or timeout, and the last ones (the RST we are here for) can be lost at stop.
-  const args = ['netns', 'exec', ns, 'tcpdump', '-i', iface, '-n', '--immediate-mode', '-U', '-s', String(SNAPLEN), '-Z', 'root', '-w', file, `tcp or udp port ${END_MARKER_PORT}`];
+  const args = [
+    'netns',
+    'exec',
+    ns,
+    'tcpdump',
+    '-i',
+    iface,
+    '-n',
+    '--immediate-mode',
+    '-U',
+    '-s',
+    String(SNAPLEN),
+    '-Z',
+    'root',
+    '-w',
+    file,
+    `tcp or udp port ${END_MARKER_PORT}`,
+  ];
   const child = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
@@ -56,7 +73,10 @@ export function startCapture(ns: string, iface: string, file: string, cleanup: C
     },
   );
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new LabError(`tcpdump on ${ns}/${iface} did not start within ${READY_TIMEOUT_MS} ms: ${stderr.trim()}`)), READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new LabError(`tcpdump on ${ns}/${iface} did not start within ${READY_TIMEOUT_MS} ms: ${stderr.trim()}`)),
+      READY_TIMEOUT_MS,
+    );
     child.stderr.setEncoding('utf8').on('data', (d: string) => {
       stderr += d;
       if (stderr.includes('listening on')) {

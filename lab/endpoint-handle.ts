@@ -67,7 +67,11 @@ export class EndpointHandle {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
-        const recent = this.events.slice(from).map((e) => e.ev).join(', ') || 'nothing';
+        const recent =
+          this.events
+            .slice(from)
+            .map((e) => e.ev)
+            .join(', ') || 'nothing';
         reject(new LabError(`${this.name}: no '${ev}' within ${timeoutMs} ms (saw: ${recent})`));
       }, timeoutMs);
       const waiter: Waiter = {

@@ -50,7 +50,12 @@ export function sleep(ms: number): Promise<void> {
  * (SIGKILL after `graceMs`). A child that already exited is left alone: its
  * PID may belong to someone else by now.
  */
-export async function stopChild(child: ChildProcess, exited: Promise<unknown>, signal: NodeJS.Signals = 'SIGTERM', graceMs = 2000): Promise<void> {
+export async function stopChild(
+  child: ChildProcess,
+  exited: Promise<unknown>,
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMs = 2000,
+): Promise<void> {
   const gone = (): boolean => child.exitCode !== null || child.signalCode !== null;
   if (child.pid === undefined || gone()) return;
   child.kill(signal);

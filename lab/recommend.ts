@@ -25,7 +25,9 @@ interface RecommendJson {
 
 function ask(args: string[]): Promise<{ ok: boolean; out: string; err: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [KAD, ...args], { timeout: 15000 }, (error, stdout, stderr) => resolve({ ok: !error, out: stdout, err: stderr }));
+    execFile(process.execPath, [KAD, ...args], { timeout: 15000 }, (error, stdout, stderr) =>
+      resolve({ ok: !error, out: stdout, err: stderr }),
+    );
   });
 }
 
@@ -53,10 +55,13 @@ export async function recommendKeepalive(idleTimeoutS: number): Promise<Keepaliv
   }
   const idleS = Math.max(1, Math.floor(timeS));
   const notes: string[] = [];
-  if (idleS !== timeS) notes.push(`kad recommend proposed ${timeS} s; TCP_KEEPIDLE takes whole seconds (at least 1), so ${idleS} s was set.`);
+  if (idleS !== timeS)
+    notes.push(`kad recommend proposed ${timeS} s; TCP_KEEPIDLE takes whole seconds (at least 1), so ${idleS} s was set.`);
   if (intervalS !== NODE_KEEPINTVL_S || probes !== NODE_KEEPCNT) {
     // Node (libuv) cannot set these; with every probe answered they never come into play.
-    notes.push(`kad recommend proposed TCP_KEEPINTVL ${intervalS} s and TCP_KEEPCNT ${probes}; Node's setKeepAlive fixes them at ${NODE_KEEPINTVL_S} s and ${NODE_KEEPCNT}. They matter only once probes go unanswered, which does not happen here.`);
+    notes.push(
+      `kad recommend proposed TCP_KEEPINTVL ${intervalS} s and TCP_KEEPCNT ${probes}; Node's setKeepAlive fixes them at ${NODE_KEEPINTVL_S} s and ${NODE_KEEPCNT}. They matter only once probes go unanswered, which does not happen here.`,
+    );
   }
   return { idleS, source: command, recommended: { timeS, intervalS, probes }, notes };
 }

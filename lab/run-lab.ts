@@ -26,7 +26,10 @@ function say(msg: string): void {
 function outcome(t: LabTruth): string {
   const c = t.connections[0];
   if (!c) return 'no connection';
-  const who = c.resets.map((r) => `RST from ${r.from} sent by ${r.sentBy === 'middlebox' ? 'the firewall' : r.sentBy === 'peer' ? `the real ${r.host}` : `the ${r.host}'s own kernel`}`);
+  const who = c.resets.map(
+    (r) =>
+      `RST from ${r.from} sent by ${r.sentBy === 'middlebox' ? 'the firewall' : r.sentBy === 'peer' ? `the real ${r.host}` : `the ${r.host}'s own kernel`}`,
+  );
   const idle = c.idleBeforeTriggerS === null ? '' : ` at ${c.idleBeforeTriggerS} s idle`;
   const why = c.trigger === 'none' ? idle : ` after ${c.trigger}${idle}`;
   return [`${c.ended}${why}`, ...who].join('; ');
@@ -43,7 +46,11 @@ async function verify(dir: string, truth: LabTruth): Promise<number> {
       const list = await checks(dir, truth);
       const bad = list.filter((c) => !c.ok);
       failed += bad.length;
-      say(bad.length === 0 ? `  ${what}: ${list.length} checks ok` : formatChecks(`  ${what}: ${bad.length} of ${list.length} checks FAILED`, bad));
+      say(
+        bad.length === 0
+          ? `  ${what}: ${list.length} checks ok`
+          : formatChecks(`  ${what}: ${bad.length} of ${list.length} checks FAILED`, bad),
+      );
     } catch (err) {
       failed += 1;
       say(`  ${what}: could not run: ${err instanceof Error ? err.message : String(err)}`);
@@ -63,7 +70,10 @@ function pickScenarios(name: string | undefined): ScenarioSpec[] {
 async function main(): Promise<number> {
   let args;
   try {
-    args = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, list: { type: 'boolean' }, verify: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+    args = parseArgs({
+      allowPositionals: true,
+      options: { out: { type: 'string' }, list: { type: 'boolean' }, verify: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    });
   } catch (err) {
     throw new LabError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`, 2);
   }
@@ -99,7 +109,8 @@ async function main(): Promise<number> {
       truth = await runScenario(spec, outDir, cleanup, (m) => say(m));
     } catch (err) {
       // Which scenario failed matters once `all` is running.
-      if (err instanceof LabError && !err.message.startsWith(`${spec.name}:`)) throw new LabError(`${spec.name}: ${err.message}`, err.exitCode);
+      if (err instanceof LabError && !err.message.startsWith(`${spec.name}:`))
+        throw new LabError(`${spec.name}: ${err.message}`, err.exitCode);
       throw err;
     } finally {
       const failures = await cleanup.run();

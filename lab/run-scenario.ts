@@ -28,7 +28,8 @@ function checkFirewallCounter(spec: ScenarioSpec, result: ScenarioResult, stale:
     if (forged !== stale) throw new LabError(`${spec.name}: the firewall forged ${stale} RST(s), the scenario expected ${forged}`);
   } else {
     const known = conns.flatMap((c) => c.staleFlowHits).reduce((n, h) => n + (h.segments ?? 1), 0);
-    if (stale < known) throw new LabError(`${spec.name}: the firewall dropped ${stale} segment(s), the scenario expected at least ${known}`);
+    if (stale < known)
+      throw new LabError(`${spec.name}: the firewall dropped ${stale} segment(s), the scenario expected at least ${known}`);
   }
 }
 
@@ -40,7 +41,10 @@ function checkFirewallCounter(spec: ScenarioSpec, result: ScenarioResult, stale:
  */
 async function markCaptureEnd(topo: Topology, ipVersion: 4 | 6): Promise<void> {
   const a = ADDR[ipVersion];
-  const ends: Array<[string, string]> = [[topo.ns.client, a.fwClientSide], [topo.ns.server, a.fwServerSide]];
+  const ends: Array<[string, string]> = [
+    [topo.ns.client, a.fwClientSide],
+    [topo.ns.server, a.fwServerSide],
+  ];
   for (const [ns, gateway] of ends) {
     const script = `const s=require('dgram').createSocket('udp${ipVersion}');s.send('end of capture',${END_MARKER_PORT},'${gateway}',()=>s.close())`;
     await run('ip', ['netns', 'exec', ns, process.execPath, '-e', script]);
@@ -78,7 +82,8 @@ export async function runScenario(spec: ScenarioSpec, outDir: string, cleanup: C
   const durationS = (Date.now() - t0) / 1000;
   for (const edge of ['client', 'server'] as const) {
     const dropped = stats[edge].droppedByKernel;
-    if (dropped) throw new LabError(`${spec.name}: tcpdump on the ${edge} edge lost ${dropped} packet(s); the capture would not match the truth`);
+    if (dropped)
+      throw new LabError(`${spec.name}: tcpdump on the ${edge} edge lost ${dropped} packet(s); the capture would not match the truth`);
   }
   const stale = await staleFlowPackets(topo);
   checkFirewallCounter(spec, result, stale);

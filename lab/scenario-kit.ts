@@ -20,9 +20,19 @@ export interface Pair {
 /** Starts an echoing server and a client, and waits for the connection. */
 export async function connectPair(ctx: ScenarioContext): Promise<Pair> {
   const tag = ['--lab', ctx.topo.prefix];
-  const server = EndpointHandle.start('server', ctx.topo.ns.server, ['--role', 'server', '--addr', ctx.addr.server, '--port', String(LAB_PORT), '--echo', ...tag], ctx.cleanup);
+  const server = EndpointHandle.start(
+    'server',
+    ctx.topo.ns.server,
+    ['--role', 'server', '--addr', ctx.addr.server, '--port', String(LAB_PORT), '--echo', ...tag],
+    ctx.cleanup,
+  );
   await server.waitFor('listening', 5000);
-  const client = EndpointHandle.start('client', ctx.topo.ns.client, ['--role', 'client', '--addr', ctx.addr.server, '--port', String(LAB_PORT), ...tag], ctx.cleanup);
+  const client = EndpointHandle.start(
+    'client',
+    ctx.topo.ns.client,
+    ['--role', 'client', '--addr', ctx.addr.server, '--port', String(LAB_PORT), ...tag],
+    ctx.cleanup,
+  );
   const connected = await client.waitFor('connected', 5000);
   const accepted = await server.waitFor('accepted', 5000);
   return {
@@ -67,7 +77,11 @@ export async function closeNormally(pair: Pair): Promise<void> {
  * The client writes once `idleMs` have passed since `sinceT` (an endpoint
  * timestamp). Returns the write's event and the mark to await its fate from.
  */
-export async function clientWritesAfterIdle(pair: Pair, sinceT: number, idleMs: number): Promise<{ wrote: EventOf<'wrote'>; mark: number }> {
+export async function clientWritesAfterIdle(
+  pair: Pair,
+  sinceT: number,
+  idleMs: number,
+): Promise<{ wrote: EventOf<'wrote'>; mark: number }> {
   await idleUntil(sinceT, idleMs);
   const mark = pair.client.mark();
   pair.client.send({ op: 'write', text: 'after idle\n' });
@@ -87,7 +101,12 @@ export function expectError(what: string, got: { code: string }, code: string): 
   if (got.code !== code) throw new LabError(`${what}: expected ${code}, got ${got.code}`);
 }
 
-export function edges(ctx: ScenarioContext, pair: Pair, client: Pick<EdgeView, 'ended' | 'endedBy'>, server: Pick<EdgeView, 'ended' | 'endedBy'>): { client: EdgeView; server: EdgeView } {
+export function edges(
+  ctx: ScenarioContext,
+  pair: Pair,
+  client: Pick<EdgeView, 'ended' | 'endedBy'>,
+  server: Pick<EdgeView, 'ended' | 'endedBy'>,
+): { client: EdgeView; server: EdgeView } {
   return {
     client: { capture: ctx.captures.client, client: pair.clientView.local, server: pair.clientView.remote, ...client },
     server: { capture: ctx.captures.server, client: pair.serverView.remote, server: pair.serverView.local, ...server },
@@ -105,7 +124,12 @@ export function appOutcome(h: EndpointHandle): AppOutcome {
 }
 
 /** Enables keepalive on one endpoint's socket and describes what is now in effect. */
-export async function enableKeepalive(h: EndpointHandle, idleS: number, source: string, recommended: KeepaliveSetting['recommended'] = undefined): Promise<KeepaliveSetting> {
+export async function enableKeepalive(
+  h: EndpointHandle,
+  idleS: number,
+  source: string,
+  recommended: KeepaliveSetting['recommended'] = undefined,
+): Promise<KeepaliveSetting> {
   if (!Number.isInteger(idleS) || idleS < 1) throw new LabError(`keepalive idle must be whole seconds ≥ 1 (TCP_KEEPIDLE), got ${idleS}`);
   const m = h.mark();
   h.send({ op: 'keepalive', ms: idleS * 1000 });

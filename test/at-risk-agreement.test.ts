@@ -34,12 +34,22 @@ const IDLE_TIMEOUTS: IdleTimeoutInference[] = [
   { path: '[2001:db8:2::10]:443', connections: 2, survivedMaxS: 40, survived: 1, diedMinS: 60, died: 1, consistent: true, matches: [] },
 ];
 
-function conn(id: number, server: { addr: string; port: number }, idleS: number, kind: ConnectionReport['ended']['kind'] = 'open'): ConnectionReport {
+function conn(
+  id: number,
+  server: { addr: string; port: number },
+  idleS: number,
+  kind: ConnectionReport['ended']['kind'] = 'open',
+): ConnectionReport {
   const client = server.addr.includes(':') ? { addr: '2001:db8:1::10', port: 40000 + id } : { addr: '192.0.2.10', port: 40000 + id };
   return {
-    id, client, server, ipVersion: server.addr.includes(':') ? 6 : 4,
-    start: (E - 1000).toFixed(9), end: (E - idleS).toFixed(9),
-    ended: { kind, by: null, frame: null, ts: null }, keepalives: { sent: 0, answered: 0 },
+    id,
+    client,
+    server,
+    ipVersion: server.addr.includes(':') ? 6 : 4,
+    start: (E - 1000).toFixed(9),
+    end: (E - idleS).toFixed(9),
+    ended: { kind, by: null, frame: null, ts: null },
+    keepalives: { sent: 0, answered: 0 },
   } as ConnectionReport;
 }
 
@@ -73,13 +83,27 @@ function scenario() {
     socket(byId(6), { keepaliveTimer: { state: 'on', nextProbeS: 1 }, probesOut: 2 }),
     socket(byId(8), { idleMs: 20_000 }),
     socket(byId(11), {}),
-    Object.assign(socket(byId(11), { keepaliveTimer: { state: 'on', nextProbeS: 5 } }), { local: { family: 4, ...byId(11).client }, peer: { family: 4, ...byId(11).server } }),
+    Object.assign(socket(byId(11), { keepaliveTimer: { state: 'on', nextProbeS: 5 } }), {
+      local: { family: 4, ...byId(11).client },
+      peer: { family: 4, ...byId(11).server },
+    }),
     socket(null, { idleMs: 90_000 }), // not in the capture: 90 s of --idle-timeout 100
   ];
-  const diagnoses = [{ conn: 9, path: '198.51.100.10:5432', verdict: 'silent drop', resets: [], silentDrop: { conn: 9, kind: 'black-hole' } }] as unknown as ConnectionDiagnosis[];
+  const diagnoses = [
+    { conn: 9, path: '198.51.100.10:5432', verdict: 'silent drop', resets: [], silentDrop: { conn: 9, kind: 'black-hole' } },
+  ] as unknown as ConnectionDiagnosis[];
   const snap: LiveSnapshot = {
-    source: 'test', at: Date.now(), packets: 100, tcpPackets: 100, packetsPerSec: 0, captureGaps: 0, sourceDrops: null,
-    connections, diagnoses, idleTimeouts: IDLE_TIMEOUTS, resetsBy: {},
+    source: 'test',
+    at: Date.now(),
+    packets: 100,
+    tcpPackets: 100,
+    packetsPerSec: 0,
+    captureGaps: 0,
+    sourceDrops: null,
+    connections,
+    diagnoses,
+    idleTimeouts: IDLE_TIMEOUTS,
+    resetsBy: {},
   };
   return { snap, sockets };
 }
@@ -101,7 +125,10 @@ test('the gauge, kad watch and the TUI rows count the same connections at risk',
     watch.stats(snap, true);
     watch.flush();
     closeSync(fd);
-    const lines = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const stats = lines.find((l) => l.type === 'stats')!;
     const atRiskLines = lines.filter((l) => l.type === 'at-risk');
 
@@ -116,10 +143,18 @@ test('the gauge, kad watch and the TUI rows count the same connections at risk',
     const bySocket = new Map<number, SocketInfo[]>();
     for (const s of sockets) if (s.conn !== null) bySocket.set(s.conn, [...(bySocket.get(s.conn) ?? []), s]);
     const ctx: RowContext = {
-      baseSec, baseNsec: 0, nowS: E - baseSec, idleTimeouts: snap.idleTimeouts, statedTimeoutS: STATED_S,
-      diagnoses: new Map(snap.diagnoses.map((d) => [d.conn, d])), sockets: bySocket,
+      baseSec,
+      baseNsec: 0,
+      nowS: E - baseSec,
+      idleTimeouts: snap.idleTimeouts,
+      statedTimeoutS: STATED_S,
+      diagnoses: new Map(snap.diagnoses.map((d) => [d.conn, d])),
+      sockets: bySocket,
     };
-    const rowsAtRisk = snap.connections.map((c) => buildRow(c, ctx)).filter((r) => r.atRisk !== null).map((r) => r.id);
+    const rowsAtRisk = snap.connections
+      .map((c) => buildRow(c, ctx))
+      .filter((r) => r.atRisk !== null)
+      .map((r) => r.id);
 
     // What the TUI header counts (TuiApp.atRiskCounts): the rows' judgment plus sockets the capture does not show.
     const all = connectionsAtRisk(snap.connections, sockets, riskContext(snap, E, STATED_S));
@@ -129,12 +164,23 @@ test('the gauge, kad watch and the TUI rows count the same connections at risk',
     assert.equal(uncaptured, 1);
     assert.equal(gauge, rowsAtRisk.length + uncaptured);
     assert.equal(stats.atRisk, gauge);
-    assert.deepEqual(all.filter((a) => a.conn !== null).map((a) => a.conn), rowsAtRisk);
+    assert.deepEqual(
+      all.filter((a) => a.conn !== null).map((a) => a.conn),
+      rowsAtRisk,
+    );
     // Every socket of a connection at risk gets its line, and no other socket does.
     const expected = all.flatMap((a) => a.sockets).map((s) => `${endpointText(s.local)} ${endpointText(s.peer)}`);
     assert.deepEqual(atRiskLines.map((l) => `${String(l.local)} ${String(l.peer)}`).sort(), expected.sort());
     assert.deepEqual(atRiskLines.map((l) => String(l.conn)).sort(), ['4', '6', 'null']);
-    const header = headerLines({ title: 't', snap, state: 'running', open: 10, sockets: sockets.length, atRisk: { total: all.length, uncaptured }, frozen: false });
+    const header = headerLines({
+      title: 't',
+      snap,
+      state: 'running',
+      open: 10,
+      sockets: sockets.length,
+      atRisk: { total: all.length, uncaptured },
+      frozen: false,
+    });
     assert.match(header[1]!, new RegExp(`at risk ${gauge} \\(${uncaptured} not in the capture\\)`));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -49,7 +49,10 @@ function fakeProc(opts: { conntrack: boolean }): string {
   }
   lines.push(row(40, '0A0200C0:D431', '077100CB:01BB', '01'));
   put('net/tcp', `${lines.join('\n')}\n`);
-  put('self/limits', 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            64                   64                   files\n');
+  put(
+    'self/limits',
+    'Limit                     Soft Limit           Hard Limit           Units\nMax open files            64                   64                   files\n',
+  );
   for (let fd = 0; fd < 12; fd++) put(`self/fd/${fd}`, '');
   put('4242/limits', 'Max open files            32                   64                   files\n');
   return root;
@@ -71,7 +74,10 @@ test('fake tree: every bad setting is reported at the right level with a fix', (
     const range = byId(r, 'ports.range');
     assert.equal(range.level, 'crit');
     assert.match(range.breaks, /EADDRNOTAVAIL .*after ~10 concurrent connections/);
-    assert.deepEqual(range.fix?.commands, ['sysctl -w net.ipv4.ip_local_port_range="1024 65000"', 'sysctl -w net.ipv4.ip_local_reserved_ports=5000']);
+    assert.deepEqual(range.fix?.commands, [
+      'sysctl -w net.ipv4.ip_local_port_range="1024 65000"',
+      'sysctl -w net.ipv4.ip_local_reserved_ports=5000',
+    ]);
     assert.deepEqual(range.fix?.persistLines, ['net.ipv4.ip_local_port_range = 1024 65000', 'net.ipv4.ip_local_reserved_ports = 5000']);
 
     const dest = byId(r, 'ports.per-destination');

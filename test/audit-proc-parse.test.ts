@@ -74,7 +74,8 @@ test('summary: states, per-remote counts, ephemeral ports per destination, keepa
 });
 
 test('small parsers', () => {
-  const limits = 'Limit                     Soft Limit           Hard Limit           Units\nMax open files            64                   4096                 files\n';
+  const limits =
+    'Limit                     Soft Limit           Hard Limit           Units\nMax open files            64                   4096                 files\n';
   assert.deepEqual(parseNofile(limits), { soft: 64, hard: 4096 });
   assert.deepEqual(parseNofile('Max open files  unlimited  unlimited  files'), { soft: Infinity, hard: Infinity });
   assert.deepEqual(parsePortRange('32768\t60999'), { low: 32768, high: 60999 });

@@ -7,13 +7,7 @@ import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { readCapture, readCaptureBuffer, readCaptureStream } from '../src/capture/read-capture.js';
 import { CaptureError } from '../src/capture/capture-error.js';
-import {
-  buildFrame,
-  buildPcap,
-  rawFrame,
-  sampleConversation,
-  type TcpSpec,
-} from './helpers/capture-builder.js';
+import { buildFrame, buildPcap, rawFrame, sampleConversation, type TcpSpec } from './helpers/capture-builder.js';
 import { buildPcapRaw, pcapHeader, PcapngWriter } from './helpers/capture-writer.js';
 import { itemAt } from './helpers/checked.js';
 
@@ -30,7 +24,17 @@ const READER_URL = new URL('../src/capture/read-capture.js', import.meta.url).hr
 
 function specs(): TcpSpec[] {
   const s = sampleConversation(6);
-  s.push({ src: '2001:db8::1', dst: '2001:db8::2', sport: 5000, dport: 80, seq: 7, ack: 1, flags: 'PA', payload: 700, tsNs: 1_700_000_002_000_000_001n });
+  s.push({
+    src: '2001:db8::1',
+    dst: '2001:db8::2',
+    sport: 5000,
+    dport: 80,
+    seq: 7,
+    ack: 1,
+    flags: 'PA',
+    payload: 700,
+    tsNs: 1_700_000_002_000_000_001n,
+  });
   return s;
 }
 
@@ -125,11 +129,17 @@ for (const layout of [pcapLayout(), pcapngLayout()]) {
       const want = k < itemAt(bounds, 0, 'bound') ? 0 : itemAt(bounds, whole, 'bound');
       const file = writeTmp(data.subarray(0, k));
       for (const chunkSize of [undefined, 5]) {
-        const err = await readCapture(file, () => undefined, { chunkSize }).then(() => null, (e: unknown) => e);
+        const err = await readCapture(file, () => undefined, { chunkSize }).then(
+          () => null,
+          (e: unknown) => e,
+        );
         assert.ok(err instanceof CaptureError, `cut ${k}`);
         assert.equal(err.offset, want, `cut ${k} chunk ${chunkSize}`);
       }
-      const err = await readCaptureStream(Readable.from([data.subarray(0, k)]), () => undefined).then(() => null, (e: unknown) => e);
+      const err = await readCaptureStream(Readable.from([data.subarray(0, k)]), () => undefined).then(
+        () => null,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof CaptureError);
       assert.equal(err.offset, want);
     }
@@ -151,12 +161,15 @@ test('pcap: a wire-format truncation message gives the record size and what is l
 
 test('unreadable and non-capture files', async () => {
   const reject = async (file: string, re: RegExp, offset: number | null): Promise<void> => {
-    await assert.rejects(readCapture(file, () => undefined), (err: unknown) => {
-      assert.ok(err instanceof CaptureError, String(err));
-      assert.match(err.message, re);
-      assert.equal(err.offset, offset);
-      return true;
-    });
+    await assert.rejects(
+      readCapture(file, () => undefined),
+      (err: unknown) => {
+        assert.ok(err instanceof CaptureError, String(err));
+        assert.match(err.message, re);
+        assert.equal(err.offset, offset);
+        return true;
+      },
+    );
   };
   await reject(path.join(dir, 'does-not-exist.pcap'), /: no such file$/, null);
   await reject(dir, /: is a directory$/, null);
@@ -179,11 +192,14 @@ test('pcap: absurd captured length is refused before reading it', async () => {
   const third = 24 + 16 + itemAt(frames, 0, 'frame').data.length + 16 + itemAt(frames, 1, 'frame').data.length;
   data.writeUInt32LE(3_000_000_000, third + 8);
   const seen: number[] = [];
-  await assert.rejects(readCapture(writeTmp(data), (r) => seen.push(r.frame), { displayName: 'x' }), (err: unknown) => {
-    assert.ok(err instanceof CaptureError);
-    assert.equal(err.message, `x: at byte offset ${third}: packet record claims 3000000000 captured bytes (limit 262144)`);
-    return true;
-  });
+  await assert.rejects(
+    readCapture(writeTmp(data), (r) => seen.push(r.frame), { displayName: 'x' }),
+    (err: unknown) => {
+      assert.ok(err instanceof CaptureError);
+      assert.equal(err.message, `x: at byte offset ${third}: packet record claims 3000000000 captured bytes (limit 262144)`);
+      return true;
+    },
+  );
   assert.deepEqual(seen, [1, 2]);
   // 262144 itself is allowed (a full-snaplen frame); one more is not.
   const big = buildPcapRaw([{ tsNs: 1n, data: Buffer.alloc(262144) }], { linkType: 1 });
@@ -271,7 +287,10 @@ test('garbage after a valid header never hangs and fails fast', async () => {
   for (const head of [pcapHeader({ linkType: 1 }), new PcapngWriter().shb().idb({ linkType: 1 }).toBuffer()]) {
     const file = writeTmp(Buffer.concat([head, junk]));
     const started = Date.now();
-    await assert.rejects(readCapture(file, () => undefined), CaptureError);
+    await assert.rejects(
+      readCapture(file, () => undefined),
+      CaptureError,
+    );
     assert.ok(Date.now() - started < 5000);
   }
   // A pcapng made of nothing but minimal 12-byte blocks must still make progress.
@@ -377,7 +396,9 @@ test('bit flips and hostile values anywhere: only CaptureError, sane records, no
   ng.spb(rawFrame(itemAt(conv, 1, 'packet')));
   ng.pb(1, rawFrame(itemAt(conv, 2, 'packet'), 'raw'), 1);
   ng.isb(1, itemAt(conv, 2, 'packet').tsNs, { ifdrop: 3n });
-  ng.shb({ bigEndian: true }).idb({ linkType: 1, tsresol: 0x83 }).epb(0, { tsNs: itemAt(conv, 0, 'packet').tsNs, data: buildFrame(itemAt(conv, 0, 'packet')).subarray(0, 40) });
+  ng.shb({ bigEndian: true })
+    .idb({ linkType: 1, tsresol: 0x83 })
+    .epb(0, { tsNs: itemAt(conv, 0, 'packet').tsNs, data: buildFrame(itemAt(conv, 0, 'packet')).subarray(0, 40) });
   const problems = await fuzzInWorker([pcapSample, pcapBe, ng.toBuffer()], 100_000);
   assert.deepEqual(problems, []);
 });

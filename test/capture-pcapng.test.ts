@@ -29,7 +29,6 @@ function writeTmp(data: Buffer, ext = 'pcapng'): string {
   return p;
 }
 
-
 /** The reference conversion, in BigInt, straight from the pcapng spec. */
 function expectTs(ticks: bigint, resol: number, offsetSec: number): { sec: number; nsec: number } {
   const n = BigInt(resol & 0x7f);
@@ -40,7 +39,18 @@ function expectTs(ticks: bigint, resol: number, offsetSec: number): { sec: numbe
 function specs(): TcpSpec[] {
   const s = sampleConversation(6);
   s.push({ src: '2001:db8::1', dst: '2001:db8::2', sport: 5000, dport: 80, seq: 7, ack: 1, flags: 'RA', tsNs: 1_700_000_002_000_000_001n });
-  s.push({ src: '203.0.113.7', dst: '192.0.2.1', sport: 443, dport: 40000, seq: 1, ack: 2, flags: 'PA', payload: 1401, snap: 97, tsNs: 1_700_000_002_999_999_999n });
+  s.push({
+    src: '203.0.113.7',
+    dst: '192.0.2.1',
+    sport: 443,
+    dport: 40000,
+    seq: 1,
+    ack: 2,
+    flags: 'PA',
+    payload: 1401,
+    snap: 97,
+    tsNs: 1_700_000_002_999_999_999n,
+  });
   return s;
 }
 
@@ -233,12 +243,15 @@ test('pcapng: a second section switches byte order and restarts interface number
   bad.epb(1, rawFrame(itemAt(conv, 1, 'packet')));
   const badOffsets = bad.offsets();
   const got: number[] = [];
-  await assert.rejects(readCapture(writeTmp(bad.toBuffer()), (r) => got.push(r.frame)), (err: unknown) => {
-    assert.ok(err instanceof CaptureError);
-    assert.equal(err.offset, itemAt(badOffsets, badOffsets.length - 1, 'offset'));
-    assert.match(err.message, /interface 1, which was never defined/);
-    return true;
-  });
+  await assert.rejects(
+    readCapture(writeTmp(bad.toBuffer()), (r) => got.push(r.frame)),
+    (err: unknown) => {
+      assert.ok(err instanceof CaptureError);
+      assert.equal(err.offset, itemAt(badOffsets, badOffsets.length - 1, 'offset'));
+      assert.match(err.message, /interface 1, which was never defined/);
+      return true;
+    },
+  );
   assert.deepEqual(got, [1]);
 });
 

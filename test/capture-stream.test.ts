@@ -26,7 +26,17 @@ const READER_URL = new URL('../src/capture/read-capture.js', import.meta.url).hr
 
 /** One line per record: everything a consumer can see, bytes included. */
 function line(r: PacketRecord): string {
-  return [r.frame, r.tsSec, r.tsNsec, r.capLen, r.origLen, r.linkType, r.interfaceId, r.fileOffset, r.buf.toString('hex', r.offset, r.offset + r.capLen)].join(' ');
+  return [
+    r.frame,
+    r.tsSec,
+    r.tsNsec,
+    r.capLen,
+    r.origLen,
+    r.linkType,
+    r.interfaceId,
+    r.fileOffset,
+    r.buf.toString('hex', r.offset, r.offset + r.capLen),
+  ].join(' ');
 }
 
 async function lines(file: string, chunkSize?: number): Promise<{ recs: string[]; summary: CaptureSummary }> {
@@ -37,7 +47,17 @@ async function lines(file: string, chunkSize?: number): Promise<{ recs: string[]
 
 function specs(): TcpSpec[] {
   const s = sampleConversation(9);
-  s.push({ src: '2001:db8::1', dst: '2001:db8::2', sport: 5000, dport: 80, seq: 7, ack: 1, flags: 'PA', payload: 3000, tsNs: 1_700_000_002_000_000_001n });
+  s.push({
+    src: '2001:db8::1',
+    dst: '2001:db8::2',
+    sport: 5000,
+    dport: 80,
+    seq: 7,
+    ack: 1,
+    flags: 'PA',
+    payload: 3000,
+    tsNs: 1_700_000_002_000_000_001n,
+  });
   s.push({ src: '203.0.113.7', dst: '192.0.2.1', sport: 443, dport: 40000, seq: 1, ack: 2, flags: 'A', tsNs: 1_700_000_002_999_999_999n });
   return s;
 }
@@ -83,7 +103,10 @@ for (const [name, make] of Object.entries(samples)) {
       assert.deepEqual(summary, ref.summary);
     }
     const recs: string[] = [];
-    assert.deepEqual(readCaptureBuffer(data, (r) => recs.push(line(r))), ref.summary);
+    assert.deepEqual(
+      readCaptureBuffer(data, (r) => recs.push(line(r))),
+      ref.summary,
+    );
     assert.deepEqual(recs, ref.recs);
   });
 
@@ -98,7 +121,10 @@ for (const [name, make] of Object.entries(samples)) {
       assert.equal(got.summary.bytes, data.length);
     }
     const inMemory: string[] = [];
-    assert.deepEqual(readCaptureBuffer(zlib.gzipSync(data), (r) => inMemory.push(line(r))), { ...ref.summary, gzip: true });
+    assert.deepEqual(
+      readCaptureBuffer(zlib.gzipSync(data), (r) => inMemory.push(line(r))),
+      { ...ref.summary, gzip: true },
+    );
     assert.deepEqual(inMemory, ref.recs);
     // Two gzip members back to back (e.g. `cat a.gz b.gz`) are one stream.
     const cut = Math.floor(data.length / 3);
@@ -113,21 +139,33 @@ test('gzip: truncated or corrupt compressed data is a CaptureError after the goo
   const gz = zlib.gzipSync(data);
   for (const cut of [gz.length - 4, Math.floor(gz.length / 2), 30]) {
     const got: string[] = [];
-    await assert.rejects(readCapture(writeTmp(gz.subarray(0, cut)), (r) => got.push(line(r))), (err: unknown) => {
-      assert.ok(err instanceof CaptureError, String(err));
-      assert.match(err.message, /gzip stream cut short/);
-      assert.equal(typeof err.offset, 'number');
-      return true;
-    });
+    await assert.rejects(
+      readCapture(writeTmp(gz.subarray(0, cut)), (r) => got.push(line(r))),
+      (err: unknown) => {
+        assert.ok(err instanceof CaptureError, String(err));
+        assert.match(err.message, /gzip stream cut short/);
+        assert.equal(typeof err.offset, 'number');
+        return true;
+      },
+    );
     assert.deepEqual(got, ref.recs.slice(0, got.length));
     if (cut === gz.length - 4) assert.equal(got.length, ref.recs.length);
   }
   const bad = Buffer.from(gz);
   xorByte(bad, Math.floor(bad.length / 2), 0xff);
   xorByte(bad, Math.floor(bad.length / 2) + 1, 0xff);
-  await assert.rejects(readCapture(writeTmp(bad), () => undefined), CaptureError);
-  await assert.rejects(readCapture(writeTmp(zlib.gzipSync(Buffer.alloc(0))), () => undefined), /empty file/);
-  await assert.rejects(readCapture(writeTmp(zlib.gzipSync(Buffer.from('hello world'))), () => undefined), /not a pcap or pcapng file \(magic 0x68656c6c\)/);
+  await assert.rejects(
+    readCapture(writeTmp(bad), () => undefined),
+    CaptureError,
+  );
+  await assert.rejects(
+    readCapture(writeTmp(zlib.gzipSync(Buffer.alloc(0))), () => undefined),
+    /empty file/,
+  );
+  await assert.rejects(
+    readCapture(writeTmp(zlib.gzipSync(Buffer.from('hello world'))), () => undefined),
+    /not a pcap or pcapng file \(magic 0x68656c6c\)/,
+  );
 });
 
 /** Runs a separate node process that reads '-' and prints one line per record. */
@@ -199,43 +237,50 @@ test("stdin '-': empty input and a cut-short capture are reported", { timeout: 2
   child.stdin?.end(data.subarray(0, data.length - 10));
   const got = await out;
   assert.equal(got.length, 5);
-  assert.match(itemAt(got, 4, 'line'), /^ERROR CaptureError stdin: at byte offset \d+: capture cut short in the middle of a packet record \(needs \d+ bytes, \d+ left\)$/);
+  assert.match(
+    itemAt(got, 4, 'line'),
+    /^ERROR CaptureError stdin: at byte offset \d+: capture cut short in the middle of a packet record \(needs \d+ bytes, \d+ left\)$/,
+  );
 });
 
 for (const gzip of [false, true]) {
-  test(`stdin '-': records are delivered while the writer is still running${gzip ? ' (gzip, flushed)' : ''}`, { timeout: 20_000 }, async () => {
-    const data = buildPcap(sampleConversation(10));
-    const firstPart = 24 + 3 * 16 + 74 + 74 + 154; // header + SYN + SYN/ACK + first data segment
-    const child = spawnReader();
-    let out = '';
-    const seen = new Promise<void>((resolve) => {
-      child.stdout?.on('data', (d: Buffer) => {
-        out += d.toString();
-        if (out.split('\n').length > 3) resolve();
+  test(
+    `stdin '-': records are delivered while the writer is still running${gzip ? ' (gzip, flushed)' : ''}`,
+    { timeout: 20_000 },
+    async () => {
+      const data = buildPcap(sampleConversation(10));
+      const firstPart = 24 + 3 * 16 + 74 + 74 + 154; // header + SYN + SYN/ACK + first data segment
+      const child = spawnReader();
+      let out = '';
+      const seen = new Promise<void>((resolve) => {
+        child.stdout?.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.split('\n').length > 3) resolve();
+        });
       });
-    });
-    const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
-    const sink = child.stdin;
-    assert.ok(sink);
-    let gz: zlib.Gzip | null = null;
-    if (gzip) {
-      gz = zlib.createGzip();
-      gz.pipe(sink);
-      gz.write(data.subarray(0, firstPart));
-      gz.flush(zlib.constants.Z_SYNC_FLUSH);
-    } else {
-      sink.write(data.subarray(0, firstPart));
-    }
-    // The rest is written only once the reader has reported the first three.
-    await seen;
-    assert.equal(out.split('\n').filter((l) => l.length > 0).length, 3);
-    if (gz) gz.end(data.subarray(firstPart));
-    else sink.end(data.subarray(firstPart));
-    await closed;
-    const all = out.split('\n').filter((l) => l.length > 0);
-    assert.equal(all.length, 11);
-    assert.match(itemAt(all, 10, 'line'), /^SUMMARY /);
-  });
+      const closed = new Promise<void>((resolve) => child.on('close', () => resolve()));
+      const sink = child.stdin;
+      assert.ok(sink);
+      let gz: zlib.Gzip | null = null;
+      if (gzip) {
+        gz = zlib.createGzip();
+        gz.pipe(sink);
+        gz.write(data.subarray(0, firstPart));
+        gz.flush(zlib.constants.Z_SYNC_FLUSH);
+      } else {
+        sink.write(data.subarray(0, firstPart));
+      }
+      // The rest is written only once the reader has reported the first three.
+      await seen;
+      assert.equal(out.split('\n').filter((l) => l.length > 0).length, 3);
+      if (gz) gz.end(data.subarray(firstPart));
+      else sink.end(data.subarray(firstPart));
+      await closed;
+      const all = out.split('\n').filter((l) => l.length > 0);
+      assert.equal(all.length, 11);
+      assert.match(itemAt(all, 10, 'line'), /^SUMMARY /);
+    },
+  );
 }
 
 test('a FIFO given by path is read as a stream', { timeout: 20_000, skip: process.platform === 'win32' }, async () => {

@@ -36,11 +36,20 @@ test('--json is one document with the documented per-connection fields', () => {
 
 test('filters: --port, --host and --conn keep connection numbers stable', () => {
   const byPort = JSON.parse(runKad(['analyze', '--json', '--port', '6379', file]).stdout) as AnalysisReport;
-  assert.deepEqual(byPort.files[0]!.connections.map((c) => c.id), [2]);
+  assert.deepEqual(
+    byPort.files[0]!.connections.map((c) => c.id),
+    [2],
+  );
   const byHost = JSON.parse(runKad(['analyze', '--json', '--host', '192.0.2.10', file]).stdout) as AnalysisReport;
-  assert.deepEqual(byHost.files[0]!.connections.map((c) => c.id), [1]);
+  assert.deepEqual(
+    byHost.files[0]!.connections.map((c) => c.id),
+    [1],
+  );
   const byConn = JSON.parse(runKad(['analyze', '--json', '--conn', '2', file]).stdout) as AnalysisReport;
-  assert.deepEqual(byConn.files[0]!.connections.map((c) => c.client.addr), ['192.0.2.11']);
+  assert.deepEqual(
+    byConn.files[0]!.connections.map((c) => c.client.addr),
+    ['192.0.2.11'],
+  );
   const ev = runKad(['analyze', '--events', '--conn', '1', file]).stdout.trim().split('\n');
   assert.ok(ev.length > 0 && ev.every((l) => (JSON.parse(l) as { conn: number }).conn === 1));
   const bad = runKad(['analyze', '--port', 'http', file]);
@@ -119,7 +128,11 @@ test('a reader that stops early (| head) ends kad quietly', () => {
   // Forty copies of the capture: far more output than a pipe buffers, so kad is still writing when head leaves.
   const many = Array.from({ length: 40 }, () => `'${file}'`).join(' ');
   for (const mode of ['--events', '--json', '']) {
-    const r = spawnSync('bash', ['-c', `'${process.execPath}' '${KAD}' analyze ${mode} ${many} | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}"`], { encoding: 'utf8' });
+    const r = spawnSync(
+      'bash',
+      ['-c', `'${process.execPath}' '${KAD}' analyze ${mode} ${many} | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}"`],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.stdout.trim(), '0', `kad analyze ${mode}: ${r.stderr}`);
     assert.equal(r.stderr, '', `kad analyze ${mode}`);
   }
@@ -133,10 +146,14 @@ test('a missing file is one line naming it, not a stack trace', () => {
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
 
-test('no argument analyses the bundled capture of lab scenario 1', { skip: !existsSync(join(REPO, 'captures', 'fw-reset-keepalive.server.pcap')) && 'bundled capture not there yet' }, () => {
-  const r = runKad(['analyze']);
-  assert.equal(r.status, 0, r.stderr);
-  assert.match(r.stdout, /fw-reset-keepalive\.server\.pcap/);
-  assert.match(r.stdout, /reset: RST from the client's side/);
-  assert.match(r.stdout, /was reset by a middlebox/);
-});
+test(
+  'no argument analyses the bundled capture of lab scenario 1',
+  { skip: !existsSync(join(REPO, 'captures', 'fw-reset-keepalive.server.pcap')) && 'bundled capture not there yet' },
+  () => {
+    const r = runKad(['analyze']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /fw-reset-keepalive\.server\.pcap/);
+    assert.match(r.stdout, /reset: RST from the client's side/);
+    assert.match(r.stdout, /was reset by a middlebox/);
+  },
+);

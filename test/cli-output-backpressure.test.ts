@@ -63,6 +63,9 @@ for (const mode of ['--events', '--json']) {
     assert.ok(bytes > 64 * 1024 * 1024, `only ${bytes} bytes of output: the test needs much more than kad's own memory`);
     // Queued output would add the output's size to the peak; waiting adds at most a chunk or two.
     const mib = (n: number): string => `${(n / 1048576).toFixed(0)} MiB`;
-    assert.ok(peak > 0 && peak < own + 48 * 1048576, `peak RSS ${mib(peak)} behind a slow reader, ${mib(own)} writing to a file, for ${mib(bytes)} of output`);
+    assert.ok(
+      peak > 0 && peak < own + 48 * 1048576,
+      `peak RSS ${mib(peak)} behind a slow reader, ${mib(own)} writing to a file, for ${mib(bytes)} of output`,
+    );
   });
 }

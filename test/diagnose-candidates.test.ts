@@ -76,7 +76,7 @@ test('a RST answering a keepalive carries the silence before the probe', async (
   assert.equal(w.trigger.idleBeforeS, 0);
 });
 
-test('a RST awaits no answer: probes that end in the sender\'s own RST are found through the RST', async () => {
+test("a RST awaits no answer: probes that end in the sender's own RST are found through the RST", async () => {
   const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
   s.handshake().send(0, 10).ack(1).wait(300).keepalive(0).wait(75).keepalive(0).wait(75).keepalive(0).wait(75).rst(0);
   const file = join(dir, `c${n++}.pcap`);

@@ -10,7 +10,17 @@ const truthFiles = readdirSync(CAPTURES).filter((f) => f.endsWith('.truth.json')
 
 test('the bundled lab captures cover every scenario of the issue', () => {
   const scenarios = truthFiles.map((f) => readTruth(join(CAPTURES, f)).scenario);
-  for (const s of ['fw-reset-keepalive', 'fw-reset-client-write', 'fw-drop', 'peer-abort', 'peer-socketless', 'keepalive-survives', 'fin-close', 'nat-reset', 'fw-reset-keepalive-v6']) {
+  for (const s of [
+    'fw-reset-keepalive',
+    'fw-reset-client-write',
+    'fw-drop',
+    'peer-abort',
+    'peer-socketless',
+    'keepalive-survives',
+    'fin-close',
+    'nat-reset',
+    'fw-reset-keepalive-v6',
+  ]) {
     assert.ok(scenarios.includes(s), `missing ${s}`);
   }
 });
@@ -53,7 +63,11 @@ test('verdicts decided without words are the same verdicts, and explaining one g
     assert.deepEqual(light.diagnoses.map(decided), full.diagnoses.map(decided), f);
     for (const d of light.diagnoses) {
       assert.equal(d.verdict, '', `${f} #${d.conn}: a verdict decided without words has none`);
-      assert.deepEqual(light.explainConnection(d.conn), full.diagnoses.find((x) => x.conn === d.conn), `${f} #${d.conn}`);
+      assert.deepEqual(
+        light.explainConnection(d.conn),
+        full.diagnoses.find((x) => x.conn === d.conn),
+        `${f} #${d.conn}`,
+      );
       explained++;
     }
   }

@@ -32,8 +32,12 @@ test('IPv6 capture: the inference key, the TUI row and its timeline spell each e
 
   const t = a.tracker;
   const row = buildRow(c, {
-    baseSec: t.baseSec, baseNsec: t.baseNsec, nowS: t.lastTime / 1e9,
-    idleTimeouts: d.idleTimeouts, diagnoses: new Map(), sockets: new Map(),
+    baseSec: t.baseSec,
+    baseNsec: t.baseNsec,
+    nowS: t.lastTime / 1e9,
+    idleTimeouts: d.idleTimeouts,
+    diagnoses: new Map(),
+    sockets: new Map(),
   });
   assert.equal(row.path, key);
   assert.equal(row.timeout?.source, 'inferred', 'the row finds its path inference by that key');

@@ -33,7 +33,10 @@ async function timelinesOf(file: string): Promise<{ report: ReturnType<typeof bu
 
 test('timeline of a forged reset: SYN, the keepalive after the silence, the RST attributed to the middlebox', async () => {
   const { report, timelines } = await timelinesOf(capture('fw-reset-keepalive.server.pcap'));
-  assert.deepEqual(timelines.map((t) => t.conn), report.diagnoses.map((d) => d.conn));
+  assert.deepEqual(
+    timelines.map((t) => t.conn),
+    report.diagnoses.map((d) => d.conn),
+  );
   const t = timelines[0]!;
   assert.match(t.start, EPOCH);
   assert.match(t.end, EPOCH);
@@ -57,7 +60,10 @@ test('timeline of a black hole: unanswered keepalives, then the local stack give
   const probes = t.events.filter((e) => e.kind === 'keepalive');
   assert.ok(probes.length >= 2 && probes.every((e) => e.dir === 's2c'));
   assert.ok(probes[0]!.idleBeforeS > 3);
-  assert.equal(t.events.some((e) => e.kind === 'keepalive_ack'), false);
+  assert.equal(
+    t.events.some((e) => e.kind === 'keepalive_ack'),
+    false,
+  );
   const rst = t.events.find((e) => e.kind === 'rst')!;
   assert.deepEqual([rst.dir, rst.attribution], ['s2c', 'local-stack']);
 });
@@ -91,7 +97,16 @@ test('SVG: lanes, seconds on the axis, labelled silence, the timeout line measur
   assert.ok(dashed && keepalive, 'timeout line and keepalive drawn');
   assert.equal(dashed[1], keepalive[1]);
   assert.match(svg, /inferred idle timeout 6.00 s &#60; T ≤ 10.0 s/);
-  for (const legend of ['SYN (start)', 'data', 'keepalive probe', 'RST forged by a middlebox', 'silence it died of', 'silence ≥ 1 s', 'inferred idle timeout', 'timeout bracket']) {
+  for (const legend of [
+    'SYN (start)',
+    'data',
+    'keepalive probe',
+    'RST forged by a middlebox',
+    'silence it died of',
+    'silence ≥ 1 s',
+    'inferred idle timeout',
+    'timeout bracket',
+  ]) {
     assert.ok(svg.includes(`>${legend}</text>`), `legend: ${legend}`);
   }
   assert.ok(!svg.includes('RST from the peer'), 'the legend lists only what is drawn');
@@ -173,7 +188,13 @@ test(`thousands of connections: at most ${MAX_TIMELINES} timelines, and the page
   const pkts: TcpSpec[] = [];
   const resets = MAX_TIMELINES + 7;
   for (let i = 0; i < resets + 20; i++) {
-    const s = new TcpScript({ addr: '192.0.2.10', port: 20000 + i }, { addr: '198.51.100.10', port: 5432 }, [1000 + i, 9000 + i], 1_700_000_000_000_000_000n + BigInt(i) * 1_000_000n, pkts);
+    const s = new TcpScript(
+      { addr: '192.0.2.10', port: 20000 + i },
+      { addr: '198.51.100.10', port: 5432 },
+      [1000 + i, 9000 + i],
+      1_700_000_000_000_000_000n + BigInt(i) * 1_000_000n,
+      pkts,
+    );
     s.ttl = [63, 64];
     s.handshake().send(0, 10).ack(1).wait(30);
     if (i < resets) s.keepalive(1).rst(0, { ttl: 64 });

@@ -28,7 +28,11 @@ function inference(periods: [conn: number, idleS: number, outcome: 'survived' | 
 }
 
 test('the idle-timeout bracket reads as a bracket, or says why there is none', () => {
-  const fits = inference([[0, 200, 'survived'], [1, 350, 'died'], [0, 100, 'survived']]);
+  const fits = inference([
+    [0, 200, 'survived'],
+    [1, 350, 'died'],
+    [0, 100, 'survived'],
+  ]);
   assert.equal(fits.consistent, true);
   assert.equal(fits.connections, 2);
   assert.equal(idleBracketText(fits), '3 min 20 s < T ≤ 5 min 50 s');
@@ -37,7 +41,10 @@ test('the idle-timeout bracket reads as a bracket, or says why there is none', (
   assert.match(idleBracketText(onlyDied), /^T ≤ /);
 
   // A survived silence longer than one that died: no T fits, and the text must not print "60 s < T ≤ 20 s".
-  const clash = inference([[0, 60, 'survived'], [1, 20, 'died']]);
+  const clash = inference([
+    [0, 60, 'survived'],
+    [1, 20, 'died'],
+  ]);
   assert.equal(clash.consistent, false);
   assert.match(idleBracketText(clash), /^no single T: idle periods up to .* were survived, yet one of .* died$/);
   assert.doesNotMatch(idleBracketText(clash), /< T ≤/);

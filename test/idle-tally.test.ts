@@ -71,12 +71,21 @@ test('idle timeouts summed per connection equal counting each period into its pa
   const expected = [...byPath.values()].filter((e) => e.died > 0);
 
   assert.ok(expected.length >= 4, `several paths with a timeout (${expected.length})`);
-  assert.ok(expected.every((e) => e.survived > 0), 'each has periods survived and died');
+  assert.ok(
+    expected.every((e) => e.survived > 0),
+    'each has periods survived and died',
+  );
   assert.deepEqual(
     d.idleTimeouts.map((t) => [t.path, t.connections, t.survived, t.survivedMaxS, t.died, t.diedMinS]),
     expected.map((e) => [e.path, e.conns.size, e.survived, e.survivedMaxS, e.died, e.diedMinS]),
   );
   // Paths come in the order of their first idle period, which is not the order of their first connections.
-  const byFirstConnection = [...expected].sort((a, b) => minOf(a.conns, (c) => c, Infinity) - minOf(b.conns, (c) => c, Infinity)).map((e) => e.path);
-  assert.notDeepEqual(expected.map((e) => e.path), byFirstConnection, 'the capture tells the two orders apart');
+  const byFirstConnection = [...expected]
+    .sort((a, b) => minOf(a.conns, (c) => c, Infinity) - minOf(b.conns, (c) => c, Infinity))
+    .map((e) => e.path);
+  assert.notDeepEqual(
+    expected.map((e) => e.path),
+    byFirstConnection,
+    'the capture tells the two orders apart',
+  );
 });

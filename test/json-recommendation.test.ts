@@ -80,7 +80,9 @@ test('--json: a bundled capture whose connection died of idleness, with none sur
   const file = join(REPO, 'captures/fw-reset-keepalive.server.pcap');
   const t = onlyPath(file);
   assert.equal(t.survivedMaxS, null);
-  const truth = JSON.parse(readFileSync(join(REPO, 'captures/fw-reset-keepalive.truth.json'), 'utf8')) as { firewall: { idleTimeoutS: number } };
+  const truth = JSON.parse(readFileSync(join(REPO, 'captures/fw-reset-keepalive.truth.json'), 'utf8')) as {
+    firewall: { idleTimeoutS: number };
+  };
   assert.ok(t.diedMinS! >= truth.firewall.idleTimeoutS, 'the bracket holds the firewall timeout');
   checkRecommended(file, t, false);
 });
@@ -92,7 +94,7 @@ test('--json: with idle periods survived, the recommendation is sized on the lon
   checkRecommended(file, t, true);
 });
 
-test('--json: a timeout too short for keepalive has no recommendation, and the solver\'s reason', () => {
+test("--json: a timeout too short for keepalive has no recommendation, and the solver's reason", () => {
   const file = capture('short', [1.5], [3]);
   const t = onlyPath(file);
   const said = solver(t.survivedMaxS!);

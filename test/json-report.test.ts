@@ -17,7 +17,12 @@ test('streamed JSON is byte for byte JSON.stringify(value, null, 2)', () => {
     skipped: undefined,
     text: 'two\nlines "quoted" \u2192 é',
     files: [
-      { file: 'a.pcap', connections: long, diagnoses: [{ conn: 1, caveat: undefined, evidence: [{ detail: 'x', n: -0.5 }] }], deep: { a: { b: { c: [1, 2, { d: [] }] } } } },
+      {
+        file: 'a.pcap',
+        connections: long,
+        diagnoses: [{ conn: 1, caveat: undefined, evidence: [{ detail: 'x', n: -0.5 }] }],
+        deep: { a: { b: { c: [1, 2, { d: [] }] } } },
+      },
       { file: 'b.pcap', connections: [], diagnoses: [], deep: null },
     ],
     list: [1, 'two', null, true, undefined, [[]], [{}]],

@@ -8,7 +8,11 @@ import { SCENARIOS } from '../lab/scenarios/index.js';
 const RUN_LAB = fileURLToPath(new URL('../lab/run-lab.js', import.meta.url));
 const isRoot = process.getuid?.() === 0;
 
-function lab(args: string[], env: NodeJS.ProcessEnv = process.env, prefix: string[] = []): ReturnType<typeof spawnSync> & { stdout: string; stderr: string } {
+function lab(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  prefix: string[] = [],
+): ReturnType<typeof spawnSync> & { stdout: string; stderr: string } {
   const [cmd, ...rest] = [...prefix, process.execPath, RUN_LAB, ...args];
   return spawnSync(cmd!, rest, { encoding: 'utf8', env, timeout: 30_000 });
 }
@@ -28,7 +32,9 @@ test('an unknown scenario is one line and exit code 2', () => {
 
 test('without root: one clear line, exit code 2, no stack trace', () => {
   // As root, drop to nobody to see what a normal user sees.
-  const r = isRoot ? lab(['fw-reset-keepalive'], process.env, ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups']) : lab(['fw-reset-keepalive']);
+  const r = isRoot
+    ? lab(['fw-reset-keepalive'], process.env, ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'])
+    : lab(['fw-reset-keepalive']);
   assert.equal(r.status, 2, r.stderr);
   assert.equal(r.stderr, 'kad lab needs root (network namespaces): run as root or with sudo\n');
 });

@@ -22,7 +22,10 @@ class FakeCap extends EventEmitter {
   buffer: Buffer | null = null;
   opened: { device: string; filter: string; bufSize: number } | null = null;
   closed = 0;
-  constructor(private readonly link: string, private readonly fail: string | null) {
+  constructor(
+    private readonly link: string,
+    private readonly fail: string | null,
+  ) {
     super();
     FakeCap.last = this;
   }
@@ -59,7 +62,16 @@ function fakeModule(opts: { link?: string; fail?: string; devices?: string[] } =
 function specs(n: number): TcpSpec[] {
   const out: TcpSpec[] = [];
   for (let i = 0; i < n; i++) {
-    out.push({ src: '192.0.2.10', dst: '198.51.100.10', sport: 40000, dport: 5432, seq: 1000 + i, ack: 1, flags: i === 0 ? 'S' : 'A', tsNs: 0n });
+    out.push({
+      src: '192.0.2.10',
+      dst: '198.51.100.10',
+      sport: 40000,
+      dport: 5432,
+      seq: 1000 + i,
+      ack: 1,
+      flags: i === 0 ? 'S' : 'A',
+      tsNs: 0n,
+    });
   }
   return out;
 }
@@ -83,7 +95,10 @@ test('default interface: the default route (lowest metric), else IPv6, else "any
     '00000000000000000000000000000000 00 00000000000000000000000000000000 00 00000000000000000000000000000000 ffffffff 00000001 00000000 00200200       lo',
     '00000000000000000000000000000000 00 00000000000000000000000000000000 00 20010db8000200000000000000000001 00000400 00000002 00000000 00000003    kad-s',
   ].join('\n');
-  writeFileSync(join(root, 'net/route'), `${v4Header}eth1\t00000000\t010200C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\nkad-s\t00000000\t016433C6\t0003\t0\t0\t0\t00000000\t0\t0\t0\nkad-s\t006433C6\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n`);
+  writeFileSync(
+    join(root, 'net/route'),
+    `${v4Header}eth1\t00000000\t010200C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\nkad-s\t00000000\t016433C6\t0003\t0\t0\t0\t00000000\t0\t0\t0\nkad-s\t006433C6\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n`,
+  );
   writeFileSync(join(root, 'net/ipv6_route'), `${v6}\n`);
   assert.equal(defaultRouteInterface(root), 'kad-s');
   writeFileSync(join(root, 'net/route'), v4Header);
@@ -96,9 +111,15 @@ test('default interface: the default route (lowest metric), else IPv6, else "any
 
 test("libpcap's errors become one line that says what to do", () => {
   const opts = { device: 'kad-s', filter: 'tcp port', snaplen: 65535, bufferSize: 1 << 20, command: 'kad watch' };
-  const devices: CapDevice[] = [{ name: 'kad-s', addresses: [] }, { name: 'lo', addresses: [] }];
+  const devices: CapDevice[] = [
+    { name: 'kad-s', addresses: [] },
+    { name: 'lo', addresses: [] },
+  ];
   const cases: Array<[string, RegExp]> = [
-    ['socket: Operation not permitted', /^kad watch needs root or CAP_NET_RAW to capture: run as root, or `setcap cap_net_raw,cap_net_admin\+eip \$\(readlink -f \$\(which node\)\)`$/],
+    [
+      'socket: Operation not permitted',
+      /^kad watch needs root or CAP_NET_RAW to capture: run as root, or `setcap cap_net_raw,cap_net_admin\+eip \$\(readlink -f \$\(which node\)\)`$/,
+    ],
     ["You don't have permission to perform this capture on that device (socket: Operation not permitted)", /needs root or CAP_NET_RAW/],
     ['No such device exists', /^no such interface "kad-s"; available: any, kad-s, lo$/],
     ['That device is not up', /^interface kad-s is down: bring it up \(ip link set kad-s up\)/],
@@ -121,7 +142,10 @@ test("libpcap's errors become one line that says what to do", () => {
 
 test('CapFeed: an unknown interface is refused before libpcap is asked, listing the real ones', () => {
   const feed = new CapFeed({ device: 'eth9', capModule: fakeModule() });
-  assert.throws(() => feed.open(), (e: unknown) => e instanceof UserError && e.message === 'no such interface "eth9"; available: any, lo, kad-s');
+  assert.throws(
+    () => feed.open(),
+    (e: unknown) => e instanceof UserError && e.message === 'no such interface "eth9"; available: any, lo, kad-s',
+  );
 });
 
 test('CapFeed: one reused record per packet, stamped on arrival, Buffer held, decodable; stop() ends start()', async () => {
@@ -149,8 +173,14 @@ test('CapFeed: one reused record per packet, stamped on arrival, Buffer held, de
   await done;
 
   assert.equal(seen.length, 6);
-  assert.ok(seen.every((s) => s.rec === seen[0]!.rec), 'no record allocated per packet');
-  assert.deepEqual(seen.map((s) => s.frame), [1, 2, 3, 4, 5, 6]);
+  assert.ok(
+    seen.every((s) => s.rec === seen[0]!.rec),
+    'no record allocated per packet',
+  );
+  assert.deepEqual(
+    seen.map((s) => s.frame),
+    [1, 2, 3, 4, 5, 6],
+  );
   assert.equal(seen[5]!.capLen, 256, 'cut at the snaplen');
   for (let i = 1; i < seen.length; i++) assert.ok(seen[i]!.ns >= seen[i - 1]!.ns, 'arrival stamps never go back');
   assert.ok(seen[0]!.ns >= before * 1e6 - 1e6 && seen[5]!.ns <= after * 1e6 + 1e6, 'stamps are wall-clock times');

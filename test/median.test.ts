@@ -26,7 +26,10 @@ test('median leaves its input unsorted', () => {
 test('the report headline gives the median idle of an even group as the mean of its middle two', () => {
   const idles = [20, 30, 90, 10];
   const drop = (conn: number, idleBeforeS: number) => ({
-    conn, path: '198.51.100.1:443', verdict: '', resets: [],
+    conn,
+    path: '198.51.100.1:443',
+    verdict: '',
+    resets: [],
     silentDrop: { conn, kind: 'unanswered', sender: 'server', idleBeforeS },
   });
   const report = { diagnoses: idles.map((x, i) => drop(i + 1, x)) } as unknown as FileReport;

@@ -22,7 +22,10 @@ import { REPO } from './helpers/run-kad.js';
 
 /** Delivers one capture file in a single burst, like a fast replay. */
 class BufferFeed implements PacketFeed {
-  constructor(readonly label: string, private readonly data: Buffer) {}
+  constructor(
+    readonly label: string,
+    private readonly data: Buffer,
+  ) {}
   async start(onPacket: PacketHandler): Promise<void> {
     readCaptureBuffer(this.data, onPacket, { displayName: this.label });
   }
@@ -67,7 +70,9 @@ function conn(id: number, endS: number, extra: Partial<ConnectionReport> = {}): 
 }
 
 test('at risk: open connections idle for 80% of the shortest fatal idle on their path, or being black-holed', () => {
-  const idleTimeouts = [{ path: '198.51.100.10:5432', connections: 1, survivedMaxS: 200, survived: 1, diedMinS: 350, died: 1, consistent: true, matches: [] }];
+  const idleTimeouts = [
+    { path: '198.51.100.10:5432', connections: 1, survivedMaxS: 200, survived: 1, diedMinS: 350, died: 1, consistent: true, matches: [] },
+  ];
   const now = 10_000;
   const snap = {
     connections: [
@@ -80,9 +85,15 @@ test('at risk: open connections idle for 80% of the shortest fatal idle on their
     diagnoses: [{ conn: 4, path: '198.51.100.10:5432', verdict: '', resets: [], silentDrop: { conn: 4 } as never }],
     idleTimeouts,
   };
-  assert.deepEqual(connectionsAtRisk(snap.connections, [], riskContext(snap, now)).map((a) => a.conn), [2, 4]);
+  assert.deepEqual(
+    connectionsAtRisk(snap.connections, [], riskContext(snap, now)).map((a) => a.conn),
+    [2, 4],
+  );
   // --idle-timeout counts too: 100 s of silence is 80 % of 125 s, and path 5 has no inference of its own.
-  assert.deepEqual(connectionsAtRisk(snap.connections, [], riskContext(snap, now, 125)).map((a) => a.conn), [1, 2, 4, 5]);
+  assert.deepEqual(
+    connectionsAtRisk(snap.connections, [], riskContext(snap, now, 125)).map((a) => a.conn),
+    [1, 2, 4, 5],
+  );
 });
 
 test('the capture clock follows the newest packet and then wall time, and stops when the source ends', () => {
@@ -104,8 +115,17 @@ test('the capture clock follows the newest packet and then wall time, and stops 
 test('the at-risk gauge takes --idle-timeout and the socket table', async () => {
   const m = new KadMetrics({ processMetrics: false, idleTimeoutS: 10 });
   const snap: LiveSnapshot = {
-    source: 'test', packetsPerSec: 0, sourceDrops: null, diagnoses: [], idleTimeouts: [], resetsBy: {},
-    at: 1_000, packets: 1, tcpPackets: 1, captureGaps: 0, connections: [conn(1, 100)],
+    source: 'test',
+    packetsPerSec: 0,
+    sourceDrops: null,
+    diagnoses: [],
+    idleTimeouts: [],
+    resetsBy: {},
+    at: 1_000,
+    packets: 1,
+    tcpPackets: 1,
+    captureGaps: 0,
+    connections: [conn(1, 100)],
   };
   m.onSnapshot(snap);
   m.onSnapshot({ ...snap, at: 10_000 }); // 9 s of silence ≥ 80 % of 10 s

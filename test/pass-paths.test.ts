@@ -61,8 +61,12 @@ test('pcap record runs, per-frame calls and copied frames give the same analysis
   generateBusyCapture(busy, { connections: 2500, seed: 11, snaplen: 128, prefixFrames: 0 });
   const gz = join(dir, 'busy.pcap.gz');
   writeFileSync(gz, gzipSync(readFileSync(busy)));
-  const bundled = readdirSync('captures').filter((f) => f.endsWith('.pcap')).map((f) => join('captures', f));
-  const fixtures = readdirSync('test/fixtures').filter((f) => /\.pcap(ng)?(\.gz)?$/.test(f)).map((f) => join('test/fixtures', f));
+  const bundled = readdirSync('captures')
+    .filter((f) => f.endsWith('.pcap'))
+    .map((f) => join('captures', f));
+  const fixtures = readdirSync('test/fixtures')
+    .filter((f) => /\.pcap(ng)?(\.gz)?$/.test(f))
+    .map((f) => join('test/fixtures', f));
   let runsTaken = 0;
   for (const file of [busy, gz, ...bundled, ...fixtures]) {
     const whole = await analyzeCapture(file);

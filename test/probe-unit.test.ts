@@ -92,7 +92,11 @@ test('the bisection brackets any timeout within the precision in few rounds', ()
   assert.deepEqual(simulate(space, 4, 5000).bracket, { survivedMaxS: 1200, diedMinS: null });
   // One connection still gets there, one point per round.
   const one = simulate({ ...space, precision: { kind: 'fraction', value: 0.05 } }, 1, 350);
-  assert.ok(one.bracket.survivedMaxS! < 350 && 350 <= one.bracket.diedMinS! && one.bracket.diedMinS! - one.bracket.survivedMaxS! <= 0.05 * one.bracket.diedMinS!);
+  assert.ok(
+    one.bracket.survivedMaxS! < 350 &&
+      350 <= one.bracket.diedMinS! &&
+      one.bracket.diedMinS! - one.bracket.survivedMaxS! <= 0.05 * one.bracket.diedMinS!,
+  );
 });
 
 test('/proc/net/tcp: a trial finds its row, with the keepalive timer and unanswered probes', () => {
@@ -106,10 +110,16 @@ test('/proc/net/tcp: a trial finds its row, with the keepalive timer and unanswe
     true,
   );
   const ka = table.get(socketPairKey({ addr: '127.0.0.1', port: 5555 }, { addr: '127.0.0.1', port: 54242 }));
-  assert.deepEqual([ka?.state, ka?.txQueue, ka?.timer, ka && timerSeconds(ka), ka?.retransmits, ka?.probesOut], ['ESTABLISHED', 0, 'keepalive', 19.77, 0, 0]);
+  assert.deepEqual(
+    [ka?.state, ka?.txQueue, ka?.timer, ka && timerSeconds(ka), ka?.retransmits, ka?.probesOut],
+    ['ESTABLISHED', 0, 'keepalive', 19.77, 0, 0],
+  );
   // Node may report the local address of an IPv4 socket v4-mapped.
   const data = table.get(socketPairKey({ addr: '::ffff:127.0.0.1', port: 54248 }, { addr: '127.0.0.1', port: 5555 }));
-  assert.deepEqual([data?.txQueue, data?.timer, data && timerSeconds(data), data?.retransmits, data?.probesOut], [1, 'retransmit', 0.5, 3, 2]);
+  assert.deepEqual(
+    [data?.txQueue, data?.timer, data && timerSeconds(data), data?.retransmits, data?.probesOut],
+    [1, 'retransmit', 0.5, 3, 2],
+  );
 });
 
 test('kad probe: one line and a non-zero exit when the server cannot be reached', async () => {
@@ -145,8 +155,10 @@ test('kad probe on the loopback: nothing expires, so every idle up to --max surv
   const { server, port, peers } = await acceptOnly();
   try {
     const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [KAD, 'probe', `127.0.0.1:${port}`, '--min', '1s', '--max', '2s', '--connections', '2', '--no-capture', '--json'], (err, stdout, stderr) =>
-        resolve({ code: err ? (err.code as number) : 0, stdout, stderr }),
+      execFile(
+        process.execPath,
+        [KAD, 'probe', `127.0.0.1:${port}`, '--min', '1s', '--max', '2s', '--connections', '2', '--no-capture', '--json'],
+        (err, stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stdout, stderr }),
       );
     });
     assert.equal(r.code, 0, r.stderr);
@@ -155,12 +167,18 @@ test('kad probe on the loopback: nothing expires, so every idle up to --max surv
     assert.deepEqual([report.result.survivedMaxS, report.result.diedMinS, report.result.failureMode], [2, null, null]);
     assert.equal(report.capture.status, 'disabled');
     const trials = report.rounds.flatMap((x) => x.trials);
-    assert.deepEqual(trials.map((t) => [t.idleS, t.outcome, t.evidence]), [
-      [1, 'survived', 'the keepalive probe was answered'],
-      [2, 'survived', 'the keepalive probe was answered'],
-    ]);
+    assert.deepEqual(
+      trials.map((t) => [t.idleS, t.outcome, t.evidence]),
+      [
+        [1, 'survived', 'the keepalive probe was answered'],
+        [2, 'survived', 'the keepalive probe was answered'],
+      ],
+    );
     // Answered probes are seen through /proc within a poll, not after the 13 s fallback.
-    assert.ok(trials.every((t) => t.decidedS < t.idleS + 1), JSON.stringify(trials));
+    assert.ok(
+      trials.every((t) => t.decidedS < t.idleS + 1),
+      JSON.stringify(trials),
+    );
     assert.equal(peers.length, 2, 'exactly --connections connections, all to the given address');
   } finally {
     server.close();
@@ -170,7 +188,11 @@ test('kad probe on the loopback: nothing expires, so every idle up to --max surv
 test('kad probe: Ctrl-C stops early with the bracket so far and exit code 130', async () => {
   const { server, port } = await acceptOnly();
   try {
-    const child = spawn(process.execPath, [KAD, 'probe', `127.0.0.1:${port}`, '--min', '1s', '--max', '60s', '--no-capture', '--json', '--quiet'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [KAD, 'probe', `127.0.0.1:${port}`, '--min', '1s', '--max', '60s', '--no-capture', '--json', '--quiet'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     const exited = once(child, 'close');

@@ -12,7 +12,10 @@ import { procTcpTable, socketPairKey } from '../src/probe/proc-net-tcp.js';
 import { parseAddress } from '../src/util/ip-text.js';
 
 type Order = 'LE' | 'BE';
-interface Sock { local: [string, number]; remote: [string, number] }
+interface Sock {
+  local: [string, number];
+  remote: [string, number];
+}
 
 const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
 
@@ -29,7 +32,8 @@ function endpointHex(addr: string, port: number, order: Order, mapped = false): 
   let b = bytes(addr);
   if (mapped) b = Buffer.concat([Buffer.alloc(10), Buffer.from([0xff, 0xff]), b]);
   let hex = '';
-  for (let i = 0; i < b.length; i += 4) hex += (order === 'LE' ? b.readUInt32LE(i) : b.readUInt32BE(i)).toString(16).toUpperCase().padStart(8, '0');
+  for (let i = 0; i < b.length; i += 4)
+    hex += (order === 'LE' ? b.readUInt32LE(i) : b.readUInt32BE(i)).toString(16).toUpperCase().padStart(8, '0');
   return `${hex}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
@@ -53,20 +57,33 @@ const V6: Sock[] = [
 
 for (const order of ['LE', 'BE'] as const) {
   test(`${order} host: addresses and ports of tcp and tcp6 rows`, () => {
-    for (const [family, socks] of [[4, V4], [6, V6]] as const) {
+    for (const [family, socks] of [
+      [4, V4],
+      [6, V6],
+    ] as const) {
       const entries = parseProcNetTcp(table(socks, order), family, order === 'LE');
       assert.deepEqual(
-        entries.map((e) => [[e.local.addr, e.local.port], [e.remote.addr, e.remote.port]]),
+        entries.map((e) => [
+          [e.local.addr, e.local.port],
+          [e.remote.addr, e.remote.port],
+        ]),
         socks.map((s) => [s.local, s.remote]),
       );
       for (const e of entries) assert.equal(e.local.family, family);
     }
     const mapped = parseProcNetTcp(table(V4, order, true), 6, order === 'LE');
-    assert.deepEqual(mapped.map((e) => [e.local.family, e.local.addr, e.remote.addr]), V4.map((s) => [4, s.local[0], s.remote[0]]), 'v4-mapped rows of tcp6 read as IPv4');
+    assert.deepEqual(
+      mapped.map((e) => [e.local.family, e.local.addr, e.remote.addr]),
+      V4.map((s) => [4, s.local[0], s.remote[0]]),
+      'v4-mapped rows of tcp6 read as IPv4',
+    );
   });
 
   test(`${order} host: kad probe finds its sockets' rows`, () => {
-    for (const [family, socks] of [[4, V4], [6, V6]] as const) {
+    for (const [family, socks] of [
+      [4, V4],
+      [6, V6],
+    ] as const) {
       const rows = procTcpTable(table(socks, order), family, order === 'LE');
       for (const s of socks) {
         const key = socketPairKey({ addr: s.local[0], port: s.local[1] }, { addr: s.remote[0], port: s.remote[1] });
@@ -76,10 +93,17 @@ for (const order of ['LE', 'BE'] as const) {
   });
 }
 
-test('the byte order matters, and by default it is this host\'s', () => {
+test("the byte order matters, and by default it is this host's", () => {
   const other: Order = endianness() === 'LE' ? 'BE' : 'LE';
   const here = parseProcNetTcp(table(V4, endianness()), 4);
-  assert.deepEqual(here.map((e) => e.local.addr), V4.map((s) => s.local[0]));
+  assert.deepEqual(
+    here.map((e) => e.local.addr),
+    V4.map((s) => s.local[0]),
+  );
   const misread = parseProcNetTcp(table(V4, other), 4);
-  assert.notDeepEqual(misread.map((e) => e.local.addr), V4.map((s) => s.local[0]), 'a table from the other byte order does not read the same');
+  assert.notDeepEqual(
+    misread.map((e) => e.local.addr),
+    V4.map((s) => s.local[0]),
+    'a table from the other byte order does not read the same',
+  );
 });

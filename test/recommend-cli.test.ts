@@ -33,7 +33,10 @@ test('kad recommend --behind accepts repeated and comma-separated presets', () =
 test('--from infers the idle timeout from the lab capture and recommends below it', () => {
   const r = kad('recommend', '--json', '--from', 'captures/fw-reset-keepalive.server.pcap');
   assert.equal(r.status, 0, r.stderr);
-  const doc = JSON.parse(r.stdout) as { keepalive: { timeS: number; intervalS: number; probes: number }; inferredFrom: Array<{ diedMinS: number; basisS: number }> };
+  const doc = JSON.parse(r.stdout) as {
+    keepalive: { timeS: number; intervalS: number; probes: number };
+    inferredFrom: Array<{ diedMinS: number; basisS: number }>;
+  };
   assert.equal(doc.inferredFrom.length, 1);
   const died = doc.inferredFrom[0]!.diedMinS;
   // The server's keepalive after ~5 s idle was reset by the 3 s firewall.

@@ -42,8 +42,10 @@ test('the presets the issue names exist, with the reference values', () => {
   for (const [id, seconds] of Object.entries(expected)) assert.equal(findPreset(id)?.idleTimeoutS, seconds, id);
 });
 
-test('L7 proxies are marked L7 and the reference\'s [U] entries are marked unverified', () => {
-  const l7 = PRESETS.filter((p) => p.layer === 'L7').map((p) => p.id).sort();
+test("L7 proxies are marked L7 and the reference's [U] entries are marked unverified", () => {
+  const l7 = PRESETS.filter((p) => p.layer === 'L7')
+    .map((p) => p.id)
+    .sort();
   assert.deepEqual(l7, ['aws-alb', 'aws-clb', 'haproxy', 'nginx']);
   for (const id of ['fortigate', 'f5-bigip', 'cisco-ios-nat', 'nginx', 'haproxy']) assert.equal(findPreset(id)?.evidence, 'unverified', id);
   assert.equal(findPreset('gcp-firewall')?.evidence, 'secondhand');
@@ -69,7 +71,13 @@ test('the smallest L4 timeout governs; L7 hops only produce warnings', () => {
 });
 
 test('an explicit --idle-timeout below every preset wins', () => {
-  const r = recommend({ idleTimeoutsS: [30], presets: [findPreset('aws-nat-gateway')!], toleratedLosses: 2, detectWithinS: null, connections: null });
+  const r = recommend({
+    idleTimeoutsS: [30],
+    presets: [findPreset('aws-nat-gateway')!],
+    toleratedLosses: 2,
+    detectWithinS: null,
+    connections: null,
+  });
   assert.equal(r.pathTimeoutS, 30);
   assert.equal(r.governing.label, '--idle-timeout 30 s');
 });
@@ -82,7 +90,13 @@ test('only L7 hops: refused with a pointer to application heartbeats', () => {
 });
 
 test('the JSON document carries the fields the lab consumes', () => {
-  const r = recommend({ idleTimeoutsS: [5], presets: [], toleratedLosses: 2, detectWithinS: null, connections: { count: 100_000, source: 'flag' } });
+  const r = recommend({
+    idleTimeoutsS: [5],
+    presets: [],
+    toleratedLosses: 2,
+    detectWithinS: null,
+    connections: { count: 100_000, source: 'flag' },
+  });
   const doc = JSON.parse(JSON.stringify(r));
   assert.deepEqual(doc.keepalive, { timeS: 2, intervalS: 1, probes: 3 });
   assert.equal(doc.userTimeoutMs, 5000);

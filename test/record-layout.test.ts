@@ -26,7 +26,8 @@ function layoutProblems(l: AnyLayout): string[] {
   for (const n of Object.keys(l.entries)) if (!(n in l.constants)) problems.push(`${where(n)} is described but not exported`);
   const value = (n: string): number => l.constants[n] as number;
   for (const n of Object.keys(l.constants)) {
-    if (!Number.isSafeInteger(value(n)) || value(n) < 0) problems.push(`${where(n)} = ${String(l.constants[n])} is not a non-negative integer`);
+    if (!Number.isSafeInteger(value(n)) || value(n) < 0)
+      problems.push(`${where(n)} = ${String(l.constants[n])} is not a non-negative integer`);
   }
   // Every view, f64 included, must hold whole records.
   if (l.bytes % 8 !== 0) problems.push(`${l.name}: a record of ${l.bytes} bytes is not a whole number of f64s`);
@@ -87,7 +88,8 @@ function layoutProblems(l: AnyLayout): string[] {
     const v = value(n);
     if (e.within !== undefined) {
       const me = l.entries[e.within];
-      if (typeof me !== 'object' || !('maskOf' in me) || me.maskOf !== f.name) problems.push(`${where(n)}: ${e.within} is not a mask of ${f.name}`);
+      if (typeof me !== 'object' || !('maskOf' in me) || me.maskOf !== f.name)
+        problems.push(`${where(n)}: ${e.within} is not a mask of ${f.name}`);
       else if ((v & ~masks.get(e.within)!) !== 0) problems.push(`${where(n)} = ${v} does not fit in ${e.within}`);
     } else if (v >= limit(f)) problems.push(`${where(n)} = ${v} does not fit in ${f.type} ${f.name}`);
     const seen = codes.get(f.name) ?? new Map<number, string>();
@@ -101,7 +103,10 @@ function layoutProblems(l: AnyLayout): string[] {
 for (const l of LAYOUTS) {
   test(`${l.name}: every field lies inside the record, no two overlap, every constant is described`, () => {
     assert.deepEqual(layoutProblems(l), []);
-    assert.ok(Object.values(l.entries).some((e) => typeof e === 'object' && 'type' in e), 'the layout has fields');
+    assert.ok(
+      Object.values(l.entries).some((e) => typeof e === 'object' && 'type' in e),
+      'the layout has fields',
+    );
   });
 }
 

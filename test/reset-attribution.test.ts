@@ -93,7 +93,7 @@ test('timing: an answer much faster than the handshake RTT comes from something 
   assert.equal(signal(slow, 'timing').pointsTo, 'peer');
 });
 
-test('ip-id: a RST that continues the server\'s IP ID sequence came from its socket', async () => {
+test("ip-id: a RST that continues the server's IP ID sequence came from its socket", async () => {
   const run = async (rstId: (last: number) => number) => {
     const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
     s.ipIds = [null, 3000];
@@ -113,7 +113,7 @@ test('ip-id: a RST that continues the server\'s IP ID sequence came from its soc
   assert.equal(signal(jump, 'ip-id').pointsTo, 'middlebox');
 });
 
-test('timestamps: a RST with the negotiated TCP timestamps came from the endpoint\'s socket', async () => {
+test("timestamps: a RST with the negotiated TCP timestamps came from the endpoint's socket", async () => {
   const run = async (withTs: boolean) => {
     const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
     s.timestamps = true;
@@ -138,7 +138,7 @@ test('window: a RST advertising a real window looks like an aborting socket; win
   assert.equal(zero!.attribution, 'unknown');
 });
 
-test('seq: a RST far outside the server\'s sequence space is a blind injection', async () => {
+test("seq: a RST far outside the server's sequence space is a blind injection", async () => {
   const [blind] = await verdicts(base().rst(1, { seq: 5000 + 3_000_000 }).packets);
   assert.equal(blind!.attribution, 'middlebox');
   assert.equal(signal(blind!, 'seq').pointsTo, 'middlebox');
@@ -146,7 +146,9 @@ test('seq: a RST far outside the server\'s sequence space is a blind injection',
 
 test('multiple-rsts: several RSTs with different sequence numbers within a second are an injector', async () => {
   const s = base();
-  s.rst(1).rst(1, { seq: 5021 + 1460 }).rst(1, { seq: 5021 + 4380 });
+  s.rst(1)
+    .rst(1, { seq: 5021 + 1460 })
+    .rst(1, { seq: 5021 + 4380 });
   const [v] = await verdicts(s.packets);
   assert.equal(v!.attribution, 'middlebox');
   assert.equal(signal(v!, 'multiple-rsts').strength, 'strong');
@@ -179,7 +181,7 @@ test('local stack: a RST leaving the capturing host itself is its own', async ()
   assert.equal(v!.attribution, 'local-stack');
 });
 
-test('two-sided: the claimed sender\'s own capture decides whether it sent the RST', async () => {
+test("two-sided: the claimed sender's own capture decides whether it sent the RST", async () => {
   // The same connection seen at the server (client 4 hops away) and at the client (0 hops).
   const run = async (clientSentIt: boolean) => {
     const atServer = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);

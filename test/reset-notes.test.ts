@@ -47,7 +47,10 @@ test('every RST gets a context, in order, however many fill the ring in one run'
   const perFrame = (await analyzeCapture(pcapng)).tracker;
   const rstFrames = pkts.flatMap((p, i) => (p.flags.includes('R') ? [i + 1] : []));
   assert.ok(rstFrames.length > 3 * NOTE_MAX, `${rstFrames.length} RSTs`);
-  assert.deepEqual(walked.resets.map((r) => r.frame), rstFrames);
+  assert.deepEqual(
+    walked.resets.map((r) => r.frame),
+    rstFrames,
+  );
   // The pcapng path tracks frame by frame: the same contexts.
   assert.deepEqual(walked.resets, perFrame.resets);
 });

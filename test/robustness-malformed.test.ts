@@ -122,7 +122,7 @@ function ipPacket(v6: boolean, src: number[], dst: number[], proto: number, l4: 
 
 function ether(ip: Buffer, type = -1): Buffer {
   const h = Buffer.from([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, 0, 0]);
-  h.writeUInt16BE(type >= 0 ? type : (ip.readUInt8(0) >> 4) === 6 ? 0x86dd : 0x0800, 12);
+  h.writeUInt16BE(type >= 0 ? type : ip.readUInt8(0) >> 4 === 6 ? 0x86dd : 0x0800, 12);
   return Buffer.concat([h, ip]);
 }
 
@@ -223,7 +223,7 @@ function pcapng(frames: Frame[]): Built {
       return;
     }
     // IPv6 frames go out on the raw-IP interface, so both link types and both resolutions are exercised.
-    const iface = (f.ip.readUInt8(0) >> 4) === 6 ? 1 : 0;
+    const iface = f.ip.readUInt8(0) >> 4 === 6 ? 1 : 0;
     w.epb(iface, { tsNs: f.ts, data: iface === 0 ? ether(f.ip) : f.ip }, i % 5 === 0 ? { options: [[1, `frame ${i + 1}`]] } : {});
     lastTs = f.ts;
   });
@@ -283,7 +283,9 @@ function runKad(args: string[], stdin: Buffer | null): Promise<Outcome> {
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       resolve({
-        code, signal, timedOut,
+        code,
+        signal,
+        timedOut,
         stdout: Buffer.concat(out).toString('utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
         ms: Date.now() - t0,
@@ -292,7 +294,16 @@ function runKad(args: string[], stdin: Buffer | null): Promise<Outcome> {
   });
 }
 
-const STACK_MARKERS = [/^\s+at /m, /TypeError/, /RangeError/, /ReferenceError/, /SyntaxError: (?!.*JSON)/, /node:internal/, /internal error/, /Uncaught/];
+const STACK_MARKERS = [
+  /^\s+at /m,
+  /TypeError/,
+  /RangeError/,
+  /ReferenceError/,
+  /SyntaxError: (?!.*JSON)/,
+  /node:internal/,
+  /internal error/,
+  /Uncaught/,
+];
 
 /** Returns what is wrong with one run, or null. */
 function judge(c: Case, file: string, r: Outcome): string | null {
@@ -342,13 +353,15 @@ function judge(c: Case, file: string, r: Outcome): string | null {
   if (c.expectTcp !== undefined) return `valid capture rejected (exit ${r.code}): ${r.stderr.trim()}`;
   const lines = r.stderr.replace(/\n$/, '').split('\n');
   const line = lines[0];
-  if (lines.length !== 1 || line === undefined || line.trim() === '') return `exit ${r.code}: stderr is not exactly one line: ${JSON.stringify(r.stderr.slice(0, 600))}`;
+  if (lines.length !== 1 || line === undefined || line.trim() === '')
+    return `exit ${r.code}: stderr is not exactly one line: ${JSON.stringify(r.stderr.slice(0, 600))}`;
   const names = c.stdin ? ['stdin', '-'] : [file];
   if (!names.some((n) => line.includes(n))) return `error does not name the input (${names.join(' or ')}): ${line}`;
   if (/byte offset/.test(line)) {
     const m = /: at byte offset (\d+): \S/.exec(line);
     if (!m) return `malformed offset message (want "FILE: at byte offset N: reason"): ${line}`;
-    if (c.offsetWithin !== undefined && Number(m[1]) > c.offsetWithin) return `offset ${m[1]} is past the end of the ${c.offsetWithin}-byte input: ${line}`;
+    if (c.offsetWithin !== undefined && Number(m[1]) > c.offsetWithin)
+      return `offset ${m[1]} is past the end of the ${c.offsetWithin}-byte input: ${line}`;
   }
   return null;
 }
@@ -381,7 +394,8 @@ async function runCases(dir: string, cases: Case[]): Promise<Tally> {
       else tally.errors++;
       if (/at byte offset \d+/.test(r.stderr)) tally.withOffset++;
       const problem = judge(c, file, r);
-      if (VERBOSE) console.log(`# ${c.id} (${c.how}) [${c.mode}] exit ${r.code} ${r.ms} ms: ${r.stderr.trim().replace(/\n/g, ' | ').slice(0, 300)}`);
+      if (VERBOSE)
+        console.log(`# ${c.id} (${c.how}) [${c.mode}] exit ${r.code} ${r.ms} ms: ${r.stderr.trim().replace(/\n/g, ' | ').slice(0, 300)}`);
       if (problem && tally.failures.length >= MAX_REPORTED) {
         tally.failures.push(`[${c.id}] ${(problem.split('\n')[0] ?? '').slice(0, 200)}`);
       } else if (problem) {
@@ -391,7 +405,11 @@ async function runCases(dir: string, cases: Case[]): Promise<Tally> {
           saved = join(FAIL_DIR, `${c.id}.bin`);
           writeFileSync(saved, c.bytes);
         }
-        const repro = saved ? (c.stdin ? `node bin/kad ${argsFor(c.mode, '-').join(' ')} < ${saved}` : `node bin/kad ${argsFor(c.mode, saved).join(' ')}`) : `node bin/kad ${argsFor(c.mode, input).join(' ')}`;
+        const repro = saved
+          ? c.stdin
+            ? `node bin/kad ${argsFor(c.mode, '-').join(' ')} < ${saved}`
+            : `node bin/kad ${argsFor(c.mode, saved).join(' ')}`
+          : `node bin/kad ${argsFor(c.mode, input).join(' ')}`;
         tally.failures.push(`[${c.id}] ${c.how}\n    ${problem}\n    repro: ${repro}`);
       } else if (c.bytes && !c.stdin && !c.path) {
         rmSync(file, { force: true });
@@ -408,7 +426,11 @@ function report(name: string, t: Tally): void {
       `${t.failures.length} failures, slowest ${t.slowestMs} ms`,
   );
   const shown = t.failures.slice(0, MAX_REPORTED * 2).join('\n');
-  assert.equal(t.failures.length, 0, `${t.failures.length} of ${t.cases} runs failed (seed ${SEED}, inputs saved in ${FAIL_DIR}):\n${shown}`);
+  assert.equal(
+    t.failures.length,
+    0,
+    `${t.failures.length} of ${t.cases} runs failed (seed ${SEED}, inputs saved in ${FAIL_DIR}):\n${shown}`,
+  );
 }
 
 // ------------------------------------------------------------------ damage
@@ -455,7 +477,8 @@ function applyMutation(bytes: Buffer, m: Mutation): Buffer {
   return out;
 }
 
-const describeMutation = (m: Mutation): string => (m.op === 'flip' ? `flip bit ${m.bit} of byte ${m.pos}` : `set byte ${m.pos} to ${m.op === 'zero' ? '0x00' : '0xFF'}`);
+const describeMutation = (m: Mutation): string =>
+  m.op === 'flip' ? `flip bit ${m.bit} of byte ${m.pos}` : `set byte ${m.pos} to ${m.op === 'zero' ? '0x00' : '0xFF'}`;
 
 const modeOf = (i: number): Mode => itemAt(['json', 'text', 'json', 'events'] as const, i % 4, 'mode');
 
@@ -480,10 +503,15 @@ function craftedContainers(bases: Base[]): Array<{ id: string; how: string; byte
   edit('pcap-linktype-147', 'pcap: unknown link type 147 (USER0)', us, (b) => b.writeUInt32LE(147, 20));
   edit('pcap-linktype-max', 'pcap: link type 0xFFFFFFFF', ns, (b) => b.writeUInt32BE(0xffffffff, 20));
   edit('pcap-usec-1e9', 'pcap µs: usec field 999999999 (out of range)', us, (b) => b.writeUInt32LE(999_999_999, rec1 + 4));
-  edit('pcap-version-99', 'pcap: version 99.99', us, (b) => { b.writeUInt16LE(99, 4); b.writeUInt16LE(99, 6); });
+  edit('pcap-version-99', 'pcap: version 99.99', us, (b) => {
+    b.writeUInt16LE(99, 4);
+    b.writeUInt16LE(99, 6);
+  });
   edit('png-blocklen-0', 'pcapng: first packet block length 0', ng, (b) => b.writeUInt32LE(0, blk + 4));
   edit('png-blocklen-12', 'pcapng: first packet block length 12 (no body)', ng, (b) => b.writeUInt32LE(12, blk + 4));
-  edit('png-blocklen-odd', 'pcapng: first packet block length not a multiple of 4', ng, (b) => b.writeUInt32LE(b.readUInt32LE(blk + 4) + 1, blk + 4));
+  edit('png-blocklen-odd', 'pcapng: first packet block length not a multiple of 4', ng, (b) =>
+    b.writeUInt32LE(b.readUInt32LE(blk + 4) + 1, blk + 4),
+  );
   edit('png-blocklen-huge', 'pcapng: first packet block length 0xFFFFFFFC', ng, (b) => b.writeUInt32LE(0xfffffffc, blk + 4));
   edit('png-trailer-mismatch', 'pcapng: trailing block length differs from the leading one', ng, (b) => {
     const len = b.readUInt32LE(blk + 4);
@@ -519,7 +547,11 @@ function craftedContainers(bases: Base[]): Array<{ id: string; how: string; byte
   }
   // A second section in the other byte order: valid, must be read.
   const be = new PcapngWriter().shb({ bigEndian: true }).toBuffer();
-  out.push({ id: 'png-two-sections', how: 'pcapng: a second, big-endian SHB with no interfaces, then EOF', bytes: Buffer.concat([ng.bytes, be]) });
+  out.push({
+    id: 'png-two-sections',
+    how: 'pcapng: a second, big-endian SHB with no interfaces, then EOF',
+    bytes: Buffer.concat([ng.bytes, be]),
+  });
   out.push({ id: 'pcap-header-only', how: 'pcap: file header and nothing else', bytes: us.bytes.subarray(0, 24) });
   out.push({ id: 'png-shb-only', how: 'pcapng: SHB and nothing else', bytes: ng.bytes.subarray(0, shbEnd) });
   return out;
@@ -532,7 +564,14 @@ function craftedFrames(): Array<{ id: string; how: string; bytes: Buffer }> {
   const v6 = (): Buffer => tcpIp({ v6: true, src: C6, dst: S6, sport: 40000, dport: 443, seq: 1, ack: 1, flags: TH_ACK, len: 10 });
   const make = (id: string, how: string, ip: Buffer, snap?: number): { id: string; how: string; bytes: Buffer } => {
     const good = base();
-    const built = pcap([{ ts: t0, ip: good }, { ts: t0 + 1000n, ip }, { ts: t0 + 2000n, ip: good }], { ns: false, be: false });
+    const built = pcap(
+      [
+        { ts: t0, ip: good },
+        { ts: t0 + 1000n, ip },
+        { ts: t0 + 2000n, ip: good },
+      ],
+      { ns: false, be: false },
+    );
     let bytes = built.bytes;
     if (snap !== undefined) {
       // Cut the middle frame's captured bytes, keeping its wire length.
@@ -566,21 +605,86 @@ function craftedFrames(): Array<{ id: string; how: string; bytes: Buffer }> {
     return Buffer.concat([h, ...exts, tcp]);
   };
   return [
-    make('frame-tcp-doff-0', 'TCP data offset 0', set(base(), (b) => (b[tcpAt + 12] = 0x00))),
-    make('frame-tcp-doff-15', 'TCP data offset 15 (60 bytes) past the segment', set(base(), (b) => (b[tcpAt + 12] = 0xf0))),
-    make('frame-tcp-optlen-0', 'TCP option with length 0 (classic infinite loop)', set(base(), (b) => { b[tcpAt + 20] = 8; b[tcpAt + 21] = 0; })),
-    make('frame-tcp-optlen-1', 'TCP option with length 1', set(base(), (b) => { b[tcpAt + 20] = 2; b[tcpAt + 21] = 1; })),
-    make('frame-tcp-optlen-long', 'TCP option length 255 runs past the header', set(base(), (b) => { b[tcpAt + 22] = 8; b[tcpAt + 23] = 255; })),
-    make('frame-ip-ihl-15', 'IPv4 IHL 15 (60-byte header) past the packet', set(base(), (b) => (b[0] = 0x4f))),
-    make('frame-ip-ihl-2', 'IPv4 IHL 2 (< 5)', set(base(), (b) => (b[0] = 0x42))),
-    make('frame-ip-totlen-0', 'IPv4 total length 0 (TSO capture)', set(base(), (b) => b.writeUInt16BE(0, 2))),
-    make('frame-ip-totlen-10', 'IPv4 total length 10 (< header)', set(base(), (b) => b.writeUInt16BE(10, 2))),
-    make('frame-ip-totlen-huge', 'IPv4 total length 65535 (> captured)', set(base(), (b) => b.writeUInt16BE(65535, 2))),
-    make('frame-ip-fragment', 'IPv4 non-first fragment carrying "TCP"', set(base(), (b) => b.writeUInt16BE(0x2010, 6))),
-    make('frame-ip-version-5', 'IP version 5', set(base(), (b) => (b[0] = 0x55))),
-    make('frame-ip6-paylen-0', 'IPv6 payload length 0 (jumbogram without option)', set(v6(), (b) => b.writeUInt16BE(0, 4))),
+    make(
+      'frame-tcp-doff-0',
+      'TCP data offset 0',
+      set(base(), (b) => (b[tcpAt + 12] = 0x00)),
+    ),
+    make(
+      'frame-tcp-doff-15',
+      'TCP data offset 15 (60 bytes) past the segment',
+      set(base(), (b) => (b[tcpAt + 12] = 0xf0)),
+    ),
+    make(
+      'frame-tcp-optlen-0',
+      'TCP option with length 0 (classic infinite loop)',
+      set(base(), (b) => {
+        b[tcpAt + 20] = 8;
+        b[tcpAt + 21] = 0;
+      }),
+    ),
+    make(
+      'frame-tcp-optlen-1',
+      'TCP option with length 1',
+      set(base(), (b) => {
+        b[tcpAt + 20] = 2;
+        b[tcpAt + 21] = 1;
+      }),
+    ),
+    make(
+      'frame-tcp-optlen-long',
+      'TCP option length 255 runs past the header',
+      set(base(), (b) => {
+        b[tcpAt + 22] = 8;
+        b[tcpAt + 23] = 255;
+      }),
+    ),
+    make(
+      'frame-ip-ihl-15',
+      'IPv4 IHL 15 (60-byte header) past the packet',
+      set(base(), (b) => (b[0] = 0x4f)),
+    ),
+    make(
+      'frame-ip-ihl-2',
+      'IPv4 IHL 2 (< 5)',
+      set(base(), (b) => (b[0] = 0x42)),
+    ),
+    make(
+      'frame-ip-totlen-0',
+      'IPv4 total length 0 (TSO capture)',
+      set(base(), (b) => b.writeUInt16BE(0, 2)),
+    ),
+    make(
+      'frame-ip-totlen-10',
+      'IPv4 total length 10 (< header)',
+      set(base(), (b) => b.writeUInt16BE(10, 2)),
+    ),
+    make(
+      'frame-ip-totlen-huge',
+      'IPv4 total length 65535 (> captured)',
+      set(base(), (b) => b.writeUInt16BE(65535, 2)),
+    ),
+    make(
+      'frame-ip-fragment',
+      'IPv4 non-first fragment carrying "TCP"',
+      set(base(), (b) => b.writeUInt16BE(0x2010, 6)),
+    ),
+    make(
+      'frame-ip-version-5',
+      'IP version 5',
+      set(base(), (b) => (b[0] = 0x55)),
+    ),
+    make(
+      'frame-ip6-paylen-0',
+      'IPv6 payload length 0 (jumbogram without option)',
+      set(v6(), (b) => b.writeUInt16BE(0, 4)),
+    ),
     make('frame-ip6-ext-chain', 'IPv6 with 40 chained extension headers', extHeaders(40)),
-    make('frame-ip6-ext-len-huge', 'IPv6 extension header length 255 past the packet', set(extHeaders(1), (b) => (b[41] = 255))),
+    make(
+      'frame-ip6-ext-len-huge',
+      'IPv6 extension header length 255 past the packet',
+      set(extHeaders(1), (b) => (b[41] = 255)),
+    ),
     make('frame-snap-mid-ip', 'frame cut by snaplen inside the IP header', base(), 14 + 10),
     make('frame-snap-mid-tcp', 'frame cut by snaplen inside the TCP header', base(), 14 + 20 + 10),
     make('frame-snap-mid-opts', 'frame cut by snaplen inside the TCP options', base(), 14 + 20 + 22),
@@ -625,7 +729,9 @@ function runSweep(dir: string, cases: SweepCase[]): Promise<{ failures: string[]
     const watchdog = setInterval(() => {
       if (Date.now() - lastProgress > TIMEOUT_MS) {
         const c = cases[current];
-        finish(`[${c?.id}] ${c?.how}\n    hang: no progress for ${TIMEOUT_MS} ms\n    repro: node bin/kad analyze ${current >= 0 ? save(current) : '?'}`);
+        finish(
+          `[${c?.id}] ${c?.how}\n    hang: no progress for ${TIMEOUT_MS} ms\n    repro: node bin/kad analyze ${current >= 0 ? save(current) : '?'}`,
+        );
       }
     }, 500);
     w.on('message', (m: SweepMessage) => {
@@ -676,10 +782,29 @@ describe('robustness: malformed captures never crash, hang or print a stack trac
         cases.push({ id: `base-${b.name}-${mode}`, how: `${b.name}, undamaged`, bytes: b.built.bytes, mode, expectTcp: BASE_TCP });
       }
     }
-    cases.push({ id: 'base-pcap-gz-json', how: 'pcap µs, gzip-compressed', bytes: gzipSync(base(0).bytes), mode: 'json', expectTcp: BASE_TCP });
-    cases.push({ id: 'base-pcapng-gz-events', how: 'pcapng, gzip-compressed', bytes: gzipSync(base(2).bytes), mode: 'events', expectTcp: BASE_TCP });
+    cases.push({
+      id: 'base-pcap-gz-json',
+      how: 'pcap µs, gzip-compressed',
+      bytes: gzipSync(base(0).bytes),
+      mode: 'json',
+      expectTcp: BASE_TCP,
+    });
+    cases.push({
+      id: 'base-pcapng-gz-events',
+      how: 'pcapng, gzip-compressed',
+      bytes: gzipSync(base(2).bytes),
+      mode: 'events',
+      expectTcp: BASE_TCP,
+    });
     cases.push({ id: 'base-stdin-json', how: 'pcapng on stdin', bytes: base(2).bytes, stdin: true, mode: 'json', expectTcp: BASE_TCP });
-    cases.push({ id: 'base-stdin-gz-events', how: 'gzip pcap on stdin', bytes: gzipSync(base(1).bytes), stdin: true, mode: 'events', expectTcp: BASE_TCP });
+    cases.push({
+      id: 'base-stdin-gz-events',
+      how: 'gzip pcap on stdin',
+      bytes: gzipSync(base(1).bytes),
+      stdin: true,
+      mode: 'events',
+      expectTcp: BASE_TCP,
+    });
     report('baselines', await runCases(dir, cases));
   });
 
@@ -733,16 +858,37 @@ describe('robustness: malformed captures never crash, hang or print a stack trac
     const badDeflate = Buffer.from(gz);
     xorByte(badDeflate, Math.floor(gz.length / 2), 0x55);
     const cases: Case[] = [
-      { id: 'gz-truncated-pcap', how: 'gzip of a pcap truncated mid-record', bytes: gzipSync(base(0).bytes.subarray(0, 700)), mode: 'json' },
+      {
+        id: 'gz-truncated-pcap',
+        how: 'gzip of a pcap truncated mid-record',
+        bytes: gzipSync(base(0).bytes.subarray(0, 700)),
+        mode: 'json',
+      },
       { id: 'gz-corrupt-pcap', how: 'gzip of a pcap whose 3rd record has caplen 0xFFFFFFFF', bytes: gzipSync(flipped), mode: 'text' },
       { id: 'gz-stream-cut', how: 'gzip stream cut in half', bytes: gz.subarray(0, Math.floor(gz.length / 2)), mode: 'json' },
       { id: 'gz-stream-cut-header', how: 'gzip stream cut inside the gzip header', bytes: gz.subarray(0, 6), mode: 'text' },
       { id: 'gz-bad-crc', how: 'gzip with a wrong CRC32 trailer', bytes: badCrc, mode: 'events' },
       { id: 'gz-bad-deflate', how: 'gzip with a corrupt deflate stream', bytes: badDeflate, mode: 'json' },
-      { id: 'gz-garbage', how: 'gzip magic followed by garbage', bytes: Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), Buffer.alloc(200, 0xa5)]), mode: 'json' },
+      {
+        id: 'gz-garbage',
+        how: 'gzip magic followed by garbage',
+        bytes: Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0]), Buffer.alloc(200, 0xa5)]),
+        mode: 'json',
+      },
       { id: 'gz-empty-payload', how: 'gzip of an empty file', bytes: gzipSync(Buffer.alloc(0)), mode: 'text' },
-      { id: 'gz-of-garbage', how: 'gzip of 4 KiB of garbage', bytes: gzipSync(Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) & 0xff))), mode: 'json' },
-      { id: 'gz-stdin-cut', how: 'gzip stream cut in half, on stdin', bytes: gz.subarray(0, Math.floor(gz.length / 2)), stdin: true, mode: 'json' },
+      {
+        id: 'gz-of-garbage',
+        how: 'gzip of 4 KiB of garbage',
+        bytes: gzipSync(Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) & 0xff))),
+        mode: 'json',
+      },
+      {
+        id: 'gz-stdin-cut',
+        how: 'gzip stream cut in half, on stdin',
+        bytes: gz.subarray(0, Math.floor(gz.length / 2)),
+        stdin: true,
+        mode: 'json',
+      },
     ];
     report('gzip', await runCases(dir, cases));
   });
@@ -766,7 +912,13 @@ describe('robustness: malformed captures never crash, hang or print a stack trac
       { id: 'stdin-garbage', how: 'garbage on stdin', bytes: garbage, stdin: true, mode: 'json' },
       { id: 'stdin-garbage-events', how: 'garbage on stdin, --events', bytes: garbage, stdin: true, mode: 'events' },
       { id: 'stdin-empty', how: 'empty stdin', bytes: Buffer.alloc(0), stdin: true, mode: 'text' },
-      { id: 'stdin-truncated', how: 'pcap truncated mid-record on stdin', bytes: base(0).bytes.subarray(0, 333), stdin: true, mode: 'json' },
+      {
+        id: 'stdin-truncated',
+        how: 'pcap truncated mid-record on stdin',
+        bytes: base(0).bytes.subarray(0, 333),
+        stdin: true,
+        mode: 'json',
+      },
     ];
     report('odd inputs', await runCases(dir, cases));
   });
@@ -790,20 +942,29 @@ describe('robustness: malformed captures never crash, hang or print a stack trac
     const cases: SweepCase[] = [];
     for (const b of bases) {
       const bytes = b.built.bytes;
-      for (let cut = 0; cut < bytes.length; cut++) cases.push({ id: `sweep-trunc-${b.name}-${cut}`, how: `${b.name} truncated to ${cut} bytes`, bytes: bytes.subarray(0, cut) });
+      for (let cut = 0; cut < bytes.length; cut++)
+        cases.push({ id: `sweep-trunc-${b.name}-${cut}`, how: `${b.name} truncated to ${cut} bytes`, bytes: bytes.subarray(0, cut) });
       for (let k = 0; k < SWEEP_MUTATIONS; k++) {
         const m = mutation(b, rng);
         const m2 = k % 3 === 2 ? mutation(b, rng) : null;
         let out = applyMutation(bytes, m);
         if (m2) out = applyMutation(out, m2);
-        cases.push({ id: `sweep-mut-${b.name}-${k}`, how: `${b.name}: ${describeMutation(m)}${m2 ? ` and ${describeMutation(m2)}` : ''} (sweep seed ${SEED}, case ${k})`, bytes: out });
+        cases.push({
+          id: `sweep-mut-${b.name}-${k}`,
+          how: `${b.name}: ${describeMutation(m)}${m2 ? ` and ${describeMutation(m2)}` : ''} (sweep seed ${SEED}, case ${k})`,
+          bytes: out,
+        });
       }
     }
     for (const c of [...craftedContainers(bases), ...craftedFrames()]) cases.push({ id: `sweep-${c.id}`, how: c.how, bytes: c.bytes });
     const t0 = Date.now();
     const r = await runSweep(dir, cases);
     console.log(`# in-process sweep: ${r.ran} of ${cases.length} cases in ${Date.now() - t0} ms, ${r.failures.length} failures`);
-    assert.equal(r.failures.length, 0, `${r.failures.length} sweep cases failed (seed ${SEED}):\n${r.failures.slice(0, MAX_REPORTED).join('\n')}${r.failures.length > MAX_REPORTED ? `\n... and ${r.failures.length - MAX_REPORTED} more` : ''}`);
+    assert.equal(
+      r.failures.length,
+      0,
+      `${r.failures.length} sweep cases failed (seed ${SEED}):\n${r.failures.slice(0, MAX_REPORTED).join('\n')}${r.failures.length > MAX_REPORTED ? `\n... and ${r.failures.length - MAX_REPORTED} more` : ''}`,
+    );
     assert.equal(r.ran, cases.length, 'the sweep did not get through every case');
   });
 });

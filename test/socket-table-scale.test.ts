@@ -17,7 +17,9 @@ function procNetTcp(rows: number): string {
     const port = (1024 + (i % 60000)).toString(16).toUpperCase().padStart(4, '0');
     const peer = (i >>> 8) & 0xff;
     // 192.0.2.x as the kernel prints it on a little-endian host.
-    lines.push(`${i}: 0A0200C0:1F90 ${peer.toString(16).padStart(2, '0').toUpperCase()}0200C0:${port} 01 00000000:00000000 02:000007B9 00000000     0        0 ${100000 + i} 1 0000000000000000 20 4 30 10 -1`);
+    lines.push(
+      `${i}: 0A0200C0:1F90 ${peer.toString(16).padStart(2, '0').toUpperCase()}0200C0:${port} 01 00000000:00000000 02:000007B9 00000000     0        0 ${100000 + i} 1 0000000000000000 20 4 30 10 -1`,
+    );
   }
   return `${lines.join('\n')}\n`;
 }

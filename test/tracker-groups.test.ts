@@ -54,26 +54,30 @@ const mixed = join(dir, 'mixed.pcap');
 }
 
 // The busy capture has IPv4 and IPv6 servers on several ports; the mixed one exactly 5 servers.
-for (const [name, path, servers] of [['busy', file, 0], ['mixed', mixed, 5]] as const) test(`serverIndexes numbers servers by first appearance, one per address and port (${name})`, async () => {
-  const a = await analyzeCapture(path);
-  const t = a.tracker;
-  const n = t.connectionCount;
-  const { ofConn, firstConn } = t.serverIndexes();
-  const byText = new Map<string, number>();
-  const firsts: number[] = [];
-  for (let c = 0; c < n; c++) {
-    const text = serverPath(a, c);
-    let i = byText.get(text);
-    if (i === undefined) {
-      byText.set(text, (i = firsts.length));
-      firsts.push(c);
+for (const [name, path, servers] of [
+  ['busy', file, 0],
+  ['mixed', mixed, 5],
+] as const)
+  test(`serverIndexes numbers servers by first appearance, one per address and port (${name})`, async () => {
+    const a = await analyzeCapture(path);
+    const t = a.tracker;
+    const n = t.connectionCount;
+    const { ofConn, firstConn } = t.serverIndexes();
+    const byText = new Map<string, number>();
+    const firsts: number[] = [];
+    for (let c = 0; c < n; c++) {
+      const text = serverPath(a, c);
+      let i = byText.get(text);
+      if (i === undefined) {
+        byText.set(text, (i = firsts.length));
+        firsts.push(c);
+      }
+      assert.equal(ofConn[c], i, `connection ${c} (${text})`);
     }
-    assert.equal(ofConn[c], i, `connection ${c} (${text})`);
-  }
-  if (servers > 0) assert.equal(firsts.length, servers);
-  else assert.ok(firsts.length >= 8, `${firsts.length} servers`);
-  assert.deepEqual([...firstConn], firsts);
-});
+    if (servers > 0) assert.equal(firsts.length, servers);
+    else assert.ok(firsts.length >= 8, `${firsts.length} servers`);
+    assert.deepEqual([...firstConn], firsts);
+  });
 
 test('unansweredTails: what each side sent after the other side last spoke; timeSpan', async () => {
   const a = await analyzeCapture(file);

@@ -10,7 +10,8 @@ function fakeScreen() {
   return { calls, screen, input };
 }
 
-const counts = () => ['SIGINT', 'SIGTERM', 'SIGHUP', 'uncaughtException', 'unhandledRejection', 'exit'].map((e) => process.listenerCount(e));
+const counts = () =>
+  ['SIGINT', 'SIGTERM', 'SIGHUP', 'uncaughtException', 'unhandledRejection', 'exit'].map((e) => process.listenerCount(e));
 
 test('an uncaught exception restores the terminal once, rejects, and removes the handlers', async () => {
   const before = counts();
@@ -42,7 +43,11 @@ test('SIGTERM restores the terminal and settles with exit code 143', async () =>
 });
 
 test('a failing blessed destroy still leaves the alternate screen by hand', () => {
-  const screen = { destroy: () => { throw new Error('half-dead'); } } as unknown as blessed.Widgets.Screen;
+  const screen = {
+    destroy: () => {
+      throw new Error('half-dead');
+    },
+  } as unknown as blessed.Widgets.Screen;
   const written: string[] = [];
   const orig = process.stdout.write.bind(process.stdout);
   (process.stdout as { write: unknown }).write = (s: string) => (written.push(s), true);

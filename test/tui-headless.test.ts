@@ -9,7 +9,13 @@ import { REPO } from './helpers/run-kad.js';
 
 /** A terminal with no terminal: blessed writes into the void, the test reads blessed's own cell buffer. */
 function fakeTerminal(cols: number, rows: number) {
-  const input = Object.assign(new PassThrough(), { isTTY: true, isRaw: false, setRawMode(this: { isRaw: boolean }, on: boolean) { this.isRaw = on; } });
+  const input = Object.assign(new PassThrough(), {
+    isTTY: true,
+    isRaw: false,
+    setRawMode(this: { isRaw: boolean }, on: boolean) {
+      this.isRaw = on;
+    },
+  });
   const output = Object.assign(new Writable({ write: (_c, _e, cb) => cb() }), { isTTY: true, columns: cols, rows });
   return { input, output };
 }
@@ -27,8 +33,12 @@ async function until(what: string, cond: () => boolean, ms = 10_000): Promise<vo
 test('headless: replay a forged-RST capture, drive the keys, resize, quit', async () => {
   const term = fakeTerminal(160, 48);
   const screen = createTuiScreen(term.input, term.output);
-  const text = () => (screen as unknown as { lines: Array<Array<[number, string]>> }).lines.map((l) => l.map((c) => c[1]).join('')).join('\n');
-  const feed = new ReplayFeed(join(REPO, 'captures/fw-reset-keepalive.server.pcap'), { speed: 0, displayName: 'fw-reset-keepalive.server.pcap' });
+  const text = () =>
+    (screen as unknown as { lines: Array<Array<[number, string]>> }).lines.map((l) => l.map((c) => c[1]).join('')).join('\n');
+  const feed = new ReplayFeed(join(REPO, 'captures/fw-reset-keepalive.server.pcap'), {
+    speed: 0,
+    displayName: 'fw-reset-keepalive.server.pcap',
+  });
   const model = createTuiModel(feed, { refreshMs: 50 });
   const app = new TuiApp(model, timelineRecorderOf(model), screen, { title: feed.label, tickMs: 50 });
   let quit = false;

@@ -110,7 +110,8 @@ test('pause stops the virtual clock; resume carries on where it was', async () =
 
 test('speed max delivers every record as read: frames, timestamps and bytes unchanged', async () => {
   const file = join(REPO, 'captures/keepalive-survives.server.pcap');
-  const key = (r: PacketRecord) => `${r.frame} ${r.tsSec}.${r.tsNsec} ${r.linkType} ${r.origLen} ${r.buf.subarray(r.offset, r.offset + r.capLen).toString('hex')}`;
+  const key = (r: PacketRecord) =>
+    `${r.frame} ${r.tsSec}.${r.tsNsec} ${r.linkType} ${r.origLen} ${r.buf.subarray(r.offset, r.offset + r.capLen).toString('hex')}`;
   const expected: string[] = [];
   await readCapture(file, (r) => expected.push(key(r)));
   const got: string[] = [];
@@ -136,12 +137,18 @@ test('speed max yields to the event loop in slices', async () => {
 });
 
 test('unreadable files fail before the replay, damaged ones after replaying what came before', async () => {
-  await assert.rejects(new ReplayFeed(join(dir, 'missing.pcap'), { speed: 0 }).load(), (e: unknown) => e instanceof UserError && /missing\.pcap/.test(e.message));
+  await assert.rejects(
+    new ReplayFeed(join(dir, 'missing.pcap'), { speed: 0 }).load(),
+    (e: unknown) => e instanceof UserError && /missing\.pcap/.test(e.message),
+  );
   const whole = buildPcap(sampleConversation(4, T0), { nano: true });
   const cut = join(dir, 'cut.pcap');
   writeFileSync(cut, whole.subarray(0, whole.length - 10));
   let n = 0;
-  await assert.rejects(new ReplayFeed(cut, { speed: 0 }).start(() => n++), (e: unknown) => e instanceof UserError && /replayed the 3 packets/.test(e.message));
+  await assert.rejects(
+    new ReplayFeed(cut, { speed: 0 }).start(() => n++),
+    (e: unknown) => e instanceof UserError && /replayed the 3 packets/.test(e.message),
+  );
   assert.equal(n, 3);
 });
 

@@ -70,8 +70,15 @@ test('sort by risk, idle or age; filter by address or port substring', async () 
   const resetRow = { ...buildRow(reset.conns[0]!, reset.ctx(10, 3)), id: 2 };
   const rows = [buildRow(open.conns[0]!, open.ctx(10, 3)), resetRow];
   assert.match(rows[0]!.riskText, /AT RISK: idle past T/);
-  assert.deepEqual(sortRows([...rows], 'risk').map((r) => r.id), [2, 1]);
-  assert.deepEqual(sortRows([...rows], 'idle').map((r) => r.id), [1, 2], 'ended connections have no idle time');
+  assert.deepEqual(
+    sortRows([...rows], 'risk').map((r) => r.id),
+    [2, 1],
+  );
+  assert.deepEqual(
+    sortRows([...rows], 'idle').map((r) => r.id),
+    [1, 2],
+    'ended connections have no idle time',
+  );
   assert.ok(rowMatches(rows[0]!, '5432'));
   assert.ok(rowMatches(rows[0]!, '192.0.2.10'));
   assert.ok(rowMatches(rows[0]!, '#1'));
@@ -121,7 +128,12 @@ test('keys: selection, Enter toggles the detail once, / edits a filter, s cycles
 });
 
 test('layout: panes tile the terminal at any size, the detail pane takes the room it needs', () => {
-  for (const [cols, rows] of [[160, 48], [80, 24], [200, 60], [40, 12]] as const) {
+  for (const [cols, rows] of [
+    [160, 48],
+    [80, 24],
+    [200, 60],
+    [40, 12],
+  ] as const) {
     for (const detail of [false, true]) {
       const l = computeLayout(cols, rows, detail, 2);
       const panes = [l.header, l.table, l.timeline, l.log, l.detail].filter((p) => p !== null);
@@ -146,8 +158,17 @@ test('header: counts, resets by cause, the inferred idle timeout per path', asyn
     sockets: null,
     atRisk: { total: 0, uncaptured: 0 },
     snap: {
-      source: 'x', at: 0, packets: a.frames, tcpPackets: a.tcpPackets, packetsPerSec: 0, captureGaps: 0, sourceDrops: null,
-      connections: conns, diagnoses: d.diagnoses, idleTimeouts: d.idleTimeouts, resetsBy: { middlebox: 1, peer: 0, 'local-stack': 0, unknown: 0 },
+      source: 'x',
+      at: 0,
+      packets: a.frames,
+      tcpPackets: a.tcpPackets,
+      packetsPerSec: 0,
+      captureGaps: 0,
+      sourceDrops: null,
+      connections: conns,
+      diagnoses: d.diagnoses,
+      idleTimeouts: d.idleTimeouts,
+      resetsBy: { middlebox: 1, peer: 0, 'local-stack': 0, unknown: 0 },
     },
   }).map(plain);
   assert.match(lines[0]!, /replay x\.pcap at max speed +\[ended\]/);
@@ -155,17 +176,35 @@ test('header: counts, resets by cause, the inferred idle timeout per path', asyn
   assert.match(lines[2]!, /198\.51\.100\.10:5432 T ≤ 5\.\d\d s \(1 died, 0 survived\)/);
 });
 
-test('a joined socket\'s facts judge its row, and the detail pane shows the socket', async () => {
+test("a joined socket's facts judge its row, and the detail pane shows the socket", async () => {
   const { a, conns, ctx } = await load('fw-reset-keepalive.client.pcap');
   const c = conns[0]!;
   const last = relSeconds(c.end, a.tracker.baseSec, a.tracker.baseNsec);
   const readAtMs = (a.tracker.baseSec + a.tracker.baseNsec / 1e9 + last + 0.5) * 1000;
   const socket: SocketInfo = {
-    source: 'ss', state: 'ESTABLISHED',
-    local: { family: 4, addr: c.server.addr, port: c.server.port }, peer: { family: 4, addr: c.client.addr, port: c.client.port },
-    timer: { name: 'off', expiresMs: 0, count: 0 }, keepaliveTimer: { state: 'off' }, probesOut: 0,
-    lastSendMs: 2500, lastRecvMs: 2500, lastAckMs: 2500, idleMs: 2500, idleFrom: 'socket', inode: 42, uid: 0, pid: 1234, process: 'postgres',
-    recvQ: 0, sendQ: 0, conn: c.id, side: 'server', readAtMs, atRisk: false, riskReason: null,
+    source: 'ss',
+    state: 'ESTABLISHED',
+    local: { family: 4, addr: c.server.addr, port: c.server.port },
+    peer: { family: 4, addr: c.client.addr, port: c.client.port },
+    timer: { name: 'off', expiresMs: 0, count: 0 },
+    keepaliveTimer: { state: 'off' },
+    probesOut: 0,
+    lastSendMs: 2500,
+    lastRecvMs: 2500,
+    lastAckMs: 2500,
+    idleMs: 2500,
+    idleFrom: 'socket',
+    inode: 42,
+    uid: 0,
+    pid: 1234,
+    process: 'postgres',
+    recvQ: 0,
+    sendQ: 0,
+    conn: c.id,
+    side: 'server',
+    readAtMs,
+    atRisk: false,
+    riskReason: null,
   };
   // The capture saw a packet 0.5 s ago that the socket's clocks do not count (a peer's keepalive, say): the shorter silence counts.
   const base = ctx(last + 0.5, 3);
@@ -181,5 +220,8 @@ test('a joined socket\'s facts judge its row, and the detail pane shows the sock
   assert.match(silent.riskText, /^AT RISK: idle 90% of T/);
   const detail = detailLines(silent).map(plain).join('\n');
   assert.match(detail, /socket \(server end\): ESTABLISHED, keepalive off, idle 2\.50 s, pid 1234 postgres/);
-  assert.match(detail, /at risk: idle 2\.70 s \(per the capture\), 90 % of the 3\.00 s idle timeout given with --idle-timeout, and no keepalive timer/);
+  assert.match(
+    detail,
+    /at risk: idle 2\.70 s \(per the capture\), 90 % of the 3\.00 s idle timeout given with --idle-timeout, and no keepalive timer/,
+  );
 });

@@ -38,7 +38,8 @@ test('one glyph per 0.1 s bucket: SYN, data, ack, idle gap, keepalive probe, RST
 });
 
 test('the RST is coloured by who really sent it', () => {
-  const colourFor = (a: ResetAttribution | null) => renderTimeline(story(), opts({ attribution: (f) => (f === 8 ? a : null) })).colours[0][56];
+  const colourFor = (a: ResetAttribution | null) =>
+    renderTimeline(story(), opts({ attribution: (f) => (f === 8 ? a : null) })).colours[0][56];
   assert.equal(colourFor('middlebox'), 'red');
   assert.equal(colourFor('peer'), 'green');
   assert.equal(colourFor('local-stack'), 'green');

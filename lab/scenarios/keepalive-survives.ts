@@ -34,7 +34,9 @@ export const keepaliveSurvives: ScenarioSpec = {
       try {
         last = await exchange(pair, `ping ${i}\n`);
       } catch (err) {
-        throw new LabError(`keepalive-survives: the connection died in idle period ${i} with TCP_KEEPIDLE ${keepalive.idleS} s (${keepalive.source}): ${err instanceof Error ? err.message : String(err)}`);
+        throw new LabError(
+          `keepalive-survives: the connection died in idle period ${i} with TCP_KEEPIDLE ${keepalive.idleS} s (${keepalive.source}): ${err instanceof Error ? err.message : String(err)}`,
+        );
       }
       idlePeriods.push({ idleS: seconds(before, last.wroteT), exchangedAfter: true });
     }

@@ -36,7 +36,17 @@ export const peerAbort: ScenarioSpec = {
           trigger: 'none',
           idleBeforeTriggerS: idle,
           edges: edges(ctx, pair, { ended: 'reset', endedBy: 'server' }, { ended: 'reset', endedBy: 'server' }),
-          resets: [{ sentBy: 'peer', host: 'server', from: 'server', to: 'client', seenAt: ['client', 'server'], trigger: 'none', idleBeforeTriggerS: idle }],
+          resets: [
+            {
+              sentBy: 'peer',
+              host: 'server',
+              from: 'server',
+              to: 'client',
+              seenAt: ['client', 'server'],
+              trigger: 'none',
+              idleBeforeTriggerS: idle,
+            },
+          ],
           staleFlowHits: [],
           idlePeriods: [],
           apps: { client: appOutcome(pair.client), server: appOutcome(pair.server) },
@@ -50,7 +60,10 @@ export const peerAbort: ScenarioSpec = {
 /** Swallows every RST the server host sends, as a crashed host would send none. */
 async function muteServerResets(ctx: ScenarioContext, mute: boolean): Promise<void> {
   const nft = (script: string): Promise<unknown> => run('ip', ['netns', 'exec', ctx.topo.ns.server, 'nft', '-f', '-'], script);
-  if (mute) await nft('table inet kad-host {\n  chain output {\n    type filter hook output priority filter; policy accept;\n    tcp flags rst drop\n  }\n}\n');
+  if (mute)
+    await nft(
+      'table inet kad-host {\n  chain output {\n    type filter hook output priority filter; policy accept;\n    tcp flags rst drop\n  }\n}\n',
+    );
   else await nft('delete table inet kad-host\n');
 }
 
@@ -82,7 +95,17 @@ export const peerSocketless: ScenarioSpec = {
           trigger: 'data',
           idleBeforeTriggerS: idle,
           edges: edges(ctx, pair, { ended: 'reset', endedBy: 'server' }, { ended: 'reset', endedBy: 'server' }),
-          resets: [{ sentBy: 'peer', host: 'server', from: 'server', to: 'client', seenAt: ['client', 'server'], trigger: 'data', idleBeforeTriggerS: idle }],
+          resets: [
+            {
+              sentBy: 'peer',
+              host: 'server',
+              from: 'server',
+              to: 'client',
+              seenAt: ['client', 'server'],
+              trigger: 'data',
+              idleBeforeTriggerS: idle,
+            },
+          ],
           staleFlowHits: [],
           idlePeriods: [],
           apps: { client: appOutcome(pair.client), server: appOutcome(pair.server) },

@@ -4,7 +4,18 @@
  * go unanswered until its kernel gives up (ETIMEDOUT, with a RST that dies
  * at the firewall too); the client's data is retransmitted into the void.
  */
-import { appOutcome, clientWritesAfterIdle, connectPair, edges, enableKeepalive, exchange, expectError, NODE_KEEPCNT, NODE_KEEPINTVL_S, seconds } from '../scenario-kit.js';
+import {
+  appOutcome,
+  clientWritesAfterIdle,
+  connectPair,
+  edges,
+  enableKeepalive,
+  exchange,
+  expectError,
+  NODE_KEEPCNT,
+  NODE_KEEPINTVL_S,
+  seconds,
+} from '../scenario-kit.js';
 import type { ScenarioSpec } from '../scenario.js';
 import { STALE_IDLE_S, STALE_TIMEOUT_S } from './stale-flow-reset.js';
 
@@ -18,7 +29,11 @@ export const fwDrop: ScenarioSpec = {
   firewall: { idleTimeoutS: STALE_TIMEOUT_S, action: 'drop', nat: false },
   async drive(ctx) {
     const pair = await connectPair(ctx);
-    const serverKeepalive = await enableKeepalive(pair.server, STALE_IDLE_S, `scenario: TCP_KEEPIDLE longer than the ${STALE_TIMEOUT_S} s firewall timeout`);
+    const serverKeepalive = await enableKeepalive(
+      pair.server,
+      STALE_IDLE_S,
+      `scenario: TCP_KEEPIDLE longer than the ${STALE_TIMEOUT_S} s firewall timeout`,
+    );
     const last = await exchange(pair, 'hello\n');
     const { wrote } = await clientWritesAfterIdle(pair, last.clientT, CLIENT_WRITE_IDLE_MS);
     const giveUpS = STALE_IDLE_S + NODE_KEEPCNT * NODE_KEEPINTVL_S;
@@ -34,7 +49,17 @@ export const fwDrop: ScenarioSpec = {
           trigger: 'keepalive',
           idleBeforeTriggerS: probeIdle,
           edges: edges(ctx, pair, { ended: 'open', endedBy: null }, { ended: 'reset', endedBy: 'server' }),
-          resets: [{ sentBy: 'local-stack', host: 'server', from: 'server', to: 'client', seenAt: ['server'], trigger: 'keepalive', idleBeforeTriggerS: probeIdle }],
+          resets: [
+            {
+              sentBy: 'local-stack',
+              host: 'server',
+              from: 'server',
+              to: 'client',
+              seenAt: ['server'],
+              trigger: 'keepalive',
+              idleBeforeTriggerS: probeIdle,
+            },
+          ],
           staleFlowHits: [
             { from: 'server', kind: 'keepalive', idleS: probeIdle, fate: 'dropped', segments: NODE_KEEPCNT, bytes: 0 },
             // How often the client retransmits before the capture stops depends on its RTO backoff.

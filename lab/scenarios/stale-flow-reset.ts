@@ -31,7 +31,11 @@ export function staleFlowReset(v: Variant): ScenarioSpec {
       const pair = await connectPair(ctx);
       let serverKeepalive: KeepaliveSetting | null = null;
       if (v.trigger === 'keepalive') {
-        serverKeepalive = await enableKeepalive(pair.server, STALE_IDLE_S, `scenario: TCP_KEEPIDLE longer than the ${STALE_TIMEOUT_S} s firewall timeout`);
+        serverKeepalive = await enableKeepalive(
+          pair.server,
+          STALE_IDLE_S,
+          `scenario: TCP_KEEPIDLE longer than the ${STALE_TIMEOUT_S} s firewall timeout`,
+        );
       }
       const last = await exchange(pair, 'hello\n');
       let conn: Omit<ConnectionTruth, 'apps'>;
@@ -46,7 +50,17 @@ export function staleFlowReset(v: Variant): ScenarioSpec {
           trigger: 'keepalive',
           idleBeforeTriggerS: idle,
           edges: edges(ctx, pair, { ended: 'open', endedBy: null }, { ended: 'reset', endedBy: 'client' }),
-          resets: [{ sentBy: 'middlebox', host: 'firewall', from: 'client', to: 'server', seenAt: ['server'], trigger: 'keepalive', idleBeforeTriggerS: idle }],
+          resets: [
+            {
+              sentBy: 'middlebox',
+              host: 'firewall',
+              from: 'client',
+              to: 'server',
+              seenAt: ['server'],
+              trigger: 'keepalive',
+              idleBeforeTriggerS: idle,
+            },
+          ],
           staleFlowHits: [{ from: 'server', kind: 'keepalive', idleS: idle, fate: 'reset', segments: 1, bytes: 0 }],
           idlePeriods: [],
         };
@@ -61,7 +75,17 @@ export function staleFlowReset(v: Variant): ScenarioSpec {
           trigger: 'data',
           idleBeforeTriggerS: idle,
           edges: edges(ctx, pair, { ended: 'reset', endedBy: 'server' }, { ended: 'open', endedBy: null }),
-          resets: [{ sentBy: 'middlebox', host: 'firewall', from: 'server', to: 'client', seenAt: ['client'], trigger: 'data', idleBeforeTriggerS: idle }],
+          resets: [
+            {
+              sentBy: 'middlebox',
+              host: 'firewall',
+              from: 'server',
+              to: 'client',
+              seenAt: ['client'],
+              trigger: 'data',
+              idleBeforeTriggerS: idle,
+            },
+          ],
           staleFlowHits: [{ from: 'client', kind: 'data', idleS: idle, fate: 'reset', segments: 1, bytes: wrote.bytes }],
           idlePeriods: [],
         };

@@ -20,7 +20,13 @@ export function checkAnalysis(truth: LabTruth, reports: Record<Edge, FileReport>
     for (const t of truth.connections) {
       const view = t.edges[edge];
       const conn = file.connections.find((k) => sameEndpoint(k.client, view.client) && sameEndpoint(k.server, view.server));
-      c.that(edge, 'connection found by its endpoints at this edge', conn !== undefined, `${endpointText(view.client)} > ${endpointText(view.server)}`, file.connections.map((k) => `${endpointText(k.client)} > ${endpointText(k.server)}`).join(', ') || 'none');
+      c.that(
+        edge,
+        'connection found by its endpoints at this edge',
+        conn !== undefined,
+        `${endpointText(view.client)} > ${endpointText(view.server)}`,
+        file.connections.map((k) => `${endpointText(k.client)} > ${endpointText(k.server)}`).join(', ') || 'none',
+      );
       if (!conn) continue;
       found[edge] = conn;
       checkEdge(c, edge, truth, t, conn);
@@ -48,15 +54,31 @@ function checkEdge(c: Checks, edge: Edge, truth: LabTruth, t: ConnectionTruth, c
     const real = side === edge ? initialTtl : initialTtl - hops;
     c.eq(edge, `${side} TTL baseline (its SYN${side === 'server' ? '-ACK' : ''})`, dir.ttl?.first, real);
     if (mine.some((r) => r.sentBy === 'middlebox')) {
-      c.eq(edge, `forged RST in the ${side}'s name shows as a TTL the real ${side} never has here`, [dir.ttl?.min, dir.ttl?.max], [real, initialTtl]);
-      c.that(edge, `forged RST's TTL differs from the ${side}'s baseline`, dir.ttl !== null && dir.ttl.max !== dir.ttl.first, `max ≠ first`, dir.ttl);
+      c.eq(
+        edge,
+        `forged RST in the ${side}'s name shows as a TTL the real ${side} never has here`,
+        [dir.ttl?.min, dir.ttl?.max],
+        [real, initialTtl],
+      );
+      c.that(
+        edge,
+        `forged RST's TTL differs from the ${side}'s baseline`,
+        dir.ttl !== null && dir.ttl.max !== dir.ttl.first,
+        `max ≠ first`,
+        dir.ttl,
+      );
     } else {
       c.eq(edge, `every ${side} packet at one TTL, RSTs included`, [dir.ttl?.min, dir.ttl?.max], [real, real]);
     }
     const probing = t.staleFlowHits.filter((h) => h.from === side && h.kind === 'keepalive');
     if (probing.length > 0) {
       const reached = side === edge ? probing.reduce((n, h) => n + (h.segments ?? 0), 0) : 0;
-      c.eq(edge, `${side} keepalive probes ${side === edge ? 'sent into the forgotten flow' : 'that got through'}`, dir.keepalives, reached);
+      c.eq(
+        edge,
+        `${side} keepalive probes ${side === edge ? 'sent into the forgotten flow' : 'that got through'}`,
+        dir.keepalives,
+        reached,
+      );
     } else if (!truth.keepalive[side]) {
       c.eq(edge, `${side} sends no keepalives`, dir.keepalives, 0);
     }
@@ -72,11 +94,22 @@ function checkEdge(c: Checks, edge: Edge, truth: LabTruth, t: ConnectionTruth, c
     c.atLeast(edge, `${h.from} retransmits its data into the void`, dirOf(conn, h.from).retransmissions, 1);
   }
   if (t.idlePeriods.length > 0) {
-    c.that(edge, 'longest idle below the firewall timeout', conn.longestIdleS < truth.firewall.idleTimeoutS, `< ${truth.firewall.idleTimeoutS}`, conn.longestIdleS);
+    c.that(
+      edge,
+      'longest idle below the firewall timeout',
+      conn.longestIdleS < truth.firewall.idleTimeoutS,
+      `< ${truth.firewall.idleTimeoutS}`,
+      conn.longestIdleS,
+    );
     c.atLeast(edge, 'keepalives answered', conn.keepalives.answered, 3);
     c.eq(edge, 'every keepalive answered', conn.keepalives.answered, conn.keepalives.sent);
     for (const side of ['client', 'server'] as const) {
-      c.eq(edge, `${side} payload bytes (every exchange after every idle period)`, dirOf(conn, side).payloadBytes, t.apps[side].bytesWritten);
+      c.eq(
+        edge,
+        `${side} payload bytes (every exchange after every idle period)`,
+        dirOf(conn, side).payloadBytes,
+        t.apps[side].bytesWritten,
+      );
     }
   }
 }

@@ -29,22 +29,49 @@ export function checkCaptures(truth: LabTruth, frames: Record<Edge, Frame[]>): C
     const view = conn.edges[edge];
     const fs = frames[edge];
     const from = (side: Side): Frame[] => fs.filter((f) => sender(f, view) === side);
-    c.eq(edge, 'every frame belongs to the connection as addressed at this edge', fs.filter((f) => sender(f, view) === null).map((f) => f.n), []);
+    c.eq(
+      edge,
+      'every frame belongs to the connection as addressed at this edge',
+      fs.filter((f) => sender(f, view) === null).map((f) => f.n),
+      [],
+    );
 
     const syns = fs.filter((f) => has(f, TCP.SYN) && !has(f, TCP.ACK));
     c.eq(edge, 'one SYN', syns.length, 1);
     const syn = syns[0];
-    if (syn) c.eq(edge, 'SYN addresses', `${endpointText({ addr: syn.src, port: syn.sport })} > ${endpointText({ addr: syn.dst, port: syn.dport })}`, `${endpointText(view.client)} > ${endpointText(view.server)}`);
+    if (syn)
+      c.eq(
+        edge,
+        'SYN addresses',
+        `${endpointText({ addr: syn.src, port: syn.sport })} > ${endpointText({ addr: syn.dst, port: syn.dport })}`,
+        `${endpointText(view.client)} > ${endpointText(view.server)}`,
+      );
 
     // Packets of the endpoint on this edge's own link have not been forwarded yet.
     const local: Side = edge;
     const remote: Side = edge === 'client' ? 'server' : 'client';
     const baseline = (side: Side): number => (side === local ? initialTtl : initialTtl - hops);
-    c.eq(edge, `${remote}'s packets arrive ${hops} hop(s) away`, [...new Set(from(remote).filter((f) => !has(f, TCP.RST)).map((f) => f.ttl))], [initialTtl - hops]);
+    c.eq(
+      edge,
+      `${remote}'s packets arrive ${hops} hop(s) away`,
+      [
+        ...new Set(
+          from(remote)
+            .filter((f) => !has(f, TCP.RST))
+            .map((f) => f.ttl),
+        ),
+      ],
+      [initialTtl - hops],
+    );
 
     const rsts = fs.filter((f) => has(f, TCP.RST));
     const expected = conn.resets.filter((r) => r.seenAt.includes(edge));
-    c.eq(edge, 'RSTs in the capture', rsts.map((f) => sender(f, view)), expected.map((r) => r.from));
+    c.eq(
+      edge,
+      'RSTs in the capture',
+      rsts.map((f) => sender(f, view)),
+      expected.map((r) => r.from),
+    );
     expected.forEach((r, i) => {
       const f = rsts[i];
       if (!f) return;
@@ -55,7 +82,12 @@ export function checkCaptures(truth: LabTruth, frames: Record<Edge, Frame[]>): C
 
     const fins = fs.filter((f) => has(f, TCP.FIN));
     if (view.ended === 'fin') {
-      c.eq(edge, 'FINs (first one first)', fins.map((f) => sender(f, view)), [view.endedBy, view.endedBy === 'client' ? 'server' : 'client']);
+      c.eq(
+        edge,
+        'FINs (first one first)',
+        fins.map((f) => sender(f, view)),
+        [view.endedBy, view.endedBy === 'client' ? 'server' : 'client'],
+      );
     } else {
       c.eq(edge, 'no FIN', fins.length, 0);
     }
@@ -79,7 +111,8 @@ function checkTrigger(c: Checks, edge: Edge, fs: Frame[], rst: Frame, view: Edge
   c.eq(edge, 'frame before the RST', `${prev ? sender(prev, view) : null} ${kind}`, `${provoker} ${r.trigger}`);
   // Stale-flow triggers get their idle checked with the hit itself.
   const before = fs[i - 2];
-  if (r.sentBy === 'peer' && prev && before) c.near(edge, `idle before the ${r.trigger} that drew the RST`, prev.t - before.t, r.idleBeforeTriggerS, IDLE_TOLERANCE_S);
+  if (r.sentBy === 'peer' && prev && before)
+    c.near(edge, `idle before the ${r.trigger} that drew the RST`, prev.t - before.t, r.idleBeforeTriggerS, IDLE_TOLERANCE_S);
 }
 
 /** Keepalives of sides that keep the flow alive: answered, every one; sides without keepalive send none. */
@@ -101,7 +134,13 @@ function checkKeepalives(c: Checks, edge: Edge, truth: LabTruth, conn: Connectio
 function checkIdlePeriods(c: Checks, edge: Edge, truth: LabTruth, conn: ConnectionTruth, fs: Frame[], from: (s: Side) => Frame[]): void {
   if (conn.idlePeriods.length === 0) return;
   const gaps = fs.slice(1).map((f, i) => f.t - (fs[i]?.t ?? f.t));
-  c.that(edge, 'longest silence stays below the firewall timeout', maxOf(gaps, (g) => g, -Infinity) < truth.firewall.idleTimeoutS, `< ${truth.firewall.idleTimeoutS} s`, maxOf(gaps, (g) => g, -Infinity).toFixed(3));
+  c.that(
+    edge,
+    'longest silence stays below the firewall timeout',
+    maxOf(gaps, (g) => g, -Infinity) < truth.firewall.idleTimeoutS,
+    `< ${truth.firewall.idleTimeoutS} s`,
+    maxOf(gaps, (g) => g, -Infinity).toFixed(3),
+  );
   const writes = (side: Side): number => from(side).filter((f) => f.len > 0 && !f.keepAlive).length;
   c.eq(edge, 'client data segments (hello + one per idle period)', writes('client'), 1 + conn.idlePeriods.length);
   c.eq(edge, 'server echoes', writes('server'), 1 + conn.idlePeriods.length);
@@ -113,11 +152,27 @@ function checkStaleHits(c: Checks, conn: ConnectionTruth, frames: Record<Edge, F
     const far = otherEdge(origin);
     const sent = (edge: Edge): Frame[] => frames[edge].filter((f) => sender(f, conn.edges[edge]) === hit.from);
     const all = frames[origin];
-    const first = hit.kind === 'keepalive' ? sent(origin).find((f) => f.keepAlive) : sent(origin).filter((f) => f.len > 0 && !f.retransmission).at(-1);
+    const first =
+      hit.kind === 'keepalive'
+        ? sent(origin).find((f) => f.keepAlive)
+        : sent(origin)
+            .filter((f) => f.len > 0 && !f.retransmission)
+            .at(-1);
     const before = first ? all[all.indexOf(first) - 1] : undefined;
-    c.near(origin, `idle before the ${hit.from}'s ${hit.kind} met the forgotten flow`, first && before ? first.t - before.t : null, hit.idleS, IDLE_TOLERANCE_S);
+    c.near(
+      origin,
+      `idle before the ${hit.from}'s ${hit.kind} met the forgotten flow`,
+      first && before ? first.t - before.t : null,
+      hit.idleS,
+      IDLE_TOLERANCE_S,
+    );
     if (hit.kind === 'keepalive') {
-      c.eq(origin, `${hit.from} keepalive probes that found the flow forgotten (${hit.fate})`, sent(origin).filter((f) => f.keepAlive).length, hit.segments);
+      c.eq(
+        origin,
+        `${hit.from} keepalive probes that found the flow forgotten (${hit.fate})`,
+        sent(origin).filter((f) => f.keepAlive).length,
+        hit.segments,
+      );
       c.eq(far, `${hit.from} keepalive probes that got through the firewall`, sent(far).filter((f) => f.keepAlive).length, 0);
       c.eq('both', 'keepalive ACKs', frames.client.concat(frames.server).filter((f) => f.keepAliveAck).length, 0);
     } else {
@@ -125,7 +180,12 @@ function checkStaleHits(c: Checks, conn: ConnectionTruth, frames: Record<Edge, F
       const retrans = sent(origin).filter((f) => f.retransmission);
       if (hit.fate === 'dropped') c.atLeast(origin, `${hit.from} retransmits its data into the void`, retrans.length, 1);
       const retransBytes = retrans.reduce((n, f) => n + f.len, 0);
-      c.eq('both', `${hit.from}'s ${hit.bytes} bytes after idle never cross the firewall`, payload(origin) - retransBytes - payload(far), hit.bytes);
+      c.eq(
+        'both',
+        `${hit.from}'s ${hit.bytes} bytes after idle never cross the firewall`,
+        payload(origin) - retransBytes - payload(far),
+        hit.bytes,
+      );
     }
   }
 }

@@ -41,11 +41,13 @@ export class Checks {
 }
 
 function show(v: unknown): string {
-  return typeof v === 'string' ? v : JSON.stringify(v) ?? 'undefined';
+  return typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined');
 }
 
 export function formatChecks(title: string, checks: readonly Check[]): string {
-  const lines = checks.map((c) => `  ${c.ok ? 'ok  ' : 'FAIL'} [${c.edge}] ${c.what}: ${c.ok ? c.actual : `expected ${c.expected}, got ${c.actual}`}`);
+  const lines = checks.map(
+    (c) => `  ${c.ok ? 'ok  ' : 'FAIL'} [${c.edge}] ${c.what}: ${c.ok ? c.actual : `expected ${c.expected}, got ${c.actual}`}`,
+  );
   return [title, ...lines].join('\n');
 }
 

@@ -20,7 +20,8 @@ export function kadAnalyze(file: string): Promise<FileReport> {
         return;
       }
       const only = report.files?.[0];
-      if (!only || report.files.length !== 1) reject(new Error(`kad analyze --json ${file}: expected one file report, got ${report.files?.length}`));
+      if (!only || report.files.length !== 1)
+        reject(new Error(`kad analyze --json ${file}: expected one file report, got ${report.files?.length}`));
       else resolve(only);
     });
   });

@@ -43,7 +43,10 @@ export class CapturePipeline {
   readonly frameCounts = new FrameCounter();
   private readonly onTcp: TrackedPacketHandler | undefined;
 
-  constructor(readonly file: string, opts: AnalyzeOptions = {}) {
+  constructor(
+    readonly file: string,
+    opts: AnalyzeOptions = {},
+  ) {
     this.tracker = new TcpTracker(opts);
     this.onTcp = opts.onTcpPacket;
   }

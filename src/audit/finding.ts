@@ -27,7 +27,11 @@ export interface Finding {
 
 export const SYSCTL_PERSIST_FILE = '/etc/sysctl.d/60-kad-audit.conf';
 
-export function sysctlFix(settings: [name: string, value: string | number][], note: string | null = null, needs = 'root (CAP_NET_ADMIN in this network namespace)'): Fix {
+export function sysctlFix(
+  settings: [name: string, value: string | number][],
+  note: string | null = null,
+  needs = 'root (CAP_NET_ADMIN in this network namespace)',
+): Fix {
   return {
     commands: settings.map(([name, value]) => `sysctl -w ${name}=${shellValue(String(value))}`),
     persistFile: SYSCTL_PERSIST_FILE,

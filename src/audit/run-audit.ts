@@ -86,9 +86,11 @@ function privilegeNotes(s: HostSnapshot): string[] {
     'Reading needs no root: sysctls, /proc/net/tcp{,6} and /proc/self/limits are world-readable.',
     'Applying the fixes needs root: net.* sysctls need CAP_NET_ADMIN in the network namespace; fs.*, nf_conntrack_max and hashsize need root in the initial namespace; raising a hard nofile limit needs CAP_SYS_RESOURCE.',
   ];
-  if (s.uid !== 0) notes.push('Not running as root: other users\' processes cannot be mapped to their sockets (/proc/PID/fd).');
+  if (s.uid !== 0) notes.push("Not running as root: other users' processes cannot be mapped to their sockets (/proc/PID/fd).");
   if (s.netns.init === null) {
-    notes.push('Could not read /proc/1/ns/net (needs ptrace access to PID 1): whether this is the host\'s initial network namespace is unknown.');
+    notes.push(
+      "Could not read /proc/1/ns/net (needs ptrace access to PID 1): whether this is the host's initial network namespace is unknown.",
+    );
   }
   if (s.netns.self !== null && s.netns.init !== null && s.netns.self !== s.netns.init) {
     notes.push(

@@ -59,7 +59,11 @@ export function summarizeSockets(entries: SocketEntry[], range: PortRange | null
     total: entries.length,
     byState,
     topRemotes: top(groupByRemote(connected)),
-    ephemeral: { range, capacity, busiest: range === null || capacity === null ? [] : ephemeralGroups(entries, connected, range, capacity) },
+    ephemeral: {
+      range,
+      capacity,
+      busiest: range === null || capacity === null ? [] : ephemeralGroups(entries, connected, range, capacity),
+    },
     timeWait: byState.TIME_WAIT ?? 0,
     keepalive: coverage(entries),
   };

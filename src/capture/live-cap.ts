@@ -23,7 +23,6 @@ export function privilegeFix(command = 'kad live'): string {
 }
 export const LIBPCAP_FIX = 'install libpcap: apt-get install libpcap0.8 libpcap-dev, then npm rebuild cap';
 
-
 /** The one-line error for a cap module that would not load (no libpcap, not built). */
 export function capLoadError(err: unknown): UserError {
   const msg = err instanceof Error ? err.message.split('\n')[0]! : String(err);
@@ -166,7 +165,9 @@ export function openLiveCapture(opts: LiveCaptureOptions, mod: CapModule = loadC
   const linkType = linkTypeNumber(linkName);
   if (linkType === null) {
     closeLiveCapture({ device: opts.device, linkType: -1, linkName, buffer, cap });
-    throw new UserError(`cannot capture on ${opts.device}: unsupported link type "${linkName}"; pick another interface with -i, or use 'any'`);
+    throw new UserError(
+      `cannot capture on ${opts.device}: unsupported link type "${linkName}"; pick another interface with -i, or use 'any'`,
+    );
   }
   return { device: opts.device, linkType, linkName, buffer, cap };
 }
@@ -192,9 +193,12 @@ export function openError(err: unknown, opts: LiveCaptureOptions, devices: CapDe
   const msg = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
   if (/permission|not permitted|EPERM|EACCES/i.test(msg)) return new UserError(privilegeFix(opts.command), EXIT.noPermission);
   if (/no such device|doesn't exist|does not exist/i.test(msg)) return unknownInterface(opts.device, devices);
-  if (/not up/i.test(msg)) return new UserError(`interface ${opts.device} is down: bring it up (ip link set ${opts.device} up) or pick another with -i`);
+  if (/not up/i.test(msg))
+    return new UserError(`interface ${opts.device} is down: bring it up (ip link set ${opts.device} up) or pick another with -i`);
   if (/filter|syntax error|parse|illegal|unknown (host|port|protocol)/i.test(msg)) {
-    return new UserError(`bad capture filter "${opts.filter}": ${msg.replace(/^can't parse filter expression: /, '')} (syntax: man pcap-filter)`);
+    return new UserError(
+      `bad capture filter "${opts.filter}": ${msg.replace(/^can't parse filter expression: /, '')} (syntax: man pcap-filter)`,
+    );
   }
   return new UserError(`cannot capture on ${opts.device}: ${msg}`);
 }

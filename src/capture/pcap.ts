@@ -114,11 +114,7 @@ export class PcapParser implements FormatParser {
   private readHeader(buf: Buffer, pos: number, base: number): void {
     const kind = pcapMagicAt(buf, pos);
     if (kind === 'kuznetzov') {
-      throw new CaptureError(
-        this.file,
-        base + pos,
-        'modified (Kuznetzov) pcap format is not supported; convert it with `editcap -F pcap`',
-      );
+      throw new CaptureError(this.file, base + pos, 'modified (Kuznetzov) pcap format is not supported; convert it with `editcap -F pcap`');
     }
     if (kind === null) {
       throw new CaptureError(this.file, base + pos, `not a pcap file (magic ${hex32(u32(buf, pos, false))})`);

@@ -197,7 +197,7 @@ export class PcapngParser implements FormatParser {
     let resol = 6;
     let offsetSec = 0;
     const end = pos + len - 4;
-    for (let o = pos + 16; o + 4 <= end; ) {
+    for (let o = pos + 16; o + 4 <= end;) {
       const code = u16(buf, o, le);
       const olen = u16(buf, o + 2, le);
       if (code === OPT_END) break;
@@ -227,7 +227,7 @@ export class PcapngParser implements FormatParser {
     let drops = 0;
     let seen = false;
     const end = pos + len - 4;
-    for (let o = pos + 20; o + 4 <= end; ) {
+    for (let o = pos + 20; o + 4 <= end;) {
       const code = u16(buf, o, le);
       const olen = u16(buf, o + 2, le);
       if (code === OPT_END) break;
@@ -244,7 +244,7 @@ export class PcapngParser implements FormatParser {
 
   /** EPB options: only epb_dropcount matters here. */
   private packetOptions(buf: Buffer, start: number, end: number, le: boolean, offset: number): void {
-    for (let o = start; o + 4 <= end; ) {
+    for (let o = start; o + 4 <= end;) {
       const code = u16(buf, o, le);
       const olen = u16(buf, o + 2, le);
       if (code === OPT_END) break;

@@ -76,9 +76,21 @@ async function readStdin(onPacket: PacketHandler, opts: ReadCaptureOptions & { d
   return readCaptureStream(prepend(head, process.stdin), onPacket, opts);
 }
 
-function readPlainFd(fd: number, file: string, onPacket: PacketHandler, opts: ReadCaptureOptions, head: Buffer, sizeHint: number): CaptureSummary {
+function readPlainFd(
+  fd: number,
+  file: string,
+  onPacket: PacketHandler,
+  opts: ReadCaptureOptions,
+  head: Buffer,
+  sizeHint: number,
+): CaptureSummary {
   const parser = new CaptureParser(file, onPacket, opts.pcapRecords);
-  const bytes = parseFd(fd, file, parser, { readSize: opts.chunkSize ?? DEFAULT_CHUNK, prefix: head, sizeHint, chunkBuffer: opts.chunkBuffer });
+  const bytes = parseFd(fd, file, parser, {
+    readSize: opts.chunkSize ?? DEFAULT_CHUNK,
+    prefix: head,
+    sizeHint,
+    chunkBuffer: opts.chunkBuffer,
+  });
   return parser.summary(false, bytes);
 }
 
@@ -125,7 +137,11 @@ async function closeStream(stream: fs.ReadStream): Promise<void> {
  * Same as readCapture for an already open byte stream (stdin, a socket,
  * a child process's stdout): records are delivered as chunks arrive.
  */
-export async function readCaptureStream(source: ByteChunks, onPacket: PacketHandler, opts: ReadCaptureOptions = {}): Promise<CaptureSummary> {
+export async function readCaptureStream(
+  source: ByteChunks,
+  onPacket: PacketHandler,
+  opts: ReadCaptureOptions = {},
+): Promise<CaptureSummary> {
   return readChunks(source, onPacket, opts.displayName ?? 'stream', opts, 'empty input');
 }
 

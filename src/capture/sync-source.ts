@@ -25,7 +25,10 @@ export function parseFd(
   const readSize = opts.readSize ?? DEFAULT_CHUNK;
   const prefix = opts.prefix ?? Buffer.alloc(0);
   // Small files do not need a whole chunk; the 1 MiB floor keeps reads large if the file grows meanwhile.
-  const cb = new ChunkBuffer(Math.max(64, prefix.length, Math.min(readSize, Math.max((opts.sizeHint ?? readSize) + 1, 1 << 20))), opts.chunkBuffer);
+  const cb = new ChunkBuffer(
+    Math.max(64, prefix.length, Math.min(readSize, Math.max((opts.sizeHint ?? readSize) + 1, 1 << 20))),
+    opts.chunkBuffer,
+  );
   prefix.copy(cb.buf, 0);
   cb.end = prefix.length;
   cb.start = parser.parse(cb.buf, 0, cb.end, 0);

@@ -33,7 +33,9 @@ export function registerAnalyze(program: Command): void {
     .argument('[files...]', 'capture files; "-" reads stdin; none = the bundled lab capture')
     .option('--json', 'print one JSON document (schema: src/model/analysis-report.ts)')
     .addOption(new Option('--events', 'print one JSON object per TCP packet (JSON Lines)').conflicts('json'))
-    .addOption(new Option('--html <file>', 'also write a self-contained HTML report (verdicts, evidence, timelines) to <file>').conflicts('events'))
+    .addOption(
+      new Option('--html <file>', 'also write a self-contained HTML report (verdicts, evidence, timelines) to <file>').conflicts('events'),
+    )
     .option('--port <port>', 'only connections with this port (repeatable, or comma-separated)', listOf(tcpPort), [])
     .option('--host <addr>', 'only connections with this address (repeatable, or comma-separated)', listOf(ipAddress), [])
     .option('--conn <n>', 'only connection number n (repeatable, or comma-separated)', listOf(connectionNumber), [])
@@ -100,7 +102,12 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
     out.flush();
   } else {
     const style = makeStyle(flags.color && wantColor(process.stdout));
-    process.stdout.write(reports.filter((r) => r.tcpPackets > 0).map((r) => renderFileReport(r, style)).join('\n'));
+    process.stdout.write(
+      reports
+        .filter((r) => r.tcpPackets > 0)
+        .map((r) => renderFileReport(r, style))
+        .join('\n'),
+    );
     if (comparisons.length) process.stdout.write('\n' + renderComparisons(comparisons, style));
   }
   if (problems.length) {

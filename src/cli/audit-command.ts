@@ -26,7 +26,10 @@ export function registerAudit(program: Command): void {
     .option('--sysctl-root <dir>', 'read /proc/sys from another directory (default: <proc-root>/sys)')
     .action((opts: AuditCliOptions) => {
       const failOn = opts.failOn === undefined ? null : level(opts.failOn);
-      for (const [flag, dir] of [['--proc-root', opts.procRoot], ['--sysctl-root', opts.sysctlRoot]] as const) {
+      for (const [flag, dir] of [
+        ['--proc-root', opts.procRoot],
+        ['--sysctl-root', opts.sysctlRoot],
+      ] as const) {
         if (dir !== undefined && !isDirectory(dir)) throw new UserError(`${flag} ${dir}: not a directory`);
       }
       const report = runAudit({ procRoot: opts.procRoot, sysctlRoot: opts.sysctlRoot });

@@ -22,14 +22,34 @@ export interface SourceFlags {
 
 export function addSourceOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('-i, --interface <name>', 'capture on this interface; "any" = all of them (default: the interface of the default route)').conflicts('read'))
-    .addOption(new Option('-f, --filter <bpf>', `capture filter, pcap-filter(7) syntax (default: "${DEFAULT_FILTER}")`).conflicts('read'))
-    .option('-r, --read <file>', 'read a pcap/pcapng file as fast as possible instead of capturing; "-" reads a stream on stdin (tcpdump -U -w - | kad … -r -)')
-    .addOption(new Option('--snaplen <bytes>', 'bytes kept per captured packet').argParser(wholeNumber('byte count', 64)).default(DEFAULT_SNAPLEN).conflicts('read'))
     .addOption(
-      new Option('--buffer-size <bytes>', 'kernel capture buffer (pcap_set_buffer_size)').argParser(wholeNumber('byte count', 65536)).default(DEFAULT_BUFFER_SIZE).conflicts('read'),
+      new Option(
+        '-i, --interface <name>',
+        'capture on this interface; "any" = all of them (default: the interface of the default route)',
+      ).conflicts('read'),
     )
-    .option('--idle-timeout <duration>', 'middlebox idle timeout to judge sockets against (e.g. 350, 5m); default: the one inferred from the traffic', durationSeconds);
+    .addOption(new Option('-f, --filter <bpf>', `capture filter, pcap-filter(7) syntax (default: "${DEFAULT_FILTER}")`).conflicts('read'))
+    .option(
+      '-r, --read <file>',
+      'read a pcap/pcapng file as fast as possible instead of capturing; "-" reads a stream on stdin (tcpdump -U -w - | kad … -r -)',
+    )
+    .addOption(
+      new Option('--snaplen <bytes>', 'bytes kept per captured packet')
+        .argParser(wholeNumber('byte count', 64))
+        .default(DEFAULT_SNAPLEN)
+        .conflicts('read'),
+    )
+    .addOption(
+      new Option('--buffer-size <bytes>', 'kernel capture buffer (pcap_set_buffer_size)')
+        .argParser(wholeNumber('byte count', 65536))
+        .default(DEFAULT_BUFFER_SIZE)
+        .conflicts('read'),
+    )
+    .option(
+      '--idle-timeout <duration>',
+      'middlebox idle timeout to judge sockets against (e.g. 350, 5m); default: the one inferred from the traffic',
+      durationSeconds,
+    );
 }
 
 export const TIMESTAMP_HELP = `
@@ -57,7 +77,13 @@ export function openFeed(flags: SourceFlags, command: string): PacketFeed {
     }
     return new StdinFeed(flags.read);
   }
-  const feed = new CapFeed({ device: flags.interface, filter: flags.filter, snaplen: flags.snaplen, bufferSize: flags.bufferSize, command });
+  const feed = new CapFeed({
+    device: flags.interface,
+    filter: flags.filter,
+    snaplen: flags.snaplen,
+    bufferSize: flags.bufferSize,
+    command,
+  });
   feed.open();
   return feed;
 }
@@ -101,7 +127,7 @@ export function registerLive(program: Command): void {
       .command('live')
       .description('live TUI: capture (or read a pcap stream) and show connections, keepalives, resets and at-risk sockets as they happen'),
   )
-    .option('--no-sockets', 'do not read this host\'s socket table (ss, or /proc/net/tcp)')
+    .option('--no-sockets', "do not read this host's socket table (ss, or /proc/net/tcp)")
     .addHelpText(
       'after',
       `${TIMESTAMP_HELP}\nExamples:\n  sudo kad live\n  sudo kad live -i eth0 -f 'tcp port 5432' --idle-timeout 350\n  sudo tcpdump -i any -U -w - tcp | kad live -r -\n  kad live -r capture.pcapng`,

@@ -22,7 +22,8 @@ export function durationSeconds(s: string): number {
 export function wholeNumber(what: string, min = 1) {
   return (s: string): number => {
     const n = parseCount(s);
-    if (n === null || n < min) throw new InvalidArgumentError(`"${s}" is not a ${what} (a whole number ≥ ${min}; k and M suffixes allowed)`);
+    if (n === null || n < min)
+      throw new InvalidArgumentError(`"${s}" is not a ${what} (a whole number ≥ ${min}; k and M suffixes allowed)`);
     return n;
   };
 }

@@ -23,7 +23,6 @@ interface RecommendOptions {
   json?: boolean;
 }
 
-
 function collectList(value: string, previous: string[] = []): string[] {
   return previous.concat(
     value
@@ -37,8 +36,16 @@ export function registerRecommend(program: Command): void {
   program
     .command('recommend')
     .description('recommend TCP keepalive time/interval/count and TCP_USER_TIMEOUT for a path whose middleboxes forget idle flows')
-    .option('--idle-timeout <duration>', 'idle timeout of a hop on the path: 350, 350s, 4m, 1h, 1m30s (repeatable; the smallest wins)', collectList)
-    .option('--behind <preset>', 'middlebox preset, repeatable or comma-separated, e.g. aws-nat-gateway,azure-lb (see --list-presets)', collectList)
+    .option(
+      '--idle-timeout <duration>',
+      'idle timeout of a hop on the path: 350, 350s, 4m, 1h, 1m30s (repeatable; the smallest wins)',
+      collectList,
+    )
+    .option(
+      '--behind <preset>',
+      'middlebox preset, repeatable or comma-separated, e.g. aws-nat-gateway,azure-lb (see --list-presets)',
+      collectList,
+    )
     .option('--connections <n>', 'connections to price the probes for: 100000, 100k, 1M (default: ESTABLISHED sockets on this host)')
     .option('--tolerate-losses <m>', 'consecutive lost probes the setting must survive', String(DEFAULT_TOLERATED_LOSSES))
     .option('--detect-within <duration>', 'wanted dead-peer detection time on an idle connection, e.g. 60s')
@@ -51,9 +58,13 @@ export function registerRecommend(program: Command): void {
         return;
       }
       const inferred = opts.from ? await inferFromCaptures(opts.from) : [];
-      const rec = runRecommend(opts, inferred.map((i) => i.basisS));
+      const rec = runRecommend(
+        opts,
+        inferred.map((i) => i.basisS),
+      );
       if (opts.json) process.stdout.write(`${JSON.stringify({ ...rec, inferredFrom: inferred }, null, 2)}\n`);
-      else process.stdout.write(inferred.map((i) => `${i.text}\n`).join('') + (inferred.length ? '\n' : '') + renderRecommendationText(rec));
+      else
+        process.stdout.write(inferred.map((i) => `${i.text}\n`).join('') + (inferred.length ? '\n' : '') + renderRecommendationText(rec));
     });
 }
 
@@ -78,7 +89,8 @@ async function inferFromCaptures(files: string[]): Promise<InferredTimeout[]> {
   }
   return found.map((t) => {
     const basisS = t.survivedMaxS ?? t.diedMinS!;
-    const bracket = t.survivedMaxS !== null ? `${t.survivedMaxS.toFixed(1)} s < T ≤ ${t.diedMinS!.toFixed(1)} s` : `T ≤ ${t.diedMinS!.toFixed(1)} s`;
+    const bracket =
+      t.survivedMaxS !== null ? `${t.survivedMaxS.toFixed(1)} s < T ≤ ${t.diedMinS!.toFixed(1)} s` : `T ≤ ${t.diedMinS!.toFixed(1)} s`;
     const why = t.survivedMaxS !== null ? 'the longest idle that survived' : 'the shortest idle that died; the real timeout may be shorter';
     return {
       path: t.path,

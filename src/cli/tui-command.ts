@@ -34,7 +34,11 @@ export function registerTui(program: Command): void {
     .description('replay a capture in the interactive TUI (the screen of kad live), paced by its timestamps')
     .argument('<file>', 'pcap/pcapng capture, gzip allowed ("-" = stdin; keys are then read from /dev/tty)')
     .option('--speed <n>', 'replay speed: capture seconds per second; 0 or "max" = as fast as possible', replaySpeed, 1)
-    .option('--idle-timeout <duration>', 'judge idle connections against this middlebox idle timeout (e.g. 350s, 5m) rather than the inferred one', durationSeconds)
+    .option(
+      '--idle-timeout <duration>',
+      'judge idle connections against this middlebox idle timeout (e.g. 350s, 5m) rather than the inferred one',
+      durationSeconds,
+    )
     .addHelpText('after', TUI_KEYS_HELP)
     .action(async (file: string, flags: TuiFlags) => {
       assertTerminal();

@@ -28,7 +28,12 @@ export function registerWatch(program: Command): void {
   )
     .option('--sockets', "read this host's socket table (ss, else /proc/net/tcp) every refresh and report sockets newly at risk")
     .option('--refresh <ms>', 're-diagnose (and re-read sockets) every <ms> milliseconds', milliseconds(100), 1000)
-    .option('--stats-interval <ms>', 'print a stats line every <ms> milliseconds (at refresh granularity); 0 = only the final one', milliseconds(100, 'only the final one'), 10_000)
+    .option(
+      '--stats-interval <ms>',
+      'print a stats line every <ms> milliseconds (at refresh granularity); 0 = only the final one',
+      milliseconds(100, 'only the final one'),
+      10_000,
+    )
     .option('--metrics <addr>', 'also serve Prometheus metrics on <addr> (e.g. :9464, 127.0.0.1:9464)')
     .addHelpText(
       'after',
@@ -243,10 +248,13 @@ async function runWatch(flags: WatchFlags): Promise<void> {
     out.flush();
   });
 
-  const metrics = flags.metrics !== undefined ? await startMetrics(model, flags.metrics, flags.idleTimeout).catch((err: unknown) => {
-    feed.stop();
-    throw err;
-  }) : null;
+  const metrics =
+    flags.metrics !== undefined
+      ? await startMetrics(model, flags.metrics, flags.idleTimeout).catch((err: unknown) => {
+          feed.stop();
+          throw err;
+        })
+      : null;
   if (typeof metrics?.url === 'string') out.metrics(metrics.url);
 
   const stop = (): void => model.stop();

@@ -3,8 +3,26 @@ import type { DecodedTcp } from './decoded-tcp.js';
 
 // Module-local copies: V8 folds a module's own constants into optimized code, not imported ones.
 const {
-  P_ACK, P_BYTES, P_DF, P_DPORT, P_DST, P_FLAGS, P_IPID, P_IPLEN, P_IPVER, P_MSS, P_PAYLOAD, P_SACKPERM, P_SEQ, P_SNAPPED,
-  P_SPORT, P_SRC, P_TIMESTAMPS, P_TTL, P_WINDOW, P_WSCALE,
+  P_ACK,
+  P_BYTES,
+  P_DF,
+  P_DPORT,
+  P_DST,
+  P_FLAGS,
+  P_IPID,
+  P_IPLEN,
+  P_IPVER,
+  P_MSS,
+  P_PAYLOAD,
+  P_SACKPERM,
+  P_SEQ,
+  P_SNAPPED,
+  P_SPORT,
+  P_SRC,
+  P_TIMESTAMPS,
+  P_TTL,
+  P_WINDOW,
+  P_WSCALE,
 } = layout;
 
 /** The block the WebAssembly decoder writes each decoded packet into, read back as a DecodedTcp. */

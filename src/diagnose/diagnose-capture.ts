@@ -1,7 +1,5 @@
 import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
-import type {
-  ConnectionDiagnosis, Evidence, IdleTimeoutInference, ResetVerdict, SilentDropVerdict,
-} from '../model/analysis-report.js';
+import type { ConnectionDiagnosis, Evidence, IdleTimeoutInference, ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { relTimeText } from '../track/time-base.js';
 import { KIND_NAMES } from '../track/packet-kind.js';
 import type { ResetContext } from '../track/reset-context.js';
@@ -12,7 +10,6 @@ import { connectionFacts } from './connection-facts.js';
 import { idleTimeoutsByPath } from './idle-timeout.js';
 import { attributeReset } from './reset-attribution.js';
 import { findSilentDrop } from './silent-drop.js';
-
 
 /** Evidence about this capture's RSTs and silences that only another capture can give. */
 export interface CrossEvidence {
@@ -131,7 +128,14 @@ class ConnectionDiagnoser {
     const resets: ResetVerdict[] = [];
     for (const rst of siblings) {
       const triggerIdleNs = rst.previous ? rst.previous.idleNs : null;
-      const a = attributeReset({ rst, facts: facts!, siblings, triggerIdleNs, extra: this.cross?.resets.get(rst.frame) ?? NO_EVIDENCE, explain });
+      const a = attributeReset({
+        rst,
+        facts: facts!,
+        siblings,
+        triggerIdleNs,
+        extra: this.cross?.resets.get(rst.frame) ?? NO_EVIDENCE,
+        explain,
+      });
       resets.push({
         conn: c + 1,
         frame: rst.frame,
@@ -155,7 +159,8 @@ class ConnectionDiagnoser {
 
     let silentDrop = findSilentDrop(tracker, this.unanswered, c, explain);
     const settled = this.cross?.silentDrops.get(c + 1);
-    if (silentDrop && settled) silentDrop = { ...silentDrop, kind: settled.kind, evidence: explain ? [...silentDrop.evidence, settled.evidence] : [] };
+    if (silentDrop && settled)
+      silentDrop = { ...silentDrop, kind: settled.kind, evidence: explain ? [...silentDrop.evidence, settled.evidence] : [] };
     if (resets.length === 0 && !silentDrop) return null;
     return { conn: c + 1, path: this.paths.of(c), verdict: explain ? connectionVerdict(resets, silentDrop) : '', resets, silentDrop };
   }
@@ -192,7 +197,9 @@ function connectionVerdict(resets: ResetVerdict[], drop: SilentDropVerdict | nul
     const conf = first.confidence > 0 ? ` (confidence ${first.confidence.toFixed(2)})` : '';
     switch (first.attribution) {
       case 'middlebox':
-        parts.push(`Reset by a middlebox${conf}: the RST claims to come from the ${first.claimedSender}, but the ${first.claimedSender} did not send it.${trig}`);
+        parts.push(
+          `Reset by a middlebox${conf}: the RST claims to come from the ${first.claimedSender}, but the ${first.claimedSender} did not send it.${trig}`,
+        );
         break;
       case 'peer':
         parts.push(`The ${first.claimedSender} really reset the connection${conf}.${trig}`);
@@ -205,16 +212,21 @@ function connectionVerdict(resets: ResetVerdict[], drop: SilentDropVerdict | nul
     }
   }
   if (drop) {
-    const what = [drop.keepalives ? `${drop.keepalives} keepalive probe${drop.keepalives === 1 ? '' : 's'}` : '', drop.retransmissions ? `${drop.retransmissions} retransmission${drop.retransmissions === 1 ? '' : 's'}` : '']
-      .filter(Boolean)
-      .join(' and ') || 'its packets';
+    const what =
+      [
+        drop.keepalives ? `${drop.keepalives} keepalive probe${drop.keepalives === 1 ? '' : 's'}` : '',
+        drop.retransmissions ? `${drop.retransmissions} retransmission${drop.retransmissions === 1 ? '' : 's'}` : '',
+      ]
+        .filter(Boolean)
+        .join(' and ') || 'its packets';
     const where =
       drop.kind === 'black-hole'
         ? 'the path dropped them (black hole)'
         : drop.kind === 'dead-peer'
           ? `they reached the ${drop.sender === 'client' ? 'server' : 'client'}, which never answered (dead peer)`
           : 'a black-holed path or a dead peer (a capture at the other end would tell which)';
-    const end = drop.end === 'gave-up' ? `; the ${drop.sender} gave up` : drop.end === 'local-rst' ? `; the ${drop.sender} then reset it itself` : '';
+    const end =
+      drop.end === 'gave-up' ? `; the ${drop.sender} gave up` : drop.end === 'local-rst' ? `; the ${drop.sender} then reset it itself` : '';
     parts.push(`Silent drop: the ${drop.sender}'s ${what} after ${durationText(drop.idleBeforeS)} idle got no answer — ${where}${end}.`);
   }
   return parts.join(' ');

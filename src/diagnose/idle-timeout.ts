@@ -62,8 +62,9 @@ function bracket(paths: [string, PathTally][]): IdleTimeoutInference[] {
     const lo = survivedMaxS ?? 0;
     const consistent = lo < diedMinS;
     const matches = consistent
-      ? PRESETS.filter((p) => p.layer === 'L4' && p.idleTimeoutS !== null && p.idleTimeoutS > lo && p.idleTimeoutS <= diedMinS * 1.02)
-          .map((p) => ({ preset: p.id, name: p.name, timeoutS: p.idleTimeoutS! }))
+      ? PRESETS.filter((p) => p.layer === 'L4' && p.idleTimeoutS !== null && p.idleTimeoutS > lo && p.idleTimeoutS <= diedMinS * 1.02).map(
+          (p) => ({ preset: p.id, name: p.name, timeoutS: p.idleTimeoutS! }),
+        )
       : [];
     out.push({
       path,

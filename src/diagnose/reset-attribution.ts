@@ -53,14 +53,22 @@ class Findings {
     this.decisive = 0;
   }
 
-  add(signal: Evidence['signal'], pointsTo: ResetAttribution, strength: EvidenceStrength, detail: string | false, caveat?: string | false): void {
+  add(
+    signal: Evidence['signal'],
+    pointsTo: ResetAttribution,
+    strength: EvidenceStrength,
+    detail: string | false,
+    caveat?: string | false,
+  ): void {
     const k = SENDERS.indexOf(pointsTo);
     if (k >= 0) {
       this.score[k]! += WEIGHT[strength];
       if (strength === 'decisive') this.decisive |= 1 << k;
     }
     if (detail === false) return;
-    this.evidence.push(typeof caveat === 'string' ? { signal, pointsTo, strength, detail, caveat } : { signal, pointsTo, strength, detail });
+    this.evidence.push(
+      typeof caveat === 'string' ? { signal, pointsTo, strength, detail, caveat } : { signal, pointsTo, strength, detail },
+    );
   }
 }
 
@@ -90,7 +98,13 @@ export function attributeReset(inp: ResetInputs): Attribution {
   seqSignal(out, rst, genuine);
   multipleRstSignal(out, rst, inp.siblings);
   if (sender.dataAfterRst > 0) {
-    out.add('data-after-rst', 'middlebox', 'strong', out.words && `the ${side(rst.dir)} kept sending data after the RST (${sender.dataAfterRst} segment${sender.dataAfterRst === 1 ? '' : 's'}): it never reset the connection itself`);
+    out.add(
+      'data-after-rst',
+      'middlebox',
+      'strong',
+      out.words &&
+        `the ${side(rst.dir)} kept sending data after the RST (${sender.dataAfterRst} segment${sender.dataAfterRst === 1 ? '' : 's'}): it never reset the connection itself`,
+    );
   }
   const { attribution, confidence } = weigh(out);
   return { attribution, confidence, evidence: out.words ? out.evidence.slice() : [] };
@@ -105,23 +119,64 @@ function ttlSignal(out: Findings, rst: ResetContext, sender: ConnectionFacts['di
   const got = estimateHops(rst.ttl);
   const w = out.words;
   if (sender.baselineTtl === null || sender.baselineHops === null) {
-    out.add('ttl', 'unknown', 'weak', w && `RST ${name} ${rst.ttl} (${got.hops} hop${got.hops === 1 ? '' : 's'} from an initial ${got.initial})`, w && `no other packet from the ${side(rst.dir)} to compare with`);
+    out.add(
+      'ttl',
+      'unknown',
+      'weak',
+      w && `RST ${name} ${rst.ttl} (${got.hops} hop${got.hops === 1 ? '' : 's'} from an initial ${got.initial})`,
+      w && `no other packet from the ${side(rst.dir)} to compare with`,
+    );
     return;
   }
   const base = sender.baselineHops;
   if (got.initial !== base.initial) {
-    out.add('ttl', 'middlebox', 'strong', w && `RST ${name} ${rst.ttl} implies an initial ${name} of ${got.initial}, but ${baselineText(rst, sender, name)} from ${base.initial}: a different machine sent it`);
+    out.add(
+      'ttl',
+      'middlebox',
+      'strong',
+      w &&
+        `RST ${name} ${rst.ttl} implies an initial ${name} of ${got.initial}, but ${baselineText(rst, sender, name)} from ${base.initial}: a different machine sent it`,
+    );
   } else if (got.hops < base.hops) {
-    out.add('ttl', 'middlebox', 'strong', w && `RST ${name} ${rst.ttl} = ${got.hops} hop${got.hops === 1 ? '' : 's'} away, but ${baselineText(rst, sender, name)}: it came from ${base.hops - got.hops} hop${base.hops - got.hops === 1 ? '' : 's'} closer than the ${side(rst.dir)}`);
+    out.add(
+      'ttl',
+      'middlebox',
+      'strong',
+      w &&
+        `RST ${name} ${rst.ttl} = ${got.hops} hop${got.hops === 1 ? '' : 's'} away, but ${baselineText(rst, sender, name)}: it came from ${base.hops - got.hops} hop${base.hops - got.hops === 1 ? '' : 's'} closer than the ${side(rst.dir)}`,
+    );
   } else if (got.hops > base.hops) {
-    out.add('ttl', 'unknown', 'weak', w && `RST ${name} ${rst.ttl} is ${got.hops - base.hops} hop(s) farther than ${baselineText(rst, sender, name)}`, w && 'a farther sender fits neither the peer nor a box in between; a route change is possible');
+    out.add(
+      'ttl',
+      'unknown',
+      'weak',
+      w && `RST ${name} ${rst.ttl} is ${got.hops - base.hops} hop(s) farther than ${baselineText(rst, sender, name)}`,
+      w && 'a farther sender fits neither the peer nor a box in between; a route change is possible',
+    );
   } else if (sender.isLocal) {
     // Captured on the sending host itself: only that host's stack can put an outgoing RST on this wire.
-    out.add('ttl', 'local-stack', sender.ttlVaries ? 'strong' : 'decisive', w && `RST ${name} ${rst.ttl} left the capturing host like all of the ${side(rst.dir)}'s packets (0 hops): the local stack sent it`);
+    out.add(
+      'ttl',
+      'local-stack',
+      sender.ttlVaries ? 'strong' : 'decisive',
+      w && `RST ${name} ${rst.ttl} left the capturing host like all of the ${side(rst.dir)}'s packets (0 hops): the local stack sent it`,
+    );
   } else if (sender.ttlVaries) {
-    out.add('ttl', genuine, 'weak', w && `RST ${name} ${rst.ttl} matches ${baselineText(rst, sender, name)}`, w && `the ${side(rst.dir)}'s ${name} varies, so a match says less`);
+    out.add(
+      'ttl',
+      genuine,
+      'weak',
+      w && `RST ${name} ${rst.ttl} matches ${baselineText(rst, sender, name)}`,
+      w && `the ${side(rst.dir)}'s ${name} varies, so a match says less`,
+    );
   } else {
-    out.add('ttl', genuine, 'strong', w && `RST ${name} ${rst.ttl} matches ${baselineText(rst, sender, name)}`, w && 'a middlebox right next to the peer, or one that copies the TTL, would look the same');
+    out.add(
+      'ttl',
+      genuine,
+      'strong',
+      w && `RST ${name} ${rst.ttl} matches ${baselineText(rst, sender, name)}`,
+      w && 'a middlebox right next to the peer, or one that copies the TTL, would look the same',
+    );
   }
 }
 
@@ -143,13 +198,37 @@ function timingSignal(out: Findings, rst: ResetContext, facts: ConnectionFacts, 
   const rttNs = facts.rttNs;
   const rttText = w && `the handshake RTT is ${durationText(rttNs / 1e9)}`;
   if (!receiverIsLocal) {
-    out.add('timing', 'unknown', 'weak', w && `${delayText}; ${rttText}`, w && 'the capture was not taken at the host that sent the trigger, so the delay does not measure the distance to the responder');
+    out.add(
+      'timing',
+      'unknown',
+      'weak',
+      w && `${delayText}; ${rttText}`,
+      w && 'the capture was not taken at the host that sent the trigger, so the delay does not measure the distance to the responder',
+    );
   } else if (rttNs < MIN_RTT_FOR_TIMING_NS) {
-    out.add('timing', 'unknown', 'weak', w && `${delayText}; ${rttText}`, w && `an RTT under ${durationText(MIN_RTT_FOR_TIMING_NS / 1e9)} is too short to tell a nearby box from the peer`);
+    out.add(
+      'timing',
+      'unknown',
+      'weak',
+      w && `${delayText}; ${rttText}`,
+      w && `an RTT under ${durationText(MIN_RTT_FOR_TIMING_NS / 1e9)} is too short to tell a nearby box from the peer`,
+    );
   } else if (delay < rttNs / 2) {
-    out.add('timing', 'middlebox', 'strong', w && `${delayText}, less than half the ${durationText(rttNs / 1e9)} handshake RTT: whatever answered is closer than the ${side(rst.dir)}`);
+    out.add(
+      'timing',
+      'middlebox',
+      'strong',
+      w &&
+        `${delayText}, less than half the ${durationText(rttNs / 1e9)} handshake RTT: whatever answered is closer than the ${side(rst.dir)}`,
+    );
   } else {
-    out.add('timing', genuine, 'medium', w && `${delayText}; ${rttText}: consistent with an answer from the ${side(rst.dir)}`, w && 'a box next to the peer answers as late as the peer');
+    out.add(
+      'timing',
+      genuine,
+      'medium',
+      w && `${delayText}; ${rttText}: consistent with an answer from the ${side(rst.dir)}`,
+      w && 'a box next to the peer answers as late as the peer',
+    );
   }
 }
 
@@ -164,11 +243,18 @@ function idleSignal(out: Findings, rst: ResetContext, triggerIdleNs: number | nu
       'idle-age',
       'middlebox',
       'weak',
-      w && `the RST answered the first ${kind} after ${durationText(triggerIdleNs / 1e9)} of silence: the pattern of a middlebox whose state for the idle flow expired`,
+      w &&
+        `the RST answered the first ${kind} after ${durationText(triggerIdleNs / 1e9)} of silence: the pattern of a middlebox whose state for the idle flow expired`,
       w && 'an application that closes idle sessions answers the next packet with a RST too',
     );
   } else {
-    out.add('idle-age', 'unknown', 'weak', w && `the connection had been idle for only ${durationText(triggerIdleNs / 1e9)} before the ${kind} the RST answered`, w && 'a busy connection is unlikely to be an expired flow, but that does not identify the sender');
+    out.add(
+      'idle-age',
+      'unknown',
+      'weak',
+      w && `the connection had been idle for only ${durationText(triggerIdleNs / 1e9)} before the ${kind} the RST answered`,
+      w && 'a busy connection is unlikely to be an expired flow, but that does not identify the sender',
+    );
   }
 }
 
@@ -176,16 +262,40 @@ function ipIdSignal(out: Findings, rst: ResetContext, genuine: ResetAttribution)
   if (rst.ipId < 0) return; // IPv6 has no IP ID
   const w = out.words;
   if (rst.senderLastIpId === null) {
-    out.add('ip-id', 'unknown', 'weak', w && `RST IP ID ${rst.ipId}`, w && `the ${side(rst.dir)} sent no earlier packet with a counting IP ID to compare with`);
+    out.add(
+      'ip-id',
+      'unknown',
+      'weak',
+      w && `RST IP ID ${rst.ipId}`,
+      w && `the ${side(rst.dir)} sent no earlier packet with a counting IP ID to compare with`,
+    );
     return;
   }
   const step = (rst.ipId - rst.senderLastIpId + 0x10000) & 0xffff;
   if (step > 0 && step <= 64) {
-    out.add('ip-id', genuine, 'medium', w && `RST IP ID ${rst.ipId} continues the ${side(rst.dir)}'s sequence (last ${rst.senderLastIpId})`);
+    out.add(
+      'ip-id',
+      genuine,
+      'medium',
+      w && `RST IP ID ${rst.ipId} continues the ${side(rst.dir)}'s sequence (last ${rst.senderLastIpId})`,
+    );
   } else if (rst.ipId === 0) {
-    out.add('ip-id', 'unknown', 'weak', w && `RST IP ID 0, while the ${side(rst.dir)}'s packets count up (last ${rst.senderLastIpId}): not sent from the ${side(rst.dir)}'s socket`, w && 'Linux also sends IP ID 0 in a RST for a socket it no longer has, so this does not tell a firewall from the real host');
+    out.add(
+      'ip-id',
+      'unknown',
+      'weak',
+      w &&
+        `RST IP ID 0, while the ${side(rst.dir)}'s packets count up (last ${rst.senderLastIpId}): not sent from the ${side(rst.dir)}'s socket`,
+      w && 'Linux also sends IP ID 0 in a RST for a socket it no longer has, so this does not tell a firewall from the real host',
+    );
   } else {
-    out.add('ip-id', 'middlebox', 'weak', w && `RST IP ID ${rst.ipId} does not follow the ${side(rst.dir)}'s sequence (last ${rst.senderLastIpId})`, w && 'some stacks randomise IP IDs per packet');
+    out.add(
+      'ip-id',
+      'middlebox',
+      'weak',
+      w && `RST IP ID ${rst.ipId} does not follow the ${side(rst.dir)}'s sequence (last ${rst.senderLastIpId})`,
+      w && 'some stacks randomise IP IDs per packet',
+    );
   }
 }
 
@@ -193,9 +303,20 @@ function timestampSignal(out: Findings, rst: ResetContext, facts: ConnectionFact
   if (!facts.timestampsNegotiated) return;
   const w = out.words;
   if (rst.hasTimestamps) {
-    out.add('timestamps', genuine, 'medium', w && 'the RST carries the TCP timestamps the connection negotiated: it came from the endpoint\'s own socket');
+    out.add(
+      'timestamps',
+      genuine,
+      'medium',
+      w && "the RST carries the TCP timestamps the connection negotiated: it came from the endpoint's own socket",
+    );
   } else {
-    out.add('timestamps', 'unknown', 'weak', w && 'the RST has no TCP timestamps although the connection negotiated them: not sent from a live socket', w && 'a real host answering for a socket it no longer has omits them too');
+    out.add(
+      'timestamps',
+      'unknown',
+      'weak',
+      w && 'the RST has no TCP timestamps although the connection negotiated them: not sent from a live socket',
+      w && 'a real host answering for a socket it no longer has omits them too',
+    );
   }
 }
 
@@ -204,7 +325,13 @@ function windowSignal(out: Findings, rst: ResetContext, genuine: ResetAttributio
   if (rst.window !== 0) {
     out.add('window', genuine, 'weak', w && `the RST advertises a window of ${rst.window}, as an aborting socket does`);
   } else {
-    out.add('window', 'unknown', 'weak', w && 'the RST advertises window 0', w && 'both forged RSTs and a host\'s socketless RSTs use window 0');
+    out.add(
+      'window',
+      'unknown',
+      'weak',
+      w && 'the RST advertises window 0',
+      w && "both forged RSTs and a host's socketless RSTs use window 0",
+    );
   }
 }
 
@@ -213,11 +340,27 @@ function seqSignal(out: Findings, rst: ResetContext, genuine: ResetAttribution):
   const off = (rst.seq - rst.expectedSeq) | 0;
   const w = out.words;
   if (off === 0) {
-    out.add('seq', 'unknown', 'weak', w && `the RST's sequence number is exactly the ${side(rst.dir)}'s next one`, w && 'a stateful box that tracks the flow knows it as well as the peer does');
+    out.add(
+      'seq',
+      'unknown',
+      'weak',
+      w && `the RST's sequence number is exactly the ${side(rst.dir)}'s next one`,
+      w && 'a stateful box that tracks the flow knows it as well as the peer does',
+    );
   } else if (Math.abs(off) <= 65535) {
-    out.add('seq', genuine, 'weak', w && `the RST's sequence number is ${off} away from the ${side(rst.dir)}'s next one, inside the window`);
+    out.add(
+      'seq',
+      genuine,
+      'weak',
+      w && `the RST's sequence number is ${off} away from the ${side(rst.dir)}'s next one, inside the window`,
+    );
   } else {
-    out.add('seq', 'middlebox', 'medium', w && `the RST's sequence number is ${off} away from the ${side(rst.dir)}'s next one: a blind or off-path guess`);
+    out.add(
+      'seq',
+      'middlebox',
+      'medium',
+      w && `the RST's sequence number is ${off} away from the ${side(rst.dir)}'s next one: a blind or off-path guess`,
+    );
   }
 }
 
@@ -227,7 +370,12 @@ function multipleRstSignal(out: Findings, rst: ResetContext, siblings: ResetCont
   const sameDir = siblings.filter((o) => o.dir === rst.dir && Math.abs(o.time - rst.time) < 1e9);
   const seqs = new Set(sameDir.map((o) => o.seq));
   if (seqs.size < 2) return;
-  out.add('multiple-rsts', 'middlebox', 'strong', out.words && `${sameDir.length} RSTs within a second with ${seqs.size} different sequence numbers: the signature of a reset injector`);
+  out.add(
+    'multiple-rsts',
+    'middlebox',
+    'strong',
+    out.words && `${sameDir.length} RSTs within a second with ${seqs.size} different sequence numbers: the signature of a reset injector`,
+  );
 }
 
 function weigh(out: Findings): Omit<Attribution, 'evidence'> {

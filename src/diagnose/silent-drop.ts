@@ -28,8 +28,13 @@ export function findSilentDrop(tracker: TcpTracker, unanswered: UnansweredTails,
     // Decided either way; worded only when asked (see CaptureDiagnosis).
     const evidence: string[] = [];
     if (explain) {
-      evidence.push(`${packets} packets from the ${sender} after frame ${lastAnswer || 'none'} got no answer (${keepalives} keepalive probes, ${retransmissions} retransmissions)`);
-      if (end === 'gave-up') evidence.push(`the ${sender} stopped sending ${((captureEndNs - log.time(last)) / 1e9).toFixed(1)} s before the capture ended: its stack gave up`);
+      evidence.push(
+        `${packets} packets from the ${sender} after frame ${lastAnswer || 'none'} got no answer (${keepalives} keepalive probes, ${retransmissions} retransmissions)`,
+      );
+      if (end === 'gave-up')
+        evidence.push(
+          `the ${sender} stopped sending ${((captureEndNs - log.time(last)) / 1e9).toFixed(1)} s before the capture ended: its stack gave up`,
+        );
       if (end === 'local-rst') evidence.push(`the ${sender} finally sent its own RST`);
     }
     return {

@@ -99,7 +99,11 @@ function absNs(t: TcpTracker, rel: number): number {
  * offset, half their distance its uncertainty.
  */
 function estimateOffset(
-  a: CaptureAnalysis, b: CaptureAnalysis, pairs: Array<[number, number]>, evA: ConnectionEvents, evB: ConnectionEvents,
+  a: CaptureAnalysis,
+  b: CaptureAnalysis,
+  pairs: Array<[number, number]>,
+  evA: ConnectionEvents,
+  evB: ConnectionEvents,
 ): { offset: number; uncertainty: number } | null {
   const deltas: [number[], number[]] = [[], []];
   for (const [ca, cb] of pairs) {
@@ -121,8 +125,17 @@ function estimateOffset(
 
 /** What capture `other` (taken at one end) says about connection `c` of capture `self`. */
 function testify(
-  self: TcpTracker, other: TcpTracker, c: number, o: number, evSelf: ConnectionEvents, evOther: ConnectionEvents, tailsSelf: UnansweredTails,
-  offsetNs: number, otherFile: string, otherEnd: number, out: CrossEvidence,
+  self: TcpTracker,
+  other: TcpTracker,
+  c: number,
+  o: number,
+  evSelf: ConnectionEvents,
+  evOther: ConnectionEvents,
+  tailsSelf: UnansweredTails,
+  offsetNs: number,
+  otherFile: string,
+  otherEnd: number,
+  out: CrossEvidence,
 ): void {
   const otherFacts = connectionFacts(other, o);
   // RSTs: does the claimed sender's own capture show it sending them?
@@ -131,7 +144,9 @@ function testify(
     const senderDir = rst.dir;
     if (!otherFacts.dirs[senderDir]!.isLocal) continue; // the other capture is not at the claimed sender
     const when = absNs(self, rst.time) + offsetNs;
-    const sent = other.resets.find((r) => r.conn === o && r.dir === senderDir && (r.seq === rst.seq || Math.abs(absNs(other, r.time) - when) < 1e9));
+    const sent = other.resets.find(
+      (r) => r.conn === o && r.dir === senderDir && (r.seq === rst.seq || Math.abs(absNs(other, r.time) - when) < 1e9),
+    );
     const ev: Evidence = sent
       ? {
           signal: 'two-sided',
@@ -163,7 +178,9 @@ function testify(
   const x = drop.sender === 'client' ? 0 : 1;
   if (!otherFacts.dirs[x ^ 1]!.isLocal) return; // we need the silent side's own capture
   const wanted = new Set<string>();
-  for (const i of evSelf.of(c)) if (evSelf.log.frame(i) >= drop.firstFrame && evSelf.log.frame(i) <= drop.lastFrame && evSelf.log.dir(i) === x) wanted.add(packetKey(evSelf.log, i));
+  for (const i of evSelf.of(c))
+    if (evSelf.log.frame(i) >= drop.firstFrame && evSelf.log.frame(i) <= drop.lastFrame && evSelf.log.dir(i) === x)
+      wanted.add(packetKey(evSelf.log, i));
   let arrivedLast = -1;
   let arrived = 0;
   for (const j of evOther.of(o)) {
@@ -174,10 +191,19 @@ function testify(
   }
   const peer = x === 0 ? 'server' : 'client';
   if (arrived === 0) {
-    out.silentDrops.set(c + 1, { kind: 'black-hole', evidence: `${otherFile}, captured on the ${peer}, shows none of them arriving: the path dropped them` });
+    out.silentDrops.set(c + 1, {
+      kind: 'black-hole',
+      evidence: `${otherFile}, captured on the ${peer}, shows none of them arriving: the path dropped them`,
+    });
   } else if (other.store.lastFrame(o, x ^ 1) > arrivedLast) {
-    out.silentDrops.set(c + 1, { kind: 'black-hole', evidence: `${otherFile} shows ${arrived} of them arriving and the ${peer} answering: the answers were lost on the way back` });
+    out.silentDrops.set(c + 1, {
+      kind: 'black-hole',
+      evidence: `${otherFile} shows ${arrived} of them arriving and the ${peer} answering: the answers were lost on the way back`,
+    });
   } else {
-    out.silentDrops.set(c + 1, { kind: 'dead-peer', evidence: `${otherFile} shows ${arrived} of them reaching the ${peer}, which never answered` });
+    out.silentDrops.set(c + 1, {
+      kind: 'dead-peer',
+      evidence: `${otherFile} shows ${arrived} of them reaching the ${peer}, which never answered`,
+    });
   }
 }

@@ -2,7 +2,11 @@ import { EventEmitter } from 'node:events';
 import { CapturePipeline, type TrackedPacketHandler } from '../analyze/analyze-capture.js';
 import { diagnoseCapture } from '../diagnose/diagnose-capture.js';
 import type {
-  ConnectionDiagnosis, ConnectionReport, IdleTimeoutInference, ResetVerdict, SilentDropVerdict,
+  ConnectionDiagnosis,
+  ConnectionReport,
+  IdleTimeoutInference,
+  ResetVerdict,
+  SilentDropVerdict,
 } from '../model/analysis-report.js';
 import { connectionReport } from '../report/build-file-report.js';
 import type { PacketFeed } from './packet-feed.js';

@@ -139,8 +139,12 @@ export class ReplayFeed implements PacketFeed {
   private pausedTotal = 0;
   private stopped = false;
 
-  constructor(readonly path: string, private readonly opts: ReplayOptions) {
-    if (!(opts.speed >= 0) || !Number.isFinite(opts.speed)) throw new RangeError(`replay speed must be a finite number ≥ 0, not ${opts.speed}`);
+  constructor(
+    readonly path: string,
+    private readonly opts: ReplayOptions,
+  ) {
+    if (!(opts.speed >= 0) || !Number.isFinite(opts.speed))
+      throw new RangeError(`replay speed must be a finite number ≥ 0, not ${opts.speed}`);
     this.clock = opts.clock ?? realClock;
     const name = opts.displayName ?? path;
     this.label = `replay ${name} ${opts.speed === 0 ? 'at max speed' : `at ${opts.speed}×`}`;
@@ -182,7 +186,8 @@ export class ReplayFeed implements PacketFeed {
       this.finish = resolve;
       this.pump();
     });
-    if (this.loadError && !this.stopped) throw new UserError(`${this.loadError.message} (replayed the ${this.store.count} packets before it)`);
+    if (this.loadError && !this.stopped)
+      throw new UserError(`${this.loadError.message} (replayed the ${this.store.count} packets before it)`);
   }
 
   stop(): void {

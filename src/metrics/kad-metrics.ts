@@ -53,11 +53,23 @@ export class KadMetrics {
       labelNames: ['path'],
       registers,
     });
-    this.probesSent = new Counter({ name: 'kad_keepalive_probes_sent_total', help: 'TCP keepalive probes seen, both directions', registers });
-    this.probesAnswered = new Counter({ name: 'kad_keepalive_probes_answered_total', help: 'TCP keepalive probes that got their keepalive ACK', registers });
+    this.probesSent = new Counter({
+      name: 'kad_keepalive_probes_sent_total',
+      help: 'TCP keepalive probes seen, both directions',
+      registers,
+    });
+    this.probesAnswered = new Counter({
+      name: 'kad_keepalive_probes_answered_total',
+      help: 'TCP keepalive probes that got their keepalive ACK',
+      registers,
+    });
     this.packets = new Counter({ name: 'kad_packets_captured_total', help: 'Frames read from the capture source', registers });
     this.tcpPackets = new Counter({ name: 'kad_tcp_packets_total', help: 'Frames decoded as TCP', registers });
-    this.captureGaps = new Counter({ name: 'kad_capture_gaps_total', help: 'Sequence holes: segments the capture missed (the source or the kernel dropped them)', registers });
+    this.captureGaps = new Counter({
+      name: 'kad_capture_gaps_total',
+      help: 'Sequence holes: segments the capture missed (the source or the kernel dropped them)',
+      registers,
+    });
     this.tracked = new Gauge({ name: 'kad_connections_tracked', help: 'Connections known to the tracker', registers });
     this.open = new Gauge({ name: 'kad_connections_open', help: 'Tracked connections not yet ended by FIN or RST', registers });
     this.atRisk = new Gauge({
@@ -79,9 +91,22 @@ export class KadMetrics {
       labelNames: ['path'],
       registers,
     });
-    this.sourceDrops = new Gauge({ name: 'kad_source_drops', help: 'Packets the capture source says it dropped (NaN when it cannot tell)', registers });
-    this.lastSnapshot = new Gauge({ name: 'kad_last_snapshot_timestamp_seconds', help: 'Wall-clock time of the last analysis snapshot', registers });
-    this.info = new Gauge({ name: 'kad_info', help: 'keepalive-doctor version and capture source', labelNames: ['version', 'source'], registers });
+    this.sourceDrops = new Gauge({
+      name: 'kad_source_drops',
+      help: 'Packets the capture source says it dropped (NaN when it cannot tell)',
+      registers,
+    });
+    this.lastSnapshot = new Gauge({
+      name: 'kad_last_snapshot_timestamp_seconds',
+      help: 'Wall-clock time of the last analysis snapshot',
+      registers,
+    });
+    this.info = new Gauge({
+      name: 'kad_info',
+      help: 'keepalive-doctor version and capture source',
+      labelNames: ['version', 'source'],
+      registers,
+    });
     this.sourceDrops.set(Number.NaN);
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
@@ -114,7 +139,10 @@ export class KadMetrics {
       const seen = this.keepalivesSeen.get(c.id) ?? { sent: 0, answered: 0 };
       if (c.keepalives.sent > seen.sent) this.probesSent.inc(c.keepalives.sent - seen.sent);
       if (c.keepalives.answered > seen.answered) this.probesAnswered.inc(c.keepalives.answered - seen.answered);
-      this.keepalivesSeen.set(c.id, { sent: Math.max(seen.sent, c.keepalives.sent), answered: Math.max(seen.answered, c.keepalives.answered) });
+      this.keepalivesSeen.set(c.id, {
+        sent: Math.max(seen.sent, c.keepalives.sent),
+        answered: Math.max(seen.answered, c.keepalives.answered),
+      });
     }
     this.tracked.set(snap.connections.length);
     this.open.set(snap.connections.filter((c) => c.ended.kind === 'open').length);

@@ -57,7 +57,9 @@ export async function startMetricsServer(model: LiveModel, listen: string, opts:
     model.off('snapshot', onSnapshot);
     model.off('end', onEnd);
     const e = err as NodeJS.ErrnoException;
-    throw new UserError(`cannot serve metrics on ${listen}: ${e.code ?? ''} ${e.message.replace(/^listen \w+:?\s*/, '')}`.replace(/\s+/g, ' ').trim());
+    throw new UserError(
+      `cannot serve metrics on ${listen}: ${e.code ?? ''} ${e.message.replace(/^listen \w+:?\s*/, '')}`.replace(/\s+/g, ' ').trim(),
+    );
   }
   const bound = server.address() as AddressInfo;
   return {

@@ -5,16 +5,7 @@
  */
 
 export type PacketKind =
-  | 'syn'
-  | 'synack'
-  | 'data'
-  | 'ack'
-  | 'keepalive'
-  | 'keepalive_ack'
-  | 'zero_window_probe'
-  | 'retransmission'
-  | 'fin'
-  | 'rst';
+  'syn' | 'synack' | 'data' | 'ack' | 'keepalive' | 'keepalive_ack' | 'zero_window_probe' | 'retransmission' | 'fin' | 'rst';
 
 /** c2s: from the connection's client (SYN sender) to its server. */
 export type Direction = 'c2s' | 's2c';
@@ -168,16 +159,7 @@ export type ResetAttribution = 'peer' | 'local-stack' | 'middlebox' | 'unknown';
 export type EvidenceStrength = 'decisive' | 'strong' | 'medium' | 'weak';
 
 export type ResetSignal =
-  | 'two-sided'
-  | 'ttl'
-  | 'timing'
-  | 'idle-age'
-  | 'ip-id'
-  | 'timestamps'
-  | 'window'
-  | 'seq'
-  | 'multiple-rsts'
-  | 'data-after-rst';
+  'two-sided' | 'ttl' | 'timing' | 'idle-age' | 'ip-id' | 'timestamps' | 'window' | 'seq' | 'multiple-rsts' | 'data-after-rst';
 
 export interface Evidence {
   signal: ResetSignal;

@@ -40,7 +40,9 @@ export function startProbeCapture(address: string, port: number, iface: string):
   const filter = `tcp and host ${address} and port ${port}`;
   let child: ChildProcessByStdio<null, Readable, Readable>;
   try {
-    child = spawn('tcpdump', ['-i', iface, '-n', '--immediate-mode', '-U', '-s', SNAPLEN, '-w', '-', filter], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn('tcpdump', ['-i', iface, '-n', '--immediate-mode', '-U', '-s', SNAPLEN, '-w', '-', filter], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
   } catch (err) {
     return Promise.resolve({ unavailable: `tcpdump: ${err instanceof Error ? err.message : String(err)}` });
   }
@@ -83,8 +85,15 @@ export function startProbeCapture(address: string, port: number, iface: string):
     });
     void exited.then(() => {
       clearTimeout(timer);
-      const why = stderr.trim().replace(/^tcpdump: /, '').replace(/\s*\n\s*/g, ' ');
-      resolve({ unavailable: /permission|not permitted/i.test(why) ? `no permission to capture: ${why}; run as root for RST attribution` : `tcpdump exited: ${why}` });
+      const why = stderr
+        .trim()
+        .replace(/^tcpdump: /, '')
+        .replace(/\s*\n\s*/g, ' ');
+      resolve({
+        unavailable: /permission|not permitted/i.test(why)
+          ? `no permission to capture: ${why}; run as root for RST attribution`
+          : `tcpdump exited: ${why}`,
+      });
     });
   });
 }
@@ -98,7 +107,8 @@ function findings(pipeline: CapturePipeline, iface: string, error: string | null
   for (let c = 0; c < tracker.connectionCount; c++) {
     const r = connectionReport(tracker, c);
     const d = byConn.get(c + 1);
-    const keepaliveIdle = d?.resets.find((v) => v.trigger?.kind === 'keepalive')?.trigger?.idleBeforeS ?? d?.silentDrop?.idleBeforeS ?? null;
+    const keepaliveIdle =
+      d?.resets.find((v) => v.trigger?.kind === 'keepalive')?.trigger?.idleBeforeS ?? d?.silentDrop?.idleBeforeS ?? null;
     connections.push({
       localPort: r.client.port,
       startS: Number(r.start),
@@ -108,7 +118,9 @@ function findings(pipeline: CapturePipeline, iface: string, error: string | null
         idleBeforeS: v.trigger?.idleBeforeS ?? null,
         why: v.evidence.find((e) => e.pointsTo === v.attribution && (e.strength === 'decisive' || e.strength === 'strong'))?.detail ?? '',
       })),
-      silentDrop: d?.silentDrop ? { kind: d.silentDrop.kind, keepalives: d.silentDrop.keepalives, retransmissions: d.silentDrop.retransmissions } : null,
+      silentDrop: d?.silentDrop
+        ? { kind: d.silentDrop.kind, keepalives: d.silentDrop.keepalives, retransmissions: d.silentDrop.retransmissions }
+        : null,
       keepaliveIdleS: keepaliveIdle,
     });
   }

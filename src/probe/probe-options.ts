@@ -32,22 +32,33 @@ export function probeSettings(targetText: string, o: ProbeCliOptions): ProbeSett
   const maxS = duration('--max', o.max);
   const maxTimeS = duration('--max-time', o.maxTime);
   if (method === 'keepalive') {
-    for (const [flag, v] of [['--min', minS], ['--max', maxS]] as const) {
-      if (!Number.isInteger(v) || v < 1) throw new UserError(`${flag} must be whole seconds ≥ 1 for keepalive probes (TCP_KEEPIDLE has 1 s steps), got ${v} s`);
+    for (const [flag, v] of [
+      ['--min', minS],
+      ['--max', maxS],
+    ] as const) {
+      if (!Number.isInteger(v) || v < 1)
+        throw new UserError(`${flag} must be whole seconds ≥ 1 for keepalive probes (TCP_KEEPIDLE has 1 s steps), got ${v} s`);
     }
-    if (maxS > MAX_KEEPIDLE_S) throw new UserError(`--max must be at most ${MAX_KEEPIDLE_S} s (Linux's largest TCP_KEEPIDLE), got ${maxS} s`);
+    if (maxS > MAX_KEEPIDLE_S)
+      throw new UserError(`--max must be at most ${MAX_KEEPIDLE_S} s (Linux's largest TCP_KEEPIDLE), got ${maxS} s`);
   } else if (minS < 0.1) {
     throw new UserError(`--min must be at least 0.1 s, got ${minS} s`);
   }
   if (minS >= maxS) throw new UserError(`--min (${minS} s) must be below --max (${maxS} s)`);
   const precision = parsePrecision(o.precision);
   const connections = count(o.connections);
-  if (connections > CONNECTIONS_HARD_LIMIT) throw new UserError(`--connections ${connections} is more than the probe ever opens (${CONNECTIONS_HARD_LIMIT})`);
+  if (connections > CONNECTIONS_HARD_LIMIT)
+    throw new UserError(`--connections ${connections} is more than the probe ever opens (${CONNECTIONS_HARD_LIMIT})`);
   if (connections > CONNECTIONS_WITHOUT_FORCE && !o.force) {
-    throw new UserError(`--connections ${connections} is more than ${CONNECTIONS_WITHOUT_FORCE}; add --force if the server's owner is fine with that many idle connections`);
+    throw new UserError(
+      `--connections ${connections} is more than ${CONNECTIONS_WITHOUT_FORCE}; add --force if the server's owner is fine with that many idle connections`,
+    );
   }
   const needS = minS + decisionAllowanceS(method);
-  if (maxTimeS < needS) throw new UserError(`--max-time ${maxTimeS} s is too short to test even --min (${minS} s idle + up to ${decisionAllowanceS(method)} s to decide)`);
+  if (maxTimeS < needS)
+    throw new UserError(
+      `--max-time ${maxTimeS} s is too short to test even --min (${minS} s idle + up to ${decisionAllowanceS(method)} s to decide)`,
+    );
   return { target, method, minS, maxS, precision, connections, maxTimeS, capture: o.capture, captureInterface: o.captureInterface };
 }
 

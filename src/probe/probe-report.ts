@@ -30,7 +30,11 @@ export interface TrialReport {
   code: string | null;
   evidence: string;
   /** From the concurrent capture, when there was one. */
-  capture: { resets: Array<{ attribution: ResetAttribution; confidence: number; idleBeforeS: number | null }>; silentDrop: string | null; keepaliveIdleS: number | null } | null;
+  capture: {
+    resets: Array<{ attribution: ResetAttribution; confidence: number; idleBeforeS: number | null }>;
+    silentDrop: string | null;
+    keepaliveIdleS: number | null;
+  } | null;
 }
 
 export interface RoundReport {

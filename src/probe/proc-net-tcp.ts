@@ -55,7 +55,10 @@ export class ProcTcpWatcher {
   private timer: NodeJS.Timeout | null = null;
   private reading = false;
 
-  constructor(private readonly family: 4 | 6, private readonly intervalMs = 100) {}
+  constructor(
+    private readonly family: 4 | 6,
+    private readonly intervalMs = 100,
+  ) {}
 
   watch(local: { addr: string; port: number }, remote: { addr: string; port: number }, listener: Listener): () => void {
     const key = socketPairKey(local, remote);

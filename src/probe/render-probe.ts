@@ -19,14 +19,18 @@ function attributionText(t: TrialReport): string {
 export function renderProbeText(r: ProbeReport): string {
   const out: string[] = [];
   const how = r.method === 'keepalive' ? 'keepalive probes' : 'one byte of data';
-  const precision = 'seconds' in r.settings.precision ? formatSeconds(r.settings.precision.seconds) : `${r.settings.precision.fraction * 100}%`;
+  const precision =
+    'seconds' in r.settings.precision ? formatSeconds(r.settings.precision.seconds) : `${r.settings.precision.fraction * 100}%`;
   out.push(
     `kad probe ${endpointText({ addr: r.target.host, port: r.target.port })}: ${how}, ${r.settings.connections} connection${r.settings.connections === 1 ? '' : 's'}, idle ${formatSeconds(r.settings.minS)} … ${formatSeconds(r.settings.maxS)}, precision ${precision}`,
     '',
     `  ${r.result.summary}`,
   );
   if (r.result.failureMode) out.push(`  failure mode: ${r.result.failureMode}`);
-  if (r.result.matches.length) out.push(`  known defaults inside the bracket: ${r.result.matches.map((m) => `${m.preset} (${formatSeconds(m.timeoutS)})`).join(', ')}`);
+  if (r.result.matches.length)
+    out.push(
+      `  known defaults inside the bracket: ${r.result.matches.map((m) => `${m.preset} (${formatSeconds(m.timeoutS)})`).join(', ')}`,
+    );
   if (r.capture.status === 'used') {
     const by = Object.entries(r.capture.resetsBy).map(([who, n]) => `${n} from ${who}`);
     out.push(`  capture (${r.capture.detail}): ${r.capture.packets} packets; RSTs: ${by.length ? by.join(', ') : 'none'}`);

@@ -55,8 +55,19 @@ export async function runProbe(settings: ProbeSettings, hooks: ProbeHooks = {}):
   }
   if (!procOk) notes.push('No /proc/net/tcp: a surviving connection is only known by the absence of an error, which takes longer.');
   if (target.host !== target.address) notes.push(`${target.host} resolved to ${target.address}; every connection went there.`);
-  const env: TrialEnv = { address: target.address, port: target.port, family: target.family, method: settings.method, proc: procOk ? new ProcTcpWatcher(target.family) : null };
-  const space: SearchSpace = { minS: settings.minS, maxS: settings.maxS, stepS: settings.method === 'keepalive' ? 1 : 0.1, precision: settings.precision };
+  const env: TrialEnv = {
+    address: target.address,
+    port: target.port,
+    family: target.family,
+    method: settings.method,
+    proc: procOk ? new ProcTcpWatcher(target.family) : null,
+  };
+  const space: SearchSpace = {
+    minS: settings.minS,
+    maxS: settings.maxS,
+    stepS: settings.method === 'keepalive' ? 1 : 0.1,
+    precision: settings.precision,
+  };
   const allowanceS = decisionAllowanceS(settings.method);
 
   let capture: ProbeCapture | null = null;
@@ -145,7 +156,9 @@ export async function runProbe(settings: ProbeSettings, hooks: ProbeHooks = {}):
       if (res.outcome === 'closed') {
         const after = (res.decidedAt - res.connectedAt) / 1000;
         serverClosesAfterS = Math.min(serverClosesAfterS, Math.floor(after));
-        notes.push(`The server closed an idle connection itself after ${after.toFixed(1)} s (an application idle timeout?): idle lengths from there on cannot be tested.`);
+        notes.push(
+          `The server closed an idle connection itself after ${after.toFixed(1)} s (an application idle timeout?): idle lengths from there on cannot be tested.`,
+        );
       }
       if (inconclusive >= Math.max(MAX_INCONCLUSIVE, settings.connections)) halt('inconclusive', 'too many trials ended without a verdict');
     }
@@ -202,7 +215,13 @@ export async function runProbe(settings: ProbeSettings, hooks: ProbeHooks = {}):
       summary: '',
     },
     capture: found
-      ? { status: 'used', detail: found.error ?? `tcpdump -i ${found.interface}`, interface: found.interface, packets: found.packets, resetsBy }
+      ? {
+          status: 'used',
+          detail: found.error ?? `tcpdump -i ${found.interface}`,
+          interface: found.interface,
+          packets: found.packets,
+          resetsBy,
+        }
       : { status: settings.capture ? 'unavailable' : 'disabled', detail: captureNote, interface: null, packets: null, resetsBy: {} },
     rounds,
     elapsedS: round3(sinceStart(Date.now())),
@@ -218,7 +237,10 @@ function firstEnded(running: Set<Running>): Running | undefined {
   return first;
 }
 
-function attachCapture(results: Array<{ res: TrialResult; report: TrialReport }>, found: CaptureFindings): Partial<Record<ResetAttribution, number>> {
+function attachCapture(
+  results: Array<{ res: TrialResult; report: TrialReport }>,
+  found: CaptureFindings,
+): Partial<Record<ResetAttribution, number>> {
   const resetsBy: Partial<Record<ResetAttribution, number>> = {};
   for (const { res, report } of results) {
     // Ports get reused across a long run: the capture's connection must also have started with the trial.
@@ -226,7 +248,9 @@ function attachCapture(results: Array<{ res: TrialResult; report: TrialReport }>
     if (!c) continue;
     report.capture = {
       resets: c.resets.map((r) => ({ attribution: r.attribution, confidence: r.confidence, idleBeforeS: r.idleBeforeS })),
-      silentDrop: c.silentDrop ? `${c.silentDrop.kind}: ${c.silentDrop.keepalives} keepalive(s), ${c.silentDrop.retransmissions} retransmission(s) unanswered` : null,
+      silentDrop: c.silentDrop
+        ? `${c.silentDrop.kind}: ${c.silentDrop.keepalives} keepalive(s), ${c.silentDrop.retransmissions} retransmission(s) unanswered`
+        : null,
       keepaliveIdleS: c.keepaliveIdleS,
     };
     for (const r of c.resets) resetsBy[r.attribution] = (resetsBy[r.attribution] ?? 0) + 1;
@@ -237,10 +261,12 @@ function attachCapture(results: Array<{ res: TrialResult; report: TrialReport }>
 function matches(b: Bracket): Array<{ preset: string; timeoutS: number }> {
   if (b.diedMinS === null) return [];
   const lo = b.survivedMaxS ?? 0;
-  return PRESETS.filter((p) => p.layer === 'L4' && p.idleTimeoutS !== null && p.idleTimeoutS > lo && p.idleTimeoutS <= b.diedMinS!).map((p) => ({
-    preset: p.id,
-    timeoutS: p.idleTimeoutS!,
-  }));
+  return PRESETS.filter((p) => p.layer === 'L4' && p.idleTimeoutS !== null && p.idleTimeoutS > lo && p.idleTimeoutS <= b.diedMinS!).map(
+    (p) => ({
+      preset: p.id,
+      timeoutS: p.idleTimeoutS!,
+    }),
+  );
 }
 
 function inconsistent(diedS: number, survivedS: number): string {

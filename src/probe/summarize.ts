@@ -15,7 +15,8 @@ function s(x: number): string {
 export function summarize(r: ProbeReport, where: string): string {
   const { survivedMaxS: lo, diedMinS: hi, failureMode, stopReason } = r.result;
   const mode = failureMode ? `; ${MODE_TEXT[failureMode]}` : '';
-  const bracket = lo !== null && hi !== null ? `${s(lo)} < T ≤ ${s(hi)}` : hi !== null ? `T ≤ ${s(hi)}` : lo !== null ? `T > ${s(lo)}` : 'nothing known';
+  const bracket =
+    lo !== null && hi !== null ? `${s(lo)} < T ≤ ${s(hi)}` : hi !== null ? `T ≤ ${s(hi)}` : lo !== null ? `T > ${s(lo)}` : 'nothing known';
   switch (stopReason) {
     case 'precision':
       return `The path to ${where} forgets idle flows after T, ${bracket}${mode}.`;

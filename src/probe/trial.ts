@@ -60,7 +60,10 @@ export function decisionAllowanceS(method: ProbeMethod): number {
 }
 
 export class ConnectFailure extends Error {
-  constructor(readonly target: string, readonly code: string) {
+  constructor(
+    readonly target: string,
+    readonly code: string,
+  ) {
     super(`cannot connect to ${target}: ${code}`);
     this.name = 'ConnectFailure';
   }
@@ -86,7 +89,12 @@ export class Trial {
   readonly localPort: number;
   private readonly localAddress: string;
 
-  private constructor(private readonly env: TrialEnv, readonly idleS: number, private readonly socket: Socket, readonly connectedAt: number) {
+  private constructor(
+    private readonly env: TrialEnv,
+    readonly idleS: number,
+    private readonly socket: Socket,
+    readonly connectedAt: number,
+  ) {
     this.lastRx = connectedAt;
     this.localPort = socket.localPort ?? 0;
     this.localAddress = socket.localAddress ?? '';
@@ -132,7 +140,13 @@ export class Trial {
     if (this.env.method === 'keepalive') {
       if (!this.armed) at(due - ARM_LEAD_MS, () => this.arm());
       at(due, () => this.watch());
-      at(due + KEEPALIVE_FALLBACK_MS, () => this.decide('survived', null, `no error within ${KEEPALIVE_FALLBACK_MS / 1000} s of the probe (no /proc/net/tcp to see its answer)`));
+      at(due + KEEPALIVE_FALLBACK_MS, () =>
+        this.decide(
+          'survived',
+          null,
+          `no error within ${KEEPALIVE_FALLBACK_MS / 1000} s of the probe (no /proc/net/tcp to see its answer)`,
+        ),
+      );
     } else {
       at(due, () => this.writeByte());
     }
@@ -149,7 +163,10 @@ export class Trial {
     this.socket.write(DATA_BYTE);
     this.watch();
     this.timers.push(
-      setTimeout(() => this.decide('error', null, 'could not tell whether the byte arrived: the socket vanished from /proc/net/tcp', 'UNDECIDED'), DATA_FALLBACK_MS),
+      setTimeout(
+        () => this.decide('error', null, 'could not tell whether the byte arrived: the socket vanished from /proc/net/tcp', 'UNDECIDED'),
+        DATA_FALLBACK_MS,
+      ),
     );
   }
 
@@ -173,7 +190,11 @@ export class Trial {
     if (this.writeAt === null) return;
     if (st.txQueue === 0) this.decide('survived', null, 'the byte was acknowledged');
     else if (now - this.writeAt >= DATA_WAIT_MS) {
-      this.decide('silent-drop', (this.writeAt - this.lastRx) / 1000, `the byte was still unacknowledged after ${((now - this.writeAt) / 1000).toFixed(1)} s and ${st.retransmits} retransmission(s)`);
+      this.decide(
+        'silent-drop',
+        (this.writeAt - this.lastRx) / 1000,
+        `the byte was still unacknowledged after ${((now - this.writeAt) / 1000).toFixed(1)} s and ${st.retransmits} retransmission(s)`,
+      );
     }
   }
 
@@ -201,13 +222,30 @@ export class Trial {
       const observed = this.writeAt !== null ? (this.writeAt - this.lastRx) / 1000 : sinceRx;
       const early = observed < this.idleS - EARLY_RESET_S;
       const what = this.env.method === 'keepalive' ? 'probe' : 'byte';
-      this.decide('reset', observed, early ? `reset after ${observed.toFixed(1)} s idle, before the ${what}: the path resets idle flows on its own` : `a RST answered the ${what}`, code);
+      this.decide(
+        'reset',
+        observed,
+        early
+          ? `reset after ${observed.toFixed(1)} s idle, before the ${what}: the path resets idle flows on its own`
+          : `a RST answered the ${what}`,
+        code,
+      );
     } else if (code === 'ETIMEDOUT') {
       if (this.env.method === 'keepalive') {
         // The kernel gives up KEEPCNT probes after the first one.
-        this.decide('silent-drop', Math.max(this.idleS, sinceRx - KEEPCNT * KEEPINTVL_S), `${KEEPCNT} keepalive probes went unanswered (ETIMEDOUT)`, code);
+        this.decide(
+          'silent-drop',
+          Math.max(this.idleS, sinceRx - KEEPCNT * KEEPINTVL_S),
+          `${KEEPCNT} keepalive probes went unanswered (ETIMEDOUT)`,
+          code,
+        );
       } else {
-        this.decide('silent-drop', this.writeAt !== null ? (this.writeAt - this.lastRx) / 1000 : sinceRx, 'the kernel gave up retransmitting (ETIMEDOUT)', code);
+        this.decide(
+          'silent-drop',
+          this.writeAt !== null ? (this.writeAt - this.lastRx) / 1000 : sinceRx,
+          'the kernel gave up retransmitting (ETIMEDOUT)',
+          code,
+        );
       }
     } else {
       this.decide('error', sinceRx, `socket error ${code}`, code);
@@ -225,7 +263,16 @@ export class Trial {
     if (outcome === 'silent-drop' && !this.socket.destroyed) this.socket.resetAndDestroy();
     else this.socket.destroy();
     const observed = observedIdleS === null ? null : Math.round(observedIdleS * 1000) / 1000;
-    this.result = { idleS: this.idleS, outcome, localPort, connectedAt: this.connectedAt, decidedAt: Date.now(), observedIdleS: observed, code, evidence };
+    this.result = {
+      idleS: this.idleS,
+      outcome,
+      localPort,
+      connectedAt: this.connectedAt,
+      decidedAt: Date.now(),
+      observedIdleS: observed,
+      code,
+      evidence,
+    };
     this.settle(this.result);
   }
 }

@@ -110,14 +110,18 @@ function explain(sol: KeepaliveSolution, governing: HopView, constraints: PathCo
   lines.push(
     `Rule: KEEPIDLE + m·KEEPINTVL + ε ≤ T. The (m+1)-th probe must reach the middlebox before it forgets the flow even if the ${m} before it were lost (m = ${m}).`,
   );
-  lines.push(`Slack ε = ${sol.slackS} s (5 % of T, 1–10 s): timer granularity, clock drift between host and middlebox, the probe's one-way trip.`);
+  lines.push(
+    `Slack ε = ${sol.slackS} s (5 % of T, 1–10 s): timer granularity, clock drift between host and middlebox, the probe's one-way trip.`,
+  );
   if (sol.limitedBy === 'detection-target') {
     lines.push(
       `--detect-within ${sol.detectWithinS} s is the tighter bound: KEEPIDLE + KEEPCNT·KEEPINTVL = ${timeS} + ${probes}×${intervalS} = ${sol.detectionS} ≤ ${sol.detectWithinS}.`,
     );
   }
   if (sol.limitedBy === 'kernel-default') {
-    lines.push(`The path tolerates Linux's default idle time of 7200 s, so KEEPIDLE stays there; keepalive still has to be switched on (SO_KEEPALIVE is off by default).`);
+    lines.push(
+      `The path tolerates Linux's default idle time of 7200 s, so KEEPIDLE stays there; keepalive still has to be switched on (SO_KEEPALIVE is off by default).`,
+    );
   }
   lines.push(
     `KEEPINTVL = ${intervalS} s, KEEPIDLE = ${timeS} s: ${timeS} + ${m}×${intervalS} + ${sol.slackS} = ${sol.lastNeededProbeS + sol.slackS} ≤ ${T}. ` +
@@ -149,7 +153,10 @@ function l7Warning(c: PathConstraint, tcpIdleS: number): L7Warning {
   // 20 % margin: heartbeats are scheduled by the application and may queue behind other work.
   const heartbeatEveryS = Math.max(1, niceFloor(c.idleTimeoutS * 0.8));
   const note = c.preset?.note ? ` ${c.preset.note}` : '';
-  const moot = heartbeatEveryS < tcpIdleS ? ` Heartbeats this frequent also keep the L4 hops fresh, so the TCP keepalive above only matters for detecting dead peers.` : '';
+  const moot =
+    heartbeatEveryS < tcpIdleS
+      ? ` Heartbeats this frequent also keep the L4 hops fresh, so the TCP keepalive above only matters for detecting dead peers.`
+      : '';
   return {
     label: c.label,
     idleTimeoutS: c.idleTimeoutS,
@@ -165,10 +172,14 @@ function warningsFor(governing: HopView, constraints: PathConstraint[], userTime
   const seconds = userTimeoutMs / 1000;
   switch (governing.expiry) {
     case 'reset-on-next-packet':
-      warnings.push(`Without keepalive, the first packet after ${governing.idleTimeoutS} s idle is answered with a RST forged by ${governing.label}: ECONNRESET on the next write or read.`);
+      warnings.push(
+        `Without keepalive, the first packet after ${governing.idleTimeoutS} s idle is answered with a RST forged by ${governing.label}: ECONNRESET on the next write or read.`,
+      );
       break;
     case 'reset-at-timeout':
-      warnings.push(`${governing.label} resets both ends exactly at the timeout: idle connections die with ECONNRESET even without traffic.`);
+      warnings.push(
+        `${governing.label} resets both ends exactly at the timeout: idle connections die with ECONNRESET even without traffic.`,
+      );
       break;
     case 'silent-drop':
       warnings.push(
@@ -180,7 +191,9 @@ function warningsFor(governing: HopView, constraints: PathConstraint[], userTime
   }
   for (const c of constraints) {
     if (c.preset && c.preset.evidence === 'unverified' && c.idleTimeoutS !== null) {
-      warnings.push(`${c.label}: the ${c.idleTimeoutS} s default is not verified against vendor documentation; confirm the configured value (or measure it) before relying on it.`);
+      warnings.push(
+        `${c.label}: the ${c.idleTimeoutS} s default is not verified against vendor documentation; confirm the configured value (or measure it) before relying on it.`,
+      );
     }
   }
   return warnings;

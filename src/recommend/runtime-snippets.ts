@@ -103,7 +103,7 @@ function javaSnippet(sol: KeepaliveSolution): Snippet {
       '// SocketChannel: channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true) and the same three options.',
     ].join('\n'),
     notes: [
-      'The JDK has no TCP_USER_TIMEOUT option; Netty\'s epoll transport exposes EpollChannelOption.TCP_USER_TIMEOUT.',
+      "The JDK has no TCP_USER_TIMEOUT option; Netty's epoll transport exposes EpollChannelOption.TCP_USER_TIMEOUT.",
       'For comparison, the MongoDB Java driver uses 120 s / 10 s / 9.',
     ],
   };
@@ -184,7 +184,9 @@ function grpcSnippet(sol: KeepaliveSolution): Snippet {
     'gRPC core sends at most GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA (default 2) pings on an idle connection unless it is set to 0.',
   ];
   if (timeS < GRPC_GO_MIN_CLIENT_TIME_S) {
-    notes.push(`grpc-go raises a client Time below ${GRPC_GO_MIN_CLIENT_TIME_S} s to ${GRPC_GO_MIN_CLIENT_TIME_S} s, which is too late for this path: rely on TCP keepalive on the underlying socket instead.`);
+    notes.push(
+      `grpc-go raises a client Time below ${GRPC_GO_MIN_CLIENT_TIME_S} s to ${GRPC_GO_MIN_CLIENT_TIME_S} s, which is too late for this path: rely on TCP keepalive on the underlying socket instead.`,
+    );
   }
   return {
     id: 'grpc',

@@ -1,5 +1,11 @@
 import type {
-  ConnectionDiagnosis, ConnectionReport, FileReport, IdleTimeoutInference, PathIdleTimeout, ResetAttribution, SilentDropVerdict,
+  ConnectionDiagnosis,
+  ConnectionReport,
+  FileReport,
+  IdleTimeoutInference,
+  PathIdleTimeout,
+  ResetAttribution,
+  SilentDropVerdict,
 } from '../model/analysis-report.js';
 import { median } from '../util/median.js';
 import { durationText } from '../util/time-text.js';
@@ -89,10 +95,14 @@ export function headlineSentences(r: FileReport): string[] {
 export function renderDiagnosis(d: ConnectionDiagnosis, st: Style): string[] {
   const lines = [`    ${st.bold('verdict:')} ${d.verdict}`];
   for (const v of d.resets) {
-    lines.push(`    RST frame ${v.frame} (${v.dir}, claims the ${v.claimedSender}): ${colourAttribution(v.attribution, st)}${v.confidence ? `, confidence ${v.confidence.toFixed(2)}` : ''}`);
+    lines.push(
+      `    RST frame ${v.frame} (${v.dir}, claims the ${v.claimedSender}): ${colourAttribution(v.attribution, st)}${v.confidence ? `, confidence ${v.confidence.toFixed(2)}` : ''}`,
+    );
     for (const e of v.evidence) {
       const mark = e.pointsTo === 'unknown' ? st.dim('·') : e.pointsTo === 'middlebox' ? st.red('▲') : st.green('●');
-      lines.push(`      ${mark} [${e.signal}, ${e.strength}${e.pointsTo === 'unknown' ? '' : ` → ${e.pointsTo}`}] ${e.detail}${e.caveat ? st.dim(` (caveat: ${e.caveat})`) : ''}`);
+      lines.push(
+        `      ${mark} [${e.signal}, ${e.strength}${e.pointsTo === 'unknown' ? '' : ` → ${e.pointsTo}`}] ${e.detail}${e.caveat ? st.dim(` (caveat: ${e.caveat})`) : ''}`,
+      );
     }
   }
   if (d.silentDrop) for (const e of d.silentDrop.evidence) lines.push(`      · ${e}`);
@@ -119,9 +129,15 @@ export function renderIdleTimeouts(list: PathIdleTimeout[], st: Style): string[]
   const out: string[] = [];
   for (const t of list) {
     const bracket = idleBracketText(t);
-    out.push(`  ${st.bold(`Idle timeout of the path to ${t.path}:`)} ${bracket} (${t.survived} idle period${t.survived === 1 ? '' : 's'} survived, ${t.died} died, ${t.connections} connection${t.connections === 1 ? '' : 's'})`);
+    out.push(
+      `  ${st.bold(`Idle timeout of the path to ${t.path}:`)} ${bracket} (${t.survived} idle period${t.survived === 1 ? '' : 's'} survived, ${t.died} died, ${t.connections} connection${t.connections === 1 ? '' : 's'})`,
+    );
     if (!t.consistent) {
-      out.push(st.yellow('    inconsistent: some idle periods longer than one that died were survived; more than one timeout, or not an idle timeout at all'));
+      out.push(
+        st.yellow(
+          '    inconsistent: some idle periods longer than one that died were survived; more than one timeout, or not an idle timeout at all',
+        ),
+      );
       continue;
     }
     if (t.matches.length) out.push(`    matches the default of: ${t.matches.map((m) => `${m.preset} (${m.timeoutS} s)`).join(', ')}`);

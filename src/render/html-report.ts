@@ -1,5 +1,12 @@
 import type {
-  AnalysisReport, CaptureComparison, ConnectionDiagnosis, ConnectionReport, Evidence, FileReport, PathIdleTimeout, ResetVerdict,
+  AnalysisReport,
+  CaptureComparison,
+  ConnectionDiagnosis,
+  ConnectionReport,
+  Evidence,
+  FileReport,
+  PathIdleTimeout,
+  ResetVerdict,
   SilentDropVerdict,
 } from '../model/analysis-report.js';
 import type { ConnectionTimeline, HtmlFileReport } from '../report/connection-timeline.js';
@@ -110,7 +117,10 @@ function pathAdvice(t: PathIdleTimeout): PathAdvice {
     consistent: t.consistent,
     matches: t.matches.map((m) => `${m.name} (${m.timeoutS} s)`),
     keepalive: null,
-    caveat: lo !== null ? `every gap stays under the ${durationText(lo)} of idle that was survived` : `the timeout may be shorter than ${durationText(hi)}: verify with a longer capture or kad probe`,
+    caveat:
+      lo !== null
+        ? `every gap stays under the ${durationText(lo)} of idle that was survived`
+        : `the timeout may be shorter than ${durationText(hi)}: verify with a longer capture or kad probe`,
   };
   if (!t.consistent) return advice;
   const r = t.recommendation;
@@ -159,7 +169,9 @@ function renderEvidence(list: Evidence[]): Markup {
   if (!list.length) return h``;
   return h`<table class="evidence"><thead><tr><th>Signal</th><th>Strength</th><th>Points to</th><th>What it shows</th></tr></thead><tbody>
 ${list.map(
-  (e) => h`<tr><td class="nowrap">${e.signal}</td><td><span class="strength ${e.strength}">${e.strength}</span></td><td>${e.pointsTo === 'unknown' ? h`<span class="muted">undecided</span>` : attributionBadge(e.pointsTo)}</td>
+  (
+    e,
+  ) => h`<tr><td class="nowrap">${e.signal}</td><td><span class="strength ${e.strength}">${e.strength}</span></td><td>${e.pointsTo === 'unknown' ? h`<span class="muted">undecided</span>` : attributionBadge(e.pointsTo)}</td>
 <td>${e.detail}${e.caveat ? h`<div class="caveat">Caveat: ${e.caveat}</div>` : ''}</td></tr>`,
 )}
 </tbody></table>`;
@@ -177,9 +189,22 @@ ${renderEvidence(v.evidence)}
 }
 
 function renderSilentDrop(s: SilentDropVerdict): Markup {
-  const kind = s.kind === 'black-hole' ? 'black hole (the path dropped them)' : s.kind === 'dead-peer' ? 'dead peer (they arrived, nobody answered)' : 'unanswered (black hole or dead peer: a capture at the other end would tell)';
-  const what = [s.keepalives ? plural(s.keepalives, 'keepalive probe') : '', s.retransmissions ? plural(s.retransmissions, 'retransmission') : ''].filter(Boolean).join(' and ') || 'packets';
-  const end = s.end === 'gave-up' ? `the ${s.sender} gave up` : s.end === 'local-rst' ? `the ${s.sender} then reset the connection itself` : 'the capture ended first';
+  const kind =
+    s.kind === 'black-hole'
+      ? 'black hole (the path dropped them)'
+      : s.kind === 'dead-peer'
+        ? 'dead peer (they arrived, nobody answered)'
+        : 'unanswered (black hole or dead peer: a capture at the other end would tell)';
+  const what =
+    [s.keepalives ? plural(s.keepalives, 'keepalive probe') : '', s.retransmissions ? plural(s.retransmissions, 'retransmission') : '']
+      .filter(Boolean)
+      .join(' and ') || 'packets';
+  const end =
+    s.end === 'gave-up'
+      ? `the ${s.sender} gave up`
+      : s.end === 'local-rst'
+        ? `the ${s.sender} then reset the connection itself`
+        : 'the capture ended first';
   return h`<div class="silent">
 <p><strong>Silent drop</strong>: ${what} from the ${s.sender}, frames ${s.firstFrame}–${s.lastFrame} over ${durationText(s.spanS)}, after ${durationText(s.idleBeforeS)} of silence — ${kind}; ${end}.</p>
 <ul>${s.evidence.map((e) => h`<li>${e}</li>`)}</ul>
@@ -198,7 +223,13 @@ function otherViews(r: FileReport, c: ConnectionReport, comparisons: CaptureComp
   return out;
 }
 
-function renderCard(r: HtmlFileReport, c: ConnectionReport, tl: ConnectionTimeline | undefined, comparisons: CaptureComparison[], multi: boolean): Markup {
+function renderCard(
+  r: HtmlFileReport,
+  c: ConnectionReport,
+  tl: ConnectionTimeline | undefined,
+  comparisons: CaptureComparison[],
+  multi: boolean,
+): Markup {
   const d = r.diagnoses.find((x) => x.conn === c.id);
   const end = endText(c);
   const path = endpointText(c.server);
@@ -213,7 +244,11 @@ function renderCard(r: HtmlFileReport, c: ConnectionReport, tl: ConnectionTimeli
   const views = otherViews(r, c, comparisons);
   const label = `Timeline of connection #${c.id} ${endpointText(c.client)} to ${path}`;
   const svg = tl
-    ? renderTimelineSvg(tl, { label, fatalFrame: fatalFrame(d), idleTimeout: idle ? { lowS: idle.survivedMaxS, highS: idle.diedMinS! } : null })
+    ? renderTimelineSvg(tl, {
+        label,
+        fatalFrame: fatalFrame(d),
+        idleTimeout: idle ? { lowS: idle.survivedMaxS, highS: idle.diedMinS! } : null,
+      })
     : null;
   return h`<section class="card">
 <h3><span class="conn-id">#${c.id}</span> ${endpointText(c.client)} → ${path} <span class="end ${end.cls}">${end.text}</span></h3>
@@ -223,10 +258,14 @@ ${svg ? h`<figure>${raw(svg)}${tl && tl.omittedEvents ? h`<figcaption>${tl.omitt
 <p class="facts">${facts.join(' · ')}${views.length ? h`<br>Also seen as ${views.join(', ')}.` : ''}</p>
 ${d ? d.resets.map(renderReset) : ''}
 ${d?.silentDrop ? renderSilentDrop(d.silentDrop) : ''}
-${idle ? (() => {
-    const a = pathAdvice(idle);
-    return h`<p class="rec"><strong>Recommendation</strong> (path idle timeout ${a.bracket}${a.matches.length ? `, matches ${a.matches.join(', ')}` : ''}): ${a.keepalive ?? a.caveat}</p>`;
-  })() : ''}
+${
+  idle
+    ? (() => {
+        const a = pathAdvice(idle);
+        return h`<p class="rec"><strong>Recommendation</strong> (path idle timeout ${a.bracket}${a.matches.length ? `, matches ${a.matches.join(', ')}` : ''}): ${a.keepalive ?? a.caveat}</p>`;
+      })()
+    : ''
+}
 </section>`;
 }
 
@@ -250,16 +289,20 @@ function renderTable(r: FileReport, problems: Set<number>): Markup {
   const left = r.connections.length - rows.length;
   return h`<table class="conns"><thead><tr><th>#</th><th>Client</th><th>Server</th><th>Start</th><th>Lasted</th><th>Longest silence</th><th>Keepalives (answered)</th><th>Retrans.</th><th>End</th></tr></thead><tbody>
 ${rows.map((c) => {
-    const end = endText(c);
-    return h`<tr class="${problems.has(c.id) ? 'problem' : ''}"><td>${c.id}</td><td>${endpointText(c.client)}</td><td>${endpointText(c.server)}</td><td class="nowrap">${when(c.start, false)}</td><td>${durationText(c.durationS)}</td><td>${durationText(c.longestIdleS)}</td><td>${c.keepalives.sent} (${c.keepalives.answered})</td><td>${c.c2s.retransmissions + c.s2c.retransmissions}</td><td><span class="end ${end.cls}">${end.text}</span></td></tr>`;
-  })}
+  const end = endText(c);
+  return h`<tr class="${problems.has(c.id) ? 'problem' : ''}"><td>${c.id}</td><td>${endpointText(c.client)}</td><td>${endpointText(c.server)}</td><td class="nowrap">${when(c.start, false)}</td><td>${durationText(c.durationS)}</td><td>${durationText(c.longestIdleS)}</td><td>${c.keepalives.sent} (${c.keepalives.answered})</td><td>${c.c2s.retransmissions + c.s2c.retransmissions}</td><td><span class="end ${end.cls}">${end.text}</span></td></tr>`;
+})}
 </tbody></table>
 ${left > 0 ? h`<p class="muted">… ${plural(left, 'more connection')} not listed (kad analyze --json has them all; --conn, --port or --host narrow the report).</p>` : ''}`;
 }
 
 function renderComparison(c: CaptureComparison): Markup {
-  const pairs = c.matched.slice(0, 20).map(([a, b]) => `#${a} = #${b}`).join(', ');
-  const by = c.matchedBy === 'isn' ? 'initial sequence numbers (survives NAT)' : c.matchedBy === 'tuple' ? 'addresses and ports' : c.matchedBy;
+  const pairs = c.matched
+    .slice(0, 20)
+    .map(([a, b]) => `#${a} = #${b}`)
+    .join(', ');
+  const by =
+    c.matchedBy === 'isn' ? 'initial sequence numbers (survives NAT)' : c.matchedBy === 'tuple' ? 'addresses and ports' : c.matchedBy;
   const unc = c.clockUncertaintyS !== null && Number.isFinite(c.clockUncertaintyS) ? ` ± ${durationText(c.clockUncertaintyS)}` : '';
   return h`<div class="comparison"><h3>${c.files[0]} ⇄ ${c.files[1]}</h3><dl>
 <dt>Matched connections</dt><dd>${c.matched.length}, by ${by}: ${pairs}${c.matched.length > 20 ? ', …' : ''}</dd>
@@ -328,7 +371,8 @@ export function renderHtmlReport(report: HtmlReport): string {
   const firstTs = files.find((f) => f.firstTs)?.firstTs ?? null;
 
   const headlines: Markup[] = [];
-  for (const f of files) for (const s of headlineSentences(f)) headlines.push(h`<li>${s}${multi ? h`<span class="file">${f.file}</span>` : ''}</li>`);
+  for (const f of files)
+    for (const s of headlineSentences(f)) headlines.push(h`<li>${s}${multi ? h`<span class="file">${f.file}</span>` : ''}</li>`);
   const advice = files.flatMap((f) => f.idleTimeouts.map((t) => renderAdvice(t, multi ? f.file : null)));
 
   const cards: Markup[] = [];
@@ -340,7 +384,9 @@ export function renderHtmlReport(report: HtmlReport): string {
     for (const id of carded) cards.push(renderCard(f, byId.get(id)!, tls.get(id), report.comparisons, multi));
     const left = targets.length - carded.length;
     if (left > 0) {
-      cards.push(h`<p class="muted">${plural(left, 'more problem connection')}${multi ? ` in ${f.file}` : ''} left out here (at most ${MAX_TIMELINES} timelines per capture); they are marked in the connection table below.</p>`);
+      cards.push(
+        h`<p class="muted">${plural(left, 'more problem connection')}${multi ? ` in ${f.file}` : ''} left out here (at most ${MAX_TIMELINES} timelines per capture); they are marked in the connection table below.</p>`,
+      );
     }
   }
 
@@ -350,7 +396,8 @@ export function renderHtmlReport(report: HtmlReport): string {
   });
 
   const title = `keepalive-doctor report: ${files.map((f) => f.file).join(', ') || 'no capture'}`;
-  return `<!DOCTYPE html>\n${h`<html lang="en">
+  return `<!DOCTYPE html>\n${
+    h`<html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -374,5 +421,6 @@ ${fileSections}
 <footer>Generated by ${report.tool} ${report.version} (kad analyze --html). Every figure comes from the captures listed above; kad analyze --json has the same data.</footer>
 </main>
 </body>
-</html>`.text}\n`;
+</html>`.text
+  }\n`;
 }

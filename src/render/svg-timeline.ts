@@ -151,7 +151,9 @@ function legend(items: LegendItem[], y0: number): { svg: string; height: number 
       x = X0 - 120;
       y += 22;
     }
-    out.push(`<g transform="translate(${num(x)} ${y})">${it.swatch}<text x="24" y="4.5" font-size="12" fill="${INK}">${esc(it.text)}</text></g>`);
+    out.push(
+      `<g transform="translate(${num(x)} ${y})">${it.swatch}<text x="24" y="4.5" font-size="12" fill="${INK}">${esc(it.text)}</text></g>`,
+    );
     x += w + 16;
   }
   return { svg: out.join(''), height: y - y0 + 22 };
@@ -179,19 +181,28 @@ export function renderTimelineSvg(t: ConnectionTimeline, ctx: TimelineContext): 
     const a = x(ev.atS - ev.idleBeforeS);
     // Back-to-back silences (unanswered probes) stay visibly separate.
     const b = Math.max(a + 1, x(ev.atS) - 1.5);
-    parts.push(`<rect class="idle-gap" x="${num(a)}" y="${LANE_C2S.top - 4}" width="${num(b - a)}" height="${LANE_S2C.bottom - LANE_C2S.top + 8}" fill="${fatal ? FATAL_GAP_FILL : GAP_FILL}"><title>${esc(`${durationText(ev.idleBeforeS)} of silence before frame ${ev.frame}`)}</title></rect>`);
+    parts.push(
+      `<rect class="idle-gap" x="${num(a)}" y="${LANE_C2S.top - 4}" width="${num(b - a)}" height="${LANE_S2C.bottom - LANE_C2S.top + 8}" fill="${fatal ? FATAL_GAP_FILL : GAP_FILL}"><title>${esc(`${durationText(ev.idleBeforeS)} of silence before frame ${ev.frame}`)}</title></rect>`,
+    );
     const label = `${durationText(ev.idleBeforeS)} idle`;
     if (b - a >= label.length * 7 + 8) {
-      parts.push(`<text x="${num((a + b) / 2)}" y="${(LANE_C2S.bottom + LANE_S2C.top) / 2 + 5}" text-anchor="middle" font-size="13" font-weight="700" fill="${INK}">${esc(label)}</text>`);
+      parts.push(
+        `<text x="${num((a + b) / 2)}" y="${(LANE_C2S.bottom + LANE_S2C.top) / 2 + 5}" text-anchor="middle" font-size="13" font-weight="700" fill="${INK}">${esc(label)}</text>`,
+      );
     }
   }
   if (timeout && timeout.lowS !== null && gap) {
     const a = x(gap.startS + timeout.lowS);
-    parts.push(`<rect x="${num(a)}" y="${LANE_C2S.top - 4}" width="${num(Math.max(1, x(timeoutAt) - a))}" height="${LANE_S2C.bottom - LANE_C2S.top + 8}" fill="#f3e8ff" opacity="0.8"/>`);
+    parts.push(
+      `<rect x="${num(a)}" y="${LANE_C2S.top - 4}" width="${num(Math.max(1, x(timeoutAt) - a))}" height="${LANE_S2C.bottom - LANE_C2S.top + 8}" fill="#f3e8ff" opacity="0.8"/>`,
+    );
   }
 
   // Lanes: the connection's lifetime in each direction.
-  for (const [lane, name] of [[LANE_C2S, 'client → server'], [LANE_S2C, 'server → client']] as const) {
+  for (const [lane, name] of [
+    [LANE_C2S, 'client → server'],
+    [LANE_S2C, 'server → client'],
+  ] as const) {
     const mid = (lane.top + lane.bottom) / 2;
     parts.push(`<text x="${X0 - 12}" y="${mid + 4}" text-anchor="end" font-size="12" fill="${INK}">${name}</text>`);
     parts.push(`<line x1="${X0}" y1="${mid}" x2="${num(x(t.durationS))}" y2="${mid}" stroke="#9aa5b1" stroke-width="2"/>`);
@@ -202,19 +213,28 @@ export function renderTimelineSvg(t: ConnectionTimeline, ctx: TimelineContext): 
   for (let v = 0; v <= span + 1e-12; v += step) {
     const px = x(v);
     parts.push(`<line x1="${num(px)}" y1="${AXIS_Y}" x2="${num(px)}" y2="${AXIS_Y + 5}" stroke="${INK}"/>`);
-    parts.push(`<text x="${num(px)}" y="${AXIS_Y + 18}" text-anchor="middle" font-size="11" fill="${MUTED}">${v.toFixed(decimals)} s</text>`);
+    parts.push(
+      `<text x="${num(px)}" y="${AXIS_Y + 18}" text-anchor="middle" font-size="11" fill="${MUTED}">${v.toFixed(decimals)} s</text>`,
+    );
   }
   parts.push(`<text x="${X0 - 24}" y="${AXIS_Y + 18}" text-anchor="end" font-size="11" fill="${MUTED}">time since start</text>`);
 
   if (timeout && gap) {
     const xt = x(timeoutAt);
     const xs = x(gap.startS);
-    const bound = timeout.lowS !== null ? `${durationText(timeout.lowS)} < T ≤ ${durationText(timeout.highS)}` : `T ≤ ${durationText(timeout.highS)}`;
+    const bound =
+      timeout.lowS !== null ? `${durationText(timeout.lowS)} < T ≤ ${durationText(timeout.highS)}` : `T ≤ ${durationText(timeout.highS)}`;
     const label = `inferred idle timeout ${bound}, from the start of the last silence`;
-    parts.push(`<g class="idle-timeout"><line x1="${num(xs)}" y1="24" x2="${num(xt)}" y2="24" stroke="${INK}" stroke-width="1.2"/><line x1="${num(xs)}" y1="18" x2="${num(xs)}" y2="30" stroke="${INK}" stroke-width="1.2"/>`);
-    parts.push(`<line x1="${num(xt)}" y1="14" x2="${num(xt)}" y2="${LANE_S2C.bottom + 6}" stroke="${INK}" stroke-width="2" stroke-dasharray="6 4"/>`);
+    parts.push(
+      `<g class="idle-timeout"><line x1="${num(xs)}" y1="24" x2="${num(xt)}" y2="24" stroke="${INK}" stroke-width="1.2"/><line x1="${num(xs)}" y1="18" x2="${num(xs)}" y2="30" stroke="${INK}" stroke-width="1.2"/>`,
+    );
+    parts.push(
+      `<line x1="${num(xt)}" y1="14" x2="${num(xt)}" y2="${LANE_S2C.bottom + 6}" stroke="${INK}" stroke-width="2" stroke-dasharray="6 4"/>`,
+    );
     const right = xt > (X0 + X1) / 2;
-    parts.push(`<text x="${num(right ? xt - 6 : xt + 6)}" y="14" text-anchor="${right ? 'end' : 'start'}" font-size="12" font-weight="600" fill="${INK}" ${HALO}>${esc(label)}</text></g>`);
+    parts.push(
+      `<text x="${num(right ? xt - 6 : xt + 6)}" y="14" text-anchor="${right ? 'end' : 'start'}" font-size="12" font-weight="600" fill="${INK}" ${HALO}>${esc(label)}</text></g>`,
+    );
   }
 
   const kinds = new Set<PacketKind>();
@@ -238,7 +258,9 @@ export function renderTimelineSvg(t: ConnectionTimeline, ctx: TimelineContext): 
       );
     } else {
       kinds.add(ev.kind);
-      parts.push(`<g class="event" data-kind="${ev.kind}" data-frame="${ev.frame}">${title}${marker(ev.kind, px, mid, KIND_STYLE[ev.kind].colour)}</g>`);
+      parts.push(
+        `<g class="event" data-kind="${ev.kind}" data-frame="${ev.frame}">${title}${marker(ev.kind, px, mid, KIND_STYLE[ev.kind].colour)}</g>`,
+      );
     }
   }
 
@@ -249,11 +271,20 @@ export function renderTimelineSvg(t: ConnectionTimeline, ctx: TimelineContext): 
   for (const a of Object.keys(ATTRIBUTION_COLOURS) as ResetAttribution[]) {
     if (attributions.has(a)) items.push({ swatch: rstMarker(10, -4, 6, ATTRIBUTION_COLOURS[a]), text: ATTRIBUTION_LEGEND[a] });
   }
-  if (gap) items.push({ swatch: `<rect x="0" y="-7" width="20" height="14" fill="${FATAL_GAP_FILL}"/>`, text: gap.fatal ? 'silence it died of' : 'last long silence' });
-  if (t.events.some((e) => e.idleBeforeS >= 1 && e.atS !== gap?.endS)) items.push({ swatch: `<rect x="0" y="-7" width="20" height="14" fill="${GAP_FILL}"/>`, text: 'silence ≥ 1 s' });
+  if (gap)
+    items.push({
+      swatch: `<rect x="0" y="-7" width="20" height="14" fill="${FATAL_GAP_FILL}"/>`,
+      text: gap.fatal ? 'silence it died of' : 'last long silence',
+    });
+  if (t.events.some((e) => e.idleBeforeS >= 1 && e.atS !== gap?.endS))
+    items.push({ swatch: `<rect x="0" y="-7" width="20" height="14" fill="${GAP_FILL}"/>`, text: 'silence ≥ 1 s' });
   if (timeout) {
-    items.push({ swatch: `<line x1="10" y1="-9" x2="10" y2="9" stroke="${INK}" stroke-width="2" stroke-dasharray="4 3"/>`, text: 'inferred idle timeout' });
-    if (timeout.lowS !== null) items.push({ swatch: `<rect x="0" y="-7" width="20" height="14" fill="#f3e8ff"/>`, text: 'timeout bracket' });
+    items.push({
+      swatch: `<line x1="10" y1="-9" x2="10" y2="9" stroke="${INK}" stroke-width="2" stroke-dasharray="4 3"/>`,
+      text: 'inferred idle timeout',
+    });
+    if (timeout.lowS !== null)
+      items.push({ swatch: `<rect x="0" y="-7" width="20" height="14" fill="#f3e8ff"/>`, text: 'timeout bracket' });
   }
   const leg = legend(items, LEGEND_Y);
   const height = LEGEND_Y + leg.height;

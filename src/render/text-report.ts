@@ -102,7 +102,8 @@ export function renderFileReport(r: FileReport, st: Style): string {
     out.push(st.bold(`  Problem connections (${counts.problems})`));
     const shown = problems.slice(0, MAX_LISTED);
     for (const c of shown) pushAll(out, renderConnection(c, st, diag.get(c.id))).push('');
-    if (counts.problems > shown.length) out.push(st.dim(`  … ${counts.problems - shown.length} more problem connections (use --json, --conn, --port or --host)`));
+    if (counts.problems > shown.length)
+      out.push(st.dim(`  … ${counts.problems - shown.length} more problem connections (use --json, --conn, --port or --host)`));
   }
   if (counts.others) {
     out.push('');
@@ -119,8 +120,13 @@ export function renderComparisons(list: CaptureComparison[], st: Style): string 
   const out: string[] = [];
   for (const c of list) {
     out.push(st.bold(`${c.files[0]} ⇄ ${c.files[1]}`));
-    const pairs = c.matched.slice(0, 10).map(([a, b]) => `#${a}=#${b}`).join(', ');
-    out.push(`  ${c.matched.length} connection${c.matched.length === 1 ? '' : 's'} seen in both (matched by ${c.matchedBy === 'isn' ? 'initial sequence numbers' : c.matchedBy}): ${pairs}${c.matched.length > 10 ? ', …' : ''}`);
+    const pairs = c.matched
+      .slice(0, 10)
+      .map(([a, b]) => `#${a}=#${b}`)
+      .join(', ');
+    out.push(
+      `  ${c.matched.length} connection${c.matched.length === 1 ? '' : 's'} seen in both (matched by ${c.matchedBy === 'isn' ? 'initial sequence numbers' : c.matchedBy}): ${pairs}${c.matched.length > 10 ? ', …' : ''}`,
+    );
     if (c.nat) out.push('  addresses or ports differ between the two views: NAT in between');
     if (c.clockOffsetS !== null) {
       const unc = c.clockUncertaintyS !== null && Number.isFinite(c.clockUncertaintyS) ? ` ± ${durationText(c.clockUncertaintyS)}` : '';

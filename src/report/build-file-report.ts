@@ -15,7 +15,6 @@ export interface ConnectionFilter {
   ids?: number[];
 }
 
-
 function directionStats(tracker: TcpTracker, c: number, d: number): DirectionStats {
   const s = tracker.store;
   const pkts = s.packets(c, d);
@@ -145,7 +144,12 @@ export function selectConnections(analysis: CaptureAnalysis, filter: ConnectionF
  * are built (problems first, like the text report shows them): a busy
  * capture has 100 k connections and a terminal shows 200.
  */
-export function buildFileReport(analysis: CaptureAnalysis, filter: ConnectionFilter = {}, diagnosis?: CaptureDiagnosis, listLimit?: number): FileReport {
+export function buildFileReport(
+  analysis: CaptureAnalysis,
+  filter: ConnectionFilter = {},
+  diagnosis?: CaptureDiagnosis,
+  listLimit?: number,
+): FileReport {
   const t = analysis.tracker;
   const selected = selectConnections(analysis, filter);
   // Flags by connection id rather than sets: a busy capture has 100 k connections.

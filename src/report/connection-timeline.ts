@@ -49,7 +49,11 @@ const HEAD_EVENTS = 200;
  * Timelines of the given connections (1-based ids) from the tracker's event
  * log; RSTs get the attribution of the diagnosis when it has one.
  */
-export function connectionTimelines(analysis: CaptureAnalysis, ids: number[], report?: Pick<FileReport, 'diagnoses'>): ConnectionTimeline[] {
+export function connectionTimelines(
+  analysis: CaptureAnalysis,
+  ids: number[],
+  report?: Pick<FileReport, 'diagnoses'>,
+): ConnectionTimeline[] {
   const tracker = analysis.tracker;
   const store = tracker.store;
   const log = tracker.events;
@@ -71,7 +75,8 @@ export function connectionTimelines(analysis: CaptureAnalysis, ids: number[], re
     if (opening && (idx.length === 0 || log.frame(idx[0]!) !== firstFrame)) {
       events.push({ frame: firstFrame, ts: relTimeText(tracker, t0), atS: 0, kind: opening.kind, dir: opening.dir, idleBeforeS: 0 });
     }
-    const keep = idx.length > MAX_EVENTS ? [...idx.subarray(0, HEAD_EVENTS), ...idx.subarray(idx.length - (MAX_EVENTS - HEAD_EVENTS))] : idx;
+    const keep =
+      idx.length > MAX_EVENTS ? [...idx.subarray(0, HEAD_EVENTS), ...idx.subarray(idx.length - (MAX_EVENTS - HEAD_EVENTS))] : idx;
     for (const i of keep) {
       const kind = KIND_NAMES[log.kind(i)]!;
       const ev: TimelineEvent = {

@@ -90,7 +90,8 @@ export function riskReason(r: Risk, s: Silence): string {
   const idle = `idle ${durationText(r.idleS)}${s.idleFrom === 'capture' ? ' (per the capture)' : ''}`;
   const past = r.share >= 1 ? `already past ${timeoutText(r.timeout)}` : `${Math.round(100 * r.share)} % of ${timeoutText(r.timeout)}`;
   if (s.keepalive === 'off') return `${idle}, ${past}, and no keepalive timer`;
-  if (typeof s.keepalive === 'object') return `${idle}, ${past}; the next keepalive probe is due in ${durationText(s.keepalive.dueS)}, too late`;
+  if (typeof s.keepalive === 'object')
+    return `${idle}, ${past}; the next keepalive probe is due in ${durationText(s.keepalive.dueS)}, too late`;
   return `${idle}, ${past}`;
 }
 
@@ -145,7 +146,10 @@ export function connectionSilence(c: ConnectionReport, sockets: readonly SocketI
   if (c.ended.kind !== 'open') return null;
   const path = endpointText(c.server);
   // Never judged before its newest fact: a clock that stopped with the capture must not undo a later socket read.
-  const nowS = Math.max(ctx.nowS, maxOf(sockets, (s) => (s.readAtMs ?? 0) / 1000, -Infinity));
+  const nowS = Math.max(
+    ctx.nowS,
+    maxOf(sockets, (s) => (s.readAtMs ?? 0) / 1000, -Infinity),
+  );
   const wireIdle = Math.max(0, nowS - Number(c.end));
   const own = socketFacts(sockets, nowS);
   const fromSocket = own.idleS !== null && own.idleS < wireIdle;
@@ -162,7 +166,12 @@ export function connectionSilence(c: ConnectionReport, sockets: readonly SocketI
 export function socketPairSilence(sockets: readonly SocketInfo[], ctx: RiskContext): Silence {
   const own = socketFacts(sockets, ctx.nowS);
   const paths = sockets.flatMap((s) => [endpointText(s.local), endpointText(s.peer)]);
-  return { ...own, idleFrom: own.idleS === null ? null : 'socket', timeout: pathTimeout(paths, ctx.idleTimeouts, ctx.statedTimeoutS), silentDrop: false };
+  return {
+    ...own,
+    idleFrom: own.idleS === null ? null : 'socket',
+    timeout: pathTimeout(paths, ctx.idleTimeouts, ctx.statedTimeoutS),
+    silentDrop: false,
+  };
 }
 
 export interface AtRisk {

@@ -126,7 +126,8 @@ function wordBytes(hex8: string, littleEndian: boolean): number[] {
 /** RFC 5952 text of 16 address bytes (the project's one IPv6 formatter lives in util/ip-text). */
 export function formatIpv6(bytes: number[]): string {
   const words = new Uint32Array(4);
-  for (let k = 0; k < 4; k++) words[k] = ((bytes[k * 4]! << 24) | (bytes[k * 4 + 1]! << 16) | (bytes[k * 4 + 2]! << 8) | bytes[k * 4 + 3]!) >>> 0;
+  for (let k = 0; k < 4; k++)
+    words[k] = ((bytes[k * 4]! << 24) | (bytes[k * 4 + 1]! << 16) | (bytes[k * 4 + 2]! << 8) | bytes[k * 4 + 3]!) >>> 0;
   return addressText(words, 0, true);
 }
 
@@ -143,7 +144,10 @@ export interface SocketTableRead {
 export function readSocketTable(source: ProcSource): SocketTableRead {
   const entries: SocketEntry[] = [];
   const unreadable: SocketTableRead['unreadable'] = [];
-  for (const [file, family] of [['net/tcp', 4], ['net/tcp6', 6]] as const) {
+  for (const [file, family] of [
+    ['net/tcp', 4],
+    ['net/tcp6', 6],
+  ] as const) {
     const r = source.read(file);
     if (r.ok) pushAll(entries, parseProcNetTcp(r.text, family));
     else unreadable.push({ file: `${source.roots.procRoot}/${file}`, reason: r.reason });

@@ -82,7 +82,8 @@ export function parseSsRecord(record: string): SocketInfo | null {
   s.recvQ = Number(recvQ);
   s.sendQ = Number(sendQ);
   s.timer = timer;
-  s.keepaliveTimer = timer.name === 'keepalive' && keepaliveState(state) ? { state: 'on', nextProbeS: timer.expiresMs / 1000 } : { state: 'off' };
+  s.keepaliveTimer =
+    timer.name === 'keepalive' && keepaliveState(state) ? { state: 'on', nextProbeS: timer.expiresMs / 1000 } : { state: 'off' };
   s.probesOut = timer.name === 'keepalive' ? timer.count : 0;
   s.inode = field(record, 'ino') ?? 0;
   // ss -e prints uid: only when it is not 0.

@@ -10,8 +10,25 @@
  * (E_* positions) in its own memory; these are views of them.
  */
 import {
-  E_ACK, E_CONN, E_DIR, E_FLAGS, E_FRAME, E_IDLE, E_IPID, E_KIND, E_LEN, E_OPT_TIMESTAMPS, E_OPTS, E_SEQ, E_STRIDE, E_STRIDE16, E_STRIDE32,
-  E_STRIDE64, E_TIME, E_TTL, E_WIN,
+  E_ACK,
+  E_CONN,
+  E_DIR,
+  E_FLAGS,
+  E_FRAME,
+  E_IDLE,
+  E_IPID,
+  E_KIND,
+  E_LEN,
+  E_OPT_TIMESTAMPS,
+  E_OPTS,
+  E_SEQ,
+  E_STRIDE,
+  E_STRIDE16,
+  E_STRIDE32,
+  E_STRIDE64,
+  E_TIME,
+  E_TTL,
+  E_WIN,
 } from './event-layout.js';
 
 export class EventLog {

@@ -287,7 +287,11 @@ export class TcpTracker {
     const at = x.scratchAbove(x.tailsBytes(n));
     x.unansweredTails(x.storeAddress(), n, x.eventsAddress(), this.events.count, at);
     const sab = this.memory.buffer;
-    return new UnansweredTails(new Int32Array(sab, at, n * 2 * TAIL_STRIDE32).slice(), new Uint8Array(sab, x.flagsAt(at, n), n).slice(), captureEndNs);
+    return new UnansweredTails(
+      new Int32Array(sab, at, n * 2 * TAIL_STRIDE32).slice(),
+      new Uint8Array(sab, x.flagsAt(at, n), n).slice(),
+      captureEndNs,
+    );
   }
 
   /**

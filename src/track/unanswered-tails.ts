@@ -1,4 +1,12 @@
-import { TAIL_FIRST, TAIL_KEEPALIVES, TAIL_LAST, TAIL_LOCAL_RST, TAIL_PACKETS, TAIL_RETRANSMISSIONS, TAIL_STRIDE32 } from './tail-layout.js';
+import {
+  TAIL_FIRST,
+  TAIL_KEEPALIVES,
+  TAIL_LAST,
+  TAIL_LOCAL_RST,
+  TAIL_PACKETS,
+  TAIL_RETRANSMISSIONS,
+  TAIL_STRIDE32,
+} from './tail-layout.js';
 
 /**
  * Per connection and direction, what it sent that the other side never

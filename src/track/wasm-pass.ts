@@ -54,9 +54,10 @@ export const PASS_EXPORTS = {
   unansweredTails: fn<(records: number, n: number, events: number, count: number, out: number) => void>(5),
   timeSpan: fn<(records: number, n: number, out: number) => void>(3),
   idleArraysBytes: fn<(n: number) => number>(1),
-  idlePass: fn<
-    (events: number, count: number, n: number, marks: number, markCount: number, drops: number, dropCount: number, out: number) => number
-  >(8),
+  idlePass:
+    fn<
+      (events: number, count: number, n: number, marks: number, markCount: number, drops: number, dropCount: number, out: number) => number
+    >(8),
   survivedCountAt: fn<(out: number, n: number) => number>(2),
   survivedMaxAt: fn<(out: number, n: number) => number>(2),
   diedCountAt: fn<(out: number, n: number) => number>(2),

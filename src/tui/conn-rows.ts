@@ -124,7 +124,9 @@ function assess(r: ConnRow): void {
   if (a?.kind === 'unanswered-probes') return set(75, `AT RISK: ${a.probes} keepalive probe(s) unanswered`, 'yellow');
   if (a?.kind === 'idle') {
     const pct = `${Math.round(a.share * 100)}% of T`;
-    return a.share >= 1 ? set(70 + Math.min(a.share, 9), `AT RISK: idle past T (${pct})`, 'red') : set(60 + a.share * 10, `AT RISK: idle ${pct}`, 'yellow');
+    return a.share >= 1
+      ? set(70 + Math.min(a.share, 9), `AT RISK: idle past T (${pct})`, 'red')
+      : set(60 + a.share * 10, `AT RISK: idle ${pct}`, 'yellow');
   }
   if (r.silence === null) return set(0, r.conn.ended.kind === 'fin' ? 'closed' : r.conn.ended.kind, null);
   if (r.silence.timeout && r.silence.idleS !== null) {

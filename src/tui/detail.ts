@@ -9,7 +9,8 @@ import { escapeTags, tag, TAG_STYLE } from './format.js';
 import { pushAll } from '../util/extremes.js';
 
 export function socketLine(s: SocketInfo, side: string | null): string {
-  const ka = s.keepaliveTimer.state === 'on' ? `keepalive on (next probe in ${durationText(s.keepaliveTimer.nextProbeS)})` : 'keepalive off';
+  const ka =
+    s.keepaliveTimer.state === 'on' ? `keepalive on (next probe in ${durationText(s.keepaliveTimer.nextProbeS)})` : 'keepalive off';
   const parts = [s.state, ka];
   if (s.probesOut) parts.push(`${s.probesOut} probes unanswered`);
   if (s.idleMs !== null) parts.push(`idle ${durationText(s.idleMs / 1000)}${s.idleFrom === 'capture' ? ' (per capture)' : ''}`);
@@ -21,10 +22,13 @@ export function socketLine(s: SocketInfo, side: string | null): string {
 function recommendation(r: ConnRow): string[] {
   const inference = r.timeout?.inference ?? null;
   // Live snapshots carry the bare bracket: only the path on screen needs its recommendation.
-  if (inference && inference.diedMinS !== null) return renderIdleTimeouts([withRecommendation(inference)], TAG_STYLE).map((l) => l.replace(/^ {2}/, ''));
+  if (inference && inference.diedMinS !== null)
+    return renderIdleTimeouts([withRecommendation(inference)], TAG_STYLE).map((l) => l.replace(/^ {2}/, ''));
   if (r.timeout?.source === 'user') {
     const t = Math.floor(r.timeout.timeoutS);
-    return [`{bold}recommendation:{/bold} keep every idle gap under the stated ${durationText(r.timeout.timeoutS)} timeout: kad recommend --idle-timeout ${t}s`];
+    return [
+      `{bold}recommendation:{/bold} keep every idle gap under the stated ${durationText(r.timeout.timeoutS)} timeout: kad recommend --idle-timeout ${t}s`,
+    ];
   }
   return ['no idle timeout inferred for this path yet: no connection on it has died of idleness'];
 }
@@ -40,7 +44,10 @@ export function detailLines(r: ConnRow): string[] {
   const lines = [head!];
   if (verdict) lines.push(verdict);
   lines.push(`  {bold}risk:{/bold} ${tag(r.riskColour, escapeTags(r.riskText))}`);
-  if (r.idleS !== null) lines.push(`  idle now ${durationText(r.idleS)}${r.timeout ? ` of T = ${durationText(r.timeout.timeoutS)} (${r.timeout.source === 'user' ? 'stated' : 'inferred'})` : ''}`);
+  if (r.idleS !== null)
+    lines.push(
+      `  idle now ${durationText(r.idleS)}${r.timeout ? ` of T = ${durationText(r.timeout.timeoutS)} (${r.timeout.source === 'user' ? 'stated' : 'inferred'})` : ''}`,
+    );
   if (r.atRisk && r.silence) lines.push(`  ${tag('yellow', `at risk: ${escapeTags(riskReason(r.atRisk, r.silence))}`)}`);
   for (const l of recommendation(r)) lines.push(`  ${l.trimStart()}`);
   pushAll(pushAll(lines, evidence), facts);

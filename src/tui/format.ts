@@ -62,6 +62,14 @@ export function fitEnd(s: string, width: number): string {
 export function relSeconds(epoch: string, baseSec: number, baseNsec: number): number {
   const dot = epoch.indexOf('.');
   const sec = Number(dot < 0 ? epoch : epoch.slice(0, dot));
-  const ns = dot < 0 ? 0 : Number(epoch.slice(dot + 1).padEnd(9, '0').slice(0, 9));
+  const ns =
+    dot < 0
+      ? 0
+      : Number(
+          epoch
+            .slice(dot + 1)
+            .padEnd(9, '0')
+            .slice(0, 9),
+        );
   return sec - baseSec + (ns - baseNsec) / 1e9;
 }

@@ -23,9 +23,9 @@ export function createTuiModel(feed: PacketFeed, opts: { refreshMs?: number; onT
   const extra = opts.onTcpPacket;
   const hook: TrackedPacketHandler = extra
     ? (t, p, r, k) => {
-      recorder.onTcpPacket(t, p, r, k);
-      extra(t, p, r, k);
-    }
+        recorder.onTcpPacket(t, p, r, k);
+        extra(t, p, r, k);
+      }
     : recorder.onTcpPacket;
   const model = new LiveModel(feed, { refreshMs: opts.refreshMs ?? 500, onTcpPacket: hook });
   recorders.set(model, recorder);
@@ -34,7 +34,8 @@ export function createTuiModel(feed: PacketFeed, opts: { refreshMs?: number; onT
 
 /** Fails with a one-line UserError when stdout is not a terminal: call before expensive setup. */
 export function assertTerminal(): void {
-  if (!process.stdout.isTTY) throw new UserError('the TUI needs a terminal on stdout; for pipes and files use `kad watch` (JSON Lines) or `kad analyze`');
+  if (!process.stdout.isTTY)
+    throw new UserError('the TUI needs a terminal on stdout; for pipes and files use `kad watch` (JSON Lines) or `kad analyze`');
 }
 
 /** The timelines createTuiModel() attached to a model, if it made it. */
@@ -43,7 +44,11 @@ export function timelineRecorderOf(model: LiveModel): TimelineRecorder | null {
 }
 
 /** Terminal streams for the UI. Keys come from /dev/tty when stdin carries data (`tcpdump … | kad live -r -`). */
-function terminalIo(): { input: Readable & { setRawMode?: (on: boolean) => unknown; isTTY?: boolean }; output: Writable; owned: tty.ReadStream | null } {
+function terminalIo(): {
+  input: Readable & { setRawMode?: (on: boolean) => unknown; isTTY?: boolean };
+  output: Writable;
+  owned: tty.ReadStream | null;
+} {
   assertTerminal();
   if (process.stdin.isTTY) return { input: process.stdin, output: process.stdout, owned: null };
   let fd: number;

@@ -35,11 +35,25 @@ export function idleAnchor(r: ConnRow, ring: EventRing | undefined, ctx: Timelin
 }
 
 /** The timeline pane for the selected connection: label and tagged lines. */
-export function timelinePane(r: ConnRow | null, ring: EventRing | undefined, width: number, ctx: TimelineContext): { label: string; lines: string[] } {
+export function timelinePane(
+  r: ConnRow | null,
+  ring: EventRing | undefined,
+  width: number,
+  ctx: TimelineContext,
+): { label: string; lines: string[] } {
   const legend = legendLines(width).map((l) => `{grey-fg}${escapeTags(l)}{/grey-fg}`);
   if (r === null) return { label: ' timeline ', lines: ['no connection selected', '', '', '', ...legend] };
   if (ring === undefined || ring.size === 0) {
-    return { label: ` timeline #${r.id} `, lines: ['no packets recorded for this connection (timelines are kept for the most recently active connections)', '', '', '', ...legend] };
+    return {
+      label: ` timeline #${r.id} `,
+      lines: [
+        'no packets recorded for this connection (timelines are kept for the most recently active connections)',
+        '',
+        '',
+        '',
+        ...legend,
+      ],
+    };
   }
   const cols = Math.max(1, width - PREFIX);
   const oldest = ring.time[ring.slot(0)]!;
@@ -52,8 +66,13 @@ export function timelinePane(r: ConnRow | null, ring: EventRing | undefined, wid
   if (!r.ended && timeoutAt !== null) end = Math.max(end, timeoutAt);
   end += (end - start) * 0.02;
   const t = renderTimeline(ring, {
-    start, end, width: cols, aliveFrom: r.startS, aliveUntil,
-    timeoutAt, now: r.ended ? null : ctx.nowS,
+    start,
+    end,
+    width: cols,
+    aliveFrom: r.startS,
+    aliveUntil,
+    timeoutAt,
+    now: r.ended ? null : ctx.nowS,
     attribution: (frame) => ctx.attribution(r.id, frame),
   });
   const perChar = (end - start) / cols;

@@ -1,6 +1,15 @@
 import type { ResetAttribution } from '../model/analysis-report.js';
 import {
-  K_ACK, K_DATA, K_FIN, K_KEEPALIVE, K_KEEPALIVE_ACK, K_RETRANSMISSION, K_RST, K_SYN, K_SYNACK, K_ZERO_WINDOW_PROBE,
+  K_ACK,
+  K_DATA,
+  K_FIN,
+  K_KEEPALIVE,
+  K_KEEPALIVE_ACK,
+  K_RETRANSMISSION,
+  K_RST,
+  K_SYN,
+  K_SYNACK,
+  K_ZERO_WINDOW_PROBE,
 } from '../track/packet-kind.js';
 import { durationText } from '../util/time-text.js';
 
@@ -45,19 +54,40 @@ export interface TimelineRender {
 export const IDLE_GLYPH = '-';
 
 const GLYPH: Record<number, string> = {
-  [K_SYN]: 'S', [K_SYNACK]: 'S', [K_DATA]: 'd', [K_ACK]: '.', [K_KEEPALIVE]: 'K', [K_KEEPALIVE_ACK]: 'k',
-  [K_ZERO_WINDOW_PROBE]: 'r', [K_RETRANSMISSION]: 'r', [K_FIN]: 'F', [K_RST]: 'R',
+  [K_SYN]: 'S',
+  [K_SYNACK]: 'S',
+  [K_DATA]: 'd',
+  [K_ACK]: '.',
+  [K_KEEPALIVE]: 'K',
+  [K_KEEPALIVE_ACK]: 'k',
+  [K_ZERO_WINDOW_PROBE]: 'r',
+  [K_RETRANSMISSION]: 'r',
+  [K_FIN]: 'F',
+  [K_RST]: 'R',
 };
 
 // When several packets share a bucket the rarest, most telling one is drawn.
 const PRIORITY: Record<number, number> = {
-  [K_ACK]: 1, [K_DATA]: 2, [K_RETRANSMISSION]: 3, [K_ZERO_WINDOW_PROBE]: 3, [K_KEEPALIVE_ACK]: 4, [K_KEEPALIVE]: 5,
-  [K_FIN]: 6, [K_SYNACK]: 7, [K_SYN]: 7, [K_RST]: 8,
+  [K_ACK]: 1,
+  [K_DATA]: 2,
+  [K_RETRANSMISSION]: 3,
+  [K_ZERO_WINDOW_PROBE]: 3,
+  [K_KEEPALIVE_ACK]: 4,
+  [K_KEEPALIVE]: 5,
+  [K_FIN]: 6,
+  [K_SYNACK]: 7,
+  [K_SYN]: 7,
+  [K_RST]: 8,
 };
 
 const KIND_COLOUR: Record<number, Colour | null> = {
-  [K_SYN]: 'cyan', [K_SYNACK]: 'cyan', [K_KEEPALIVE]: 'magenta', [K_KEEPALIVE_ACK]: 'blue', [K_FIN]: 'cyan',
-  [K_RETRANSMISSION]: 'yellow', [K_ZERO_WINDOW_PROBE]: 'yellow',
+  [K_SYN]: 'cyan',
+  [K_SYNACK]: 'cyan',
+  [K_KEEPALIVE]: 'magenta',
+  [K_KEEPALIVE_ACK]: 'blue',
+  [K_FIN]: 'cyan',
+  [K_RETRANSMISSION]: 'yellow',
+  [K_ZERO_WINDOW_PROBE]: 'yellow',
 };
 
 export function attributionColour(a: ResetAttribution | null): Colour {
@@ -110,7 +140,9 @@ export function renderTimeline(events: TimelineEvents, o: TimelineOptions): Time
   const rows = [new Array<string>(width).fill(' '), new Array<string>(width).fill(' ')];
   const prio = [new Uint8Array(width), new Uint8Array(width)];
   const colours: TimelineRender['colours'] = [
-    new Array<Colour | null>(width).fill(null), new Array<Colour | null>(width).fill(null), new Array<Colour | null>(width).fill(null),
+    new Array<Colour | null>(width).fill(null),
+    new Array<Colour | null>(width).fill(null),
+    new Array<Colour | null>(width).fill(null),
   ];
   for (let k = 0; k < events.size; k++) {
     const i = events.slot(k);
@@ -180,4 +212,3 @@ export function axisLine(span: number, width: number): string {
   }
   return out.join('');
 }
-

@@ -84,9 +84,11 @@ export class TuiApp {
     });
     this.listen();
     this.running = this.model.run();
-    this.timers.push(setInterval(() => {
-      if (this.state === 'running') this.scheduleRender();
-    }, this.opts.tickMs ?? 1000));
+    this.timers.push(
+      setInterval(() => {
+        if (this.state === 'running') this.scheduleRender();
+      }, this.opts.tickMs ?? 1000),
+    );
     if (this.opts.sockets) {
       void this.pollSockets();
       this.timers.push(setInterval(() => void this.pollSockets(), this.opts.socketPollMs ?? 2000));
@@ -155,7 +157,8 @@ export class TuiApp {
       this.scheduleRender();
     });
     const screen = this.view.screen;
-    const onKey = (ch: string | undefined, key: { name?: string; ctrl?: boolean } | undefined) => this.key({ ch, name: key?.name, ctrl: key?.ctrl });
+    const onKey = (ch: string | undefined, key: { name?: string; ctrl?: boolean } | undefined) =>
+      this.key({ ch, name: key?.name, ctrl: key?.ctrl });
     const onResize = () => this.render();
     screen.on('keypress', onKey);
     screen.on('resize', onResize);
@@ -283,7 +286,10 @@ export class TuiApp {
   render(): void {
     if ((this.view.screen as { destroyed?: boolean }).destroyed === true) return;
     const all = this.rows();
-    const shownRows = sortRows(all.filter((r) => rowMatches(r, this.ui.filter)), this.ui.sort);
+    const shownRows = sortRows(
+      all.filter((r) => rowMatches(r, this.ui.filter)),
+      this.ui.sort,
+    );
     this.shown = shownRows.map((r) => r.id);
     if (this.ui.selectedId === null || !this.shown.includes(this.ui.selectedId)) this.ui.selectedId = this.shown[0] ?? null;
     const selected = shownRows.find((r) => r.id === this.ui.selectedId) ?? null;
@@ -320,12 +326,21 @@ export class TuiApp {
         lines: [
           `{bold}${escapeTags(tableHeader(table.width))}{/bold}`,
           ...visible.map((r) => tableLine(r, table.width, r.id === this.ui.selectedId)),
-          ...(all.length === 0 ? ['no TCP connections yet'] : shownRows.length === 0 ? ['no connection matches the filter (Esc clears it)'] : []),
+          ...(all.length === 0
+            ? ['no TCP connections yet']
+            : shownRows.length === 0
+              ? ['no connection matches the filter (Esc clears it)']
+              : []),
         ],
       },
       timeline,
       log: { lines: this.log.tail(inner(layout.log).height) },
-      detail: this.ui.detail ? { label: selected ? ` detail #${selected.id} ` : ' detail ', lines: selected ? detailLines(selected) : ['no connection selected'] } : null,
+      detail: this.ui.detail
+        ? {
+            label: selected ? ` detail #${selected.id} ` : ' detail ',
+            lines: selected ? detailLines(selected) : ['no connection selected'],
+          }
+        : null,
       footer: this.footerText(),
       help: this.ui.help ? helpLines() : null,
     };
@@ -333,7 +348,8 @@ export class TuiApp {
   }
 
   private footerText(): string {
-    if (this.ui.filterDraft !== null) return ` filter: ${escapeTags(this.ui.filterDraft)}_   (Enter apply, Esc cancel; address or port substring)`;
+    if (this.ui.filterDraft !== null)
+      return ` filter: ${escapeTags(this.ui.filterDraft)}_   (Enter apply, Esc cancel; address or port substring)`;
     const pause = this.state === 'ended' ? '' : this.ui.paused ? ' p resume ' : ' p pause ';
     return ` ↑↓ select  Enter detail  / filter  s sort (${this.ui.sort}) ${pause} ? help  q quit`;
   }

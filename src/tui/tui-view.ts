@@ -39,15 +39,34 @@ export class TuiView {
 
   constructor(readonly screen: blessed.Widgets.Screen) {
     const pane = (label: string) =>
-      blessed.box({ parent: screen, tags: true, wrap: false, border: { type: 'line' }, label, style: { border: { fg: 'blue' }, label: { bold: true } } });
+      blessed.box({
+        parent: screen,
+        tags: true,
+        wrap: false,
+        border: { type: 'line' },
+        label,
+        style: { border: { fg: 'blue' }, label: { bold: true } },
+      });
     this.header = blessed.box({ parent: screen, tags: true, wrap: false, style: { bg: 'blue', fg: 'white' } });
     this.table = pane(' connections ');
     this.timeline = pane(' timeline ');
     this.log = pane(' events ');
-    this.detail = blessed.box({ parent: screen, tags: true, wrap: true, border: { type: 'line' }, label: ' detail ', style: { border: { fg: 'green' } } });
+    this.detail = blessed.box({
+      parent: screen,
+      tags: true,
+      wrap: true,
+      border: { type: 'line' },
+      label: ' detail ',
+      style: { border: { fg: 'green' } },
+    });
     this.footer = blessed.box({ parent: screen, tags: true, wrap: false, style: { bg: 'black', fg: 'white' } });
     this.help = blessed.box({
-      parent: screen, tags: true, wrap: true, hidden: true, border: { type: 'line' }, label: ' help ',
+      parent: screen,
+      tags: true,
+      wrap: true,
+      hidden: true,
+      border: { type: 'line' },
+      label: ' help ',
       style: { bg: 'black', fg: 'white', border: { fg: 'yellow' } },
     });
   }
@@ -81,7 +100,12 @@ export class TuiView {
       const longest = maxOf(f.help, (l) => l.replace(/\{[^{}]*\}/g, '').length, 0);
       const width = Math.max(20, Math.min(longest + 4, this.cols - 4));
       const height = Math.min(f.help.length + 2, Math.max(3, this.rows - 2));
-      place(this.help, { top: Math.max(0, Math.floor((this.rows - height) / 2)), left: Math.max(0, Math.floor((this.cols - width) / 2)), width, height });
+      place(this.help, {
+        top: Math.max(0, Math.floor((this.rows - height) / 2)),
+        left: Math.max(0, Math.floor((this.cols - width) / 2)),
+        width,
+        height,
+      });
       this.help.setContent(f.help.join('\n'));
       this.help.setFront();
     } else {

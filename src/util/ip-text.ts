@@ -12,7 +12,7 @@ export function addressText(words: Uint32Array, at: number, ipv6: boolean): stri
   // RFC 5952: compress the longest run (≥ 2) of zero groups, the first one on ties.
   let bestStart = -1;
   let bestLen = 1;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

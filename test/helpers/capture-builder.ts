@@ -250,7 +250,15 @@ export function wrapLink(ip: Buffer, link: LinkKind, opts: { bigEndian?: boolean
     case 'ether':
     case 'vlan':
     case 'qinq': {
-      const tags: Array<[tpid: number, vid: number]> = link === 'ether' ? [] : link === 'vlan' ? [[0x8100, 100]] : [[0x88a8, 200], [0x8100, 100]];
+      const tags: Array<[tpid: number, vid: number]> =
+        link === 'ether'
+          ? []
+          : link === 'vlan'
+            ? [[0x8100, 100]]
+            : [
+                [0x88a8, 200],
+                [0x8100, 100],
+              ];
       const h = Buffer.alloc(14 + tags.length * 4);
       MAC_B.copy(h, 0);
       MAC_A.copy(h, 6);
@@ -374,9 +382,29 @@ export function sampleConversation(n: number, startNs = 1_700_000_000_123_456_78
   for (let i = 0; i < n; i++) {
     const tsNs = startNs + BigInt(i) * 1_000_000n;
     if (i === 0) {
-      out.push({ src: c, dst: s, sport: 40000, dport: 443, seq: cseq++, ack: 0, flags: 'S', tsNs, options: { mss: 1460, sackPerm: true, ts: [1, 0], wscale: 7 } });
+      out.push({
+        src: c,
+        dst: s,
+        sport: 40000,
+        dport: 443,
+        seq: cseq++,
+        ack: 0,
+        flags: 'S',
+        tsNs,
+        options: { mss: 1460, sackPerm: true, ts: [1, 0], wscale: 7 },
+      });
     } else if (i === 1) {
-      out.push({ src: s, dst: c, sport: 443, dport: 40000, seq: sseq++, ack: cseq, flags: 'SA', tsNs, options: { mss: 1460, sackPerm: true, ts: [2, 1], wscale: 7 } });
+      out.push({
+        src: s,
+        dst: c,
+        sport: 443,
+        dport: 40000,
+        seq: sseq++,
+        ack: cseq,
+        flags: 'SA',
+        tsNs,
+        options: { mss: 1460, sackPerm: true, ts: [2, 1], wscale: 7 },
+      });
     } else if (i % 2 === 0) {
       out.push({ src: c, dst: s, sport: 40000, dport: 443, seq: cseq, ack: sseq, flags: 'PA', payload: 100, tsNs, ipId: i });
       cseq += 100;

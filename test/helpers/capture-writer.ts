@@ -63,7 +63,15 @@ export function writePcapHeader(buf: Buffer, at: number, o: PcapHeaderOpts): num
  * One record header at `at`: `frac` is µs or ns, as the file's magic says.
  * Takes plain numbers so that streaming millions of records allocates nothing.
  */
-export function writePcapRecordHeader(buf: Buffer, at: number, bigEndian: boolean, sec: number, frac: number, capLen: number, origLen: number): number {
+export function writePcapRecordHeader(
+  buf: Buffer,
+  at: number,
+  bigEndian: boolean,
+  sec: number,
+  frac: number,
+  capLen: number,
+  origLen: number,
+): number {
   put32(buf, at, sec, bigEndian);
   put32(buf, at + 4, frac, bigEndian);
   put32(buf, at + 8, capLen, bigEndian);
@@ -199,7 +207,8 @@ export function tsToTicks(tsNs: bigint, tsresol = 6, tsoffset = 0): bigint {
   const n = BigInt(tsresol & 0x7f);
   const per = tsresol & 0x80 ? 2n ** n : 10n ** n;
   const ticks = (rel * per) / 1_000_000_000n;
-  if (ticks < 0n || ticks >= 1n << 64n) throw new Error(`timestamp ${tsNs} ns does not fit in 64-bit ticks of resolution 0x${tsresol.toString(16)}`);
+  if (ticks < 0n || ticks >= 1n << 64n)
+    throw new Error(`timestamp ${tsNs} ns does not fit in 64-bit ticks of resolution 0x${tsresol.toString(16)}`);
   return ticks;
 }
 
@@ -283,7 +292,10 @@ export class PcapngWriter {
 
   idb(o: IdbOpts): this {
     this.ifaces.push(o);
-    const b = new Out(this.be).u16(o.linkType).u16(0).u32(o.snaplen ?? 262144);
+    const b = new Out(this.be)
+      .u16(o.linkType)
+      .u16(0)
+      .u32(o.snaplen ?? 262144);
     b.options(o.options ?? []);
     if (o.tsresol !== undefined) b.u16(9).u16(1).u8(o.tsresol).pad4();
     if (o.tsoffset !== undefined) b.u16(14).u16(8).i64(BigInt(o.tsoffset));
@@ -314,7 +326,10 @@ export class PcapngWriter {
 
   /** Simple Packet Block: only the wire length is stored; caplen is implied. */
   spb(f: RawFrame): this {
-    const b = new Out(this.be).u32(f.origLen ?? f.data.length).bytes(f.data).pad4();
+    const b = new Out(this.be)
+      .u32(f.origLen ?? f.data.length)
+      .bytes(f.data)
+      .pad4();
     return this.block(3, b.done());
   }
 

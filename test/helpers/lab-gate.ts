@@ -43,7 +43,9 @@ const announced = new Set<string>();
 export function labSkip(fileUrl: string, needs: LabNeeds): string | false {
   const reason = missing(needs);
   if (reason === null) return false;
-  const file = relative(REPO, fileURLToPath(fileUrl)).replace(/^dist\//, '').replace(/\.js$/, '.ts');
+  const file = relative(REPO, fileURLToPath(fileUrl))
+    .replace(/^dist\//, '')
+    .replace(/\.js$/, '.ts');
   if (!announced.has(reason)) {
     announced.add(reason);
     process.stderr.write(`kad lab tests SKIPPED in ${file}: ${reason}\n`);

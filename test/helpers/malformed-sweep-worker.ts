@@ -25,10 +25,7 @@ export interface SweepWorkerData {
 }
 
 export type SweepMessage =
-  | { type: 'start'; i: number }
-  | { type: 'fail'; i: number; problem: string }
-  | { type: 'fatal'; problem: string }
-  | { type: 'done' };
+  { type: 'start'; i: number } | { type: 'fail'; i: number; problem: string } | { type: 'fatal'; problem: string } | { type: 'done' };
 
 /** What is wrong with the pipeline's handling of one capture, or null. */
 async function problemWith(scratch: string): Promise<string | null> {

@@ -24,5 +24,8 @@ export function runKad(args: string[], opts: { input?: Buffer | string; timeoutM
 export function kadEvents(file: string): Array<Record<string, unknown>> {
   const r = runKad(['analyze', '--events', file]);
   if (r.status !== 0) throw new Error(`kad analyze --events ${file} failed (${r.status}): ${r.stderr}`);
-  return r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }

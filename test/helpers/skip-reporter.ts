@@ -16,7 +16,11 @@ export default async function* skipReporter(source: AsyncIterable<TestEvent>): A
     for await (const event of source) {
       if (event.type === 'test:pass' && event.data.skip !== undefined) {
         // Named as the source file, as the test files' own skip lines name it.
-        const file = event.data.file ? relative(process.cwd(), event.data.file).replace(/^dist\//, '').replace(/\.js$/, '.ts') : '(unknown file)';
+        const file = event.data.file
+          ? relative(process.cwd(), event.data.file)
+              .replace(/^dist\//, '')
+              .replace(/\.js$/, '.ts')
+          : '(unknown file)';
         const entry = skipped.get(file) ?? { count: 0, reasons: new Set<string>() };
         entry.count++;
         entry.reasons.add(typeof event.data.skip === 'string' ? event.data.skip : 'skipped');

@@ -43,9 +43,18 @@ export class TcpScript {
     if (id !== null) this.ipIds[side] = (id + 1) & 0xffff;
     const tsv = Number((this.t / 1_000_000n) & 0xffffffffn);
     const spec: TcpSpec = {
-      src: from.addr, dst: to.addr, sport: from.port, dport: to.port,
-      seq: seq >>> 0, ack: flags.includes('A') ? this.snd[side ^ 1]! >>> 0 : 0, flags,
-      payload: len, ttl: this.ttl[side], win: this.win[side], tsNs: this.t, ipId: id ?? 0,
+      src: from.addr,
+      dst: to.addr,
+      sport: from.port,
+      dport: to.port,
+      seq: seq >>> 0,
+      ack: flags.includes('A') ? this.snd[side ^ 1]! >>> 0 : 0,
+      flags,
+      payload: len,
+      ttl: this.ttl[side],
+      win: this.win[side],
+      tsNs: this.t,
+      ipId: id ?? 0,
       ...(this.timestamps ? { options: { ts: [tsv, tsv] as [number, number] } } : {}),
       ...extra,
     };

@@ -12,9 +12,16 @@ export interface TsharkFrame {
 }
 
 const FIELDS = [
-  'frame.number', 'tcp.stream', 'tcp.analysis.keep_alive', 'tcp.analysis.keep_alive_ack', 'tcp.flags.reset',
-  'tcp.analysis.zero_window_probe', 'tcp.analysis.retransmission', 'tcp.analysis.fast_retransmission',
-  'tcp.analysis.spurious_retransmission', 'tcp.analysis.out_of_order',
+  'frame.number',
+  'tcp.stream',
+  'tcp.analysis.keep_alive',
+  'tcp.analysis.keep_alive_ack',
+  'tcp.flags.reset',
+  'tcp.analysis.zero_window_probe',
+  'tcp.analysis.retransmission',
+  'tcp.analysis.fast_retransmission',
+  'tcp.analysis.spurious_retransmission',
+  'tcp.analysis.out_of_order',
 ];
 
 const present = (v: string | undefined) => v !== undefined && v !== '' && v !== '0' && v !== 'False';

@@ -52,13 +52,17 @@ export async function verdictMismatches(dir: string, truthFile: string, opts: { 
       const v = verdicts.find((x) => x.claimedSender === r.from);
       if (!v) out.push(`${tag} ${edge} edge: no verdict for the RST from the ${r.from}`);
       else if (v.attribution !== expected(r, edge)) {
-        out.push(`${tag} ${edge} edge: RST frame ${v.frame} from the ${r.from} attributed to ${v.attribution}, truth ${expected(r, edge)} (${r.sentBy} on ${r.host})`);
+        out.push(
+          `${tag} ${edge} edge: RST frame ${v.frame} from the ${r.from} attributed to ${v.attribution}, truth ${expected(r, edge)} (${r.sentBy} on ${r.host})`,
+        );
       }
     }
     // Never call a genuine RST forged.
     for (const v of verdicts) {
       if (v.attribution === 'middlebox' && !truthResets.some((r) => r.sentBy === 'middlebox' && r.from === v.claimedSender)) {
-        out.push(`${tag} ${edge} edge: RST frame ${v.frame} called middlebox, but the lab's resets from the ${v.claimedSender} were genuine`);
+        out.push(
+          `${tag} ${edge} edge: RST frame ${v.frame} called middlebox, but the lab's resets from the ${v.claimedSender} were genuine`,
+        );
       }
     }
     // Packets the firewall dropped: the sender's edge must show an unanswered silence.
@@ -66,7 +70,8 @@ export async function verdictMismatches(dir: string, truthFile: string, opts: { 
       if (hit.fate !== 'dropped' || hit.from !== edge) continue;
       const drop = diag[i]!.diagnoses.find((d) => d.silentDrop?.sender === edge)?.silentDrop;
       if (!drop) out.push(`${tag} ${edge} edge: the ${edge}'s dropped ${hit.kind} is not reported as a silent drop`);
-      else if (opts.twoSided !== false && drop.kind !== 'black-hole') out.push(`${tag} ${edge} edge: silent drop called ${drop.kind}, truth: black hole (the firewall dropped them)`);
+      else if (opts.twoSided !== false && drop.kind !== 'black-hole')
+        out.push(`${tag} ${edge} edge: silent drop called ${drop.kind}, truth: black hole (the firewall dropped them)`);
     }
     // The idle-timeout bracket must contain the firewall's real timeout.
     for (const t of diag[i]!.idleTimeouts) {

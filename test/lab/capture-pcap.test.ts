@@ -31,8 +31,28 @@ function writeTmp(data: Buffer, ext = 'pcap'): string {
 /** Mixed traffic: IPv4 handshake/data, an IPv6 RST, a frame cut by the snaplen (as in capture-pcap.test.ts). */
 function specs(): TcpSpec[] {
   const s = sampleConversation(6);
-  s.push({ src: '2001:db8::1', dst: '2001:db8::2', sport: 5000, dport: 80, seq: 4294967295, ack: 1, flags: 'RA', tsNs: 1_700_000_002_000_000_001n });
-  s.push({ src: '203.0.113.7', dst: '192.0.2.1', sport: 443, dport: 40000, seq: 1, ack: 2, flags: 'PA', payload: 1400, snap: 96, tsNs: 1_700_000_002_999_999_999n });
+  s.push({
+    src: '2001:db8::1',
+    dst: '2001:db8::2',
+    sport: 5000,
+    dport: 80,
+    seq: 4294967295,
+    ack: 1,
+    flags: 'RA',
+    tsNs: 1_700_000_002_000_000_001n,
+  });
+  s.push({
+    src: '203.0.113.7',
+    dst: '192.0.2.1',
+    sport: 443,
+    dport: 40000,
+    seq: 1,
+    ack: 2,
+    flags: 'PA',
+    payload: 1400,
+    snap: 96,
+    tsNs: 1_700_000_002_999_999_999n,
+  });
   return s;
 }
 
@@ -90,13 +110,19 @@ test('pcap: ns timestamps from editcap agree with tshark down to the nanosecond'
     recs.map((r) => epochString(r.tsSec, r.tsNsec)),
     want.map((w) => w.epoch),
   );
-  assert.ok(want.some((w) => !w.epoch.endsWith('000')), 'fixture must have sub-µs digits');
+  assert.ok(
+    want.some((w) => !w.epoch.endsWith('000')),
+    'fixture must have sub-µs digits',
+  );
 });
 
 test('pcap: record count and µs timestamps agree with tcpdump -r', { skip: noTcpdump }, async () => {
   const file = writeTmp(buildPcap(specs(), { bigEndian: true }));
   const out = execFileSync('tcpdump', ['-tt', '-nn', '-r', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
-  const stamps = out.split('\n').filter((l) => l.length > 0).map((l) => l.split(' ')[0]);
+  const stamps = out
+    .split('\n')
+    .filter((l) => l.length > 0)
+    .map((l) => l.split(' ')[0]);
   const { recs } = await collect(file);
   assert.deepEqual(
     recs.map((r) => `${r.tsSec}.${String(r.tsNsec / 1000).padStart(6, '0')}`),

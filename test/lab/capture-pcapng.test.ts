@@ -10,7 +10,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { buildFrame, buildPcap, epochString, LINKTYPE, rawFrame, sampleConversation, tsharkFrames, type TcpSpec } from '../helpers/capture-builder.js';
+import {
+  buildFrame,
+  buildPcap,
+  epochString,
+  LINKTYPE,
+  rawFrame,
+  sampleConversation,
+  tsharkFrames,
+  type TcpSpec,
+} from '../helpers/capture-builder.js';
 import { PcapngWriter } from '../helpers/capture-writer.js';
 import { labSkip } from '../helpers/lab-gate.js';
 import { type Got, collect } from '../helpers/record-collector.js';
@@ -46,7 +55,18 @@ function assertMatchesTshark(file: string, recs: Got[]): void {
 function specs(): TcpSpec[] {
   const s = sampleConversation(6);
   s.push({ src: '2001:db8::1', dst: '2001:db8::2', sport: 5000, dport: 80, seq: 7, ack: 1, flags: 'RA', tsNs: 1_700_000_002_000_000_001n });
-  s.push({ src: '203.0.113.7', dst: '192.0.2.1', sport: 443, dport: 40000, seq: 1, ack: 2, flags: 'PA', payload: 1401, snap: 97, tsNs: 1_700_000_002_999_999_999n });
+  s.push({
+    src: '203.0.113.7',
+    dst: '192.0.2.1',
+    sport: 443,
+    dport: 40000,
+    seq: 1,
+    ack: 2,
+    flags: 'PA',
+    payload: 1401,
+    snap: 97,
+    tsNs: 1_700_000_002_999_999_999n,
+  });
   return s;
 }
 
@@ -185,8 +205,20 @@ test('pcapng: editcap -F pcapng conversion reads the same packets as the pcap', 
 
 test('pcapng: mergecap of two link types agrees with tshark', { skip: noMergecap }, async () => {
   const conv = specs();
-  const a = writeTmp(buildPcap(conv.filter((_, i) => i % 2 === 0), { link: 'ether' }), 'pcap');
-  const b = writeTmp(buildPcap(conv.filter((_, i) => i % 2 === 1), { link: 'sll', nano: true }), 'pcap');
+  const a = writeTmp(
+    buildPcap(
+      conv.filter((_, i) => i % 2 === 0),
+      { link: 'ether' },
+    ),
+    'pcap',
+  );
+  const b = writeTmp(
+    buildPcap(
+      conv.filter((_, i) => i % 2 === 1),
+      { link: 'sll', nano: true },
+    ),
+    'pcap',
+  );
   const merged = path.join(dir, 'merged.pcapng');
   execFileSync('mergecap', ['-F', 'pcapng', '-w', merged, a, b]);
   const { recs, summary } = await collect(merged);

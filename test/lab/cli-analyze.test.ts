@@ -23,9 +23,29 @@ writeFileSync(file, buildPcap(twoConnections(), { nano: true }));
 test('--events: one JSON object per TCP packet, frames and timestamps as tshark numbers them', { skip: noTshark }, () => {
   const r = runKad(['analyze', '--events', file]);
   assert.equal(r.status, 0, r.stderr);
-  const events = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  const ts = execFileSync('tshark', ['-n', '-r', file, '-T', 'fields', '-e', 'frame.number', '-e', 'frame.time_epoch', '-e', 'ip.ttl', '-e', 'tcp.len'])
-    .toString().trim().split('\n').map((l) => l.split('\t'));
+  const events = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+  const ts = execFileSync('tshark', [
+    '-n',
+    '-r',
+    file,
+    '-T',
+    'fields',
+    '-e',
+    'frame.number',
+    '-e',
+    'frame.time_epoch',
+    '-e',
+    'ip.ttl',
+    '-e',
+    'tcp.len',
+  ])
+    .toString()
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t'));
   assert.equal(events.length, ts.length);
   for (let i = 0; i < ts.length; i++) {
     const e = events[i]!;

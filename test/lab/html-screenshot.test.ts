@@ -45,7 +45,7 @@ function decodePng(png: Buffer): Image {
   assert.ok(h.colourType === 2 || h.colourType === 6, `colour type ${h.colourType} not supported`);
   assert.equal(h.interlace, 0, 'interlaced PNG not supported');
   const idat: Buffer[] = [];
-  for (let off = 8; off < png.length; ) {
+  for (let off = 8; off < png.length;) {
     const len = png.readUInt32BE(off);
     const type = png.toString('latin1', off + 4, off + 8);
     if (type === 'IDAT') idat.push(png.subarray(off + 8, off + 8 + len));
@@ -66,7 +66,8 @@ function decodePng(png: Buffer): Image {
       const a = i >= bpp ? cur[i - bpp]! : 0;
       const b = prev[i]!;
       const c = i >= bpp ? prev[i - bpp]! : 0;
-      const pred = filter === 0 ? 0 : filter === 1 ? a : filter === 2 ? b : filter === 3 ? (a + b) >> 1 : filter === 4 ? paeth(a, b, c) : NaN;
+      const pred =
+        filter === 0 ? 0 : filter === 1 ? a : filter === 2 ? b : filter === 3 ? (a + b) >> 1 : filter === 4 ? paeth(a, b, c) : NaN;
       assert.ok(!Number.isNaN(pred), `bad filter type ${filter} on row ${y}`);
       cur[i] = (line[i]! + pred) & 0xff;
     }
@@ -115,8 +116,16 @@ function chromium(args: string[], name: string): { stdout: string; stderr: strin
   const r = spawnSync(
     CHROMIUM!,
     [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, ...args,
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${profile}`,
+      ...args,
     ],
     { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
   );
@@ -132,7 +141,11 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'fw-reset-keepalive', captures: ['captures/fw-reset-keepalive.client.pcap', 'captures/fw-reset-keepalive.server.pcap'], attribution: 'middlebox' },
+  {
+    name: 'fw-reset-keepalive',
+    captures: ['captures/fw-reset-keepalive.client.pcap', 'captures/fw-reset-keepalive.server.pcap'],
+    attribution: 'middlebox',
+  },
   { name: 'fw-drop', captures: ['captures/fw-drop.server.pcap'], attribution: 'local-stack' },
 ];
 

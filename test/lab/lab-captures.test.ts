@@ -66,11 +66,18 @@ test('the analysis checks fail when the truth is wrong', async () => {
   const failing = (mutate: (t: LabTruth) => void): string[] => {
     const wrong = structuredClone(truth);
     mutate(wrong);
-    return checkAnalysis(wrong, reports).filter((c) => !c.ok).map((c) => `[${c.edge}] ${c.what}`);
+    return checkAnalysis(wrong, reports)
+      .filter((c) => !c.ok)
+      .map((c) => `[${c.edge}] ${c.what}`);
   };
-  assert.deepEqual(failing(() => {}), []);
+  assert.deepEqual(
+    failing(() => {}),
+    [],
+  );
   // Claim the RST was the real client's: the TTL says otherwise.
-  assert.ok(failing((w) => (w.connections[0]!.resets[0]!.sentBy = 'peer')).includes('[server] every client packet at one TTL, RSTs included'));
+  assert.ok(
+    failing((w) => (w.connections[0]!.resets[0]!.sentBy = 'peer')).includes('[server] every client packet at one TTL, RSTs included'),
+  );
   // Claim the client saw the reset too: its capture has no RST.
   assert.ok(failing((w) => (w.connections[0]!.resets[0]!.seenAt = ['client', 'server'])).includes("[client] RSTs in the client's name"));
   assert.ok(failing((w) => (w.connections[0]!.edges.client.ended = 'reset')).includes('[client] ended.kind'));

@@ -52,17 +52,24 @@ const net = require('node:net');
 
 const rootSkip = labSkip(import.meta.url, { root: 'a network namespace and a live capture', tools: ['ip'] });
 
-test('real cap on the loopback of our own namespace, with forced GC: every connection seen, one record', { skip: rootSkip, timeout: 60_000 }, (t) => {
-  const ns = `kad-capgc-${process.pid}`;
-  spawnSync('ip', ['netns', 'add', ns], { stdio: 'ignore' });
-  t.after(() => void spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }));
-  assert.equal(spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']).status, 0);
-  const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--expose-gc', '-e', GC_CHILD], { encoding: 'utf8', timeout: 50_000 });
-  assert.equal(r.status, 0, `child failed (${r.signal ?? r.status}): ${r.stderr}`);
-  const out = JSON.parse(r.stdout) as { label: string; linkType: number; records: number; tcp: number; conns: number };
-  assert.match(out.label, /^lo, libpcap via cap, arrival timestamps/);
-  assert.equal(out.linkType, 1, 'cap reports lo as ETHERNET');
-  assert.equal(out.records, 1);
-  assert.equal(out.conns, 40);
-  assert.ok(out.tcp >= 40 * 5, `expected at least 5 packets per connection (handshake, data, FINs), got ${out.tcp}`);
-});
+test(
+  'real cap on the loopback of our own namespace, with forced GC: every connection seen, one record',
+  { skip: rootSkip, timeout: 60_000 },
+  (t) => {
+    const ns = `kad-capgc-${process.pid}`;
+    spawnSync('ip', ['netns', 'add', ns], { stdio: 'ignore' });
+    t.after(() => void spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' }));
+    assert.equal(spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']).status, 0);
+    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '--expose-gc', '-e', GC_CHILD], {
+      encoding: 'utf8',
+      timeout: 50_000,
+    });
+    assert.equal(r.status, 0, `child failed (${r.signal ?? r.status}): ${r.stderr}`);
+    const out = JSON.parse(r.stdout) as { label: string; linkType: number; records: number; tcp: number; conns: number };
+    assert.match(out.label, /^lo, libpcap via cap, arrival timestamps/);
+    assert.equal(out.linkType, 1, 'cap reports lo as ETHERNET');
+    assert.equal(out.records, 1);
+    assert.equal(out.conns, 40);
+    assert.ok(out.tcp >= 40 * 5, `expected at least 5 packets per connection (handshake, data, FINs), got ${out.tcp}`);
+  },
+);

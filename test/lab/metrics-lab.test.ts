@@ -32,16 +32,28 @@ class NetnsTcpdumpFeed implements PacketFeed {
   ready: Promise<void>;
   private markReady: () => void = () => {};
 
-  constructor(private readonly ns: string, private readonly iface: string, cleanup: Cleanup) {
+  constructor(
+    private readonly ns: string,
+    private readonly iface: string,
+    cleanup: Cleanup,
+  ) {
     this.label = `${iface} in ${ns} (tcpdump pipe)`;
     this.ready = new Promise((resolve) => (this.markReady = resolve));
-    cleanup.add(`stop tcpdump in ${ns}`, () => this.halt(), () => this.child?.kill('SIGKILL'));
+    cleanup.add(
+      `stop tcpdump in ${ns}`,
+      () => this.halt(),
+      () => this.child?.kill('SIGKILL'),
+    );
   }
 
   start(onPacket: PacketHandler): Promise<void> {
-    const child = spawn('ip', ['netns', 'exec', this.ns, 'tcpdump', '-i', this.iface, '-n', '--immediate-mode', '-U', '-s', '256', '-w', '-', 'tcp'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', this.ns, 'tcpdump', '-i', this.iface, '-n', '--immediate-mode', '-U', '-s', '256', '-w', '-', 'tcp'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
     this.exited = new Promise((resolve) => child.on('close', () => resolve()));
     let stderr = '';
@@ -94,10 +106,21 @@ test('kad watch --metrics during the lab forged-RST scenario counts the middlebo
     const feed = new NetnsTcpdumpFeed(topo.ns.server, IFACE.server, cleanup);
     const model = new LiveModel(feed, { refreshMs: 200 });
     const running = model.run();
-    cleanup.add('stop the live model', async () => { model.stop(); await running; }, () => {});
+    cleanup.add(
+      'stop the live model',
+      async () => {
+        model.stop();
+        await running;
+      },
+      () => {},
+    );
     await feed.ready;
     const metrics = await startMetricsServer(model, '127.0.0.1:0');
-    cleanup.add('close the metrics server', () => metrics.close(), () => {});
+    cleanup.add(
+      'close the metrics server',
+      () => metrics.close(),
+      () => {},
+    );
 
     const path = `${ADDR[4].server}:${LAB_PORT}`;
     const before = await (await fetch(metrics.url)).text();
@@ -105,7 +128,11 @@ test('kad watch --metrics during the lab forged-RST scenario counts the middlebo
 
     // The scenario's own driver: the server's keepalive probe after 5 s idle meets the firewall's 3 s timeout.
     await spec.drive({ topo, addr: ADDR[4], cleanup, captures: { client: 'client', server: 'server' } });
-    const text = await scrapeUntil(metrics.url, (s) => (sample(s, 'kad_resets_total', { attribution: 'middlebox', path }) ?? 0) >= 1, 10_000);
+    const text = await scrapeUntil(
+      metrics.url,
+      (s) => (sample(s, 'kad_resets_total', { attribution: 'middlebox', path }) ?? 0) >= 1,
+      10_000,
+    );
 
     assert.equal(sample(text, 'kad_resets_total', { attribution: 'middlebox', path }), 1, text);
     for (const other of ['peer', 'local-stack', 'unknown']) {
@@ -122,7 +149,9 @@ test('kad watch --metrics during the lab forged-RST scenario counts the middlebo
     const failures = await cleanup.run();
     assert.deepEqual(failures, [], 'cleanup failed');
     if (topo) {
-      const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(topo!.prefix));
+      const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l.startsWith(topo!.prefix));
       assert.deepEqual(left, [], 'namespaces left behind');
     }
   }

@@ -32,9 +32,15 @@ net.createServer((s) => { s.on('error', () => {}); held.push(s); })
 `;
 
 async function startAcceptOnlyServer(topo: Topology, cleanup: Cleanup): Promise<void> {
-  const child = spawn('ip', ['netns', 'exec', topo.ns.server, process.execPath, '-e', ACCEPT_ONLY, SERVER, String(PORT)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('ip', ['netns', 'exec', topo.ns.server, process.execPath, '-e', ACCEPT_ONLY, SERVER, String(PORT)], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const exited = once(child, 'close');
-  cleanup.add('stop the accept-only server', () => stopChild(child, exited), () => void child.kill('SIGKILL'));
+  cleanup.add(
+    'stop the accept-only server',
+    () => stopChild(child, exited),
+    () => void child.kill('SIGKILL'),
+  );
   const lines = createInterface({ input: child.stdout });
   const [first] = (await Promise.race([once(lines, 'line'), exited.then(() => ['exited'])])) as string[];
   assert.equal(first, 'listening', 'the server did not start');
@@ -42,8 +48,11 @@ async function startAcceptOnlyServer(topo: Topology, cleanup: Cleanup): Promise<
 
 function probeFromClient(topo: Topology, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile('ip', ['netns', 'exec', topo.ns.client, process.execPath, KAD, 'probe', ...args], { timeout: 110_000, env: { ...process.env, NO_COLOR: '1' } }, (err, stdout, stderr) =>
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
+    execFile(
+      'ip',
+      ['netns', 'exec', topo.ns.client, process.execPath, KAD, 'probe', ...args],
+      { timeout: 110_000, env: { ...process.env, NO_COLOR: '1' } },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : null) : 0, stdout, stderr }),
     );
   });
 }
@@ -65,7 +74,9 @@ async function probeLab(action: FirewallAction, t: { diagnostic(msg: string): vo
   } finally {
     assert.deepEqual(await cleanup.run(), [], 'cleanup failed');
     if (topo) {
-      const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith(topo!.prefix));
+      const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l.startsWith(topo!.prefix));
       assert.deepEqual(left, [], 'namespaces left behind');
     }
   }
@@ -80,23 +91,33 @@ function assertBracket(report: ProbeReport): void {
   assert.deepEqual(report.target, { host: SERVER, address: SERVER, port: PORT });
   const trials = report.rounds.flatMap((r) => r.trials);
   assert.ok(trials.length <= 16, `${trials.length} trials`);
-  assert.ok(report.rounds.every((r) => r.trials.length <= report.settings.connections), 'never more trials at once than --connections');
+  assert.ok(
+    report.rounds.every((r) => r.trials.length <= report.settings.connections),
+    'never more trials at once than --connections',
+  );
 }
 
-test('kad probe finds a reject firewall\'s 6 s idle timeout within 1 s, failure mode reset, RSTs attributed to the middlebox', { skip, timeout: 120_000 }, async (t) => {
-  const { report, stale } = await probeLab('reject', t);
-  assertBracket(report);
-  assert.equal(report.result.failureMode, 'reset');
-  assert.ok(stale >= 1, 'the firewall answered at least one stale-flow packet');
-  assert.equal(report.capture.status, 'used', report.capture.detail);
-  const forged = report.capture.resetsBy.middlebox ?? 0;
-  assert.ok(forged >= 1, `capture attribution: ${JSON.stringify(report.capture.resetsBy)}`);
-  assert.equal(report.capture.resetsBy.peer ?? 0, 0, 'no RST is blamed on the server, which never sent one');
-  const reset = report.rounds.flatMap((r) => r.trials).filter((x) => x.outcome === 'reset');
-  assert.ok(reset.every((x) => x.capture?.resets.some((r) => r.attribution === 'middlebox')), 'each reset trial has its forged RST');
-});
+test(
+  "kad probe finds a reject firewall's 6 s idle timeout within 1 s, failure mode reset, RSTs attributed to the middlebox",
+  { skip, timeout: 120_000 },
+  async (t) => {
+    const { report, stale } = await probeLab('reject', t);
+    assertBracket(report);
+    assert.equal(report.result.failureMode, 'reset');
+    assert.ok(stale >= 1, 'the firewall answered at least one stale-flow packet');
+    assert.equal(report.capture.status, 'used', report.capture.detail);
+    const forged = report.capture.resetsBy.middlebox ?? 0;
+    assert.ok(forged >= 1, `capture attribution: ${JSON.stringify(report.capture.resetsBy)}`);
+    assert.equal(report.capture.resetsBy.peer ?? 0, 0, 'no RST is blamed on the server, which never sent one');
+    const reset = report.rounds.flatMap((r) => r.trials).filter((x) => x.outcome === 'reset');
+    assert.ok(
+      reset.every((x) => x.capture?.resets.some((r) => r.attribution === 'middlebox')),
+      'each reset trial has its forged RST',
+    );
+  },
+);
 
-test('kad probe finds a drop firewall\'s 6 s idle timeout within 1 s, failure mode silent drop', { skip, timeout: 120_000 }, async (t) => {
+test("kad probe finds a drop firewall's 6 s idle timeout within 1 s, failure mode silent drop", { skip, timeout: 120_000 }, async (t) => {
   const { report, stale } = await probeLab('drop', t);
   assertBracket(report);
   assert.equal(report.result.failureMode, 'silent-drop');

@@ -98,100 +98,129 @@ class NsChild {
 
 const skip = labSkip(import.meta.url, { root: 'a network namespace, and a live capture for the watch part', tools: ['ip'] });
 
-test('socket table in a namespace: keepalive on/off, owners, idle clocks, at risk, joined to the capture', { skip, timeout: 90_000 }, async (t) => {
-  const ns = `kad-sock-${process.pid}`;
-  assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0, 'ip netns add');
-  const children: NsChild[] = [];
-  try {
-    assert.equal(spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']).status, 0);
-    const server = NsChild.start(ns, [process.execPath, '-e', SERVER_JS]);
-    children.push(server);
-    const serverPid = (JSON.parse(await server.waitLine(() => true, 10_000, 'the server')) as { pid: number }).pid;
+test(
+  'socket table in a namespace: keepalive on/off, owners, idle clocks, at risk, joined to the capture',
+  { skip, timeout: 90_000 },
+  async (t) => {
+    const ns = `kad-sock-${process.pid}`;
+    assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0, 'ip netns add');
+    const children: NsChild[] = [];
+    try {
+      assert.equal(spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']).status, 0);
+      const server = NsChild.start(ns, [process.execPath, '-e', SERVER_JS]);
+      children.push(server);
+      const serverPid = (JSON.parse(await server.waitLine(() => true, 10_000, 'the server')) as { pid: number }).pid;
 
-    const watch = NsChild.start(ns, [process.execPath, KAD, 'watch', '-i', 'lo', '--sockets', '--idle-timeout', String(TIMEOUT_S), '--refresh', '500', '--stats-interval', '500']);
-    children.push(watch);
-    // The first stats line comes from a running model, so the capture is open: it will see the handshakes.
-    await watch.waitLine((l) => l.includes('"type":"stats"'), 15_000, 'kad watch to start capturing');
+      const watch = NsChild.start(ns, [
+        process.execPath,
+        KAD,
+        'watch',
+        '-i',
+        'lo',
+        '--sockets',
+        '--idle-timeout',
+        String(TIMEOUT_S),
+        '--refresh',
+        '500',
+        '--stats-interval',
+        '500',
+      ]);
+      children.push(watch);
+      // The first stats line comes from a running model, so the capture is open: it will see the handshakes.
+      await watch.waitLine((l) => l.includes('"type":"stats"'), 15_000, 'kad watch to start capturing');
 
-    const client = NsChild.start(ns, [process.execPath, '-e', CLIENT_JS]);
-    children.push(client);
-    const c = JSON.parse(await client.waitLine(() => true, 10_000, 'the client')) as { pid: number; ka: number; noKa: number };
-    await new Promise((resolve) => setTimeout(resolve, IDLE_WAIT_MS));
+      const client = NsChild.start(ns, [process.execPath, '-e', CLIENT_JS]);
+      children.push(client);
+      const c = JSON.parse(await client.waitLine(() => true, 10_000, 'the client')) as { pid: number; ka: number; noKa: number };
+      await new Promise((resolve) => setTimeout(resolve, IDLE_WAIT_MS));
 
-    const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '-e', READER_JS], { encoding: 'utf8', timeout: 30_000 });
-    assert.equal(r.status, 0, r.stderr);
-    const { ss, proc } = JSON.parse(r.stdout) as { ss: { source: string; sockets: SocketInfo[] }; proc: { source: string; sockets: SocketInfo[] } };
-    watch.stop('SIGINT');
-    const watchExit = await watch.exited;
+      const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, '-e', READER_JS], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(r.status, 0, r.stderr);
+      const { ss, proc } = JSON.parse(r.stdout) as {
+        ss: { source: string; sockets: SocketInfo[] };
+        proc: { source: string; sockets: SocketInfo[] };
+      };
+      watch.stop('SIGINT');
+      const watchExit = await watch.exited;
 
-    const find = (list: SocketInfo[], local: number, peer: number): SocketInfo => {
-      const s = list.find((x) => x.local.port === local && x.peer.port === peer && x.state === 'ESTABLISHED');
-      assert.ok(s, `no ESTABLISHED socket ${local} -> ${peer} in ${JSON.stringify(list.map((x) => [x.local.port, x.peer.port, x.state]))}`);
-      return s;
-    };
+      const find = (list: SocketInfo[], local: number, peer: number): SocketInfo => {
+        const s = list.find((x) => x.local.port === local && x.peer.port === peer && x.state === 'ESTABLISHED');
+        assert.ok(
+          s,
+          `no ESTABLISHED socket ${local} -> ${peer} in ${JSON.stringify(list.map((x) => [x.local.port, x.peer.port, x.state]))}`,
+        );
+        return s;
+      };
 
-    await t.test('ss: timers, owners, idle, at risk', () => {
-      assert.equal(ss.source, 'ss');
-      const kaClient = find(ss.sockets, c.ka, PORT);
-      const noKaClient = find(ss.sockets, c.noKa, PORT);
-      const kaServer = find(ss.sockets, PORT, c.ka);
-      const noKaServer = find(ss.sockets, PORT, c.noKa);
-      assert.equal(kaClient.keepaliveTimer.state, 'on');
-      assert.ok(kaClient.keepaliveTimer.state === 'on' && kaClient.keepaliveTimer.nextProbeS <= 5, 'TCP_KEEPIDLE 5 s');
-      assert.equal(kaClient.probesOut, 0, 'the server answers every probe');
-      for (const s of [noKaClient, kaServer, noKaServer]) assert.deepEqual(s.keepaliveTimer, { state: 'off' });
-      for (const s of [kaClient, noKaClient]) assert.deepEqual([s.pid, s.process], [c.pid, 'node']);
-      for (const s of [kaServer, noKaServer]) assert.deepEqual([s.pid, s.process], [serverPid, 'node']);
-      assert.ok(noKaClient.idleMs !== null && noKaClient.idleMs >= AT_RISK_FRACTION * TIMEOUT_S * 1000, `idle ${noKaClient.idleMs} ms after ${IDLE_WAIT_MS} ms of silence`);
-      assert.equal(noKaClient.idleFrom, 'socket');
-      assert.ok(kaClient.idleMs !== null && kaClient.idleMs < noKaClient.idleMs, 'answered probes count as traffic (lastack)');
-      assert.equal(noKaClient.atRisk, true);
-      assert.match(noKaClient.riskReason!, /of the 10\.0 s idle timeout given with --idle-timeout, and no keepalive timer/);
-      assert.equal(noKaServer.atRisk, true);
-      assert.equal(kaClient.atRisk, false, 'its next probe comes before the 10 s timeout');
-    });
+      await t.test('ss: timers, owners, idle, at risk', () => {
+        assert.equal(ss.source, 'ss');
+        const kaClient = find(ss.sockets, c.ka, PORT);
+        const noKaClient = find(ss.sockets, c.noKa, PORT);
+        const kaServer = find(ss.sockets, PORT, c.ka);
+        const noKaServer = find(ss.sockets, PORT, c.noKa);
+        assert.equal(kaClient.keepaliveTimer.state, 'on');
+        assert.ok(kaClient.keepaliveTimer.state === 'on' && kaClient.keepaliveTimer.nextProbeS <= 5, 'TCP_KEEPIDLE 5 s');
+        assert.equal(kaClient.probesOut, 0, 'the server answers every probe');
+        for (const s of [noKaClient, kaServer, noKaServer]) assert.deepEqual(s.keepaliveTimer, { state: 'off' });
+        for (const s of [kaClient, noKaClient]) assert.deepEqual([s.pid, s.process], [c.pid, 'node']);
+        for (const s of [kaServer, noKaServer]) assert.deepEqual([s.pid, s.process], [serverPid, 'node']);
+        assert.ok(
+          noKaClient.idleMs !== null && noKaClient.idleMs >= AT_RISK_FRACTION * TIMEOUT_S * 1000,
+          `idle ${noKaClient.idleMs} ms after ${IDLE_WAIT_MS} ms of silence`,
+        );
+        assert.equal(noKaClient.idleFrom, 'socket');
+        assert.ok(kaClient.idleMs !== null && kaClient.idleMs < noKaClient.idleMs, 'answered probes count as traffic (lastack)');
+        assert.equal(noKaClient.atRisk, true);
+        assert.match(noKaClient.riskReason!, /of the 10\.0 s idle timeout given with --idle-timeout, and no keepalive timer/);
+        assert.equal(noKaServer.atRisk, true);
+        assert.equal(kaClient.atRisk, false, 'its next probe comes before the 10 s timeout');
+      });
 
-    await t.test('/proc fallback: timers and owners, no idle clock', () => {
-      assert.equal(proc.source, 'proc');
-      const kaClient = find(proc.sockets, c.ka, PORT);
-      const noKaClient = find(proc.sockets, c.noKa, PORT);
-      assert.equal(kaClient.keepaliveTimer.state, 'on');
-      assert.deepEqual(noKaClient.keepaliveTimer, { state: 'off' });
-      assert.deepEqual([kaClient.pid, noKaClient.pid, find(proc.sockets, PORT, c.ka).pid], [c.pid, c.pid, serverPid]);
-      assert.equal(noKaClient.idleMs, null);
-      assert.equal(noKaClient.atRisk, false, 'no idle clock and no capture: nothing to judge');
-      assert.equal(kaClient.inode, find(ss.sockets, c.ka, PORT).inode);
-    });
+      await t.test('/proc fallback: timers and owners, no idle clock', () => {
+        assert.equal(proc.source, 'proc');
+        const kaClient = find(proc.sockets, c.ka, PORT);
+        const noKaClient = find(proc.sockets, c.noKa, PORT);
+        assert.equal(kaClient.keepaliveTimer.state, 'on');
+        assert.deepEqual(noKaClient.keepaliveTimer, { state: 'off' });
+        assert.deepEqual([kaClient.pid, noKaClient.pid, find(proc.sockets, PORT, c.ka).pid], [c.pid, c.pid, serverPid]);
+        assert.equal(noKaClient.idleMs, null);
+        assert.equal(noKaClient.atRisk, false, 'no idle clock and no capture: nothing to judge');
+        assert.equal(kaClient.inode, find(ss.sockets, c.ka, PORT).inode);
+      });
 
-    await t.test('kad watch --sockets: at-risk lines for the connection without keepalive only', () => {
-      assert.equal(watchExit, 0, watch.stderr.join(''));
-      const lines = watch.lines.map((l) => JSON.parse(l) as Line);
-      const risky = lines.filter((l) => l.type === 'at-risk');
-      const ports = (l: Line): [number, number] => [Number(String(l.local).split(':').pop()), Number(String(l.peer).split(':').pop())];
-      const flagged = risky.map(ports).map(([a, b]) => `${a}->${b}`).sort();
-      assert.deepEqual(flagged, [`${PORT}->${c.noKa}`, `${c.noKa}->${PORT}`].sort(), 'each end of the keepalive-less connection, once');
-      for (const l of risky) {
-        assert.equal(l.timeoutS, TIMEOUT_S);
-        assert.equal(l.timeoutSource, 'user');
-        assert.equal(l.keepalive, 'off');
-        assert.ok(typeof l.conn === 'number', 'joined to the captured connection');
-        assert.equal(l.process, 'node');
-        assert.ok(l.pid === c.pid || l.pid === serverPid);
-        assert.match(String(l.reason), /no keepalive timer/);
+      await t.test('kad watch --sockets: at-risk lines for the connection without keepalive only', () => {
+        assert.equal(watchExit, 0, watch.stderr.join(''));
+        const lines = watch.lines.map((l) => JSON.parse(l) as Line);
+        const risky = lines.filter((l) => l.type === 'at-risk');
+        const ports = (l: Line): [number, number] => [Number(String(l.local).split(':').pop()), Number(String(l.peer).split(':').pop())];
+        const flagged = risky
+          .map(ports)
+          .map(([a, b]) => `${a}->${b}`)
+          .sort();
+        assert.deepEqual(flagged, [`${PORT}->${c.noKa}`, `${c.noKa}->${PORT}`].sort(), 'each end of the keepalive-less connection, once');
+        for (const l of risky) {
+          assert.equal(l.timeoutS, TIMEOUT_S);
+          assert.equal(l.timeoutSource, 'user');
+          assert.equal(l.keepalive, 'off');
+          assert.ok(typeof l.conn === 'number', 'joined to the captured connection');
+          assert.equal(l.process, 'node');
+          assert.ok(l.pid === c.pid || l.pid === serverPid);
+          assert.match(String(l.reason), /no keepalive timer/);
+        }
+        const final = lines.filter((l) => l.type === 'stats').pop()!;
+        assert.equal(final.final, true);
+        assert.equal(final.connections, 2);
+        assert.deepEqual(final.sockets, { source: 'ss', count: 4, atRisk: 2 });
+        assert.equal(final.atRisk, 1, 'both ends of one connection are one connection at risk');
+      });
+    } finally {
+      for (const ch of children.reverse()) {
+        ch.stop('SIGKILL');
+        await ch.exited;
       }
-      const final = lines.filter((l) => l.type === 'stats').pop()!;
-      assert.equal(final.final, true);
-      assert.equal(final.connections, 2);
-      assert.deepEqual(final.sockets, { source: 'ss', count: 4, atRisk: 2 });
-      assert.equal(final.atRisk, 1, 'both ends of one connection are one connection at risk');
-    });
-  } finally {
-    for (const ch of children.reverse()) {
-      ch.stop('SIGKILL');
-      await ch.exited;
+      spawnSync('ip', ['netns', 'del', ns]);
     }
-    spawnSync('ip', ['netns', 'del', ns]);
-  }
-  const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
-  assert.ok(!left.split('\n').some((l) => l.startsWith(`${ns} `) || l === ns), 'namespace deleted');
-});
+    const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+    assert.ok(!left.split('\n').some((l) => l.startsWith(`${ns} `) || l === ns), 'namespace deleted');
+  },
+);

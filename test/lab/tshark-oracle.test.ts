@@ -14,7 +14,9 @@ const CAPTURE_RE = /\.(pcap|pcapng|cap)(\.gz)?$/;
 
 function capturesIn(dir: string): string[] {
   try {
-    return readdirSync(dir).filter((f) => CAPTURE_RE.test(f)).map((f) => join(dir, f));
+    return readdirSync(dir)
+      .filter((f) => CAPTURE_RE.test(f))
+      .map((f) => join(dir, f));
   } catch {
     return [];
   }

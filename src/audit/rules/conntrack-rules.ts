@@ -104,7 +104,9 @@ function established(ctx: RuleContext): Finding | null {
         'forwarded, NATed or container connections that rely on the default die while idle (RST or silent drop, depending on the ruleset and tcp_loose).',
       fix: sysctlFix(
         [['net.netfilter.nf_conntrack_tcp_timeout_established', Math.max(est, 7440)]],
-        'Or keep the short timeout and lower the keepalive time of the affected sockets below it (kad recommend --idle-timeout ' + est + 's).',
+        'Or keep the short timeout and lower the keepalive time of the affected sockets below it (kad recommend --idle-timeout ' +
+          est +
+          's).',
       ),
     };
   }
@@ -130,7 +132,8 @@ function loose(ctx: RuleContext): Finding | null {
       level: 'ok',
       title: 'Conntrack mid-stream pickup (tcp_loose)',
       observed: `nf_conntrack_tcp_loose = ${v}`,
-      breaks: 'After an entry expires, the next mid-stream packet creates a fresh entry (ctstate NEW); whether it passes depends on rules that accept non-SYN NEW packets.',
+      breaks:
+        'After an entry expires, the next mid-stream packet creates a fresh entry (ctstate NEW); whether it passes depends on rules that accept non-SYN NEW packets.',
       fix: null,
     };
   }
@@ -142,7 +145,10 @@ function loose(ctx: RuleContext): Finding | null {
     breaks:
       'Once a flow\'s entry expires, every later packet of it is INVALID: rules matching "ct state invalid" drop it (hang, then ETIMEDOUT) or reset it (a RST forged by this host). ' +
       'Idle connections through this host must be kept alive below nf_conntrack_tcp_timeout_established.',
-    fix: sysctlFix([['net.netfilter.nf_conntrack_tcp_loose', 1]], 'Only if the strict pickup was not chosen on purpose (it blocks some spoofing).'),
+    fix: sysctlFix(
+      [['net.netfilter.nf_conntrack_tcp_loose', 1]],
+      'Only if the strict pickup was not chosen on purpose (it blocks some spoofing).',
+    ),
   };
 }
 

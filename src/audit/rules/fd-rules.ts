@@ -29,7 +29,10 @@ function nofile(ctx: RuleContext): Finding | null {
   const level = soft < 1024 ? 'crit' : soft < 65536 ? 'warn' : 'ok';
   const nrOpen = sysctlNumber(ctx.snapshot, 'fs.nr_open') ?? TARGET_NOFILE;
   const target = Math.min(TARGET_NOFILE, nrOpen);
-  const headroom = inUse === null ? '' : ` ${inUse} are already open (stdio, epoll, the runtime's own), so about ${Math.max(0, soft - inUse)} connections fit.`;
+  const headroom =
+    inUse === null
+      ? ''
+      : ` ${inUse} are already open (stdio, epoll, the runtime's own), so about ${Math.max(0, soft - inUse)} connections fit.`;
   return {
     id: 'fds.nofile',
     level,
@@ -43,7 +46,10 @@ function nofile(ctx: RuleContext): Finding | null {
       level === 'ok'
         ? null
         : {
-            commands: [`ulimit -n ${target}    # in the shell that starts the service; above the hard limit it needs root`, `prlimit --pid <PID> --nofile=${target}:${target}    # a running process, as root`],
+            commands: [
+              `ulimit -n ${target}    # in the shell that starts the service; above the hard limit it needs root`,
+              `prlimit --pid <PID> --nofile=${target}:${target}    # a running process, as root`,
+            ],
             persistFile: '/etc/security/limits.d/90-nofile.conf',
             persistLines: [`*  soft  nofile  ${target}`, `*  hard  nofile  ${target}`],
             needs: 'root to raise the hard limit (CAP_SYS_RESOURCE)',
@@ -65,8 +71,7 @@ function parentNofile(ctx: RuleContext): Finding | null {
     level: parent.nofile.soft < 1024 ? 'warn' : 'info',
     title: 'Open-file limit of the launching process',
     observed: `parent (PID ${parent.pid}): soft ${limitText(parent.nofile.soft)}, hard ${limitText(parent.nofile.hard)}`,
-    breaks:
-      `Node raised kad's soft limit to its hard limit at startup; programs started the same way that do not raise it themselves (C, Python, shell tools) hit EMFILE at ${limitText(parent.nofile.soft)} descriptors.`,
+    breaks: `Node raised kad's soft limit to its hard limit at startup; programs started the same way that do not raise it themselves (C, Python, shell tools) hit EMFILE at ${limitText(parent.nofile.soft)} descriptors.`,
     fix: null,
   };
 }

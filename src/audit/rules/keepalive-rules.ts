@@ -87,8 +87,7 @@ function retries(ctx: RuleContext): Finding | null {
       persistFile: null,
       persistLines: [],
       needs: 'the application (per socket)',
-      note:
-        'Prefer TCP_USER_TIMEOUT per socket (kad recommend prints it for your path). Lowering tcp_retries2 globally (8 ≈ 102 s) also shortens it for every connection on this host.',
+      note: 'Prefer TCP_USER_TIMEOUT per socket (kad recommend prints it for your path). Lowering tcp_retries2 globally (8 ≈ 102 s) also shortens it for every connection on this host.',
     },
   };
 }

@@ -93,13 +93,15 @@ function widenFix(ctx: RuleContext): Fix {
   if (listeners.length > 0) settings.push(['net.ipv4.ip_local_reserved_ports', compressPorts(toReserve)]);
   return sysctlFix(
     settings,
-    listeners.length > 0 ? `Reserves the ports local services listen on (${compressPorts([...new Set(listeners)].sort((a, b) => a - b))}) so connect() never takes them.` : null,
+    listeners.length > 0
+      ? `Reserves the ports local services listen on (${compressPorts([...new Set(listeners)].sort((a, b) => a - b))}) so connect() never takes them.`
+      : null,
   );
 }
 
 function compressPorts(ports: number[]): string {
   const parts: string[] = [];
-  for (let i = 0; i < ports.length; ) {
+  for (let i = 0; i < ports.length;) {
     let j = i;
     while (j + 1 < ports.length && ports[j + 1] === ports[j]! + 1) j++;
     parts.push(i === j ? String(ports[i]) : `${ports[i]}-${ports[j]}`);

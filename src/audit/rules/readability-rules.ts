@@ -16,7 +16,10 @@ export function readabilityRules(ctx: RuleContext): Finding[] {
       level: 'info',
       title: `Could not read ${name}`,
       observed: r.reason === 'denied' ? 'permission denied' : r.reason === 'missing' ? 'not present on this kernel' : 'read error',
-      breaks: r.reason === 'denied' ? 'The check that uses it was skipped; run kad audit as root to include it.' : 'The check that uses it was skipped.',
+      breaks:
+        r.reason === 'denied'
+          ? 'The check that uses it was skipped; run kad audit as root to include it.'
+          : 'The check that uses it was skipped.',
       fix: null,
     });
   }
@@ -26,7 +29,10 @@ export function readabilityRules(ctx: RuleContext): Finding[] {
       level: 'info',
       title: `Could not read ${u.file}`,
       observed: u.reason,
-      breaks: u.file.endsWith('tcp6') && u.reason === 'missing' ? 'IPv6 is disabled here; only IPv4 sockets were counted.' : 'Socket counts are incomplete.',
+      breaks:
+        u.file.endsWith('tcp6') && u.reason === 'missing'
+          ? 'IPv6 is disabled here; only IPv4 sockets were counted.'
+          : 'Socket counts are incomplete.',
       fix: null,
     });
   }

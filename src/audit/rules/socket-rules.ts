@@ -11,7 +11,14 @@ export function socketRules(ctx: RuleContext): Finding[] {
   if (ctx.snapshot.sockets.entries.length === 0 && ctx.snapshot.sockets.unreadable.length > 0) return [];
   const observed =
     `${k.established} ESTABLISHED: ${k.keepaliveArmed} with a keepalive timer, ${k.noTimer} without any timer, ${k.masked} retransmitting; ` +
-    `${k.remoteWithoutKeepalive.length > 0 ? `non-loopback without keepalive: ${k.remoteWithoutKeepalive.slice(0, 5).map((g) => `${g.remote} ×${g.total}`).join(', ')}` : 'every non-loopback connection has keepalive (or is busy)'}`;
+    `${
+      k.remoteWithoutKeepalive.length > 0
+        ? `non-loopback without keepalive: ${k.remoteWithoutKeepalive
+            .slice(0, 5)
+            .map((g) => `${g.remote} ×${g.total}`)
+            .join(', ')}`
+        : 'every non-loopback connection has keepalive (or is busy)'
+    }`;
   if (k.remoteWithoutKeepaliveTotal === 0) {
     return [
       {
@@ -38,7 +45,7 @@ export function socketRules(ctx: RuleContext): Finding[] {
         persistFile: null,
         persistLines: [],
         needs: 'the application (SO_KEEPALIVE per socket)',
-        note: 'Enable keepalive in the client/server that owns them; `kad recommend` prints the values and per-language snippets. Map a socket to its process by its inode: ls -l /proc/*/fd | grep socket:[INODE] (root for other users\' processes).',
+        note: "Enable keepalive in the client/server that owns them; `kad recommend` prints the values and per-language snippets. Map a socket to its process by its inode: ls -l /proc/*/fd | grep socket:[INODE] (root for other users' processes).",
       },
     },
   ];

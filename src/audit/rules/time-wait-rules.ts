@@ -28,7 +28,9 @@ export function timeWaitRules(ctx: RuleContext): Finding[] {
         (reuse === 1
           ? 'outgoing connections may reuse them when timestamps prove it safe.'
           : 'without reuse, clients that reconnect quickly to one destination run out of ports (EADDRNOTAVAIL) at range size / 60 s connections per second.'),
-      fix: hurts ? sysctlFix([['net.ipv4.tcp_tw_reuse', 1]], 'Needs TCP timestamps on both ends (net.ipv4.tcp_timestamps = 1, the default).') : null,
+      fix: hurts
+        ? sysctlFix([['net.ipv4.tcp_tw_reuse', 1]], 'Needs TCP timestamps on both ends (net.ipv4.tcp_timestamps = 1, the default).')
+        : null,
     });
   }
   const buckets = sysctlNumber(ctx.snapshot, 'net.ipv4.tcp_max_tw_buckets');
@@ -38,7 +40,8 @@ export function timeWaitRules(ctx: RuleContext): Finding[] {
       level: 'warn',
       title: 'TIME_WAIT table (tcp_max_tw_buckets)',
       observed: `${tw} of ${buckets} TIME_WAIT buckets in use`,
-      breaks: 'Beyond the limit closing sockets skip TIME_WAIT ("TCP: time wait bucket table overflow" in the kernel log): late segments of old connections can corrupt new ones.',
+      breaks:
+        'Beyond the limit closing sockets skip TIME_WAIT ("TCP: time wait bucket table overflow" in the kernel log): late segments of old connections can corrupt new ones.',
       fix: sysctlFix([['net.ipv4.tcp_max_tw_buckets', buckets * 2]]),
     });
   }
