@@ -1,7 +1,6 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
@@ -10,15 +9,9 @@ import { CaptureError } from '../src/capture/capture-error.js';
 import { buildFrame, buildPcap, rawFrame, sampleConversation, type TcpSpec } from './helpers/capture-builder.js';
 import { buildPcapRaw, pcapHeader, PcapngWriter } from './helpers/capture-writer.js';
 import { itemAt } from './helpers/checked.js';
+import { tempCaptures } from './helpers/temp-captures.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kad-corrupt-'));
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
-let fileNo = 0;
-function writeTmp(data: Buffer): string {
-  const p = path.join(dir, `f${fileNo++}.cap`);
-  fs.writeFileSync(p, data);
-  return p;
-}
+const { dir, write: writeTmp } = tempCaptures('kad-corrupt-', 'cap');
 
 const READER_URL = new URL('../src/capture/read-capture.js', import.meta.url).href;
 

@@ -1,57 +1,29 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { CaptureError } from '../src/capture/capture-error.js';
-import { buildFrame, buildPcap, LINKTYPE, sampleConversation, type LinkKind, type TcpSpec } from './helpers/capture-builder.js';
+import {
+  buildFrame,
+  buildPcap,
+  LINKTYPE,
+  sampleConversation,
+  type LinkKind,
+  type TcpSpec,
+  mixedPcapConversation,
+} from './helpers/capture-builder.js';
 import { buildPcapRaw } from './helpers/capture-writer.js';
 import { collect } from './helpers/record-collector.js';
 import { itemAt } from './helpers/checked.js';
+import { tempCaptures } from './helpers/temp-captures.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kad-pcap-'));
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
-let fileNo = 0;
-function writeTmp(data: Buffer, ext = 'pcap'): string {
-  const p = path.join(dir, `f${fileNo++}.${ext}`);
-  fs.writeFileSync(p, data);
-  return p;
-}
-
-/** Mixed traffic: IPv4 handshake/data, an IPv6 RST, a frame cut by the snaplen. */
-function specs(): TcpSpec[] {
-  const s = sampleConversation(6);
-  s.push({
-    src: '2001:db8::1',
-    dst: '2001:db8::2',
-    sport: 5000,
-    dport: 80,
-    seq: 4294967295,
-    ack: 1,
-    flags: 'RA',
-    tsNs: 1_700_000_002_000_000_001n,
-  });
-  s.push({
-    src: '203.0.113.7',
-    dst: '192.0.2.1',
-    sport: 443,
-    dport: 40000,
-    seq: 1,
-    ack: 2,
-    flags: 'PA',
-    payload: 1400,
-    snap: 96,
-    tsNs: 1_700_000_002_999_999_999n,
-  });
-  return s;
-}
+const { write: writeTmp } = tempCaptures('kad-pcap-', 'pcap');
 
 const ALL_LINKS: LinkKind[] = ['ether', 'vlan', 'qinq', 'sll', 'sll2', 'raw', 'ipv4', 'ipv6', 'null', 'loop'];
 
 function linkSpecs(link: LinkKind): TcpSpec[] {
-  if (link === 'ipv4') return specs().filter((p) => !p.src.includes(':'));
-  if (link === 'ipv6') return specs().filter((p) => p.src.includes(':'));
-  return specs();
+  if (link === 'ipv4') return mixedPcapConversation().filter((p) => !p.src.includes(':'));
+  if (link === 'ipv6') return mixedPcapConversation().filter((p) => p.src.includes(':'));
+  return mixedPcapConversation();
 }
 
 for (const nano of [false, true]) {

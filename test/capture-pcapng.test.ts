@@ -1,8 +1,6 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { readCapture } from '../src/capture/read-capture.js';
 import { CaptureError } from '../src/capture/capture-error.js';
 import { makeUnit, setTicks } from '../src/capture/timestamp.js';
@@ -12,22 +10,16 @@ import {
   buildPcapng,
   LINKTYPE,
   rawFrame,
-  sampleConversation,
   wrapLink,
   type TcpSpec,
+  mixedPcapngConversation,
 } from './helpers/capture-builder.js';
 import { PcapngWriter, tsToTicks } from './helpers/capture-writer.js';
 import { itemAt } from './helpers/checked.js';
 import { collect } from './helpers/record-collector.js';
+import { tempCaptures } from './helpers/temp-captures.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kad-pcapng-'));
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
-let fileNo = 0;
-function writeTmp(data: Buffer, ext = 'pcapng'): string {
-  const p = path.join(dir, `f${fileNo++}.${ext}`);
-  fs.writeFileSync(p, data);
-  return p;
-}
+const { write: writeTmp } = tempCaptures('kad-pcapng-', 'pcapng');
 
 /** The reference conversion, in BigInt, straight from the pcapng spec. */
 function expectTs(ticks: bigint, resol: number, offsetSec: number): { sec: number; nsec: number } {
@@ -36,27 +28,9 @@ function expectTs(ticks: bigint, resol: number, offsetSec: number): { sec: numbe
   return { sec: Number(ticks / per) + offsetSec, nsec: Number(((ticks % per) * 1_000_000_000n) / per) };
 }
 
-function specs(): TcpSpec[] {
-  const s = sampleConversation(6);
-  s.push({ src: '2001:db8::1', dst: '2001:db8::2', sport: 5000, dport: 80, seq: 7, ack: 1, flags: 'RA', tsNs: 1_700_000_002_000_000_001n });
-  s.push({
-    src: '203.0.113.7',
-    dst: '192.0.2.1',
-    sport: 443,
-    dport: 40000,
-    seq: 1,
-    ack: 2,
-    flags: 'PA',
-    payload: 1401,
-    snap: 97,
-    tsNs: 1_700_000_002_999_999_999n,
-  });
-  return s;
-}
-
 for (const bigEndian of [false, true]) {
   test(`pcapng ${bigEndian ? 'big' : 'little'}-endian: fields match the spec`, async () => {
-    const pkts = specs();
+    const pkts = mixedPcapngConversation();
     const w = new PcapngWriter().shb({ bigEndian }).idb({ linkType: 1 });
     for (const p of pkts) w.epb(0, rawFrame(p));
     const file = writeTmp(w.toBuffer());
@@ -97,7 +71,7 @@ test('pcapng: if_tsresol (10^-n and 2^-n) and if_tsoffset', async () => {
     const w = new PcapngWriter().shb({ bigEndian: tsoffset === 86_400 });
     for (const tsresol of resols) w.idb({ linkType: 1, tsresol, tsoffset });
     const plan: { p: TcpSpec; ifId: number }[] = [];
-    resols.forEach((_, ifId) => specs().forEach((p) => plan.push({ p, ifId })));
+    resols.forEach((_, ifId) => mixedPcapngConversation().forEach((p) => plan.push({ p, ifId })));
     for (const { p, ifId } of plan) w.epb(ifId, rawFrame(p));
     const file = writeTmp(w.toBuffer());
     const { recs } = await collect(file);
@@ -113,7 +87,7 @@ test('pcapng: if_tsresol (10^-n and 2^-n) and if_tsoffset', async () => {
     });
   }
   for (const resol of resols) {
-    const { summary } = await collect(writeTmp(buildPcapng(specs(), { tsresol: resol })));
+    const { summary } = await collect(writeTmp(buildPcapng(mixedPcapngConversation(), { tsresol: resol })));
     const tickNs = resol & 0x80 ? 1e9 / 2 ** (resol & 0x7f) : 10 ** (9 - resol);
     assert.equal(summary.tsResolutionNs, Math.max(1, Math.round(tickNs)), `resol 0x${resol.toString(16)}`);
   }
@@ -123,7 +97,7 @@ test('pcapng: resolutions finer than 1 ns still convert exactly', async () => {
   // Such fine ticks only fit in 64 bits when if_tsoffset brings the epoch close.
   const tsoffset = 1_699_999_990;
   for (const resol of [10, 12, 15, 17, 0xa2, 0xa8, 0xb8]) {
-    const pkts = specs();
+    const pkts = mixedPcapngConversation();
     const file = writeTmp(buildPcapng(pkts, { tsresol: resol, tsoffset }));
     const { recs, summary } = await collect(file);
     pkts.forEach((p, i) => {
@@ -138,7 +112,7 @@ test('pcapng: resolutions finer than 1 ns still convert exactly', async () => {
 
 test('pcapng: unsupported resolution 10^-20 is a CaptureError', async () => {
   const w = new PcapngWriter().shb().idb({ linkType: 1, tsresol: 20 });
-  w.epbTicks(0, 12345n, rawFrame(itemAt(specs(), 0, 'packet')));
+  w.epbTicks(0, 12345n, rawFrame(itemAt(mixedPcapngConversation(), 0, 'packet')));
   const file = writeTmp(w.toBuffer());
   await assert.rejects(collect(file), (err: unknown) => err instanceof CaptureError && /resolution/.test(err.message));
 });
@@ -180,7 +154,7 @@ test('timestamp conversion is exact for random 64-bit tick counts', () => {
 });
 
 test('pcapng: several interfaces with different link types, resolutions and offsets', async () => {
-  const conv = specs();
+  const conv = mixedPcapngConversation();
   const w = new PcapngWriter()
     .shb()
     .idb({ linkType: LINKTYPE.ether })
@@ -210,7 +184,7 @@ test('pcapng: several interfaces with different link types, resolutions and offs
 });
 
 test('pcapng: a second section switches byte order and restarts interface numbering', async () => {
-  const conv = specs();
+  const conv = mixedPcapngConversation();
   const w = new PcapngWriter().shb().idb({ linkType: 1 }).idb({ linkType: 101, tsresol: 9 });
   w.epb(0, rawFrame(itemAt(conv, 0, 'packet')));
   w.epb(1, rawFrame(itemAt(conv, 1, 'packet'), 'raw'));
@@ -256,7 +230,7 @@ test('pcapng: a second section switches byte order and restarts interface number
 });
 
 test('pcapng: simple packet blocks take interface 0 and its snaplen, and have no timestamp', async () => {
-  const conv = specs();
+  const conv = mixedPcapngConversation();
   const w = new PcapngWriter().shb().idb({ linkType: 1, snaplen: 64 });
   w.epb(0, rawFrame(itemAt(conv, 0, 'packet')));
   const f1 = buildFrame(itemAt(conv, 1, 'packet'));
@@ -283,7 +257,7 @@ test('pcapng: simple packet blocks take interface 0 and its snaplen, and have no
 });
 
 test('pcapng: blocks tshark shows as frames (custom, journal, sysdig events) keep frame numbers aligned', async () => {
-  const conv = specs();
+  const conv = mixedPcapngConversation();
   const w = new PcapngWriter().shb().idb({ linkType: 1 });
   w.epb(0, rawFrame(itemAt(conv, 0, 'packet')));
   w.block(0x0bad, Buffer.alloc(8));
@@ -305,7 +279,7 @@ test('pcapng: blocks tshark shows as frames (custom, journal, sysdig events) kee
 });
 
 test('pcapng: obsolete packet blocks, statistics drops, unknown blocks', async () => {
-  const conv = specs();
+  const conv = mixedPcapngConversation();
   const w = new PcapngWriter().shb().idb({ linkType: 1 }).idb({ linkType: 101, tsresol: 9 });
   w.block(4, Buffer.alloc(4)); // an empty name resolution block
   w.pb(0, rawFrame(itemAt(conv, 0, 'packet')), 3);
@@ -342,7 +316,7 @@ test('pcapng: obsolete packet blocks, statistics drops, unknown blocks', async (
 });
 
 test('pcapng: file without drop information reports null drops', async () => {
-  const file = writeTmp(buildPcapng(specs()));
+  const file = writeTmp(buildPcapng(mixedPcapngConversation()));
   const { summary } = await collect(file);
   assert.equal(summary.dropsReported, null);
 });

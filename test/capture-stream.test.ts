@@ -1,7 +1,6 @@
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { Readable } from 'node:stream';
@@ -12,15 +11,9 @@ import type { CaptureSummary, PacketRecord } from '../src/capture/packet-record.
 import { buildPcap, rawFrame, sampleConversation, type TcpSpec } from './helpers/capture-builder.js';
 import { PcapngWriter } from './helpers/capture-writer.js';
 import { itemAt, xorByte } from './helpers/checked.js';
+import { tempCaptures } from './helpers/temp-captures.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kad-stream-'));
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
-let fileNo = 0;
-function writeTmp(data: Buffer, ext = 'cap'): string {
-  const p = path.join(dir, `f${fileNo++}.${ext}`);
-  fs.writeFileSync(p, data);
-  return p;
-}
+const { dir, write: writeTmp } = tempCaptures('kad-stream-', 'cap');
 
 const READER_URL = new URL('../src/capture/read-capture.js', import.meta.url).href;
 

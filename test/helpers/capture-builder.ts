@@ -448,3 +448,53 @@ export function tsharkFrames(file: string): TsharkFrame[] {
 export function epochString(sec: number, nsec: number): string {
   return `${sec}.${String(nsec).padStart(9, '0')}`;
 }
+
+/**
+ * Mixed traffic for the pcap reader's tests (unit and tshark-checked alike):
+ * IPv4 handshake and data, an IPv6 RST at sequence 2^32 - 1, a frame cut by the snaplen.
+ */
+export function mixedPcapConversation(): TcpSpec[] {
+  const s = sampleConversation(6);
+  s.push({
+    src: '2001:db8::1',
+    dst: '2001:db8::2',
+    sport: 5000,
+    dport: 80,
+    seq: 4294967295,
+    ack: 1,
+    flags: 'RA',
+    tsNs: 1_700_000_002_000_000_001n,
+  });
+  s.push({
+    src: '203.0.113.7',
+    dst: '192.0.2.1',
+    sport: 443,
+    dport: 40000,
+    seq: 1,
+    ack: 2,
+    flags: 'PA',
+    payload: 1400,
+    snap: 96,
+    tsNs: 1_700_000_002_999_999_999n,
+  });
+  return s;
+}
+
+/** The pcapng reader's variant: a conversation, an IPv6 RST, a frame cut by the snaplen. */
+export function mixedPcapngConversation(): TcpSpec[] {
+  const s = sampleConversation(6);
+  s.push({ src: '2001:db8::1', dst: '2001:db8::2', sport: 5000, dport: 80, seq: 7, ack: 1, flags: 'RA', tsNs: 1_700_000_002_000_000_001n });
+  s.push({
+    src: '203.0.113.7',
+    dst: '192.0.2.1',
+    sport: 443,
+    dport: 40000,
+    seq: 1,
+    ack: 2,
+    flags: 'PA',
+    payload: 1401,
+    snap: 97,
+    tsNs: 1_700_000_002_999_999_999n,
+  });
+  return s;
+}

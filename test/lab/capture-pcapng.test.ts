@@ -4,10 +4,8 @@
  * resolutions and offsets, several interfaces, sections, simple, obsolete
  * and unknown blocks, statistics), and on files editcap and mergecap wrote.
  */
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
@@ -16,27 +14,20 @@ import {
   epochString,
   LINKTYPE,
   rawFrame,
-  sampleConversation,
   tsharkFrames,
-  type TcpSpec,
+  mixedPcapngConversation,
 } from '../helpers/capture-builder.js';
 import { PcapngWriter } from '../helpers/capture-writer.js';
 import { labSkip } from '../helpers/lab-gate.js';
 import { type Got, collect } from '../helpers/record-collector.js';
 import { itemAt } from '../helpers/checked.js';
+import { tempCaptures } from '../helpers/temp-captures.js';
 
 const noTshark = labSkip(import.meta.url, { tools: ['tshark'] });
 const noEditcap = labSkip(import.meta.url, { tools: ['editcap'] });
 const noMergecap = labSkip(import.meta.url, { tools: ['mergecap', 'tshark'] });
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kad-pcapng-tools-'));
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
-let fileNo = 0;
-function writeTmp(data: Buffer, ext = 'pcapng'): string {
-  const p = path.join(dir, `f${fileNo++}.${ext}`);
-  fs.writeFileSync(p, data);
-  return p;
-}
+const { dir, write: writeTmp } = tempCaptures('kad-pcapng-tools-', 'pcapng');
 
 function assertMatchesTshark(file: string, recs: Got[]): void {
   const want = tsharkFrames(file);
@@ -51,25 +42,6 @@ function assertMatchesTshark(file: string, recs: Got[]): void {
   });
 }
 
-/** As in capture-pcapng.test.ts: a conversation, an IPv6 RST, a frame cut by the snaplen. */
-function specs(): TcpSpec[] {
-  const s = sampleConversation(6);
-  s.push({ src: '2001:db8::1', dst: '2001:db8::2', sport: 5000, dport: 80, seq: 7, ack: 1, flags: 'RA', tsNs: 1_700_000_002_000_000_001n });
-  s.push({
-    src: '203.0.113.7',
-    dst: '192.0.2.1',
-    sport: 443,
-    dport: 40000,
-    seq: 1,
-    ack: 2,
-    flags: 'PA',
-    payload: 1401,
-    snap: 97,
-    tsNs: 1_700_000_002_999_999_999n,
-  });
-  return s;
-}
-
 // Resolutions tshark 4.0 converts exactly (ticks·10^9 must fit in 64 bits).
 const RESOLUTIONS = [0, 1, 3, 6, 7, 9, 10, 0x80, 0x81, 0x8a, 0x94, 0x9e, 0xa0, 0xa1];
 
@@ -78,7 +50,7 @@ const FILES: Array<[name: string, build: () => PcapngWriter]> = [
     `${bigEndian ? 'big' : 'little'}-endian, one interface`,
     () => {
       const w = new PcapngWriter().shb({ bigEndian }).idb({ linkType: 1 });
-      for (const p of specs()) w.epb(0, rawFrame(p));
+      for (const p of mixedPcapngConversation()) w.epb(0, rawFrame(p));
       return w;
     },
   ]),
@@ -87,7 +59,7 @@ const FILES: Array<[name: string, build: () => PcapngWriter]> = [
     () => {
       const w = new PcapngWriter().shb({ bigEndian: tsoffset === 86_400 });
       for (const tsresol of RESOLUTIONS) w.idb({ linkType: 1, tsresol, tsoffset });
-      RESOLUTIONS.forEach((_, ifId) => specs().forEach((p) => w.epb(ifId, rawFrame(p))));
+      RESOLUTIONS.forEach((_, ifId) => mixedPcapngConversation().forEach((p) => w.epb(ifId, rawFrame(p))));
       return w;
     },
   ]),
@@ -101,14 +73,14 @@ const FILES: Array<[name: string, build: () => PcapngWriter]> = [
         .idb({ linkType: LINKTYPE.sll, tsresol: 0x94 })
         .idb({ linkType: LINKTYPE.sll2, tsresol: 3 });
       const links = ['ether', 'raw', 'sll'] as const;
-      specs().forEach((p, i) => w.epb(i % 3, rawFrame(p, links[i % 3])));
+      mixedPcapngConversation().forEach((p, i) => w.epb(i % 3, rawFrame(p, links[i % 3])));
       return w;
     },
   ],
   [
     'three sections, the second big-endian',
     () => {
-      const conv = specs();
+      const conv = mixedPcapngConversation();
       const w = new PcapngWriter().shb().idb({ linkType: 1 }).idb({ linkType: 101, tsresol: 9 });
       w.epb(0, rawFrame(itemAt(conv, 0, 'packet')));
       w.epb(1, rawFrame(itemAt(conv, 1, 'packet'), 'raw'));
@@ -123,7 +95,7 @@ const FILES: Array<[name: string, build: () => PcapngWriter]> = [
   [
     'simple packet blocks under a 64-byte snaplen',
     () => {
-      const conv = specs();
+      const conv = mixedPcapngConversation();
       const w = new PcapngWriter().shb().idb({ linkType: 1, snaplen: 64 });
       w.epb(0, rawFrame(itemAt(conv, 0, 'packet')));
       const f1 = buildFrame(itemAt(conv, 1, 'packet'));
@@ -135,7 +107,7 @@ const FILES: Array<[name: string, build: () => PcapngWriter]> = [
   [
     'obsolete packet blocks, drop counts, unknown blocks, then interface statistics',
     () => {
-      const conv = specs();
+      const conv = mixedPcapngConversation();
       const w = new PcapngWriter().shb().idb({ linkType: 1 }).idb({ linkType: 101, tsresol: 9 });
       w.block(4, Buffer.alloc(4));
       w.pb(0, rawFrame(itemAt(conv, 0, 'packet')), 3);
@@ -164,7 +136,7 @@ for (const [name, build] of FILES) {
 }
 
 test('pcapng: blocks tshark shows as frames (custom, journal, sysdig events) keep frame numbers aligned', { skip: noTshark }, async () => {
-  const conv = specs();
+  const conv = mixedPcapngConversation();
   const w = new PcapngWriter().shb().idb({ linkType: 1 });
   w.epb(0, rawFrame(itemAt(conv, 0, 'packet')));
   w.block(0x0bad, Buffer.alloc(8));
@@ -189,7 +161,7 @@ test('pcapng: blocks tshark shows as frames (custom, journal, sysdig events) kee
 
 test('pcapng: editcap -F pcapng conversion reads the same packets as the pcap', { skip: noEditcap }, async () => {
   for (const nano of [false, true]) {
-    const pcap = writeTmp(buildPcap(specs(), { nano, link: 'sll2' }), 'pcap');
+    const pcap = writeTmp(buildPcap(mixedPcapngConversation(), { nano, link: 'sll2' }), 'pcap');
     const ng = path.join(dir, `conv-${nano}.pcapng`);
     execFileSync('editcap', ['-F', 'pcapng', pcap, ng]);
     const a = await collect(pcap);
@@ -204,7 +176,7 @@ test('pcapng: editcap -F pcapng conversion reads the same packets as the pcap', 
 });
 
 test('pcapng: mergecap of two link types agrees with tshark', { skip: noMergecap }, async () => {
-  const conv = specs();
+  const conv = mixedPcapngConversation();
   const a = writeTmp(
     buildPcap(
       conv.filter((_, i) => i % 2 === 0),
