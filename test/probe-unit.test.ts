@@ -8,7 +8,8 @@ import { EXIT, UserError } from '../src/model/errors.js';
 import { choosePoints, searchEnd, type Bracket, type SearchSpace } from '../src/probe/bisection.js';
 import { DEFAULTS, parsePrecision, probeSettings, type ProbeCliOptions } from '../src/probe/probe-options.js';
 import type { ProbeReport } from '../src/probe/probe-report.js';
-import { procTcpTable, socketPairKey, timerSeconds } from '../src/probe/proc-net-tcp.js';
+import { procTcpTable, socketPairKey } from '../src/probe/proc-net-tcp.js';
+import { timerSeconds } from '../src/sockets/socket-table.js';
 import { parseTarget } from '../src/probe/target.js';
 import { KAD, runKad } from './helpers/run-kad.js';
 

@@ -11,14 +11,6 @@ import { endpointText } from '../util/ip-text.js';
  * host's byte order.
  */
 
-/** /proc prints timer values in USER_HZ ticks, which is 100 on every Linux ABI. */
-const USER_HZ = 100;
-
-/** Seconds until the row's timer fires (0 when already due). */
-export function timerSeconds(e: SocketEntry): number {
-  return e.timerTicks / USER_HZ;
-}
-
 export function procTcpPath(family: 4 | 6): string {
   return family === 6 ? '/proc/net/tcp6' : '/proc/net/tcp';
 }

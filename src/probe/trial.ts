@@ -1,7 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { endpointText } from '../util/ip-text.js';
 import type { SocketEntry } from '../sockets/socket-table.js';
-import { timerSeconds, type ProcTcpWatcher } from './proc-net-tcp.js';
+import { timerSeconds } from '../sockets/socket-table.js';
+import type { ProcTcpWatcher } from './proc-net-tcp.js';
 
 export type ProbeMethod = 'keepalive' | 'data';
 

@@ -4,14 +4,11 @@
  * `tr` 2 with `tm->when` in USER_HZ ticks, and `timeout` is probes_out.
  */
 import { createProcSource, defaultRoots, type ProcSource } from './proc-source.js';
-import { readSocketTable, type SocketEntry, type SocketTimer as ProcTimer } from './socket-table.js';
+import { readSocketTable, timerMs, type SocketEntry, type SocketTimer as ProcTimer } from './socket-table.js';
 import { newSocketInfo } from './socket-info.js';
 import { socketOwners, type SocketOwner } from './socket-owners.js';
 import { keepaliveState } from './ss-parse.js';
 import type { SocketInfo, TimerName } from './socket-types.js';
-
-/** USER_HZ: /proc prints timer ticks in clock_t units, 100 per second on Linux. */
-const TICK_MS = 10;
 
 const TIMER_NAMES: Record<ProcTimer, TimerName> = {
   none: 'off',
@@ -25,7 +22,7 @@ const TIMER_NAMES: Record<ProcTimer, TimerName> = {
 export function fromProcEntry(e: SocketEntry, owner: SocketOwner | undefined): SocketInfo {
   const s = newSocketInfo('proc', e.state, { ...e.local }, { ...e.remote });
   const name = TIMER_NAMES[e.timer];
-  const expiresMs = e.timerTicks * TICK_MS;
+  const expiresMs = timerMs(e);
   s.timer = { name, expiresMs, count: name === 'on' ? e.retransmits : e.probesOut };
   s.keepaliveTimer = name === 'keepalive' && keepaliveState(e.state) ? { state: 'on', nextProbeS: expiresMs / 1000 } : { state: 'off' };
   // The column counts zero-window probes too; only under the keepalive timer are they keepalive probes (as in ss).

@@ -69,6 +69,19 @@ export interface SocketEntry {
   inode: number;
 }
 
+/** /proc prints timer values in USER_HZ ticks (clock_t), which is 100 on every Linux ABI. */
+const USER_HZ = 100;
+
+/** Seconds until the row's timer fires (0 when already due). */
+export function timerSeconds(e: SocketEntry): number {
+  return e.timerTicks / USER_HZ;
+}
+
+/** The same in milliseconds, exact: a tick is a whole 10 ms. */
+export function timerMs(e: SocketEntry): number {
+  return e.timerTicks * (1000 / USER_HZ);
+}
+
 type TenFields = [string, string, string, string, string, string, string, string, string, string, ...string[]];
 
 export function parseProcNetTcp(text: string, family: 4 | 6, littleEndian = endianness() === 'LE'): SocketEntry[] {
