@@ -90,7 +90,10 @@ export function renderFileReport(r: FileReport, st: Style): string {
     for (const h of headlines) out.push(`  ${st.bold('▶')} ${h}`);
   }
   const idle = renderIdleTimeouts(r.idleTimeouts, st);
-  if (idle.length) pushAll(out, [''].concat(idle));
+  if (idle.length) {
+    out.push('');
+    pushAll(out, idle);
+  }
   const diag = new Map(r.diagnoses.map((d) => [d.conn, d]));
   const problems = r.connections.filter((c) => isProblem(c) || diag.has(c.id));
   const ok = r.connections.filter((c) => !isProblem(c) && !diag.has(c.id));
