@@ -127,8 +127,9 @@ export class WatchOutput {
   /** Client and server of a connection, from the tracker itself (the verdict comes before its snapshot). */
   private endpoints(conn: number): { client: string; server: string } | Record<string, never> {
     const t = this.model.pipeline.tracker;
-    if (conn < 1 || conn > t.connectionCount) return {};
-    const r: ConnectionReport = connectionReport(t, conn - 1);
+    const c = t.store.indexOfId(conn);
+    if (c < 0) return {};
+    const r: ConnectionReport = connectionReport(t, c);
     return { client: endpointText(r.client), server: endpointText(r.server) };
   }
 

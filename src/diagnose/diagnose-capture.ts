@@ -82,7 +82,10 @@ export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence
   return {
     diagnoses,
     idleTimeouts: tallyIdlePeriods(analysis, d.paths, middleboxResets, drops),
-    explainConnection: (conn) => (conn >= 1 && conn <= d.connections ? d.diagnose(conn - 1, true) : null),
+    explainConnection: (conn) => {
+      const c = analysis.tracker.store.indexOfId(conn);
+      return c < 0 ? null : d.diagnose(c, true);
+    },
   };
 }
 
@@ -137,7 +140,7 @@ class ConnectionDiagnoser {
         explain,
       });
       resets.push({
-        conn: c + 1,
+        conn: tracker.store.id(c),
         frame: rst.frame,
         ts: explain ? relTimeText(tracker, rst.time) : '',
         dir: rst.dir === 0 ? 'c2s' : 's2c',
@@ -158,11 +161,12 @@ class ConnectionDiagnoser {
     }
 
     let silentDrop = findSilentDrop(tracker, this.unanswered, c, explain);
-    const settled = this.cross?.silentDrops.get(c + 1);
+    const id = tracker.store.id(c);
+    const settled = this.cross?.silentDrops.get(id);
     if (silentDrop && settled)
       silentDrop = { ...silentDrop, kind: settled.kind, evidence: explain ? [...silentDrop.evidence, settled.evidence] : [] };
     if (resets.length === 0 && !silentDrop) return null;
-    return { conn: c + 1, path: this.paths.of(c), verdict: explain ? connectionVerdict(resets, silentDrop) : '', resets, silentDrop };
+    return { conn: id, path: this.paths.of(c), verdict: explain ? connectionVerdict(resets, silentDrop) : '', resets, silentDrop };
   }
 }
 
@@ -179,9 +183,10 @@ function tallyIdlePeriods(
 ): IdleTimeoutInference[] {
   const marks = Uint32Array.from(middleboxResets).sort();
   // A dead peer is no middlebox's timeout: its silence says nothing about the path.
-  const dropPairs: number[] = [];
-  for (const [c, drop] of drops) if (drop.kind !== 'dead-peer') dropPairs.push(c, drop.firstFrame);
-  const sums = analysis.tracker.idlePeriods(marks, Uint32Array.from(dropPairs));
+  const dropTriples: number[] = [];
+  const store = analysis.tracker.store;
+  for (const [c, drop] of drops) if (drop.kind !== 'dead-peer') dropTriples.push(c, drop.firstFrame, store.firstFrame(c));
+  const sums = analysis.tracker.idlePeriods(marks, Uint32Array.from(dropTriples));
   return idleTimeoutsByPath(sums, (c) => paths.of(c));
 }
 

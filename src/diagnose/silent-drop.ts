@@ -38,7 +38,7 @@ export function findSilentDrop(tracker: TcpTracker, unanswered: UnansweredTails,
       if (end === 'local-rst') evidence.push(`the ${sender} finally sent its own RST`);
     }
     return {
-      conn: c + 1,
+      conn: tracker.store.id(c),
       sender,
       kind: 'unanswered',
       keepalives,

@@ -191,17 +191,17 @@ function testify(
   }
   const peer = x === 0 ? 'server' : 'client';
   if (arrived === 0) {
-    out.silentDrops.set(c + 1, {
+    out.silentDrops.set(self.store.id(c), {
       kind: 'black-hole',
       evidence: `${otherFile}, captured on the ${peer}, shows none of them arriving: the path dropped them`,
     });
   } else if (other.store.lastFrame(o, x ^ 1) > arrivedLast) {
-    out.silentDrops.set(c + 1, {
+    out.silentDrops.set(self.store.id(c), {
       kind: 'black-hole',
       evidence: `${otherFile} shows ${arrived} of them arriving and the ${peer} answering: the answers were lost on the way back`,
     });
   } else {
-    out.silentDrops.set(c + 1, {
+    out.silentDrops.set(self.store.id(c), {
       kind: 'dead-peer',
       evidence: `${otherFile} shows ${arrived} of them reaching the ${peer}, which never answered`,
     });

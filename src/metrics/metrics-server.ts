@@ -31,7 +31,11 @@ export async function startMetricsServer(model: LiveModel, listen: string, opts:
   const where = parseListen(listen);
   const metrics = new KadMetrics({ clock: new CaptureClock(model.feed), idleTimeoutS: opts.idleTimeoutS });
   // A verdict names its connection by number; the tracker knows which server that is.
-  const pathOf = (conn: number): string => endpointText(connectionReport(model.pipeline.tracker, conn - 1).server);
+  const pathOf = (conn: number): string => {
+    const t = model.pipeline.tracker;
+    const c = t.store.indexOfId(conn);
+    return c < 0 ? 'unknown' : endpointText(connectionReport(t, c).server);
+  };
   const onReset = (v: ResetVerdict): void => metrics.onReset(v, pathOf(v.conn));
   const onDrop = (v: SilentDropVerdict): void => metrics.onSilentDrop(v, pathOf(v.conn));
   const onSnapshot = (s: LiveSnapshot): void => metrics.onSnapshot(s);

@@ -106,7 +106,7 @@ function findings(pipeline: CapturePipeline, iface: string, error: string | null
   const tracker = analysis.tracker;
   for (let c = 0; c < tracker.connectionCount; c++) {
     const r = connectionReport(tracker, c);
-    const d = byConn.get(c + 1);
+    const d = byConn.get(analysis.tracker.store.id(c));
     const keepaliveIdle =
       d?.resets.find((v) => v.trigger?.kind === 'keepalive')?.trigger?.idleBeforeS ?? d?.silentDrop?.idleBeforeS ?? null;
     connections.push({

@@ -12,7 +12,7 @@ export function packetEvent(tracker: TcpTracker, pkt: DecodedTcp, rec: PacketRec
   const ev: PacketEvent = {
     frame: rec.frame,
     ts: epochText(rec.tsSec, rec.tsNsec),
-    conn: tracker.lastConn + 1,
+    conn: tracker.lastId,
     dir: tracker.lastDir === 0 ? 'c2s' : 's2c',
     kind: KIND_NAMES[kind]!,
     flags: flagLetters(pkt.flags),

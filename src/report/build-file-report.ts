@@ -52,7 +52,7 @@ export function connectionReport(tracker: TcpTracker, c: number): ConnectionRepo
   const maxIdle = s.maxIdleNs(c);
   const rtt = s.rttNs(c);
   return {
-    id: c + 1,
+    id: s.id(c),
     client: { addr: s.address(c, 0), port: s.port(c, 0) },
     server: { addr: s.address(c, 1), port: s.port(c, 1) },
     ipVersion: ipv6 ? 6 : 4,
@@ -99,7 +99,7 @@ function connectionPasses(t: TcpTracker, filter: ConnectionFilter, c: number): b
     a = s.address(c, 0);
     b = s.address(c, 1);
   }
-  return passesFilter(filter, c + 1, s.port(c, 0), s.port(c, 1), a, b);
+  return passesFilter(filter, s.id(c), s.port(c, 0), s.port(c, 1), a, b);
 }
 
 /**
@@ -127,7 +127,7 @@ function isProblemInStore(t: TcpTracker, c: number, end: ConnectionEndKind): boo
 /** The connections (0-based ids, in order) that pass the filter. */
 export function selectConnections(analysis: CaptureAnalysis, filter: ConnectionFilter): number[] {
   const t = analysis.tracker;
-  const ids = filter.ids && filter.ids.length > 0 ? filter.ids.map((id) => id - 1).filter((c) => c < t.connectionCount) : null;
+  const ids = filter.ids && filter.ids.length > 0 ? filter.ids.map((id) => t.store.indexOfId(id)).filter((c) => c >= 0) : null;
   const selected: number[] = [];
   if (ids !== null) {
     for (const c of ids) if (connectionPasses(t, filter, c)) selected.push(c);
@@ -153,11 +153,11 @@ export function buildFileReport(
   const t = analysis.tracker;
   const selected = selectConnections(analysis, filter);
   // Flags by connection id rather than sets: a busy capture has 100 k connections.
-  const shown = new Uint8Array(t.connectionCount + 1);
-  for (const c of selected) shown[c + 1] = 1;
-  const diagnoses = (diagnosis?.diagnoses ?? []).filter((d) => shown[d.conn] === 1);
-  const diagnosed = new Uint8Array(t.connectionCount + 1);
-  for (const d of diagnoses) diagnosed[d.conn] = 1;
+  const shown = new Uint8Array(t.connectionCount);
+  for (const c of selected) shown[c] = 1;
+  const diagnoses = (diagnosis?.diagnoses ?? []).filter((d) => shown[t.store.indexOfId(d.conn)] === 1);
+  const diagnosed = new Uint8Array(t.connectionCount);
+  for (const d of diagnoses) diagnosed[t.store.indexOfId(d.conn)] = 1;
 
   const counts: ConnectionCounts = { total: selected.length, byEnd: {}, problems: 0, others: 0 };
   const problems: number[] = [];
@@ -165,7 +165,7 @@ export function buildFileReport(
   for (const c of selected) {
     const end = t.store.endKind(c);
     counts.byEnd[end] = (counts.byEnd[end] ?? 0) + 1;
-    if (diagnosed[c + 1] === 1 || isProblemInStore(t, c, end)) {
+    if (diagnosed[c] === 1 || isProblemInStore(t, c, end)) {
       counts.problems++;
       if (listLimit !== undefined && problems.length < listLimit) problems.push(c);
     } else {
@@ -177,7 +177,7 @@ export function buildFileReport(
   const connections = listed.map((c) => connectionReport(t, c));
   if (diagnosis && listLimit !== undefined) {
     // Diagnoses may have been decided without words: write out those of the listed connections.
-    const isListed = new Set(listed.map((c) => c + 1));
+    const isListed = new Set(listed.map((c) => t.store.id(c)));
     for (let i = 0; i < diagnoses.length; i++) {
       if (isListed.has(diagnoses[i]!.conn)) diagnoses[i] = diagnosis.explainConnection(diagnoses[i]!.conn) ?? diagnoses[i]!;
     }

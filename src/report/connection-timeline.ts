@@ -63,7 +63,7 @@ export function connectionTimelines(
 
   const out: ConnectionTimeline[] = [];
   for (const id of ids) {
-    const c = id - 1;
+    const c = analysis.tracker.store.indexOfId(id);
     if (c < 0 || c >= tracker.connectionCount) continue;
     const t0 = store.firstTimeNs(c);
     const t1 = store.lastTimeNs(c);

@@ -59,6 +59,7 @@ import {
   W_END_FRAME,
   W_FIRST_FRAME,
   W_GAPS,
+  W_ID,
   W_ISN,
   W_KEEPALIVE_ACKS,
   W_KEEPALIVES,
@@ -116,6 +117,30 @@ export class ConnectionStore {
   }
 
   // -- the connection --
+
+  /**
+   * The connection's number in reports (1, 2, … in order of first packet,
+   * like tshark's tcp.stream + 1). Equal to c + 1 until older connections
+   * are evicted; it never changes, while c does.
+   */
+  id(c: number): number {
+    return this.u32[c * STRIDE32 + W_ID]!;
+  }
+
+  /** The index of the connection numbered `id`, or -1 when it is not (or no longer) held. */
+  indexOfId(id: number): number {
+    // Ids grow with the index, and eviction keeps the order.
+    let lo = 0;
+    let hi = this.count - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const v = this.u32[mid * STRIDE32 + W_ID]!;
+      if (v === id) return mid;
+      if (v < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
 
   isIpv6(c: number): boolean {
     return (this.u16[c * STRIDE16 + H_STATE]! & ST_IPV6) !== 0;

@@ -82,6 +82,7 @@ export const RECORD_LAYOUT: Layout<typeof record> = {
     H_MSS: { type: 'u16', slots: 2 },
     B_WSCALE: { type: 'u8', slots: 2 },
     B_DATA_AFTER_RST: { type: 'u8', slots: 2 },
+    W_ID: { type: 'u32' },
     ST_MIDSTREAM: { bitOf: 'H_STATE' },
     ST_SAW_SYN: { bitOf: 'H_STATE' },
     ST_SAW_SYNACK: { bitOf: 'H_STATE' },

@@ -58,7 +58,8 @@ export const H_MSS = 106; // bytes 212..215, +d, 0 = not seen
 export const B_WSCALE = 216; // +d, 255 = not seen
 /** Data segments sent after the connection's first RST (saturates at 255): the real host kept talking. */
 export const B_DATA_AFTER_RST = 218; // +d
-// bytes 220..223 are free.
+/** The connection's number (1, 2, …, in order of first packet): what reports call it, kept when older records are evicted. */
+export const W_ID = 55; // bytes 220..223
 
 // state bits (H_STATE)
 export const ST_MIDSTREAM = 1 << 0;

@@ -25,9 +25,9 @@ export interface IdlePeriodArrays {
   survivedMaxNs: Float64Array;
   diedCount: Uint32Array;
   diedMinNs: Float64Array;
-  /** Order of the connection's first period (-1: none). */
+  /** Key of the connection's first period, comparable across passes (-1: none; see wasm/idle-pass.ts). */
   first: Float64Array;
-  /** Periods counted (the order the next one gets). */
+  /** Periods counted. */
   periods: number;
 }
 
@@ -73,6 +73,9 @@ export class TcpTracker {
   private readonly pkt = new DecodedTcp();
   /** Frames per decode status of the records walked in WebAssembly (see walked()). */
   private readonly walkedCounts: Uint32Array;
+  /** Times compact() ran, and how many events the last one kept: readers of the log by index start over from there. */
+  compactions = 0;
+  eventsKeptByLastCompaction = 0;
   /** Frame number of the last record trackPcapRecords() took. */
   pcapFrame = 0;
   /** The tracker has run since the store's views and count were last brought up to date. */
@@ -143,6 +146,10 @@ export class TcpTracker {
   // Result of the last track() call, read by --events and live views.
   get lastConn(): number {
     return this.x.lastConnection();
+  }
+  /** The number (ConnectionStore.id) of the last tracked packet's connection. */
+  get lastId(): number {
+    return this.x.lastConnectionId();
   }
   get lastDir(): number {
     return this.x.lastDirectionOf();
@@ -241,8 +248,8 @@ export class TcpTracker {
    * Every idle period in the event log and whether the connection came
    * through it: survived when the other side answered, died when a RST among
    * `middleboxFrames` (ascending) did, or when the silence never ended and is
-   * one of `silentDrops` (pairs: connection, first frame of its unanswered
-   * tail; in connection order). One pass in WebAssembly over the log in place.
+   * one of `silentDrops` (triples: connection, first frame of its unanswered
+   * tail, the connection's first frame; in connection order). One pass in WebAssembly over the log in place.
    */
   idlePeriods(middleboxFrames: Uint32Array, silentDrops: Uint32Array): IdlePeriodArrays {
     const x = this.x;
@@ -255,7 +262,7 @@ export class TcpTracker {
     new Uint32Array(sab, at, middleboxFrames.length).set(middleboxFrames);
     new Uint32Array(sab, at + marksBytes, silentDrops.length).set(silentDrops);
     const out = at + marksBytes + dropsBytes;
-    const periods = x.idlePass(x.eventsAddress(), log.count, n, at, middleboxFrames.length, at + marksBytes, silentDrops.length >> 1, out);
+    const periods = x.idlePass(x.eventsAddress(), log.count, n, at, middleboxFrames.length, at + marksBytes, silentDrops.length / 3, out);
     return {
       survivedCount: new Uint32Array(sab, x.survivedCountAt(out, n), n),
       survivedMaxNs: new Float64Array(sab, x.survivedMaxAt(out, n), n),
@@ -320,6 +327,34 @@ export class TcpTracker {
     const servers = x.serverIndexes(x.storeAddress(), n, at);
     const sab = this.memory.buffer;
     return { ofConn: new Int32Array(sab, at, n).slice(), firstConn: new Int32Array(sab, at + n * 4, servers).slice() };
+  }
+
+  /**
+   * Forgets the connections whose `keep` byte is 0, with their events and
+   * RST contexts; the others move down to close the gaps (ids stay: see
+   * ConnectionStore.id). Returns each old index's new one (-1: forgotten).
+   */
+  compact(keep: Uint8Array): Int32Array {
+    const x = this.x;
+    const n = this.connectionCount;
+    const keepBytes = (n + 63) & ~63;
+    const at = x.scratchAbove(x.compactBytes(n));
+    const sab = this.memory.buffer;
+    new Uint8Array(sab, at, n).set(keep.subarray(0, n));
+    x.compact(at, at + keepBytes);
+    this.compactions++;
+    this.eventsKeptByLastCompaction = x.eventsCount();
+    const remap = new Int32Array(sab, at + keepBytes, n).slice();
+    this.tracked = true;
+    let kept = 0;
+    for (const r of this.resets) {
+      const to = remap[r.conn]!;
+      if (to < 0) continue;
+      r.conn = to;
+      this.resets[kept++] = r;
+    }
+    this.resets.length = kept;
+    return remap;
   }
 
   /** Absolute time of a relative tracker time, as [seconds, nanoseconds]. */

@@ -63,12 +63,15 @@ export const PASS_EXPORTS = {
   diedCountAt: fn<(out: number, n: number) => number>(2),
   diedMinAt: fn<(out: number, n: number) => number>(2),
   firstAt: fn<(out: number, n: number) => number>(2),
+  compact: fn<(keep: number, remap: number) => number>(2),
+  compactBytes: fn<(n: number) => number>(1),
   eventsCapacity: fn<() => number>(0),
   eventsCount: fn<() => number>(0),
   timeBaseSec: fn<() => number>(0),
   timeBaseNsec: fn<() => number>(0),
   lastConnection: fn<() => number>(0),
   lastDirectionOf: fn<() => number>(0),
+  lastConnectionId: fn<() => number>(0),
   lastTimeNs: fn<() => number>(0),
   // The imported memory, exported again by AssemblyScript's --importMemory; instantiatePass hands out its own reference.
   memory: { kind: 'memory' } as ExportSpec<'memory', WebAssembly.Memory>,
@@ -97,6 +100,27 @@ function passModule(): WebAssembly.Module {
   return compiled;
 }
 
+/** Exports that return a byte address (or one computed from it) rather than a count. */
+const RETURNS_ADDRESS = /(Address|At|Above)$/;
+
+/**
+ * WebAssembly returns an i32, which JavaScript reads as signed: an address
+ * past 2 GiB came back negative (and a view at it threw). These few exports
+ * are not per-packet calls, so a wrapper costs nothing that matters.
+ */
+function unsignedAddresses(raw: WebAssembly.Instance['exports']): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...raw };
+  for (const [name, value] of Object.entries(raw)) {
+    if (typeof value !== 'function' || !RETURNS_ADDRESS.test(name)) continue;
+    const f = value as (...args: number[]) => number;
+    const wrapped = (...args: number[]): number => Reflect.apply(f, undefined, args) >>> 0;
+    // Keeps the parameter count that test/wasm-exports.test.ts holds against PASS_EXPORTS.
+    Object.defineProperty(wrapped, 'length', { value: f.length });
+    out[name] = wrapped;
+  }
+  return out;
+}
+
 /**
  * One instance of the WebAssembly pass with its own memory. The memory is
  * shared (a SharedArrayBuffer) only so that growing it never detaches the
@@ -118,7 +142,7 @@ export function instantiatePass(initialConnections: number, chunkBytes: number):
       },
     },
   });
-  const exports = instance.exports as unknown as PassExports;
+  const exports = unsignedAddresses(instance.exports) as unknown as PassExports;
   exports.init(initialConnections, chunkBytes);
   return { exports, memory };
 }

@@ -53,9 +53,9 @@ export class TimelineRecorder {
 
   constructor(private readonly maxConnections = MAX_TIMELINES) {}
 
-  /** Pass as LiveModel's onTcpPacket. Connection numbers are 0-based tracker indexes. */
+  /** Pass as LiveModel's onTcpPacket. Connections by number (ConnectionStore.id). */
   readonly onTcpPacket: TrackedPacketHandler = (tracker: TcpTracker, _pkt, rec, kind) => {
-    this.add(tracker.lastConn, tracker.lastTime / 1e9, kind, tracker.lastDir, rec.frame);
+    this.add(tracker.lastId, tracker.lastTime / 1e9, kind, tracker.lastDir, rec.frame);
   };
 
   add(conn: number, timeS: number, kind: number, dir: number, frame: number): void {

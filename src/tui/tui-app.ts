@@ -41,6 +41,7 @@ export class TuiApp {
   /** Without the model's per-packet hook, timelines are rebuilt from the tracker's event log (notable packets only). */
   private readonly fromEventLog: boolean;
   private eventLogIndex = 0;
+  private compactionsSeen = 0;
   private snap: LiveSnapshot | null = null;
   private pending: LiveSnapshot | null = null;
   private diagnoses = new Map<number, ConnectionDiagnosis>();
@@ -189,9 +190,16 @@ export class TuiApp {
   }
 
   private syncFromEventLog(): void {
-    const log = this.model.pipeline.tracker.events;
+    const tracker = this.model.pipeline.tracker;
+    const log = tracker.events;
+    // Eviction closed the gaps in the log: what it kept had all been read (it runs right after a snapshot).
+    if (tracker.compactions !== this.compactionsSeen) {
+      this.compactionsSeen = tracker.compactions;
+      this.eventLogIndex = tracker.eventsKeptByLastCompaction;
+    }
+    const store = tracker.store;
     for (let i = this.eventLogIndex; i < log.count; i++) {
-      this.recorder.add(log.conn(i), log.time(i) / 1e9, log.kind(i), log.dir(i), log.frame(i));
+      this.recorder.add(store.id(log.conn(i)), log.time(i) / 1e9, log.kind(i), log.dir(i), log.frame(i));
     }
     this.eventLogIndex = log.count;
   }
@@ -303,7 +311,7 @@ export class TuiApp {
     this.tableTop = scrollTop(selIndex, shownRows.length, bodyRows, this.tableTop);
     const visible = shownRows.slice(this.tableTop, this.tableTop + bodyRows);
     const tracker = this.model.pipeline.tracker;
-    const timeline = timelinePane(selected, selected ? this.recorder.get(selected.id - 1) : undefined, inner(layout.timeline).width, {
+    const timeline = timelinePane(selected, selected ? this.recorder.get(selected.id) : undefined, inner(layout.timeline).width, {
       baseSec: tracker.baseSec,
       baseNsec: tracker.baseNsec,
       nowS: this.nowRel(),

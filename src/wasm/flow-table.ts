@@ -147,3 +147,11 @@ export function flowsRehash(at: usize, slots: i32, records: usize): void {
   slotCount = slots;
   mask = m;
 }
+
+/** Empty the table and point every tuple at its latest record again (after records were dropped and moved down). */
+export function flowsRebuild(records: usize, n: i32): void {
+  memory.fill(slotsAt, 0, flowBytes(slotCount));
+  used = 0;
+  // In record order, so that a reused tuple ends up owned by its newest connection, as when tracked.
+  for (let c = 0; c < n; c++) flowAssign(hashStored(records, c), c, records);
+}

@@ -31,10 +31,14 @@ export function firstAt(out: usize, n: i32): usize { return diedMinAt(out, n) + 
  * idle packet still waiting for the other side's answer. A RST that answers
  * it ends the silence as a death when its frame is among the `markCount`
  * ascending frames at `marks` (the RSTs attributed to a middlebox). Then the
- * `dropCount` silent drops at `drops` (u32 pairs: connection, first frame of
- * the unanswered tail; in connection order): a connection still waiting on
- * that very packet died of its silence too. Returns the number of periods
- * counted (the next period's order).
+ * `dropCount` silent drops at `drops` (u32 triples: connection, first frame
+ * of the unanswered tail, the connection's first frame; in connection order):
+ * a connection still waiting on that very packet died of its silence too.
+ * Each connection's first period gets a key that orders periods the way this
+ * pass meets them, whichever connections a pass is given (evicted ones are
+ * tallied in an earlier pass): the frame that ended it, and for silences
+ * counted at the end, 2^32 + the connection's first frame. Returns the
+ * number of periods counted.
  */
 export function idlePass(events: usize, count: i32, n: i32, marks: usize, markCount: i32, drops: usize, dropCount: i32, out: usize): f64 {
   const pending = pendingAt(out, n);
@@ -61,6 +65,7 @@ export function idlePass(events: usize, count: i32, n: i32, marks: usize, markCo
     const k = <i32>load<u8>(e + E_KIND);
     const p = pending + (c << 2);
     if (load<i32>(p) >= 0 && load<u8>(pendingDir + c) != dir) {
+      const frame = load<u32>(e + (<usize>E_FRAME << 2));
       const idle = load<f64>(pendingIdle + (c << 3));
       let counted = false;
       if (k != K_RST) {
@@ -69,14 +74,13 @@ export function idlePass(events: usize, count: i32, n: i32, marks: usize, markCo
         counted = true;
       } else {
         // The log is in frame order, and so are the marks: walk both together.
-        const frame = load<u32>(e + (<usize>E_FRAME << 2));
         while (m < markCount && load<u32>(marks + (<usize>m << 2)) < frame) m++;
         if (m < markCount && load<u32>(marks + (<usize>m << 2)) == frame) {
           died(diedCount, diedMin, c, idle);
           counted = true;
         }
       }
-      if (counted) periods = counts(first, c, periods);
+      if (counted) periods = counts(first, c, periods, <f64>frame);
       store<i32>(p, -1);
     }
     // Further packets from the same side in the same silence (probe retries) share the first one's fate.
@@ -91,11 +95,12 @@ export function idlePass(events: usize, count: i32, n: i32, marks: usize, markCo
   }
   // A drop whose tail does not start with the packet still waiting did not follow an idle period.
   for (let j = 0; j < dropCount; j++) {
-    const c = <usize>load<u32>(drops + (<usize>j << 3));
+    const drop = drops + <usize>j * 12;
+    const c = <usize>load<u32>(drop);
     const waiting = load<i32>(pending + (c << 2));
-    if (waiting >= 0 && load<u32>(events + <usize>waiting * E_STRIDE + (<usize>E_FRAME << 2)) == load<u32>(drops + (<usize>j << 3) + 4)) {
+    if (waiting >= 0 && load<u32>(events + <usize>waiting * E_STRIDE + (<usize>E_FRAME << 2)) == load<u32>(drop, 4)) {
       died(diedCount, diedMin, c, load<f64>(pendingIdle + (c << 3)));
-      periods = counts(first, c, periods);
+      periods = counts(first, c, periods, 4294967296.0 + <f64>load<u32>(drop, 8));
     }
   }
   return periods;
@@ -106,8 +111,8 @@ export function idlePass(events: usize, count: i32, n: i32, marks: usize, markCo
   if (idle < load<f64>(diedMin + (c << 3))) store<f64>(diedMin + (c << 3), idle);
 }
 
-/** Numbers a counted period: connections (and so paths) are reported in the order of their first. */
-@inline function counts(first: usize, c: usize, periods: f64): f64 {
-  if (load<f64>(first + (c << 3)) < 0) store<f64>(first + (c << 3), periods);
+/** Counts a period: connections (and so paths) are reported in the order of their first (its key). */
+@inline function counts(first: usize, c: usize, periods: f64, key: f64): f64 {
+  if (load<f64>(first + (c << 3)) < 0) store<f64>(first + (c << 3), key);
   return periods + 1;
 }

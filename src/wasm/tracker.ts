@@ -13,7 +13,7 @@ import {
   ST_ESTABLISHED, ST_EVENT_DIR_B, ST_IPV6, ST_LAST_DIR_B, ST_LAST_LOGGED, ST_MIDSTREAM, ST_RESET, ST_RTT_KNOWN, ST_SAW_SYN, ST_SAW_SYNACK,
   ST_UNANSWERED,
   W_ADDR, W_END_FRAME, W_FIRST_FRAME, W_GAPS, W_ISN, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_ACK, W_LAST_FRAME_DIR,
-  W_MAX_IDLE_FRAME, W_NEXT_SEQ, W_PKTS, W_RETRANS, W_ZWPS,
+  W_ID, W_MAX_IDLE_FRAME, W_NEXT_SEQ, W_PKTS, W_RETRANS, W_ZWPS,
 } from '../track/record-layout';
 import {
   E_ACK, E_CONN, E_DIR, E_FLAGS, E_FRAME, E_IDLE, E_IPID, E_KIND, E_LEN, E_OPTS, E_SEQ, E_STRIDE, E_TIME, E_TTL, E_WIN,
@@ -33,7 +33,9 @@ import {
   N_SEQ, N_TIME, N_TTL, N_WINDOW, NOTE_BYTES, NOTE_MAX,
 } from '../track/reset-note-layout';
 import { decodeFrame } from './decode';
-import { MAX_CONNECTIONS, flowAssign, flowBytes, flowFind, flowsFull, flowsInit, flowsMoved, flowsRehash, hashPacket, lastDir, slotCount, slotsAt } from './flow-table';
+import {
+  MAX_CONNECTIONS, flowAssign, flowBytes, flowFind, flowsFull, flowsInit, flowsMoved, flowsRebuild, flowsRehash, hashPacket, lastDir, slotCount, slotsAt,
+} from './flow-table';
 
 @external('kad', 'outOfMemory')
 declare function outOfMemory(): void;
@@ -63,6 +65,8 @@ let haveBase = false;
 let baseSec: f64 = 0;
 let baseNsec: f64 = 0;
 let lastConn: i32 = -1;
+/** The number the next connection gets (W_ID). */
+let nextId: u32 = 1;
 let lastDirection: i32 = 0;
 let lastTime: f64 = 0;
 
@@ -109,6 +113,7 @@ export function init(initialConnections: i32, chunk: i32): void {
   flowsInit(flowsAt, slots);
   haveBase = false;
   lastConn = -1;
+  nextId = 1;
 }
 
 // Where things are, for the JavaScript side's views.
@@ -129,6 +134,7 @@ export function timeBaseSec(): f64 { return baseSec; }
 export function timeBaseNsec(): f64 { return baseNsec; }
 export function lastConnection(): i32 { return lastConn; }
 export function lastDirectionOf(): i32 { return lastDirection; }
+export function lastConnectionId(): u32 { return lastConn < 0 ? 0 : load<u32>(storeAt + <usize>lastConn * RECORD_BYTES + (<usize>W_ID << 2)); }
 export function lastTimeNs(): f64 { return lastTime; }
 
 /** Decode only (no tracking), into the packet block; the decode status. */
@@ -497,6 +503,7 @@ function open(hash: u32, t: f64, frame: u32): i32 {
   store<u16>(u16At(r, H_PORT + 1), srcIsClient ? dport : sport);
   store<u16>(u16At(r, H_STATE), <u16>st);
   store<u32>(u32At(r, W_FIRST_FRAME), frame);
+  store<u32>(u32At(r, W_ID), nextId++);
   store<f64>(f64At(r, F_T_FIRST), t);
   store<f64>(f64At(r, F_T_LAST), t);
   assign(hash, c);
@@ -613,6 +620,49 @@ function eventOfRecentFrame(frame: u32): i32 {
 function setEnd(r: usize, d: i32, frame: u32, kind: i32): void {
   store<u32>(u32At(r, W_END_FRAME), frame);
   store<u8>(u8At(r, B_END_INFO), <u8>(kind | (d == 1 ? END_BY_B : 0)));
+}
+
+/**
+ * Drops the connections whose byte at `keep` (one per connection) is 0,
+ * with their events, and closes the gaps, keeping order: connection c
+ * becomes the i32 at `remap` + 4c (-1: dropped). Ids (W_ID) stay; the flow
+ * table is rebuilt from the records kept. What the regions held is freed
+ * for the connections to come, not returned: memory never shrinks, it stops
+ * growing. Returns the connections kept.
+ */
+export function compact(keep: usize, remap: usize): i32 {
+  let n = 0;
+  for (let c = 0; c < count; c++) {
+    if (load<u8>(keep + <usize>c) == 0) {
+      store<i32>(remap + (<usize>c << 2), -1);
+      continue;
+    }
+    if (n != c) memory.copy(storeAt + <usize>n * RECORD_BYTES, storeAt + <usize>c * RECORD_BYTES, RECORD_BYTES);
+    store<i32>(remap + (<usize>c << 2), n++);
+  }
+  // addConnection hands out records as it finds them: they must read as zeroes.
+  memory.fill(storeAt + <usize>n * RECORD_BYTES, 0, <usize>(count - n) * RECORD_BYTES);
+  count = n;
+  let m = 0;
+  for (let i = 0; i < eventCount; i++) {
+    const e = eventsAt + <usize>i * E_STRIDE;
+    const to = load<i32>(remap + (<usize>load<u32>(e + (<usize>E_CONN << 2)) << 2));
+    if (to < 0) continue;
+    const at = eventsAt + <usize>m * E_STRIDE;
+    if (at != e) memory.copy(at, e, E_STRIDE);
+    store<u32>(at + (<usize>E_CONN << 2), <u32>to);
+    m++;
+  }
+  memory.fill(eventsAt + <usize>m * E_STRIDE, 0, <usize>(eventCount - m) * E_STRIDE);
+  eventCount = m;
+  flowsRebuild(storeAt, count);
+  if (lastConn >= 0) lastConn = load<i32>(remap + (<usize>lastConn << 2));
+  return n;
+}
+
+/** Bytes compact() needs at its `remap` (and, before it, one keep byte per connection). */
+export function compactBytes(n: i32): usize {
+  return align(<usize>n, 64) + <usize>n * 4;
 }
 
 // -- after the pass --
