@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { FileReport } from '../src/model/analysis-report.js';
+import type { ConnectionDiagnosis, FileReport } from '../src/model/analysis-report.js';
+import { ProblemGroupTally } from '../src/report/problem-groups.js';
 import { headlineSentences } from '../src/render/diagnosis-text.js';
 import { median } from '../src/util/median.js';
 import { durationText } from '../src/util/time-text.js';
@@ -32,7 +33,9 @@ test('the report headline gives the median idle of an even group as the mean of 
     resets: [],
     silentDrop: { conn, kind: 'unanswered', sender: 'server', idleBeforeS },
   });
-  const report = { diagnoses: idles.map((x, i) => drop(i + 1, x)) } as unknown as FileReport;
+  const groups = new ProblemGroupTally();
+  for (const [i, x] of idles.entries()) groups.add(drop(i + 1, x) as unknown as ConnectionDiagnosis);
+  const report = { problemGroups: groups.groups() } as unknown as FileReport;
   const [line] = headlineSentences(report);
   assert.match(line!, new RegExp(`about ${durationText(median(idles)).replace('.', '\\.')} after they went idle`), line);
   assert.doesNotMatch(line!, new RegExp(`about ${durationText(30).replace('.', '\\.')}`), 'not the upper middle value');

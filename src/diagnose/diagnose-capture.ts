@@ -7,7 +7,7 @@ import type { UnansweredTails } from '../track/tcp-tracker.js';
 import { endpointText } from '../util/ip-text.js';
 import { durationText } from '../util/time-text.js';
 import { connectionFacts } from './connection-facts.js';
-import { idleTimeoutsByPath } from './idle-timeout.js';
+import { bracketPaths, tallyPaths, type PathTallies, type TallySums } from './idle-timeout.js';
 import { attributeReset } from './reset-attribution.js';
 import { findSilentDrop } from './silent-drop.js';
 
@@ -27,6 +27,11 @@ export interface CaptureDiagnosis {
    */
   diagnoses: ConnectionDiagnosis[];
   idleTimeouts: IdleTimeoutInference[];
+  /**
+   * The idle periods by path before they are bracketed; with `only`, of the
+   * connections whose byte there is 1 (what eviction adds up across passes).
+   */
+  pathTallies: (only?: Uint8Array) => PathTallies;
   /** The fully worded diagnosis of connection `conn` (1-based), or null if it has none. */
   explainConnection: (conn: number) => ConnectionDiagnosis | null;
 }
@@ -79,9 +84,12 @@ export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence
     for (const v of diagnosis.resets) if (v.attribution === 'middlebox') middleboxResets.add(v.frame);
     if (diagnosis.silentDrop) drops.set(c, diagnosis.silentDrop);
   }
+  const sums = idleSums(analysis, middleboxResets, drops);
+  const pathOf = (c: number): string => d.paths.of(c);
   return {
     diagnoses,
-    idleTimeouts: tallyIdlePeriods(analysis, d.paths, middleboxResets, drops),
+    idleTimeouts: bracketPaths(tallyPaths(sums, pathOf)),
+    pathTallies: (only) => tallyPaths(sums, pathOf, new Map(), only),
     explainConnection: (conn) => {
       const c = analysis.tracker.store.indexOfId(conn);
       return c < 0 ? null : d.diagnose(c, true);
@@ -173,21 +181,22 @@ class ConnectionDiagnoser {
 /**
  * Every idle period and whether the connection came through it, or died of a
  * middlebox's RST or of a silent drop (the tracker's pass over the event
- * log), per path.
+ * log), summed per connection; copies, which outlive the tracker's next packet.
  */
-function tallyIdlePeriods(
-  analysis: CaptureAnalysis,
-  paths: ServerPaths,
-  middleboxResets: Set<number>,
-  drops: Map<number, SilentDropVerdict>,
-): IdleTimeoutInference[] {
+function idleSums(analysis: CaptureAnalysis, middleboxResets: Set<number>, drops: Map<number, SilentDropVerdict>): TallySums {
   const marks = Uint32Array.from(middleboxResets).sort();
   // A dead peer is no middlebox's timeout: its silence says nothing about the path.
   const dropTriples: number[] = [];
   const store = analysis.tracker.store;
   for (const [c, drop] of drops) if (drop.kind !== 'dead-peer') dropTriples.push(c, drop.firstFrame, store.firstFrame(c));
   const sums = analysis.tracker.idlePeriods(marks, Uint32Array.from(dropTriples));
-  return idleTimeoutsByPath(sums, (c) => paths.of(c));
+  return {
+    survivedCount: sums.survivedCount.slice(),
+    survivedMaxNs: sums.survivedMaxNs.slice(),
+    diedCount: sums.diedCount.slice(),
+    diedMinNs: sums.diedMinNs.slice(),
+    first: sums.first.slice(),
+  };
 }
 
 function connectionVerdict(resets: ResetVerdict[], drop: SilentDropVerdict | null): string {

@@ -11,7 +11,8 @@ export interface TallySums {
   first: Float64Array<ArrayBufferLike>;
 }
 
-interface PathTally {
+/** One path's idle periods so far: sums that add up across passes (connections evicted earlier, then the rest). */
+export interface PathTally {
   survivedMaxS: number;
   survived: number;
   /** Infinity until one dies. */
@@ -19,9 +20,12 @@ interface PathTally {
   died: number;
   /** Distinct connections with at least one idle period on this path. */
   conns: number;
-  /** When the path's first period was counted: paths are reported in that order. */
+  /** Key of the path's first period (wasm/idle-pass.ts): paths are reported in that order. */
   first: number;
 }
+
+/** Idle periods by path, keyed by the path text. */
+export type PathTallies = Map<string, PathTally>;
 
 /**
  * Brackets each path's idle timeout T (a path is the server "addr:port":
@@ -36,10 +40,14 @@ interface PathTally {
  * in the order of their first period.
  */
 export function idleTimeoutsByPath(sums: TallySums, pathOf: (conn: number) => string): IdleTimeoutInference[] {
-  const paths = new Map<string, PathTally>();
+  return bracketPaths(tallyPaths(sums, pathOf));
+}
+
+/** The connections' sums added into `paths` per path; with `only`, just the connections whose byte there is 1. */
+export function tallyPaths(sums: TallySums, pathOf: (conn: number) => string, paths: PathTallies = new Map(), only?: Uint8Array): PathTallies {
   for (let c = 0; c < sums.first.length; c++) {
     const first = sums.first[c]!;
-    if (first < 0) continue;
+    if (first < 0 || (only !== undefined && only[c] !== 1)) continue;
     const path = pathOf(c);
     let t = paths.get(path);
     if (t === undefined) paths.set(path, (t = { survivedMaxS: -Infinity, survived: 0, diedMinS: Infinity, died: 0, conns: 0, first }));
@@ -50,6 +58,29 @@ export function idleTimeoutsByPath(sums: TallySums, pathOf: (conn: number) => st
     t.died += sums.diedCount[c]!;
     t.diedMinS = Math.min(t.diedMinS, sums.diedMinNs[c]! / 1e9);
   }
+  return paths;
+}
+
+/** `from` added into `into` (a path's tallies from two sets of connections). */
+export function mergePathTallies(into: PathTallies, from: PathTallies): PathTallies {
+  for (const [path, f] of from) {
+    const t = into.get(path);
+    if (t === undefined) {
+      into.set(path, { ...f });
+      continue;
+    }
+    t.survivedMaxS = Math.max(t.survivedMaxS, f.survivedMaxS);
+    t.survived += f.survived;
+    t.diedMinS = Math.min(t.diedMinS, f.diedMinS);
+    t.died += f.died;
+    t.conns += f.conns;
+    t.first = Math.min(t.first, f.first);
+  }
+  return into;
+}
+
+/** Each path's bracket, paths in the order of their first period. */
+export function bracketPaths(paths: PathTallies): IdleTimeoutInference[] {
   return bracket([...paths].sort((a, b) => a[1].first - b[1].first));
 }
 

@@ -110,7 +110,38 @@ export interface FileReport {
   connectionCounts: ConnectionCounts;
   /** Problem connections with their verdicts (absent connections had nothing to diagnose). */
   diagnoses: ConnectionDiagnosis[];
+  /** Every diagnosed connection, grouped by path and kind of problem: the report's headline. */
+  problemGroups: ProblemGroup[];
   idleTimeouts: PathIdleTimeout[];
+  /**
+   * Set when kad forgot connections to stay within its memory budget
+   * (--max-memory). Each was diagnosed and tallied before it was forgotten:
+   * counts, problem groups and idle-timeout brackets cover every connection;
+   * `connections` and `diagnoses` hold those kept in full.
+   */
+  evicted: EvictionSummary | null;
+}
+
+/** What a bounded-memory run kept of the connections it forgot. */
+export interface EvictionSummary {
+  /** Connections diagnosed, tallied and forgotten. */
+  connections: number;
+  /** Of those, still listed in full in `connections` (problems first, as a report lists them). */
+  listed: number;
+  /** Verdicts tallied in `problemGroups` and `connectionCounts` but not kept in `diagnoses`. */
+  diagnosesNotKept: number;
+}
+
+/** The connections of one path that had the same kind of problem. */
+export interface ProblemGroup {
+  path: string;
+  /** The first RST's attribution (reset) or the silence's kind (silent-drop). */
+  problem: { kind: 'reset'; attribution: ResetAttribution } | { kind: 'silent-drop'; drop: SilentDropVerdict['kind'] };
+  /** The side the RST claimed to come from, or whose packets went unanswered. */
+  side: 'client' | 'server';
+  connections: number;
+  /** Median idle time before it happened (s), over the connections where that is known; null: none. */
+  idleMedianS: number | null;
 }
 
 /** Every connection that passes the filters, counted (also those not listed). */

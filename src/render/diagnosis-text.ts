@@ -4,38 +4,18 @@ import type {
   FileReport,
   IdleTimeoutInference,
   PathIdleTimeout,
+  ProblemGroup,
   ResetAttribution,
-  SilentDropVerdict,
 } from '../model/analysis-report.js';
-import { median } from '../util/median.js';
 import { durationText } from '../util/time-text.js';
 import type { Style } from './style.js';
 
-interface Group {
-  path: string;
-  what: string;
-  conns: ConnectionDiagnosis[];
-  idle: number[];
-  tail: string;
-}
-
-const SIDES: readonly ('client' | 'server')[] = ['client', 'server'];
-const ATTRIBUTIONS: readonly ResetAttribution[] = ['middlebox', 'peer', 'local-stack', 'unknown'];
-const DROP_KINDS: readonly SilentDropVerdict['kind'][] = ['black-hole', 'dead-peer', 'unanswered'];
-
-/** The kind of problem as a small number (for grouping a busy capture's 10^4 diagnoses without building a key string each). */
-function resetCode(attribution: ResetAttribution, claimed: 'client' | 'server'): number {
-  return ATTRIBUTIONS.indexOf(attribution) * 2 + SIDES.indexOf(claimed);
-}
-function dropCode(kind: SilentDropVerdict['kind'], sender: 'client' | 'server'): number {
-  return 8 + DROP_KINDS.indexOf(kind) * 2 + SIDES.indexOf(sender);
-}
-
-/** The words for a problem code: what happened to the connections, and what to add after the count. */
-function problemWords(code: number): { what: string; tail: string } {
-  const side = SIDES[code & 1]!;
-  if (code < 8) {
-    switch (ATTRIBUTIONS[code >> 1]) {
+/** What happened to a group's connections, and what to add after the count. */
+function problemWords(g: ProblemGroup): { what: string; tail: string } {
+  const side = g.side;
+  const p = g.problem;
+  if (p.kind === 'reset') {
+    switch (p.attribution) {
       case 'middlebox':
         return { what: 'reset by a middlebox', tail: `; the ${side} never sent these resets` };
       case 'peer':
@@ -46,11 +26,10 @@ function problemWords(code: number): { what: string; tail: string } {
         return { what: `reset by a RST of unclear origin (claiming the ${side})`, tail: '' };
     }
   }
-  const kind = DROP_KINDS[(code - 8) >> 1];
   const what =
-    kind === 'black-hole'
+    p.drop === 'black-hole'
       ? `black-holed (the path dropped the ${side}'s packets)`
-      : kind === 'dead-peer'
+      : p.drop === 'dead-peer'
         ? `left talking to a dead peer (the ${side}'s packets arrived, nothing answered)`
         : `silently dropped (the ${side}'s packets went unanswered)`;
   return { what, tail: '' };
@@ -58,37 +37,11 @@ function problemWords(code: number): { what: string; tail: string } {
 
 /** What happened, in one sentence per kind of problem and path, for the top of the report. */
 export function headlineSentences(r: FileReport): string[] {
-  // By path, then by problem code; groups also in a list, in order of first appearance.
-  const byPath = new Map<string, Map<number, Group>>();
-  const groups: Group[] = [];
-  for (const d of r.diagnoses) {
-    const path = d.path;
-    const first = d.resets[0];
-    let code: number;
-    let idle: number | null = null;
-    // A stack that gives up on unanswered probes resets the connection itself: the silence is the story.
-    if (first && !(d.silentDrop && first.attribution === 'local-stack')) {
-      code = resetCode(first.attribution, first.claimedSender);
-      if (first.trigger && first.trigger.idleBeforeS >= 1) idle = first.trigger.idleBeforeS;
-    } else if (d.silentDrop) {
-      code = dropCode(d.silentDrop.kind, d.silentDrop.sender);
-      idle = d.silentDrop.idleBeforeS;
-    } else continue;
-    let ofPath = byPath.get(path);
-    if (ofPath === undefined) byPath.set(path, (ofPath = new Map()));
-    let g = ofPath.get(code);
-    if (g === undefined) {
-      g = { path, ...problemWords(code), conns: [], idle: [] };
-      ofPath.set(code, g);
-      groups.push(g);
-    }
-    g.conns.push(d);
-    if (idle !== null) g.idle.push(idle);
-  }
-  return groups.map((g) => {
-    const n = g.conns.length;
-    const idleText = g.idle.length ? ` about ${durationText(median(g.idle))} after ${n === 1 ? 'it' : 'they'} went idle` : '';
-    return `${n} connection${n === 1 ? '' : 's'} to ${g.path} ${n === 1 ? 'was' : 'were'} ${g.what}${idleText}${g.tail}.`;
+  return r.problemGroups.map((g) => {
+    const n = g.connections;
+    const { what, tail } = problemWords(g);
+    const idleText = g.idleMedianS !== null ? ` about ${durationText(g.idleMedianS)} after ${n === 1 ? 'it' : 'they'} went idle` : '';
+    return `${n} connection${n === 1 ? '' : 's'} to ${g.path} ${n === 1 ? 'was' : 'were'} ${what}${idleText}${tail}.`;
   });
 }
 

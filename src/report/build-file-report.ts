@@ -4,7 +4,17 @@ import type { TcpTracker } from '../track/tcp-tracker.js';
 import { relTimeText } from '../track/time-base.js';
 import type { CaptureDiagnosis } from '../diagnose/diagnose-capture.js';
 import { withRecommendation } from '../recommend/bracket-recommendation.js';
-import type { ConnectionCounts, ConnectionEndKind, ConnectionReport, DirectionStats, FileReport } from '../model/analysis-report.js';
+import type {
+  ConnectionCounts,
+  ConnectionDiagnosis,
+  ConnectionEndKind,
+  ConnectionReport,
+  DirectionStats,
+  FileReport,
+} from '../model/analysis-report.js';
+import { bracketPaths, mergePathTallies } from '../diagnose/idle-timeout.js';
+import { ProblemGroupTally } from './problem-groups.js';
+import { connId, diagnosisId, mergeById, type RetiredTally } from './retired-tally.js';
 
 /** Which connections a report shows; ids are stable whatever the filter (like tcp.stream). */
 export interface ConnectionFilter {
@@ -139,57 +149,200 @@ export function selectConnections(analysis: CaptureAnalysis, filter: ConnectionF
   return selected;
 }
 
+interface HeldTally {
+  counts: ConnectionCounts;
+  endFirstId: Map<ConnectionEndKind, number>;
+  /** Indexes of the first `listLimit` problem and other connections. */
+  problems: number[];
+  others: number[];
+  /** Verdicts of the connections that pass the filter, as decided (not yet worded). */
+  diagnoses: ConnectionDiagnosis[];
+}
+
+/**
+ * Counts the held connections that pass the filter (with `only`, those whose
+ * byte there is 1) and picks the ones a report lists: the first `listLimit`
+ * problems and others, by id. The one definition of what a report counts,
+ * for the report itself and for connections about to be evicted.
+ */
+function tallyHeld(
+  analysis: CaptureAnalysis,
+  filter: ConnectionFilter,
+  diagnosis: CaptureDiagnosis | undefined,
+  listLimit: number,
+  only?: Uint8Array,
+): HeldTally {
+  const t = analysis.tracker;
+  const store = t.store;
+  let selected = selectConnections(analysis, filter);
+  if (only !== undefined) selected = selected.filter((c) => only[c] === 1);
+  // Flags by connection index rather than sets: a busy capture has 100 k connections.
+  const shown = new Uint8Array(t.connectionCount);
+  for (const c of selected) shown[c] = 1;
+  const diagnoses = (diagnosis?.diagnoses ?? []).filter((d) => shown[store.indexOfId(d.conn)] === 1);
+  const diagnosed = new Uint8Array(t.connectionCount);
+  for (const d of diagnoses) diagnosed[store.indexOfId(d.conn)] = 1;
+
+  const counts: ConnectionCounts = { total: selected.length, byEnd: {}, problems: 0, others: 0 };
+  const endFirstId = new Map<ConnectionEndKind, number>();
+  const problems: number[] = [];
+  const others: number[] = [];
+  for (const c of selected) {
+    const end = store.endKind(c);
+    counts.byEnd[end] = (counts.byEnd[end] ?? 0) + 1;
+    if (!endFirstId.has(end)) endFirstId.set(end, store.id(c));
+    if (diagnosed[c] === 1 || isProblemInStore(t, c, end)) {
+      counts.problems++;
+      if (problems.length < listLimit) problems.push(c);
+    } else {
+      counts.others++;
+      if (others.length < listLimit) others.push(c);
+    }
+  }
+  return { counts, endFirstId, problems, others, diagnoses };
+}
+
+/**
+ * Tallies the connections marked in `only` into `retired` before the
+ * tracker forgets them: counts, problem groups, idle periods by path and
+ * time span, and in full the connections a report could still list, with
+ * their worded verdicts. `diagnosis` is of the tracker as it holds them now.
+ */
+export function retireConnections(
+  analysis: CaptureAnalysis,
+  filter: ConnectionFilter,
+  diagnosis: CaptureDiagnosis,
+  only: Uint8Array,
+  retired: RetiredTally,
+): void {
+  const t = analysis.tracker;
+  const store = t.store;
+  const held = tallyHeld(analysis, filter, diagnosis, retired.keep, only);
+  const c = retired.counts;
+  c.total += held.counts.total;
+  c.problems += held.counts.problems;
+  c.others += held.counts.others;
+  for (const [end, n] of Object.entries(held.counts.byEnd) as [ConnectionEndKind, number][]) {
+    c.byEnd[end] = (c.byEnd[end] ?? 0) + n;
+    const first = held.endFirstId.get(end)!;
+    if (!(retired.endFirstId.get(end)! <= first)) retired.endFirstId.set(end, first);
+  }
+  const keptProblems = new Set<number>();
+  for (const p of held.problems) {
+    const r = connectionReport(t, p);
+    if (retired.keepProblem(r)) keptProblems.add(r.id);
+  }
+  for (const o of held.others) retired.keepOther(connectionReport(t, o));
+  const worded: ConnectionDiagnosis[] = [];
+  for (const d of held.diagnoses) {
+    retired.groups.add(d);
+    if (keptProblems.has(d.conn)) worded.push(diagnosis.explainConnection(d.conn) ?? d);
+    else retired.diagnosesNotKept++;
+  }
+  retired.keepDiagnoses(worded);
+  // Idle periods, verdict counts and the time span cover every connection, filtered or not, as for held ones.
+  retired.addPaths(diagnosis.pathTallies(only));
+  for (const d of diagnosis.diagnoses) {
+    if (only[store.indexOfId(d.conn)] !== 1) continue;
+    for (const r of d.resets) retired.resetsBy[r.attribution] = (retired.resetsBy[r.attribution] ?? 0) + 1;
+    if (d.silentDrop) retired.silentDrops++;
+  }
+  for (let i = 0; i < t.connectionCount; i++) {
+    if (only[i] !== 1) continue;
+    retired.evicted++;
+    retired.firstNs = Math.min(retired.firstNs, store.firstTimeNs(i));
+    retired.lastNs = Math.max(retired.lastNs, store.lastTimeNs(i));
+  }
+}
+
+/** byEnd of held and retired connections together, kinds in order of first appearance. */
+function mergedByEnd(held: HeldTally, retired: RetiredTally): ConnectionCounts['byEnd'] {
+  const firsts = new Map(retired.endFirstId);
+  for (const [end, id] of held.endFirstId) if (!(firsts.get(end)! <= id)) firsts.set(end, id);
+  const out: ConnectionCounts['byEnd'] = {};
+  for (const [end] of [...firsts].sort((a, b) => a[1] - b[1])) out[end] = (held.counts.byEnd[end] ?? 0) + (retired.counts.byEnd[end] ?? 0);
+  return out;
+}
+
+/**
+ * Every connection a report carries (the filter's, in id order): the held
+ * ones, built one at a time as they are asked for, merged with what was kept
+ * of evicted ones.
+ */
+export function* reportedConnections(analysis: CaptureAnalysis, filter: ConnectionFilter, retired?: RetiredTally): Generator<ConnectionReport> {
+  const kept = retired ? mergeById(retired.problems, retired.others, connId) : [];
+  let k = 0;
+  for (const c of selectConnections(analysis, filter)) {
+    const r = connectionReport(analysis.tracker, c);
+    while (k < kept.length && kept[k]!.id < r.id) yield kept[k++]!;
+    yield r;
+  }
+  while (k < kept.length) yield kept[k++]!;
+}
+
 /**
  * The report of one capture. With `listLimit`, only that many connections
  * are built (problems first, like the text report shows them): a busy
- * capture has 100 k connections and a terminal shows 200.
+ * capture has 100 k connections and a terminal shows 200. With `retired`,
+ * the connections evicted earlier count too (see retireConnections).
  */
 export function buildFileReport(
   analysis: CaptureAnalysis,
   filter: ConnectionFilter = {},
   diagnosis?: CaptureDiagnosis,
   listLimit?: number,
+  retired?: RetiredTally,
 ): FileReport {
   const t = analysis.tracker;
-  const selected = selectConnections(analysis, filter);
-  // Flags by connection id rather than sets: a busy capture has 100 k connections.
-  const shown = new Uint8Array(t.connectionCount);
-  for (const c of selected) shown[c] = 1;
-  const diagnoses = (diagnosis?.diagnoses ?? []).filter((d) => shown[t.store.indexOfId(d.conn)] === 1);
-  const diagnosed = new Uint8Array(t.connectionCount);
-  for (const d of diagnoses) diagnosed[t.store.indexOfId(d.conn)] = 1;
-
-  const counts: ConnectionCounts = { total: selected.length, byEnd: {}, problems: 0, others: 0 };
-  const problems: number[] = [];
-  const others: number[] = [];
-  for (const c of selected) {
-    const end = t.store.endKind(c);
-    counts.byEnd[end] = (counts.byEnd[end] ?? 0) + 1;
-    if (diagnosed[c] === 1 || isProblemInStore(t, c, end)) {
-      counts.problems++;
-      if (listLimit !== undefined && problems.length < listLimit) problems.push(c);
-    } else {
-      counts.others++;
-      if (listLimit !== undefined && others.length < listLimit) others.push(c);
-    }
+  const held = tallyHeld(analysis, filter, diagnosis, listLimit ?? Infinity);
+  const diagnoses = held.diagnoses;
+  let connections: ConnectionReport[];
+  let listedIds: Set<number> | null = null;
+  if (listLimit === undefined) {
+    connections = [...reportedConnections(analysis, filter, retired)];
+  } else {
+    const problems = mergeById(
+      retired?.problems ?? [],
+      held.problems.map((c) => connectionReport(t, c)),
+      connId,
+    ).slice(0, listLimit);
+    const others = mergeById(
+      retired?.others ?? [],
+      held.others.map((c) => connectionReport(t, c)),
+      connId,
+    ).slice(0, Math.max(0, listLimit - problems.length));
+    connections = [...problems, ...others];
+    listedIds = new Set(connections.map(connId));
   }
-  const listed = listLimit === undefined ? selected : [...problems, ...others.slice(0, Math.max(0, listLimit - problems.length))];
-  const connections = listed.map((c) => connectionReport(t, c));
-  if (diagnosis && listLimit !== undefined) {
+  if (diagnosis && listedIds !== null) {
     // Diagnoses may have been decided without words: write out those of the listed connections.
-    const isListed = new Set(listed.map((c) => t.store.id(c)));
     for (let i = 0; i < diagnoses.length; i++) {
-      if (isListed.has(diagnoses[i]!.conn)) diagnoses[i] = diagnosis.explainConnection(diagnoses[i]!.conn) ?? diagnoses[i]!;
+      if (listedIds.has(diagnoses[i]!.conn)) diagnoses[i] = diagnosis.explainConnection(diagnoses[i]!.conn) ?? diagnoses[i]!;
     }
   }
-  const haveTcp = t.connectionCount > 0;
-  let first: string | null = null;
-  let last: string | null = null;
-  if (haveTcp) {
+  const groups = new ProblemGroupTally();
+  for (const d of diagnoses) groups.add(d);
+  if (retired) groups.merge(retired.groups);
+
+  let firstNs = retired?.firstNs ?? Infinity;
+  let lastNs = retired?.lastNs ?? -Infinity;
+  if (t.connectionCount > 0) {
     const span = t.timeSpan();
-    first = relTimeText(t, span.firstNs);
-    last = relTimeText(t, span.lastNs);
+    firstNs = Math.min(firstNs, span.firstNs);
+    lastNs = Math.max(lastNs, span.lastNs);
   }
+  const haveTcp = firstNs !== Infinity;
+  const counts = retired
+    ? {
+        total: held.counts.total + retired.counts.total,
+        byEnd: mergedByEnd(held, retired),
+        problems: held.counts.problems + retired.counts.problems,
+        others: held.counts.others + retired.counts.others,
+      }
+    : held.counts;
+  const idleTimeouts = retired
+    ? bracketPaths(mergePathTallies(mergePathTallies(new Map(), retired.paths), diagnosis?.pathTallies() ?? new Map()))
+    : (diagnosis?.idleTimeouts ?? []);
   return {
     file: analysis.file,
     format: analysis.summary?.format ?? 'pcap',
@@ -197,12 +350,20 @@ export function buildFileReport(
     frames: analysis.frames,
     tcpPackets: analysis.tcpPackets,
     skipped: skippedCounts(analysis),
-    firstTs: first,
-    lastTs: last,
+    firstTs: haveTcp ? relTimeText(t, firstNs) : null,
+    lastTs: haveTcp ? relTimeText(t, lastNs) : null,
     error: analysis.error ? analysis.error.message : null,
     connections,
     connectionCounts: counts,
-    diagnoses,
-    idleTimeouts: (diagnosis?.idleTimeouts ?? []).map(withRecommendation),
+    diagnoses: retired ? mergeById(retired.diagnoses, diagnoses, diagnosisId) : diagnoses,
+    problemGroups: groups.groups(),
+    idleTimeouts: idleTimeouts.map(withRecommendation),
+    evicted: retired && retired.evicted > 0
+      ? {
+          connections: retired.evicted,
+          listed: retired.problems.length + retired.others.length,
+          diagnosesNotKept: retired.diagnosesNotKept,
+        }
+      : null,
   };
 }
