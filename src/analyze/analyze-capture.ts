@@ -10,10 +10,23 @@ import { FrameCounter } from './frame-counter.js';
 /** Called for every TCP packet after tracking (used by --events and live views). */
 export type TrackedPacketHandler = (tracker: TcpTracker, pkt: DecodedTcp, rec: PacketRecord, kind: number) => void;
 
+/**
+ * Bounds what a pipeline holds: called between runs of packets, it may
+ * diagnose and tally connections and then have the tracker forget them
+ * (report/connection-retirer.ts; this layer only knows when to ask).
+ */
+export interface Evictor {
+  afterRun(pipeline: CapturePipeline): void;
+}
+
+/** Packets tracked one at a time between two calls to the evictor (runs of pcap records call it after each run). */
+const EVICT_CHECK_PACKETS = 4096;
+
 export interface AnalyzeOptions extends TrackerOptions {
   /** Name used in messages (defaults to the path; "-" is shown as "stdin"). */
   displayName?: string;
   onTcpPacket?: TrackedPacketHandler;
+  evictor?: Evictor;
 }
 
 /** Everything one pass over a capture learned, before it becomes a report. */
@@ -42,6 +55,8 @@ export class CapturePipeline {
   readonly tracker: TcpTracker;
   readonly frameCounts = new FrameCounter();
   private readonly onTcp: TrackedPacketHandler | undefined;
+  readonly evictor: Evictor | undefined;
+  private sinceEvictCheck = 0;
 
   constructor(
     readonly file: string,
@@ -49,6 +64,7 @@ export class CapturePipeline {
   ) {
     this.tracker = new TcpTracker(opts);
     this.onTcp = opts.onTcpPacket;
+    this.evictor = opts.evictor;
   }
 
   /** The per-packet entry point; allocation-free. */
@@ -57,6 +73,10 @@ export class CapturePipeline {
     // A negative result is the decode status of a frame that is not usable TCP.
     this.frameCounts.count(rec, kind < 0 ? -kind : DECODED_TCP);
     if (kind >= 0 && this.onTcp !== undefined) this.onTcp(this.tracker, this.tracker.packet(), rec, kind);
+    if (this.evictor !== undefined && ++this.sinceEvictCheck >= EVICT_CHECK_PACKETS) {
+      this.sinceEvictCheck = 0;
+      this.evictor.afterRun(this);
+    }
   };
 
   /**
@@ -103,6 +123,7 @@ class TrackerRecordRun implements PcapRecordRun {
       const w = tracker.takeWalked();
       this.pipeline.frameCounts.addWalked(this.frame - frame, w.statusCounts, w.latestSec, w.latestNsec, linkType);
     }
+    this.pipeline.evictor?.afterRun(this.pipeline);
     return pos;
   }
 }

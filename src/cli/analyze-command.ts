@@ -2,14 +2,14 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { analyzeFiles } from '../diagnose/analyze-files.js';
-import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
-import type { AnalysisReport, ConnectionReport, FileReport } from '../model/analysis-report.js';
-import { buildFileReport, connectionReport, passesFilter, selectConnections, type ConnectionFilter } from '../report/build-file-report.js';
+import type { AnalysisReport, FileReport } from '../model/analysis-report.js';
+import { buildFileReport, passesFilter, reportedConnections, type ConnectionFilter } from '../report/build-file-report.js';
 import { LineWriter } from './line-writer.js';
 import { writeJson, type LazyArrays } from '../render/json-report.js';
 import { makeStyle, wantColor } from '../render/style.js';
 import { MAX_LISTED, renderComparisons, renderFileReport } from '../render/text-report.js';
-import { connectionNumber, ipAddress, listOf, tcpPort } from './option-values.js';
+import { byteSize, connectionNumber, ipAddress, listOf, tcpPort } from './option-values.js';
+import { ConnectionRetirer, DEFAULT_MAX_MEMORY, MAX_KEPT_IN_FULL } from '../report/connection-retirer.js';
 import { VERSION } from '../version.js';
 import { UserError } from '../model/errors.js';
 
@@ -24,6 +24,7 @@ interface AnalyzeFlags {
   host: string[];
   conn: number[];
   color: boolean;
+  maxMemory: number;
 }
 
 export function registerAnalyze(program: Command): void {
@@ -35,6 +36,12 @@ export function registerAnalyze(program: Command): void {
     .addOption(new Option('--events', 'print one JSON object per TCP packet (JSON Lines)').conflicts('json'))
     .addOption(
       new Option('--html <file>', 'also write a self-contained HTML report (verdicts, evidence, timelines) to <file>').conflicts('events'),
+    )
+    .option(
+      '--max-memory <size>',
+      'bound the connection state kept (records and events, e.g. 512M, 2G): past half of it, connections that ended are tallied and forgotten (with one capture)',
+      byteSize,
+      DEFAULT_MAX_MEMORY,
     )
     .option('--port <port>', 'only connections with this port (repeatable, or comma-separated)', listOf(tcpPort), [])
     .option('--host <addr>', 'only connections with this address (repeatable, or comma-separated)', listOf(ipAddress), [])
@@ -49,10 +56,6 @@ export function registerAnalyze(program: Command): void {
     });
 }
 
-function* reportsOf(a: CaptureAnalysis, ids: number[]): Generator<ConnectionReport> {
-  for (const c of ids) yield connectionReport(a.tracker, c);
-}
-
 async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   if (files.filter((f) => f === '-').length > 1) throw new UserError('stdin ("-") can be read only once');
   const filter: ConnectionFilter = { ports: flags.port, hosts: flags.host, ids: flags.conn };
@@ -62,9 +65,13 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
 
   // --json and --html carry every connection; the terminal report builds and words only those it lists.
   const everything = Boolean(flags.json || flags.html);
+  // Two-sided analysis matches every connection of one capture against the other's: it keeps them all.
+  const retirer =
+    writer || files.length > 1 ? null : new ConnectionRetirer(filter, everything ? MAX_KEPT_IN_FULL : MAX_LISTED, flags.maxMemory);
   const { analyses, diagnoses, comparisons, problems } = await analyzeFiles(files, {
     diagnose: !writer,
     explain: everything,
+    evictor: retirer ?? undefined,
     onTcpPacket: (name) => {
       if (!writer) return undefined;
       const label = files.length > 1 ? name : undefined;
@@ -76,7 +83,7 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   });
   // --json alone makes its connection reports one at a time as it writes them (see json-report.ts).
   const listLimit = flags.html ? undefined : flags.json ? 0 : MAX_LISTED;
-  const reports: FileReport[] = writer ? [] : analyses.map((a, i) => buildFileReport(a, filter, diagnoses[i], listLimit));
+  const reports: FileReport[] = writer ? [] : analyses.map((a, i) => buildFileReport(a, filter, diagnoses[i], listLimit, retirer?.tally));
 
   if (flags.html) {
     const { withTimelines } = await import('../report/connection-timeline.js');
@@ -94,7 +101,7 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
     if (listLimit === 0) {
       reports.forEach((r, i) => {
         const a = analyses[i]!;
-        lazy.set(r.connections, () => reportsOf(a, selectConnections(a, filter)));
+        lazy.set(r.connections, () => reportedConnections(a, filter, retirer?.tally));
       });
     }
     const out = new LineWriter();

@@ -37,6 +37,16 @@ export function milliseconds(min: number, zeroMeans?: string) {
   };
 }
 
+const BYTE_UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** A memory size: "512M", "2G", "65536", "64k" (binary units; a trailing B or iB is allowed). */
+export function byteSize(s: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmg]?)(?:i?b)?\s*$/i.exec(s);
+  const n = m ? Math.floor(Number(m[1]) * BYTE_UNITS[m[2]!.toLowerCase()]!) : NaN;
+  if (!Number.isFinite(n) || n < 64 * 1024) throw new InvalidArgumentError(`"${s}" is not a memory size of at least 64k (e.g. 512M, 2G)`);
+  return n;
+}
+
 export function tcpPort(s: string): number {
   const n = Number(s);
   if (s.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${s}" is not a TCP port (0-65535)`);

@@ -2,7 +2,7 @@ import type { CaptureComparison, Evidence } from '../model/analysis-report.js';
 import { diagnoseCapture, type CaptureDiagnosis, type CrossEvidence } from './diagnose-capture.js';
 import { compareCaptures } from './two-sided.js';
 import { describeSkipped, skippedCounts } from '../analyze/skipped-counts.js';
-import { analyzeCapture, type CaptureAnalysis, type TrackedPacketHandler } from '../analyze/analyze-capture.js';
+import { analyzeCapture, type CaptureAnalysis, type Evictor, type TrackedPacketHandler } from '../analyze/analyze-capture.js';
 
 export interface FilesAnalysis {
   analyses: CaptureAnalysis[];
@@ -29,13 +29,15 @@ export async function analyzeFiles(
     /** Word every verdict (default); false when a report will word only the connections it lists. */
     explain?: boolean;
     onTcpPacket?: (file: string) => TrackedPacketHandler | undefined;
+    /** Bounds the memory of a single capture's analysis (see Evictor). */
+    evictor?: Evictor;
   },
 ): Promise<FilesAnalysis> {
   const analyses: CaptureAnalysis[] = [];
   const problems: string[] = [];
   for (const file of files) {
     const name = file === '-' ? 'stdin' : file;
-    const analysis = await analyzeCapture(file, { displayName: name, onTcpPacket: opts.onTcpPacket?.(name) });
+    const analysis = await analyzeCapture(file, { displayName: name, onTcpPacket: opts.onTcpPacket?.(name), evictor: opts.evictor });
     if (analysis.error && analysis.frames === 0) {
       problems.push(analysis.error.message);
       continue;

@@ -44,7 +44,12 @@ export function idleTimeoutsByPath(sums: TallySums, pathOf: (conn: number) => st
 }
 
 /** The connections' sums added into `paths` per path; with `only`, just the connections whose byte there is 1. */
-export function tallyPaths(sums: TallySums, pathOf: (conn: number) => string, paths: PathTallies = new Map(), only?: Uint8Array): PathTallies {
+export function tallyPaths(
+  sums: TallySums,
+  pathOf: (conn: number) => string,
+  paths: PathTallies = new Map(),
+  only?: Uint8Array,
+): PathTallies {
   for (let c = 0; c < sums.first.length; c++) {
     const first = sums.first[c]!;
     if (first < 0 || (only !== undefined && only[c] !== 1)) continue;

@@ -5,7 +5,6 @@ import type {
   IdleTimeoutInference,
   PathIdleTimeout,
   ProblemGroup,
-  ResetAttribution,
 } from '../model/analysis-report.js';
 import { durationText } from '../util/time-text.js';
 import type { Style } from './style.js';

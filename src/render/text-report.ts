@@ -100,6 +100,14 @@ export function renderFileReport(r: FileReport, st: Style): string {
   const counts = r.connectionCounts;
   const byEnd = Object.entries(counts.byEnd).map(([k, n]) => `${n} ${k}`);
   out.push(`  ${counts.total} connection${counts.total === 1 ? '' : 's'}: ${byEnd.join(', ') || 'none'}`);
+  if (r.evicted) {
+    const e = r.evicted;
+    out.push(
+      st.dim(
+        `  ${e.connections} ended or idle connections were tallied and then forgotten to stay within --max-memory; all are counted above, ${e.listed} are kept in full`,
+      ),
+    );
+  }
   if (counts.problems) {
     out.push('');
     out.push(st.bold(`  Problem connections (${counts.problems})`));

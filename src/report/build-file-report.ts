@@ -269,7 +269,11 @@ function mergedByEnd(held: HeldTally, retired: RetiredTally): ConnectionCounts['
  * ones, built one at a time as they are asked for, merged with what was kept
  * of evicted ones.
  */
-export function* reportedConnections(analysis: CaptureAnalysis, filter: ConnectionFilter, retired?: RetiredTally): Generator<ConnectionReport> {
+export function* reportedConnections(
+  analysis: CaptureAnalysis,
+  filter: ConnectionFilter,
+  retired?: RetiredTally,
+): Generator<ConnectionReport> {
   const kept = retired ? mergeById(retired.problems, retired.others, connId) : [];
   let k = 0;
   for (const c of selectConnections(analysis, filter)) {
@@ -358,12 +362,13 @@ export function buildFileReport(
     diagnoses: retired ? mergeById(retired.diagnoses, diagnoses, diagnosisId) : diagnoses,
     problemGroups: groups.groups(),
     idleTimeouts: idleTimeouts.map(withRecommendation),
-    evicted: retired && retired.evicted > 0
-      ? {
-          connections: retired.evicted,
-          listed: retired.problems.length + retired.others.length,
-          diagnosesNotKept: retired.diagnosesNotKept,
-        }
-      : null,
+    evicted:
+      retired && retired.evicted > 0
+        ? {
+            connections: retired.evicted,
+            listed: retired.problems.length + retired.others.length,
+            diagnosesNotKept: retired.diagnosesNotKept,
+          }
+        : null,
   };
 }

@@ -206,6 +206,11 @@ export class ConnectionStore {
     if ((st & ST_SAW_SYN) !== 0 && (st & (ST_SAW_SYNACK | ST_ESTABLISHED)) === 0 && this.packets(c, 1) === 0) return 'no-answer';
     return 'open';
   }
+  /** Over: both FINs, a RST, or a refusal (a half-close is not: the other side may still talk). */
+  hasEnded(c: number): boolean {
+    const e = this.u8[c * STRIDE8 + B_END_INFO]! & END_KIND_MASK;
+    return e === END_FIN || e === END_RESET || e === END_REJECTED;
+  }
   /** Side B sent the first FIN, or the RST, that ended it (meaningful when endKind is fin, half-closed, reset or rejected). */
   endedBySideB(c: number): boolean {
     return (this.u8[c * STRIDE8 + B_END_INFO]! & END_BY_B) !== 0;

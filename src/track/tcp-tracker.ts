@@ -5,6 +5,7 @@ import { PacketBlock } from '../decode/packet-block.js';
 import { DEFAULT_CHUNK } from '../capture/sync-source.js';
 import { ConnectionStore } from './connection-store.js';
 import { EventLog } from './event-log.js';
+import { E_STRIDE } from './event-layout.js';
 import { RECORD_BYTES } from './record-layout.js';
 import type { ResetContext } from './reset-context.js';
 import { NOTE_MAX } from './reset-note-layout.js';
@@ -161,6 +162,20 @@ export class TcpTracker {
   /** Bytes the tracker holds for connection state (records + flow index), excluding the event log. */
   memoryBytes(): number {
     return this.x.storeCapacity() * RECORD_BYTES + this.x.flowSlots() * 4;
+  }
+
+  /**
+   * Bytes of what the tracker holds now (records and events in use; the
+   * regions' capacity and the flow index only grow, to the high-water mark
+   * of this): what eviction keeps within a budget.
+   */
+  heldBytes(): number {
+    return this.x.connectionCount() * RECORD_BYTES + this.x.eventsCount() * E_STRIDE;
+  }
+
+  /** What one connection with `events` logged events adds to heldBytes(). */
+  static heldBytesOf(events: number): number {
+    return RECORD_BYTES + events * E_STRIDE;
   }
 
   /** All the memory the WebAssembly pass has taken (records, flow index, buffers). */

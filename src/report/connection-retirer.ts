@@ -1,0 +1,91 @@
+import type { CaptureAnalysis, CapturePipeline, Evictor } from '../analyze/analyze-capture.js';
+import { diagnoseCapture } from '../diagnose/diagnose-capture.js';
+import { TcpTracker } from '../track/tcp-tracker.js';
+import { retireConnections, type ConnectionFilter } from './build-file-report.js';
+import { RetiredTally } from './retired-tally.js';
+
+/** Default budget for what the tracker holds (records and events in use): a host with 1 M open connections fits. */
+export const DEFAULT_MAX_MEMORY = 1024 * 1024 * 1024;
+
+/**
+ * How long a connection that has ended (both FINs, a RST, a refusal) stays
+ * after its last packet before it may be forgotten: long enough for the
+ * stragglers that still belong to it (the RSTs answering a RST's peer, a
+ * retransmitted FIN), counted in capture time so a file and a live source
+ * behave alike.
+ */
+export const ENDED_GRACE_NS = 10e9;
+
+/** Evicted connections kept in full for --json and --html (problems first): the rest are counted. */
+export const MAX_KEPT_IN_FULL = 10_000;
+
+/** Eviction starts when held state reaches this share of the budget, and stops at half of it: each pass frees at least as much as it costs. */
+const START_SHARE = 0.5;
+const STOP_SHARE = 0.25;
+
+/**
+ * Keeps a pipeline's tracker within a memory budget. When what it holds
+ * passes half the budget, the connections that have ended (and been quiet
+ * for ENDED_GRACE_NS) are diagnosed, tallied into `tally` and forgotten; if
+ * that is not enough, so are the quietest open ones, until a quarter of the
+ * budget is held. The report then counts every connection (see
+ * retireConnections): only the full detail of connections nobody will
+ * print is gone.
+ */
+export class ConnectionRetirer implements Evictor {
+  readonly tally: RetiredTally;
+
+  constructor(
+    private readonly filter: ConnectionFilter,
+    /** Connections a report lists in full (problems, and others): kept of the evicted ones. */
+    keep: number,
+    readonly maxBytes = DEFAULT_MAX_MEMORY,
+  ) {
+    this.tally = new RetiredTally(keep);
+  }
+
+  afterRun(pipeline: CapturePipeline): void {
+    if (pipeline.tracker.heldBytes() < this.maxBytes * START_SHARE) return;
+    this.retire(pipeline.analysis(), this.maxBytes * STOP_SHARE);
+  }
+
+  /**
+   * Forgets the ended connections quiet for the grace and then, while more
+   * than `targetBytes` is held, the quietest others. Returns how many.
+   */
+  retire(analysis: CaptureAnalysis, targetBytes = Infinity): number {
+    const t = analysis.tracker;
+    const store = t.store;
+    const n = t.connectionCount;
+    if (n === 0) return 0;
+    const nowNs = t.timeSpan().lastNs;
+    const only = new Uint8Array(n);
+    const { start } = t.eventGroups();
+    const bytesOf = (c: number): number => TcpTracker.heldBytesOf(start[c + 1]! - start[c]!);
+    let held = t.heldBytes();
+    let count = 0;
+    for (let c = 0; c < n; c++) {
+      if (!store.hasEnded(c) || nowNs - store.lastTimeNs(c) < ENDED_GRACE_NS) continue;
+      only[c] = 1;
+      held -= bytesOf(c);
+      count++;
+    }
+    if (held > targetBytes) {
+      const rest: number[] = [];
+      for (let c = 0; c < n; c++) if (only[c] === 0) rest.push(c);
+      rest.sort((a, b) => store.lastTimeNs(a) - store.lastTimeNs(b));
+      for (const c of rest) {
+        if (held <= targetBytes) break;
+        only[c] = 1;
+        held -= bytesOf(c);
+        count++;
+      }
+    }
+    if (count === 0) return 0;
+    const diagnosis = diagnoseCapture(analysis, undefined, { explain: false });
+    retireConnections(analysis, this.filter, diagnosis, only, this.tally);
+    for (let c = 0; c < n; c++) only[c] = only[c] === 1 ? 0 : 1;
+    t.compact(only);
+    return count;
+  }
+}
