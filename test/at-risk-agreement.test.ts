@@ -104,6 +104,9 @@ function scenario() {
     diagnoses,
     idleTimeouts: IDLE_TIMEOUTS,
     resetsBy: {},
+    keepalives: { sent: 0, answered: 0 },
+    evicted: 0,
+    refreshMs: 0,
   };
   return { snap, sockets };
 }

@@ -126,6 +126,9 @@ test('the at-risk gauge takes --idle-timeout and the socket table', async () => 
     tcpPackets: 1,
     captureGaps: 0,
     connections: [conn(1, 100)],
+    keepalives: { sent: 0, answered: 0 },
+    evicted: 0,
+    refreshMs: 0,
   };
   m.onSnapshot(snap);
   m.onSnapshot({ ...snap, at: 10_000 }); // 9 s of silence ≥ 80 % of 10 s
@@ -134,7 +137,16 @@ test('the at-risk gauge takes --idle-timeout and the socket table', async () => 
 
 test('counters take deltas of the snapshot totals and never go down', async () => {
   const m = new KadMetrics({ processMetrics: false });
-  const base = { source: 'test', packetsPerSec: 0, sourceDrops: null, diagnoses: [], idleTimeouts: [], resetsBy: {} };
+  const base = {
+    source: 'test',
+    packetsPerSec: 0,
+    sourceDrops: null,
+    diagnoses: [],
+    idleTimeouts: [],
+    resetsBy: {},
+    evicted: 0,
+    refreshMs: 0,
+  };
   const snap = (at: number, packets: number, gaps: number, sent: number, answered: number): LiveSnapshot => ({
     ...base,
     at,
@@ -142,6 +154,7 @@ test('counters take deltas of the snapshot totals and never go down', async () =
     tcpPackets: packets,
     captureGaps: gaps,
     connections: [conn(1, at / 1000, { keepalives: { sent, answered } })],
+    keepalives: { sent, answered },
   });
   m.onSnapshot(snap(1000, 10, 1, 2, 1));
   m.onSnapshot(snap(2000, 25, 1, 5, 4));

@@ -169,6 +169,9 @@ test('header: counts, resets by cause, the inferred idle timeout per path', asyn
       diagnoses: d.diagnoses,
       idleTimeouts: d.idleTimeouts,
       resetsBy: { middlebox: 1, peer: 0, 'local-stack': 0, unknown: 0 },
+      keepalives: { sent: 0, answered: 0 },
+      evicted: 0,
+      refreshMs: 0,
     },
   }).map(plain);
   assert.match(lines[0]!, /replay x\.pcap at max speed +\[ended\]/);

@@ -5,7 +5,8 @@ import { CapFeed, DEFAULT_BUFFER_SIZE, DEFAULT_FILTER, DEFAULT_SNAPLEN } from '.
 import { LiveModel } from '../live/live-model.js';
 import type { PacketFeed } from '../live/packet-feed.js';
 import { StdinFeed } from '../live/stdin-feed.js';
-import { durationSeconds, wholeNumber } from './option-values.js';
+import { byteSize, durationSeconds, wholeNumber } from './option-values.js';
+import { DEFAULT_MAX_MEMORY } from '../report/connection-retirer.js';
 import { socketSource } from '../sockets/annotate-sockets.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 import { UserError } from '../model/errors.js';
@@ -18,6 +19,7 @@ export interface SourceFlags {
   snaplen: number;
   bufferSize: number;
   idleTimeout?: number;
+  maxMemory: number;
 }
 
 export function addSourceOptions(cmd: Command): Command {
@@ -49,6 +51,12 @@ export function addSourceOptions(cmd: Command): Command {
       '--idle-timeout <duration>',
       'middlebox idle timeout to judge sockets against (e.g. 350, 5m); default: the one inferred from the traffic',
       durationSeconds,
+    )
+    .option(
+      '--max-memory <size>',
+      'bound the connection state kept (e.g. 512M, 2G); ended connections are tallied and forgotten 10 s after their last packet, and past half of this the quietest open ones too',
+      byteSize,
+      DEFAULT_MAX_MEMORY,
     );
 }
 
@@ -101,7 +109,7 @@ export interface TuiOptions {
 interface TuiModule {
   runTui: (model: LiveModel, opts: TuiOptions) => Promise<void>;
   /** A LiveModel that also records per-packet timelines; optional, a plain LiveModel works too. */
-  createTuiModel?: (feed: PacketFeed) => LiveModel;
+  createTuiModel?: (feed: PacketFeed, opts: { maxMemory?: number }) => LiveModel;
 }
 
 async function loadTui(): Promise<TuiModule> {
@@ -146,7 +154,9 @@ async function runLive(flags: SourceFlags & { sockets: boolean }): Promise<void>
     feed.stop();
     throw err;
   }
-  const model = tui.createTuiModel ? tui.createTuiModel(feed) : new LiveModel(feed);
+  const model = tui.createTuiModel
+    ? tui.createTuiModel(feed, { maxMemory: flags.maxMemory })
+    : new LiveModel(feed, { maxMemory: flags.maxMemory });
   let failure: Error | null = null;
   model.on('error', (err) => {
     // Reported after the TUI has restored the terminal, or it would be painted over.

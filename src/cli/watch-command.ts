@@ -193,6 +193,8 @@ export class WatchOutput {
       sourceDrops: snap.sourceDrops,
       connections: snap.connections.length,
       openConnections: snap.connections.filter((c) => c.ended.kind === 'open').length,
+      evicted: snap.evicted,
+      refreshMs: Math.round(snap.refreshMs * 10) / 10,
       atRisk: this.atRiskCount(snap),
       resetsBy: snap.resetsBy,
       silentDrops: this.silentDrops,
@@ -216,7 +218,7 @@ export class WatchOutput {
 
 async function runWatch(flags: WatchFlags): Promise<void> {
   const feed = openFeed(flags, 'kad watch');
-  const model = new LiveModel(feed, { refreshMs: flags.refresh });
+  const model = new LiveModel(feed, { refreshMs: flags.refresh, maxMemory: flags.maxMemory });
   const out = new WatchOutput(model, flags.idleTimeout);
   let failure: Error | null = null;
   let socketRead: Promise<void> | null = null;

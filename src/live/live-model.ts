@@ -1,6 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { CapturePipeline, type TrackedPacketHandler } from '../analyze/analyze-capture.js';
-import { diagnoseCapture } from '../diagnose/diagnose-capture.js';
+import { CapturePipeline, type CaptureAnalysis, type TrackedPacketHandler } from '../analyze/analyze-capture.js';
+import { diagnoseCapture, type CaptureDiagnosis } from '../diagnose/diagnose-capture.js';
+import { bracketPaths, mergePathTallies } from '../diagnose/idle-timeout.js';
+import { ConnectionRetirer } from '../report/connection-retirer.js';
+import { ReportCache } from './report-cache.js';
 import type {
   ConnectionDiagnosis,
   ConnectionReport,
@@ -8,7 +11,6 @@ import type {
   ResetVerdict,
   SilentDropVerdict,
 } from '../model/analysis-report.js';
-import { connectionReport } from '../report/build-file-report.js';
 import type { PacketFeed } from './packet-feed.js';
 
 /** What a live view shows at one moment. */
@@ -20,15 +22,23 @@ export interface LiveSnapshot {
   tcpPackets: number;
   /** Packets per second over the last refresh interval. */
   packetsPerSec: number;
-  /** Sequence holes seen (segments the capture missed), summed over connections. */
+  /** Sequence holes seen (segments the capture missed), summed over connections, evicted ones too. */
   captureGaps: number;
   /** Drops the source itself reports, when it knows. */
   sourceDrops: number | null;
+  /** The connections held now (ended ones are forgotten ENDED_GRACE_NS after their last packet). */
   connections: ConnectionReport[];
   diagnoses: ConnectionDiagnosis[];
+  /** Over every connection seen, evicted ones too. */
   idleTimeouts: IdleTimeoutInference[];
-  /** RSTs by attribution so far. */
+  /** RSTs by attribution so far, evicted connections' too. */
   resetsBy: Record<string, number>;
+  /** Keepalive probes sent and answered so far, evicted connections' too. */
+  keepalives: { sent: number; answered: number };
+  /** Connections diagnosed, tallied and forgotten so far. */
+  evicted: number;
+  /** Wall ms the refresh took to build this snapshot (diagnosis, reports, eviction of the previous one). */
+  refreshMs: number;
 }
 
 export interface LiveModelEvents {
@@ -41,26 +51,38 @@ export interface LiveModelEvents {
   error: [Error];
 }
 
+/** Report lists are not kept for a live view: only its tallies of evicted connections. */
+const LIVE_KEEP = 0;
+
 /**
  * Runs a PacketFeed through the analysis pipeline and re-diagnoses on a
  * timer, emitting snapshots and each new verdict once. Diagnosis is the same
  * code as `kad analyze`, so live and offline verdicts cannot drift apart.
+ *
+ * Bounded for a source that never ends: after each snapshot, connections
+ * that ended ENDED_GRACE_NS of capture time ago are tallied and forgotten
+ * (and, past half of maxMemory, the quietest open ones), and a refresh
+ * rebuilds only the reports of connections that had packets since the last.
  */
 export class LiveModel extends EventEmitter<LiveModelEvents> {
   readonly pipeline: CapturePipeline;
   private timer: NodeJS.Timeout | null = null;
   private lastPackets = 0;
   private lastAt = Date.now();
-  private readonly seenResets = new Set<string>();
+  /** RST frames already emitted, by connection number; forgotten with their connection. */
+  private readonly seenResets = new Map<number, Set<number>>();
   private readonly seenDrops = new Set<number>();
+  private readonly reports = new ReportCache();
+  private readonly retirer: ConnectionRetirer;
   latest: LiveSnapshot | null = null;
 
   constructor(
     readonly feed: PacketFeed,
-    private readonly opts: { refreshMs?: number; onTcpPacket?: TrackedPacketHandler } = {},
+    private readonly opts: { refreshMs?: number; onTcpPacket?: TrackedPacketHandler; maxMemory?: number } = {},
   ) {
     super();
     this.pipeline = new CapturePipeline(feed.label, { onTcpPacket: opts.onTcpPacket });
+    this.retirer = new ConnectionRetirer({}, LIVE_KEEP, opts.maxMemory);
   }
 
   /** Starts the feed; resolves when it ends (after a final snapshot). */
@@ -73,7 +95,7 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
     } finally {
       if (this.timer) clearInterval(this.timer);
       this.timer = null;
-      this.refresh();
+      this.refresh(false);
       this.emit('end');
     }
   }
@@ -82,25 +104,43 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
     this.feed.stop();
   }
 
-  /** Build a snapshot now (also called by the timer). */
-  refresh(): LiveSnapshot {
+  /** Connections evicted so far (their verdicts were emitted before they went). */
+  get evicted(): number {
+    return this.retirer.tally.evicted;
+  }
+
+  /** Build a snapshot now (also called by the timer); then, unless told not to, evict what has ended. */
+  refresh(evict = true): LiveSnapshot {
+    const started = performance.now();
     const analysis = this.pipeline.analysis();
-    const diag = diagnoseCapture(analysis);
+    const diag = diagnoseCapture(analysis, undefined, { explain: false });
     const t = analysis.tracker;
-    const connections: ConnectionReport[] = [];
-    let gaps = 0;
-    for (let c = 0; c < t.connectionCount; c++) {
-      const r = connectionReport(t, c);
+    const connections = this.reports.refresh(t);
+    const retired = this.retirer.tally;
+    let gaps = retired.captureGaps;
+    let sent = retired.keepalivesSent;
+    let answered = retired.keepalivesAnswered;
+    for (const r of connections) {
       gaps += r.captureGaps;
-      connections.push(r);
+      sent += r.keepalives.sent;
+      answered += r.keepalives.answered;
     }
     const resetsBy: Record<string, number> = { middlebox: 0, peer: 0, 'local-stack': 0, unknown: 0 };
-    for (const d of diag.diagnoses) {
+    for (const [k, n] of Object.entries(retired.resetsBy)) resetsBy[k] = (resetsBy[k] ?? 0) + n;
+    const diagnoses: ConnectionDiagnosis[] = [];
+    for (const quiet of diag.diagnoses) {
+      // Verdicts are decided without words; only new ones, and those of connections shown, get them.
+      let d = quiet;
+      const seen = this.seenResets.get(d.conn);
+      const fresh = d.resets.some((r) => !seen?.has(r.frame)) || (d.silentDrop !== null && !this.seenDrops.has(d.conn));
+      if (fresh) d = diag.explainConnection(d.conn) ?? d;
+      diagnoses.push(d);
       for (const r of d.resets) {
         resetsBy[r.attribution] = (resetsBy[r.attribution] ?? 0) + 1;
-        const key = `${r.conn}:${r.frame}`;
-        if (!this.seenResets.has(key)) {
-          this.seenResets.add(key);
+        let frames = this.seenResets.get(r.conn);
+        if (frames === undefined) this.seenResets.set(r.conn, (frames = new Set()));
+        if (!frames.has(r.frame)) {
+          frames.add(r.frame);
           this.emit('reset', r);
         }
       }
@@ -109,6 +149,10 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
         this.emit('silentDrop', d.silentDrop);
       }
     }
+    const idleTimeouts =
+      retired.evicted > 0
+        ? bracketPaths(mergePathTallies(mergePathTallies(new Map(), retired.paths), diag.pathTallies()))
+        : diag.idleTimeouts;
     const now = Date.now();
     const snap: LiveSnapshot = {
       source: this.feed.label,
@@ -119,14 +163,36 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
       captureGaps: gaps,
       sourceDrops: this.feed.drops?.() ?? null,
       connections,
-      diagnoses: diag.diagnoses,
-      idleTimeouts: diag.idleTimeouts,
+      diagnoses,
+      idleTimeouts,
       resetsBy,
+      keepalives: { sent, answered },
+      evicted: retired.evicted,
+      refreshMs: performance.now() - started,
     };
     this.lastPackets = analysis.frames;
     this.lastAt = now;
     this.latest = snap;
     this.emit('snapshot', snap);
+    if (evict) this.evict(analysis, diag);
     return snap;
+  }
+
+  /** After the snapshot's readers have had it (the TUI reads the event log up to here): forget what has ended. */
+  private evict(analysis: CaptureAnalysis, diag: CaptureDiagnosis): void {
+    const t = analysis.tracker;
+    const pressed = t.heldBytes() >= this.retirer.pressureBytes;
+    const store = t.store;
+    const before = t.connectionCount;
+    const ids = new Float64Array(before);
+    for (let c = 0; c < before; c++) ids[c] = store.id(c);
+    const remap = this.retirer.retire(analysis, pressed ? this.retirer.targetBytes : Infinity, diag);
+    if (remap === null) return;
+    this.reports.remap(remap);
+    for (let c = 0; c < before; c++) {
+      if (remap[c]! >= 0) continue;
+      this.seenResets.delete(ids[c]!);
+      this.seenDrops.delete(ids[c]!);
+    }
   }
 }

@@ -5,7 +5,7 @@ import { VERSION } from '../version.js';
 import { AT_RISK_FRACTION, CaptureClock, connectionsAtRisk, newestPacketS, riskContext } from '../sockets/at-risk.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 
-type Totals = { packets: number; tcpPackets: number; captureGaps: number };
+type Totals = { packets: number; tcpPackets: number; captureGaps: number; probesSent: number; probesAnswered: number; evicted: number };
 
 /**
  * The Prometheus view of a LiveModel. Snapshots carry running totals; the
@@ -31,8 +31,8 @@ export class KadMetrics {
   private readonly lastSnapshot: Gauge;
   private readonly info: Gauge<'version' | 'source'>;
 
-  private readonly keepalivesSeen = new Map<number, { sent: number; answered: number }>();
-  private readonly last: Totals = { packets: 0, tcpPackets: 0, captureGaps: 0 };
+  private readonly evicted: Counter;
+  private readonly last: Totals = { packets: 0, tcpPackets: 0, captureGaps: 0, probesSent: 0, probesAnswered: 0, evicted: 0 };
   private readonly clock: CaptureClock;
   private readonly idleTimeoutS: number | undefined;
   private sockets: readonly SocketInfo[] = [];
@@ -70,7 +70,12 @@ export class KadMetrics {
       help: 'Sequence holes: segments the capture missed (the source or the kernel dropped them)',
       registers,
     });
-    this.tracked = new Gauge({ name: 'kad_connections_tracked', help: 'Connections known to the tracker', registers });
+    this.tracked = new Gauge({ name: 'kad_connections_tracked', help: 'Connections the tracker holds now', registers });
+    this.evicted = new Counter({
+      name: 'kad_connections_evicted_total',
+      help: 'Connections diagnosed, tallied and then forgotten (ended ones after a grace; the quietest open ones past half of --max-memory)',
+      registers,
+    });
     this.open = new Gauge({ name: 'kad_connections_open', help: 'Tracked connections not yet ended by FIN or RST', registers });
     this.atRisk = new Gauge({
       name: 'kad_connections_at_risk',
@@ -135,15 +140,10 @@ export class KadMetrics {
     this.countUp(this.packets, 'packets', snap.packets);
     this.countUp(this.tcpPackets, 'tcpPackets', snap.tcpPackets);
     this.countUp(this.captureGaps, 'captureGaps', snap.captureGaps);
-    for (const c of snap.connections) {
-      const seen = this.keepalivesSeen.get(c.id) ?? { sent: 0, answered: 0 };
-      if (c.keepalives.sent > seen.sent) this.probesSent.inc(c.keepalives.sent - seen.sent);
-      if (c.keepalives.answered > seen.answered) this.probesAnswered.inc(c.keepalives.answered - seen.answered);
-      this.keepalivesSeen.set(c.id, {
-        sent: Math.max(seen.sent, c.keepalives.sent),
-        answered: Math.max(seen.answered, c.keepalives.answered),
-      });
-    }
+    // Totals over every connection, evicted ones too: a per-connection memory of what was counted would grow forever.
+    this.countUp(this.probesSent, 'probesSent', snap.keepalives.sent);
+    this.countUp(this.probesAnswered, 'probesAnswered', snap.keepalives.answered);
+    this.countUp(this.evicted, 'evicted', snap.evicted);
     this.tracked.set(snap.connections.length);
     this.open.set(snap.connections.filter((c) => c.ended.kind === 'open').length);
     this.clock.observe(newestPacketS(snap.connections), snap.at);

@@ -250,6 +250,9 @@ export function retireConnections(
   for (let i = 0; i < t.connectionCount; i++) {
     if (only[i] !== 1) continue;
     retired.evicted++;
+    retired.keepalivesSent += store.keepalives(i, 0) + store.keepalives(i, 1);
+    retired.keepalivesAnswered += store.keepaliveAcks(i, 0) + store.keepaliveAcks(i, 1);
+    retired.captureGaps += store.captureGaps(i);
     retired.firstNs = Math.min(retired.firstNs, store.firstTimeNs(i));
     retired.lastNs = Math.max(retired.lastNs, store.lastTimeNs(i));
   }

@@ -1,5 +1,5 @@
 import type { CaptureAnalysis, CapturePipeline, Evictor } from '../analyze/analyze-capture.js';
-import { diagnoseCapture } from '../diagnose/diagnose-capture.js';
+import { diagnoseCapture, type CaptureDiagnosis } from '../diagnose/diagnose-capture.js';
 import { TcpTracker } from '../track/tcp-tracker.js';
 import { retireConnections, type ConnectionFilter } from './build-file-report.js';
 import { RetiredTally } from './retired-tally.js';
@@ -46,18 +46,28 @@ export class ConnectionRetirer implements Evictor {
 
   afterRun(pipeline: CapturePipeline): void {
     if (pipeline.tracker.heldBytes() < this.maxBytes * START_SHARE) return;
-    this.retire(pipeline.analysis(), this.maxBytes * STOP_SHARE);
+    this.retire(pipeline.analysis(), this.targetBytes);
+  }
+
+  /** Held bytes past which eviction also takes open connections (and, with afterRun, starts). */
+  get pressureBytes(): number {
+    return this.maxBytes * START_SHARE;
+  }
+  get targetBytes(): number {
+    return this.maxBytes * STOP_SHARE;
   }
 
   /**
    * Forgets the ended connections quiet for the grace and then, while more
-   * than `targetBytes` is held, the quietest others. Returns how many.
+   * than `targetBytes` is held, the quietest others. `diagnosis`, when given,
+   * is of the tracker as it is now. Returns where each connection went (see
+   * TcpTracker.compact), or null when none was forgotten.
    */
-  retire(analysis: CaptureAnalysis, targetBytes = Infinity): number {
+  retire(analysis: CaptureAnalysis, targetBytes = Infinity, diagnosis?: CaptureDiagnosis): Int32Array | null {
     const t = analysis.tracker;
     const store = t.store;
     const n = t.connectionCount;
-    if (n === 0) return 0;
+    if (n === 0) return null;
     const nowNs = t.timeSpan().lastNs;
     const only = new Uint8Array(n);
     const { start } = t.eventGroups();
@@ -81,11 +91,9 @@ export class ConnectionRetirer implements Evictor {
         count++;
       }
     }
-    if (count === 0) return 0;
-    const diagnosis = diagnoseCapture(analysis, undefined, { explain: false });
-    retireConnections(analysis, this.filter, diagnosis, only, this.tally);
+    if (count === 0) return null;
+    retireConnections(analysis, this.filter, diagnosis ?? diagnoseCapture(analysis, undefined, { explain: false }), only, this.tally);
     for (let c = 0; c < n; c++) only[c] = only[c] === 1 ? 0 : 1;
-    t.compact(only);
-    return count;
+    return t.compact(only);
   }
 }

@@ -51,6 +51,10 @@ export class RetiredTally {
   /** RSTs by attribution and silent drops among the evicted connections (all of them, filtered or not). */
   readonly resetsBy: Record<string, number> = {};
   silentDrops = 0;
+  /** Keepalive probes sent and answered, and sequence holes, summed over the evicted connections. */
+  keepalivesSent = 0;
+  keepalivesAnswered = 0;
+  captureGaps = 0;
   /** Earliest first and latest last packet (ns from the tracker's time base). */
   firstNs = Infinity;
   lastNs = -Infinity;

@@ -18,7 +18,10 @@ const recorders = new WeakMap<LiveModel, TimelineRecorder>();
  * also accepts any other LiveModel, but then it can only draw the packets
  * the tracker's event log keeps (keepalives, RSTs, FINs, idle breaks).
  */
-export function createTuiModel(feed: PacketFeed, opts: { refreshMs?: number; onTcpPacket?: TrackedPacketHandler } = {}): LiveModel {
+export function createTuiModel(
+  feed: PacketFeed,
+  opts: { refreshMs?: number; onTcpPacket?: TrackedPacketHandler; maxMemory?: number } = {},
+): LiveModel {
   const recorder = new TimelineRecorder();
   const extra = opts.onTcpPacket;
   const hook: TrackedPacketHandler = extra
@@ -27,7 +30,7 @@ export function createTuiModel(feed: PacketFeed, opts: { refreshMs?: number; onT
         extra(t, p, r, k);
       }
     : recorder.onTcpPacket;
-  const model = new LiveModel(feed, { refreshMs: opts.refreshMs ?? 500, onTcpPacket: hook });
+  const model = new LiveModel(feed, { refreshMs: opts.refreshMs ?? 500, onTcpPacket: hook, maxMemory: opts.maxMemory });
   recorders.set(model, recorder);
   return model;
 }
