@@ -26,7 +26,7 @@ export interface LiveSnapshot {
   captureGaps: number;
   /** Drops the source itself reports, when it knows. */
   sourceDrops: number | null;
-  /** The connections held now (ended ones are forgotten ENDED_GRACE_NS after their last packet). */
+  /** The connections held now (ended ones are forgotten a grace after their last packet: FIN_GRACE_NS, ENDED_GRACE_NS). */
   connections: ConnectionReport[];
   diagnoses: ConnectionDiagnosis[];
   /** Over every connection seen, evicted ones too. */
@@ -60,7 +60,7 @@ const LIVE_KEEP = 0;
  * code as `kad analyze`, so live and offline verdicts cannot drift apart.
  *
  * Bounded for a source that never ends: after each snapshot, connections
- * that ended ENDED_GRACE_NS of capture time ago are tallied and forgotten
+ * that ended a grace of capture time ago (FIN_GRACE_NS, ENDED_GRACE_NS) are tallied and forgotten
  * (and, past half of maxMemory, the quietest open ones), and a refresh
  * rebuilds only the reports of connections that had packets since the last.
  */

@@ -8,12 +8,14 @@ import { RetiredTally } from './retired-tally.js';
 export const DEFAULT_MAX_MEMORY = 1024 * 1024 * 1024;
 
 /**
- * How long a connection that has ended (both FINs, a RST, a refusal) stays
- * after its last packet before it may be forgotten: long enough for the
- * stragglers that still belong to it (the RSTs answering a RST's peer, a
- * retransmitted FIN), counted in capture time so a file and a live source
- * behave alike.
+ * How long a connection that has ended stays after its last packet before it
+ * may be forgotten: long enough for the stragglers that still belong to it,
+ * counted in capture time so a file and a live source behave alike. After
+ * both FINs only a retransmitted FIN or last ACK can come (within a few
+ * retransmission timeouts); after a RST, the peer's further RSTs and data
+ * (evidence that the real host still talked) come for longer.
  */
+export const FIN_GRACE_NS = 2e9;
 export const ENDED_GRACE_NS = 10e9;
 
 /** Evicted connections kept in full for --json and --html (problems first): the rest are counted. */
@@ -28,7 +30,7 @@ const STOP_SHARE = 0.25;
  * passes half the budget, the connections that have ended (and been quiet
  * for ENDED_GRACE_NS) are diagnosed, tallied into `tally` and forgotten; if
  * that is not enough, so are the quietest open ones, until a quarter of the
- * budget is held. The report then counts every connection (see
+ * budget is held (the grace is FIN_GRACE_NS after both FINs). The report then counts every connection (see
  * retireConnections): only the full detail of connections nobody will
  * print is gone.
  */
@@ -75,7 +77,7 @@ export class ConnectionRetirer implements Evictor {
     let held = t.heldBytes();
     let count = 0;
     for (let c = 0; c < n; c++) {
-      if (!store.hasEnded(c) || nowNs - store.lastTimeNs(c) < ENDED_GRACE_NS) continue;
+      if (!store.hasEnded(c) || nowNs - store.lastTimeNs(c) < (store.endKind(c) === 'fin' ? FIN_GRACE_NS : ENDED_GRACE_NS)) continue;
       only[c] = 1;
       held -= bytesOf(c);
       count++;
