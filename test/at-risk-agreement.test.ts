@@ -13,7 +13,7 @@ import { WatchOutput } from '../src/cli/watch-command.js';
 import { LiveModel, type LiveSnapshot } from '../src/live/live-model.js';
 import { KadMetrics } from '../src/metrics/kad-metrics.js';
 import type { ConnectionDiagnosis, ConnectionReport, IdleTimeoutInference } from '../src/model/analysis-report.js';
-import { connectionsAtRisk, riskContext } from '../src/sockets/at-risk.js';
+import { connectionsAtRisk, newestPacketS, riskContext } from '../src/sockets/at-risk.js';
 import { newSocketInfo } from '../src/sockets/socket-info.js';
 import type { SocketInfo } from '../src/sockets/socket-types.js';
 import { buildRow, type RowContext } from '../src/tui/conn-rows.js';
@@ -101,6 +101,10 @@ function scenario() {
     captureGaps: 0,
     sourceDrops: null,
     connections,
+    openReports: connections.filter((c) => c.ended.kind === 'open'),
+    heldConnections: connections.length,
+    openConnections: connections.filter((c) => c.ended.kind === 'open').length,
+    newestPacketS: newestPacketS(connections),
     diagnoses,
     idleTimeouts: IDLE_TIMEOUTS,
     resetsBy: {},

@@ -13,7 +13,7 @@ import type { PacketHandler } from '../src/capture/packet-record.js';
 import { UserError } from '../src/model/errors.js';
 import { LiveModel, type LiveSnapshot } from '../src/live/live-model.js';
 import type { PacketFeed } from '../src/live/packet-feed.js';
-import { CaptureClock, connectionsAtRisk, riskContext } from '../src/sockets/at-risk.js';
+import { CaptureClock, connectionsAtRisk, riskContext, newestPacketS } from '../src/sockets/at-risk.js';
 import { KadMetrics } from '../src/metrics/kad-metrics.js';
 import { parseListen } from '../src/metrics/listen-address.js';
 import { startMetricsServer } from '../src/metrics/metrics-server.js';
@@ -126,6 +126,10 @@ test('the at-risk gauge takes --idle-timeout and the socket table', async () => 
     tcpPackets: 1,
     captureGaps: 0,
     connections: [conn(1, 100)],
+    openReports: [conn(1, 100)],
+    heldConnections: 1,
+    openConnections: 1,
+    newestPacketS: newestPacketS([conn(1, 100)]),
     keepalives: { sent: 0, answered: 0 },
     evicted: 0,
     refreshMs: 0,
@@ -154,6 +158,10 @@ test('counters take deltas of the snapshot totals and never go down', async () =
     tcpPackets: packets,
     captureGaps: gaps,
     connections: [conn(1, at / 1000, { keepalives: { sent, answered } })],
+    openReports: [conn(1, at / 1000, { keepalives: { sent, answered } })],
+    heldConnections: 1,
+    openConnections: 1,
+    newestPacketS: at / 1000,
     keepalives: { sent, answered },
   });
   m.onSnapshot(snap(1000, 10, 1, 2, 1));

@@ -1,3 +1,4 @@
+import { newestPacketS } from '../src/sockets/at-risk.js';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -166,6 +167,10 @@ test('header: counts, resets by cause, the inferred idle timeout per path', asyn
       captureGaps: 0,
       sourceDrops: null,
       connections: conns,
+      openReports: conns.filter((c) => c.ended.kind === 'open'),
+      heldConnections: conns.length,
+      openConnections: conns.filter((c) => c.ended.kind === 'open').length,
+      newestPacketS: newestPacketS(conns),
       diagnoses: d.diagnoses,
       idleTimeouts: d.idleTimeouts,
       resetsBy: { middlebox: 1, peer: 0, 'local-stack': 0, unknown: 0 },

@@ -7,7 +7,7 @@ import { connectionReport } from '../report/build-file-report.js';
 import { annotateSockets, socketKey } from '../sockets/annotate-sockets.js';
 import { endpointText } from '../util/ip-text.js';
 import { readSockets } from '../sockets/read-sockets.js';
-import { CaptureClock, connectionsAtRisk, newestPacketS, riskContext } from '../sockets/at-risk.js';
+import { CaptureClock, connectionsAtRisk, riskContext } from '../sockets/at-risk.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 import { epochText } from '../util/time-text.js';
 import { addSourceOptions, openFeed, registerLive, TIMESTAMP_HELP, type SourceFlags } from './live-command.js';
@@ -108,7 +108,7 @@ export class WatchOutput {
 
   /** Every snapshot, before anything is judged against it. */
   observe(snap: LiveSnapshot): void {
-    this.clock.observe(newestPacketS(snap.connections), snap.at);
+    this.clock.observe(snap.newestPacketS, snap.at);
   }
 
   end(): void {
@@ -191,8 +191,8 @@ export class WatchOutput {
       packetsPerSec: Math.round(((snap.packets - this.lastStatsPackets) * 1000 * 10) / dt) / 10,
       captureGaps: snap.captureGaps,
       sourceDrops: snap.sourceDrops,
-      connections: snap.connections.length,
-      openConnections: snap.connections.filter((c) => c.ended.kind === 'open').length,
+      connections: snap.heldConnections,
+      openConnections: snap.openConnections,
       evicted: snap.evicted,
       refreshMs: Math.round(snap.refreshMs * 10) / 10,
       atRisk: this.atRiskCount(snap),
@@ -208,7 +208,7 @@ export class WatchOutput {
   /** Connections at risk as of the snapshot, with the latest socket facts: the gauge's number. */
   atRiskCount(snap: LiveSnapshot): number {
     const nowS = this.clock.now(snap.at);
-    return nowS === null ? 0 : connectionsAtRisk(snap.connections, this.lastSockets, riskContext(snap, nowS, this.idleTimeoutS)).length;
+    return nowS === null ? 0 : connectionsAtRisk(snap.openReports, this.lastSockets, riskContext(snap, nowS, this.idleTimeoutS)).length;
   }
 
   flush(): void {

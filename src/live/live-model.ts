@@ -26,8 +26,20 @@ export interface LiveSnapshot {
   captureGaps: number;
   /** Drops the source itself reports, when it knows. */
   sourceDrops: number | null;
-  /** The connections held now (ended ones are forgotten a grace after their last packet: FIN_GRACE_NS, ENDED_GRACE_NS). */
-  connections: ConnectionReport[];
+  /**
+   * The connections held now (ended ones are forgotten a grace after their
+   * last packet: FIN_GRACE_NS, ENDED_GRACE_NS). Built when first read, and
+   * then only for connections that had packets since the last time: a view
+   * that needs only counts never pays for a report per connection.
+   */
+  readonly connections: ConnectionReport[];
+  /** The open ones among them (what at-risk judges), built the same way. */
+  readonly openReports: ConnectionReport[];
+  /** How many connections are held, and how many of those are open. */
+  heldConnections: number;
+  openConnections: number;
+  /** Epoch seconds of the newest packet of any held connection (-Infinity: none): what a CaptureClock observes. */
+  newestPacketS: number;
   diagnoses: ConnectionDiagnosis[];
   /** Over every connection seen, evicted ones too. */
   idleTimeouts: IdleTimeoutInference[];
@@ -115,16 +127,27 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
     const analysis = this.pipeline.analysis();
     const diag = diagnoseCapture(analysis, undefined, { explain: false });
     const t = analysis.tracker;
-    const connections = this.reports.refresh(t);
+    const store = t.store;
+    const held = t.connectionCount;
     const retired = this.retirer.tally;
     let gaps = retired.captureGaps;
     let sent = retired.keepalivesSent;
     let answered = retired.keepalivesAnswered;
-    for (const r of connections) {
-      gaps += r.captureGaps;
-      sent += r.keepalives.sent;
-      answered += r.keepalives.answered;
+    let open = 0;
+    for (let c = 0; c < held; c++) {
+      gaps += store.captureGaps(c);
+      sent += store.keepalives(c, 0) + store.keepalives(c, 1);
+      answered += store.keepaliveAcks(c, 0) + store.keepaliveAcks(c, 1);
+      if (store.endKind(c) === 'open') open++;
     }
+    let newestPacketS = Number.NEGATIVE_INFINITY;
+    if (held > 0) {
+      const [sec, ns] = t.absolute(t.timeSpan().lastNs);
+      newestPacketS = sec + ns / 1e9;
+    }
+    const reports = this.reports;
+    let connections: ConnectionReport[] | null = null;
+    let openReports: ConnectionReport[] | null = null;
     const resetsBy: Record<string, number> = { middlebox: 0, peer: 0, 'local-stack': 0, unknown: 0 };
     for (const [k, n] of Object.entries(retired.resetsBy)) resetsBy[k] = (resetsBy[k] ?? 0) + n;
     const diagnoses: ConnectionDiagnosis[] = [];
@@ -162,7 +185,15 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
       packetsPerSec: ((analysis.frames - this.lastPackets) * 1000) / Math.max(1, now - this.lastAt),
       captureGaps: gaps,
       sourceDrops: this.feed.drops?.() ?? null,
-      connections,
+      get connections(): ConnectionReport[] {
+        return (connections ??= reports.refresh(t, 'all'));
+      },
+      get openReports(): ConnectionReport[] {
+        return (openReports ??= connections?.filter((c) => c.ended.kind === 'open') ?? reports.refresh(t, 'open'));
+      },
+      heldConnections: held,
+      openConnections: open,
+      newestPacketS,
       diagnoses,
       idleTimeouts,
       resetsBy,

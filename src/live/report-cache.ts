@@ -3,18 +3,18 @@ import { connectionReport } from '../report/build-file-report.js';
 import type { TcpTracker } from '../track/tcp-tracker.js';
 
 /**
- * The held connections' reports, rebuilt only for connections that had a
- * packet since the last refresh: a report is a function of its record, and
- * a record changes only when a packet comes. A refresh costs a check per
- * connection and a report per connection that changed.
+ * The held connections' reports, built when asked for and rebuilt only for
+ * connections that had a packet since: a report is a function of its
+ * record, and a record changes only when a packet comes. A refresh costs a
+ * check per connection and a report per connection that changed.
  */
 export class ReportCache {
-  private reports: ConnectionReport[] = [];
+  private reports: (ConnectionReport | null)[] = [];
   /** Packets (both directions) each report was built at. */
   private builtAt = new Float64Array(0);
 
-  /** Every held connection's report, in index order (a new array; the reports are shared). */
-  refresh(tracker: TcpTracker): ConnectionReport[] {
+  /** The held connections' reports in index order, all of them or only the open ones (a new array; the reports are shared). */
+  refresh(tracker: TcpTracker, which: 'all' | 'open'): ConnectionReport[] {
     const store = tracker.store;
     const n = tracker.connectionCount;
     if (this.builtAt.length < n) {
@@ -22,14 +22,21 @@ export class ReportCache {
       grown.set(this.builtAt);
       this.builtAt = grown;
     }
-    for (let c = 0; c < n; c++) {
-      const packets = store.packets(c, 0) + store.packets(c, 1);
-      if (c < this.reports.length && this.builtAt[c] === packets) continue;
-      this.reports[c] = connectionReport(tracker, c);
-      this.builtAt[c] = packets;
-    }
+    while (this.reports.length < n) this.reports.push(null);
     this.reports.length = n;
-    return this.reports.slice();
+    const out: ConnectionReport[] = [];
+    for (let c = 0; c < n; c++) {
+      if (which === 'open' && store.endKind(c) !== 'open') continue;
+      const packets = store.packets(c, 0) + store.packets(c, 1);
+      let r = this.reports[c]!;
+      if (r === null || this.builtAt[c] !== packets) {
+        r = connectionReport(tracker, c);
+        this.reports[c] = r;
+        this.builtAt[c] = packets;
+      }
+      out.push(r);
+    }
+    return out;
   }
 
   /** The tracker forgot connections and moved the rest down (TcpTracker.compact's result). */
@@ -42,6 +49,6 @@ export class ReportCache {
       this.builtAt[to] = this.builtAt[c]!;
       kept = to + 1;
     }
-    this.reports.length = kept;
+    this.reports.length = Math.min(kept, this.reports.length);
   }
 }

@@ -2,7 +2,7 @@ import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { LiveSnapshot } from '../live/live-model.js';
 import type { ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { VERSION } from '../version.js';
-import { AT_RISK_FRACTION, CaptureClock, connectionsAtRisk, newestPacketS, riskContext } from '../sockets/at-risk.js';
+import { AT_RISK_FRACTION, CaptureClock, connectionsAtRisk, riskContext } from '../sockets/at-risk.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 
 type Totals = { packets: number; tcpPackets: number; captureGaps: number; probesSent: number; probesAnswered: number; evicted: number };
@@ -36,6 +36,7 @@ export class KadMetrics {
   private readonly clock: CaptureClock;
   private readonly idleTimeoutS: number | undefined;
   private sockets: readonly SocketInfo[] = [];
+  private latest: LiveSnapshot | null = null;
 
   constructor(opts: { processMetrics?: boolean; clock?: CaptureClock; idleTimeoutS?: number } = {}) {
     this.clock = opts.clock ?? new CaptureClock();
@@ -83,6 +84,7 @@ export class KadMetrics {
         'Open connections being silently dropped or with keepalive probes unanswered, or idle for at least ' +
         `${AT_RISK_FRACTION * 100}% of their path's idle timeout (the shorter of --idle-timeout and the inferred one) with no keepalive probe due before it`,
       registers,
+      collect: () => this.atRisk.set(this.atRiskNow()),
     });
     this.timeoutLower = new Gauge({
       name: 'kad_idle_timeout_lower_bound_seconds',
@@ -144,11 +146,11 @@ export class KadMetrics {
     this.countUp(this.probesSent, 'probesSent', snap.keepalives.sent);
     this.countUp(this.probesAnswered, 'probesAnswered', snap.keepalives.answered);
     this.countUp(this.evicted, 'evicted', snap.evicted);
-    this.tracked.set(snap.connections.length);
-    this.open.set(snap.connections.filter((c) => c.ended.kind === 'open').length);
-    this.clock.observe(newestPacketS(snap.connections), snap.at);
-    const now = this.clock.now(snap.at);
-    this.atRisk.set(now === null ? 0 : connectionsAtRisk(snap.connections, this.sockets, riskContext(snap, now, this.idleTimeoutS)).length);
+    this.tracked.set(snap.heldConnections);
+    this.open.set(snap.openConnections);
+    this.clock.observe(snap.newestPacketS, snap.at);
+    // Judged when scraped (see the gauge's collect): a snapshot every second need not judge every connection.
+    this.latest = snap;
     // Rebuilt each time so a path whose inference changed shape (e.g. lost its lower bound) shows no stale value.
     this.timeoutLower.reset();
     this.timeoutUpper.reset();
@@ -158,6 +160,15 @@ export class KadMetrics {
     }
     this.sourceDrops.set(snap.sourceDrops ?? Number.NaN);
     this.lastSnapshot.set(snap.at / 1000);
+  }
+
+  /** The at-risk count of the latest snapshot, judged now with the latest socket table. */
+  private atRiskNow(): number {
+    const snap = this.latest;
+    const now = snap === null ? null : this.clock.now(snap.at);
+    return snap === null || now === null
+      ? 0
+      : connectionsAtRisk(snap.openReports, this.sockets, riskContext(snap, now, this.idleTimeoutS)).length;
   }
 
   private countUp(counter: Counter, key: keyof Totals, total: number): void {
