@@ -67,7 +67,7 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   const everything = Boolean(flags.json || flags.html);
   // Two-sided analysis matches every connection of one capture against the other's: it keeps them all.
   const retirer =
-    writer || files.length > 1 ? null : new ConnectionRetirer(filter, everything ? MAX_KEPT_IN_FULL : MAX_LISTED, flags.maxMemory);
+    files.length > 1 ? null : new ConnectionRetirer(filter, everything ? MAX_KEPT_IN_FULL : MAX_LISTED, flags.maxMemory, !writer);
   const { analyses, diagnoses, comparisons, problems } = await analyzeFiles(files, {
     diagnose: !writer,
     explain: everything,

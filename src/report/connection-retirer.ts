@@ -42,6 +42,8 @@ export class ConnectionRetirer implements Evictor {
     /** Connections a report lists in full (problems, and others): kept of the evicted ones. */
     keep: number,
     readonly maxBytes = DEFAULT_MAX_MEMORY,
+    /** False when nothing will be reported from the tally (kad analyze --events has printed every packet already). */
+    private readonly tallies = true,
   ) {
     this.tally = new RetiredTally(keep);
   }
@@ -94,7 +96,9 @@ export class ConnectionRetirer implements Evictor {
       }
     }
     if (count === 0) return null;
-    retireConnections(analysis, this.filter, diagnosis ?? diagnoseCapture(analysis, undefined, { explain: false }), only, this.tally);
+    if (this.tallies)
+      retireConnections(analysis, this.filter, diagnosis ?? diagnoseCapture(analysis, undefined, { explain: false }), only, this.tally);
+    else this.tally.evicted += count;
     for (let c = 0; c < n; c++) only[c] = only[c] === 1 ? 0 : 1;
     return t.compact(only);
   }
