@@ -1,7 +1,6 @@
 import { endianness } from 'node:os';
 import type { ProcSource } from './proc-source.js';
 import { addressText } from '../util/ip-text.js';
-import { pushAll } from '../util/extremes.js';
 
 /**
  * /proc/net/tcp and /proc/net/tcp6, parsed without external tools.
@@ -26,7 +25,8 @@ export type TcpState =
   | 'NEW_SYN_RECV'
   | 'UNKNOWN';
 
-const STATES: Record<number, TcpState> = {
+/** `st` (and sock_diag's idiag_state) → state. */
+export const TCP_STATE_CODES: Readonly<Record<number, TcpState>> = {
   0x01: 'ESTABLISHED',
   0x02: 'SYN_SENT',
   0x03: 'SYN_RECV',
@@ -43,7 +43,8 @@ const STATES: Record<number, TcpState> = {
 
 /** The `tr` column. sk_timer is the keepalive timer on an ESTABLISHED socket. */
 export type SocketTimer = 'none' | 'retransmit' | 'keepalive' | 'time-wait' | 'zero-window-probe' | 'unknown';
-const TIMERS: SocketTimer[] = ['none', 'retransmit', 'keepalive', 'time-wait', 'zero-window-probe'];
+/** `tr` (and sock_diag's idiag_timer) → timer. */
+export const TIMER_CODES: readonly SocketTimer[] = ['none', 'retransmit', 'keepalive', 'time-wait', 'zero-window-probe'];
 
 export interface SocketAddress {
   family: 4 | 6;
@@ -87,33 +88,39 @@ type TenFields = [string, string, string, string, string, string, string, string
 export function parseProcNetTcp(text: string, family: 4 | 6, littleEndian = endianness() === 'LE'): SocketEntry[] {
   const entries: SocketEntry[] = [];
   for (const line of text.split('\n').slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10) continue;
-    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode; the length was checked.
-    const [sl, localText, remoteText, st, queues, timers, retrnsmt, uid, timeout, inode] = f as TenFields;
-    if (!sl.endsWith(':')) continue;
-    const local = parseEndpoint(localText, family, littleEndian);
-    const remote = parseEndpoint(remoteText, family, littleEndian);
-    const [tx, rx] = queues.split(':');
-    const [tr, when] = timers.split(':');
-    if (!local || !remote || tx === undefined || rx === undefined || tr === undefined || when === undefined) continue;
-    const timerCode = parseInt(tr, 16);
-    entries.push({
-      family,
-      local,
-      remote,
-      state: STATES[parseInt(st, 16)] ?? 'UNKNOWN',
-      txQueue: parseInt(tx, 16),
-      rxQueue: parseInt(rx, 16),
-      timer: TIMERS[timerCode] ?? 'unknown',
-      timerTicks: parseInt(when, 16),
-      retransmits: parseInt(retrnsmt, 16),
-      uid: Number(uid),
-      probesOut: Number(timeout),
-      inode: Number(inode),
-    });
+    const e = parseProcNetTcpLine(line, family, littleEndian);
+    if (e) entries.push(e);
   }
   return entries;
+}
+
+/** One line of /proc/net/tcp{,6}; null for the header and anything that is not a socket. */
+export function parseProcNetTcpLine(line: string, family: 4 | 6, littleEndian = endianness() === 'LE'): SocketEntry | null {
+  const f = line.trim().split(/\s+/);
+  if (f.length < 10) return null;
+  // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode; the length was checked.
+  const [sl, localText, remoteText, st, queues, timers, retrnsmt, uid, timeout, inode] = f as TenFields;
+  if (!sl.endsWith(':')) return null;
+  const local = parseEndpoint(localText, family, littleEndian);
+  const remote = parseEndpoint(remoteText, family, littleEndian);
+  const [tx, rx] = queues.split(':');
+  const [tr, when] = timers.split(':');
+  if (!local || !remote || tx === undefined || rx === undefined || tr === undefined || when === undefined) return null;
+  const timerCode = parseInt(tr, 16);
+  return {
+    family,
+    local,
+    remote,
+    state: TCP_STATE_CODES[parseInt(st, 16)] ?? 'UNKNOWN',
+    txQueue: parseInt(tx, 16),
+    rxQueue: parseInt(rx, 16),
+    timer: TIMER_CODES[timerCode] ?? 'unknown',
+    timerTicks: parseInt(when, 16),
+    retransmits: parseInt(retrnsmt, 16),
+    uid: Number(uid),
+    probesOut: Number(timeout),
+    inode: Number(inode),
+  };
 }
 
 function parseEndpoint(text: string, family: 4 | 6, littleEndian: boolean): SocketAddress | null {
@@ -154,15 +161,29 @@ export interface SocketTableRead {
   unreadable: { file: string; reason: string }[];
 }
 
-export function readSocketTable(source: ProcSource): SocketTableRead {
+/**
+ * Both files, line by line when the source can stream them (a real /proc:
+ * 28 MB of text at 190 k sockets is never one string), else whole.
+ */
+export function readSocketTable(source: ProcSource, keep: (e: SocketEntry) => boolean = () => true): SocketTableRead {
   const entries: SocketEntry[] = [];
   const unreadable: SocketTableRead['unreadable'] = [];
+  const littleEndian = endianness() === 'LE';
   for (const [file, family] of [
     ['net/tcp', 4],
     ['net/tcp6', 6],
   ] as const) {
+    const onLine = (line: string): void => {
+      const e = parseProcNetTcpLine(line, family, littleEndian);
+      if (e && keep(e)) entries.push(e);
+    };
+    if (source.readLines) {
+      const r = source.readLines(file, onLine);
+      if (!r.ok) unreadable.push({ file: `${source.roots.procRoot}/${file}`, reason: r.reason });
+      continue;
+    }
     const r = source.read(file);
-    if (r.ok) pushAll(entries, parseProcNetTcp(r.text, family));
+    if (r.ok) for (const line of r.text.split('\n')) onLine(line);
     else unreadable.push({ file: `${source.roots.procRoot}/${file}`, reason: r.reason });
   }
   return { entries, unreadable };

@@ -91,7 +91,7 @@ function utf8Locale(): boolean {
 export interface RunTuiOptions {
   title: string;
   idleTimeoutS?: number;
-  sockets?: () => Promise<SocketInfo[]>;
+  sockets?: (signal: AbortSignal) => Promise<SocketInfo[]>;
 }
 
 /**

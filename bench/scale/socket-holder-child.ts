@@ -1,0 +1,51 @@
+/**
+ * One holder process: listens on 127.0.0.1:<port> inside the namespace it
+ * was started in and connects <count> clients to itself, holding both ends
+ * (2 fds per connection: the hard open-files limit of 20 000 per process
+ * caps a holder at 9 500 connections). Every other connection has
+ * SO_KEEPALIVE on, so the table has both kinds of timer. Prints "ready N"
+ * once all are up, then idles until killed.
+ *
+ * node socket-holder-child.js <port> <count>
+ */
+import net from 'node:net';
+
+const port = Number(process.argv[2]);
+const count = Number(process.argv[3]);
+if (!Number.isInteger(port) || !Number.isInteger(count) || count < 0) {
+  process.stderr.write('usage: socket-holder-child <port> <count>\n');
+  process.exit(2);
+}
+
+const held: net.Socket[] = [];
+/** Connects in waves: the listen backlog (somaxconn 4096) drops SYNs beyond it and each retry costs 1 s. */
+const WAVE = 1000;
+
+function dial(i: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect({ port, host: '127.0.0.1' }, () => {
+      if (i % 2 === 0) s.setKeepAlive(true, 7_200_000);
+      held.push(s);
+      resolve();
+    });
+    s.once('error', reject);
+  });
+}
+
+const server = net.createServer((s) => {
+  s.on('error', () => undefined);
+  held.push(s);
+});
+server.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => {
+  void (async () => {
+    for (let i = 0; i < count; i += WAVE) {
+      const wave: Promise<void>[] = [];
+      for (let j = i; j < Math.min(count, i + WAVE); j++) wave.push(dial(j));
+      await Promise.all(wave);
+    }
+    process.stdout.write(`ready ${count}\n`);
+  })().catch((err: unknown) => {
+    process.stderr.write(`holder ${port}: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+});
