@@ -2,9 +2,9 @@
  * One holder process: listens on 127.0.0.1:<port> inside the namespace it
  * was started in and connects <count> clients to itself, holding both ends
  * (2 fds per connection: the hard open-files limit of 20 000 per process
- * caps a holder at 9 500 connections). Every other connection has
+ * caps a holder at 9 500 connections). Every other client socket has
  * SO_KEEPALIVE on, so the table has both kinds of timer. Prints "ready N"
- * once all are up, then idles until killed.
+ * once all are connected and accepted, then idles until killed.
  *
  * node socket-holder-child.js <port> <count>
  */
@@ -18,6 +18,11 @@ if (!Number.isInteger(port) || !Number.isInteger(count) || count < 0) {
 }
 
 const held: net.Socket[] = [];
+let accepted = 0;
+/** Resolved once every connection has been accepted: until then its server socket has no inode (no file yet). */
+let allAccepted: () => void = () => undefined;
+const acceptedAll = new Promise<void>((resolve) => (allAccepted = resolve));
+if (count === 0) allAccepted();
 /** Connects in waves: the listen backlog (somaxconn 4096) drops SYNs beyond it and each retry costs 1 s. */
 const WAVE = 1000;
 
@@ -35,6 +40,7 @@ function dial(i: number): Promise<void> {
 const server = net.createServer((s) => {
   s.on('error', () => undefined);
   held.push(s);
+  if (++accepted === count) allAccepted();
 });
 server.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => {
   void (async () => {
@@ -43,6 +49,7 @@ server.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => {
       for (let j = i; j < Math.min(count, i + WAVE); j++) wave.push(dial(j));
       await Promise.all(wave);
     }
+    await acceptedAll;
     process.stdout.write(`ready ${count}\n`);
   })().catch((err: unknown) => {
     process.stderr.write(`holder ${port}: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -60,7 +60,8 @@ const s1 = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 async function rawTools(h: SocketHolders, log: (line: string) => void): Promise<void> {
   const tools: [string, string][] = [
     ['kad-sockdiag (sock_diag, tcp_info)', `${sockdiagPath()} > /dev/null`],
-    ['ss -tinoH (what kad falls back to)', 'ss -tinoH > /dev/null'],
+    ['ss -tinoeH (what kad falls back to)', 'ss -tinoeH > /dev/null'],
+    ['ss -tinoH (no inode, no cookie)', 'ss -tinoH > /dev/null'],
     ['ss -tinoepH (what kad ran before)', 'ss -tinoepH > /dev/null'],
     ['ss -tnoH state established', 'ss -tnoH state established > /dev/null'],
     ['cat /proc/net/tcp', 'cat /proc/net/tcp > /dev/null'],

@@ -9,12 +9,14 @@ import { ssParser } from './ss-parse.js';
 import type { SocketInfo, SocketRead, SocketSource } from './socket-types.js';
 
 /**
- * -n: numeric ports; -i: tcp_info (idle clocks); -o: timers; -H: no header.
- * Not -p (owners: it walks every /proc/PID/fd, 25 of 33 s at 190 k sockets)
- * and not -e (cgroup paths, 5 s there): fillOwners() resolves owners for the
- * rows that need one, and the cookie comes with sock_diag.
+ * -n: numeric ports; -i: tcp_info (idle clocks); -o: timers; -e: inode and
+ * cookie (sk:); -H: no header. Not -p: owners walk every /proc/PID/fd (25
+ * of 33 s at 190 k sockets); fillOwners() resolves them, by inode, for the
+ * rows that need one. -e costs seconds at that scale too (a cgroup path per
+ * socket), but without the inode no owner can be found: ss is the fallback
+ * for hosts without kad-sockdiag, which has both for free.
  */
-export const SS_ARGS = ['-H', '-t', '-i', '-n', '-o'] as const;
+export const SS_ARGS = ['-H', '-t', '-i', '-n', '-o', '-e'] as const;
 
 /**
  * TCP states read, as a bit mask of kernel state numbers: ss's default
@@ -69,7 +71,7 @@ async function viaSs(bin: string, signal?: AbortSignal): Promise<SocketInfo[] | 
 /**
  * This network namespace's TCP sockets (listeners excluded), from the
  * fastest reader that works: sock_diag (kad-sockdiag: binary records with
- * idle clocks, timers and the cookie), else `ss -Htino` (streamed), else
+ * idle clocks, timers and the cookie), else `ss -Htinoe` (streamed), else
  * /proc/net/tcp{,6} (no idle clocks). Says which ran and why the faster
  * ones did not. Owners are left to fillOwners().
  */
