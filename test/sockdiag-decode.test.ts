@@ -5,9 +5,12 @@
  * checks the helper itself against ss on real sockets.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { SockdiagDecoder, SockdiagFormatError } from '../src/sockets/sockdiag-decode.js';
-import { SOCKDIAG_HEADER_BYTES, SOCKDIAG_RECORD_BYTES } from '../src/sockets/sockdiag-layout.js';
+import * as layout from '../src/sockets/sockdiag-layout.js';
+import { SOCKDIAG_HEADER_BYTES, SOCKDIAG_MAGIC, SOCKDIAG_RECORD_BYTES } from '../src/sockets/sockdiag-layout.js';
 import { sockdiagStream, streamHeader, type RecordFields } from './helpers/sockdiag-records.js';
 
 const v4 = (a: number, b: number, c: number, d: number): number[] => [a, b, c, d];
@@ -136,4 +139,19 @@ test('an unknown state code is skipped, not guessed', () => {
   const rows = decodeAll(sockdiagStream([{ ...NO_TIMER, state: 99 }, KEEPALIVE]));
   assert.equal(rows.length, 1);
   assert.equal(rows[0]?.inode, 123456);
+});
+
+test('the C helper and the decoder agree on the record: its size and every offset the helper writes', () => {
+  const c = readFileSync(fileURLToPath(new URL('../../native/sockdiag/kad-sockdiag.c', import.meta.url)), 'utf8');
+  assert.match(c, new RegExp(`#define RECORD_BYTES ${SOCKDIAG_RECORD_BYTES}\\b`));
+  assert.match(c, new RegExp(`put\\("${SOCKDIAG_MAGIC}", 4\\)`));
+  const written = new Set<number>();
+  for (const m of c.matchAll(/memcpy\(r \+ (\d+),|r\[(\d+)\] =/g)) written.add(Number(m[1] ?? m[2]));
+  const declared = Object.entries(layout)
+    .filter(([k]) => k.startsWith('R_'))
+    .map(([, v]) => v as number);
+  assert.deepEqual(
+    [...written].sort((a, b) => a - b),
+    [...new Set(declared)].sort((a, b) => a - b),
+  );
 });

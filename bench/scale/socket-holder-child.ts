@@ -19,12 +19,21 @@ if (!Number.isInteger(port) || !Number.isInteger(count) || count < 0) {
 
 const held: net.Socket[] = [];
 let accepted = 0;
-/** Resolved once every connection has been accepted: until then its server socket has no inode (no file yet). */
-let allAccepted: () => void = () => undefined;
-const acceptedAll = new Promise<void>((resolve) => (allAccepted = resolve));
-if (count === 0) allAccepted();
-/** Connects in waves: the listen backlog (somaxconn 4096) drops SYNs beyond it and each retry costs 1 s. */
-const WAVE = 1000;
+const acceptWaiters: Array<{ n: number; resolve: () => void }> = [];
+
+/**
+ * Until n connections have been accepted. A connection the listener has not
+ * accepted yet has no inode (no file), and one whose final ACK found the
+ * accept queue full stays half-open until the SYN-ACK retries run out, while
+ * its client already counts it as connected; waiting for the accepts after
+ * each wave keeps the queue short, and "ready" means both ends are held.
+ */
+function acceptedAtLeast(n: number): Promise<void> {
+  return accepted >= n ? Promise.resolve() : new Promise((resolve) => acceptWaiters.push({ n, resolve }));
+}
+
+/** Connects in waves, each far below the listen backlog (somaxconn 4096 in a new namespace). */
+const WAVE = 500;
 
 function dial(i: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -40,7 +49,13 @@ function dial(i: number): Promise<void> {
 const server = net.createServer((s) => {
   s.on('error', () => undefined);
   held.push(s);
-  if (++accepted === count) allAccepted();
+  accepted++;
+  for (let k = acceptWaiters.length - 1; k >= 0; k--) {
+    const w = acceptWaiters[k]!;
+    if (accepted < w.n) continue;
+    acceptWaiters.splice(k, 1);
+    w.resolve();
+  }
 });
 server.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => {
   void (async () => {
@@ -48,8 +63,8 @@ server.listen({ port, host: '127.0.0.1', backlog: 4096 }, () => {
       const wave: Promise<void>[] = [];
       for (let j = i; j < Math.min(count, i + WAVE); j++) wave.push(dial(j));
       await Promise.all(wave);
+      await acceptedAtLeast(Math.min(count, i + WAVE));
     }
-    await acceptedAll;
     process.stdout.write(`ready ${count}\n`);
   })().catch((err: unknown) => {
     process.stderr.write(`holder ${port}: ${err instanceof Error ? err.message : String(err)}\n`);

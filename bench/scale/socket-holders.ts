@@ -74,7 +74,17 @@ export async function holdSockets(connections: number, name = `kadscale-${proces
       children.push(child);
       ready.push(waitReady(child, port));
     }
-    await Promise.all(ready);
+    // A holder that never gets there (a lost handshake) must fail the run, not hang it.
+    const limitMs = 120_000 + connections;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`holders not ready after ${limitMs / 1000} s`)), limitMs);
+    });
+    try {
+      await Promise.race([Promise.all(ready), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   } catch (err) {
     close();
     throw err;
