@@ -25,3 +25,6 @@ fi
 if [ -d /usr/include/node ]; then export npm_config_nodedir=/usr; fi
 npm ci --no-audit --no-fund --loglevel=error
 npm run build --silent
+# The socket table's fast reader (sock_diag over netlink; Node has no raw netlink). g++ brings
+# gcc and the kernel headers (linux-libc-dev). kad falls back to ss, then /proc, without it.
+make -s -C native/sockdiag

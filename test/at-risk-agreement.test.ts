@@ -128,7 +128,7 @@ test('the gauge, kad watch and the TUI rows count the same connections at risk',
     const fd = openSync(file, 'w');
     const watch = new WatchOutput(new LiveModel(idleFeed()), STATED_S, fd);
     watch.observe(snap);
-    watch.sockets(sockets, snap, 'ss');
+    watch.sockets(sockets, snap);
     watch.stats(snap, true);
     watch.flush();
     closeSync(fd);

@@ -15,6 +15,7 @@ import { createProcSource, defaultRoots } from '../src/sockets/proc-source.js';
 import type { ConnectionReport, IdleTimeoutInference } from '../src/model/analysis-report.js';
 import { annotateSockets } from '../src/sockets/annotate-sockets.js';
 import { readProcSockets } from '../src/sockets/proc-sockets.js';
+import { fillOwners } from '../src/sockets/socket-owners.js';
 import { newSocketInfo } from '../src/sockets/socket-info.js';
 import { joinSockets } from '../src/sockets/socket-join.js';
 import { connectionSilence, pathTimeout, riskContext, socketPairSilence } from '../src/sockets/at-risk.js';
@@ -280,12 +281,18 @@ for (const [family, ss, header] of [
   [4, SS_V4, true],
   [6, SS_V6, false],
 ] as const) {
-  test(`/proc/net/tcp${family === 6 ? '6' : ''} fallback agrees with ss on the same sockets, owners from /proc/PID/fd`, (t) => {
+  test(`/proc/net/tcp${family === 6 ? '6' : ''} fallback agrees with ss on the same sockets, owners from /proc/PID/fd on request`, (t) => {
     const fromSs = parseSsOutput(ss);
     const owned = fromSs.find((s) => s.keepaliveTimer.state === 'on')!.inode;
     const root = fakeProc(t, header ? PROC_TCP : '', header ? '' : PROC_TCP6, owned);
-    const { sockets } = readProcSockets(createProcSource(defaultRoots({ procRoot: root })));
+    const source = createProcSource(defaultRoots({ procRoot: root }));
+    const { sockets } = readProcSockets(source);
     assert.equal(sockets.length, fromSs.length, 'listeners are left out, as ss leaves them out');
+    assert.ok(
+      sockets.every((p) => p.pid === null),
+      'the reader resolves no owners: fillOwners does, for the rows that need one',
+    );
+    fillOwners(sockets, source);
     for (const p of sockets) {
       assert.equal(p.source, 'proc');
       assert.equal(p.idleMs, null, '/proc has no idle clocks');

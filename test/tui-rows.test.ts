@@ -202,6 +202,7 @@ test("a joined socket's facts judge its row, and the detail pane shows the socke
     lastAckMs: 2500,
     idleMs: 2500,
     idleFrom: 'socket',
+    cookie: null,
     inode: 42,
     uid: 0,
     pid: 1234,

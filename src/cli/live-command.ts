@@ -102,7 +102,7 @@ const TUI_MODULE = '../tui/run-tui.js';
 export interface TuiOptions {
   title: string;
   idleTimeoutS?: number;
-  sockets?: () => Promise<SocketInfo[]>;
+  sockets?: (signal: AbortSignal) => Promise<SocketInfo[]>;
 }
 
 /** run-tui's entry points: runTui starts model.run() itself and stops the feed on the way out. */

@@ -7,8 +7,10 @@ import { connectionReport } from '../report/build-file-report.js';
 import { annotateSockets, socketKey } from '../sockets/annotate-sockets.js';
 import { endpointText } from '../util/ip-text.js';
 import { readSockets } from '../sockets/read-sockets.js';
+import { RefreshGate } from '../sockets/refresh-gate.js';
+import { fillOwners } from '../sockets/socket-owners.js';
 import { CaptureClock, connectionsAtRisk, riskContext } from '../sockets/at-risk.js';
-import type { SocketInfo } from '../sockets/socket-types.js';
+import type { SocketInfo, SocketRead } from '../sockets/socket-types.js';
 import { epochText } from '../util/time-text.js';
 import { addSourceOptions, openFeed, registerLive, TIMESTAMP_HELP, type SourceFlags } from './live-command.js';
 import { UserError } from '../model/errors.js';
@@ -41,8 +43,10 @@ export function registerWatch(program: Command): void {
 Output: one JSON object per line, "type" first:
   reset        a new RST verdict (fields of ResetVerdict, src/model/analysis-report.ts; ts = the RST's time) + client, server
   silent-drop  a new silent-drop verdict (SilentDropVerdict) + client, server
-  at-risk      a socket newly at risk (--sockets): local, peer, idleS, timeoutS, keepalive, pid, process, reason
+  at-risk      a socket newly at risk (--sockets): local, peer, idleS, timeoutS, keepalive, pid, process, cookie, reason
   stats        packets, packetsPerSec, captureGaps, connections, atRisk (as kad_connections_at_risk), resetsBy, …;
+               with --sockets, sockets: {source (sock_diag|ss|proc), count, atRisk, refreshMs (read + judge),
+               skipped (refreshes due while one was in flight), intervalMs (grows with the table), fallbackReason};
                the last one has "final": true
   metrics      with --metrics: the URL being served (first line)
 Ends on SIGINT/SIGTERM, or when the file/stdin source ends, with exit status 0.
@@ -87,6 +91,20 @@ async function startMetrics(model: LiveModel, listen: string, idleTimeoutS: numb
   return (mod.startMetricsServer as StartMetrics)(model, listen, { idleTimeoutS });
 }
 
+/** The stats line's `sockets` object: what the last socket-table refresh read, and how the refreshes are keeping up. */
+export interface SocketSummary {
+  source: SocketRead['source'];
+  count: number;
+  atRisk: number;
+  /** Read + judge of the last refresh, ms. */
+  refreshMs: number;
+  /** Refreshes that came due while one was in flight. */
+  skipped: number;
+  /** Least time between refreshes now: --refresh, or a few times the last refresh on a big table. */
+  intervalMs: number;
+  fallbackReason: string | null;
+}
+
 export class WatchOutput {
   private readonly out: LineWriter;
   private readonly atRisk = new Set<string>();
@@ -95,7 +113,7 @@ export class WatchOutput {
   private lastStatsAt = Date.now();
   private lastStatsPackets = 0;
   silentDrops = 0;
-  socketSummary: { source: string; count: number; atRisk: number } | null = null;
+  socketSummary: SocketSummary | null = null;
 
   constructor(
     private readonly model: LiveModel,
@@ -142,16 +160,26 @@ export class WatchOutput {
     this.write({ type: 'silent-drop', ts: nowText(), ...d, ...this.endpoints(d.conn) });
   }
 
-  /** One line per socket that was not at risk at the previous read and is now. */
-  sockets(sockets: SocketInfo[], snap: LiveSnapshot | null, source: string): void {
+  /**
+   * One line per socket that was not at risk at the previous read and is
+   * now. Owners are looked up for those sockets only: resolving them for
+   * the whole table is what made `ss -p` take half a minute.
+   */
+  sockets(sockets: SocketInfo[], snap: LiveSnapshot | null): number {
     const risks = annotateSockets(sockets, snap, { idleTimeoutS: this.idleTimeoutS });
     this.lastSockets = sockets;
     const now = new Set<string>();
-    for (const [s, silence] of risks.flatMap((r) => r.sockets.map((x) => [x, r.silence] as const))) {
-      if (!s.atRisk) continue;
-      const key = socketKey(s);
-      now.add(key);
-      if (this.atRisk.has(key)) continue;
+    const fresh: { s: SocketInfo; silence: (typeof risks)[number]['silence'] }[] = [];
+    for (const r of risks) {
+      for (const s of r.sockets) {
+        if (!s.atRisk) continue;
+        const key = socketKey(s);
+        now.add(key);
+        if (!this.atRisk.has(key)) fresh.push({ s, silence: r.silence });
+      }
+    }
+    fillOwners(fresh.map((f) => f.s));
+    for (const { s, silence } of fresh) {
       const t = silence.timeout;
       this.write({
         type: 'at-risk',
@@ -170,6 +198,7 @@ export class WatchOutput {
         probesOut: s.probesOut,
         pid: s.pid,
         process: s.process,
+        cookie: s.cookie,
         recvQ: s.recvQ,
         sendQ: s.sendQ,
         reason: s.riskReason,
@@ -177,7 +206,7 @@ export class WatchOutput {
     }
     this.atRisk.clear();
     for (const k of now) this.atRisk.add(k);
-    this.socketSummary = { source, count: sockets.length, atRisk: now.size };
+    return now.size;
   }
 
   stats(snap: LiveSnapshot, final: boolean): void {
@@ -221,7 +250,8 @@ async function runWatch(flags: WatchFlags): Promise<void> {
   const model = new LiveModel(feed, { refreshMs: flags.refresh, maxMemory: flags.maxMemory });
   const out = new WatchOutput(model, flags.idleTimeout);
   let failure: Error | null = null;
-  let socketRead: Promise<void> | null = null;
+  const gate = new RefreshGate(flags.refresh);
+  let toldSource = false;
   let lastStats = Date.now();
   model.on('reset', (v) => out.reset(v));
   model.on('silentDrop', (d) => out.silentDrop(d));
@@ -229,20 +259,33 @@ async function runWatch(flags: WatchFlags): Promise<void> {
   model.on('end', () => out.end());
   model.on('snapshot', (snap) => {
     out.observe(snap);
-    if (flags.sockets && socketRead === null) {
-      // One read at a time: a slow ss must not pile up behind a short --refresh.
-      socketRead = readSockets()
-        .then((r) => {
-          out.sockets(r.sockets, model.latest ?? snap, r.source);
+    if (flags.sockets) {
+      // One read at a time, and fewer as the table grows: a slow read must not pile up behind a short --refresh.
+      gate.run(
+        async (signal) => {
+          const t0 = performance.now();
+          const r = await readSockets({ signal });
+          if (!toldSource && r.fallbackReason !== null) process.stderr.write(`kad: socket table from ${r.source}: ${r.fallbackReason}\n`);
+          toldSource = true;
+          const atRisk = out.sockets(r.sockets, model.latest ?? snap);
           metrics?.sockets?.(r.sockets);
-        })
-        .catch((err: unknown) => {
-          process.stderr.write(`kad: socket table: ${err instanceof Error ? err.message : String(err)}\n`);
-        })
-        .finally(() => {
-          socketRead = null;
+          out.socketSummary = {
+            source: r.source,
+            count: r.sockets.length,
+            atRisk,
+            refreshMs: Math.round(performance.now() - t0),
+            skipped: gate.skipped,
+            intervalMs: 0,
+            fallbackReason: r.fallbackReason,
+          };
           out.flush();
-        });
+        },
+        (err) => process.stderr.write(`kad: socket table: ${err instanceof Error ? err.message : String(err)}\n`),
+      );
+      if (out.socketSummary) {
+        out.socketSummary.skipped = gate.skipped;
+        out.socketSummary.intervalMs = Math.round(gate.intervalMs);
+      }
     }
     if (flags.statsInterval > 0 && snap.at - lastStats >= flags.statsInterval) {
       lastStats = snap.at;
@@ -260,12 +303,16 @@ async function runWatch(flags: WatchFlags): Promise<void> {
       : null;
   if (typeof metrics?.url === 'string') out.metrics(metrics.url);
 
-  const stop = (): void => model.stop();
+  const stop = (): void => {
+    // Kill an in-flight reader now, not after the feed has wound down.
+    void gate.stop();
+    model.stop();
+  };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
     await model.run();
-    if (socketRead) await socketRead;
+    await gate.stop();
     if (model.latest) out.stats(model.latest, true);
     out.flush();
   } finally {

@@ -2,6 +2,7 @@ import { endpointText } from '../util/ip-text.js';
 import { connectionsAtRisk, riskContext, riskReason, type AtRisk, type RiskView } from './at-risk.js';
 import { readSockets, type ReadSocketsOptions } from './read-sockets.js';
 import { joinSockets } from './socket-join.js';
+import { fillOwners } from './socket-owners.js';
 import type { SocketInfo } from './socket-types.js';
 
 export interface RiskOptions {
@@ -41,12 +42,17 @@ export function socketKey(s: SocketInfo): string {
 
 /**
  * What `kad live` hands the TUI: each call reads the socket table afresh and
- * annotates it against the model's latest snapshot.
+ * annotates it against the model's latest snapshot. Owners are resolved for
+ * the sockets the TUI shows (joined to a connection, or at risk) only.
  */
-export function socketSource(latest: () => RiskView | null, opts: RiskOptions & ReadSocketsOptions = {}): () => Promise<SocketInfo[]> {
-  return async () => {
-    const { sockets } = await readSockets(opts);
+export function socketSource(
+  latest: () => RiskView | null,
+  opts: RiskOptions & ReadSocketsOptions = {},
+): (signal: AbortSignal) => Promise<SocketInfo[]> {
+  return async (signal) => {
+    const { sockets } = await readSockets({ ...opts, signal });
     annotateSockets(sockets, latest(), opts);
+    fillOwners(sockets.filter((s) => s.atRisk || s.conn !== null));
     return sockets;
   };
 }

@@ -190,16 +190,67 @@ function pairKey(s: SocketInfo): string {
 }
 
 /**
+ * The shortest timeout any socket could be judged against (stated or
+ * inferred for any path); null when none is known, and then only unanswered
+ * probes can put a socket the capture does not show at risk.
+ */
+function shortestTimeoutS(ctx: RiskContext): number | null {
+  let t = ctx.statedTimeoutS !== undefined && ctx.statedTimeoutS > 0 ? ctx.statedTimeoutS : Infinity;
+  for (const inf of ctx.idleTimeouts) if (inf.diedMinS !== null && inf.diedMinS < t) t = inf.diedMinS;
+  return t === Infinity ? null : t;
+}
+
+/**
+ * Could this socket's pair be at risk? A necessary condition of judgeRisk
+ * on socketPairSilence, checked without building any string: a pair is at
+ * risk only through unanswered probes (some ESTABLISHED socket of it has
+ * them) or through an idle time of at least AT_RISK_FRACTION of its
+ * timeout, which is the minimum over its ESTABLISHED sockets' clocks, so
+ * each of them is at least that share of the shortest timeout known. At
+ * 10^5–10^6 sockets, grouping every pair by its text key cost seconds per
+ * refresh; on a healthy host no socket passes this test.
+ */
+function mayBeAtRisk(s: SocketInfo, nowS: number, shortestS: number | null): boolean {
+  if (s.state !== 'ESTABLISHED') return false;
+  if (s.keepaliveTimer.state === 'on' && s.probesOut > 0) return true;
+  if (shortestS === null || s.idleMs === null) return false;
+  const sinceRead = s.readAtMs === null ? 0 : Math.max(0, nowS - s.readAtMs / 1000);
+  return s.idleMs / 1000 + sinceRead >= AT_RISK_FRACTION * shortestS;
+}
+
+/** Both ends of a pair share this (ports unordered): a cheap pre-filter before the text key. */
+function portPair(s: SocketInfo): number {
+  const a = s.local.port;
+  const b = s.peer.port;
+  return a < b ? a * 65536 + b : b * 65536 + a;
+}
+
+function addTo<K>(m: Map<K, SocketInfo[]>, k: K, s: SocketInfo): void {
+  const list = m.get(k);
+  if (list) list.push(s);
+  else m.set(k, [s]);
+}
+
+/**
  * Every connection at risk at ctx.nowS, each once: the captured ones (with
  * their joined sockets' facts), then the socket pairs the capture does not
  * show. What the gauge, the stats line and the TUI header count.
  */
 export function connectionsAtRisk(connections: readonly ConnectionReport[], sockets: readonly SocketInfo[], ctx: RiskContext): AtRisk[] {
   const byConn = new Map<number, SocketInfo[]>();
-  const unjoined = new Map<string, SocketInfo[]>();
+  const shortestS = shortestTimeoutS(ctx);
+  // Pairs the capture does not show are grouped only when one of their sockets may be at risk.
+  const candidatePorts = new Set<number>();
   for (const s of sockets) {
-    if (s.conn !== null) byConn.set(s.conn, [...(byConn.get(s.conn) ?? []), s]);
-    else unjoined.set(pairKey(s), [...(unjoined.get(pairKey(s)) ?? []), s]);
+    if (s.conn !== null) addTo(byConn, s.conn, s);
+    else if (mayBeAtRisk(s, ctx.nowS, shortestS)) candidatePorts.add(portPair(s));
+  }
+  const unjoined = new Map<string, SocketInfo[]>();
+  if (candidatePorts.size > 0) {
+    for (const s of sockets) {
+      // Non-ESTABLISHED sockets carry no facts into a pair's silence (socketFacts skips them).
+      if (s.conn === null && s.state === 'ESTABLISHED' && candidatePorts.has(portPair(s))) addTo(unjoined, pairKey(s), s);
+    }
   }
   const out: AtRisk[] = [];
   for (const c of connections) {

@@ -6,7 +6,7 @@
 import { createProcSource, defaultRoots, type ProcSource } from './proc-source.js';
 import { readSocketTable, timerMs, type SocketEntry, type SocketTimer as ProcTimer } from './socket-table.js';
 import { newSocketInfo } from './socket-info.js';
-import { socketOwners, type SocketOwner } from './socket-owners.js';
+import type { SocketOwner } from './socket-owners.js';
 import { keepaliveState } from './ss-parse.js';
 import type { SocketInfo, TimerName } from './socket-types.js';
 
@@ -39,13 +39,17 @@ export function fromProcEntry(e: SocketEntry, owner: SocketOwner | undefined): S
   return s;
 }
 
-/** Every TCP socket except listeners (as ss shows them without -a). */
+/**
+ * Every TCP socket except listeners (as ss shows them without -a). Owners
+ * are not resolved here: walking every /proc/PID/fd costs more than the
+ * table itself on a busy host; fillOwners() does it for the rows shown.
+ */
 export function readProcSockets(source: ProcSource = createProcSource(defaultRoots())): { sockets: SocketInfo[]; unreadable: string[] } {
-  const table = readSocketTable(source);
-  const entries = table.entries.filter((e) => e.state !== 'LISTEN');
-  const owners = socketOwners(new Set(entries.map((e) => e.inode).filter((i) => i !== 0)), source);
+  const table = readSocketTable(source, (e) => e.state !== 'LISTEN');
+  const sockets: SocketInfo[] = [];
+  for (const e of table.entries) sockets.push(fromProcEntry(e, undefined));
   return {
-    sockets: entries.map((e) => fromProcEntry(e, owners.get(e.inode))),
+    sockets,
     unreadable: table.unreadable.map((u) => `${u.file}: ${u.reason}`),
   };
 }

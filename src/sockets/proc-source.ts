@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -18,6 +18,8 @@ export type ReadOutcome = { ok: true; text: string } | { ok: false; reason: Read
 export interface ProcSource {
   roots: ProcRoots;
   read(relPath: string): ReadOutcome;
+  /** The file's lines, one call each, read in chunks (optional: fakes may offer read() alone). */
+  readLines?(relPath: string, onLine: (line: string) => void): { ok: true } | Extract<ReadOutcome, { ok: false }>;
   /** `net.ipv4.tcp_keepalive_time` → <sysctlRoot>/net/ipv4/tcp_keepalive_time, trimmed. */
   sysctl(name: string): ReadOutcome;
   /** False when the file has no write bit at all: e.g. nf_conntrack_max outside the initial netns. */
@@ -48,6 +50,14 @@ export function createProcSource(roots: ProcRoots): ProcSource {
   return {
     roots,
     read: (rel) => readAt(join(roots.procRoot, rel)),
+    readLines: (rel, onLine) => {
+      try {
+        forEachLine(join(roots.procRoot, rel), onLine);
+        return { ok: true };
+      } catch (err) {
+        return failure(err) as Extract<ReadOutcome, { ok: false }>;
+      }
+    },
     sysctl: (name) => {
       const r = readAt(join(roots.sysctlRoot, sysctlPath(name)));
       return r.ok ? { ok: true, text: r.text.trim() } : r;
@@ -69,6 +79,32 @@ export function createProcSource(roots: ProcRoots): ProcSource {
       }
     },
   };
+}
+
+/** 1 MiB at a time: /proc/net/tcp is generated as it is read, and at 10^6 sockets it is 150 MB. */
+const CHUNK_BYTES = 1 << 20;
+
+export function forEachLine(path: string, onLine: (line: string) => void): void {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    let partial = '';
+    for (;;) {
+      const n = readSync(fd, buf, 0, CHUNK_BYTES, null);
+      if (n === 0) break;
+      // /proc/net/tcp is ASCII: a chunk boundary never splits a character.
+      const text = partial + buf.toString('latin1', 0, n);
+      let start = 0;
+      for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+        onLine(text.slice(start, nl));
+        start = nl + 1;
+      }
+      partial = text.slice(start);
+    }
+    if (partial !== '') onLine(partial);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function listAt(path: string): string[] | null {

@@ -16,6 +16,7 @@ export function newSocketInfo(source: SocketInfo['source'], state: TcpState, loc
     lastAckMs: null,
     idleMs: null,
     idleFrom: null,
+    cookie: null,
     inode: 0,
     uid: null,
     pid: null,

@@ -34,7 +34,11 @@ export function joinSockets(sockets: SocketInfo[], connections: readonly Connect
     bySocketKey.set(key(client, server), { conn: c, side: 'client' });
   }
   const joined = new Map<number, { socket: SocketInfo; side: 'server' | 'client' }>();
+  // A socket can join only if both its ports are a captured connection's: checked before building its text key.
+  const ports = new Set<number>();
+  for (const c of connections) ports.add(c.client.port).add(c.server.port);
   for (const s of sockets) {
+    if (!ports.has(s.local.port) || !ports.has(s.peer.port)) continue;
     const hit = bySocketKey.get(key(s.local, s.peer));
     if (!hit) continue;
     s.conn = hit.conn.id;

@@ -33,8 +33,8 @@ export interface SocketTimer {
 export type KeepaliveTimer = { state: 'on'; nextProbeS: number } | { state: 'off' };
 
 export interface SocketInfo {
-  /** Where the row came from: ss has idle clocks (lastsnd/lastrcv), /proc does not. */
-  source: 'ss' | 'proc';
+  /** Where the row came from: sock_diag and ss have idle clocks (lastsnd/lastrcv), /proc does not. */
+  source: SocketSource;
   state: TcpState;
   local: SocketEndpoint;
   peer: SocketEndpoint;
@@ -56,6 +56,12 @@ export interface SocketInfo {
   idleMs: number | null;
   /** Where idleMs came from: the socket's own clocks, the capture, or nowhere. */
   idleFrom: 'socket' | 'capture' | null;
+  /**
+   * The kernel's socket cookie (sock_diag idiag_cookie, ss `sk:`), hex as ss
+   * prints it: the key that joins a socket to kernel tracepoints
+   * (sock_cookie). Null when the reader does not see it (/proc, ss without -e).
+   */
+  cookie: string | null;
   /** Socket inode, 0 for TIME_WAIT and other sockets no process owns. */
   inode: number;
   uid: number | null;
@@ -94,10 +100,18 @@ export interface SocketJoin {
   side: 'server' | 'client' | null;
 }
 
-/** What readSockets() returns: the rows, which reader produced them, and why ss was not used. */
+/**
+ * The socket table's readers, fastest first: sock_diag (binary records from
+ * native/sockdiag/kad-sockdiag), ss (text), /proc/net/tcp{,6} (text, no idle clocks).
+ */
+export type SocketSource = 'sock_diag' | 'ss' | 'proc';
+
+/** What readSockets() returns: the rows, which reader produced them, and why a faster one was not used. */
 export interface SocketRead {
   sockets: SocketInfo[];
-  source: 'ss' | 'proc';
-  /** Why ss was not used (not installed, failed), when the /proc fallback ran. */
+  source: SocketSource;
+  /** Why the faster readers were not used (missing, failed), one line each joined by '; '; null when sock_diag ran. */
   fallbackReason: string | null;
+  /** Wall time of the read, ms. */
+  readMs: number;
 }

@@ -7,7 +7,6 @@ import type { TcpState } from './socket-table.js';
 import { parseSsEndpoint } from './endpoint-text.js';
 import { newSocketInfo } from './socket-info.js';
 import type { SocketInfo, SocketTimer, TimerName } from './socket-types.js';
-import { minOf } from '../util/extremes.js';
 
 const STATES: Record<string, TcpState> = {
   ESTAB: 'ESTABLISHED',
@@ -45,9 +44,24 @@ export function parseSsTimer(record: string): SocketTimer {
   return { name, expiresMs: parseSsDuration(m[2]!) ?? 0, count: Number(m[3]) };
 }
 
-function field(record: string, name: string): number | null {
-  const m = new RegExp(`(?:^|\\s)${name}:(\\d+)`).exec(record);
+/** Compiled once: a record is matched against each of these, hundreds of thousands of times a read. */
+const FIELDS = {
+  ino: /(?:^|\s)ino:(\d+)/,
+  uid: /(?:^|\s)uid:(\d+)/,
+  lastsnd: /(?:^|\s)lastsnd:(\d+)/,
+  lastrcv: /(?:^|\s)lastrcv:(\d+)/,
+  lastack: /(?:^|\s)lastack:(\d+)/,
+} as const;
+
+function field(record: string, name: keyof typeof FIELDS): number | null {
+  const m = FIELDS[name].exec(record);
   return m ? Number(m[1]) : null;
+}
+
+/** ss -e: `sk:<hex>`, the socket cookie. */
+function cookie(record: string): string | null {
+  const m = /(?:^|\s)sk:([0-9a-f]+)/.exec(record);
+  return m ? m[1]! : null;
 }
 
 /** First process of `users:(("name",pid=N,fd=M),…)`; names may contain spaces and escaped quotes. */
@@ -56,15 +70,46 @@ function owner(record: string): { pid: number; process: string } | null {
   return m ? { process: m[1]!.replace(/\\(.)/g, '$1'), pid: Number(m[2]) } : null;
 }
 
-/** Groups the output into one string per socket: its main line plus indented continuation lines. */
-function records(text: string): string[] {
-  const out: string[] = [];
-  for (const line of text.split('\n')) {
-    if (line.trim() === '') continue;
-    if (/^\s/.test(line) && out.length > 0) out[out.length - 1] += ` ${line.trim()}`;
-    else out.push(line.trim());
+/**
+ * Groups ss output, pushed in chunks of any size, into one string per
+ * socket (its main line plus indented continuation lines) and hands each to
+ * `onRecord` as soon as the next socket's line starts: the whole output is
+ * never one string (it is 100 MB at 190 k sockets with -p -e).
+ */
+export class SsRecordSplitter {
+  private partial = '';
+  private record: string | null = null;
+
+  constructor(private readonly onRecord: (record: string) => void) {}
+
+  push(chunk: string): void {
+    const text = this.partial + chunk;
+    let start = 0;
+    for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', start)) {
+      this.line(text.slice(start, nl));
+      start = nl + 1;
+    }
+    this.partial = text.slice(start);
   }
-  return out;
+
+  end(): void {
+    if (this.partial !== '') this.line(this.partial);
+    this.partial = '';
+    if (this.record !== null) this.onRecord(this.record);
+    this.record = null;
+  }
+
+  private line(line: string): void {
+    const trimmed = line.trim();
+    if (trimmed === '') return;
+    const c = line.charCodeAt(0);
+    if ((c === 32 || c === 9) && this.record !== null) {
+      this.record += ` ${trimmed}`;
+      return;
+    }
+    if (this.record !== null) this.onRecord(this.record);
+    this.record = trimmed;
+  }
 }
 
 /** Parses one socket's record; null for headers, wildcards and lines that are not a socket. */
@@ -86,6 +131,7 @@ export function parseSsRecord(record: string): SocketInfo | null {
     timer.name === 'keepalive' && keepaliveState(state) ? { state: 'on', nextProbeS: timer.expiresMs / 1000 } : { state: 'off' };
   s.probesOut = timer.name === 'keepalive' ? timer.count : 0;
   s.inode = field(record, 'ino') ?? 0;
+  s.cookie = cookie(record);
   // ss -e prints uid: only when it is not 0.
   s.uid = field(record, 'uid') ?? 0;
   const who = owner(record);
@@ -96,9 +142,10 @@ export function parseSsRecord(record: string): SocketInfo | null {
   s.lastSendMs = field(record, 'lastsnd');
   s.lastRecvMs = field(record, 'lastrcv');
   s.lastAckMs = field(record, 'lastack');
-  const clocks = [s.lastSendMs, s.lastRecvMs, s.lastAckMs].filter((v): v is number => v !== null);
-  if (clocks.length > 0) {
-    s.idleMs = minOf(clocks, (v) => v, 0);
+  let idle = Infinity;
+  for (const v of [s.lastSendMs, s.lastRecvMs, s.lastAckMs]) if (v !== null && v < idle) idle = v;
+  if (idle !== Infinity) {
+    s.idleMs = idle;
     s.idleFrom = 'socket';
   }
   return s;
@@ -109,11 +156,24 @@ export function keepaliveState(state: TcpState): boolean {
   return state === 'ESTABLISHED' || state === 'CLOSE_WAIT';
 }
 
-export function parseSsOutput(text: string): SocketInfo[] {
+/** A streaming parser: push ss's stdout as it comes, take the rows at the end. */
+export function ssParser(): { push(chunk: string): void; end(): SocketInfo[] } {
   const out: SocketInfo[] = [];
-  for (const r of records(text)) {
+  const splitter = new SsRecordSplitter((r) => {
     const s = parseSsRecord(r);
     if (s) out.push(s);
-  }
-  return out;
+  });
+  return {
+    push: (chunk) => splitter.push(chunk),
+    end: () => {
+      splitter.end();
+      return out;
+    },
+  };
+}
+
+export function parseSsOutput(text: string): SocketInfo[] {
+  const p = ssParser();
+  p.push(text);
+  return p.end();
 }

@@ -94,7 +94,7 @@ function utf8Locale(): boolean {
 export interface RunTuiOptions {
   title: string;
   idleTimeoutS?: number;
-  sockets?: () => Promise<SocketInfo[]>;
+  sockets?: (signal: AbortSignal) => Promise<SocketInfo[]>;
 }
 
 /**

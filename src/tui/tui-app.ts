@@ -3,6 +3,7 @@ import type { LiveModel, LiveModelEvents, LiveSnapshot } from '../live/live-mode
 import type { ConnectionDiagnosis, ResetAttribution, ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { socketKey } from '../sockets/annotate-sockets.js';
 import { CaptureClock, connectionsAtRisk, riskContext } from '../sockets/at-risk.js';
+import { RefreshGate } from '../sockets/refresh-gate.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 import { endpointText } from '../util/ip-text.js';
 import { buildRow, isOver, rowMatches, scrollTop, sortRows, tableHeader, tableLine, type ConnRow, type RowContext } from './conn-rows.js';
@@ -21,8 +22,8 @@ export interface TuiOptions {
   title: string;
   /** Idle timeout the user states for every path (s); otherwise each path's inferred one is used. */
   idleTimeoutS?: number;
-  /** Reads the socket table of this host, already joined to the model's connections (see src/sockets). */
-  sockets?: () => Promise<SocketInfo[]>;
+  /** Reads the socket table of this host, already joined to the model's connections (see src/sockets); the signal stops the read. */
+  sockets?: (signal: AbortSignal) => Promise<SocketInfo[]>;
   socketPollMs?: number;
   /** Redraw interval while running, so that idle times keep counting between snapshots. */
   tickMs?: number;
@@ -51,6 +52,7 @@ export class TuiApp {
   private socketTotal: number | null = null;
   private readonly atRiskSeen = new Set<string>();
   private socketError: string | null = null;
+  private socketGate: RefreshGate | null = null;
   private readonly log = new LogLines();
   private state: RunState = 'running';
   private tableTop = 0;
@@ -91,8 +93,16 @@ export class TuiApp {
       }, this.opts.tickMs ?? 1000),
     );
     if (this.opts.sockets) {
-      void this.pollSockets();
-      this.timers.push(setInterval(() => void this.pollSockets(), this.opts.socketPollMs ?? 2000));
+      const gate = new RefreshGate(this.opts.socketPollMs ?? 2000);
+      this.socketGate = gate;
+      const poll = (): void =>
+        void gate.run(
+          (signal) => this.pollSockets(signal),
+          (err) => this.socketFailed(err),
+        );
+      poll();
+      // Polled often, read when the gate says: one read at a time, further apart on a big table.
+      this.timers.push(setInterval(poll, Math.min(500, this.opts.socketPollMs ?? 2000)));
     }
     this.render();
     return quit;
@@ -111,6 +121,8 @@ export class TuiApp {
     for (const off of this.detach) off();
     this.detach.length = 0;
     this.model.stop();
+    // Kills an in-flight socket reader: quitting must not wait for ss over 10^5 sockets.
+    await this.socketGate?.stop();
     if (this.running) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.running, new Promise<void>((r) => (timer = setTimeout(r, 2000)))]);
@@ -216,17 +228,16 @@ export class TuiApp {
     this.log.add(infoLine(this.nowEpoch(), this.ui.paused ? 'paused' : 'resumed', 'yellow'));
   }
 
-  private async pollSockets(): Promise<void> {
+  private socketFailed(err: unknown): void {
+    const msg = err instanceof Error ? err.message : String(err);
+    if (msg !== this.socketError) this.log.add(infoLine(null, `socket table: ${msg}`, 'red'));
+    this.socketError = msg;
+  }
+
+  private async pollSockets(signal: AbortSignal): Promise<void> {
     if (!this.opts.sockets || this.done === null) return;
-    let list: SocketInfo[];
-    try {
-      list = await this.opts.sockets();
-    } catch (err) {
-      const msg = err instanceof Error ? err.message : String(err);
-      if (msg !== this.socketError) this.log.add(infoLine(null, `socket table: ${msg}`, 'red'));
-      this.socketError = msg;
-      return;
-    }
+    const list = await this.opts.sockets(signal);
+    if (this.done === null) return;
     this.socketError = null;
     const byConn = new Map<number, SocketInfo[]>();
     for (const s of list) {
