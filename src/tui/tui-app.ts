@@ -274,7 +274,7 @@ export class TuiApp {
   /** What the header counts: the same judgment as the rows, plus this host's sockets the capture does not show. */
   private atRiskCounts(): { total: number; uncaptured: number } {
     if (!this.snap) return { total: 0, uncaptured: 0 };
-    const all = connectionsAtRisk(this.snap.connections, this.socketList, riskContext(this.snap, this.nowEpoch(), this.opts.idleTimeoutS));
+    const all = connectionsAtRisk(this.snap.openReports, this.socketList, riskContext(this.snap, this.nowEpoch(), this.opts.idleTimeoutS));
     return { total: all.length, uncaptured: all.filter((a) => a.conn === null).length };
   }
 
