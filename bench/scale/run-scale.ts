@@ -45,7 +45,7 @@ const FULL = {
 const QUICK = { streamPackets: 300_000, offlinePackets: 1_000_000, comparePackets: 200_000, liveSeconds: 3, socketConnections: 2_000 };
 
 function parseArgs(argv: string[]): ScaleOptions {
-  const o: ScaleOptions = { ...FULL, liveStreams: 8, windowS: 60, capMs: 15 * 60_000, only: null, json: null };
+  const o: ScaleOptions = { ...FULL, liveStreams: 4, windowS: 60, capMs: 15 * 60_000, only: null, json: null };
   const explicit: Partial<ScaleOptions> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];

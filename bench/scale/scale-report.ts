@@ -5,7 +5,7 @@
  * harness reports, it does not fail the build.
  */
 import { spawnSync } from 'node:child_process';
-import { availableParallelism, release } from 'node:os';
+import { availableParallelism, loadavg, release } from 'node:os';
 
 export type Verdict = 'pass' | 'miss' | 'n/a';
 
@@ -52,6 +52,8 @@ export interface Machine {
   kernel: string;
   node: string;
   kadCommit: string;
+  /** 1-minute load average at the start: timings on a busy machine are low and noisy. */
+  load: number;
 }
 
 export function machine(root: string): Machine {
@@ -62,6 +64,7 @@ export function machine(root: string): Machine {
     kernel: release(),
     node: process.version,
     kadCommit: head.status === 0 ? head.stdout.trim().slice(0, 100) : 'unknown',
+    load: loadavg()[0] ?? 0,
   };
 }
 
@@ -77,7 +80,10 @@ function table(header: string[], rows: string[][], right: (i: number) => boolean
 }
 
 export function renderText(m: Machine, sections: SectionResult[]): string {
-  let out = [`kad scale harness  ${m.date}`, `machine: ${m.nproc} CPUs, kernel ${m.kernel}, node ${m.node}; kad build: ${m.kadCommit}`];
+  let out = [
+    `kad scale harness  ${m.date}`,
+    `machine: ${m.nproc} CPUs, kernel ${m.kernel}, node ${m.node}, load average ${m.load.toFixed(2)} at the start; kad build: ${m.kadCommit}`,
+  ];
   const indent = (lines: string[]): string[] => lines.map((l) => `  ${l}`);
   for (const s of sections) {
     out.push('', `(${s.id}) ${s.title}${s.status === 'ok' ? '' : `  [${s.status}]`}`);
