@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeChurn } from './churn-stream.js';
-import { track } from './children.js';
+import { killChild, track } from './children.js';
 import { KAD, pipeRun } from './pipe-run.js';
 import { emptySection, fmtInt, fmtMiB, fmtRate, verdict, type SectionResult } from './scale-report.js';
 
@@ -32,15 +32,19 @@ export function reportSummary(text: string): string[] {
     .filter((l) => l.trim() !== '');
 }
 
-function analyzeFile(file: string): Promise<{ code: number | null; stdout: string }> {
+function analyzeFile(file: string, capMs: number): Promise<{ code: number | null; stdout: string }> {
   return new Promise((resolve) => {
     const kad = track(
       spawn(process.execPath, [KAD, 'analyze', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } }),
     );
+    const cap = setTimeout(() => killChild(kad), capMs);
     let stdout = '';
     kad.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     kad.stderr!.resume();
-    kad.on('close', (code) => resolve({ code, stdout }));
+    kad.on('close', (code) => {
+      clearTimeout(cap);
+      resolve({ code, stdout });
+    });
   });
 }
 
@@ -52,7 +56,7 @@ async function fileVersusStdin(s: SectionResult, packets: number, capMs: number)
     await writeChurn(out, { packets });
     out.end();
     await once(out, 'finish');
-    const fromFile = await analyzeFile(file);
+    const fromFile = await analyzeFile(file, capMs);
     const fromStdin = await pipeRun({
       label: 'stdin',
       genArgs: ['--packets', String(packets)],

@@ -22,9 +22,10 @@ interface Section {
   data: Record<string, unknown>;
 }
 
-function runScale(only: string): { sections: Map<string, Section>; stdout: string; pid: number | undefined } {
+function runScale(only: string, extra: string[] = []): { sections: Map<string, Section>; stdout: string; pid: number | undefined } {
   const json = tmp.write(Buffer.alloc(0));
-  const r = spawnSync(process.execPath, [RUN_SCALE, '--quick', '--only', only, '--json', json], { encoding: 'utf8', timeout: 120_000 });
+  const args = [RUN_SCALE, '--quick', '--only', only, '--json', json].concat(extra);
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, `run-scale failed (${r.signal ?? r.status}): ${r.stderr}`);
   const doc = JSON.parse(readFileSync(json, 'utf8')) as { sections: Section[]; machine: { nproc: number; kernel: string } };
   assert.ok(doc.machine.nproc > 0 && doc.machine.kernel !== '');
@@ -57,6 +58,16 @@ test('scale --quick: the sockets slot, the churn stream through kad watch, kad a
   assert.equal((c.data.fileVsStdin as { agree: boolean }).agree, true, 'file and stdin reports agree');
   assert.match(stdout, /^machine: \d+ CPUs, kernel /m);
   assert.match(stdout, /packets\/s \(whole run\)\s+\S+ k?/);
+});
+
+test('a kad run that outlives the time cap is killed and reported as a measured outcome', () => {
+  // 5 M packets take kad watch far longer than the 3 s cap on any machine this runs on.
+  const { sections, stdout } = runScale('b', ['--stream-packets', '5000000', '--cap-min', '0.05']);
+  const b = sections.get('b');
+  assert.ok(b, 'section b');
+  assert.equal(b.status, 'ok');
+  assert.equal(b.data.timedOut, true);
+  assert.match(stdout, /kad run\s+killed at the 3 s cap\s+exit 0\s+miss/);
 });
 
 test(
