@@ -240,12 +240,11 @@ export function retireConnections(
     else retired.diagnosesNotKept++;
   }
   retired.keepDiagnoses(worded);
-  // Idle periods, verdict counts and the time span cover every connection, filtered or not, as for held ones.
+  // Idle periods, RST counts and the time span cover every connection, filtered or not, as for held ones.
   retired.addPaths(diagnosis.pathTallies(only));
   for (const d of diagnosis.diagnoses) {
     if (only[store.indexOfId(d.conn)] !== 1) continue;
     for (const r of d.resets) retired.resetsBy[r.attribution] = (retired.resetsBy[r.attribution] ?? 0) + 1;
-    if (d.silentDrop) retired.silentDrops++;
   }
   for (let i = 0; i < t.connectionCount; i++) {
     if (only[i] !== 1) continue;

@@ -48,9 +48,8 @@ export class RetiredTally {
   diagnosesNotKept = 0;
   readonly groups = new ProblemGroupTally();
   readonly paths: PathTallies = new Map();
-  /** RSTs by attribution and silent drops among the evicted connections (all of them, filtered or not). */
+  /** RSTs by attribution among the evicted connections (all of them, filtered or not). */
   readonly resetsBy: Record<string, number> = {};
-  silentDrops = 0;
   /** Keepalive probes sent and answered, and sequence holes, summed over the evicted connections. */
   keepalivesSent = 0;
   keepalivesAnswered = 0;
@@ -63,12 +62,6 @@ export class RetiredTally {
     /** How many problem (and other) connections to keep in full. */
     readonly keep: number,
   ) {}
-
-  countEnd(end: ConnectionEndKind, id: number): void {
-    this.counts.byEnd[end] = (this.counts.byEnd[end] ?? 0) + 1;
-    const first = this.endFirstId.get(end);
-    if (first === undefined || id < first) this.endFirstId.set(end, id);
-  }
 
   keepProblem(r: ConnectionReport): boolean {
     insertById(this.problems, r, connId, this.keep);
