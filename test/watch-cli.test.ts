@@ -7,7 +7,7 @@
  * a live capture on SIGTERM) is in test/lab/watch-cli.test.ts.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -118,4 +118,26 @@ test('--metrics: served next to the JSON Lines when this build has it, else one 
   assert.equal(lines[0]!.type, 'metrics');
   assert.match(String(lines[0]!.url), /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
   checkResetRun(lines.slice(1), /fw-reset-keepalive\.server\.pcap/);
+});
+
+test('--capture-with tcpdump without tcpdump on PATH: one line with the fix, exit 69, no stack', () => {
+  const r = spawnSync(process.execPath, [KAD, 'watch', '-i', 'lo', '--capture-with', 'tcpdump'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, PATH: '/nonexistent', NO_COLOR: '1' },
+  });
+  assert.equal(r.status, 69, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0]!, /tcpdump not found: install it \(apt-get install tcpdump\) or capture with --capture-with cap/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test('--capture-with takes cap or tcpdump, and not with -r', () => {
+  const bad = spawnSync(process.execPath, [KAD, 'watch', '--capture-with', 'pcap', '-r', RESET_CAPTURE], { encoding: 'utf8' });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /"pcap" is not a capture tool \(cap or tcpdump\)/);
+  const both = spawnSync(process.execPath, [KAD, 'watch', '--capture-with', 'tcpdump', '-r', RESET_CAPTURE], { encoding: 'utf8' });
+  assert.equal(both.status, 2);
+  assert.match(both.stderr, /cannot be used with option '-r, --read <file>'/);
 });

@@ -14,6 +14,10 @@ import { emptySection, fmtInt, fmtRate, verdict, type SectionResult } from './sc
 export interface LiveOptions {
   seconds: number;
   streams: number;
+  /** kad's --capture-with: cap in-process, or a tcpdump child. */
+  captureWith: 'cap' | 'tcpdump';
+  /** The report's section id. */
+  id: string;
 }
 
 const TARGET_PPS = 100_000;
@@ -101,7 +105,10 @@ function exited(child: ChildProcess, ms: number): Promise<boolean> {
 }
 
 export async function liveSection(o: LiveOptions): Promise<SectionResult> {
-  const s = emptySection('d', `live capture through cap on a veth between two namespaces (${o.seconds} s, ${o.streams} streams)`);
+  const s = emptySection(
+    o.id,
+    `live capture through ${o.captureWith} on a veth between two namespaces (${o.seconds} s, ${o.streams} streams)`,
+  );
   if (process.getuid?.() !== 0) {
     s.status = 'skipped';
     s.notes.push('needs root (network namespaces and a live capture)');
@@ -132,10 +139,14 @@ export async function liveSection(o: LiveOptions): Promise<SectionResult> {
     if ((await waitForLine(receiver, (l) => l === 'listening', 10_000)) === null) throw new Error('the receiver did not start');
 
     const kad = track(
-      spawn('ip', ['netns', 'exec', nsB, process.execPath, KAD, 'watch', '-i', IF_B, '--stats-interval', '1000'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, NO_COLOR: '1' },
-      }),
+      spawn(
+        'ip',
+        ['netns', 'exec', nsB, process.execPath, KAD, 'watch', '-i', IF_B, '--capture-with', o.captureWith, '--stats-interval', '1000'],
+        {
+          stdio: ['ignore', 'pipe', 'pipe'],
+          env: { ...process.env, NO_COLOR: '1' },
+        },
+      ),
     );
     children.push(kad);
     let kadErr = '';
@@ -192,7 +203,13 @@ export async function liveSection(o: LiveOptions): Promise<SectionResult> {
       },
       { metric: 'packets kad counted', value: counted === null ? 'n/a' : fmtInt(counted) },
       { metric: 'loss', value: loss === null ? 'n/a' : `${(loss * 100).toFixed(2)} %` },
-      { metric: 'kad sourceDrops (libpcap)', value: String(final?.sourceDrops ?? 'n/a') },
+      {
+        metric: 'loss kad reported (sourceDrops, libpcap)',
+        value:
+          typeof final?.sourceDrops === 'number' && onWire > 0
+            ? `${fmtInt(final.sourceDrops)} (${((final.sourceDrops / onWire) * 100).toFixed(2)} %)`
+            : 'none (this source has no drop count)',
+      },
     );
     if (writes !== null) s.notes.push(`the sender made ${fmtInt(writes)} writes of 64 bytes`);
     if (kadErr.trim()) s.notes.push(`kad stderr: ${kadErr.trim().split('\n').slice(0, 3).join(' | ')}`);

@@ -5,7 +5,7 @@
  *
  *   node dist/bench/scale/run-scale.js [--quick] [--stream-packets N] [--offline-packets N]
  *        [--compare-packets N] [--live-seconds S] [--window-s S] [--cap-min M]
- *        [--only a,b,c,d] [--json FILE]
+ *        [--only a,b,c,d,e] [--json FILE]
  *
  * Sections, in order (the table below): (a) sockets, (b) churn stream through
  * kad watch, (c) kad analyze on a large stream from stdin, (d) live capture.
@@ -69,7 +69,7 @@ function parseArgs(argv: string[]): ScaleOptions {
     else if (a === '--help' || a === '-h') {
       process.stdout.write(
         'usage: run-scale [--quick] [--stream-packets N] [--offline-packets N] [--compare-packets N] [--live-seconds S]\n' +
-          '                 [--live-streams N] [--window-s S] [--cap-min M] [--only a,b,c,d] [--json FILE]\n',
+          '                 [--live-streams N] [--window-s S] [--cap-min M] [--only a,b,c,d,e] [--json FILE]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
@@ -122,7 +122,18 @@ const SECTIONS: Section[] = [
     title: 'offline analyze',
     run: (o) => offlineSection({ packets: o.offlinePackets, comparePackets: o.comparePackets, capMs: o.capMs }),
   },
-  { id: 'd', name: 'live', title: 'live capture', run: (o) => liveSection({ seconds: o.liveSeconds, streams: o.liveStreams }) },
+  {
+    id: 'd',
+    name: 'live',
+    title: 'live capture through cap',
+    run: (o) => liveSection({ id: 'd', seconds: o.liveSeconds, streams: o.liveStreams, captureWith: 'cap' }),
+  },
+  {
+    id: 'e',
+    name: 'live-tcpdump',
+    title: 'live capture through tcpdump',
+    run: (o) => liveSection({ id: 'e', seconds: o.liveSeconds, streams: o.liveStreams, captureWith: 'tcpdump' }),
+  },
 ];
 
 async function main(): Promise<void> {

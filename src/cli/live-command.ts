@@ -5,7 +5,8 @@ import { CapFeed, DEFAULT_BUFFER_SIZE, DEFAULT_FILTER, DEFAULT_SNAPLEN } from '.
 import { LiveModel } from '../live/live-model.js';
 import type { PacketFeed } from '../live/packet-feed.js';
 import { StdinFeed } from '../live/stdin-feed.js';
-import { byteSize, durationSeconds, wholeNumber } from './option-values.js';
+import { TcpdumpFeed } from '../live/tcpdump-feed.js';
+import { byteSize, captureTool, durationSeconds, wholeNumber, type CaptureTool } from './option-values.js';
 import { DEFAULT_MAX_MEMORY } from '../report/connection-retirer.js';
 import { socketSource } from '../sockets/annotate-sockets.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
@@ -20,6 +21,7 @@ export interface SourceFlags {
   bufferSize: number;
   idleTimeout?: number;
   maxMemory: number;
+  captureWith: CaptureTool;
 }
 
 export function addSourceOptions(cmd: Command): Command {
@@ -29,6 +31,15 @@ export function addSourceOptions(cmd: Command): Command {
         '-i, --interface <name>',
         'capture on this interface; "any" = all of them (default: the interface of the default route)',
       ).conflicts('read'),
+    )
+    .addOption(
+      new Option(
+        '--capture-with <tool>',
+        'cap: libpcap in-process (arrival timestamps, no drop count); tcpdump: a tcpdump child (kernel timestamps, libpcap drop count, keeps up at higher rates)',
+      )
+        .argParser(captureTool)
+        .default('cap')
+        .conflicts('read'),
     )
     .addOption(new Option('-f, --filter <bpf>', `capture filter, pcap-filter(7) syntax (default: "${DEFAULT_FILTER}")`).conflicts('read'))
     .option(
@@ -84,6 +95,9 @@ export function openFeed(flags: SourceFlags, command: string): PacketFeed {
       }
     }
     return new StdinFeed(flags.read);
+  }
+  if (flags.captureWith === 'tcpdump') {
+    return new TcpdumpFeed({ device: flags.interface, filter: flags.filter, snaplen: flags.snaplen, bufferSize: flags.bufferSize });
   }
   const feed = new CapFeed({
     device: flags.interface,

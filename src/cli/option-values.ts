@@ -47,6 +47,14 @@ export function byteSize(s: string): number {
   return n;
 }
 
+/** What captures live packets: libpcap in-process through cap, or a tcpdump child feeding a pcap stream. */
+export type CaptureTool = 'cap' | 'tcpdump';
+
+export function captureTool(s: string): CaptureTool {
+  if (s === 'cap' || s === 'tcpdump') return s;
+  throw new InvalidArgumentError(`"${s}" is not a capture tool (cap or tcpdump)`);
+}
+
 export function tcpPort(s: string): number {
   const n = Number(s);
   if (s.trim() === '' || !Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`"${s}" is not a TCP port (0-65535)`);

@@ -103,3 +103,23 @@ test(
     assert.doesNotMatch(left, new RegExp(`kadscale-[ab]-${pid}\\b`), 'the namespaces are deleted');
   },
 );
+
+test(
+  'scale --quick: live capture through tcpdump reports the drops it had, and leaves nothing behind',
+  { skip: labSkip(import.meta.url, { root: 'network namespaces and a live capture', tools: ['ip', 'python3', 'tcpdump'] }) },
+  () => {
+    const { sections, pid } = runScale('e');
+    const e = sections.get('e');
+    assert.ok(e, 'section e');
+    assert.equal(e.status, 'ok', JSON.stringify(e));
+    assert.equal(e.data.exitCode, 0);
+    const onWire = positive(e, 'onWire');
+    const counted = positive(e, 'kadPackets');
+    // libpcap's count, not an estimate: a number, and no more than what kad did not see.
+    const drops = e.data.sourceDrops;
+    assert.ok(typeof drops === 'number' && drops >= 0, `sourceDrops ${String(drops)}`);
+    assert.ok(drops <= Math.max(0, onWire - counted) + 100, `drops ${drops}, on the wire ${onWire}, counted ${counted}`);
+    const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+    assert.doesNotMatch(left, new RegExp(`kadscale-[ab]-${pid}\\b`), 'the namespaces are deleted');
+  },
+);
