@@ -100,6 +100,7 @@ function scenario() {
     packetsPerSec: 0,
     captureGaps: 0,
     sourceDrops: null,
+    sourceMissedAtMost: null,
     connections,
     openReports: connections.filter((c) => c.ended.kind === 'open'),
     heldConnections: connections.length,

@@ -166,6 +166,7 @@ test('header: counts, resets by cause, the inferred idle timeout per path', asyn
       packetsPerSec: 0,
       captureGaps: 0,
       sourceDrops: null,
+      sourceMissedAtMost: null,
       connections: conns,
       openReports: conns.filter((c) => c.ended.kind === 'open'),
       heldConnections: conns.length,

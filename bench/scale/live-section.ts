@@ -210,6 +210,10 @@ export async function liveSection(o: LiveOptions): Promise<SectionResult> {
             ? `${fmtInt(final.sourceDrops)} (${((final.sourceDrops / onWire) * 100).toFixed(2)} %)`
             : 'none (this source has no drop count)',
       },
+      {
+        metric: 'missed at most (link counters − captured)',
+        value: typeof final?.sourceMissedAtMost === 'number' ? fmtInt(final.sourceMissedAtMost) : 'n/a',
+      },
     );
     if (writes !== null) s.notes.push(`the sender made ${fmtInt(writes)} writes of 64 bytes`);
     if (kadErr.trim()) s.notes.push(`kad stderr: ${kadErr.trim().split('\n').slice(0, 3).join(' | ')}`);
@@ -223,6 +227,7 @@ export async function liveSection(o: LiveOptions): Promise<SectionResult> {
       kadPackets: counted,
       lossFraction: loss,
       sourceDrops: final?.sourceDrops ?? null,
+      sourceMissedAtMost: final?.sourceMissedAtMost ?? null,
       exitCode: kad.exitCode,
       writes,
     };

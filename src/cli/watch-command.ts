@@ -220,6 +220,7 @@ export class WatchOutput {
       packetsPerSec: Math.round(((snap.packets - this.lastStatsPackets) * 1000 * 10) / dt) / 10,
       captureGaps: snap.captureGaps,
       sourceDrops: snap.sourceDrops,
+      sourceMissedAtMost: snap.sourceMissedAtMost,
       connections: snap.heldConnections,
       openConnections: snap.openConnections,
       evicted: snap.evicted,

@@ -1,5 +1,6 @@
 import { closeLiveCapture, defaultRouteInterface, openLiveCapture, type CapModule, type LiveCapture } from '../capture/live-cap.js';
 import { newPacketRecord, type PacketHandler } from '../capture/packet-record.js';
+import { linkPackets } from './link-counters.js';
 import type { PacketFeed } from './packet-feed.js';
 
 export interface CapFeedOptions {
@@ -45,6 +46,8 @@ export class CapFeed implements PacketFeed {
   private readonly rec = newPacketRecord();
   private finish: ((err?: Error) => void) | null = null;
   private stopped = false;
+  /** The link's packet counters when the capture started (null: not an interface with counters). */
+  private linkAtStart: number | null = null;
 
   constructor(opts: CapFeedOptions = {}) {
     const { device, why } = chooseDevice(opts.device);
@@ -85,6 +88,7 @@ export class CapFeed implements PacketFeed {
     const anchorSec = Math.floor(anchorMs / 1000);
     const anchorNsec = (anchorMs % 1000) * 1_000_000;
     const hr0 = process.hrtime.bigint();
+    this.linkAtStart = linkPackets(this.device);
     return new Promise<void>((resolve, reject) => {
       this.finish = (err) => {
         this.finish = null;
@@ -116,8 +120,15 @@ export class CapFeed implements PacketFeed {
     else if (this.capture) closeLiveCapture(this.capture);
   }
 
-  /** cap exposes no pcap_stats: losses show only as sequence holes (capture gaps). */
+  /** cap exposes no pcap_stats: losses show only as sequence holes (capture gaps), and as missedAtMost. */
   drops(): number | null {
     return null;
+  }
+
+  /** The link's packets since the capture started, less those delivered: an upper bound of what cap lost. */
+  missedAtMost(): number | null {
+    if (this.linkAtStart === null) return null;
+    const now = linkPackets(this.device);
+    return now === null ? null : Math.max(0, now - this.linkAtStart - this.rec.frame);
   }
 }

@@ -26,6 +26,8 @@ export interface LiveSnapshot {
   captureGaps: number;
   /** Drops the source itself reports, when it knows. */
   sourceDrops: number | null;
+  /** At most this many packets on the link were not delivered by the source (PacketFeed.missedAtMost; null: no bound). */
+  sourceMissedAtMost: number | null;
   /**
    * The connections held now (ended ones are forgotten a grace after their
    * last packet: FIN_GRACE_NS, ENDED_GRACE_NS). Built when first read, and
@@ -185,6 +187,7 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
       packetsPerSec: ((analysis.frames - this.lastPackets) * 1000) / Math.max(1, now - this.lastAt),
       captureGaps: gaps,
       sourceDrops: this.feed.drops?.() ?? null,
+      sourceMissedAtMost: this.feed.missedAtMost?.() ?? null,
       get connections(): ConnectionReport[] {
         return (connections ??= reports.refresh(t, 'all'));
       },

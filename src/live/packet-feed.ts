@@ -19,4 +19,11 @@ export interface PacketFeed {
   setPaused?(paused: boolean): void;
   /** Packets the source itself says it lost, when it knows (null: unknown). */
   drops?(): number | null;
+  /**
+   * At most how many packets on the captured link the source has not
+   * delivered (null: no bound known). Not a drop count: the link also
+   * carries packets the filter leaves out, and packets still in the kernel's
+   * buffer. Zero proves nothing was missed.
+   */
+  missedAtMost?(): number | null;
 }

@@ -28,6 +28,7 @@ export class KadMetrics {
   private readonly timeoutLower: Gauge<'path'>;
   private readonly timeoutUpper: Gauge<'path'>;
   private readonly sourceDrops: Gauge;
+  private readonly missedAtMost: Gauge;
   private readonly lastSnapshot: Gauge;
   private readonly info: Gauge<'version' | 'source'>;
 
@@ -103,6 +104,11 @@ export class KadMetrics {
       help: 'Packets the capture source says it dropped (NaN when it cannot tell)',
       registers,
     });
+    this.missedAtMost = new Gauge({
+      name: 'kad_source_missed_packets_upper_bound',
+      help: 'At most this many packets on the captured link were not delivered by the capture source (link counters less packets captured; also counts packets the filter leaves out); NaN when unknown',
+      registers,
+    });
     this.lastSnapshot = new Gauge({
       name: 'kad_last_snapshot_timestamp_seconds',
       help: 'Wall-clock time of the last analysis snapshot',
@@ -115,6 +121,7 @@ export class KadMetrics {
       registers,
     });
     this.sourceDrops.set(Number.NaN);
+    this.missedAtMost.set(Number.NaN);
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -159,6 +166,7 @@ export class KadMetrics {
       if (t.diedMinS !== null) this.timeoutUpper.set({ path: t.path }, t.diedMinS);
     }
     this.sourceDrops.set(snap.sourceDrops ?? Number.NaN);
+    this.missedAtMost.set(snap.sourceMissedAtMost ?? Number.NaN);
     this.lastSnapshot.set(snap.at / 1000);
   }
 

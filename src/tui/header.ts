@@ -40,7 +40,8 @@ export function headerLines(h: HeaderInput): string[] {
   const s = h.snap;
   const line1 = `{bold}kad{/bold} ${escapeTags(h.title)}  ${stateTag(h.state, h.frozen)}`;
   if (!s) return [line1, 'waiting for packets…', ''];
-  const drops = s.sourceDrops === null ? '' : `  drops ${s.sourceDrops}`;
+  const drops =
+    s.sourceDrops !== null ? `  drops ${s.sourceDrops}` : s.sourceMissedAtMost !== null ? `  missed ≤ ${s.sourceMissedAtMost}` : '';
   const resets = RESET_CAUSES.map((c) => {
     const n = s.resetsBy[c] ?? 0;
     const text = `${c} ${n}`;

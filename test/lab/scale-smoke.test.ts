@@ -99,6 +99,10 @@ test(
     positive(d, 'kadPackets');
     positive(d, 'packetsPerSec');
     assert.ok(typeof d.data.lossFraction === 'number' && d.data.lossFraction >= 0 && d.data.lossFraction <= 1);
+    // cap has no drop count; the link counters bound what it missed, and a bound below the true loss would be a lie.
+    const missed = d.data.sourceMissedAtMost;
+    const lost = (d.data.onWire as number) - (d.data.kadPackets as number);
+    assert.ok(typeof missed === 'number' && missed >= lost, `missed at most ${String(missed)}, lost ${lost}`);
     const left = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
     assert.doesNotMatch(left, new RegExp(`kadscale-[ab]-${pid}\\b`), 'the namespaces are deleted');
   },
