@@ -207,3 +207,28 @@ test("two-sided: the claimed sender's own capture decides whether it sent the RS
   assert.equal(real.attribution, 'peer');
   assert.equal(signal(real, 'two-sided').pointsTo, 'peer');
 });
+
+test('two-sided: a capture that lost packets of the connection cannot prove the RST was never sent', async () => {
+  const run = async (clientCaptureLoses: boolean) => {
+    const atServer = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+    const atClient = new TcpScript(CLIENT, SERVER, [1000, 5000], T0 + 2_000_000n);
+    atServer.ttl = [60, 64];
+    atClient.ttl = [64, 60];
+    for (const s of [atServer, atClient]) s.handshake().send(0, 10).ack(1).send(1, 20).ack(0).send(1, 30).send(1, 40).wait(1);
+    // The client's capture misses the server's 30-byte segment: a sequence hole, as when the capture drops packets.
+    if (clientCaptureLoses) atClient.packets.splice(atClient.packets.length - 2, 1);
+    atServer.send(1, 7).rst(0, { ttl: 60 });
+    atClient.send(1, 7).wait(5).send(0, 1);
+    const a = await load(atServer.packets);
+    const b = await load(atClient.packets);
+    const two = compareCaptures(a, b);
+    assert.equal(two.comparison.matched.length, 1);
+    return diagnoseCapture(a, two.cross[0]).diagnoses.flatMap((d) => d.resets)[0]!;
+  };
+  const whole = signal(await run(false), 'two-sided');
+  assert.equal(whole.strength, 'decisive');
+  const lossy = signal(await run(true), 'two-sided');
+  assert.equal(lossy.pointsTo, 'middlebox');
+  assert.equal(lossy.strength, 'medium');
+  assert.match(lossy.caveat ?? '', /missed a segment of this connection \(sequence holes\): the RST may be among what it missed/);
+});

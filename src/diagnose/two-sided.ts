@@ -68,13 +68,13 @@ export function compareCaptures(a: CaptureAnalysis, b: CaptureAnalysis): TwoSide
   const tailsA = ta.unansweredTails();
   const tailsB = tb.unansweredTails();
   for (const [ca, cb] of pairs) {
-    testify(ta, tb, ca, cb, evA, evB, tailsA, offset?.offset ?? 0, fileB, captureEndNs(b), cross[0]);
-    testify(tb, ta, cb, ca, evB, evA, tailsB, -(offset?.offset ?? 0), fileA, captureEndNs(a), cross[1]);
+    testify(ta, tb, ca, cb, evA, evB, tailsA, offset?.offset ?? 0, fileB, captureEndNs(b), lossOf(b, cb), cross[0]);
+    testify(tb, ta, cb, ca, evB, evA, tailsB, -(offset?.offset ?? 0), fileA, captureEndNs(a), lossOf(a, ca), cross[1]);
   }
   return {
     comparison: {
       files: [fileA, fileB],
-      matched: pairs.map(([x, y]) => [x + 1, y + 1]),
+      matched: pairs.map(([x, y]) => [ta.store.id(x), tb.store.id(y)]),
       matchedBy: pairs.length === 0 ? 'none' : viaIsn === pairs.length ? 'isn' : viaIsn === 0 ? 'tuple' : 'mixed',
       nat,
       clockOffsetS: offset ? offset.offset / 1e9 : null,
@@ -82,6 +82,20 @@ export function compareCaptures(a: CaptureAnalysis, b: CaptureAnalysis): TwoSide
     },
     cross,
   };
+}
+
+/**
+ * Why a capture cannot prove that a packet of connection `c` is absent from
+ * it, or null: its capture tool counted drops (pcapng interface
+ * statistics), or the connection has sequence holes (segments it missed).
+ * Absence is evidence only from a capture that lost nothing.
+ */
+function lossOf(a: CaptureAnalysis, c: number): string | null {
+  const reported = a.summary?.dropsReported ?? 0;
+  if (reported > 0) return `${a.file} lost ${reported} packet${reported === 1 ? '' : 's'} by its capture tool's own count`;
+  const holes = a.tracker.store.captureGaps(c);
+  if (holes > 0) return `${a.file} missed ${holes === 1 ? 'a segment' : `${holes} segments`} of this connection (sequence holes)`;
+  return null;
 }
 
 function captureEndNs(a: CaptureAnalysis): number {
@@ -135,6 +149,8 @@ function testify(
   offsetNs: number,
   otherFile: string,
   otherEnd: number,
+  /** Why the other capture cannot prove an absence (lossOf), or null. */
+  otherLoss: string | null,
   out: CrossEvidence,
 ): void {
   const otherFacts = connectionFacts(other, o);
@@ -154,20 +170,28 @@ function testify(
           strength: 'decisive',
           detail: `${otherFile}, captured on the ${side(senderDir)} itself, shows it sending this RST (frame ${sent.frame})`,
         }
-      : when <= otherEnd
+      : when <= otherEnd && otherLoss !== null
         ? {
             signal: 'two-sided',
             pointsTo: 'middlebox',
-            strength: 'decisive',
-            detail: `${otherFile}, captured on the ${side(senderDir)} itself and still running at that time, has no such RST: the ${side(senderDir)} never sent it`,
-          }
-        : {
-            signal: 'two-sided',
-            pointsTo: 'middlebox',
             strength: 'medium',
-            detail: `${otherFile}, captured on the ${side(senderDir)} itself, has no such RST`,
-            caveat: `that capture has no packet after this moment, so it may have stopped before the reset; keep it running past the incident to make this decisive`,
-          };
+            detail: `${otherFile}, captured on the ${side(senderDir)} itself and still running at that time, has no such RST`,
+            caveat: `${otherLoss}: the RST may be among what it missed; a capture that loses nothing (--capture-with tcpdump reports its drops) makes this decisive`,
+          }
+        : when <= otherEnd
+          ? {
+              signal: 'two-sided',
+              pointsTo: 'middlebox',
+              strength: 'decisive',
+              detail: `${otherFile}, captured on the ${side(senderDir)} itself and still running at that time, has no such RST: the ${side(senderDir)} never sent it`,
+            }
+          : {
+              signal: 'two-sided',
+              pointsTo: 'middlebox',
+              strength: 'medium',
+              detail: `${otherFile}, captured on the ${side(senderDir)} itself, has no such RST`,
+              caveat: `that capture has no packet after this moment, so it may have stopped before the reset; keep it running past the incident to make this decisive`,
+            };
     const list = out.resets.get(rst.frame) ?? [];
     list.push(ev);
     out.resets.set(rst.frame, list);
@@ -190,7 +214,13 @@ function testify(
     }
   }
   const peer = x === 0 ? 'server' : 'client';
-  if (arrived === 0) {
+  if (arrived === 0 && otherLoss !== null) {
+    // Not arriving is an absence: a capture that lost packets cannot tell a black hole from its own losses.
+    out.silentDrops.set(self.store.id(c), {
+      kind: 'unanswered',
+      evidence: `${otherFile}, captured on the ${peer}, shows none of them arriving, but ${otherLoss.replace(`${otherFile} `, 'it ')}: that does not settle whether the path dropped them`,
+    });
+  } else if (arrived === 0) {
     out.silentDrops.set(self.store.id(c), {
       kind: 'black-hole',
       evidence: `${otherFile}, captured on the ${peer}, shows none of them arriving: the path dropped them`,
