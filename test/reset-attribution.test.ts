@@ -93,6 +93,25 @@ test('timing: an answer much faster than the handshake RTT comes from something 
   assert.equal(signal(slow, 'timing').pointsTo, 'peer');
 });
 
+test('timing: from arrival timestamps (a live capture through cap) a fast answer is only weak evidence, and says why', async () => {
+  const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+  s.gapNs = 10_000_000n;
+  s.ttl = [64, 60];
+  s.handshake();
+  s.ttl = [64, 61];
+  s.send(1, 20).ack(0);
+  s.ttl = [64, 60];
+  s.gapNs = 300_000n;
+  s.send(0, 5);
+  const analysis = await load(s.rst(1).packets);
+  const timing = (a: CaptureAnalysis) => signal(diagnoseCapture(a).diagnoses.flatMap((d) => d.resets)[0]!, 'timing');
+  assert.equal(timing(analysis).strength, 'strong');
+  const arrival = timing({ ...analysis, arrivalTimestamps: true });
+  assert.equal(arrival.pointsTo, 'middlebox');
+  assert.equal(arrival.strength, 'weak');
+  assert.match(arrival.caveat ?? '', /stamped when they reached kad, not by the kernel/);
+});
+
 test("ip-id: a RST that continues the server's IP ID sequence came from its socket", async () => {
   const run = async (rstId: (last: number) => number) => {
     const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);

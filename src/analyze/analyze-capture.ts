@@ -27,6 +27,8 @@ export interface AnalyzeOptions extends TrackerOptions {
   displayName?: string;
   onTcpPacket?: TrackedPacketHandler;
   evictor?: Evictor;
+  /** The source stamps packets when they reach kad, not in the kernel (cap): timing evidence is weak. */
+  arrivalTimestamps?: boolean;
 }
 
 /** Everything one pass over a capture learned, before it becomes a report. */
@@ -42,6 +44,8 @@ export interface CaptureAnalysis {
   unknownLinkTypes: Map<number, number>;
   /** Set when the capture could not be read to the end; what came before is analysed. */
   error: CaptureError | null;
+  /** The packets were stamped on arrival at kad rather than by the kernel (a live capture through cap). */
+  arrivalTimestamps: boolean;
   /** Latest timestamp of any frame (TCP or not): how long the capture is known to have been running. */
   lastFrameSec: number;
   lastFrameNsec: number;
@@ -56,6 +60,7 @@ export class CapturePipeline {
   readonly frameCounts = new FrameCounter();
   private readonly onTcp: TrackedPacketHandler | undefined;
   readonly evictor: Evictor | undefined;
+  private readonly arrivalTimestamps: boolean;
   private sinceEvictCheck = 0;
 
   constructor(
@@ -65,6 +70,7 @@ export class CapturePipeline {
     this.tracker = new TcpTracker(opts);
     this.onTcp = opts.onTcpPacket;
     this.evictor = opts.evictor;
+    this.arrivalTimestamps = opts.arrivalTimestamps ?? false;
   }
 
   /** The per-packet entry point; allocation-free. */
@@ -103,6 +109,7 @@ export class CapturePipeline {
       statusCounts: c.statusCounts,
       unknownLinkTypes: c.unknownLinkTypes,
       error,
+      arrivalTimestamps: this.arrivalTimestamps,
       lastFrameSec: c.lastSec,
       lastFrameNsec: c.lastNsec,
     };

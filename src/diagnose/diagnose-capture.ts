@@ -146,6 +146,7 @@ class ConnectionDiagnoser {
         triggerIdleNs,
         extra: this.cross?.resets.get(rst.frame) ?? NO_EVIDENCE,
         explain,
+        arrivalTimestamps: this.analysis.arrivalTimestamps,
       });
       resets.push({
         conn: tracker.store.id(c),

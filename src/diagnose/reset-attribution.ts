@@ -21,6 +21,8 @@ export interface ResetInputs {
   extra: readonly Evidence[];
   /** Write the evidence out (false: only the attribution and confidence, for RSTs that are only counted). */
   explain?: boolean;
+  /** The packets were stamped when they reached kad, not by the kernel (CaptureAnalysis.arrivalTimestamps). */
+  arrivalTimestamps?: boolean;
 }
 
 export interface Attribution {
@@ -90,7 +92,7 @@ export function attributeReset(inp: ResetInputs): Attribution {
   out.start(inp.explain !== false);
   for (const e of inp.extra) out.add(e.signal, e.pointsTo, e.strength, out.words && e.detail, out.words && e.caveat);
   ttlSignal(out, rst, sender, genuine);
-  timingSignal(out, rst, facts, receiver.isLocal, genuine);
+  timingSignal(out, rst, facts, receiver.isLocal, genuine, inp.arrivalTimestamps === true);
   idleSignal(out, rst, inp.triggerIdleNs);
   ipIdSignal(out, rst, genuine);
   timestampSignal(out, rst, facts, genuine);
@@ -185,7 +187,18 @@ function baselineText(rst: ResetContext, sender: ConnectionFacts['dirs'][0], nam
   return `the ${side(rst.dir)}'s packets arrive with ${name} ${sender.baselineTtl} (${hops} hop${hops === 1 ? '' : 's'})`;
 }
 
-function timingSignal(out: Findings, rst: ResetContext, facts: ConnectionFacts, receiverIsLocal: boolean, genuine: ResetAttribution): void {
+/** Why delays between arrival stamps measure little (a live capture through cap). */
+const ARRIVAL_CAVEAT =
+  'the packets were stamped when they reached kad, not by the kernel: a burst drained at once gets one time; --capture-with tcpdump gives kernel timestamps';
+
+function timingSignal(
+  out: Findings,
+  rst: ResetContext,
+  facts: ConnectionFacts,
+  receiverIsLocal: boolean,
+  genuine: ResetAttribution,
+  arrivalStamps: boolean,
+): void {
   const prev = rst.previous;
   if (!prev || prev.dir === rst.dir) return;
   const delay = rst.time - prev.time;
@@ -217,17 +230,18 @@ function timingSignal(out: Findings, rst: ResetContext, facts: ConnectionFacts, 
     out.add(
       'timing',
       'middlebox',
-      'strong',
+      arrivalStamps ? 'weak' : 'strong',
       w &&
         `${delayText}, less than half the ${durationText(rttNs / 1e9)} handshake RTT: whatever answered is closer than the ${side(rst.dir)}`,
+      w && arrivalStamps ? ARRIVAL_CAVEAT : undefined,
     );
   } else {
     out.add(
       'timing',
       genuine,
-      'medium',
+      arrivalStamps ? 'weak' : 'medium',
       w && `${delayText}; ${rttText}: consistent with an answer from the ${side(rst.dir)}`,
-      w && 'a box next to the peer answers as late as the peer',
+      w && (arrivalStamps ? ARRIVAL_CAVEAT : 'a box next to the peer answers as late as the peer'),
     );
   }
 }

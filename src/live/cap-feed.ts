@@ -35,6 +35,7 @@ export function chooseDevice(device: string | undefined, procRoot = '/proc'): { 
  */
 export class CapFeed implements PacketFeed {
   readonly label: string;
+  readonly arrivalTimestamps = true;
   readonly device: string;
   private readonly filter: string;
   private readonly snaplen: number;

@@ -95,7 +95,7 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
     private readonly opts: { refreshMs?: number; onTcpPacket?: TrackedPacketHandler; maxMemory?: number } = {},
   ) {
     super();
-    this.pipeline = new CapturePipeline(feed.label, { onTcpPacket: opts.onTcpPacket });
+    this.pipeline = new CapturePipeline(feed.label, { onTcpPacket: opts.onTcpPacket, arrivalTimestamps: feed.arrivalTimestamps });
     this.retirer = new ConnectionRetirer({}, LIVE_KEEP, opts.maxMemory);
   }
 

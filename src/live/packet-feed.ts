@@ -17,6 +17,8 @@ export interface PacketFeed {
   stop(): void;
   /** Replays can pause; live sources may ignore it. */
   setPaused?(paused: boolean): void;
+  /** The source stamps packets when they reach kad, not in the kernel (cap has no kernel timestamps). */
+  readonly arrivalTimestamps?: boolean;
   /** Packets the source itself says it lost, when it knows (null: unknown). */
   drops?(): number | null;
   /**
