@@ -39,6 +39,13 @@ export interface CaptureDiagnosis {
 export interface DiagnoseOptions {
   /** Word every verdict (default). A terminal report of 100 k connections only needs the listed ones worded. */
   explain?: boolean;
+  /**
+   * Packets the capture source lost so far, when it knows or can bound it
+   * (a live source's drop count or link-counter bound): a silence is then no
+   * proof that nothing answered. A capture file's own drop statistics count
+   * without this.
+   */
+  sourceLoss?: { packets: number; exact: boolean } | null;
 }
 
 const side = (dir: number) => (dir === 0 ? 'client' : 'server');
@@ -73,7 +80,9 @@ class ServerPaths {
 /** Who sent each RST, which connections fell silent, and what idle timeout explains it. */
 export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence, opts: DiagnoseOptions = {}): CaptureDiagnosis {
   const explain = opts.explain ?? true;
-  const d = new ConnectionDiagnoser(analysis, cross);
+  const reported = analysis.summary?.dropsReported ?? 0;
+  const loss = opts.sourceLoss ?? (reported > 0 ? { packets: reported, exact: true } : null);
+  const d = new ConnectionDiagnoser(analysis, cross, loss !== null && loss.packets > 0 ? loss : null);
   const diagnoses: ConnectionDiagnosis[] = [];
   const middleboxResets = new Set<number>();
   const drops = new Map<number, SilentDropVerdict>();
@@ -109,6 +118,7 @@ class ConnectionDiagnoser {
   constructor(
     private readonly analysis: CaptureAnalysis,
     private readonly cross?: CrossEvidence,
+    private readonly loss: { packets: number; exact: boolean } | null = null,
   ) {
     const tracker = analysis.tracker;
     const n = tracker.connectionCount;
@@ -127,6 +137,17 @@ class ConnectionDiagnoser {
   /** Only connections with a RST, or whose last logged packet went unanswered, need a closer look. */
   isCandidate(c: number): boolean {
     return this.firstReset[c + 1]! > this.firstReset[c]! || this.unanswered.lastUnanswered(c);
+  }
+
+  /** Why this capture cannot prove the silence (the answer may be among packets it lost), or null. */
+  private lossCaveat(c: number): string | null {
+    const holes = this.analysis.tracker.store.captureGaps(c);
+    if (holes > 0)
+      return `caveat: the capture missed ${holes === 1 ? 'a segment' : `${holes} segments`} of this connection (sequence holes): an answer may be among what it missed`;
+    const loss = this.loss;
+    if (loss === null) return null;
+    const n = loss.exact ? `${loss.packets} packets` : `up to ${loss.packets} packets`;
+    return `caveat: the capture source lost ${n} so far: an answer may be among them`;
   }
 
   diagnose(c: number, explain: boolean): ConnectionDiagnosis | null {
@@ -174,6 +195,10 @@ class ConnectionDiagnoser {
     const settled = this.cross?.silentDrops.get(id);
     if (silentDrop && settled)
       silentDrop = { ...silentDrop, kind: settled.kind, evidence: explain ? [...silentDrop.evidence, settled.evidence] : [] };
+    if (silentDrop && explain) {
+      const caveat = this.lossCaveat(c);
+      if (caveat) silentDrop = { ...silentDrop, evidence: [...silentDrop.evidence, caveat] };
+    }
     if (resets.length === 0 && !silentDrop) return null;
     return { conn: id, path: this.paths.of(c), verdict: explain ? connectionVerdict(resets, silentDrop) : '', resets, silentDrop };
   }

@@ -127,7 +127,10 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
   refresh(evict = true): LiveSnapshot {
     const started = performance.now();
     const analysis = this.pipeline.analysis();
-    const diag = diagnoseCapture(analysis, undefined, { explain: false });
+    const drops = this.feed.drops?.() ?? null;
+    const missed = drops === null ? (this.feed.missedAtMost?.() ?? null) : null;
+    const sourceLoss = drops !== null ? { packets: drops, exact: true } : missed !== null ? { packets: missed, exact: false } : null;
+    const diag = diagnoseCapture(analysis, undefined, { explain: false, sourceLoss });
     const t = analysis.tracker;
     const store = t.store;
     const held = t.connectionCount;
