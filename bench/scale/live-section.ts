@@ -18,6 +18,8 @@ export interface LiveOptions {
   captureWith: 'cap' | 'tcpdump';
   /** The report's section id. */
   id: string;
+  /** kad's --buffer-size (bytes), when not its default. */
+  bufferSize?: number;
 }
 
 const TARGET_PPS = 100_000;
@@ -138,10 +140,25 @@ export async function liveSection(o: LiveOptions): Promise<SectionResult> {
     children.push(receiver);
     if ((await waitForLine(receiver, (l) => l === 'listening', 10_000)) === null) throw new Error('the receiver did not start');
 
+    const bufferArgs = o.bufferSize === undefined ? [] : ['--buffer-size', String(o.bufferSize)];
     const kad = track(
       spawn(
         'ip',
-        ['netns', 'exec', nsB, process.execPath, KAD, 'watch', '-i', IF_B, '--capture-with', o.captureWith, '--stats-interval', '1000'],
+        [
+          'netns',
+          'exec',
+          nsB,
+          process.execPath,
+          KAD,
+          'watch',
+          '-i',
+          IF_B,
+          '--capture-with',
+          o.captureWith,
+          '--stats-interval',
+          '1000',
+          ...bufferArgs,
+        ],
         {
           stdio: ['ignore', 'pipe', 'pipe'],
           env: { ...process.env, NO_COLOR: '1' },

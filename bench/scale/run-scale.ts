@@ -29,6 +29,7 @@ export interface ScaleOptions {
   liveSeconds: number;
   liveStreams: number;
   socketConnections: number;
+  liveBufferBytes: number | undefined;
   windowS: number;
   capMs: number;
   only: Set<string> | null;
@@ -46,7 +47,7 @@ const FULL = {
 const QUICK = { streamPackets: 300_000, offlinePackets: 1_000_000, comparePackets: 200_000, liveSeconds: 3, socketConnections: 2_000 };
 
 function parseArgs(argv: string[]): ScaleOptions {
-  const o: ScaleOptions = { ...FULL, liveStreams: 4, windowS: 60, capMs: 15 * 60_000, only: null, json: null };
+  const o: ScaleOptions = { ...FULL, liveBufferBytes: undefined, liveStreams: 4, windowS: 60, capMs: 15 * 60_000, only: null, json: null };
   const explicit: Partial<ScaleOptions> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -61,6 +62,7 @@ function parseArgs(argv: string[]): ScaleOptions {
     else if (a === '--compare-packets') explicit.comparePackets = num();
     else if (a === '--live-seconds') explicit.liveSeconds = num();
     else if (a === '--live-streams') explicit.liveStreams = num();
+    else if (a === '--live-buffer-mb') explicit.liveBufferBytes = num() * 1024 * 1024;
     else if (a === '--socket-connections') explicit.socketConnections = num();
     else if (a === '--window-s') explicit.windowS = num();
     else if (a === '--cap-min') explicit.capMs = num() * 60_000;
@@ -69,7 +71,7 @@ function parseArgs(argv: string[]): ScaleOptions {
     else if (a === '--help' || a === '-h') {
       process.stdout.write(
         'usage: run-scale [--quick] [--stream-packets N] [--offline-packets N] [--compare-packets N] [--live-seconds S]\n' +
-          '                 [--live-streams N] [--window-s S] [--cap-min M] [--only a,b,c,d,e] [--json FILE]\n',
+          '                 [--live-streams N] [--live-buffer-mb N] [--window-s S] [--cap-min M] [--only a,b,c,d,e] [--json FILE]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
@@ -126,13 +128,14 @@ const SECTIONS: Section[] = [
     id: 'd',
     name: 'live',
     title: 'live capture through cap',
-    run: (o) => liveSection({ id: 'd', seconds: o.liveSeconds, streams: o.liveStreams, captureWith: 'cap' }),
+    run: (o) => liveSection({ id: 'd', seconds: o.liveSeconds, streams: o.liveStreams, captureWith: 'cap', bufferSize: o.liveBufferBytes }),
   },
   {
     id: 'e',
     name: 'live-tcpdump',
     title: 'live capture through tcpdump',
-    run: (o) => liveSection({ id: 'e', seconds: o.liveSeconds, streams: o.liveStreams, captureWith: 'tcpdump' }),
+    run: (o) =>
+      liveSection({ id: 'e', seconds: o.liveSeconds, streams: o.liveStreams, captureWith: 'tcpdump', bufferSize: o.liveBufferBytes }),
   },
 ];
 
