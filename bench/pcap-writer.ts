@@ -8,11 +8,10 @@
 import { PcapFileWriter } from '../test/helpers/capture-writer.js';
 import { Mulberry32 } from '../test/helpers/rng.js';
 
-export const TCP_FIN = 0x01;
-export const TCP_SYN = 0x02;
-export const TCP_RST = 0x04;
-export const TCP_PSH = 0x08;
-export const TCP_ACK = 0x10;
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../src/decode/tcp-flags.js';
+
+// The flag bits are defined once, with the decoder; the generators hand them on.
+export { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN };
 
 const LINKTYPE_ETHERNET = 1;
 const ETH_LEN = 14;

@@ -6,11 +6,10 @@
  * `tcpdump -s 96` capture: the IP total length keeps the wire size.
  */
 
-export const TCP_FIN = 0x01;
-export const TCP_SYN = 0x02;
-export const TCP_RST = 0x04;
-export const TCP_PSH = 0x08;
-export const TCP_ACK = 0x10;
+import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN } from '../../src/decode/tcp-flags.js';
+
+// The flag bits are defined once, with the decoder; the generators hand them on.
+export { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN };
 
 export const SNAPLEN = 96;
 export const PCAP_FILE_HEADER_BYTES = 24;
