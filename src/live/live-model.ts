@@ -1,7 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { CapturePipeline, type CaptureAnalysis, type TrackedPacketHandler } from '../analyze/analyze-capture.js';
 import { diagnoseCapture, type CaptureDiagnosis } from '../diagnose/diagnose-capture.js';
-import { bracketPaths, mergePathTallies } from '../diagnose/idle-timeout.js';
 import { ConnectionRetirer } from '../report/connection-retirer.js';
 import { ReportCache } from './report-cache.js';
 import type {
@@ -127,8 +126,9 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
   refresh(evict = true): LiveSnapshot {
     const started = performance.now();
     const analysis = this.pipeline.analysis();
+    // Once per refresh: a live source's bound reads the interface's counters.
     const drops = this.feed.drops?.() ?? null;
-    const missed = drops === null ? (this.feed.missedAtMost?.() ?? null) : null;
+    const missed = this.feed.missedAtMost?.() ?? null;
     const sourceLoss = drops !== null ? { packets: drops, exact: true } : missed !== null ? { packets: missed, exact: false } : null;
     const diag = diagnoseCapture(analysis, undefined, { explain: false, sourceLoss });
     const t = analysis.tracker;
@@ -177,10 +177,7 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
         this.emit('silentDrop', d.silentDrop);
       }
     }
-    const idleTimeouts =
-      retired.evicted > 0
-        ? bracketPaths(mergePathTallies(mergePathTallies(new Map(), retired.paths), diag.pathTallies()))
-        : diag.idleTimeouts;
+    const idleTimeouts = retired.evicted > 0 ? retired.idleTimeoutsWith(diag.pathTallies()) : diag.idleTimeouts;
     const now = Date.now();
     const snap: LiveSnapshot = {
       source: this.feed.label,
@@ -189,8 +186,8 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
       tcpPackets: analysis.tcpPackets,
       packetsPerSec: ((analysis.frames - this.lastPackets) * 1000) / Math.max(1, now - this.lastAt),
       captureGaps: gaps,
-      sourceDrops: this.feed.drops?.() ?? null,
-      sourceMissedAtMost: this.feed.missedAtMost?.() ?? null,
+      sourceDrops: drops,
+      sourceMissedAtMost: missed,
       get connections(): ConnectionReport[] {
         return (connections ??= reports.refresh(t, 'all'));
       },

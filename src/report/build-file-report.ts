@@ -12,7 +12,6 @@ import type {
   DirectionStats,
   FileReport,
 } from '../model/analysis-report.js';
-import { bracketPaths, mergePathTallies } from '../diagnose/idle-timeout.js';
 import { ProblemGroupTally } from './problem-groups.js';
 import { connId, diagnosisId, mergeById, type RetiredTally } from './retired-tally.js';
 
@@ -346,9 +345,7 @@ export function buildFileReport(
         others: held.counts.others + retired.counts.others,
       }
     : held.counts;
-  const idleTimeouts = retired
-    ? bracketPaths(mergePathTallies(mergePathTallies(new Map(), retired.paths), diagnosis?.pathTallies() ?? new Map()))
-    : (diagnosis?.idleTimeouts ?? []);
+  const idleTimeouts = retired ? retired.idleTimeoutsWith(diagnosis?.pathTallies() ?? new Map()) : (diagnosis?.idleTimeouts ?? []);
   return {
     file: analysis.file,
     format: analysis.summary?.format ?? 'pcap',

@@ -1,16 +1,27 @@
-import type { ConnectionCounts, ConnectionDiagnosis, ConnectionEndKind, ConnectionReport } from '../model/analysis-report.js';
-import { mergePathTallies, type PathTallies } from '../diagnose/idle-timeout.js';
+import type {
+  ConnectionCounts,
+  ConnectionDiagnosis,
+  ConnectionEndKind,
+  ConnectionReport,
+  IdleTimeoutInference,
+} from '../model/analysis-report.js';
+import { bracketPaths, mergePathTallies, type PathTallies } from '../diagnose/idle-timeout.js';
 import { ProblemGroupTally } from './problem-groups.js';
 
-/** `item` into `list` (ascending by `id`), keeping at most `cap` of the smallest. */
-export function insertById<T>(list: T[], item: T, id: (x: T) => number, cap: number): void {
-  if (cap <= 0) return;
+/**
+ * `item` into `list` (ascending by `id`), keeping at most `cap` of the
+ * smallest; whether it went in (a later insert may still push it out).
+ */
+export function insertById<T>(list: T[], item: T, id: (x: T) => number, cap: number): boolean {
+  if (cap <= 0) return false;
   const k = id(item);
-  if (list.length >= cap && k > id(list[list.length - 1]!)) return;
+  if (list.length >= cap && k > id(list[list.length - 1]!)) return false;
   let i = list.length;
   while (i > 0 && id(list[i - 1]!) > k) i--;
   list.splice(i, 0, item);
+  // The one dropped is the largest, and larger than `item` (a full list let only a smaller id in).
   if (list.length > cap) list.pop();
+  return true;
 }
 
 /** Two lists ascending by `id`, as one. */
@@ -64,8 +75,7 @@ export class RetiredTally {
   ) {}
 
   keepProblem(r: ConnectionReport): boolean {
-    insertById(this.problems, r, connId, this.keep);
-    return this.problems.includes(r);
+    return insertById(this.problems, r, connId, this.keep);
   }
 
   keepOther(r: ConnectionReport): void {
@@ -85,5 +95,10 @@ export class RetiredTally {
 
   addPaths(paths: PathTallies): void {
     mergePathTallies(this.paths, paths);
+  }
+
+  /** Each path's idle-timeout bracket over the evicted connections and the held ones (`held`, not changed). */
+  idleTimeoutsWith(held: PathTallies): IdleTimeoutInference[] {
+    return bracketPaths(mergePathTallies(mergePathTallies(new Map(), this.paths), held));
   }
 }
