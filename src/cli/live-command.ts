@@ -65,7 +65,7 @@ export function addSourceOptions(cmd: Command): Command {
     )
     .option(
       '--max-memory <size>',
-      'bound the connection state kept (e.g. 512M, 2G); ended connections are tallied and forgotten 10 s after their last packet, and past half of this the quietest open ones too',
+      'bound the connection state kept (e.g. 512M, 2G); ended connections are tallied and forgotten 2 s (both FINs) or 10 s (a RST) of capture time after their last packet, and past half of this the quietest open ones too',
       byteSize,
       DEFAULT_MAX_MEMORY,
     );
