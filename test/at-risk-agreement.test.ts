@@ -5,6 +5,7 @@
  * its own real entry point (KadMetrics, WatchOutput, buildRow).
  */
 import assert from 'node:assert/strict';
+import { newestPacketS } from './helpers/newest-packet.js';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { WatchOutput } from '../src/cli/watch-command.js';
 import { LiveModel, type LiveSnapshot } from '../src/live/live-model.js';
 import { KadMetrics } from '../src/metrics/kad-metrics.js';
 import type { ConnectionDiagnosis, ConnectionReport, IdleTimeoutInference } from '../src/model/analysis-report.js';
-import { connectionsAtRisk, newestPacketS, riskContext } from '../src/sockets/at-risk.js';
+import { connectionsAtRisk, riskContext } from '../src/sockets/at-risk.js';
 import { newSocketInfo } from '../src/sockets/socket-info.js';
 import type { SocketInfo } from '../src/sockets/socket-types.js';
 import { buildRow, type RowContext } from '../src/tui/conn-rows.js';

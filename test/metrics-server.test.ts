@@ -4,6 +4,7 @@
  * HTTP server, scraped like Prometheus would.
  */
 import assert from 'node:assert/strict';
+import { newestPacketS } from './helpers/newest-packet.js';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import type { PacketHandler } from '../src/capture/packet-record.js';
 import { UserError } from '../src/model/errors.js';
 import { LiveModel, type LiveSnapshot } from '../src/live/live-model.js';
 import type { PacketFeed } from '../src/live/packet-feed.js';
-import { CaptureClock, connectionsAtRisk, riskContext, newestPacketS } from '../src/sockets/at-risk.js';
+import { CaptureClock, connectionsAtRisk, riskContext } from '../src/sockets/at-risk.js';
 import { KadMetrics } from '../src/metrics/kad-metrics.js';
 import { parseListen } from '../src/metrics/listen-address.js';
 import { startMetricsServer } from '../src/metrics/metrics-server.js';

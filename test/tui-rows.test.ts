@@ -1,5 +1,5 @@
-import { newestPacketS } from '../src/sockets/at-risk.js';
 import assert from 'node:assert/strict';
+import { newestPacketS } from './helpers/newest-packet.js';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { analyzeCapture } from '../src/analyze/analyze-capture.js';

@@ -267,13 +267,6 @@ export function connectionsAtRisk(connections: readonly ConnectionReport[], sock
   return out;
 }
 
-/** The newest packet among these connections, epoch seconds (-Infinity for none): what a CaptureClock observes. */
-export function newestPacketS(connections: readonly ConnectionReport[]): number {
-  let newest = Number.NEGATIVE_INFINITY;
-  for (const c of connections) newest = Math.max(newest, Number(c.end));
-  return newest;
-}
-
 /** A feed that knows its own capture-time "now" (a replay's virtual clock). */
 export interface ClockedFeed {
   captureNowEpochS(): number | null;
