@@ -28,3 +28,6 @@ npm run build --silent
 # The socket table's fast reader (sock_diag over netlink; Node has no raw netlink). g++ brings
 # gcc and the kernel headers (linux-libc-dev). kad falls back to ss, then /proc, without it.
 make -s -C native/sockdiag
+# kad's own live capture child (--capture-with kad-capture): libpcap read a block at a time, one
+# write per batch; cap's per-packet callback falls behind a busy link. libpcap-dev is in APT_PACKAGES.
+make -s -C native/capture

@@ -133,10 +133,24 @@ test('--capture-with tcpdump without tcpdump on PATH: one line with the fix, exi
   assert.doesNotMatch(r.stderr, /\n\s+at /);
 });
 
-test('--capture-with takes cap or tcpdump, and not with -r', () => {
+test('--capture-with kad-capture when it is not built: one line with the fix, exit 69, no stack', () => {
+  const missing = '/nonexistent/kad-capture';
+  const r = spawnSync(process.execPath, [KAD, 'watch', '-i', 'lo', '--capture-with', 'kad-capture'], {
+    encoding: 'utf8',
+    timeout: 30_000,
+    env: { ...process.env, KAD_CAPTURE: missing, NO_COLOR: '1' },
+  });
+  assert.equal(r.status, 69, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.ok(lines[0]!.includes(`${missing} is not built: run make -C native/capture`), lines[0]);
+  assert.doesNotMatch(r.stderr, /\n\s+at /);
+});
+
+test('--capture-with takes cap, kad-capture or tcpdump, and not with -r', () => {
   const bad = spawnSync(process.execPath, [KAD, 'watch', '--capture-with', 'pcap', '-r', RESET_CAPTURE], { encoding: 'utf8' });
   assert.equal(bad.status, 2);
-  assert.match(bad.stderr, /"pcap" is not a capture tool \(cap or tcpdump\)/);
+  assert.match(bad.stderr, /"pcap" is not a capture tool \(cap, kad-capture, tcpdump\)/);
   const both = spawnSync(process.execPath, [KAD, 'watch', '--capture-with', 'tcpdump', '-r', RESET_CAPTURE], { encoding: 'utf8' });
   assert.equal(both.status, 2);
   assert.match(both.stderr, /cannot be used with option '-r, --read <file>'/);

@@ -5,7 +5,8 @@ import { CapFeed, DEFAULT_BUFFER_SIZE, DEFAULT_FILTER, DEFAULT_SNAPLEN } from '.
 import { LiveModel } from '../live/live-model.js';
 import type { PacketFeed } from '../live/packet-feed.js';
 import { StdinFeed } from '../live/stdin-feed.js';
-import { TcpdumpFeed } from '../live/tcpdump-feed.js';
+import { ChildCaptureFeed } from '../live/child-capture-feed.js';
+import { kadCaptureTool, tcpdumpTool } from '../live/capture-tools.js';
 import { byteSize, captureTool, durationSeconds, wholeNumber, type CaptureTool } from './option-values.js';
 import { DEFAULT_MAX_MEMORY } from '../report/connection-retirer.js';
 import { socketSource } from '../sockets/annotate-sockets.js';
@@ -35,7 +36,7 @@ export function addSourceOptions(cmd: Command): Command {
     .addOption(
       new Option(
         '--capture-with <tool>',
-        'cap: libpcap in-process (arrival timestamps, no drop count); tcpdump: a tcpdump child (kernel timestamps, libpcap drop count, keeps up at higher rates)',
+        "cap: libpcap in-process (arrival timestamps, no drop count; a bound from the link counters); kad-capture: kad's own libpcap reader in a child (kernel timestamps, drop count, keeps up on busy links); tcpdump: a tcpdump child (kernel timestamps, drop count)",
       )
         .argParser(captureTool)
         .default('cap')
@@ -72,10 +73,12 @@ export function addSourceOptions(cmd: Command): Command {
 }
 
 export const TIMESTAMP_HELP = `
-Timestamps: cap (libpcap) gives no kernel timestamps, so a live capture stamps
-each packet when it reaches kad (monotonic clock, anchored once to wall time);
-packets drained in one burst can share a time. For kernel timestamps, pipe
-tcpdump in: tcpdump -i any -U -w - tcp | kad … -r -
+Capture: cap (libpcap in-process, the default) gives no kernel timestamps, so
+each packet is stamped when it reaches kad, and no drop count (kad bounds what
+it missed from the interface's counters). --capture-with kad-capture runs
+kad's own libpcap reader as a child: kernel timestamps, libpcap's drop count,
+and it keeps up with busy links; --capture-with tcpdump does the same through
+tcpdump. A pcap stream on stdin works too: tcpdump -i any -U -w - tcp | kad … -r -
 `;
 
 /**
@@ -96,8 +99,10 @@ export function openFeed(flags: SourceFlags, command: string): PacketFeed {
     }
     return new StdinFeed(flags.read);
   }
-  if (flags.captureWith === 'tcpdump') {
-    return new TcpdumpFeed({ device: flags.interface, filter: flags.filter, snaplen: flags.snaplen, bufferSize: flags.bufferSize });
+  if (flags.captureWith !== 'cap') {
+    const makeTool = flags.captureWith === 'tcpdump' ? tcpdumpTool : kadCaptureTool;
+    const spec = { filter: flags.filter, snaplen: flags.snaplen, bufferSize: flags.bufferSize };
+    return new ChildCaptureFeed(flags.interface, (device) => makeTool({ ...spec, device }));
   }
   const feed = new CapFeed({
     device: flags.interface,

@@ -48,11 +48,13 @@ export function byteSize(s: string): number {
 }
 
 /** What captures live packets: libpcap in-process through cap, or a tcpdump child feeding a pcap stream. */
-export type CaptureTool = 'cap' | 'tcpdump';
+export const CAPTURE_TOOLS = ['cap', 'kad-capture', 'tcpdump'] as const;
+export type CaptureTool = (typeof CAPTURE_TOOLS)[number];
 
 export function captureTool(s: string): CaptureTool {
-  if (s === 'cap' || s === 'tcpdump') return s;
-  throw new InvalidArgumentError(`"${s}" is not a capture tool (cap or tcpdump)`);
+  const tool = CAPTURE_TOOLS.find((t) => t === s);
+  if (tool) return tool;
+  throw new InvalidArgumentError(`"${s}" is not a capture tool (${CAPTURE_TOOLS.join(', ')})`);
 }
 
 export function tcpPort(s: string): number {

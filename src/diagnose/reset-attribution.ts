@@ -189,7 +189,7 @@ function baselineText(rst: ResetContext, sender: ConnectionFacts['dirs'][0], nam
 
 /** Why delays between arrival stamps measure little (a live capture through cap). */
 const ARRIVAL_CAVEAT =
-  'the packets were stamped when they reached kad, not by the kernel: a burst drained at once gets one time; --capture-with tcpdump gives kernel timestamps';
+  'the packets were stamped when they reached kad, not by the kernel: a burst drained at once gets one time; --capture-with kad-capture (or tcpdump) gives kernel timestamps';
 
 function timingSignal(
   out: Findings,

@@ -176,7 +176,7 @@ function testify(
             pointsTo: 'middlebox',
             strength: 'medium',
             detail: `${otherFile}, captured on the ${side(senderDir)} itself and still running at that time, has no such RST`,
-            caveat: `${otherLoss}: the RST may be among what it missed; a capture that loses nothing (--capture-with tcpdump reports its drops) makes this decisive`,
+            caveat: `${otherLoss}: the RST may be among what it missed; a capture that loses nothing (--capture-with kad-capture reports its drops) makes this decisive`,
           }
         : when <= otherEnd
           ? {
