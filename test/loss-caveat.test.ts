@@ -25,3 +25,16 @@ test('a silent drop from a source that lost packets carries the caveat; from a l
     'a bound is said as one',
   );
 });
+
+test('the doubt is decided without words too (the live view), and the silent-drop sentence of the verdict opens with it', async () => {
+  const analysis = await analyzeCapture(DROP);
+  const drop = (explain: boolean, sourceLoss?: { packets: number; exact: boolean }) =>
+    diagnoseCapture(analysis, undefined, { explain, sourceLoss }).diagnoses.find((d) => d.silentDrop)!;
+  assert.equal(drop(false).silentDrop!.doubt, null);
+  assert.equal(
+    drop(false, { packets: 3, exact: true }).silentDrop!.doubt,
+    'the capture source lost 3 packets so far: an answer may be among them',
+  );
+  assert.match(drop(true).verdict, /\. Silent drop: /);
+  assert.match(drop(true, { packets: 3, exact: true }).verdict, /\. Possible silent drop \(the capture may have missed the answer\): /);
+});

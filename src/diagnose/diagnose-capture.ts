@@ -140,14 +140,14 @@ class ConnectionDiagnoser {
   }
 
   /** Why this capture cannot prove the silence (the answer may be among packets it lost), or null. */
-  private lossCaveat(c: number): string | null {
+  private lossDoubt(c: number): string | null {
     const holes = this.analysis.tracker.store.captureGaps(c);
     if (holes > 0)
-      return `caveat: the capture missed ${holes === 1 ? 'a segment' : `${holes} segments`} of this connection (sequence holes): an answer may be among what it missed`;
+      return `the capture missed ${holes === 1 ? 'a segment' : `${holes} segments`} of this connection (sequence holes): an answer may be among what it missed`;
     const loss = this.loss;
     if (loss === null) return null;
     const n = loss.exact ? `${loss.packets} packets` : `up to ${loss.packets} packets`;
-    return `caveat: the capture source lost ${n} so far: an answer may be among them`;
+    return `the capture source lost ${n} so far: an answer may be among them`;
   }
 
   diagnose(c: number, explain: boolean): ConnectionDiagnosis | null {
@@ -195,10 +195,8 @@ class ConnectionDiagnoser {
     const settled = this.cross?.silentDrops.get(id);
     if (silentDrop && settled)
       silentDrop = { ...silentDrop, kind: settled.kind, evidence: explain ? [...silentDrop.evidence, settled.evidence] : [] };
-    if (silentDrop && explain) {
-      const caveat = this.lossCaveat(c);
-      if (caveat) silentDrop = { ...silentDrop, evidence: [...silentDrop.evidence, caveat] };
-    }
+    const doubt = silentDrop ? this.lossDoubt(c) : null;
+    if (silentDrop && doubt) silentDrop = { ...silentDrop, doubt, evidence: explain ? [...silentDrop.evidence, `caveat: ${doubt}`] : [] };
     if (resets.length === 0 && !silentDrop) return null;
     return { conn: id, path: this.paths.of(c), verdict: explain ? connectionVerdict(resets, silentDrop) : '', resets, silentDrop };
   }
@@ -267,7 +265,9 @@ function connectionVerdict(resets: ResetVerdict[], drop: SilentDropVerdict | nul
           : 'a black-holed path or a dead peer (a capture at the other end would tell which)';
     const end =
       drop.end === 'gave-up' ? `; the ${drop.sender} gave up` : drop.end === 'local-rst' ? `; the ${drop.sender} then reset it itself` : '';
-    parts.push(`Silent drop: the ${drop.sender}'s ${what} after ${durationText(drop.idleBeforeS)} idle got no answer — ${where}${end}.`);
+    // An absence from an incomplete capture is a suspicion, and the verdict's first word says so.
+    const label = drop.doubt ? 'Possible silent drop (the capture may have missed the answer)' : 'Silent drop';
+    parts.push(`${label}: the ${drop.sender}'s ${what} after ${durationText(drop.idleBeforeS)} idle got no answer — ${where}${end}.`);
   }
   return parts.join(' ');
 }

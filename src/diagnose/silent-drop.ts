@@ -48,6 +48,7 @@ export function findSilentDrop(tracker: TcpTracker, unanswered: UnansweredTails,
       idleBeforeS: log.idleBefore(first) / 1e9,
       spanS: (log.time(last) - log.time(first)) / 1e9,
       end,
+      doubt: null,
       evidence,
     };
   }

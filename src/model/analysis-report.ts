@@ -234,6 +234,13 @@ export interface SilentDropVerdict {
   spanS: number;
   /** How it ended: the sender gave up silently, sent its own RST, or the capture ended first. */
   end: 'gave-up' | 'local-rst' | 'capture-ended';
+  /**
+   * Why the silence may not be real, or null: the capture missed segments of
+   * this connection, or its source lost packets, and an answer may be among
+   * them. A silence is evidence of absence, so it is only as good as the
+   * capture's completeness.
+   */
+  doubt: string | null;
   evidence: string[];
 }
 
