@@ -5,7 +5,7 @@
  *
  *   node dist/bench/scale/run-scale.js [--quick] [--stream-packets N] [--offline-packets N]
  *        [--compare-packets N] [--live-seconds S] [--window-s S] [--cap-min M]
- *        [--only a,b,c,d,e] [--json FILE]
+ *        [--live-rates R,..] [--live-sources S,..] [--only a,b,c,d] [--json FILE]
  *
  * Sections, in order (the table below): (a) sockets, (b) churn stream through
  * kad watch, (c) kad analyze on a large stream from stdin, (d) live capture.
@@ -14,7 +14,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { cleanupAll } from './children.js';
-import { liveSection } from './live-section.js';
+import { liveSection, type LiveSource } from './live-section.js';
 import { offlineSection } from './offline-section.js';
 import { emptySection, machine, renderText, type SectionResult } from './scale-report.js';
 import { socketScale } from './socket-scale.js';
@@ -30,6 +30,8 @@ export interface ScaleOptions {
   liveStreams: number;
   socketConnections: number;
   liveBufferBytes: number | undefined;
+  liveRates: number[];
+  liveSources: LiveSource[];
   windowS: number;
   capMs: number;
   only: Set<string> | null;
@@ -42,12 +44,40 @@ const FULL = {
   offlinePackets: 50_000_000,
   comparePackets: 2_000_000,
   liveSeconds: 10,
+  liveRates: [50_000, 100_000, 200_000, 0],
   socketConnections: 100_000,
 };
-const QUICK = { streamPackets: 300_000, offlinePackets: 1_000_000, comparePackets: 200_000, liveSeconds: 3, socketConnections: 2_000 };
+const QUICK = {
+  streamPackets: 300_000,
+  offlinePackets: 1_000_000,
+  comparePackets: 200_000,
+  liveSeconds: 2,
+  liveRates: [20_000],
+  socketConnections: 2_000,
+};
+const SOURCES: LiveSource[] = ['cap', 'kad-capture', 'tcpdump'];
+
+/** "50k,100k,200k,max" → packets/s (0 = flat out). */
+function rates(s: string): number[] {
+  return s.split(',').map((x) => {
+    if (x === 'max') return 0;
+    const v = Number(x.replace(/k$/i, '')) * (/k$/i.test(x) ? 1000 : 1);
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`--live-rates: "${x}" is not a rate (e.g. 50k, 200000, max)`);
+    return v;
+  });
+}
 
 function parseArgs(argv: string[]): ScaleOptions {
-  const o: ScaleOptions = { ...FULL, liveBufferBytes: undefined, liveStreams: 4, windowS: 60, capMs: 15 * 60_000, only: null, json: null };
+  const o: ScaleOptions = {
+    ...FULL,
+    liveSources: SOURCES,
+    liveBufferBytes: undefined,
+    liveStreams: 4,
+    windowS: 60,
+    capMs: 15 * 60_000,
+    only: null,
+    json: null,
+  };
   const explicit: Partial<ScaleOptions> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -62,7 +92,13 @@ function parseArgs(argv: string[]): ScaleOptions {
     else if (a === '--compare-packets') explicit.comparePackets = num();
     else if (a === '--live-seconds') explicit.liveSeconds = num();
     else if (a === '--live-streams') explicit.liveStreams = num();
-    else if (a === '--live-buffer-mb') explicit.liveBufferBytes = num() * 1024 * 1024;
+    else if (a === '--live-rates') explicit.liveRates = rates(argv[++i] ?? '');
+    else if (a === '--live-sources') {
+      const list = (argv[++i] ?? '').split(',');
+      const bad = list.find((x) => !SOURCES.includes(x as LiveSource));
+      if (bad !== undefined) throw new Error(`--live-sources: "${bad}" is not one of ${SOURCES.join(', ')}`);
+      explicit.liveSources = list as LiveSource[];
+    } else if (a === '--live-buffer-mb') explicit.liveBufferBytes = num() * 1024 * 1024;
     else if (a === '--socket-connections') explicit.socketConnections = num();
     else if (a === '--window-s') explicit.windowS = num();
     else if (a === '--cap-min') explicit.capMs = num() * 60_000;
@@ -71,7 +107,8 @@ function parseArgs(argv: string[]): ScaleOptions {
     else if (a === '--help' || a === '-h') {
       process.stdout.write(
         'usage: run-scale [--quick] [--stream-packets N] [--offline-packets N] [--compare-packets N] [--live-seconds S]\n' +
-          '                 [--live-streams N] [--live-buffer-mb N] [--window-s S] [--cap-min M] [--only a,b,c,d,e] [--json FILE]\n',
+          '                 [--live-streams N] [--live-rates 50k,100k,200k,max] [--live-sources cap,kad-capture,tcpdump]\n' +
+          '                 [--live-buffer-mb N] [--window-s S] [--cap-min M] [--only a,b,c,d] [--json FILE]\n',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
@@ -127,15 +164,15 @@ const SECTIONS: Section[] = [
   {
     id: 'd',
     name: 'live',
-    title: 'live capture through cap',
-    run: (o) => liveSection({ id: 'd', seconds: o.liveSeconds, streams: o.liveStreams, captureWith: 'cap', bufferSize: o.liveBufferBytes }),
-  },
-  {
-    id: 'e',
-    name: 'live-tcpdump',
-    title: 'live capture through tcpdump',
+    title: 'live capture per source and rate',
     run: (o) =>
-      liveSection({ id: 'e', seconds: o.liveSeconds, streams: o.liveStreams, captureWith: 'tcpdump', bufferSize: o.liveBufferBytes }),
+      liveSection({
+        seconds: o.liveSeconds,
+        streams: o.liveStreams,
+        sources: o.liveSources,
+        rates: o.liveRates,
+        bufferSize: o.liveBufferBytes,
+      }),
   },
 ];
 
