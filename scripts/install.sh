@@ -31,3 +31,5 @@ make -s -C native/sockdiag
 # kad's own live capture child (--capture-with kad-capture): libpcap read a block at a time, one
 # write per batch; cap's per-packet callback falls behind a busy link. libpcap-dev is in APT_PACKAGES.
 make -s -C native/capture
+# kad fix's hands (pidfd_getfd + setsockopt on another process's sockets; Node has neither call).
+make -s -C native/sockopt

@@ -14,7 +14,7 @@ export const LAYERS: readonly (readonly string[])[] = [
   ['.', 'types', 'model'],
   ['util'],
   ['capture', 'recommend', 'sockets'],
-  ['decode', 'audit'],
+  ['decode', 'audit', 'fix'],
   ['track'],
   ['wasm'],
   ['analyze'],

@@ -12,6 +12,7 @@ const COMMANDS: Record<string, () => Promise<Registrar>> = {
   analyze: async () => (await import('./analyze-command.js')).registerAnalyze,
   recommend: async () => (await import('./recommend-command.js')).registerRecommend,
   audit: async () => (await import('./audit-command.js')).registerAudit,
+  fix: async () => (await import('./fix-command.js')).registerFix,
   probe: async () => (await import('./probe-command.js')).registerProbe,
   live: async () => (await import('./watch-command.js')).registerLiveCommands,
   watch: async () => (await import('./watch-command.js')).registerLiveCommands,

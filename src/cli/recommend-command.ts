@@ -12,7 +12,7 @@ import { renderPresetsText } from '../recommend/render-presets.js';
 import { createProcSource, defaultRoots } from '../sockets/proc-source.js';
 import { readSocketTable } from '../sockets/socket-table.js';
 
-interface RecommendOptions {
+export interface RecommendOptions {
   idleTimeout?: string[];
   behind?: string[];
   connections?: string;
@@ -78,7 +78,7 @@ interface InferredTimeout {
 }
 
 /** Idle timeouts the captures prove, path by path (see diagnose/idle-timeout.ts). */
-async function inferFromCaptures(files: string[]): Promise<InferredTimeout[]> {
+export async function inferFromCaptures(files: string[]): Promise<InferredTimeout[]> {
   const { diagnoses, problems } = await analyzeFiles(files, { diagnose: true });
   if (problems.length) throw new UserError(problems[0]!);
   const found = diagnoses.flatMap((d) => d.idleTimeouts).filter((t) => t.consistent && t.diedMinS !== null);
@@ -102,7 +102,7 @@ async function inferFromCaptures(files: string[]): Promise<InferredTimeout[]> {
   });
 }
 
-function runRecommend(opts: RecommendOptions, inferredS: number[] = []) {
+export function runRecommend(opts: RecommendOptions, inferredS: number[] = []) {
   const idleTimeoutsS = [...(opts.idleTimeout ?? []).map((t) => duration('--idle-timeout', t)), ...inferredS];
   const presets = (opts.behind ?? []).map(preset);
   const m = Number(opts.tolerateLosses);
