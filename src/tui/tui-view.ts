@@ -51,10 +51,11 @@ export class TuiView {
     this.table = pane(' connections ');
     this.timeline = pane(' timeline ');
     this.log = pane(' events ');
+    // The app wraps the detail at word boundaries and scrolls it itself (src/tui/word-wrap.ts).
     this.detail = blessed.box({
       parent: screen,
       tags: true,
-      wrap: true,
+      wrap: false,
       border: { type: 'line' },
       label: ' detail ',
       style: { border: { fg: 'green' } },
@@ -79,8 +80,8 @@ export class TuiView {
     return this.screen.height as number;
   }
 
-  layout(detail: boolean, legendLineCount: number): Layout {
-    return computeLayout(this.cols, this.rows, detail, legendLineCount);
+  layout(detail: boolean, legendLineCount: number, tableLines: number): Layout {
+    return computeLayout(this.cols, this.rows, detail, legendLineCount, tableLines);
   }
 
   draw(l: Layout, f: Frame): void {
