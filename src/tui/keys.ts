@@ -165,16 +165,18 @@ function keyEffect(s: UiState, k: KeyPress, shown: readonly number[], detailPage
   return null;
 }
 
+// Each fits 74 columns: the help overlay at 80×24 holds them and the legend without scrolling.
 export const HELP_LINES: readonly string[] = [
   'keys',
   '  ↑/↓ or k/j   select a connection (PgUp/PgDn, Home/End jump)',
-  '  Enter        show/hide the detail: verdict, evidence, recommendation (PgUp/PgDn scroll it)',
-  '  /            filter by address or port substring (Enter applies, Esc cancels; empty clears)',
-  '  Esc          clear the filter, then close the detail pane',
+  '  Enter        show/hide the detail: verdict, evidence, recommendation',
+  '  PgUp/PgDn    scroll the open detail',
+  '  /            filter by address or port (Enter applies, Esc cancels)',
+  '  Esc          clear the filter, then close the detail',
   '  s            sort by risk → idle → age',
   '  + / -        zoom the timeline in (its latest part) / out',
-  `  c            show/fold the closed connections (folded after ${durationText(CLOSED_FOLD_AFTER_S, 'compact')} without packets)`,
-  '  p            pause/resume (a replay pauses; a live capture keeps capturing, the display freezes)',
+  `  c            show/fold the closed group (no packet for ${durationText(CLOSED_FOLD_AFTER_S, 'compact')})`,
+  '  p            pause/resume (live: capture goes on, the display freezes)',
   '  ?            this help (any key closes it)',
   '  q, Ctrl-C    quit',
 ];

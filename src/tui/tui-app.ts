@@ -16,7 +16,7 @@ import { escapeTags } from './format.js';
 import { headerLines, type RunState } from './header.js';
 import { applyKey, HELP_LINES, initialUiState, type KeyPress } from './keys.js';
 import { infoLine, LogLines, resetLine, silentDropLine } from './log-lines.js';
-import { LEGEND, legendLines } from './timeline.js';
+import { legendLines } from './timeline.js';
 import { timelinePane } from './timeline-pane.js';
 import { inner, TuiView, type Frame } from './tui-view.js';
 import { visibleLength, wrapAll } from './word-wrap.js';
@@ -374,7 +374,7 @@ export class TuiApp {
       log: { lines: log.height > 0 ? wrapAll(this.log.tail(log.height), log.width).slice(-log.height) : [] },
       detail: this.ui.detail ? this.detailPane(selected, inner(layout.detail), layout.table === null) : null,
       footer: this.footerText(cols),
-      help: this.ui.help ? helpLines() : null,
+      help: this.ui.help ? helpLines(Math.max(20, cols - 6)) : null,
     };
     this.view.draw(layout, frame);
   }
@@ -422,13 +422,12 @@ export class TuiApp {
   }
 }
 
-function helpLines(): string[] {
+/** The keys and the whole timeline legend, wrapped to the overlay (the timeline pane drops its legend when short of room). */
+function helpLines(width: number): string[] {
   return [
-    ...HELP_LINES.map(escapeTags),
+    ...wrapAll(HELP_LINES.map(escapeTags), width),
     '',
-    'timeline (one character per time bucket; upper row client→server, lower row server→client)',
-    ...LEGEND.map(([g, text]) => `  ${escapeTags(g)}  ${escapeTags(text)}`),
-    '',
-    'any key closes this help',
+    ...wrapAll(['timeline: a character per time bucket; rows client→server, server→client'], width),
+    ...legendLines(width).map(escapeTags),
   ];
 }

@@ -1,6 +1,7 @@
 import blessed from 'blessed';
 import { computeLayout, type Layout, type Rect } from './layout.js';
 import { maxOf } from '../util/extremes.js';
+import { visibleLength } from './word-wrap.js';
 
 export interface PaneText {
   label?: string;
@@ -64,7 +65,7 @@ export class TuiView {
     this.help = blessed.box({
       parent: screen,
       tags: true,
-      wrap: true,
+      wrap: false,
       hidden: true,
       border: { type: 'line' },
       label: ' help ',
@@ -98,7 +99,7 @@ export class TuiView {
     place(this.footer, l.footer);
     this.footer.setContent(f.footer);
     if (f.help) {
-      const longest = maxOf(f.help, (l) => l.replace(/\{[^{}]*\}/g, '').length, 0);
+      const longest = maxOf(f.help, visibleLength, 0);
       const width = Math.max(20, Math.min(longest + 4, this.cols - 4));
       const height = Math.min(f.help.length + 2, Math.max(3, this.rows - 2));
       place(this.help, {

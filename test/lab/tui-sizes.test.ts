@@ -121,6 +121,14 @@ test(
       assert.match(s, /…[:\d]*:1:77\]:43712 +→ /);
       assert.doesNotMatch(s, /\d…\d/, 'never cut in the middle');
 
+      // The legend gave way in the timeline pane; the help has all of it, and every key.
+      pane.keys('?');
+      const help = await pane.until('the help', (x) => x.includes('this help (any key closes it)'));
+      assert.match(help, /q, Ctrl-C +quit/);
+      assert.match(help, /T idle timeout from last activity +\| now/);
+      pane.keys('x');
+      await pane.until('the help closed', (x) => !x.includes('this help'));
+
       // The reset connection's detail: full screen, wrapped at words, scrolled to its evidence.
       pane.keys('Down', 'Down', 'Down', 'Enter');
       let d = await pane.until('the detail', (x) => /detail #\d+ +lines 1–\d+ of \d+, PgUp\/PgDn scroll/.test(x));
