@@ -106,6 +106,11 @@ test('closed connections fold after CLOSED_FOLD_AFTER_S without packets; open on
     closed.map((r) => r.id),
     [1, 4],
   );
+  assert.deepEqual(
+    foldClosed(rows, 100, 4).closed.map((r) => r.id),
+    [1],
+    'the selected row stays listed',
+  );
 });
 
 test('layout: every row the table has at 80x24, as long as the timeline and one event fit; detail full-screen when small', () => {

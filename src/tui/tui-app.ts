@@ -314,6 +314,8 @@ export class TuiApp {
     const { live, closed } = foldClosed(
       all.filter((r) => rowMatches(r, this.ui.filter)),
       this.nowRel(),
+      // Unfolded, the closed group lists the selected row in its place anyway.
+      this.ui.showClosed ? null : this.ui.selectedId,
     );
     const liveRows = sortRows(live, this.ui.sort);
     const closedRows = this.ui.showClosed ? sortRows(closed, this.ui.sort) : [];
