@@ -6,7 +6,7 @@ import { fitColumns, type ColumnSpec } from '../src/tui/columns.js';
 import { applyKey, initialUiState, MAX_ZOOM } from '../src/tui/keys.js';
 import { computeLayout, DETAIL_PANE_MIN_BODY } from '../src/tui/layout.js';
 import { zoomWindow } from '../src/tui/timeline.js';
-import { flowItems, visibleLength, wrapAll, wrapTagged } from '../src/tui/word-wrap.js';
+import { visibleLength, wrapAll, wrapTagged } from '../src/tui/word-wrap.js';
 
 const plain = (s: string) => s.replace(/\{[^{}]*\}/g, '');
 
@@ -42,11 +42,6 @@ test('word wrap: every line carries its own tags, escapes count as one column', 
   assert.match(lines[1]!, /^\{red-fg\}/, 'the colour goes on on the next line');
   assert.equal(visibleLength('{open}x{close} {bold}y{/bold}'), 5);
   assert.deepEqual(wrapAll(['a b', 'c\nd'], 10), ['a b', 'c', 'd']);
-});
-
-test('flowItems never splits an item', () => {
-  assert.deepEqual(flowItems(['aaa', 'bbb', 'ccc'], 8), ['aaa  bbb', 'ccc']);
-  assert.deepEqual(flowItems(['{bold}aaa{/bold}', 'bbb'], 8), ['{bold}aaa{/bold}  bbb'], 'tags take no room');
 });
 
 test('columns: the least important go first, the rest grow towards their ideal, the flex column takes what is left', () => {

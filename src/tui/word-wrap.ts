@@ -141,26 +141,3 @@ export function wrapTagged(line: string, width: number): string[] {
 export function wrapAll(lines: readonly string[], width: number): string[] {
   return lines.flatMap((l) => l.split('\n').flatMap((part) => wrapTagged(part, width)));
 }
-
-/**
- * Items laid out on lines of `width`, `sep` between them, never split
- * across lines: the header's counts, the footer's keys. An item wider than a
- * line gets a line to itself (and is cut by the pane).
- */
-export function flowItems(items: readonly string[], width: number, sep = '  '): string[] {
-  const lines: string[] = [];
-  let cur = '';
-  let used = 0;
-  for (const item of items) {
-    const n = visibleLength(item);
-    if (cur !== '' && used + sep.length + n > width) {
-      lines.push(cur);
-      cur = '';
-      used = 0;
-    }
-    cur = cur === '' ? item : `${cur}${sep}${item}`;
-    used += (used === 0 ? 0 : sep.length) + n;
-  }
-  if (cur !== '') lines.push(cur);
-  return lines;
-}

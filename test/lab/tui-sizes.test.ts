@@ -41,13 +41,19 @@ class Pane {
     this.tmux('send-keys', '-t', this.session, ...k);
   }
 
-  /** Polls the screen until `cond` holds; generous, because a loaded machine is slow to start node. */
-  async until(what: string, cond: (s: string) => boolean, ms = 20_000): Promise<string> {
+  /**
+   * Polls the screen until `cond` holds on two captures in a row that are the
+   * same: tmux may be read while blessed is halfway through a frame. Generous,
+   * because a loaded machine is slow to start node.
+   */
+  async until(what: string, cond: (s: string) => boolean, ms = 30_000): Promise<string> {
     const end = Date.now() + ms;
+    let before = '';
     for (;;) {
       const s = this.screen();
-      if (cond(s)) return s;
+      if (cond(s) && s === before) return s;
       if (Date.now() > end) throw new Error(`timed out waiting for ${what} at ${this.cols} columns; screen:\n${s}`);
+      before = s;
       await new Promise((r) => setTimeout(r, 100));
     }
   }
