@@ -45,6 +45,13 @@ test('IPv6 capture: the inference key, the TUI row and its timeline spell each e
   const rec = new TimelineRecorder();
   const log = t.events;
   for (let i = 0; i < log.count; i++) rec.add(log.conn(i), log.time(i) / 1e9, log.kind(i), log.dir(i), log.frame(i));
-  const pane = timelinePane(row, rec.get(0), 120, { baseSec: t.baseSec, baseNsec: t.baseNsec, nowS: row.lastS, attribution: () => null });
+  const pane = timelinePane(row, rec.get(0), 120, {
+    baseSec: t.baseSec,
+    baseNsec: t.baseNsec,
+    nowS: row.lastS,
+    attribution: () => null,
+    zoom: 0,
+    legendLines: 0,
+  });
   assert.ok(pane.label.includes(`${endpointText(c.client)} → ${key}`), pane.label);
 });

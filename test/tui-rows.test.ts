@@ -6,7 +6,8 @@ import { analyzeCapture } from '../src/analyze/analyze-capture.js';
 import { diagnoseCapture } from '../src/diagnose/diagnose-capture.js';
 import type { ConnectionReport } from '../src/model/analysis-report.js';
 import { connectionReport } from '../src/report/build-file-report.js';
-import { buildRow, rowMatches, scrollTop, sortRows, tableLine, type RowContext } from '../src/tui/conn-rows.js';
+import { buildRow, rowMatches, scrollTop, sortRows, type RowContext } from '../src/tui/conn-rows.js';
+import { tableColumns, tableLine } from '../src/tui/conn-table.js';
 import { detailLines } from '../src/tui/detail.js';
 import { relSeconds } from '../src/tui/format.js';
 import { headerLines } from '../src/tui/header.js';
@@ -41,7 +42,7 @@ test('a forged reset is the riskiest row, with its attribution and ended kind', 
   assert.equal(r.idleS, null);
   assert.equal(r.risk, 100);
   assert.match(r.riskText, /^middlebox RST/);
-  const line = plain(tableLine(r, 158, false));
+  const line = plain(tableLine(r, tableColumns([r], 158), false));
   assert.match(line, /192\.0\.2\.10:\d+ +→ 198\.51\.100\.10:5432 +reset \(client\) +5\.\d\ds +- +1\/0 middlebox RST/);
   assert.equal(line.length, 158);
   assert.equal(r.timeout?.source, 'inferred');
@@ -73,7 +74,15 @@ test('sort by risk, idle or age; filter by address or port substring', async () 
   assert.match(rows[0]!.riskText, /AT RISK: idle past T/);
   assert.deepEqual(
     sortRows([...rows], 'risk').map((r) => r.id),
-    [2, 1],
+    [1, 2],
+    'the live connection at risk can still be saved: above the forged reset',
+  );
+  const healthy = buildRow(open.conns[0]!, open.ctx(0, 3));
+  assert.equal(healthy.atRisk, null);
+  assert.deepEqual(
+    sortRows([{ ...healthy, id: 3 }, resetRow], 'risk').map((r) => r.id),
+    [2, 3],
+    'below the live ones at risk, worst first',
   );
   assert.deepEqual(
     sortRows([...rows], 'idle').map((r) => r.id),
@@ -136,7 +145,7 @@ test('layout: panes tile the terminal at any size, the detail pane takes the roo
     [40, 12],
   ] as const) {
     for (const detail of [false, true]) {
-      const l = computeLayout(cols, rows, detail, 2);
+      const l = computeLayout(cols, rows, detail, 2, 12);
       const panes = [l.header, l.table, l.timeline, l.log, l.detail].filter((p) => p !== null);
       for (const p of panes) assert.ok(p.width <= cols && p.left + p.width <= cols, `${cols}x${rows}`);
       assert.equal(l.footer.top, rows - 1);
@@ -151,7 +160,7 @@ test('layout: panes tile the terminal at any size, the detail pane takes the roo
 
 test('header: counts, resets by cause, the inferred idle timeout per path', async () => {
   const { a, d, conns } = await load('fw-reset-keepalive.server.pcap');
-  const lines = headerLines({
+  const input: Parameters<typeof headerLines>[0] = {
     title: 'replay x.pcap at max speed',
     state: 'ended',
     open: 0,
@@ -179,10 +188,13 @@ test('header: counts, resets by cause, the inferred idle timeout per path', asyn
       evicted: 0,
       refreshMs: 0,
     },
-  }).map(plain);
+  };
+  const lines = headerLines(input).map(plain);
   assert.match(lines[0]!, /replay x\.pcap at max speed +\[ended\]/);
-  assert.match(lines[1]!, /connections 1 \(0 open\) +resets: middlebox 1 +peer 0 +local-stack 0 +unknown 0/);
+  assert.match(lines[1]!, /connections 1 \(0 open\) +at risk 0 +resets: middlebox 1 +peer 0 +local-stack 0 +unknown 0/);
   assert.match(lines[2]!, /198\.51\.100\.10:5432 T ≤ 5\.\d\d s \(1 died, 0 survived\)/);
+  const live = headerLines({ ...input, sockets: 40, atRisk: { total: 2, uncaptured: 1 } });
+  assert.match(live[1]!, /^connections 1 \(0 open\) +\{yellow-fg\}at risk 2 \(1 not in the capture\)\{\/yellow-fg\} +sockets 40 +resets:/);
 });
 
 test("a joined socket's facts judge its row, and the detail pane shows the socket", async () => {

@@ -10,10 +10,11 @@ interface TuiFlags {
 
 export const TUI_KEYS_HELP = `
 Keys:
-  ↑/↓ (k/j)   select a connection        Enter   detail pane (verdict, evidence, recommendation)
-  /           filter by address or port   s       sort by risk → idle → age
-  p           pause/resume the replay     ?       help and timeline legend
-  q, Ctrl-C   quit
+  ↑/↓ (k/j)   select a connection        Enter   detail (verdict, evidence, recommendation)
+  PgUp/PgDn   scroll the open detail      /       filter by address or port
+  s           sort by risk → idle → age   + / -   zoom the timeline in (its latest part) / out
+  c           show/fold the closed group  p       pause/resume the replay
+  ?           help and timeline legend    q, Ctrl-C   quit
 
 Timeline glyphs: S syn, d data, K keepalive probe, k keepalive ack, . ack, F fin,
   r retransmission/zero-window probe, R rst (red middlebox, green peer/local-stack,

@@ -2,8 +2,7 @@ import type { ConnectionDiagnosis, ConnectionReport, IdleTimeoutInference } from
 import { connectionSilence, judgeRisk, pathTimeout, type Risk, type Silence } from '../sockets/at-risk.js';
 import type { PathTimeout, SocketInfo } from '../sockets/socket-types.js';
 import { endpointText } from '../util/ip-text.js';
-import { durationText } from '../util/time-text.js';
-import { escapeTags, fitEnd, fitMiddle, relSeconds, tag } from './format.js';
+import { relSeconds } from './format.js';
 import type { Colour } from './timeline.js';
 
 export type SortMode = 'risk' | 'idle' | 'age';
@@ -25,6 +24,8 @@ export interface ConnRow {
   startS: number;
   lastS: number;
   ended: boolean;
+  /** Still open: the only rows that can be at risk, and that never fold into the closed group. */
+  open: boolean;
   ageS: number;
   /** Silence so far; null once the connection is over. */
   idleS: number | null;
@@ -35,6 +36,8 @@ export interface ConnRow {
   /** Sort score. */
   risk: number;
   riskText: string;
+  /** riskText for a narrow column, saying the same in fewer words. */
+  riskShort: string;
   riskColour: Colour | null;
 }
 
@@ -89,6 +92,7 @@ export function buildRow(conn: ConnectionReport, ctx: RowContext): ConnRow {
     startS,
     lastS,
     ended,
+    open: conn.ended.kind === 'open',
     ageS: ended ? lastS - startS : Math.max(lastS, ctx.nowS) - startS,
     idleS: ended ? null : Math.max(0, ctx.nowS - lastS),
     timeout: timeoutFor(path, ctx),
@@ -96,6 +100,7 @@ export function buildRow(conn: ConnectionReport, ctx: RowContext): ConnRow {
     atRisk: silence && judgeRisk(silence),
     risk: 0,
     riskText: '',
+    riskShort: '',
     riskColour: null,
   };
   assess(row);
@@ -107,9 +112,10 @@ export function buildRow(conn: ConnectionReport, ctx: RowContext): ConnRow {
  * current silence nears the path's idle timeout. Scores only order rows.
  */
 function assess(r: ConnRow): void {
-  const set = (risk: number, text: string, colour: Colour | null) => {
+  const set = (risk: number, text: string, colour: Colour | null, short = text) => {
     r.risk = risk;
     r.riskText = text;
+    r.riskShort = short;
     r.riskColour = colour;
   };
   const rst = r.diag?.resets[0];
@@ -121,18 +127,20 @@ function assess(r: ConnRow): void {
   if (rst) return set(30, `${rst.attribution} RST`, 'green');
   if (r.diag) return set(60, r.diag.verdict, 'yellow');
   const a = r.atRisk;
-  if (a?.kind === 'unanswered-probes') return set(75, `AT RISK: ${a.probes} keepalive probe(s) unanswered`, 'yellow');
+  if (a?.kind === 'unanswered-probes')
+    return set(75, `AT RISK: ${a.probes} keepalive probe(s) unanswered`, 'yellow', `AT RISK: ${a.probes} probe(s) unanswered`);
   if (a?.kind === 'idle') {
     const pct = `${Math.round(a.share * 100)}% of T`;
     return a.share >= 1
-      ? set(70 + Math.min(a.share, 9), `AT RISK: idle past T (${pct})`, 'red')
+      ? set(70 + Math.min(a.share, 9), `AT RISK: idle past T (${pct})`, 'red', 'AT RISK: idle past T')
       : set(60 + a.share * 10, `AT RISK: idle ${pct}`, 'yellow');
   }
   if (r.silence === null) return set(0, r.conn.ended.kind === 'fin' ? 'closed' : r.conn.ended.kind, null);
   if (r.silence.timeout && r.silence.idleS !== null) {
     const share = r.silence.idleS / r.silence.timeout.timeoutS;
+    const pct = Math.round(share * 100);
     const due = typeof r.silence.keepalive === 'object' ? ', keepalive due' : '';
-    return set(share * 50, `ok (idle ${Math.round(share * 100)}% of T${due})`, 'green');
+    return set(share * 50, `ok (idle ${pct}% of T${due})`, 'green', `ok (${pct}% of T)`);
   }
   return set(0, 'ok', null);
 }
@@ -144,10 +152,16 @@ export function rowMatches(r: ConnRow, filter: string): boolean {
   return text.includes(f);
 }
 
+/**
+ * Rows in display order. By risk, live connections at risk come first
+ * whatever the closed ones' verdicts: those can still be saved, a reset one
+ * cannot. Within a tier, worst first; ties by idle time, then by number.
+ */
 export function sortRows(rows: ConnRow[], mode: SortMode): ConnRow[] {
   const idle = (r: ConnRow) => r.idleS ?? -1;
+  const tier = (r: ConnRow) => (r.atRisk !== null ? 0 : 1);
   const by: Record<SortMode, (a: ConnRow, b: ConnRow) => number> = {
-    risk: (a, b) => b.risk - a.risk || idle(b) - idle(a) || a.id - b.id,
+    risk: (a, b) => tier(a) - tier(b) || b.risk - a.risk || idle(b) - idle(a) || a.id - b.id,
     idle: (a, b) => idle(b) - idle(a) || b.risk - a.risk || a.id - b.id,
     age: (a, b) => b.ageS - a.ageS || a.id - b.id,
   };
@@ -156,40 +170,6 @@ export function sortRows(rows: ConnRow[], mode: SortMode): ConnRow[] {
 
 export function stateText(c: ConnectionReport): string {
   return c.ended.by ? `${c.ended.kind} (${c.ended.by})` : c.ended.kind;
-}
-
-interface Columns {
-  ep: number;
-  risk: number;
-}
-
-const STATE = 15;
-const FIXED = 5 + 3 + 1 + (STATE + 1) + 8 + 8 + 8; // id, arrow, gap, state, age, idle, keepalives
-
-function columns(width: number): Columns {
-  const ep = Math.max(12, Math.min(30, Math.floor((width - FIXED - 14) / 2)));
-  return { ep, risk: Math.max(8, width - FIXED - 2 * ep) };
-}
-
-export function tableHeader(width: number): string {
-  const c = columns(width);
-  const line =
-    `${'#'.padStart(4)} ${fitEnd('client', c.ep)} → ${fitEnd('server', c.ep)} ${fitEnd('state', STATE)} ` +
-    `${'age'.padStart(7)} ${'idle'.padStart(7)} ${'ka s/a'.padStart(7)} ${fitEnd('risk / verdict', c.risk)}`;
-  return fitEnd(line, width);
-}
-
-/** One plain line per row; the selected one is shown inverse. */
-export function tableLine(r: ConnRow, width: number, selected: boolean): string {
-  const c = columns(width);
-  const client = endpointText(r.conn.client);
-  const ka = `${r.conn.keepalives.sent}/${r.conn.keepalives.answered}`;
-  const head =
-    `${String(r.id).padStart(4)} ${fitMiddle(client, c.ep)} → ${fitMiddle(r.path, c.ep)} ${fitEnd(stateText(r.conn), STATE)} ` +
-    `${durationText(r.ageS, 'compact').padStart(7)} ${(r.idleS === null ? '-' : durationText(r.idleS, 'compact')).padStart(7)} ${ka.padStart(7)} `;
-  const risk = fitEnd(r.riskText, Math.max(0, width - head.length));
-  const line = `${escapeTags(head)}${tag(r.riskColour, escapeTags(risk))}`;
-  return selected ? `{inverse}${line}{/inverse}` : line;
 }
 
 /** First row to show so that the selection stays visible in `height` lines. */

@@ -40,15 +40,6 @@ export const TAG_STYLE: Style = {
   cyan: (s) => tag('cyan', s),
 };
 
-/** Fits `s` into `width` columns, keeping both ends (ports and prefixes both matter). */
-export function fitMiddle(s: string, width: number): string {
-  if (width <= 0) return '';
-  if (s.length <= width) return s.padEnd(width);
-  if (width === 1) return '…';
-  const head = Math.ceil((width - 1) / 2);
-  return `${s.slice(0, head)}…${s.slice(s.length - (width - 1 - head))}`;
-}
-
 export function fitEnd(s: string, width: number): string {
   if (width <= 0) return '';
   if (s.length <= width) return s.padEnd(width);

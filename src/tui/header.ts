@@ -49,11 +49,12 @@ export function headerLines(h: HeaderInput): string[] {
     return tag(c === 'middlebox' ? 'red' : c === 'unknown' ? 'yellow' : 'green', text);
   }).join('  ');
   const uncaptured = h.atRisk.uncaptured ? ` (${h.atRisk.uncaptured} not in the capture)` : '';
-  const risky = h.atRisk.total ? `  ${tag('yellow', `at risk ${h.atRisk.total}${uncaptured}`)}` : '';
+  const risky = `at risk ${h.atRisk.total}${uncaptured}`;
   const socks = h.sockets !== null ? `  sockets ${h.sockets}` : '';
+  // Most telling first: a narrow terminal cuts the end of the line.
   const line2 =
-    `packets ${s.packets} (${Math.round(s.packetsPerSec)}/s)  gaps ${s.captureGaps}${drops}  ` +
-    `connections ${s.connections.length} (${h.open} open)${risky}  resets: ${resets}${socks}`;
+    `connections ${s.connections.length} (${h.open} open)  ${h.atRisk.total ? tag('yellow', risky) : risky}${socks}  ` +
+    `resets: ${resets}  packets ${s.packets} (${Math.round(s.packetsPerSec)}/s)  gaps ${s.captureGaps}${drops}`;
   const paths = s.idleTimeouts.map((t) => `${escapeTags(t.path)} ${bracketText(t)} (${t.died} died, ${t.survived} survived)`);
   const stated = h.statedTimeoutS !== undefined ? [`stated T = ${durationText(h.statedTimeoutS)}`] : [];
   const all = [...stated, ...paths];

@@ -1,3 +1,5 @@
+import { durationText } from '../util/time-text.js';
+import { CLOSED_FOLD_AFTER_S } from './closed-group.js';
 import { SORT_MODES, type SortMode } from './conn-rows.js';
 
 /** What the keyboard controls; the view is redrawn from it after every key. */
@@ -8,12 +10,29 @@ export interface UiState {
   /** Non-null while the user types a filter after '/'. */
   filterDraft: string | null;
   detail: boolean;
+  /** First line of the detail shown (the app clamps it to the text). */
+  detailTop: number;
   help: boolean;
   paused: boolean;
+  /** Timeline zoom: the window shows the last 1/2^zoom of the connection's span. */
+  zoom: number;
+  /** The closed group unfolded. */
+  showClosed: boolean;
 }
 
 export function initialUiState(): UiState {
-  return { selectedId: null, sort: 'risk', filter: '', filterDraft: null, detail: false, help: false, paused: false };
+  return {
+    selectedId: null,
+    sort: 'risk',
+    filter: '',
+    filterDraft: null,
+    detail: false,
+    detailTop: 0,
+    help: false,
+    paused: false,
+    zoom: 0,
+    showClosed: false,
+  };
 }
 
 /**
@@ -29,6 +48,8 @@ export interface KeyPress {
 export type KeyEffect = 'quit' | 'pause' | null;
 
 const PAGE = 10;
+/** Zoom steps of 2×: at 8, a day-long connection's last 6 minutes fill the timeline. */
+export const MAX_ZOOM = 8;
 
 /** The selection after moving `delta` rows within the rows shown (in display order). */
 export function moveSelection(ids: readonly number[], current: number | null, delta: number): number | null {
@@ -44,11 +65,20 @@ function printable(k: KeyPress): string | null {
 }
 
 /**
- * Applies one key to the UI state. `shown` is the row order on screen.
- * Returns the side effect the caller must carry out: quitting, or
+ * Applies one key to the UI state. `shown` is the row order on screen,
+ * `detailPage` the detail pane's height (PgUp/PgDn scroll it while it is
+ * open). Returns the side effect the caller must carry out: quitting, or
  * toggling the pause of the source.
  */
-export function applyKey(s: UiState, k: KeyPress, shown: readonly number[]): KeyEffect {
+export function applyKey(s: UiState, k: KeyPress, shown: readonly number[], detailPage = PAGE): KeyEffect {
+  const before = s.selectedId;
+  const effect = keyEffect(s, k, shown, detailPage);
+  // Another connection's detail starts at its top.
+  if (s.selectedId !== before) s.detailTop = 0;
+  return effect;
+}
+
+function keyEffect(s: UiState, k: KeyPress, shown: readonly number[], detailPage: number): KeyEffect {
   if (k.ctrl && k.name === 'c') return 'quit';
   if (s.filterDraft !== null) {
     if (k.name === 'enter' || k.name === 'linefeed') {
@@ -78,10 +108,13 @@ export function applyKey(s: UiState, k: KeyPress, shown: readonly number[]): Key
       s.selectedId = moveSelection(shown, s.selectedId, 1);
       return null;
     case 'pageup':
-      s.selectedId = moveSelection(shown, s.selectedId, -PAGE);
+      if (s.detail) s.detailTop = Math.max(0, s.detailTop - Math.max(1, detailPage - 1));
+      else s.selectedId = moveSelection(shown, s.selectedId, -PAGE);
       return null;
     case 'pagedown':
-      s.selectedId = moveSelection(shown, s.selectedId, PAGE);
+      // Scrolled past the end is clamped by the app, which knows the text's length.
+      if (s.detail) s.detailTop += Math.max(1, detailPage - 1);
+      else s.selectedId = moveSelection(shown, s.selectedId, PAGE);
       return null;
     case 'home':
       s.selectedId = shown[0] ?? null;
@@ -92,6 +125,7 @@ export function applyKey(s: UiState, k: KeyPress, shown: readonly number[]): Key
     case 'enter':
     case 'linefeed':
       s.detail = !s.detail;
+      s.detailTop = 0;
       return null;
     case 'escape':
       if (s.filter !== '') s.filter = '';
@@ -117,18 +151,32 @@ export function applyKey(s: UiState, k: KeyPress, shown: readonly number[]): Key
     case '?':
       s.help = true;
       return null;
+    case '+':
+    case '=':
+      s.zoom = Math.min(MAX_ZOOM, s.zoom + 1);
+      return null;
+    case '-':
+      s.zoom = Math.max(0, s.zoom - 1);
+      return null;
+    case 'c':
+      s.showClosed = !s.showClosed;
+      return null;
   }
   return null;
 }
 
+// Each fits 74 columns: the help overlay at 80×24 holds them and the legend without scrolling.
 export const HELP_LINES: readonly string[] = [
   'keys',
   '  ↑/↓ or k/j   select a connection (PgUp/PgDn, Home/End jump)',
-  '  Enter        show/hide the detail pane: verdict, evidence, recommendation',
-  '  /            filter by address or port substring (Enter applies, Esc cancels; empty clears)',
-  '  Esc          clear the filter, then close the detail pane',
+  '  Enter        show/hide the detail: verdict, evidence, recommendation',
+  '  PgUp/PgDn    scroll the open detail',
+  '  /            filter by address or port (Enter applies, Esc cancels)',
+  '  Esc          clear the filter, then close the detail',
   '  s            sort by risk → idle → age',
-  '  p            pause/resume (a replay pauses; a live capture keeps capturing, the display freezes)',
+  '  + / -        zoom the timeline in (its latest part) / out',
+  `  c            show/fold the closed group (no packet for ${durationText(CLOSED_FOLD_AFTER_S, 'compact')})`,
+  '  p            pause/resume (live: capture goes on, the display freezes)',
   '  ?            this help (any key closes it)',
   '  q, Ctrl-C    quit',
 ];

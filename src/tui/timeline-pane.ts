@@ -4,13 +4,17 @@ import { durationText } from '../util/time-text.js';
 import type { ConnRow } from './conn-rows.js';
 import type { EventRing } from './event-ring.js';
 import { colourRuns, escapeTags, relSeconds } from './format.js';
-import { legendLines, renderTimeline } from './timeline.js';
+import { legendLines, renderTimeline, zoomWindow } from './timeline.js';
 
 export interface TimelineContext {
   baseSec: number;
   baseNsec: number;
   nowS: number;
   attribution: (conn: number, frame: number) => ResetAttribution | null;
+  /** Zoom steps (see zoomWindow). */
+  zoom: number;
+  /** Legend lines the pane has room for. */
+  legendLines: number;
 }
 
 const PREFIX = 4; // "c→s "
@@ -41,7 +45,9 @@ export function timelinePane(
   width: number,
   ctx: TimelineContext,
 ): { label: string; lines: string[] } {
-  const legend = legendLines(width).map((l) => `{grey-fg}${escapeTags(l)}{/grey-fg}`);
+  const legend = legendLines(width)
+    .slice(0, ctx.legendLines)
+    .map((l) => `{grey-fg}${escapeTags(l)}{/grey-fg}`);
   if (r === null) return { label: ' timeline ', lines: ['no connection selected', '', '', '', ...legend] };
   if (ring === undefined || ring.size === 0) {
     return {
@@ -65,9 +71,10 @@ export function timelinePane(
   // An open connection's deadline lies ahead: stretch the axis so that it is on screen.
   if (!r.ended && timeoutAt !== null) end = Math.max(end, timeoutAt);
   end += (end - start) * 0.02;
+  const win = zoomWindow(start, end, ctx.zoom);
   const t = renderTimeline(ring, {
-    start,
-    end,
+    start: win.start,
+    end: win.end,
     width: cols,
     aliveFrom: r.startS,
     aliveUntil,
@@ -75,10 +82,11 @@ export function timelinePane(
     now: r.ended ? null : ctx.nowS,
     attribution: (frame) => ctx.attribution(r.id, frame),
   });
-  const perChar = (end - start) / cols;
+  const span = win.end - win.start;
+  const zoom = ctx.zoom > 0 ? `, zoom ×${2 ** ctx.zoom} (last part)` : '';
   const label =
     ` timeline #${r.id} ${escapeTags(endpointText(r.conn.client))} → ${escapeTags(r.path)}  ` +
-    `+${durationText(end - start, 'compact')} at ${durationText(perChar, 'compact')}/char${ring.wrapped ? `, last ${ring.size} packets` : ''} `;
+    `+${durationText(span, 'compact')} at ${durationText(span / cols, 'compact')}/char${zoom}${ring.wrapped ? `, last ${ring.size} packets` : ''} `;
   return {
     label,
     lines: [

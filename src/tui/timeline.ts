@@ -182,6 +182,15 @@ export function renderTimeline(events: TimelineEvents, o: TimelineOptions): Time
   return { c2s: rows[0]!.join(''), s2c: rows[1]!.join(''), marker: marker.join(''), axis: axisLine(span, width), colours };
 }
 
+/**
+ * The window zoomed in `zoom` steps of 2×, keeping its end: the end is where
+ * the story is (the RST, now, the T marker ahead of now).
+ */
+export function zoomWindow(start: number, end: number, zoom: number): { start: number; end: number } {
+  const span = (end - start) / 2 ** Math.max(0, zoom);
+  return { start: end - span, end };
+}
+
 const NICE = [1, 2, 5];
 // Past a minute, steps people count in: minutes, quarter hours, hours, days.
 const CLOCK_STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400];

@@ -6,16 +6,20 @@ import { CaptureClock, connectionsAtRisk, riskContext } from '../sockets/at-risk
 import { RefreshGate } from '../sockets/refresh-gate.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 import { endpointText } from '../util/ip-text.js';
-import { buildRow, isOver, rowMatches, scrollTop, sortRows, tableHeader, tableLine, type ConnRow, type RowContext } from './conn-rows.js';
+import { foldClosed } from './closed-group.js';
+import { fitColumns } from './columns.js';
+import { buildRow, isOver, rowMatches, scrollTop, sortRows, type ConnRow, type RowContext } from './conn-rows.js';
+import { closedGroupLine, tableColumns, tableHeader, tableLine } from './conn-table.js';
 import { detailLines } from './detail.js';
 import { TimelineRecorder } from './event-ring.js';
 import { escapeTags } from './format.js';
 import { headerLines, type RunState } from './header.js';
 import { applyKey, HELP_LINES, initialUiState, type KeyPress } from './keys.js';
 import { infoLine, LogLines, resetLine, silentDropLine } from './log-lines.js';
-import { LEGEND, legendLines } from './timeline.js';
+import { legendLines } from './timeline.js';
 import { timelinePane } from './timeline-pane.js';
 import { inner, TuiView, type Frame } from './tui-view.js';
+import { visibleLength, wrapAll } from './word-wrap.js';
 
 export interface TuiOptions {
   /** Shown in the header, e.g. the feed's label. */
@@ -57,6 +61,8 @@ export class TuiApp {
   private state: RunState = 'running';
   private tableTop = 0;
   private shown: number[] = [];
+  /** The detail's height at the last frame: what PgUp/PgDn scroll by. */
+  private detailPage = 10;
   private renderQueued = false;
   private readonly timers: NodeJS.Timeout[] = [];
   private done: (() => void) | null = null;
@@ -132,7 +138,7 @@ export class TuiApp {
 
   /** Key handler, also the entry point of headless tests. */
   key(k: KeyPress): void {
-    const effect = applyKey(this.ui, k, this.shown);
+    const effect = applyKey(this.ui, k, this.shown, this.detailPage);
     if (effect === 'quit') {
       this.quit();
       return;
@@ -305,30 +311,43 @@ export class TuiApp {
   render(): void {
     if ((this.view.screen as { destroyed?: boolean }).destroyed === true) return;
     const all = this.rows();
-    const shownRows = sortRows(
+    const { live, closed } = foldClosed(
       all.filter((r) => rowMatches(r, this.ui.filter)),
-      this.ui.sort,
+      this.nowRel(),
+      // Unfolded, the closed group lists the selected row in its place anyway.
+      this.ui.showClosed ? null : this.ui.selectedId,
     );
-    this.shown = shownRows.map((r) => r.id);
+    const liveRows = sortRows(live, this.ui.sort);
+    const closedRows = this.ui.showClosed ? sortRows(closed, this.ui.sort) : [];
+    const listed = [...liveRows, ...closedRows];
+    this.shown = listed.map((r) => r.id);
     if (this.ui.selectedId === null || !this.shown.includes(this.ui.selectedId)) this.ui.selectedId = this.shown[0] ?? null;
-    const selected = shownRows.find((r) => r.id === this.ui.selectedId) ?? null;
+    const selected = listed.find((r) => r.id === this.ui.selectedId) ?? null;
+    // The table's lines below its titles: live rows, the closed group's line, its rows when unfolded.
+    const entries: Array<ConnRow | null> = [...liveRows, ...(closed.length > 0 ? [null] : []), ...closedRows];
+    const empty =
+      all.length === 0 ? ['no TCP connections yet'] : entries.length === 0 ? ['no connection matches the filter (Esc clears it)'] : [];
 
     const cols = this.view.cols;
-    const legendCount = legendLines(Math.max(1, cols - 2)).length;
-    const layout = this.view.layout(this.ui.detail, legendCount);
+    const layout = this.view.layout(this.ui.detail, legendLines(Math.max(1, cols - 2)).length, 1 + entries.length + empty.length);
     const table = inner(layout.table);
     const bodyRows = Math.max(0, table.height - 1);
-    const selIndex = selected ? this.shown.indexOf(selected.id) : 0;
-    this.tableTop = scrollTop(selIndex, shownRows.length, bodyRows, this.tableTop);
-    const visible = shownRows.slice(this.tableTop, this.tableTop + bodyRows);
+    const selIndex = selected ? entries.indexOf(selected) : 0;
+    this.tableTop = scrollTop(selIndex, entries.length, bodyRows, this.tableTop);
+    const visible = entries.slice(this.tableTop, this.tableTop + bodyRows);
+    const columns = tableColumns(listed, table.width);
     const tracker = this.model.pipeline.tracker;
     const timeline = timelinePane(selected, selected ? this.recorder.get(selected.id) : undefined, inner(layout.timeline).width, {
       baseSec: tracker.baseSec,
       baseNsec: tracker.baseNsec,
       nowS: this.nowRel(),
       attribution: (conn, frame) => this.attributions.get(`${conn}:${frame}`) ?? null,
+      zoom: this.ui.zoom,
+      legendLines: layout.legendLines,
     });
     const filterText = this.ui.filter ? `  filter "${escapeTags(this.ui.filter)}"` : '';
+    const log = inner(layout.log);
+    const matching = liveRows.length + closed.length;
     const frame: Frame = {
       header: headerLines({
         title: this.opts.title,
@@ -341,46 +360,76 @@ export class TuiApp {
         frozen: this.frozenPause,
       }),
       table: {
-        label: ` connections ${shownRows.length}${shownRows.length !== all.length ? ` of ${all.length}` : ''}  sort: ${this.ui.sort}${filterText} `,
+        label: ` connections ${matching}${matching !== all.length ? ` of ${all.length}` : ''}  sort: ${this.ui.sort}${filterText} `,
         lines: [
-          `{bold}${escapeTags(tableHeader(table.width))}{/bold}`,
-          ...visible.map((r) => tableLine(r, table.width, r.id === this.ui.selectedId)),
-          ...(all.length === 0
-            ? ['no TCP connections yet']
-            : shownRows.length === 0
-              ? ['no connection matches the filter (Esc clears it)']
-              : []),
+          `{bold}${escapeTags(tableHeader(columns))}{/bold}`,
+          ...visible.map((r) =>
+            r === null
+              ? closedGroupLine(closed.length, this.ui.showClosed, table.width)
+              : tableLine(r, columns, r.id === this.ui.selectedId),
+          ),
+          ...empty,
         ],
       },
       timeline,
-      log: { lines: this.log.tail(inner(layout.log).height) },
-      detail: this.ui.detail
-        ? {
-            label: selected ? ` detail #${selected.id} ` : ' detail ',
-            lines: selected ? detailLines(selected) : ['no connection selected'],
-          }
-        : null,
-      footer: this.footerText(),
-      help: this.ui.help ? helpLines() : null,
+      // Wrapped, newest last: the pane shows the end of the log whatever the lines' lengths.
+      log: { lines: log.height > 0 ? wrapAll(this.log.tail(log.height), log.width).slice(-log.height) : [] },
+      detail: this.ui.detail ? this.detailPane(selected, inner(layout.detail), layout.table === null) : null,
+      footer: this.footerText(cols),
+      help: this.ui.help ? helpLines(Math.max(20, cols - 6)) : null,
     };
     this.view.draw(layout, frame);
   }
 
-  private footerText(): string {
+  /** The selected connection's detail, wrapped to the pane and scrolled to ui.detailTop. */
+  private detailPane(
+    selected: ConnRow | null,
+    box: { width: number; height: number },
+    fullScreen: boolean,
+  ): { label: string; lines: string[] } {
+    this.detailPage = Math.max(1, box.height);
+    if (!selected) return { label: ' detail ', lines: ['no connection selected'] };
+    const lines = wrapAll(detailLines(selected), Math.max(1, box.width));
+    const maxTop = Math.max(0, lines.length - box.height);
+    this.ui.detailTop = Math.min(Math.max(0, this.ui.detailTop), maxTop);
+    const top = this.ui.detailTop;
+    const shownTo = Math.min(lines.length, top + box.height);
+    const where = lines.length > box.height ? `  lines ${top + 1}–${shownTo} of ${lines.length}, PgUp/PgDn scroll` : '';
+    const back = fullScreen ? '  Enter/Esc back' : '';
+    return { label: ` detail #${selected.id}${where}${back} `, lines: lines.slice(top, shownTo) };
+  }
+
+  private footerText(width: number): string {
     if (this.ui.filterDraft !== null)
       return ` filter: ${escapeTags(this.ui.filterDraft)}_   (Enter apply, Esc cancel; address or port substring)`;
-    const pause = this.state === 'ended' ? '' : this.ui.paused ? ' p resume ' : ' p pause ';
-    return ` ↑↓ select  Enter detail  / filter  s sort (${this.ui.sort}) ${pause} ? help  q quit`;
+    const pause = this.state === 'ended' ? null : this.ui.paused ? 'p resume' : 'p pause';
+    // Dropped by priority when the terminal is narrow, shown in a fixed order; ? lists them all.
+    const items: Array<[string | null, number]> = [
+      ['↑↓ select', 0],
+      [this.ui.detail ? 'PgUp/PgDn scroll' : 'Enter detail', 2],
+      ['/ filter', 5],
+      [`s sort (${this.ui.sort})`, 4],
+      ['+/- zoom', 7],
+      ['c closed', 6],
+      [pause, 3],
+      ['? help', 1],
+      ['q quit', 0],
+    ];
+    const specs = items
+      .filter((i): i is [string, number] => i[0] !== null)
+      .map(([text, priority]) => ({ key: text, min: visibleLength(text), ideal: visibleLength(text), priority }));
+    return ` ${fitColumns(specs, width - 1, 2)
+      .map((c) => c.key)
+      .join('  ')}`;
   }
 }
 
-function helpLines(): string[] {
+/** The keys and the whole timeline legend, wrapped to the overlay (the timeline pane drops its legend when short of room). */
+function helpLines(width: number): string[] {
   return [
-    ...HELP_LINES.map(escapeTags),
+    ...wrapAll(HELP_LINES.map(escapeTags), width),
     '',
-    'timeline (one character per time bucket; upper row client→server, lower row server→client)',
-    ...LEGEND.map(([g, text]) => `  ${escapeTags(g)}  ${escapeTags(text)}`),
-    '',
-    'any key closes this help',
+    ...wrapAll(['timeline: a character per time bucket; rows client→server, server→client'], width),
+    ...legendLines(width).map(escapeTags),
   ];
 }

@@ -1,6 +1,7 @@
 import blessed from 'blessed';
 import { computeLayout, type Layout, type Rect } from './layout.js';
 import { maxOf } from '../util/extremes.js';
+import { visibleLength } from './word-wrap.js';
 
 export interface PaneText {
   label?: string;
@@ -51,10 +52,11 @@ export class TuiView {
     this.table = pane(' connections ');
     this.timeline = pane(' timeline ');
     this.log = pane(' events ');
+    // The app wraps the detail at word boundaries and scrolls it itself (src/tui/word-wrap.ts).
     this.detail = blessed.box({
       parent: screen,
       tags: true,
-      wrap: true,
+      wrap: false,
       border: { type: 'line' },
       label: ' detail ',
       style: { border: { fg: 'green' } },
@@ -63,7 +65,7 @@ export class TuiView {
     this.help = blessed.box({
       parent: screen,
       tags: true,
-      wrap: true,
+      wrap: false,
       hidden: true,
       border: { type: 'line' },
       label: ' help ',
@@ -79,8 +81,8 @@ export class TuiView {
     return this.screen.height as number;
   }
 
-  layout(detail: boolean, legendLineCount: number): Layout {
-    return computeLayout(this.cols, this.rows, detail, legendLineCount);
+  layout(detail: boolean, legendLineCount: number, tableLines: number): Layout {
+    return computeLayout(this.cols, this.rows, detail, legendLineCount, tableLines);
   }
 
   draw(l: Layout, f: Frame): void {
@@ -97,7 +99,7 @@ export class TuiView {
     place(this.footer, l.footer);
     this.footer.setContent(f.footer);
     if (f.help) {
-      const longest = maxOf(f.help, (l) => l.replace(/\{[^{}]*\}/g, '').length, 0);
+      const longest = maxOf(f.help, visibleLength, 0);
       const width = Math.max(20, Math.min(longest + 4, this.cols - 4));
       const height = Math.min(f.help.length + 2, Math.max(3, this.rows - 2));
       place(this.help, {

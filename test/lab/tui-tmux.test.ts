@@ -46,7 +46,7 @@ test('kad tui in tmux: replay the forged-RST capture, keys, quit restores the te
 
     // Header: source, counts, resets by cause, inferred idle timeout of the path.
     assert.match(s, /kad replay captures\/fw-reset-keepalive\.server\.pcap at max speed +\[ended\]/);
-    assert.match(s, /connections 1 \(0 open\) +resets: middlebox 1 +peer 0 +local-stack 0 +unknown 0/);
+    assert.match(s, /connections 1 \(0 open\) +at risk 0 +resets: middlebox 1 +peer 0 +local-stack 0 +unknown 0/);
     assert.match(s, /idle timeout: 198\.51\.100\.10:5432 T ≤ 5\.\d\d s \(1 died, 0 survived\)/);
     // The connection row with its ended kind and verdict.
     assert.match(s, /1 192\.0\.2\.10:\d+ +→ 198\.51\.100\.10:5432 +reset \(client\) +5\.\d\ds +- +1\/0 middlebox RST \(0\.95\)/);
