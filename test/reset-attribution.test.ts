@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { analyzeCapture, type CaptureAnalysis } from '../src/analyze/analyze-capture.js';
 import { diagnoseCapture } from '../src/diagnose/diagnose-capture.js';
-import { compareCaptures } from '../src/diagnose/two-sided.js';
+import { compareCaptures, sameRst, sameTimeToleranceNs } from '../src/diagnose/two-sided.js';
+import type { ResetContext } from '../src/track/reset-context.js';
 import type { ResetSignal, ResetVerdict } from '../src/model/analysis-report.js';
 import { buildPcap, type TcpSpec } from './helpers/capture-builder.js';
 import { TcpScript } from './helpers/tcp-script.js';
@@ -250,4 +251,54 @@ test('two-sided: a capture that lost packets of the connection cannot prove the 
   assert.equal(lossy.pointsTo, 'middlebox');
   assert.equal(lossy.strength, 'medium');
   assert.match(lossy.caveat ?? '', /missed a segment of this connection \(sequence holes\): the RST may be among what it missed/);
+});
+
+test("two-sided: the sender's own later RST with the same sequence number is not the forged one (an abort the firewall dropped)", async () => {
+  // The firewall forges a RST to the server; 3 s later the client application aborts (SO_LINGER 0) and the
+  // firewall drops that RST: the client's capture holds a RST with the very same sequence number, 3 s late.
+  const atServer = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+  const atClient = new TcpScript(CLIENT, SERVER, [1000, 5000], T0 + 2_000_000n);
+  atServer.ttl = [60, 64];
+  atClient.ttl = [64, 60];
+  for (const s of [atServer, atClient]) s.handshake().send(0, 10).ack(1).send(1, 20).ack(0).wait(1);
+  atServer.send(1, 7).rst(0, { ttl: 60 });
+  atClient.send(1, 7).wait(3).rst(0, { ttl: 64 }).wait(5).send(0, 1);
+  const a = await load(atServer.packets);
+  const b = await load(atClient.packets);
+  const two = compareCaptures(a, b);
+  assert.equal(two.comparison.matched.length, 1);
+  const v = diagnoseCapture(a, two.cross[0]).diagnoses.flatMap((d) => d.resets)[0]!;
+  const e = signal(v, 'two-sided');
+  assert.equal(e.pointsTo, 'middlebox', e.detail);
+  assert.equal(v.attribution, 'middlebox');
+});
+
+test('two-sided: one RST seen at both ends is matched by time and what a packet keeps, not by a lower TTL or another IP ID', () => {
+  const rst = (o: Partial<ResetContext>): ResetContext => ({
+    conn: 0,
+    frame: 1,
+    time: 0,
+    dir: 0,
+    ttl: 60,
+    ipId: 0,
+    window: 0,
+    seq: 42,
+    ack: 7,
+    withAck: true,
+    hasTimestamps: false,
+    payloadLen: 0,
+    expectedSeq: null,
+    senderLastIpId: null,
+    previous: null,
+    ...o,
+  });
+  const tol = sameTimeToleranceNs(1e6);
+  assert.equal(tol, 50e6, 'never under the floor');
+  assert.equal(sameTimeToleranceNs(NaN), 1e9, 'no bound on the offset: a second');
+  const here = rst({});
+  assert.ok(sameRst(here, rst({ ttl: 64 }), 0, 10e6, tol), 'the same packet, 4 hops earlier');
+  assert.ok(!sameRst(here, rst({ ttl: 64 }), 0, 3e9, tol), '3 s apart');
+  assert.ok(!sameRst(here, rst({ ttl: 59 }), 0, 0, tol), 'a TTL cannot rise on the way');
+  assert.ok(!sameRst(here, rst({ ttl: 64, ipId: 17 }), 0, 0, tol), 'another IP ID');
+  assert.ok(!sameRst(here, rst({ ttl: 64, hasTimestamps: true }), 0, 0, tol), 'options differ');
 });

@@ -2,6 +2,7 @@ import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
 import type { CaptureComparison, Evidence } from '../model/analysis-report.js';
 import { K_RST } from '../track/packet-kind.js';
 import type { TcpTracker, UnansweredTails } from '../track/tcp-tracker.js';
+import type { ResetContext } from '../track/reset-context.js';
 import { median } from '../util/median.js';
 import { connectionFacts } from './connection-facts.js';
 import { ConnectionEvents } from './connection-events.js';
@@ -67,9 +68,10 @@ export function compareCaptures(a: CaptureAnalysis, b: CaptureAnalysis): TwoSide
   const fileB = b.file;
   const tailsA = ta.unansweredTails();
   const tailsB = tb.unansweredTails();
+  const tolNs = sameTimeToleranceNs(offset?.uncertainty ?? NaN);
   for (const [ca, cb] of pairs) {
-    testify(ta, tb, ca, cb, evA, evB, tailsA, offset?.offset ?? 0, fileB, captureEndNs(b), lossOf(b, cb), cross[0]);
-    testify(tb, ta, cb, ca, evB, evA, tailsB, -(offset?.offset ?? 0), fileA, captureEndNs(a), lossOf(a, ca), cross[1]);
+    testify(ta, tb, ca, cb, evA, evB, tailsA, offset?.offset ?? 0, tolNs, fileB, captureEndNs(b), lossOf(b, cb), cross[0]);
+    testify(tb, ta, cb, ca, evB, evA, tailsB, -(offset?.offset ?? 0), tolNs, fileA, captureEndNs(a), lossOf(a, ca), cross[1]);
   }
   return {
     comparison: {
@@ -137,6 +139,36 @@ function estimateOffset(
   return { offset: (m0 + m1) / 2, uncertainty: Math.abs(m0 - m1) / 2 };
 }
 
+/** With no second direction to bound the offset's error, a packet must be within this of its twin. */
+const UNBOUNDED_TOLERANCE_NS = 1e9;
+/** The floor: one-way delay and the capture tools' own stamping jitter. */
+const MIN_TOLERANCE_NS = 50e6;
+
+/**
+ * How far apart, after the clock offset, the two captures may stamp one
+ * packet: a few times the offset's uncertainty (itself about the one-way
+ * delay), never under MIN_TOLERANCE_NS, never over UNBOUNDED_TOLERANCE_NS.
+ */
+export function sameTimeToleranceNs(uncertaintyNs: number): number {
+  if (!Number.isFinite(uncertaintyNs)) return UNBOUNDED_TOLERANCE_NS;
+  return Math.min(UNBOUNDED_TOLERANCE_NS, Math.max(MIN_TOLERANCE_NS, 4 * uncertaintyNs));
+}
+
+/**
+ * Whether `there` (in the claimed sender's own capture) is the packet `here`
+ * arrived as: stamped at the same moment, and nothing a packet keeps on its
+ * way differs (IPv4 ID, flags, the timestamps option), and its TTL, which
+ * only falls on the way, no lower at the sender. Never the sequence number
+ * alone: a socket's own later RST (an application abort) carries the same
+ * one as a middlebox's forgery of it.
+ */
+export function sameRst(here: ResetContext, there: ResetContext, hereNs: number, thereNs: number, tolNs: number): boolean {
+  if (Math.abs(thereNs - hereNs) > tolNs) return false;
+  if (here.ipId >= 0 && there.ipId >= 0 && here.ipId !== there.ipId) return false;
+  if (here.withAck !== there.withAck || here.hasTimestamps !== there.hasTimestamps) return false;
+  return there.ttl >= here.ttl;
+}
+
 /** What capture `other` (taken at one end) says about connection `c` of capture `self`. */
 function testify(
   self: TcpTracker,
@@ -147,6 +179,8 @@ function testify(
   evOther: ConnectionEvents,
   tailsSelf: UnansweredTails,
   offsetNs: number,
+  /** sameTimeToleranceNs of the clock offset. */
+  tolNs: number,
   otherFile: string,
   otherEnd: number,
   /** Why the other capture cannot prove an absence (lossOf), or null. */
@@ -160,9 +194,7 @@ function testify(
     const senderDir = rst.dir;
     if (!otherFacts.dirs[senderDir]!.isLocal) continue; // the other capture is not at the claimed sender
     const when = absNs(self, rst.time) + offsetNs;
-    const sent = other.resets.find(
-      (r) => r.conn === o && r.dir === senderDir && (r.seq === rst.seq || Math.abs(absNs(other, r.time) - when) < 1e9),
-    );
+    const sent = other.resets.find((r) => r.conn === o && r.dir === senderDir && sameRst(rst, r, when, absNs(other, r.time), tolNs));
     const ev: Evidence = sent
       ? {
           signal: 'two-sided',
