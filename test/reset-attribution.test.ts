@@ -302,3 +302,22 @@ test('two-sided: one RST seen at both ends is matched by time and what a packet 
   assert.ok(!sameRst(here, rst({ ttl: 64, ipId: 17 }), 0, 0, tol), 'another IP ID');
   assert.ok(!sameRst(here, rst({ ttl: 64, hasTimestamps: true }), 0, 0, tol), 'options differ');
 });
+
+test('ttl: a zeroed TTL (anonymised traces) is unknown, never "32 hops"', async () => {
+  const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+  s.ttl = [0, 0];
+  s.handshake().send(0, 10).ack(1).send(1, 20).ack(0).rst(1, { ttl: 0 });
+  const [v] = await verdicts(s.packets);
+  const e = signal(v!, 'ttl');
+  assert.equal(e.pointsTo, 'unknown');
+  assert.equal(e.strength, 'weak');
+  assert.match(e.caveat ?? '', /zeroed/);
+  assert.doesNotMatch(e.detail, /hop/);
+  // The baseline alone zeroed: the RST's own TTL cannot be compared with anything either.
+  const t = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+  t.ttl = [0, 0];
+  t.handshake().send(0, 10).ack(1).send(1, 20).ack(0).rst(1, { ttl: 57 });
+  const [w] = await verdicts(t.packets);
+  assert.equal(signal(w!, 'ttl').pointsTo, 'unknown');
+  assert.match(signal(w!, 'ttl').caveat ?? '', /carry TTL 0, a zeroed field/);
+});

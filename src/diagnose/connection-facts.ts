@@ -1,5 +1,5 @@
 import type { TcpTracker } from '../track/tcp-tracker.js';
-import { estimateHops, type HopEstimate } from './hop-count.js';
+import { estimateHops, ttlKnown, type HopEstimate } from './hop-count.js';
 
 /** What diagnosis needs to know about one direction of a connection. */
 export interface DirectionFacts {
@@ -27,8 +27,8 @@ export function connectionFacts(tracker: TcpTracker, c: number): ConnectionFacts
   const dir = (d: number): DirectionFacts => {
     const packets = s.packets(c, d);
     const rsts = s.rsts(c, d);
-    const hasBaseline = packets > rsts;
     const ttl = s.ttlFirst(c, d);
+    const hasBaseline = packets > rsts && ttlKnown(ttl);
     const hops = hasBaseline ? estimateHops(ttl) : null;
     return {
       packets,

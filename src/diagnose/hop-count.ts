@@ -10,6 +10,14 @@ export interface HopEstimate {
   hops: number;
 }
 
+/**
+ * No packet crosses a router with TTL 0 and no stack sends one: a 0 is a
+ * zeroed field (anonymised traces do it), and says nothing about hops.
+ */
+export function ttlKnown(ttl: number): boolean {
+  return ttl > 0;
+}
+
 export function estimateHops(ttl: number): HopEstimate {
   let initial = 255;
   for (const v of INITIAL_TTLS) {

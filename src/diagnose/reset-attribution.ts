@@ -3,7 +3,7 @@ import { AWAITS_ANSWER_KINDS, IDLE_MARK_NS, KIND_NAMES } from '../track/packet-k
 import type { ResetContext } from '../track/reset-context.js';
 import { durationText } from '../util/time-text.js';
 import type { ConnectionFacts } from './connection-facts.js';
-import { estimateHops } from './hop-count.js';
+import { estimateHops, ttlKnown } from './hop-count.js';
 
 const WEIGHT: Record<EvidenceStrength, number> = { decisive: 100, strong: 3, medium: 2, weak: 1 };
 
@@ -118,15 +118,28 @@ function side(dir: number): 'client' | 'server' {
 
 function ttlSignal(out: Findings, rst: ResetContext, sender: ConnectionFacts['dirs'][0], genuine: ResetAttribution): void {
   const name = rst.ipId < 0 ? 'hop limit' : 'TTL';
-  const got = estimateHops(rst.ttl);
   const w = out.words;
+  if (!ttlKnown(rst.ttl)) {
+    out.add(
+      'ttl',
+      'unknown',
+      'weak',
+      w && `RST ${name} 0`,
+      w && 'no packet arrives with 0: the field was zeroed (an anonymised trace?) and says nothing',
+    );
+    return;
+  }
+  const got = estimateHops(rst.ttl);
   if (sender.baselineTtl === null || sender.baselineHops === null) {
     out.add(
       'ttl',
       'unknown',
       'weak',
       w && `RST ${name} ${rst.ttl} (${got.hops} hop${got.hops === 1 ? '' : 's'} from an initial ${got.initial})`,
-      w && `no other packet from the ${side(rst.dir)} to compare with`,
+      w &&
+        (sender.packets > sender.rsts
+          ? `the ${side(rst.dir)}'s other packets carry ${name} 0, a zeroed field: nothing to compare with`
+          : `no other packet from the ${side(rst.dir)} to compare with`),
     );
     return;
   }
