@@ -1,5 +1,5 @@
 import type { ConnectionDiagnosis, ConnectionReport, IdleTimeoutInference } from '../model/analysis-report.js';
-import { connectionSilence, judgeRisk, pathTimeout, type Risk, type Silence } from '../sockets/at-risk.js';
+import { connectionSilence, judgeRisk, pathTimeout, type Risk, type Silence, type StatedTimeout } from '../sockets/at-risk.js';
 import type { PathTimeout, SocketInfo } from '../sockets/socket-types.js';
 import { endpointText } from '../util/ip-text.js';
 import { durationText } from '../util/time-text.js';
@@ -44,7 +44,7 @@ export interface RowContext {
   /** Capture-clock now, seconds after the time base. */
   nowS: number;
   idleTimeouts: readonly IdleTimeoutInference[];
-  statedTimeoutS?: number;
+  statedTimeoutS?: StatedTimeout;
   diagnoses: ReadonlyMap<number, ConnectionDiagnosis>;
   /** This host's sockets of each connection (both ends when both are here). */
   sockets: ReadonlyMap<number, readonly SocketInfo[]>;
@@ -122,6 +122,8 @@ function assess(r: ConnRow): void {
   if (r.diag) return set(60, r.diag.verdict, 'yellow');
   const a = r.atRisk;
   if (a?.kind === 'unanswered-probes') return set(75, `AT RISK: ${a.probes} keepalive probe(s) unanswered`, 'yellow');
+  if (a?.kind === 'late-keepalive') return set(65 + Math.min(a.probeAtS / a.timeout.highS!, 4), 'AT RISK: keepalive too late', 'yellow');
+  if (a?.kind === 'unverified') return set(55, 'UNVERIFIED: idle past common defaults (kad probe)', 'yellow');
   if (a?.kind === 'idle') {
     const pct = `${Math.round(a.share * 100)}% of T`;
     return a.share >= 1
@@ -134,7 +136,8 @@ function assess(r: ConnRow): void {
     const due = typeof r.silence.keepalive === 'object' ? ', keepalive due' : '';
     return set(share * 50, `ok (idle ${Math.round(share * 100)}% of T${due})`, 'green');
   }
-  return set(0, 'ok', null);
+  // Nothing known of the path's timeout: "ok" would be a claim nobody can back.
+  return set(0, r.silence.timeout === null ? 'unknown (no timeout known)' : 'ok', null);
 }
 
 export function rowMatches(r: ConnRow, filter: string): boolean {
