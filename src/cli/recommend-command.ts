@@ -52,6 +52,16 @@ export function registerRecommend(program: Command): void {
     .option('--from <file...>', 'infer the idle timeout from captures (pcap/pcapng; several captures of the same traffic are compared)')
     .option('--list-presets', 'list the middlebox presets with their defaults, behaviour and sources')
     .option('--json', 'print the recommendation as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  kad recommend --behind aws-nat-gateway              keepalive for a path through an AWS NAT Gateway (350 s)
+  kad recommend --idle-timeout 5m --behind azure-lb   several hops: the shortest L4 timeout wins
+  kad recommend --from server.pcap                    the timeout inferred from a capture of the failure
+  kad recommend --idle-timeout 350 --detect-within 60s --connections 100k
+  kad recommend --list-presets`,
+    )
     .action(async (opts: RecommendOptions) => {
       if (opts.listPresets) {
         process.stdout.write(opts.json ? `${JSON.stringify(PRESETS, null, 2)}\n` : renderPresetsText());
