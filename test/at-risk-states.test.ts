@@ -78,8 +78,12 @@ test("issue 19's case: T ≤ 12 s inferred from a 12 s keepalive that died; that
   assert.equal(kind(silence(3, 9, known)), 'late-keepalive');
   // Not while the connection is busy: its timer re-arms with each packet.
   assert.equal(kind(silence(1, 11, known)), null);
-  // A probe before the only death seen may be in time: nothing says otherwise.
-  assert.equal(kind(silence(10, 1, known)), null);
+  // A probe well before the only death seen may be in time: nothing says otherwise.
+  assert.equal(kind(silence(10, 0.5, known)), null);
+  // Within kad recommend's slack of it (1 s at 12 s), it is the probe that died.
+  assert.equal(kind(silence(10, 1, known)), 'idle');
+  // The capture measured the fatal silence a hair short of the 12 s timer: the same setting is still late.
+  assert.equal(kind(silence(3, 9, [inference(null, 11.998)])), 'late-keepalive');
   // No socket: only the idle rule, against the death seen.
   assert.equal(kind(silence(9, null, known)), null);
   assert.equal(kind(silence(9.7, null, known)), 'idle');

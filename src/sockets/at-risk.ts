@@ -21,6 +21,7 @@ import { durationText } from '../util/time-text.js';
 import type { PathTimeout, SocketInfo } from './socket-types.js';
 import { maxOf } from '../util/extremes.js';
 import { shortestCommonDefault } from '../recommend/presets.js';
+import { slackFor } from '../recommend/keepalive-solver.js';
 
 /**
  * At risk from 80 % of the path's timeout on. kad recommend puts the first
@@ -124,6 +125,20 @@ export function pathTimeout(
   };
 }
 
+/**
+ * From what idle on a probe counts as arriving at T's upper bound. A given T
+ * is the box's own setting: a probe at T is in time, as kad recommend sizes
+ * it. A bracket's upper bound is an idle that killed a flow, measured on the
+ * capture's clock: the same keepalive setting fires within timer slack of
+ * it (a 12 s TCP_KEEPIDLE measured 11.998 s or 12.004 s of silence), so a
+ * probe within kad recommend's ε of that bound is the probe that died, and
+ * is late.
+ */
+function fatalIdleS(t: PathTimeout): number | null {
+  if (t.highS === null) return null;
+  return t.state === 'given' ? t.highS : t.highS - slackFor(t.highS);
+}
+
 /** 'unknown', 'bracketed' or 'given': the state of a path's timeout estimate, as views print it. */
 export function timeoutState(t: PathTimeout | null): 'unknown' | 'bracketed' | 'given' {
   return t === null ? 'unknown' : t.state;
@@ -160,11 +175,11 @@ export type Risk =
  *  2. idle for AT_RISK_FRACTION of the lower end of what T can be (a given
  *     T; the longest idle that survived; with only a death seen, that idle),
  *     and no keepalive probe known to come in time: at or before the lower
- *     end, or, with only an upper bound, before it. A probe at the upper
- *     bound itself is not in time: a flow died at that idle;
+ *     end, or, with only an upper bound, before it (fatalIdleS). A probe at
+ *     the upper bound itself is not in time: a flow died at that idle;
  *  3. silent for LATE_KEEPALIVE_SILENCE of the upper bound, with the
- *     socket's keepalive timer firing at or after it: the probe that should
- *     save the flow comes when the flow may already be forgotten;
+ *     socket's keepalive timer firing at or after it (fatalIdleS): the probe
+ *     that should save the flow comes when the flow may already be forgotten;
  *  4. nothing known of the path: idle for AT_RISK_FRACTION of the shortest
  *     common default ('unverified': kad probe can measure the path).
  */
@@ -178,13 +193,12 @@ export function judgeRisk(s: Silence): Risk | null {
   }
   // When this host's socket will next put a packet on the path; null: no socket to tell.
   const probeAtS = typeof s.keepalive === 'object' ? s.idleS + s.keepalive.dueS : null;
+  const fatalS = fatalIdleS(t);
   if (s.idleS >= AT_RISK_FRACTION * t.timeoutS) {
-    const inTime = probeAtS !== null && (t.lowS !== null ? probeAtS <= t.lowS : probeAtS < t.highS!);
+    const inTime = probeAtS !== null && (t.lowS !== null ? probeAtS <= t.lowS : probeAtS < fatalS!);
     if (!inTime) return { kind: 'idle', idleS: s.idleS, timeout: t, share: s.idleS / t.timeoutS };
   }
-  // A bracket's upper bound is an idle that killed a flow: a probe then is late. A given T is the box's own
-  // setting: a probe at T is in time, as kad recommend sizes it.
-  const late = probeAtS !== null && t.highS !== null && (t.state === 'given' ? probeAtS > t.highS : probeAtS >= t.highS);
+  const late = probeAtS !== null && fatalS !== null && (t.state === 'given' ? probeAtS > fatalS : probeAtS >= fatalS);
   if (late && s.idleS >= LATE_KEEPALIVE_SILENCE * t.highS!) {
     return { kind: 'late-keepalive', idleS: s.idleS, timeout: t, probeAtS: probeAtS! };
   }
