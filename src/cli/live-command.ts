@@ -148,7 +148,7 @@ export function registerLive(program: Command): void {
     .option('--no-sockets', "do not read this host's socket table (ss, or /proc/net/tcp)")
     .addHelpText(
       'after',
-      `${TIMESTAMP_HELP}\nExamples:\n  sudo kad live\n  sudo kad live -i eth0 -f 'tcp port 5432' --idle-timeout 350\n  sudo kad live --behind aws-nat-gateway\n  sudo kad live --timeout-from probe.json   (kad probe … --json > probe.json)\n  sudo tcpdump -i any -U -w - tcp | kad live -r -\n  kad live -r capture.pcapng`,
+      `${TIMESTAMP_HELP}\nExamples:\n  sudo kad live\n  sudo kad live -i eth0 -f 'tcp port 5432' --idle-timeout 350\n  sudo kad live --behind aws-nat-gateway\n  kad probe db.example.com:5432 --json > probe.json && sudo kad live --timeout-from probe.json\n  sudo tcpdump -i any -U -w - tcp | kad live -r -\n  kad live -r capture.pcapng`,
     )
     .action(async (flags: SourceFlags & { sockets: boolean }) => {
       await runLive(flags);
