@@ -2,15 +2,18 @@
  * What "at risk" means, once, for every view of it: the Prometheus gauge,
  * `kad watch` (stats and at-risk lines), and the TUI's rows and header.
  *
- * A connection is at risk when it is still open and either it is being
- * black-holed already (the capture shows a silent drop, or its socket's
- * keepalive probes go unanswered), or its silence has reached
- * AT_RISK_FRACTION of the idle timeout known for its path and no keepalive
- * probe is due to refresh the path before that timeout.
+ * What is known of a path's idle timeout T is its estimate (pathTimeout):
+ * unknown, bracketed by the traffic (survived < T ≤ died), or given
+ * (--idle-timeout, --behind, --timeout-from). A connection is at risk when
+ * it is still open and it is black-holed already, or its silence nears the
+ * lower end of what T can be, or its keepalive comes at or after T's upper
+ * bound, or (nothing known) it nears the shortest common middlebox default:
+ * judgeRisk has the rules in order. The lower end, not a point estimate:
+ * a warning must come before the shortest timeout still possible.
  *
  * It lives in sockets/ because the richest facts about a silence (keepalive
  * timer, unanswered probes, idle clocks) are the socket table's, and this
- * folder depends only on model/ and util/: the TUI, the CLI and metrics/ can
+ * folder depends only on model/, util/ and recommend/'s presets: the TUI, the CLI and metrics/ can
  * all import it without pulling in capture, diagnosis or live feeds
  * (live/ would be too high: it imports all of those, and the socket view
  * would have to import it back); model/ holds the report's data, not rules.
