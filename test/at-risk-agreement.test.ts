@@ -195,3 +195,97 @@ test('the gauge, kad watch and the TUI rows count the same connections at risk',
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/**
+ * The four views again, with nothing given: one path bracketed only by a
+ * death (T ≤ 12 s), another with nothing known. What each rule flags (a
+ * late keepalive, the idle rule against the death, unverified) must be
+ * flagged by all of them alike.
+ */
+test('with nothing given: late keepalives, the bracket and unverified silences count alike everywhere', async () => {
+  const P = { addr: '198.51.100.20', port: 6379 };
+  const Q = { addr: '203.0.113.30', port: 443 };
+  const idleTimeouts: IdleTimeoutInference[] = [
+    { path: '198.51.100.20:6379', connections: 1, survivedMaxS: null, survived: 0, diedMinS: 12, died: 1, consistent: true, matches: [] },
+  ];
+  const connections = [
+    conn(1, P, 3), // its socket probes at 12 s, the idle that killed a flow: late
+    conn(2, P, 0), // the same socket setting, but busy: not yet (and the newest packet: "now" for every view)
+    conn(3, P, 3), // probes at 5 s: in time as far as anyone knows
+    conn(4, P, 10), // no socket, 10 s of a path where 12 s killed: the idle rule
+    conn(5, Q, 100), // nothing known, 100 s: unknown, not flagged
+    conn(6, Q, 200), // nothing known, 200 s: near the 240 s common default, unverified
+  ];
+  const byId = (id: number) => connections[id - 1]!;
+  const sockets = [
+    socket(byId(1), { idleMs: 3000, keepaliveTimer: { state: 'on', nextProbeS: 9 } }),
+    socket(byId(2), { idleMs: 1000, keepaliveTimer: { state: 'on', nextProbeS: 11 } }),
+    socket(byId(3), { idleMs: 3000, keepaliveTimer: { state: 'on', nextProbeS: 2 } }),
+  ];
+  const snap: LiveSnapshot = {
+    ...scenario().snap,
+    connections,
+    openReports: connections,
+    heldConnections: connections.length,
+    openConnections: connections.length,
+    newestPacketS: newestPacketS(connections),
+    diagnoses: [],
+    idleTimeouts,
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'kad-at-risk-'));
+  try {
+    const file = join(dir, 'watch.jsonl');
+    const fd = openSync(file, 'w');
+    const watch = new WatchOutput(new LiveModel(idleFeed()), undefined, fd);
+    watch.observe(snap);
+    watch.sockets(sockets, snap);
+    watch.stats(snap, true);
+    watch.flush();
+    closeSync(fd);
+    const lines = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const stats = lines.find((l) => l.type === 'stats')!;
+    const metrics = new KadMetrics({ processMetrics: false });
+    metrics.onSockets(sockets);
+    metrics.onSnapshot(snap);
+    const gauge = Number(/^kad_connections_at_risk (\S+)$/m.exec(await metrics.exposition())?.[1]);
+    const baseSec = E - 2000;
+    const bySocket = new Map<number, SocketInfo[]>();
+    for (const s of sockets) if (s.conn !== null) bySocket.set(s.conn, [...(bySocket.get(s.conn) ?? []), s]);
+    const rows = connections.map((c) =>
+      buildRow(c, {
+        baseSec,
+        baseNsec: 0,
+        nowS: E - baseSec,
+        idleTimeouts,
+        diagnoses: new Map(),
+        sockets: bySocket,
+      }),
+    );
+    const all = connectionsAtRisk(connections, sockets, riskContext(snap, E));
+    assert.deepEqual(
+      rows.filter((r) => r.atRisk !== null).map((r) => [r.id, r.atRisk!.kind]),
+      [
+        [1, 'late-keepalive'],
+        [4, 'idle'],
+        [6, 'unverified'],
+      ],
+      'the scenario is what its comments say',
+    );
+    assert.equal(rows[4]!.riskText, 'unknown (no timeout known)', 'nothing known is never "ok"');
+    assert.equal(all.length, 3);
+    assert.equal(gauge, 3);
+    assert.equal(stats.atRisk, 3);
+    assert.deepEqual(stats.timeouts, { unknown: 2, bracketed: 4, given: 0 });
+    const atRisk = lines.filter((l) => l.type === 'at-risk');
+    assert.deepEqual(
+      atRisk.map((l) => [l.conn, l.risk, l.timeoutState]),
+      [[1, 'late-keepalive', 'bracketed']],
+      'an at-risk line for the one flagged connection with a socket here',
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

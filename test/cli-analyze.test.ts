@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, test } from 'node:test';
 import type { AnalysisReport } from '../src/model/analysis-report.js';
-import { buildArpFrame, buildPcap, rawFrame } from './helpers/capture-builder.js';
+import { buildArpFrame, buildPcap, rawFrame, type TcpSpec } from './helpers/capture-builder.js';
+import { TcpScript } from './helpers/tcp-script.js';
 import { buildPcapRaw, PcapngWriter } from './helpers/capture-writer.js';
 import { KAD, REPO, runKad } from './helpers/run-kad.js';
 import { T0, twoConnections } from './helpers/two-connections.js';
@@ -157,3 +158,59 @@ test(
     assert.match(r.stdout, /was reset by a middlebox/);
   },
 );
+
+/** Thirteen connections to one server, each idle 5 s and then reset by a box one hop closer than the server (a forged RST). */
+function thirteenForgedResets(): string {
+  const pkts: TcpSpec[] = [];
+  for (let i = 0; i < 13; i++) {
+    const s = new TcpScript(
+      { addr: '192.0.2.10', port: 41000 + i },
+      { addr: '198.51.100.10', port: 5432 },
+      [1000, 5000],
+      T0 + BigInt(i) * 1_000_000_000n,
+      pkts,
+    );
+    s.ttl = [63, 64];
+    s.handshake().send(0, 10).ack(1).send(1, 20).ack(0).wait(5).keepalive(1);
+    s.ttl = [64, 64];
+    s.rst(0);
+  }
+  const f = join(dir, 'thirteen.pcap');
+  writeFileSync(
+    f,
+    buildPcap(
+      pkts.sort((a, b) => (a.tsNs < b.tsNs ? -1 : a.tsNs > b.tsNs ? 1 : 0)),
+      { nano: true },
+    ),
+  );
+  return f;
+}
+
+test('identical problem connections are told once: the first in full, the others by number', () => {
+  const f = thirteenForgedResets();
+  const r = runKad(['analyze', '--no-color', f]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /13 connections like #1 \(same path, same verdict\); the others: #2, #3, .*#13; --conn N shows one in full/);
+  assert.equal(r.stdout.match(/^ {2}#\d+ /gm)?.length, 1, 'one connection in full');
+  assert.ok(r.stdout.split('\n').length < 40, `a short report, got ${r.stdout.split('\n').length} lines`);
+});
+
+test('filters also filter paths and their recommendations; a --conn that does not exist is one line, exit 2', () => {
+  const f = thirteenForgedResets();
+  const all = runKad(['analyze', '--no-color', f]);
+  assert.match(all.stdout, /Idle timeout of the path to 198\.51\.100\.10:5432/);
+  const other = runKad(['analyze', '--no-color', '--port', '9999', f]);
+  assert.equal(other.status, 0, other.stderr);
+  assert.doesNotMatch(other.stdout, /198\.51\.100\.10|recommendation/);
+  const json = JSON.parse(runKad(['analyze', '--json', '--port', '9999', f]).stdout) as AnalysisReport;
+  assert.deepEqual(json.files[0]!.idleTimeouts, []);
+  const byClientPort = runKad(['analyze', '--no-color', '--port', '41003', f]);
+  assert.match(byClientPort.stdout, /Idle timeout of the path to 198\.51\.100\.10:5432/, "a client port's connection keeps its path");
+  const missing = runKad(['analyze', '--conn', '99', f]);
+  assert.equal(missing.status, 2);
+  assert.equal(missing.stdout, '');
+  assert.match(
+    missing.stderr,
+    /^kad: --conn 99: no such connection in .*thirteen\.pcap; kad analyze without --conn lists them with their numbers\n$/,
+  );
+});

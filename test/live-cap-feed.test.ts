@@ -118,7 +118,7 @@ test("libpcap's errors become one line that says what to do", () => {
   const cases: Array<[string, RegExp]> = [
     [
       'socket: Operation not permitted',
-      /^kad watch needs root or CAP_NET_RAW to capture: run as root, or `setcap cap_net_raw,cap_net_admin\+eip \$\(readlink -f \$\(which node\)\)`$/,
+      /^kad watch needs root or CAP_NET_RAW to capture: run as root, or give the capability to a copy of node that only kad runs, or to a systemd unit \(README: "Capture without root"\)$/,
     ],
     ["You don't have permission to perform this capture on that device (socket: Operation not permitted)", /needs root or CAP_NET_RAW/],
     ['No such device exists', /^no such interface "kad-s"; available: any, kad-s, lo$/],

@@ -70,30 +70,31 @@ function conn(id: number, endS: number, extra: Partial<ConnectionReport> = {}): 
   } as ConnectionReport;
 }
 
-test('at risk: open connections idle for 80% of the shortest fatal idle on their path, or being black-holed', () => {
+test("at risk: open connections idle for 80% of the lower end of their path's timeout, or being black-holed, or unverified", () => {
   const idleTimeouts = [
     { path: '198.51.100.10:5432', connections: 1, survivedMaxS: 200, survived: 1, diedMinS: 350, died: 1, consistent: true, matches: [] },
   ];
   const now = 10_000;
   const snap = {
     connections: [
-      conn(1, now - 100), // quiet but well inside the timeout
-      conn(2, now - 290), // 290 ≥ 0.8 × 350
+      conn(1, now - 100), // quiet but well inside the timeout: 100 < 0.8 × 200, the longest idle that survived
+      conn(2, now - 290), // 290 ≥ 0.8 × 200
       conn(3, now - 400, { ended: { kind: 'reset', by: 'server', frame: 9, ts: null } }), // already over
       conn(4, now - 1), // fresh, but its keepalives go unanswered
-      conn(5, now - 999, { server: { addr: '203.0.113.5', port: 443 } }), // no inference for that path
+      conn(5, now - 999, { server: { addr: '203.0.113.5', port: 443 } }), // no inference for that path, idle past the common defaults
+      conn(6, now - 150, { server: { addr: '203.0.113.5', port: 443 } }), // nothing known, idle below the common defaults
     ],
     diagnoses: [{ conn: 4, path: '198.51.100.10:5432', verdict: '', resets: [], silentDrop: { conn: 4 } as never }],
     idleTimeouts,
   };
   assert.deepEqual(
     connectionsAtRisk(snap.connections, [], riskContext(snap, now)).map((a) => a.conn),
-    [2, 4],
+    [2, 4, 5],
   );
-  // --idle-timeout counts too: 100 s of silence is 80 % of 125 s, and path 5 has no inference of its own.
+  // --idle-timeout counts too: 100 s of silence is 80 % of 125 s, and path 5 (6) has no inference of its own.
   assert.deepEqual(
     connectionsAtRisk(snap.connections, [], riskContext(snap, now, 125)).map((a) => a.conn),
-    [1, 2, 4, 5],
+    [1, 2, 4, 5, 6],
   );
 });
 
@@ -176,7 +177,13 @@ test('counters take deltas of the snapshot totals and never go down', async () =
   assert.equal(sample(text, 'kad_keepalive_probes_sent_total'), 5);
   assert.equal(sample(text, 'kad_keepalive_probes_answered_total'), 4);
   assert.equal(sample(text, 'kad_connections_tracked'), 1);
-  assert.ok(Number.isNaN(sample(text, 'kad_source_drops')!), 'an unknown drop count is NaN, not a made-up 0');
+  assert.equal(sample(text, 'kad_source_drops'), undefined, 'an unknown drop count is left out, not NaN nor a made-up 0');
+  assert.doesNotMatch(text, /^kad_source_drops|NaN|Nan/m);
+  assert.doesNotMatch(await m.exposition(), /\n\n/, 'no blank lines in the exposition');
+  m.onSnapshot({ ...snap(4000, 30, 0, 3, 3), sourceDrops: 7 });
+  assert.equal(sample(await m.exposition(), 'kad_source_drops'), 7, 'known: exported');
+  m.onSnapshot(snap(5000, 30, 0, 3, 3));
+  assert.equal(sample(await m.exposition(), 'kad_source_drops'), undefined, 'unknown again: left out again');
   assert.equal(sample(text, 'process_cpu_user_seconds_total'), undefined, 'own registry, no process metrics when disabled');
 });
 

@@ -44,6 +44,14 @@ test('--from infers the idle timeout from the lab capture and recommends below i
   assert.ok(doc.keepalive.timeS + 2 * doc.keepalive.intervalS < died, JSON.stringify(doc.keepalive));
 });
 
+test('--from: the timeout is labelled as inferred, with a rounded value, never as given with --idle-timeout', () => {
+  const r = kad('recommend', '--from', 'captures/fw-reset-keepalive.server.pcap');
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /command line|--idle-timeout \d/);
+  assert.doesNotMatch(r.stdout, /\d\.\d{2,} s/, 'no microsecond-precise timeouts');
+  assert.match(r.stdout, /^ {2}inferred for 198\.51\.100\.10:5432: 5\.1 s, L4 \[inferred\] source: captures \(--from\): T ≤ 5\.2 s/m);
+});
+
 test('--from on captures where nothing died after idle is a one-line error', () => {
   const r = kad('recommend', '--from', 'captures/fin-close.server.pcap');
   assert.equal(r.status, 2);

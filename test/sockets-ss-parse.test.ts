@@ -371,7 +371,7 @@ test('join: server end, client end, both ends on one host, reused 4-tuple, idle 
   assert.equal(stranger.conn, null);
 });
 
-test("timeout: --idle-timeout or the inferred one for the socket's path, whichever is shorter", () => {
+test("timeout: --idle-timeout, unless the socket's path saw a flow die sooner; then the inferred bracket", () => {
   const inferred: IdleTimeoutInference[] = [
     { path: '198.51.100.10:5432', connections: 3, survivedMaxS: 200, survived: 2, diedMinS: 350, died: 1, consistent: true, matches: [] },
     { path: '[2001:db8:2::10]:443', connections: 1, survivedMaxS: null, survived: 0, diedMinS: 30, died: 1, consistent: true, matches: [] },
@@ -379,11 +379,29 @@ test("timeout: --idle-timeout or the inferred one for the socket's path, whichev
   const timeoutOf = (s: SocketInfo, statedS?: number) =>
     socketPairSilence([s], riskContext({ connections: [], idleTimeouts: inferred }, 0, statedS)).timeout;
   const unjoined = row(['198.51.100.10', 5432], ['192.0.2.10', 40000]);
-  assert.deepEqual(timeoutOf(unjoined), { timeoutS: 350, source: 'inferred', path: '198.51.100.10:5432' });
-  assert.deepEqual(timeoutOf(unjoined, 300), { timeoutS: 300, source: 'user', path: null });
-  assert.deepEqual(timeoutOf(unjoined, 900)?.timeoutS, 350);
+  const bracket = {
+    state: 'bracketed',
+    timeoutS: 200,
+    lowS: 200,
+    highS: 350,
+    source: 'inferred',
+    from: 'inferred for 198.51.100.10:5432',
+    path: '198.51.100.10:5432',
+  };
+  assert.deepEqual(timeoutOf(unjoined), bracket, 'judged against the lower end: the longest idle that survived');
+  assert.deepEqual(timeoutOf(unjoined, 300), {
+    state: 'given',
+    timeoutS: 300,
+    lowS: 300,
+    highS: 300,
+    source: 'user',
+    from: '--idle-timeout',
+    path: null,
+  });
+  assert.deepEqual(timeoutOf(unjoined, 900), bracket, 'a flow died at 350 s: the given 900 s cannot be right for this path');
   const clientSide6 = row(['2001:db8:1::10', 50000], ['2001:db8:2::10', 443]);
   assert.equal(timeoutOf(clientSide6)?.timeoutS, 30, 'the client end finds its path through its peer');
+  assert.equal(timeoutOf(clientSide6)?.lowS, null, 'only a death seen: no lower end');
   const joined = conn(9, ['192.0.2.10', 40000], ['2001:db8:2::10', 443], 0);
   assert.equal(
     connectionSilence(joined, [], riskContext({ connections: [joined], idleTimeouts: inferred }, 1))?.timeout?.timeoutS,
@@ -391,7 +409,7 @@ test("timeout: --idle-timeout or the inferred one for the socket's path, whichev
     "joined: the connection's server is the path",
   );
   assert.equal(timeoutOf(row(['192.0.2.1', 1], ['192.0.2.2', 2])), null);
-  assert.equal(pathTimeout(['198.51.100.10:5432'], inferred, 0)?.timeoutS, 350, 'a zero --idle-timeout is no timeout');
+  assert.equal(pathTimeout(['198.51.100.10:5432'], inferred, 0)?.timeoutS, 200, 'a zero --idle-timeout is no timeout');
 });
 
 test('at risk: idle nearing the timeout with no keepalive soon enough; never otherwise', () => {
@@ -429,9 +447,13 @@ test('at risk: idle nearing the timeout with no keepalive soon enough; never oth
       assert.match(s.riskReason ?? '', expected, what);
     }
   }
+  const quiet = row(['198.51.100.10', 5432], ['192.0.2.10', 40000], { idleMs: 100_000 });
+  annotateSockets([quiet], null, {}, now);
+  assert.equal(quiet.atRisk, false, 'no timeout known, idle well below the common defaults');
   const noTimeout = row(['198.51.100.10', 5432], ['192.0.2.10', 40000], { idleMs: 1e9 });
   annotateSockets([noTimeout], null, {}, now);
-  assert.equal(noTimeout.atRisk, false, 'no timeout known: nothing to approach');
+  assert.equal(noTimeout.atRisk, true, 'no timeout known, idle past every common default');
+  assert.match(noTimeout.riskReason ?? '', /^unverified: .*past 4 min, the shortest common middlebox default \(azure-lb, .*kad probe/);
 });
 
 test('annotateSockets: join + inferred timeout + risk in one pass', () => {
@@ -449,6 +471,6 @@ test('annotateSockets: join + inferred timeout + risk in one pass', () => {
   assert.equal(s.atRisk, true);
   assert.match(
     s.riskReason!,
-    /idle 4 min 50 s \(per the capture\), 83 % of the 5 min 50 s idle timeout inferred for 198\.51\.100\.10:5432/,
+    /idle 4 min 50 s \(per the capture\), already past 1 min 40 s, the longest idle that survived on 198\.51\.100\.10:5432 \(T ≤ 5 min 50 s\)/,
   );
 });

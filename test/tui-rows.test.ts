@@ -62,8 +62,9 @@ test('an open connection becomes AT RISK as its silence nears the idle timeout',
   assert.match(at(2.5).riskText, /^AT RISK: idle 83% of T/);
   assert.match(at(4).riskText, /^AT RISK: idle past T/);
   assert.ok(at(4).risk > at(2.5).risk && at(2.5).risk > at(1).risk);
-  // Without a stated timeout nothing has died on this path: no basis for a risk.
-  assert.equal(buildRow(c, ctx(last + 100)).riskText, 'ok');
+  // Without a stated timeout nothing has died on this path: nothing is known, and "ok" would claim it is.
+  assert.equal(buildRow(c, ctx(last + 100)).riskText, 'unknown (no timeout known)');
+  assert.match(buildRow(c, ctx(last + 200)).riskText, /^UNVERIFIED/, 'idle near the shortest common middlebox default');
 });
 
 test('sort by risk, idle or age; filter by address or port substring', async () => {

@@ -83,6 +83,12 @@ test('kad watch: a black-holed connection gives a silent-drop line', () => {
   assert.match(String(drop.client), /^192\.0\.2\.10:\d+$/);
   assert.match(String(drop.ts), /^\d+\.\d{9}$/);
   assert.equal(lines.at(-1)!.silentDrops, 1);
+  // Every line is stamped on the capture's clock, as the reset lines are: not with today's date.
+  const first = Number(lines[0]!.ts);
+  for (const l of lines) {
+    const ts = Number(l.ts);
+    assert.ok(ts >= first - 3600 && ts < Date.now() / 1000 - 86_400, `${l.type} ts ${String(l.ts)} is capture time`);
+  }
 });
 
 test('refusals are one line: missing file, unknown interface, option conflicts', () => {

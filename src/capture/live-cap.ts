@@ -17,9 +17,13 @@ export interface CapModule {
   deviceList(): CapDevice[];
 }
 
-/** The fix for a capture that is not allowed; `command` is the command the user ran. */
+/**
+ * The fix for a capture that is not allowed; `command` is the command the
+ * user ran. Never setcap on the system's node: every Node script on the host
+ * would get raw sockets. The README gives two safe recipes.
+ */
 export function privilegeFix(command = 'kad live'): string {
-  return `${command} needs root or CAP_NET_RAW to capture: run as root, or \`setcap cap_net_raw,cap_net_admin+eip $(readlink -f $(which node))\``;
+  return `${command} needs root or CAP_NET_RAW to capture: run as root, or give the capability to a copy of node that only kad runs, or to a systemd unit (README: "Capture without root")`;
 }
 export const LIBPCAP_FIX = 'install libpcap: apt-get install libpcap0.8 libpcap-dev, then npm rebuild cap';
 

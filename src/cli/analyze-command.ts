@@ -45,7 +45,12 @@ export function registerAnalyze(program: Command): void {
     )
     .option('--port <port>', 'only connections with this port (repeatable, or comma-separated)', listOf(tcpPort), [])
     .option('--host <addr>', 'only connections with this address (repeatable, or comma-separated)', listOf(ipAddress), [])
-    .option('--conn <n>', 'only connection number n (repeatable, or comma-separated)', listOf(connectionNumber), [])
+    .option(
+      '--conn <n>',
+      'only connection number n (repeatable, or comma-separated); a number no capture has is an error (exit status 2)',
+      listOf(connectionNumber),
+      [],
+    )
     .option('--no-color', 'never colour the report')
     .addHelpText(
       'after',
@@ -81,6 +86,19 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
       };
     },
   });
+  if (filter.ids?.length) {
+    // A number that names no connection would otherwise give an empty report that looks like "nothing wrong".
+    const found = new Set<number>();
+    analyses.forEach((a) => {
+      for (const r of reportedConnections(a, { ids: filter.ids }, retirer?.tally)) found.add(r.id);
+    });
+    const missing = filter.ids.filter((id) => !found.has(id));
+    if (missing.length > 0) {
+      throw new UserError(
+        `--conn ${missing.join(',')}: no such connection in ${files.join(', ')}; kad analyze without --conn lists them with their numbers`,
+      );
+    }
+  }
   // --json alone makes its connection reports one at a time as it writes them (see json-report.ts).
   const listLimit = flags.html ? undefined : flags.json ? 0 : MAX_LISTED;
   const reports: FileReport[] = writer ? [] : analyses.map((a, i) => buildFileReport(a, filter, diagnoses[i], listLimit, retirer?.tally));

@@ -24,6 +24,15 @@ export function registerAudit(program: Command): void {
     .option('--fail-on <level>', 'exit with status 1 if any finding is at this level or worse (info, warn, crit)')
     .option('--proc-root <dir>', 'read /proc from another directory (a copy or a test tree)', '/proc')
     .option('--sysctl-root <dir>', 'read /proc/sys from another directory (default: <proc-root>/sys)')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  kad audit                      findings for this host's network namespace, with the fix lines
+  kad audit --all                also the checks that passed
+  kad audit --fail-on warn       in CI: exit status 1 if any finding is warn or crit
+  sudo ip netns exec app kad audit --json | jq '.findings[] | select(.level=="crit")'`,
+    )
     .action((opts: AuditCliOptions) => {
       const failOn = opts.failOn === undefined ? null : level(opts.failOn);
       for (const [flag, dir] of [

@@ -79,10 +79,7 @@ async function wantedChange(f: FixFlags): Promise<KeepaliveChange> {
     if (!f.idleTimeout && !f.behind && !f.from)
       throw new UserError('--from-recommendation needs what kad recommend needs: --idle-timeout, --behind or --from');
     const inferred = f.from ? await inferFromCaptures(f.from) : [];
-    const rec = runRecommend(
-      { idleTimeout: f.idleTimeout, behind: f.behind, tolerateLosses: f.tolerateLosses },
-      inferred.map((i) => i.basisS),
-    );
+    const rec = runRecommend({ idleTimeout: f.idleTimeout, behind: f.behind, tolerateLosses: f.tolerateLosses }, inferred);
     return {
       keepalive: true,
       idleS: rec.keepalive.timeS,

@@ -7,26 +7,27 @@ import type { PacketFeed } from '../live/packet-feed.js';
 import { StdinFeed } from '../live/stdin-feed.js';
 import { ChildCaptureFeed } from '../live/child-capture-feed.js';
 import { kadCaptureTool, tcpdumpTool } from '../live/capture-tools.js';
-import { byteSize, captureTool, durationSeconds, wholeNumber, type CaptureTool } from './option-values.js';
+import { byteSize, captureTool, wholeNumber, type CaptureTool } from './option-values.js';
 import { DEFAULT_MAX_MEMORY } from '../report/connection-retirer.js';
 import { socketSource } from '../sockets/annotate-sockets.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 import { UserError } from '../model/errors.js';
+import { addTimeoutOptions, statedTimeout, type TimeoutFlags } from './given-timeout.js';
+import type { StatedTimeout } from '../sockets/at-risk.js';
 
 /** Options shared by `kad live` and `kad watch`: where packets come from. */
-export interface SourceFlags {
+export interface SourceFlags extends TimeoutFlags {
   interface?: string;
   filter?: string;
   read?: string;
   snaplen: number;
   bufferSize: number;
-  idleTimeout?: number;
   maxMemory: number;
   captureWith: CaptureTool;
 }
 
 export function addSourceOptions(cmd: Command): Command {
-  return cmd
+  return addTimeoutOptions(cmd)
     .addOption(
       new Option(
         '-i, --interface <name>',
@@ -58,11 +59,6 @@ export function addSourceOptions(cmd: Command): Command {
         .argParser(wholeNumber('byte count', 65536))
         .default(DEFAULT_BUFFER_SIZE)
         .conflicts('read'),
-    )
-    .option(
-      '--idle-timeout <duration>',
-      'middlebox idle timeout to judge sockets against (e.g. 350, 5m); default: the one inferred from the traffic',
-      durationSeconds,
     )
     .option(
       '--max-memory <size>',
@@ -120,7 +116,7 @@ const TUI_MODULE = '../tui/run-tui.js';
 
 export interface TuiOptions {
   title: string;
-  idleTimeoutS?: number;
+  idleTimeoutS?: StatedTimeout;
   sockets?: (signal: AbortSignal) => Promise<SocketInfo[]>;
 }
 
@@ -157,7 +153,7 @@ export function registerLive(program: Command): void {
     .option('--no-sockets', "do not read this host's socket table (ss, or /proc/net/tcp)")
     .addHelpText(
       'after',
-      `${TIMESTAMP_HELP}\nExamples:\n  sudo kad live\n  sudo kad live -i eth0 -f 'tcp port 5432' --idle-timeout 350\n  sudo tcpdump -i any -U -w - tcp | kad live -r -\n  kad live -r capture.pcapng`,
+      `${TIMESTAMP_HELP}\nExamples:\n  sudo kad live\n  sudo kad live -i eth0 -f 'tcp port 5432' --idle-timeout 350\n  sudo kad live --behind aws-nat-gateway\n  kad probe db.example.com:5432 --json > probe.json && sudo kad live --timeout-from probe.json\n  sudo tcpdump -i any -U -w - tcp | kad live -r -\n  kad live -r capture.pcapng`,
     )
     .action(async (flags: SourceFlags & { sockets: boolean }) => {
       await runLive(flags);
@@ -165,6 +161,7 @@ export function registerLive(program: Command): void {
 }
 
 async function runLive(flags: SourceFlags & { sockets: boolean }): Promise<void> {
+  const stated = statedTimeout(flags);
   const feed = openFeed(flags, 'kad live');
   let tui: TuiModule;
   try {
@@ -186,8 +183,8 @@ async function runLive(flags: SourceFlags & { sockets: boolean }): Promise<void>
   try {
     await tui.runTui(model, {
       title: feed.label,
-      idleTimeoutS: flags.idleTimeout,
-      sockets: withSockets ? socketSource(() => model.latest, { idleTimeoutS: flags.idleTimeout }) : undefined,
+      idleTimeoutS: stated,
+      sockets: withSockets ? socketSource(() => model.latest, { idleTimeoutS: stated }) : undefined,
     });
   } finally {
     model.stop();

@@ -25,6 +25,17 @@ export function registerProbe(program: Command): void {
     .option('--capture-interface <name>', 'interface for the attribution capture', DEFAULTS.captureInterface)
     .option('--json', 'print the report as JSON')
     .option('--quiet', 'no progress lines on stderr')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  kad probe db.example.com:5432                     bracket the idle timeout between 5 s and 20 min
+  kad probe 198.51.100.10:443 --min 60s --max 15m --precision 5%
+  kad probe redis.internal:6379 --json > probe.json  then: kad watch --sockets --timeout-from probe.json
+  kad probe api.example.com:443 --allow-data        behind an L7 proxy (keepalive probes do not count there)
+
+Exit status: 0 with a bracket, 1 inconclusive, 2 bad input or unreachable target, 130 interrupted.`,
+    )
     .action(async (targetText: string, opts: ProbeCommandOptions) => {
       const settings = probeSettings(targetText, opts);
       const ac = new AbortController();

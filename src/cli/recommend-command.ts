@@ -52,28 +52,37 @@ export function registerRecommend(program: Command): void {
     .option('--from <file...>', 'infer the idle timeout from captures (pcap/pcapng; several captures of the same traffic are compared)')
     .option('--list-presets', 'list the middlebox presets with their defaults, behaviour and sources')
     .option('--json', 'print the recommendation as JSON')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  kad recommend --behind aws-nat-gateway              keepalive for a path through an AWS NAT Gateway (350 s)
+  kad recommend --idle-timeout 5m --behind azure-lb   several hops: the shortest L4 timeout wins
+  kad recommend --from server.pcap                    the timeout inferred from a capture of the failure
+  kad recommend --idle-timeout 350 --detect-within 60s --connections 100k
+  kad recommend --list-presets`,
+    )
     .action(async (opts: RecommendOptions) => {
       if (opts.listPresets) {
         process.stdout.write(opts.json ? `${JSON.stringify(PRESETS, null, 2)}\n` : renderPresetsText());
         return;
       }
       const inferred = opts.from ? await inferFromCaptures(opts.from) : [];
-      const rec = runRecommend(
-        opts,
-        inferred.map((i) => i.basisS),
-      );
+      const rec = runRecommend(opts, inferred);
       if (opts.json) process.stdout.write(`${JSON.stringify({ ...rec, inferredFrom: inferred }, null, 2)}\n`);
       else
         process.stdout.write(inferred.map((i) => `${i.text}\n`).join('') + (inferred.length ? '\n' : '') + renderRecommendationText(rec));
     });
 }
 
-interface InferredTimeout {
+export interface InferredTimeout {
   path: string;
   survivedMaxS: number | null;
   diedMinS: number;
   /** The value recommended against: the longest idle that survived (proven safe), else the shortest that died. */
   basisS: number;
+  /** The bracket in words: "T ≤ 5.2 s (the shortest idle that died; the real timeout may be shorter)". */
+  bracket: string;
   text: string;
 }
 
@@ -88,7 +97,8 @@ export async function inferFromCaptures(files: string[]): Promise<InferredTimeou
     );
   }
   return found.map((t) => {
-    const basisS = t.survivedMaxS ?? t.diedMinS!;
+    // Rounded down to 0.1 s: printed as it is used, and never above what the captures showed.
+    const basisS = Math.max(0.1, Math.floor((t.survivedMaxS ?? t.diedMinS!) * 10) / 10);
     const bracket =
       t.survivedMaxS !== null ? `${t.survivedMaxS.toFixed(1)} s < T ≤ ${t.diedMinS!.toFixed(1)} s` : `T ≤ ${t.diedMinS!.toFixed(1)} s`;
     const why = t.survivedMaxS !== null ? 'the longest idle that survived' : 'the shortest idle that died; the real timeout may be shorter';
@@ -97,13 +107,14 @@ export async function inferFromCaptures(files: string[]): Promise<InferredTimeou
       survivedMaxS: t.survivedMaxS,
       diedMinS: t.diedMinS!,
       basisS,
+      bracket: `${bracket} (${why})`,
       text: `inferred from the captures: the path to ${t.path} forgets idle flows after T, ${bracket}; recommending for ${basisS.toFixed(1)} s (${why})`,
     };
   });
 }
 
-export function runRecommend(opts: RecommendOptions, inferredS: number[] = []) {
-  const idleTimeoutsS = [...(opts.idleTimeout ?? []).map((t) => duration('--idle-timeout', t)), ...inferredS];
+export function runRecommend(opts: RecommendOptions, inferred: InferredTimeout[] = []) {
+  const idleTimeoutsS = (opts.idleTimeout ?? []).map((t) => duration('--idle-timeout', t));
   const presets = (opts.behind ?? []).map(preset);
   const m = Number(opts.tolerateLosses);
   if (!/^\d+$/.test(opts.tolerateLosses.trim())) {
@@ -111,7 +122,14 @@ export function runRecommend(opts: RecommendOptions, inferredS: number[] = []) {
   }
   const detectWithinS = opts.detectWithin === undefined ? null : duration('--detect-within', opts.detectWithin);
   try {
-    return recommend({ idleTimeoutsS, presets, toleratedLosses: m, detectWithinS, connections: connections(opts.connections) });
+    return recommend({
+      idleTimeoutsS,
+      inferred: inferred.map((i) => ({ timeoutS: i.basisS, path: i.path, from: i.bracket })),
+      presets,
+      toleratedLosses: m,
+      detectWithinS,
+      connections: connections(opts.connections),
+    });
   } catch (err) {
     if (err instanceof RecommendInputError) throw new UserError(err.message);
     throw err;

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { ReplayFeed } from '../live/replay-feed.js';
-import { durationSeconds, replaySpeed } from './option-values.js';
+import { replaySpeed } from './option-values.js';
+import { addTimeoutOptions, statedTimeout, type TimeoutFlags } from './given-timeout.js';
 import { assertTerminal, createTuiModel, runTui } from '../tui/run-tui.js';
 
-interface TuiFlags {
+interface TuiFlags extends TimeoutFlags {
   speed: number;
-  idleTimeout?: number;
 }
 
 export const TUI_KEYS_HELP = `
@@ -27,26 +27,25 @@ Examples:
   kad tui captures/fw-reset-keepalive.server.pcap
   kad tui capture.pcapng --speed 10
   kad tui capture.pcap.gz --speed max --idle-timeout 350s
+  kad tui capture.pcap --behind azure-lb
 `;
 
 export function registerTui(program: Command): void {
-  program
-    .command('tui')
-    .description('replay a capture in the interactive TUI (the screen of kad live), paced by its timestamps')
-    .argument('<file>', 'pcap/pcapng capture, gzip allowed ("-" = stdin; keys are then read from /dev/tty)')
-    .option('--speed <n>', 'replay speed: capture seconds per second; 0 or "max" = as fast as possible', replaySpeed, 1)
-    .option(
-      '--idle-timeout <duration>',
-      'judge idle connections against this middlebox idle timeout (e.g. 350s, 5m) rather than the inferred one',
-      durationSeconds,
-    )
+  addTimeoutOptions(
+    program
+      .command('tui')
+      .description('replay a capture in the interactive TUI (the screen of kad live), paced by its timestamps')
+      .argument('<file>', 'pcap/pcapng capture, gzip allowed ("-" = stdin; keys are then read from /dev/tty)')
+      .option('--speed <n>', 'replay speed: capture seconds per second; 0 or "max" = as fast as possible', replaySpeed, 1),
+  )
     .addHelpText('after', TUI_KEYS_HELP)
     .action(async (file: string, flags: TuiFlags) => {
       assertTerminal();
+      const stated = statedTimeout(flags);
       const feed = new ReplayFeed(file, { speed: flags.speed, displayName: file === '-' ? 'stdin' : file });
       // Read errors are reported as one line before the screen takes over the terminal.
       await feed.load();
       const model = createTuiModel(feed, { refreshMs: 500 });
-      await runTui(model, { title: feed.label, idleTimeoutS: flags.idleTimeout });
+      await runTui(model, { title: feed.label, idleTimeoutS: stated });
     });
 }

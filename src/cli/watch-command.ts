@@ -9,11 +9,13 @@ import { endpointText } from '../util/ip-text.js';
 import { readSockets } from '../sockets/read-sockets.js';
 import { RefreshGate } from '../sockets/refresh-gate.js';
 import { fillOwners } from '../sockets/socket-owners.js';
-import { CaptureClock, connectionsAtRisk, riskContext } from '../sockets/at-risk.js';
+import { CaptureClock, connectionsAtRisk, openByTimeoutState, riskContext, timeoutState, type AtRisk } from '../sockets/at-risk.js';
 import type { SocketInfo, SocketRead } from '../sockets/socket-types.js';
 import { epochText } from '../util/time-text.js';
 import { addSourceOptions, openFeed, registerLive, TIMESTAMP_HELP, type SourceFlags } from './live-command.js';
 import { UserError } from '../model/errors.js';
+import { statedTimeout } from './given-timeout.js';
+import type { StatedTimeout } from '../sockets/at-risk.js';
 
 interface WatchFlags extends SourceFlags {
   sockets?: boolean;
@@ -43,8 +45,11 @@ export function registerWatch(program: Command): void {
 Output: one JSON object per line, "type" first:
   reset        a new RST verdict (fields of ResetVerdict, src/model/analysis-report.ts; ts = the RST's time) + client, server
   silent-drop  a new silent-drop verdict (SilentDropVerdict) + client, server
-  at-risk      a socket newly at risk (--sockets): local, peer, idleS, timeoutS, keepalive, pid, process, cookie, reason
-  stats        packets, packetsPerSec, captureGaps, connections, atRisk (as kad_connections_at_risk), resetsBy, …;
+  at-risk      a socket newly at risk (--sockets): local, peer, idleS, risk (idle, late-keepalive, unverified,
+               silent-drop, unanswered-probes), timeoutState (unknown|bracketed|given), timeoutS, timeoutLowS,
+               timeoutHighS, timeoutFrom, keepalive, pid, process, cookie, reason
+  stats        packets, packetsPerSec, captureGaps, connections, atRisk (as kad_connections_at_risk),
+               timeouts {unknown, bracketed, given} (open connections by what is known of their path's timeout), resetsBy, …;
                with --sockets, sockets: {source (sock_diag|ss|proc), count, atRisk, refreshMs (read + judge),
                skipped (refreshes due while one was in flight), intervalMs (grows with the table), fallbackReason};
                the last one has "final": true
@@ -53,6 +58,7 @@ Ends on SIGINT/SIGTERM, or when the file/stdin source ends, with exit status 0.
 
 Examples:
   sudo kad watch -i eth0 --sockets --idle-timeout 350
+  sudo kad watch -i eth0 --sockets --behind azure-lb --metrics :9464
   sudo kad watch -f 'tcp port 443' | jq 'select(.type=="reset" and .attribution=="middlebox")'
   kad watch -r capture.pcapng`,
     )
@@ -61,7 +67,7 @@ Examples:
     });
 }
 
-function nowText(): string {
+function wallText(): string {
   const now = Date.now();
   return epochText(Math.floor(now / 1000), (now % 1000) * 1_000_000);
 }
@@ -75,9 +81,9 @@ interface MetricsHandle {
   /** Takes each annotated socket table, so that the at-risk gauge counts what the at-risk lines say. */
   sockets?(list: readonly SocketInfo[]): void;
 }
-type StartMetrics = (model: LiveModel, listen: string, opts: { idleTimeoutS?: number }) => Promise<MetricsHandle>;
+type StartMetrics = (model: LiveModel, listen: string, opts: { idleTimeoutS?: StatedTimeout }) => Promise<MetricsHandle>;
 
-async function startMetrics(model: LiveModel, listen: string, idleTimeoutS: number | undefined): Promise<MetricsHandle> {
+async function startMetrics(model: LiveModel, listen: string, idleTimeoutS: StatedTimeout | undefined): Promise<MetricsHandle> {
   let mod: { startMetricsServer?: unknown };
   try {
     mod = (await import(METRICS_MODULE)) as { startMetricsServer?: unknown };
@@ -117,7 +123,7 @@ export class WatchOutput {
 
   constructor(
     private readonly model: LiveModel,
-    private readonly idleTimeoutS?: number,
+    private readonly idleTimeoutS?: StatedTimeout,
     fd = 1,
   ) {
     this.out = new LineWriter(fd);
@@ -133,8 +139,21 @@ export class WatchOutput {
     this.clock.end();
   }
 
+  /**
+   * Every line's ts is on the capture clock, as a reset's is (its RST's
+   * time): a file read is stamped with its capture's times, not today's.
+   * Before the first packet there is only the wall clock.
+   */
+  private nowText(): string {
+    const s = this.clock.now();
+    if (s === null) return wallText();
+    // A float epoch holds microseconds, not nanoseconds: round there so the digits below are zeros, not noise.
+    const us = Math.round(s * 1e6);
+    return epochText(Math.floor(us / 1e6), (us % 1e6) * 1000);
+  }
+
   metrics(url: string): void {
-    this.write({ type: 'metrics', ts: nowText(), url });
+    this.write({ type: 'metrics', ts: this.nowText(), url });
     this.out.flush();
   }
 
@@ -157,7 +176,13 @@ export class WatchOutput {
 
   silentDrop(d: SilentDropVerdict): void {
     this.silentDrops++;
-    this.write({ type: 'silent-drop', ts: nowText(), ...d, ...this.endpoints(d.conn) });
+    // Verdicts come before their snapshot: the clock must have seen the packets that decided this one.
+    const t = this.model.pipeline.tracker;
+    if (t.connectionCount > 0) {
+      const [sec, ns] = t.absolute(t.timeSpan().lastNs);
+      this.clock.observe(sec + ns / 1e9);
+    }
+    this.write({ type: 'silent-drop', ts: this.nowText(), ...d, ...this.endpoints(d.conn) });
   }
 
   /**
@@ -169,21 +194,21 @@ export class WatchOutput {
     const risks = annotateSockets(sockets, snap, { idleTimeoutS: this.idleTimeoutS });
     this.lastSockets = sockets;
     const now = new Set<string>();
-    const fresh: { s: SocketInfo; silence: (typeof risks)[number]['silence'] }[] = [];
+    const fresh: { s: SocketInfo; silence: AtRisk['silence']; kind: AtRisk['risk']['kind'] }[] = [];
     for (const r of risks) {
       for (const s of r.sockets) {
         if (!s.atRisk) continue;
         const key = socketKey(s);
         now.add(key);
-        if (!this.atRisk.has(key)) fresh.push({ s, silence: r.silence });
+        if (!this.atRisk.has(key)) fresh.push({ s, silence: r.silence, kind: r.risk.kind });
       }
     }
     fillOwners(fresh.map((f) => f.s));
-    for (const { s, silence } of fresh) {
+    for (const { s, silence, kind } of fresh) {
       const t = silence.timeout;
       this.write({
         type: 'at-risk',
-        ts: nowText(),
+        ts: this.nowText(),
         local: endpointText(s.local),
         peer: endpointText(s.peer),
         state: s.state,
@@ -191,8 +216,13 @@ export class WatchOutput {
         side: s.side,
         idleS: s.idleMs === null ? null : s.idleMs / 1000,
         idleFrom: s.idleFrom,
+        risk: kind,
+        timeoutState: timeoutState(t),
         timeoutS: t?.timeoutS ?? null,
+        timeoutLowS: t?.lowS ?? null,
+        timeoutHighS: t?.highS ?? null,
         timeoutSource: t?.source ?? null,
+        timeoutFrom: t?.from ?? null,
         path: t?.path ?? null,
         keepalive: s.keepaliveTimer.state === 'on' ? { nextProbeS: s.keepaliveTimer.nextProbeS } : 'off',
         probesOut: s.probesOut,
@@ -213,7 +243,7 @@ export class WatchOutput {
     const dt = Math.max(1, snap.at - this.lastStatsAt);
     this.write({
       type: 'stats',
-      ts: nowText(),
+      ts: this.nowText(),
       source: snap.source,
       packets: snap.packets,
       tcpPackets: snap.tcpPackets,
@@ -226,6 +256,7 @@ export class WatchOutput {
       evicted: snap.evicted,
       refreshMs: Math.round(snap.refreshMs * 10) / 10,
       atRisk: this.atRiskCount(snap),
+      timeouts: this.timeoutStates(snap),
       resetsBy: snap.resetsBy,
       silentDrops: this.silentDrops,
       ...(this.socketSummary ? { sockets: this.socketSummary } : {}),
@@ -241,15 +272,21 @@ export class WatchOutput {
     return nowS === null ? 0 : connectionsAtRisk(snap.openReports, this.lastSockets, riskContext(snap, nowS, this.idleTimeoutS)).length;
   }
 
+  /** Open connections by the state of their path's timeout estimate (unknown, bracketed, given). */
+  timeoutStates(snap: LiveSnapshot): Record<'unknown' | 'bracketed' | 'given', number> {
+    return openByTimeoutState(snap.openReports, riskContext(snap, this.clock.now(snap.at) ?? 0, this.idleTimeoutS));
+  }
+
   flush(): void {
     this.out.flush();
   }
 }
 
 async function runWatch(flags: WatchFlags): Promise<void> {
+  const stated = statedTimeout(flags);
   const feed = openFeed(flags, 'kad watch');
   const model = new LiveModel(feed, { refreshMs: flags.refresh, maxMemory: flags.maxMemory });
-  const out = new WatchOutput(model, flags.idleTimeout);
+  const out = new WatchOutput(model, stated);
   let failure: Error | null = null;
   const gate = new RefreshGate(flags.refresh);
   let toldSource = false;
@@ -297,7 +334,7 @@ async function runWatch(flags: WatchFlags): Promise<void> {
 
   const metrics =
     flags.metrics !== undefined
-      ? await startMetrics(model, flags.metrics, flags.idleTimeout).catch((err: unknown) => {
+      ? await startMetrics(model, flags.metrics, stated).catch((err: unknown) => {
           feed.stop();
           throw err;
         })

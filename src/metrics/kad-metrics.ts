@@ -4,6 +4,7 @@ import type { ResetVerdict, SilentDropVerdict } from '../model/analysis-report.j
 import { VERSION } from '../version.js';
 import { AT_RISK_FRACTION, CaptureClock, connectionsAtRisk, riskContext } from '../sockets/at-risk.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
+import type { StatedTimeout } from '../sockets/at-risk.js';
 
 type Totals = { packets: number; tcpPackets: number; captureGaps: number; probesSent: number; probesAnswered: number; evicted: number };
 
@@ -35,11 +36,11 @@ export class KadMetrics {
   private readonly evicted: Counter;
   private readonly last: Totals = { packets: 0, tcpPackets: 0, captureGaps: 0, probesSent: 0, probesAnswered: 0, evicted: 0 };
   private readonly clock: CaptureClock;
-  private readonly idleTimeoutS: number | undefined;
+  private readonly idleTimeoutS: StatedTimeout | undefined;
   private sockets: readonly SocketInfo[] = [];
   private latest: LiveSnapshot | null = null;
 
-  constructor(opts: { processMetrics?: boolean; clock?: CaptureClock; idleTimeoutS?: number } = {}) {
+  constructor(opts: { processMetrics?: boolean; clock?: CaptureClock; idleTimeoutS?: StatedTimeout } = {}) {
     this.clock = opts.clock ?? new CaptureClock();
     this.idleTimeoutS = opts.idleTimeoutS;
     const registers = [this.registry];
@@ -82,8 +83,9 @@ export class KadMetrics {
     this.atRisk = new Gauge({
       name: 'kad_connections_at_risk',
       help:
-        'Open connections being silently dropped or with keepalive probes unanswered, or idle for at least ' +
-        `${AT_RISK_FRACTION * 100}% of their path's idle timeout (the shorter of --idle-timeout and the inferred one) with no keepalive probe due before it`,
+        "Open connections at risk (src/sockets/at-risk.ts; the same count as kad watch's atRisk and the TUI header): silently dropped or keepalive probes unanswered; " +
+        `idle for ${AT_RISK_FRACTION * 100}% of the lower end of their path's idle timeout (given with --idle-timeout, --behind or --timeout-from, or inferred) with no keepalive probe due in time; ` +
+        "idle with the socket's next keepalive probe at or after the timeout's upper bound; or, with no timeout known, idle near the shortest common middlebox default (unverified)",
       registers,
       collect: () => this.atRisk.set(this.atRiskNow()),
     });
@@ -99,15 +101,16 @@ export class KadMetrics {
       labelNames: ['path'],
       registers,
     });
+    // Not registered until known: an unknown count is omitted, not exported as NaN or a made-up 0.
     this.sourceDrops = new Gauge({
       name: 'kad_source_drops',
-      help: 'Packets the capture source says it dropped (NaN when it cannot tell)',
-      registers,
+      help: 'Packets the capture source says it dropped (absent when it cannot tell)',
+      registers: [],
     });
     this.missedAtMost = new Gauge({
       name: 'kad_source_missed_packets_upper_bound',
-      help: 'At most this many packets on the captured link were not delivered by the capture source (link counters less packets captured; also counts packets the filter leaves out); NaN when unknown',
-      registers,
+      help: 'At most this many packets on the captured link were not delivered by the capture source (link counters less packets captured; also counts packets the filter leaves out); absent when unknown',
+      registers: [],
     });
     this.lastSnapshot = new Gauge({
       name: 'kad_last_snapshot_timestamp_seconds',
@@ -120,8 +123,6 @@ export class KadMetrics {
       labelNames: ['version', 'source'],
       registers,
     });
-    this.sourceDrops.set(Number.NaN);
-    this.missedAtMost.set(Number.NaN);
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -165,9 +166,26 @@ export class KadMetrics {
       if (t.survivedMaxS !== null) this.timeoutLower.set({ path: t.path }, t.survivedMaxS);
       if (t.diedMinS !== null) this.timeoutUpper.set({ path: t.path }, t.diedMinS);
     }
-    this.sourceDrops.set(snap.sourceDrops ?? Number.NaN);
-    this.missedAtMost.set(snap.sourceMissedAtMost ?? Number.NaN);
+    this.exportIfKnown(this.sourceDrops, snap.sourceDrops);
+    this.exportIfKnown(this.missedAtMost, snap.sourceMissedAtMost);
     this.lastSnapshot.set(snap.at / 1000);
+  }
+
+  /** The text exposition, without the blank lines prom-client puts between metric families. */
+  async exposition(): Promise<string> {
+    return (await this.registry.metrics()).replace(/\n{2,}/g, '\n');
+  }
+
+  /** A gauge whose value may be unknown is in the registry only while it is known. */
+  private exportIfKnown(g: Gauge, value: number | null): void {
+    const name = (g as unknown as { name: string }).name;
+    const registered = this.registry.getSingleMetric(name) !== undefined;
+    if (value === null) {
+      if (registered) this.registry.removeSingleMetric(name);
+      return;
+    }
+    if (!registered) this.registry.registerMetric(g);
+    g.set(value);
   }
 
   /** The at-risk count of the latest snapshot, judged now with the latest socket table. */

@@ -9,6 +9,7 @@ import type { SocketInfo } from '../sockets/socket-types.js';
 import { endpointText } from '../util/ip-text.js';
 import { KadMetrics } from './kad-metrics.js';
 import { parseListen } from './listen-address.js';
+import type { StatedTimeout } from '../sockets/at-risk.js';
 
 export interface MetricsServer {
   close(): Promise<void>;
@@ -27,7 +28,11 @@ const INDEX = `<!doctype html>
  * Serves the model's metrics on `listen` ([HOST]:PORT) until closed. Resolves
  * once the port is bound, so a caller can print the URL and know it works.
  */
-export async function startMetricsServer(model: LiveModel, listen: string, opts: { idleTimeoutS?: number } = {}): Promise<MetricsServer> {
+export async function startMetricsServer(
+  model: LiveModel,
+  listen: string,
+  opts: { idleTimeoutS?: StatedTimeout } = {},
+): Promise<MetricsServer> {
   const where = parseListen(listen);
   const metrics = new KadMetrics({ clock: new CaptureClock(model.feed), idleTimeoutS: opts.idleTimeoutS });
   // A verdict names its connection by number; the tracker knows which server that is.
@@ -89,7 +94,7 @@ async function respond(metrics: KadMetrics, req: IncomingMessage, res: ServerRes
   }
   if (path === '/metrics') {
     try {
-      const body = await metrics.registry.metrics();
+      const body = await metrics.exposition();
       res.writeHead(200, { 'content-type': metrics.registry.contentType });
       res.end(req.method === 'HEAD' ? undefined : body);
     } catch (err) {

@@ -6,8 +6,10 @@ export interface PathConstraint {
   label: string;
   idleTimeoutS: number | null;
   layer: Layer;
-  origin: 'idle-timeout-flag' | 'preset';
+  origin: 'idle-timeout-flag' | 'preset' | 'inferred';
   preset: MiddleboxPreset | null;
+  /** For an inferred hop: what the captures showed ("T ≤ 5.2 s: the shortest idle that died"). */
+  inferredFrom?: string;
 }
 
 export interface PathSummary {
@@ -20,6 +22,11 @@ export interface PathSummary {
 
 export function constraintFromTimeout(seconds: number): PathConstraint {
   return { label: `--idle-timeout ${seconds} s`, idleTimeoutS: seconds, layer: 'L4', origin: 'idle-timeout-flag', preset: null };
+}
+
+/** A timeout inferred from captures (kad recommend --from): labelled as inferred, never as given on the command line. */
+export function constraintFromInference(seconds: number, path: string, inferredFrom: string): PathConstraint {
+  return { label: `inferred for ${path}`, idleTimeoutS: seconds, layer: 'L4', origin: 'inferred', preset: null, inferredFrom };
 }
 
 export function constraintFromPreset(preset: MiddleboxPreset): PathConstraint {

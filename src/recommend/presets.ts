@@ -329,3 +329,18 @@ export const PRESETS: readonly MiddleboxPreset[] = [
 export function findPreset(id: string): MiddleboxPreset | undefined {
   return PRESETS.find((p) => p.id === id.trim().toLowerCase());
 }
+
+/**
+ * The shortest default idle timeout a path is likely to meet when nothing
+ * is known about it: the least default among L4 boxes (they forget flows
+ * that carry no packets, so keepalive matters there) whose default is read
+ * in a primary source. L7 proxies are left out (they count payload only,
+ * and keepalive cannot help), and so are remembered numbers. Today this is
+ * Azure's Load Balancer and NAT Gateway, 240 s; AWS's boxes follow at 350 s.
+ */
+export function shortestCommonDefault(presets: readonly MiddleboxPreset[] = PRESETS): { timeoutS: number; ids: string[] } {
+  const common = presets.filter((p) => p.layer === 'L4' && p.evidence === 'verified' && p.idleTimeoutS !== null);
+  let timeoutS = Infinity;
+  for (const p of common) timeoutS = Math.min(timeoutS, p.idleTimeoutS!);
+  return { timeoutS, ids: common.filter((p) => p.idleTimeoutS === timeoutS).map((p) => p.id) };
+}

@@ -1,5 +1,11 @@
 import type { MiddleboxPreset, ExpiryBehaviour, Evidence, Layer } from './presets.js';
-import { constraintFromPreset, constraintFromTimeout, summarizePath, type PathConstraint } from './path-constraints.js';
+import {
+  constraintFromInference,
+  constraintFromPreset,
+  constraintFromTimeout,
+  summarizePath,
+  type PathConstraint,
+} from './path-constraints.js';
 import { solveKeepalive, niceFloor, type KeepaliveSetting, type KeepaliveSolution, type LimitedBy } from './keepalive-solver.js';
 import { probeCost, type ProbeCost } from './probe-cost.js';
 import { jitterFor, type JitterAdvice } from './jitter.js';
@@ -10,6 +16,8 @@ import { formatSeconds } from './duration.js';
 
 export interface RecommendInput {
   idleTimeoutsS: number[];
+  /** Timeouts inferred from captures (--from): the value sized against, its path, and what the captures showed. */
+  inferred?: Array<{ timeoutS: number; path: string; from: string }>;
   presets: MiddleboxPreset[];
   toleratedLosses: number;
   detectWithinS: number | null;
@@ -28,7 +36,8 @@ export interface HopView {
   layer: Layer;
   expiry: ExpiryBehaviour | null;
   source: string;
-  evidence: Evidence;
+  /** A preset's evidence; 'inferred' for a timeout read from captures. */
+  evidence: Evidence | 'inferred';
 }
 
 export interface L7Warning {
@@ -61,7 +70,11 @@ export interface Recommendation {
 }
 
 export function recommend(input: RecommendInput): Recommendation {
-  const constraints = [...input.idleTimeoutsS.map(constraintFromTimeout), ...input.presets.map(constraintFromPreset)];
+  const constraints = [
+    ...input.idleTimeoutsS.map(constraintFromTimeout),
+    ...(input.inferred ?? []).map((i) => constraintFromInference(i.timeoutS, i.path, i.from)),
+    ...input.presets.map(constraintFromPreset),
+  ];
   const path = summarizePath(constraints);
   const T = path.governing.idleTimeoutS as number;
   const sol = solveKeepalive({ pathTimeoutS: T, toleratedLosses: input.toleratedLosses, detectWithinS: input.detectWithinS });
@@ -85,6 +98,17 @@ export function recommend(input: RecommendInput): Recommendation {
 
 function hopView(c: PathConstraint): HopView {
   const p = c.preset;
+  if (c.origin === 'inferred') {
+    return {
+      label: c.label,
+      name: 'idle timeout inferred from the captures',
+      idleTimeoutS: c.idleTimeoutS,
+      layer: c.layer,
+      expiry: null,
+      source: `captures (--from): ${c.inferredFrom ?? ''}`,
+      evidence: 'inferred',
+    };
+  }
   return {
     label: c.label,
     name: p ? p.name : 'idle timeout given on the command line',

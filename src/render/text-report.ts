@@ -1,3 +1,4 @@
+import { problemKey } from '../report/problem-groups.js';
 import type { ConnectionReport, DirectionStats, FileReport } from '../model/analysis-report.js';
 import { endpointText } from '../util/ip-text.js';
 import { durationText, wallClockText } from '../util/time-text.js';
@@ -77,6 +78,43 @@ export function renderConnection(c: ConnectionReport, st: Style, diagnosis?: Con
   return lines;
 }
 
+/**
+ * Problem connections with the same path, problem and side (a problem
+ * group) are told once: the first in full, the rest by number. Thirteen
+ * connections reset by one firewall are one story, not thirteen pages.
+ */
+function groupAlike(
+  list: readonly ConnectionReport[],
+  diag: ReadonlyMap<number, ConnectionDiagnosis>,
+): { first: ConnectionReport; like: ConnectionReport[] }[] {
+  const out: { first: ConnectionReport; like: ConnectionReport[] }[] = [];
+  const byKey = new Map<string, { first: ConnectionReport; like: ConnectionReport[] }>();
+  for (const c of list) {
+    const d = diag.get(c.id);
+    const key = d ? problemKey(d) : null;
+    const g = key === null ? undefined : byKey.get(key);
+    if (g) {
+      g.like.push(c);
+      continue;
+    }
+    const entry = { first: c, like: [] };
+    out.push(entry);
+    if (key !== null) byKey.set(key, entry);
+  }
+  return out;
+}
+
+/** Numbers listed before "…": enough to pick one for --conn. */
+const LIKE_IDS = 20;
+
+function likeLine(first: ConnectionReport, like: readonly ConnectionReport[], st: Style): string {
+  const ids = like.slice(0, LIKE_IDS).map((c) => `#${c.id}`);
+  if (like.length > LIKE_IDS) ids.push('…');
+  return st.dim(
+    `    ${like.length + 1} connections like #${first.id} (same path, same verdict); the others: ${ids.join(', ')}; --conn N shows one in full`,
+  );
+}
+
 export function renderFileReport(r: FileReport, st: Style): string {
   const out: string[] = [];
   const span = r.firstTs && r.lastTs ? `, ${when(r.firstTs)} → ${when(r.lastTs, false)}` : '';
@@ -112,7 +150,11 @@ export function renderFileReport(r: FileReport, st: Style): string {
     out.push('');
     out.push(st.bold(`  Problem connections (${counts.problems})`));
     const shown = problems.slice(0, MAX_LISTED);
-    for (const c of shown) pushAll(out, renderConnection(c, st, diag.get(c.id))).push('');
+    for (const { first, like } of groupAlike(shown, diag)) {
+      pushAll(out, renderConnection(first, st, diag.get(first.id)));
+      if (like.length) out.push(likeLine(first, like, st));
+      out.push('');
+    }
     if (counts.problems > shown.length)
       out.push(st.dim(`  … ${counts.problems - shown.length} more problem connections (use --json, --conn, --port or --host)`));
   }

@@ -1,3 +1,4 @@
+import { endpointText } from '../util/ip-text.js';
 import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
 import { skippedCounts } from '../analyze/skipped-counts.js';
 import type { TcpTracker } from '../track/tcp-tracker.js';
@@ -286,6 +287,20 @@ export function* reportedConnections(
 }
 
 /**
+ * The server endpoints ("addr:port", the paths of idle-timeout inference)
+ * of the connections a filter lets through; null without a filter.
+ */
+function filteredPaths(analysis: CaptureAnalysis, filter: ConnectionFilter, retired?: RetiredTally): Set<string> | null {
+  if (!filter.ports?.length && !filter.hosts?.length && !filter.ids?.length) return null;
+  const s = analysis.tracker.store;
+  const paths = new Set<string>();
+  for (const c of selectConnections(analysis, filter)) paths.add(endpointText({ addr: s.address(c, 1), port: s.port(c, 1) }));
+  for (const r of retired?.problems ?? []) paths.add(endpointText(r.server));
+  for (const r of retired?.others ?? []) paths.add(endpointText(r.server));
+  return paths;
+}
+
+/**
  * The report of one capture. With `listLimit`, only that many connections
  * are built (problems first, like the text report shows them): a busy
  * capture has 100 k connections and a terminal shows 200. With `retired`,
@@ -345,7 +360,10 @@ export function buildFileReport(
         others: held.counts.others + retired.counts.others,
       }
     : held.counts;
-  const idleTimeouts = retired ? retired.idleTimeoutsWith(diagnosis?.pathTallies() ?? new Map()) : (diagnosis?.idleTimeouts ?? []);
+  const allPaths = retired ? retired.idleTimeoutsWith(diagnosis?.pathTallies() ?? new Map()) : (diagnosis?.idleTimeouts ?? []);
+  const shownPaths = filteredPaths(analysis, filter, retired);
+  // A filter narrows the paths (and so their recommendations) to those of the connections it lets through.
+  const idleTimeouts = shownPaths === null ? allPaths : allPaths.filter((p) => shownPaths.has(p.path));
   return {
     file: analysis.file,
     format: analysis.summary?.format ?? 'pcap',

@@ -37,6 +37,12 @@ function keyOf(g: Tally['group']): string {
   return `${g.path}\u0000${p.kind === 'reset' ? p.attribution : p.drop}\u0000${g.side}`;
 }
 
+/** The group a diagnosis falls in (same path, same problem, same side), as a key; null when it shows no problem. */
+export function problemKey(d: ConnectionDiagnosis): string | null {
+  const p = problemOf(d);
+  return p === null ? null : keyOf(p.group);
+}
+
 /**
  * Diagnoses grouped by path and kind of problem, with a count and a median
  * idle time each. Tallies add up: connections evicted earlier are grouped

@@ -4,10 +4,11 @@ import { readSockets, type ReadSocketsOptions } from './read-sockets.js';
 import { joinSockets } from './socket-join.js';
 import { fillOwners } from './socket-owners.js';
 import type { SocketInfo } from './socket-types.js';
+import type { StatedTimeout } from './at-risk.js';
 
 export interface RiskOptions {
   /** --idle-timeout, seconds. */
-  idleTimeoutS?: number;
+  idleTimeoutS?: StatedTimeout;
 }
 
 /**

@@ -84,11 +84,23 @@ export interface SocketInfo {
   riskReason: string | null;
 }
 
-/** The middlebox idle timeout a socket is judged against, and where it came from. */
+/**
+ * What is known of a path's middlebox idle timeout T (src/sockets/at-risk.ts).
+ * A path with nothing known has none (null): its state is 'unknown'.
+ */
 export interface PathTimeout {
+  /** 'bracketed': inferred from this traffic (lowS < T ≤ highS); 'given': --idle-timeout, --behind or --timeout-from. */
+  state: 'bracketed' | 'given';
+  /** What idle time is judged against: the lower end of what is possible (lowS), else the upper bound (highS). */
   timeoutS: number;
-  /** 'user': --idle-timeout; 'inferred': LiveSnapshot.idleTimeouts for the socket's path. */
+  /** T is above this (the longest idle that survived; a given T itself); null when no lower end is known. */
+  lowS: number | null;
+  /** T is at most this (the shortest idle that died; a given T itself); null when no upper bound is known. */
+  highS: number | null;
+  /** 'user' for a given timeout, 'inferred' for a bracket (kept for kad watch's timeoutSource). */
   source: 'user' | 'inferred';
+  /** Where it comes from, in words: "--idle-timeout", "--behind aws-nat-gateway (AWS NAT Gateway)", "inferred for 198.51.100.10:5432". */
+  from: string;
   /** Server endpoint "addr:port" ("[v6]:port") for inferred timeouts. */
   path: string | null;
 }

@@ -1,5 +1,5 @@
 import type { ConnectionDiagnosis, ConnectionReport, IdleTimeoutInference } from '../model/analysis-report.js';
-import { connectionSilence, judgeRisk, pathTimeout, type Risk, type Silence } from '../sockets/at-risk.js';
+import { connectionSilence, judgeRisk, pathTimeout, type Risk, type Silence, type StatedTimeout } from '../sockets/at-risk.js';
 import type { PathTimeout, SocketInfo } from '../sockets/socket-types.js';
 import { endpointText } from '../util/ip-text.js';
 import { relSeconds } from './format.js';
@@ -47,7 +47,7 @@ export interface RowContext {
   /** Capture-clock now, seconds after the time base. */
   nowS: number;
   idleTimeouts: readonly IdleTimeoutInference[];
-  statedTimeoutS?: number;
+  statedTimeoutS?: StatedTimeout;
   diagnoses: ReadonlyMap<number, ConnectionDiagnosis>;
   /** This host's sockets of each connection (both ends when both are here). */
   sockets: ReadonlyMap<number, readonly SocketInfo[]>;
@@ -129,6 +129,9 @@ function assess(r: ConnRow): void {
   const a = r.atRisk;
   if (a?.kind === 'unanswered-probes')
     return set(75, `AT RISK: ${a.probes} keepalive probe(s) unanswered`, 'yellow', `AT RISK: ${a.probes} probe(s) unanswered`);
+  if (a?.kind === 'late-keepalive')
+    return set(65 + Math.min(a.probeAtS / a.timeout.highS!, 4), 'AT RISK: keepalive too late', 'yellow', 'AT RISK: late keepalive');
+  if (a?.kind === 'unverified') return set(55, 'UNVERIFIED: idle past common defaults (kad probe)', 'yellow', 'UNVERIFIED (kad probe)');
   if (a?.kind === 'idle') {
     const pct = `${Math.round(a.share * 100)}% of T`;
     return a.share >= 1
@@ -142,7 +145,8 @@ function assess(r: ConnRow): void {
     const due = typeof r.silence.keepalive === 'object' ? ', keepalive due' : '';
     return set(share * 50, `ok (idle ${pct}% of T${due})`, 'green', `ok (${pct}% of T)`);
   }
-  return set(0, 'ok', null);
+  // Nothing known of the path's timeout: "ok" would be a claim nobody can back.
+  return r.silence.timeout === null ? set(0, 'unknown (no timeout known)', null, 'unknown') : set(0, 'ok', null);
 }
 
 export function rowMatches(r: ConnRow, filter: string): boolean {

@@ -1,6 +1,7 @@
 import type { IdleTimeoutInference } from '../model/analysis-report.js';
 import type { LiveSnapshot } from '../live/live-model.js';
 import { durationText } from '../util/time-text.js';
+import { givenText, givenTimeout, type StatedTimeout } from '../sockets/at-risk.js';
 import { escapeTags, tag } from './format.js';
 
 export type RunState = 'running' | 'paused' | 'ended';
@@ -11,7 +12,7 @@ export interface HeaderInput {
   state: RunState;
   /** Connections not yet over. */
   open: number;
-  statedTimeoutS?: number;
+  statedTimeoutS?: StatedTimeout;
   /** Sockets of this host, when read. */
   sockets: number | null;
   /** Connections at risk (src/sockets/at-risk.ts), of them sockets the capture does not show. */
@@ -56,8 +57,9 @@ export function headerLines(h: HeaderInput): string[] {
     `connections ${s.connections.length} (${h.open} open)  ${h.atRisk.total ? tag('yellow', risky) : risky}${socks}  ` +
     `resets: ${resets}  packets ${s.packets} (${Math.round(s.packetsPerSec)}/s)  gaps ${s.captureGaps}${drops}`;
   const paths = s.idleTimeouts.map((t) => `${escapeTags(t.path)} ${bracketText(t)} (${t.died} died, ${t.survived} survived)`);
-  const stated = h.statedTimeoutS !== undefined ? [`stated T = ${durationText(h.statedTimeoutS)}`] : [];
+  const given = givenTimeout(h.statedTimeoutS);
+  const stated = given !== null ? [`given ${givenText(given)}`] : [];
   const all = [...stated, ...paths];
-  const line3 = `idle timeout: ${all.length ? all.join('; ') : 'none inferred yet (no connection has died of idleness)'}`;
+  const line3 = `idle timeout: ${all.length ? all.join('; ') : 'unknown: none inferred yet (no connection has died of idleness); kad probe measures it'}`;
   return [line1, line2, line3];
 }

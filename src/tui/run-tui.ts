@@ -10,6 +10,7 @@ import type { SocketInfo } from '../sockets/socket-types.js';
 import { TimelineRecorder } from './event-ring.js';
 import { TerminalGuard } from './terminal-guard.js';
 import { TuiApp } from './tui-app.js';
+import type { StatedTimeout } from '../sockets/at-risk.js';
 
 const recorders = new WeakMap<LiveModel, TimelineRecorder>();
 
@@ -93,7 +94,7 @@ function utf8Locale(): boolean {
 
 export interface RunTuiOptions {
   title: string;
-  idleTimeoutS?: number;
+  idleTimeoutS?: StatedTimeout;
   sockets?: (signal: AbortSignal) => Promise<SocketInfo[]>;
 }
 

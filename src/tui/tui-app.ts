@@ -2,7 +2,7 @@ import type blessed from 'blessed';
 import type { LiveModel, LiveModelEvents, LiveSnapshot } from '../live/live-model.js';
 import type { ConnectionDiagnosis, ResetAttribution, ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { socketKey } from '../sockets/annotate-sockets.js';
-import { CaptureClock, connectionsAtRisk, riskContext } from '../sockets/at-risk.js';
+import { CaptureClock, connectionsAtRisk, riskContext, type StatedTimeout } from '../sockets/at-risk.js';
 import { RefreshGate } from '../sockets/refresh-gate.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 import { endpointText } from '../util/ip-text.js';
@@ -24,8 +24,8 @@ import { visibleLength, wrapAll } from './word-wrap.js';
 export interface TuiOptions {
   /** Shown in the header, e.g. the feed's label. */
   title: string;
-  /** Idle timeout the user states for every path (s); otherwise each path's inferred one is used. */
-  idleTimeoutS?: number;
+  /** Idle timeout the user states for every path (--idle-timeout s, --behind, --timeout-from); otherwise each path's inferred one is used. */
+  idleTimeoutS?: StatedTimeout;
   /** Reads the socket table of this host, already joined to the model's connections (see src/sockets); the signal stops the read. */
   sockets?: (signal: AbortSignal) => Promise<SocketInfo[]>;
   socketPollMs?: number;

@@ -12,7 +12,7 @@ import { labSkip } from '../helpers/lab-gate.js';
 import { KAD, runKad } from '../helpers/run-kad.js';
 
 const PRIVILEGE_LINE = (cmd: string): string =>
-  `kad: ${cmd} needs root or CAP_NET_RAW to capture: run as root, or \`setcap cap_net_raw,cap_net_admin+eip $(readlink -f $(which node))\`\n`;
+  `kad: ${cmd} needs root or CAP_NET_RAW to capture: run as root, or give the capability to a copy of node that only kad runs, or to a systemd unit (README: "Capture without root")\n`;
 
 interface Line {
   type: string;
