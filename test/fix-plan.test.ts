@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fixRows, selectSockets, withKeepaliveOn } from '../src/fix/fix-plan.js';
 import type { HeldSocket } from '../src/fix/process-sockets.js';
-import { parseSockoptOutput, socketOptions } from '../src/fix/sockopt-helper.js';
+import { parseSockoptOutput, socketOptions } from '../src/sockets/sockopt-helper.js';
 import { UserError } from '../src/model/errors.js';
 import type { SocketEntry, TcpState } from '../src/sockets/socket-table.js';
 
@@ -106,4 +106,16 @@ test("kad-sockopt's exit statuses become one line each, with the fix", () => {
     else process.env.KAD_SOCKOPT = prev;
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('selection of one socket by both its endpoints (the TUI: both ends of a loopback connection share port and peer)', () => {
+  const ends = [held(4, 'ESTABLISHED', 7611, '198.51.100.10', 40000), held(5, 'ESTABLISHED', 40000, '198.51.100.10', 7611)];
+  ends[1]!.entry.local.addr = '198.51.100.10';
+  ends[0]!.entry.local.addr = '198.51.100.10';
+  const one = selectSockets(ends, { state: 'all', socket: { local: '198.51.100.10:40000', remote: '198.51.100.10:7611' } });
+  assert.deepEqual(
+    one.map((s) => s.fd),
+    [5],
+  );
+  assert.equal(selectSockets(ends, { state: 'all', port: 7611 }).length, 2, 'a port alone takes both ends');
 });

@@ -88,6 +88,16 @@ test('headless: replay a forged-RST capture, drive the keys, resize, quit', asyn
     term.input.write('?');
     await wait(50);
     assert.match(text(), /this help \(any key closes it\)/);
+    assert.match(text(), /F +kad fix for the selected connection's socket/);
+    term.input.write('x');
+    await wait(50);
+
+    // F: kad fix for the selected connection; a replay has no socket on this host, and says so.
+    term.input.write('F');
+    await until('the kad fix overlay', () => /kad fix changes a socket of this host/.test(text()), 3000);
+    assert.match(text(), / kad fix /);
+    term.input.write('y');
+    await until('the overlay closed', () => !/kad fix changes a socket/.test(text()), 3000);
     term.input.write('q');
     await until('quit', () => quit, 2000);
   } finally {

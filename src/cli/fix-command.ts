@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { EXIT, UserError } from '../model/errors.js';
-import type { KeepaliveChange } from '../fix/keepalive-options.js';
+import type { KeepaliveChange } from '../sockets/keepalive-options.js';
 import type { FixSelection } from '../fix/fix-plan.js';
 import { renderFixText } from '../fix/render-fix.js';
 import { runFix, runRevert, type FixReport } from '../fix/run-fix.js';

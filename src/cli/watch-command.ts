@@ -9,6 +9,7 @@ import { endpointText } from '../util/ip-text.js';
 import { readSockets } from '../sockets/read-sockets.js';
 import { RefreshGate } from '../sockets/refresh-gate.js';
 import { fillOwners } from '../sockets/socket-owners.js';
+import { fillKeepaliveOptions, keepaliveAgainstPath } from '../sockets/exact-keepalive.js';
 import { CaptureClock, connectionsAtRisk, openByTimeoutState, riskContext, timeoutState, type AtRisk } from '../sockets/at-risk.js';
 import type { SocketInfo, SocketRead } from '../sockets/socket-types.js';
 import { epochText } from '../util/time-text.js';
@@ -119,6 +120,8 @@ export class WatchOutput {
   private lastStatsAt = Date.now();
   private lastStatsPackets = 0;
   silentDrops = 0;
+  /** kad-sockopt could not read options (no root, no helper): said once on stderr, not per socket. */
+  private saidOptionsUnreadable = false;
   socketSummary: SocketSummary | null = null;
 
   constructor(
@@ -204,6 +207,11 @@ export class WatchOutput {
       }
     }
     fillOwners(fresh.map((f) => f.s));
+    const unreadable = fillKeepaliveOptions(fresh.map((f) => f.s));
+    if (unreadable !== null && !this.saidOptionsUnreadable) {
+      this.saidOptionsUnreadable = true;
+      process.stderr.write(`kad: at-risk sockets are reported without their exact keepalive options: ${unreadable}\n`);
+    }
     for (const { s, silence, kind } of fresh) {
       const t = silence.timeout;
       this.write({
@@ -225,6 +233,8 @@ export class WatchOutput {
         timeoutFrom: t?.from ?? null,
         path: t?.path ?? null,
         keepalive: s.keepaliveTimer.state === 'on' ? { nextProbeS: s.keepaliveTimer.nextProbeS } : 'off',
+        keepaliveOptions: s.keepaliveOptions ?? null,
+        keepaliveVsPath: s.keepaliveOptions ? keepaliveAgainstPath(s.keepaliveOptions, t) : null,
         probesOut: s.probesOut,
         pid: s.pid,
         process: s.process,

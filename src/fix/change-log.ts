@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { UserError } from '../model/errors.js';
-import { OPTION_FIELDS, type KeepaliveOptions } from './keepalive-options.js';
+import { OPTION_FIELDS, type KeepaliveOptions } from '../sockets/keepalive-options.js';
 import type { FixRow } from './fix-plan.js';
 
 /** What `kad fix --apply` changed, so that `kad fix --revert FILE` can put it back. */

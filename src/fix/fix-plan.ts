@@ -1,8 +1,8 @@
 import { endpointText } from '../util/ip-text.js';
 import type { SocketEntry, TcpState } from '../sockets/socket-table.js';
-import { applied, sameOptions, type KeepaliveChange, type KeepaliveOptions } from './keepalive-options.js';
+import { applied, sameOptions, type KeepaliveChange, type KeepaliveOptions } from '../sockets/keepalive-options.js';
 import type { HeldSocket } from './process-sockets.js';
-import type { SocketOptionsResult } from './sockopt-helper.js';
+import type { SocketOptionsResult } from '../sockets/sockopt-helper.js';
 
 /** Which of a process's sockets `kad fix` touches. Listening sockets never. */
 export interface FixSelection {
@@ -12,6 +12,8 @@ export interface FixSelection {
   path?: string;
   /** 'all': every state but LISTEN. */
   state: TcpState | 'all';
+  /** Exactly this socket: its local and remote endpoints ("addr:port"). */
+  socket?: { local: string; remote: string };
 }
 
 export function selectSockets(held: readonly HeldSocket[], sel: FixSelection): HeldSocket[] {
@@ -20,6 +22,7 @@ export function selectSockets(held: readonly HeldSocket[], sel: FixSelection): H
     if (sel.state !== 'all' && e.state !== sel.state) return false;
     if (sel.port !== undefined && e.local.port !== sel.port && e.remote.port !== sel.port) return false;
     if (sel.path !== undefined && endpointText(e.remote) !== sel.path && endpointText(e.local) !== sel.path) return false;
+    if (sel.socket && (endpointText(e.local) !== sel.socket.local || endpointText(e.remote) !== sel.socket.remote)) return false;
     return true;
   });
 }

@@ -1,4 +1,4 @@
-import type { KeepaliveOptions } from './keepalive-options.js';
+import type { KeepaliveOptions } from '../sockets/keepalive-options.js';
 import type { FixReport } from './run-fix.js';
 
 /** "on 280/30/3" or "off (7200/75/9)": keepalive, then TCP_KEEPIDLE s / TCP_KEEPINTVL s / TCP_KEEPCNT; user timeout when set. */

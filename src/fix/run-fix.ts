@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { changeLogOf, readChangeLog, writeChangeLog } from './change-log.js';
 import { fixRows, selectSockets, withKeepaliveOn, type FixRow, type FixSelection } from './fix-plan.js';
-import type { KeepaliveChange, KeepaliveOptions } from './keepalive-options.js';
+import type { KeepaliveChange, KeepaliveOptions } from '../sockets/keepalive-options.js';
 import { processSockets, type HeldSocket } from './process-sockets.js';
-import { socketOptions } from './sockopt-helper.js';
+import { socketOptions } from '../sockets/sockopt-helper.js';
 
 export interface FixReport {
   pid: number;

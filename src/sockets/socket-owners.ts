@@ -4,6 +4,8 @@ import type { SocketInfo } from './socket-types.js';
 export interface SocketOwner {
   pid: number;
   process: string;
+  /** The descriptor the owner holds it by. */
+  fd: number;
 }
 
 /**
@@ -33,7 +35,7 @@ export function socketOwners(inodes: ReadonlySet<number>, source: ProcSource = c
         const comm = source.read(`${pid}/comm`);
         name = comm.ok ? comm.text.trim() : '?';
       }
-      owners.set(inode, { pid, process: name });
+      owners.set(inode, { pid, process: name, fd: Number(fd) });
     }
     if (owners.size === inodes.size) break;
   }
@@ -56,5 +58,6 @@ export function fillOwners(sockets: readonly SocketInfo[], source?: ProcSource):
     if (!o) continue;
     s.pid = o.pid;
     s.process = o.process;
+    s.ownerFd = o.fd;
   }
 }

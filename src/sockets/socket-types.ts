@@ -6,6 +6,7 @@
 import type { TcpState } from './socket-table.js';
 
 export type { TcpState } from './socket-table.js';
+import type { KeepaliveOptions } from './keepalive-options.js';
 
 export interface SocketEndpoint {
   family: 4 | 6;
@@ -68,6 +69,10 @@ export interface SocketInfo {
   /** Owning process, when visible (ss users:(...) or /proc/PID/fd; other users' processes need root). */
   pid: number | null;
   process: string | null;
+  /** The owner's descriptor for it, when found through /proc/PID/fd (fillOwners). */
+  ownerFd?: number;
+  /** Its exact SO_KEEPALIVE/TCP_KEEP* options, read through a duplicate (fillKeepaliveOptions; root only). */
+  keepaliveOptions?: KeepaliveOptions;
   recvQ: number;
   sendQ: number;
   /** Captured connection (ConnectionReport.id) this socket belongs to, once joined. */

@@ -177,6 +177,7 @@ export const HELP_LINES: readonly string[] = [
   '  + / -        zoom the timeline in (its latest part) / out',
   `  c            show/fold the closed group (no packet for ${durationText(CLOSED_FOLD_AFTER_S, 'compact')})`,
   '  p            pause/resume (live: capture goes on, the display freezes)',
+  "  F            kad fix for the selected connection's socket (y applies)",
   '  ?            this help (any key closes it)',
   '  q, Ctrl-C    quit',
 ];

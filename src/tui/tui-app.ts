@@ -11,6 +11,7 @@ import { fitColumns } from './columns.js';
 import { buildRow, isOver, rowMatches, scrollTop, sortRows, type ConnRow, type RowContext } from './conn-rows.js';
 import { closedGroupLine, tableColumns, tableHeader, tableLine } from './conn-table.js';
 import { detailLines } from './detail.js';
+import { fixApply, fixDryRun, type FixPanel } from './fix-panel.js';
 import { TimelineRecorder } from './event-ring.js';
 import { escapeTags } from './format.js';
 import { headerLines, type RunState } from './header.js';
@@ -61,6 +62,9 @@ export class TuiApp {
   private state: RunState = 'running';
   private tableTop = 0;
   private shown: number[] = [];
+  /** The row selected at the last frame: what F (kad fix) acts on. */
+  private selectedRow: ConnRow | null = null;
+  private fixPanel: FixPanel | null = null;
   /** The detail's height at the last frame: what PgUp/PgDn scroll by. */
   private detailPage = 10;
   private renderQueued = false;
@@ -138,6 +142,18 @@ export class TuiApp {
 
   /** Key handler, also the entry point of headless tests. */
   key(k: KeyPress): void {
+    // The kad fix overlay takes the next key: y applies what it showed, anything else closes it.
+    if (this.fixPanel) {
+      const apply = k.ch === 'y' ? this.fixPanel.apply : null;
+      this.fixPanel = apply ? fixApply(apply) : null;
+      this.render();
+      return;
+    }
+    if (k.ch === 'F' && !k.ctrl && this.ui.filterDraft === null) {
+      this.fixPanel = fixDryRun(this.selectedRow);
+      this.render();
+      return;
+    }
     const effect = applyKey(this.ui, k, this.shown, this.detailPage);
     if (effect === 'quit') {
       this.quit();
@@ -323,6 +339,7 @@ export class TuiApp {
     this.shown = listed.map((r) => r.id);
     if (this.ui.selectedId === null || !this.shown.includes(this.ui.selectedId)) this.ui.selectedId = this.shown[0] ?? null;
     const selected = listed.find((r) => r.id === this.ui.selectedId) ?? null;
+    this.selectedRow = selected;
     // The table's lines below its titles: live rows, the closed group's line, its rows when unfolded.
     const entries: Array<ConnRow | null> = [...liveRows, ...(closed.length > 0 ? [null] : []), ...closedRows];
     const empty =
@@ -376,7 +393,11 @@ export class TuiApp {
       log: { lines: log.height > 0 ? wrapAll(this.log.tail(log.height), log.width).slice(-log.height) : [] },
       detail: this.ui.detail ? this.detailPane(selected, inner(layout.detail), layout.table === null) : null,
       footer: this.footerText(cols),
-      help: this.ui.help ? helpLines(Math.max(20, cols - 6)) : null,
+      help: this.fixPanel
+        ? { label: ' kad fix ', lines: wrapAll(this.fixPanel.lines.map(escapeTags), Math.max(20, cols - 6)) }
+        : this.ui.help
+          ? { label: ' help ', lines: helpLines(Math.max(20, cols - 6)) }
+          : null,
     };
     this.view.draw(layout, frame);
   }

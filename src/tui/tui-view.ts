@@ -16,7 +16,8 @@ export interface Frame {
   log: PaneText;
   detail: PaneText | null;
   footer: string;
-  help: string[] | null;
+  /** An overlay over the middle of the screen: the help, or kad fix's table. */
+  help: { label: string; lines: string[] } | null;
 }
 
 /** Inner (content) size of a bordered pane. */
@@ -99,16 +100,18 @@ export class TuiView {
     place(this.footer, l.footer);
     this.footer.setContent(f.footer);
     if (f.help) {
-      const longest = maxOf(f.help, visibleLength, 0);
+      const lines = f.help.lines;
+      const longest = maxOf(lines, visibleLength, 0);
       const width = Math.max(20, Math.min(longest + 4, this.cols - 4));
-      const height = Math.min(f.help.length + 2, Math.max(3, this.rows - 2));
+      const height = Math.min(lines.length + 2, Math.max(3, this.rows - 2));
       place(this.help, {
         top: Math.max(0, Math.floor((this.rows - height) / 2)),
         left: Math.max(0, Math.floor((this.cols - width) / 2)),
         width,
         height,
       });
-      this.help.setContent(f.help.join('\n'));
+      this.help.setLabel(f.help.label);
+      this.help.setContent(lines.join('\n'));
       this.help.setFront();
     } else {
       this.help.hide();

@@ -165,6 +165,12 @@ test(
         assert.equal(l.timeoutState, 'given', JSON.stringify(l));
         assert.equal(l.risk, 'late-keepalive');
         assert.ok(Number(l.idleS) < FIREWALL_S, `flagged at ${String(l.idleS)} s idle`);
+        // Read from the socket itself (kad-sockopt, as root), not inferred from its timer.
+        assert.deepEqual(l.keepaliveOptions, { keepalive: true, idleS: KEEPIDLE_S, intervalS: 1, count: 10, userTimeoutMs: 0 });
+        assert.match(
+          String(l.keepaliveVsPath),
+          new RegExp(`first probe comes after ${KEEPIDLE_S} s of silence .*; the path forgets flows after ≤ 9 s: too late`),
+        );
       }
       await sleep(600); // a stats line judged after the last at-risk line
       const statsB = b.stats()!;

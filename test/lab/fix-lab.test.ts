@@ -17,7 +17,7 @@ import { test } from 'node:test';
 import { Cleanup } from '../../lab/cleanup.js';
 import { applyFirewall } from '../../lab/firewall.js';
 import { ADDR, createTopology, newLabPrefix, type Topology } from '../../lab/topology.js';
-import { sockoptPath } from '../../src/fix/sockopt-helper.js';
+import { sockoptPath } from '../../src/sockets/sockopt-helper.js';
 import { labSkip } from '../helpers/lab-gate.js';
 import { KAD } from '../helpers/run-kad.js';
 
