@@ -4,6 +4,7 @@ import type { ResetVerdict, SilentDropVerdict } from '../model/analysis-report.j
 import { VERSION } from '../version.js';
 import { AT_RISK_FRACTION, CaptureClock, connectionsAtRisk, riskContext } from '../sockets/at-risk.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
+import { OTHER_PATH, PathLabels } from './path-labels.js';
 
 type Totals = { packets: number; tcpPackets: number; captureGaps: number; probesSent: number; probesAnswered: number; evicted: number };
 
@@ -33,14 +34,17 @@ export class KadMetrics {
   private readonly info: Gauge<'version' | 'source'>;
 
   private readonly evicted: Counter;
+  private readonly pathOverflow: Counter;
+  private readonly paths: PathLabels;
   private readonly last: Totals = { packets: 0, tcpPackets: 0, captureGaps: 0, probesSent: 0, probesAnswered: 0, evicted: 0 };
   private readonly clock: CaptureClock;
   private readonly idleTimeoutS: number | undefined;
   private sockets: readonly SocketInfo[] = [];
   private latest: LiveSnapshot | null = null;
 
-  constructor(opts: { processMetrics?: boolean; clock?: CaptureClock; idleTimeoutS?: number } = {}) {
+  constructor(opts: { processMetrics?: boolean; clock?: CaptureClock; idleTimeoutS?: number; maxPaths?: number } = {}) {
     this.clock = opts.clock ?? new CaptureClock();
+    this.paths = new PathLabels(opts.maxPaths);
     this.idleTimeoutS = opts.idleTimeoutS;
     const registers = [this.registry];
     this.resets = new Counter({
@@ -120,17 +124,22 @@ export class KadMetrics {
       labelNames: ['version', 'source'],
       registers,
     });
+    this.pathOverflow = new Counter({
+      name: 'kad_metrics_paths_overflow_total',
+      help: 'Resets and silent drops counted under path="other" because --metrics-max-paths paths already have their own label',
+      registers,
+    });
     this.sourceDrops.set(Number.NaN);
     this.missedAtMost.set(Number.NaN);
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
   onReset(v: ResetVerdict, path: string): void {
-    this.resets.inc({ attribution: v.attribution, path });
+    this.resets.inc({ attribution: v.attribution, path: this.pathLabel(path) });
   }
 
   onSilentDrop(_v: SilentDropVerdict, path: string): void {
-    this.silentDrops.inc({ path });
+    this.silentDrops.inc({ path: this.pathLabel(path) });
   }
 
   /** The latest annotated socket table (kad watch --sockets); their facts count from the next snapshot on. */
@@ -162,6 +171,7 @@ export class KadMetrics {
     this.timeoutLower.reset();
     this.timeoutUpper.reset();
     for (const t of snap.idleTimeouts) {
+      if (!this.paths.admit(t.path)) continue;
       if (t.survivedMaxS !== null) this.timeoutLower.set({ path: t.path }, t.survivedMaxS);
       if (t.diedMinS !== null) this.timeoutUpper.set({ path: t.path }, t.diedMinS);
     }
@@ -177,6 +187,12 @@ export class KadMetrics {
     return snap === null || now === null
       ? 0
       : connectionsAtRisk(snap.openReports, this.sockets, riskContext(snap, now, this.idleTimeoutS)).length;
+  }
+
+  private pathLabel(path: string): string {
+    const label = this.paths.label(path);
+    if (label === OTHER_PATH) this.pathOverflow.inc();
+    return label;
   }
 
   private countUp(counter: Counter, key: keyof Totals, total: number): void {

@@ -27,9 +27,13 @@ const INDEX = `<!doctype html>
  * Serves the model's metrics on `listen` ([HOST]:PORT) until closed. Resolves
  * once the port is bound, so a caller can print the URL and know it works.
  */
-export async function startMetricsServer(model: LiveModel, listen: string, opts: { idleTimeoutS?: number } = {}): Promise<MetricsServer> {
+export async function startMetricsServer(
+  model: LiveModel,
+  listen: string,
+  opts: { idleTimeoutS?: number; maxPaths?: number } = {},
+): Promise<MetricsServer> {
   const where = parseListen(listen);
-  const metrics = new KadMetrics({ clock: new CaptureClock(model.feed), idleTimeoutS: opts.idleTimeoutS });
+  const metrics = new KadMetrics({ clock: new CaptureClock(model.feed), idleTimeoutS: opts.idleTimeoutS, maxPaths: opts.maxPaths });
   // A verdict names its connection by number; the tracker knows which server that is.
   const pathOf = (conn: number): string => {
     const t = model.pipeline.tracker;
