@@ -13,6 +13,7 @@ import { LiveModel } from '../src/live/live-model.js';
 import type { PacketFeed } from '../src/live/packet-feed.js';
 import { startMetricsServer } from '../src/metrics/metrics-server.js';
 import { DEFAULT_MAX_PATHS, OTHER_PATH, PathLabels } from '../src/metrics/path-labels.js';
+import { VERSION } from '../src/version.js';
 import { REPO, runKad } from './helpers/run-kad.js';
 import { sample } from './helpers/prom-text.js';
 
@@ -58,7 +59,9 @@ async function scrapeReplay(maxPaths?: number): Promise<{ before: string; after:
 }
 
 test('with the default cap the reset keeps its path; kad_build_info is there before any packet', async () => {
-  const { after } = await scrapeReplay();
+  const { before, after } = await scrapeReplay();
+  const info = { version: VERSION, nodejs: process.versions.node, max_paths: String(DEFAULT_MAX_PATHS) };
+  assert.equal(sample(before, 'kad_build_info', info), 1, before);
   assert.equal(sample(after, 'kad_resets_total', { attribution: 'middlebox', path: PATH }), 1, after);
   assert.equal(sample(after, 'kad_resets_total', { attribution: 'middlebox', path: OTHER_PATH }), undefined);
   assert.equal(sample(after, 'kad_metrics_paths_overflow_total'), 0);
@@ -73,6 +76,7 @@ test('with --metrics-max-paths 0 the reset is counted under "other" and no brack
   // One bracket for unrelated paths would be no path's bracket: left out, not merged.
   assert.equal(sample(after, 'kad_idle_timeout_upper_bound_seconds', { path: OTHER_PATH }), undefined);
   assert.equal(sample(after, 'kad_idle_timeout_upper_bound_seconds', { path: PATH }), undefined);
+  assert.equal(sample(after, 'kad_build_info', { max_paths: '0' }), 1);
 });
 
 test('kad watch --metrics-max-paths wants a whole number', () => {

@@ -129,6 +129,13 @@ export class KadMetrics {
       help: 'Resets and silent drops counted under path="other" because --metrics-max-paths paths already have their own label',
       registers,
     });
+    // Set once, before any snapshot: a scrape of a kad that has not yet seen a packet still says what is running.
+    new Gauge({
+      name: 'kad_build_info',
+      help: 'Always 1: the keepalive-doctor version, the Node.js it runs on, and the --metrics-max-paths cap',
+      labelNames: ['version', 'nodejs', 'max_paths'],
+      registers,
+    }).set({ version: VERSION, nodejs: process.versions.node, max_paths: String(this.paths.max) }, 1);
     this.sourceDrops.set(Number.NaN);
     this.missedAtMost.set(Number.NaN);
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
