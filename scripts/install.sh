@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(libpcap-dev tcpdump tshark nftables iproute2 conntrack tmux procps util-linux python3 make g++ chromium)
+APT_PACKAGES=(libpcap-dev tcpdump tshark nftables iproute2 conntrack tmux procps util-linux python3 make g++ chromium prometheus curl jq)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -20,6 +20,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# prometheus is there for promtool and for the tests' own server (a loopback port, a temp TSDB,
+# stopped by PID); nothing here needs or touches the package's system service, running or not.
 
 # cap is a native addon: build it against the Node headers that ship with the system Node.
 if [ -d /usr/include/node ]; then export npm_config_nodedir=/usr; fi

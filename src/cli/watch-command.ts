@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { LiveModel, type LiveSnapshot } from '../live/live-model.js';
 import { LineWriter } from './line-writer.js';
-import { milliseconds } from './option-values.js';
+import { milliseconds, wholeNumber } from './option-values.js';
+import { DEFAULT_MAX_PATHS } from '../metrics/path-labels.js';
 import type { ConnectionReport, ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { connectionReport } from '../report/build-file-report.js';
 import { annotateSockets, socketKey } from '../sockets/annotate-sockets.js';
@@ -23,6 +24,7 @@ interface WatchFlags extends SourceFlags {
   refresh: number;
   statsInterval: number;
   metrics?: string;
+  metricsMaxPaths: number;
 }
 
 export function registerWatch(program: Command): void {
@@ -40,6 +42,12 @@ export function registerWatch(program: Command): void {
       10_000,
     )
     .option('--metrics <addr>', 'also serve Prometheus metrics on <addr> (e.g. :9464, 127.0.0.1:9464)')
+    .option(
+      '--metrics-max-paths <n>',
+      'with --metrics: at most <n> paths (server endpoints) get their own path label; resets and drops on later ones count under path="other"',
+      wholeNumber('path count', 0),
+      DEFAULT_MAX_PATHS,
+    )
     .addHelpText(
       'after',
       `${TIMESTAMP_HELP}
@@ -82,9 +90,13 @@ interface MetricsHandle {
   /** Takes each annotated socket table, so that the at-risk gauge counts what the at-risk lines say. */
   sockets?(list: readonly SocketInfo[]): void;
 }
-type StartMetrics = (model: LiveModel, listen: string, opts: { idleTimeoutS?: StatedTimeout }) => Promise<MetricsHandle>;
+type StartMetrics = (model: LiveModel, listen: string, opts: { idleTimeoutS?: StatedTimeout; maxPaths?: number }) => Promise<MetricsHandle>;
 
-async function startMetrics(model: LiveModel, listen: string, idleTimeoutS: StatedTimeout | undefined): Promise<MetricsHandle> {
+async function startMetrics(
+  model: LiveModel,
+  listen: string,
+  opts: { idleTimeoutS?: StatedTimeout; maxPaths?: number },
+): Promise<MetricsHandle> {
   let mod: { startMetricsServer?: unknown };
   try {
     mod = (await import(METRICS_MODULE)) as { startMetricsServer?: unknown };
@@ -95,7 +107,7 @@ async function startMetrics(model: LiveModel, listen: string, idleTimeoutS: Stat
     throw err;
   }
   if (typeof mod.startMetricsServer !== 'function') throw new UserError('--metrics is not available in this build');
-  return (mod.startMetricsServer as StartMetrics)(model, listen, { idleTimeoutS });
+  return (mod.startMetricsServer as StartMetrics)(model, listen, opts);
 }
 
 /** The stats line's `sockets` object: what the last socket-table refresh read, and how the refreshes are keeping up. */
@@ -344,7 +356,7 @@ async function runWatch(flags: WatchFlags): Promise<void> {
 
   const metrics =
     flags.metrics !== undefined
-      ? await startMetrics(model, flags.metrics, stated).catch((err: unknown) => {
+      ? await startMetrics(model, flags.metrics, { idleTimeoutS: stated, maxPaths: flags.metricsMaxPaths }).catch((err: unknown) => {
           feed.stop();
           throw err;
         })

@@ -5,6 +5,7 @@ import { VERSION } from '../version.js';
 import { AT_RISK_FRACTION, CaptureClock, connectionsAtRisk, riskContext } from '../sockets/at-risk.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 import type { StatedTimeout } from '../sockets/at-risk.js';
+import { OTHER_PATH, PathLabels } from './path-labels.js';
 
 type Totals = { packets: number; tcpPackets: number; captureGaps: number; probesSent: number; probesAnswered: number; evicted: number };
 
@@ -34,14 +35,17 @@ export class KadMetrics {
   private readonly info: Gauge<'version' | 'source'>;
 
   private readonly evicted: Counter;
+  private readonly pathOverflow: Counter;
+  private readonly paths: PathLabels;
   private readonly last: Totals = { packets: 0, tcpPackets: 0, captureGaps: 0, probesSent: 0, probesAnswered: 0, evicted: 0 };
   private readonly clock: CaptureClock;
   private readonly idleTimeoutS: StatedTimeout | undefined;
   private sockets: readonly SocketInfo[] = [];
   private latest: LiveSnapshot | null = null;
 
-  constructor(opts: { processMetrics?: boolean; clock?: CaptureClock; idleTimeoutS?: StatedTimeout } = {}) {
+  constructor(opts: { processMetrics?: boolean; clock?: CaptureClock; idleTimeoutS?: StatedTimeout; maxPaths?: number } = {}) {
     this.clock = opts.clock ?? new CaptureClock();
+    this.paths = new PathLabels(opts.maxPaths);
     this.idleTimeoutS = opts.idleTimeoutS;
     const registers = [this.registry];
     this.resets = new Counter({
@@ -123,15 +127,27 @@ export class KadMetrics {
       labelNames: ['version', 'source'],
       registers,
     });
+    this.pathOverflow = new Counter({
+      name: 'kad_metrics_paths_overflow_total',
+      help: 'Resets and silent drops counted under path="other" because --metrics-max-paths paths already have their own label',
+      registers,
+    });
+    // Set once, before any snapshot: a scrape of a kad that has not yet seen a packet still says what is running.
+    new Gauge({
+      name: 'kad_build_info',
+      help: 'Always 1: the keepalive-doctor version, the Node.js it runs on, and the --metrics-max-paths cap',
+      labelNames: ['version', 'nodejs', 'max_paths'],
+      registers,
+    }).set({ version: VERSION, nodejs: process.versions.node, max_paths: String(this.paths.max) }, 1);
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
   onReset(v: ResetVerdict, path: string): void {
-    this.resets.inc({ attribution: v.attribution, path });
+    this.resets.inc({ attribution: v.attribution, path: this.pathLabel(path) });
   }
 
   onSilentDrop(_v: SilentDropVerdict, path: string): void {
-    this.silentDrops.inc({ path });
+    this.silentDrops.inc({ path: this.pathLabel(path) });
   }
 
   /** The latest annotated socket table (kad watch --sockets); their facts count from the next snapshot on. */
@@ -163,6 +179,7 @@ export class KadMetrics {
     this.timeoutLower.reset();
     this.timeoutUpper.reset();
     for (const t of snap.idleTimeouts) {
+      if (!this.paths.admit(t.path)) continue;
       if (t.survivedMaxS !== null) this.timeoutLower.set({ path: t.path }, t.survivedMaxS);
       if (t.diedMinS !== null) this.timeoutUpper.set({ path: t.path }, t.diedMinS);
     }
@@ -174,6 +191,12 @@ export class KadMetrics {
   /** The text exposition, without the blank lines prom-client puts between metric families. */
   async exposition(): Promise<string> {
     return (await this.registry.metrics()).replace(/\n{2,}/g, '\n');
+  }
+
+  /** Every metric this can export, those left out while unknown included (what rules and dashboards may query). */
+  metricNames(): string[] {
+    const optional = [this.sourceDrops, this.missedAtMost].map((g) => (g as unknown as { name: string }).name);
+    return [...new Set([...this.registry.getMetricsAsArray().map((m) => m.name), ...optional])];
   }
 
   /** A gauge whose value may be unknown is in the registry only while it is known. */
@@ -195,6 +218,12 @@ export class KadMetrics {
     return snap === null || now === null
       ? 0
       : connectionsAtRisk(snap.openReports, this.sockets, riskContext(snap, now, this.idleTimeoutS)).length;
+  }
+
+  private pathLabel(path: string): string {
+    const label = this.paths.label(path);
+    if (label === OTHER_PATH) this.pathOverflow.inc();
+    return label;
   }
 
   private countUp(counter: Counter, key: keyof Totals, total: number): void {

@@ -31,10 +31,10 @@ const INDEX = `<!doctype html>
 export async function startMetricsServer(
   model: LiveModel,
   listen: string,
-  opts: { idleTimeoutS?: StatedTimeout } = {},
+  opts: { idleTimeoutS?: StatedTimeout; maxPaths?: number } = {},
 ): Promise<MetricsServer> {
   const where = parseListen(listen);
-  const metrics = new KadMetrics({ clock: new CaptureClock(model.feed), idleTimeoutS: opts.idleTimeoutS });
+  const metrics = new KadMetrics({ clock: new CaptureClock(model.feed), idleTimeoutS: opts.idleTimeoutS, maxPaths: opts.maxPaths });
   // A verdict names its connection by number; the tracker knows which server that is.
   const pathOf = (conn: number): string => {
     const t = model.pipeline.tracker;
