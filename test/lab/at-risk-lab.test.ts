@@ -10,7 +10,9 @@
  *  B, given the bracket of a kad probe result (--timeout-from): the first
  *    wave is flagged before 8 s of idle.
  * Each time, the at-risk lines, the stats line's atRisk and the
- * kad_connections_at_risk gauge count the same connections.
+ * kad_connections_at_risk gauge count the same connections; and `kad live`
+ * (the TUI, in tmux), given what B is given, shows that count in its header
+ * and on as many rows.
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -111,6 +113,24 @@ function watcher(ns: string, extra: string[], cleanup: Cleanup, name: string) {
   return { lines, waitFor, stats, url, stderr: () => stderr };
 }
 
+/** `kad live` in a detached tmux on a socket of its own; the screen as text. */
+function tui(ns: string, extra: string[], cleanup: Cleanup) {
+  const socket = `kad-atrisk-${process.pid}`;
+  const tmux = (...args: string[]): string => {
+    const r = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', timeout: 10_000 });
+    if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const cmd = ['ip', 'netns', 'exec', ns, process.execPath, KAD, 'live', '-i', IFACE.server, ...extra].join(' ');
+  tmux('new-session', '-d', '-x', '160', '-y', '48', '-s', socket, '-e', 'TERM=xterm-256color', '-e', 'LANG=C.UTF-8', `${cmd}; sleep 60`);
+  cleanup.add(
+    'stop the tmux server',
+    async () => void spawnSync('tmux', ['-L', socket, 'kill-server']),
+    () => void spawnSync('tmux', ['-L', socket, 'kill-server']),
+  );
+  return { screen: () => tmux('capture-pane', '-p', '-t', socket) };
+}
+
 /** The gauge, scraped from inside the namespace where kad serves it on the loopback. */
 function gauge(ns: string, url: string): number {
   const js =
@@ -147,8 +167,10 @@ test(
       await new Promise<void>((resolve) => createInterface({ input: server.stdout! }).once('line', () => resolve()));
       const a = watcher(topo.ns.server, [], cleanup, 'A (nothing given)');
       const b = watcher(topo.ns.server, ['--timeout-from', probe], cleanup, 'B (--timeout-from)');
+      const c = tui(topo.ns.server, ['--timeout-from', probe], cleanup);
       await a.waitFor((ls) => ls.some((l) => l.type === 'stats'), 15_000, 'first stats line');
       await b.waitFor((ls) => ls.some((l) => l.type === 'stats'), 15_000, 'first stats line');
+      for (let i = 0; i < 150 && !/connections 0 /.test(c.screen()); i++) await sleep(100);
       const client = inNs(topo.ns.client, [process.execPath, '-e', CLIENT_JS], cleanup, 'client');
       let echoes = 0;
       createInterface({ input: client.stdout! }).on('line', () => echoes++);
@@ -177,6 +199,14 @@ test(
       assert.equal(gauge(topo.ns.server, b.url()), WAVE, 'gauge B');
       assert.equal(statsB.atRisk, WAVE, 'stats B');
       assert.deepEqual(statsB.timeouts, { unknown: 0, bracketed: 0, given: WAVE });
+      // The TUI, told the same, counts the same (its header) and flags as many rows.
+      let screen = '';
+      for (let i = 0; i < 40 && !new RegExp(`at risk ${WAVE} `).test(screen); i++) {
+        await sleep(100);
+        screen = c.screen();
+      }
+      assert.match(screen, new RegExp(`at risk ${WAVE} `), screen);
+      assert.equal((screen.match(/AT RISK/g) ?? []).length, WAVE, screen);
 
       // A knows nothing yet: unknown, and nothing flagged (they idle far less than the common defaults).
       const statsA = a.stats()!;
