@@ -6,6 +6,10 @@
  * receiver's ACKs), every one of which crosses the captured interface.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { addNamespace, deleteNamespace, killChild, track } from './children.js';
 
 const CLIENT = '192.0.2.1';
@@ -68,6 +72,24 @@ for s in socks:
 print('{"writes": %d}' % writes, flush=True)
 `;
 
+const SENDER_C = fileURLToPath(new URL('../../../bench/scale/native/paced-sender.c', import.meta.url));
+let compiled: string | null | undefined;
+
+/**
+ * bench/scale/native/paced-sender.c, compiled once per run into a temp
+ * directory (cc comes with scripts/install.sh's g++); null without a
+ * compiler, and the Python sender does the job, at a lower ceiling.
+ */
+function nativeSender(): string | null {
+  if (compiled !== undefined) return compiled;
+  const out = join(mkdtempSync(join(tmpdir(), 'kad-sender-')), 'paced-sender');
+  const r = spawnSync('cc', ['-O2', '-o', out, SENDER_C], { encoding: 'utf8' });
+  compiled = r.status === 0 ? out : null;
+  if (compiled === null)
+    process.stderr.write(`  [live] no C compiler (${(r.stderr ?? r.error?.message ?? '').trim().slice(0, 120)}): the Python sender\n`);
+  return compiled;
+}
+
 function ipOk(args: string[]): boolean {
   return spawnSync('ip', args, { stdio: 'ignore' }).status === 0;
 }
@@ -129,6 +151,13 @@ export class VethLab {
       ['-n', this.nsB, 'link', 'set', IF_B, 'up'],
     ];
     for (const a of setup) if (!ipOk(a)) throw new Error(`ip ${a.join(' ')} failed`);
+    // Permanent neighbours: no ARP on the link, so every packet on it is the test's TCP and the link's counters are the truth.
+    const mac = (ns: string, dev: string): string =>
+      spawnSync('ip', ['netns', 'exec', ns, 'cat', `/sys/class/net/${dev}/address`], { encoding: 'utf8' }).stdout.trim();
+    const macA = mac(this.nsA, IF_A);
+    const macB = mac(this.nsB, IF_B);
+    ipOk(['-n', this.nsA, 'neigh', 'replace', SERVER, 'lladdr', macB, 'dev', IF_A, 'nud', 'permanent']);
+    ipOk(['-n', this.nsB, 'neigh', 'replace', CLIENT, 'lladdr', macA, 'dev', IF_B, 'nud', 'permanent']);
     // Autocorking would merge the small writes into fewer, larger segments: the point is many packets.
     spawnSync('ip', ['netns', 'exec', this.nsA, 'sysctl', '-q', '-w', 'net.ipv4.tcp_autocorking=0'], { stdio: 'ignore' });
     const receiver = this.spawn(this.nsB, process.execPath, ['-e', RECEIVER]);
@@ -153,7 +182,10 @@ export class VethLab {
 
   /** Sends for `seconds` at `rate` packets/s on the wire (0: as fast as it can); resolves with the write count. */
   async send(streams: number, seconds: number, rate: number): Promise<number | null> {
-    const sender = this.spawn(this.nsA, 'python3', ['-c', SENDER, String(streams), String(seconds), String(rate), IF_A]);
+    const native = nativeSender();
+    const sender = native
+      ? this.spawn(this.nsA, native, [SERVER, String(PORT), String(streams), String(seconds), String(rate), IF_A])
+      : this.spawn(this.nsA, 'python3', ['-c', SENDER, String(streams), String(seconds), String(rate), IF_A]);
     const line = await waitForLine(sender, (l) => l.startsWith('{'), (seconds + 30) * 1000);
     return line ? (JSON.parse(line) as { writes: number }).writes : null;
   }
