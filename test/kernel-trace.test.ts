@@ -187,7 +187,11 @@ test('reset attribution: a matching tcp_send_reset makes the RST local-stack, de
   const k = sent.evidence.find((e) => e.signal === 'kernel')!;
   assert.deepEqual([k.pointsTo, k.strength], ['local-stack', 'decisive']);
   assert.match(k.detail, /NO_SOCKET/);
-  assert.equal(verdict([logged('send-reset', RST_AT - KERNEL_MATCH_S - 0.5)]).attribution, 'unknown', 'outside the tolerance');
+  assert.equal(verdict([logged('send-reset', RST_AT - KERNEL_MATCH_S - 0.05)]).attribution, 'unknown', 'outside the tolerance');
+  // A listener's RST reports its own unconnected remote end (0.0.0.0:0): it matches by the sending end.
+  const listener = { remote: { addr: '0.0.0.0', port: 0 }, state: 'LISTEN', reason: 'TCP_FLAGS' };
+  assert.equal(verdict([logged('send-reset', RST_AT, listener)]).attribution, 'local-stack');
+  assert.equal(verdict([logged('send-reset', RST_AT, { ...listener, local: { addr: '127.0.0.1', port: 5432 } })]).attribution, 'unknown');
   assert.equal(verdict([logged('send-reset', RST_AT, { netns: 'other' })]).attribution, 'unknown', 'another namespace');
   // Tracing was on and this host's address sent a RST its stack never built: forged on this host or the path.
   const forged = verdict([], RST_AT - 10);

@@ -7,11 +7,32 @@ import type { CrossEvidence } from './diagnose-capture.js';
 /**
  * A kernel event and a captured packet are "the same moment" within this
  * (s). Both clocks are this host's (the capture's stamps, the trace's `mono`
- * moved to the wall clock at start); a capture stamped on arrival (cap) lags
- * the kernel by the time its packets wait in the buffer, well under this on a
- * host that keeps up. The 4-tuple must match as well.
+ * moved to the wall clock at start; measured 1–3 ms apart in the lab); a
+ * capture stamped on arrival (cap) lags by the time its packets wait in the
+ * buffer, well under this on a host that keeps up. It must stay well under the
+ * gap between two RSTs of one 4-tuple: an abort RST that never left the host
+ * (lab peer-socketless) came 1 s before the socketless one that did, and a
+ * 1 s tolerance paired them. The nearest event wins; the 4-tuple must match.
  */
-export const KERNEL_MATCH_S = 1;
+export const KERNEL_MATCH_S = 0.25;
+
+/** A listening or unconnected socket's RST reports this remote end (the socket's own, unset): it matches any peer. */
+function wildcard(e: { addr: string }): { addr: string; port: number } {
+  return { addr: e.addr.includes(':') ? '::' : '0.0.0.0', port: 0 };
+}
+
+function nearest<T extends { wallS: number }>(
+  list: readonly T[] | undefined,
+  wallS: number,
+  ok: (x: T) => boolean = () => true,
+): T | undefined {
+  let best: T | undefined;
+  for (const x of list ?? []) {
+    const d = Math.abs(x.wallS - wallS);
+    if (d <= KERNEL_MATCH_S && ok(x) && (best === undefined || d < Math.abs(best.wallS - wallS))) best = x;
+  }
+  return best;
+}
 
 const ECONNRESET = 104;
 const ETIMEDOUT = 110;
@@ -41,6 +62,8 @@ export class KernelJoin {
   private readonly eventsByTuple = new Map<string, LoggedKernelEvent[]>();
   /** RST frames by "sender tuple": the captured RSTs kernel reset events can be. */
   private readonly rstsByTuple = new Map<string, Array<{ frame: number; wallS: number }>>();
+  /** The same by sender end alone, for a listener's RST (its remote end is the wildcard). */
+  private readonly rstsBySender = new Map<string, Array<{ frame: number; wallS: number }>>();
 
   constructor(
     private readonly analysis: CaptureAnalysis,
@@ -69,7 +92,12 @@ export class KernelJoin {
       let list = this.rstsByTuple.get(k);
       if (!list) this.rstsByTuple.set(k, (list = []));
       const [sec, ns] = t.absolute(r.time);
-      list.push({ frame: r.frame, wallS: sec + ns / 1e9 });
+      const rst = { frame: r.frame, wallS: sec + ns / 1e9 };
+      list.push(rst);
+      const sk = tupleKey(from, wildcard(from));
+      let bySender = this.rstsBySender.get(sk);
+      if (!bySender) this.rstsBySender.set(sk, (bySender = []));
+      bySender.push(rst);
     }
   }
 
@@ -81,15 +109,14 @@ export class KernelJoin {
     if (ev.kind === 'send-reset' || ev.kind === 'receive-reset') {
       // A sent RST goes local → remote; a received one came remote → local.
       const k = ev.kind === 'send-reset' ? tupleKey(ev.local, ev.remote) : tupleKey(ev.remote, ev.local);
-      rstFrame = this.rstsByTuple.get(k)?.find((r) => Math.abs(r.wallS - ev.wallS) <= KERNEL_MATCH_S)?.frame ?? null;
+      const list = ev.kind === 'send-reset' && ev.remote.port === 0 ? this.rstsBySender.get(k) : this.rstsByTuple.get(k);
+      rstFrame = nearest(list, ev.wallS)?.frame ?? null;
     }
     return { conn, rstFrame };
   }
 
   private near(k: string, kind: LoggedKernelEvent['kind'], wallS: number, errno?: number): LoggedKernelEvent | undefined {
-    return this.eventsByTuple
-      .get(k)
-      ?.find((e) => e.kind === kind && Math.abs(e.wallS - wallS) <= KERNEL_MATCH_S && (errno === undefined || e.errno === errno));
+    return nearest(this.eventsByTuple.get(k), wallS, (e) => e.kind === kind && (errno === undefined || e.errno === errno));
   }
 
   /** Evidence for each captured RST (signal `kernel`), and the kernel's word on silent drops. */
@@ -103,7 +130,8 @@ export class KernelJoin {
       const [sec, ns] = t.absolute(r.time);
       const at = sec + ns / 1e9;
       const ev: Evidence[] = [];
-      const sent = this.near(tupleKey(from, to), 'send-reset', at);
+      // A listener answering a segment of a flow it has no connection for reports its own, unconnected, remote end.
+      const sent = this.near(tupleKey(from, to), 'send-reset', at) ?? this.near(tupleKey(from, wildcard(from)), 'send-reset', at);
       if (sent) {
         // tcp_send_reset fires for every RST this host's TCP stack builds, with or without a socket.
         ev.push({

@@ -48,10 +48,16 @@ export function kernelNote(ev: LoggedKernelEvent, cap: CaptureSide | null): Kern
   const idleText = idle === null ? '' : ` after ${idle} s idle`;
   const probe = afterProbe(ev) ? ', right after a keepalive probe' : '';
   switch (ev.kind) {
-    case 'send-reset':
-      return {
-        verdict: `this host's TCP stack sent a RST${ev.reason ? ` (${ev.reason})` : ''}${ev.state ? '' : ': no socket had this 4-tuple'}`,
-      };
+    case 'send-reset': {
+      // A listener answers a segment of a connection it does not have (after a crash, a lost socket) with its own, unconnected, ends.
+      const why =
+        ev.state === null
+          ? ': no socket had this 4-tuple'
+          : ev.state === 'LISTEN'
+            ? ': the listening socket, for a connection it does not have'
+            : '';
+      return { verdict: `this host's TCP stack sent a RST${ev.reason ? ` (${ev.reason})` : ''}${why}` };
+    }
     case 'receive-reset':
       if (cap === null) {
         return {
