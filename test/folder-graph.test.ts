@@ -16,7 +16,8 @@ export const LAYERS: readonly (readonly string[])[] = [
   // The presets are facts the at-risk rule (sockets/) reads: recommend/ imports only model/ and util/.
   ['recommend'],
   ['capture', 'sockets'],
-  ['decode', 'audit', 'fix'],
+  // kernel/: tracefs events joined to the socket table; diagnose/ turns them into evidence.
+  ['decode', 'audit', 'fix', 'kernel'],
   ['track'],
   ['wasm'],
   ['analyze'],

@@ -16,11 +16,21 @@ import type { SocketInfo, SocketRead } from '../sockets/socket-types.js';
 import { epochText } from '../util/time-text.js';
 import { addSourceOptions, openFeed, registerLive, TIMESTAMP_HELP, type SourceFlags } from './live-command.js';
 import { UserError } from '../model/errors.js';
+import { ERRNO_NAMES } from '../model/kernel-event.js';
+import type { LoggedKernelEvent } from '../kernel/kernel-log.js';
+import { kernelNote } from '../kernel/kernel-verdict.js';
+import type { CaptureMatch } from '../diagnose/kernel-evidence.js';
+import { KernelSource } from '../live/kernel-source.js';
+import { NoCaptureFeed } from '../live/no-capture-feed.js';
+import type { PacketFeed } from '../live/packet-feed.js';
 import { statedTimeout } from './given-timeout.js';
 import type { StatedTimeout } from '../sockets/at-risk.js';
 
 interface WatchFlags extends SourceFlags {
   sockets?: boolean;
+  kernel?: boolean;
+  /** --no-capture: false. */
+  capture: boolean;
   refresh: number;
   statsInterval: number;
   metrics?: string;
@@ -48,6 +58,11 @@ export function registerWatch(program: Command): void {
       wholeNumber('path count', 0),
       DEFAULT_MAX_PATHS,
     )
+    .option(
+      '--kernel',
+      "also read this host's TCP tracepoints (RSTs sent and received, errors handed to applications, state changes, retransmissions; root, tracefs): kernel lines, and evidence for the verdicts",
+    )
+    .option('--no-capture', 'with --kernel: capture no packets, only the socket table and kernel events (a server too busy to capture)')
     .addHelpText(
       'after',
       `${TIMESTAMP_HELP}
@@ -62,6 +77,11 @@ Output: one JSON object per line, "type" first:
                with --sockets, sockets: {source (sock_diag|ss|proc), count, atRisk, refreshMs (read + judge),
                skipped (refreshes due while one was in flight), intervalMs (grows with the table), fallbackReason};
                the last one has "final": true
+  kernel       with --kernel: event (receive-reset, send-reset, error, state, retransmit), ts, local, remote (the
+               socket's own view), netns ("this", or "other": a socket of another network namespace, left
+               unjoined), and when known: cookie, state, oldState, reason, errno, error, pid, process, keepalive,
+               probesOut, conn, rstFrame (the captured RST it is), verdict, unknown (what cannot be known
+               from here), decide (what would decide it)
   metrics      with --metrics: the URL being served (first line)
 Ends on SIGINT/SIGTERM, or when the file/stdin source ends, with exit status 0.
 
@@ -69,7 +89,9 @@ Examples:
   sudo kad watch -i eth0 --sockets --idle-timeout 350
   sudo kad watch -i eth0 --sockets --behind azure-lb --metrics :9464
   sudo kad watch -f 'tcp port 443' | jq 'select(.type=="reset" and .attribution=="middlebox")'
-  kad watch -r capture.pcapng`,
+  kad watch -r capture.pcapng
+  sudo kad watch -i eth0 --kernel
+  sudo kad watch --kernel --no-capture`,
     )
     .action(async (flags: WatchFlags) => {
       await runWatch(flags);
@@ -89,6 +111,8 @@ interface MetricsHandle {
   url?: string;
   /** Takes each annotated socket table, so that the at-risk gauge counts what the at-risk lines say. */
   sockets?(list: readonly SocketInfo[]): void;
+  /** --kernel: an application got one of these errors on a connection to `path`. */
+  kernelError?(path: string, errno: 'ECONNRESET' | 'ETIMEDOUT'): void;
 }
 type StartMetrics = (model: LiveModel, listen: string, opts: { idleTimeoutS?: StatedTimeout; maxPaths?: number }) => Promise<MetricsHandle>;
 
@@ -299,15 +323,68 @@ export class WatchOutput {
     return openByTimeoutState(snap.openReports, riskContext(snap, this.clock.now(snap.at) ?? 0, this.idleTimeoutS));
   }
 
+  /** One kernel line (--kernel); `cap` is null without a capture (--no-capture). */
+  kernel(ev: LoggedKernelEvent, cap: CaptureMatch | null, noCapture: boolean): void {
+    const s = ev.socket;
+    const note = ev.netns === 'this' ? kernelNote(ev, noCapture ? null : (cap ?? { conn: null, rstFrame: null })) : null;
+    const sec = Math.floor(ev.wallS);
+    const line: Record<string, unknown> = {
+      type: 'kernel',
+      event: ev.kind,
+      ts: epochText(sec, Math.round((ev.wallS - sec) * 1e6) * 1000),
+      local: endpointText(ev.local),
+      remote: endpointText(ev.remote),
+      netns: ev.netns,
+      cookie: ev.cookie,
+      state: ev.state,
+      oldState: ev.oldState,
+      reason: ev.reason,
+      errno: ev.errno,
+      error: ev.errno === null ? null : (ERRNO_NAMES[ev.errno] ?? null),
+      pid: s?.pid ?? null,
+      process: s?.process ?? null,
+      keepalive: s ? (s.keepaliveTimer.state === 'on' ? { nextProbeS: s.keepaliveTimer.nextProbeS } : 'off') : null,
+      probesOut: s?.probesOut ?? null,
+      conn: cap?.conn ?? null,
+      rstFrame: cap?.rstFrame ?? null,
+      ...note,
+    };
+    // Fields present when known.
+    for (const k of Object.keys(line)) if (line[k] === null) delete line[k];
+    this.write(line);
+  }
+
   flush(): void {
     this.out.flush();
   }
 }
 
+/** The server end of a kernel event's socket, the metrics' path: the socket table's side when joined, else the lower port. */
+function serverEnd(ev: LoggedKernelEvent): string {
+  const side = ev.socket?.side ?? (ev.local.port <= ev.remote.port ? 'server' : 'client');
+  return endpointText(side === 'server' ? ev.local : ev.remote);
+}
+
 async function runWatch(flags: WatchFlags): Promise<void> {
   const stated = statedTimeout(flags);
-  const feed = openFeed(flags, 'kad watch');
-  const model = new LiveModel(feed, { refreshMs: flags.refresh, maxMemory: flags.maxMemory });
+  if (!flags.capture && !flags.kernel)
+    throw new UserError('--no-capture needs --kernel (without packets, kernel events are the only source)');
+  if (flags.kernel && flags.read !== undefined)
+    throw new UserError("--kernel reads this host's kernel now: it cannot go with -r (a recorded capture)");
+  // The trace instance first: a refusal (not root, no tracefs) comes before any capture is opened.
+  const kernel = flags.kernel ? new KernelSource('kad watch', (l) => process.stderr.write(`${l}\n`)) : null;
+  let feed: PacketFeed;
+  try {
+    feed = flags.capture ? openFeed(flags, 'kad watch') : new NoCaptureFeed();
+  } catch (err) {
+    kernel?.close();
+    throw err;
+  }
+  const model = new LiveModel(feed, {
+    refreshMs: flags.refresh,
+    maxMemory: flags.maxMemory,
+    cross: kernel && flags.capture ? (a) => kernel.cross(a) : undefined,
+  });
   const out = new WatchOutput(model, stated);
   let failure: Error | null = null;
   const gate = new RefreshGate(flags.refresh);
@@ -317,9 +394,18 @@ async function runWatch(flags: WatchFlags): Promise<void> {
   model.on('silentDrop', (d) => out.silentDrop(d));
   model.on('error', (err) => (failure = err));
   model.on('end', () => out.end());
+  const emitKernel = (final: boolean): void => {
+    if (!kernel) return;
+    for (const { ev, match } of kernel.due(undefined, final)) {
+      out.kernel(ev, match, !flags.capture);
+      if (ev.kind === 'error' && ev.netns === 'this' && (ev.errno === 104 || ev.errno === 110))
+        metrics?.kernelError?.(serverEnd(ev), ev.errno === 104 ? 'ECONNRESET' : 'ETIMEDOUT');
+    }
+  };
   model.on('snapshot', (snap) => {
     out.observe(snap);
-    if (flags.sockets) {
+    emitKernel(false);
+    if (flags.sockets || kernel) {
       // One read at a time, and fewer as the table grows: a slow read must not pile up behind a short --refresh.
       gate.run(
         async (signal) => {
@@ -327,17 +413,19 @@ async function runWatch(flags: WatchFlags): Promise<void> {
           const r = await readSockets({ signal });
           if (!toldSource && r.fallbackReason !== null) process.stderr.write(`kad: socket table from ${r.source}: ${r.fallbackReason}\n`);
           toldSource = true;
-          const atRisk = out.sockets(r.sockets, model.latest ?? snap);
+          kernel?.sockets(r.sockets);
+          const atRisk = flags.sockets ? out.sockets(r.sockets, model.latest ?? snap) : 0;
           metrics?.sockets?.(r.sockets);
-          out.socketSummary = {
-            source: r.source,
-            count: r.sockets.length,
-            atRisk,
-            refreshMs: Math.round(performance.now() - t0),
-            skipped: gate.skipped,
-            intervalMs: 0,
-            fallbackReason: r.fallbackReason,
-          };
+          if (flags.sockets)
+            out.socketSummary = {
+              source: r.source,
+              count: r.sockets.length,
+              atRisk,
+              refreshMs: Math.round(performance.now() - t0),
+              skipped: gate.skipped,
+              intervalMs: 0,
+              fallbackReason: r.fallbackReason,
+            };
           out.flush();
         },
         (err) => process.stderr.write(`kad: socket table: ${err instanceof Error ? err.message : String(err)}\n`),
@@ -373,11 +461,13 @@ async function runWatch(flags: WatchFlags): Promise<void> {
   try {
     await model.run();
     await gate.stop();
+    emitKernel(true);
     if (model.latest) out.stats(model.latest, true);
     out.flush();
   } finally {
     process.removeListener('SIGINT', stop);
     process.removeListener('SIGTERM', stop);
+    kernel?.close();
     await metrics?.close();
   }
   if (failure) throw failure;

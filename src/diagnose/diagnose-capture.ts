@@ -17,6 +17,8 @@ export interface CrossEvidence {
   resets: Map<number, Evidence[]>;
   /** Keyed by connection id (1-based): a settled silent-drop kind with its reason. */
   silentDrops: Map<number, { kind: SilentDropVerdict['kind']; evidence: string }>;
+  /** Keyed by connection id: words that confirm a silent drop without settling its kind (the kernel's ETIMEDOUT). */
+  silentDropNotes?: Map<number, string>;
 }
 
 export interface CaptureDiagnosis {
@@ -195,6 +197,8 @@ class ConnectionDiagnoser {
     const settled = this.cross?.silentDrops.get(id);
     if (silentDrop && settled)
       silentDrop = { ...silentDrop, kind: settled.kind, evidence: explain ? [...silentDrop.evidence, settled.evidence] : [] };
+    const note = this.cross?.silentDropNotes?.get(id);
+    if (silentDrop && note !== undefined && explain) silentDrop = { ...silentDrop, evidence: [...silentDrop.evidence, note] };
     const doubt = silentDrop ? this.lossDoubt(c) : null;
     if (silentDrop && doubt) silentDrop = { ...silentDrop, doubt, evidence: explain ? [...silentDrop.evidence, `caveat: ${doubt}`] : [] };
     if (resets.length === 0 && !silentDrop) return null;

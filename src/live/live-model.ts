@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { CapturePipeline, type CaptureAnalysis, type TrackedPacketHandler } from '../analyze/analyze-capture.js';
-import { diagnoseCapture, type CaptureDiagnosis } from '../diagnose/diagnose-capture.js';
+import { diagnoseCapture, type CaptureDiagnosis, type CrossEvidence } from '../diagnose/diagnose-capture.js';
 import { ConnectionRetirer } from '../report/connection-retirer.js';
 import { ReportCache } from './report-cache.js';
 import type {
@@ -91,7 +91,13 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
 
   constructor(
     readonly feed: PacketFeed,
-    private readonly opts: { refreshMs?: number; onTcpPacket?: TrackedPacketHandler; maxMemory?: number } = {},
+    private readonly opts: {
+      refreshMs?: number;
+      onTcpPacket?: TrackedPacketHandler;
+      maxMemory?: number;
+      /** Evidence from outside the capture, asked for each refresh (--kernel: the kernel's tracepoints). */
+      cross?: (analysis: CaptureAnalysis) => CrossEvidence;
+    } = {},
   ) {
     super();
     this.pipeline = new CapturePipeline(feed.label, { onTcpPacket: opts.onTcpPacket, arrivalTimestamps: feed.arrivalTimestamps });
@@ -130,7 +136,7 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
     const drops = this.feed.drops?.() ?? null;
     const missed = this.feed.missedAtMost?.() ?? null;
     const sourceLoss = drops !== null ? { packets: drops, exact: true } : missed !== null ? { packets: missed, exact: false } : null;
-    const diag = diagnoseCapture(analysis, undefined, { explain: false, sourceLoss });
+    const diag = diagnoseCapture(analysis, this.opts.cross?.(analysis), { explain: false, sourceLoss });
     const t = analysis.tracker;
     const store = t.store;
     const held = t.connectionCount;

@@ -19,6 +19,7 @@ export class KadMetrics {
   readonly registry = new Registry();
   private readonly resets: Counter<'attribution' | 'path'>;
   private readonly silentDrops: Counter<'path'>;
+  private readonly appErrors: Counter<'path' | 'errno'>;
   private readonly probesSent: Counter;
   private readonly probesAnswered: Counter;
   private readonly packets: Counter;
@@ -58,6 +59,12 @@ export class KadMetrics {
       name: 'kad_silent_drops_total',
       help: 'Connections whose keepalives or retransmissions went unanswered (black hole or dead peer), by server endpoint',
       labelNames: ['path'],
+      registers,
+    });
+    this.appErrors = new Counter({
+      name: 'kad_kernel_app_errors_total',
+      help: "Errors this host's TCP stack handed to applications (kad watch --kernel: inet_sk_error_report), ECONNRESET or ETIMEDOUT, by server endpoint",
+      labelNames: ['path', 'errno'],
       registers,
     });
     this.probesSent = new Counter({
@@ -144,6 +151,11 @@ export class KadMetrics {
 
   onReset(v: ResetVerdict, path: string): void {
     this.resets.inc({ attribution: v.attribution, path: this.pathLabel(path) });
+  }
+
+  /** An application got ECONNRESET or ETIMEDOUT on a connection to `path` (the errno label holds only those two names). */
+  onKernelError(path: string, errno: 'ECONNRESET' | 'ETIMEDOUT'): void {
+    this.appErrors.inc({ path: this.pathLabel(path), errno });
   }
 
   onSilentDrop(_v: SilentDropVerdict, path: string): void {

@@ -17,6 +17,8 @@ export interface MetricsServer {
   url: string;
   /** The latest annotated socket table, when the caller reads one: its facts count towards the at-risk gauge. */
   sockets(list: readonly SocketInfo[]): void;
+  /** kad watch --kernel: an application got ECONNRESET or ETIMEDOUT on a connection to this server endpoint. */
+  kernelError(path: string, errno: 'ECONNRESET' | 'ETIMEDOUT'): void;
 }
 
 const INDEX = `<!doctype html>
@@ -73,6 +75,7 @@ export async function startMetricsServer(
   const bound = server.address() as AddressInfo;
   return {
     sockets: (list) => metrics.onSockets(list),
+    kernelError: (path, errno) => metrics.onKernelError(path, errno),
     url: `http://${endpointText({ addr: urlHost(bound.address), port: bound.port })}/metrics`,
     close: async () => {
       model.off('reset', onReset);

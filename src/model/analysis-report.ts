@@ -190,7 +190,7 @@ export type ResetAttribution = 'peer' | 'local-stack' | 'middlebox' | 'unknown';
 export type EvidenceStrength = 'decisive' | 'strong' | 'medium' | 'weak';
 
 export type ResetSignal =
-  'two-sided' | 'ttl' | 'timing' | 'idle-age' | 'ip-id' | 'timestamps' | 'window' | 'seq' | 'multiple-rsts' | 'data-after-rst';
+  'two-sided' | 'ttl' | 'timing' | 'idle-age' | 'ip-id' | 'timestamps' | 'window' | 'seq' | 'multiple-rsts' | 'data-after-rst' | 'kernel';
 
 export interface Evidence {
   signal: ResetSignal;
