@@ -2,7 +2,8 @@ import { accessSync, constants } from 'node:fs';
 import { Command, Option } from 'commander';
 import { ioError } from '../capture/io-error.js';
 import { CapFeed, DEFAULT_BUFFER_SIZE, DEFAULT_FILTER, DEFAULT_SNAPLEN } from '../live/cap-feed.js';
-import { LiveModel } from '../live/live-model.js';
+import { LiveModel, type LiveModelOptions } from '../live/live-model.js';
+import { KernelSource } from '../live/kernel-source.js';
 import type { PacketFeed } from '../live/packet-feed.js';
 import { StdinFeed } from '../live/stdin-feed.js';
 import { ChildCaptureFeed } from '../live/child-capture-feed.js';
@@ -118,13 +119,14 @@ export interface TuiOptions {
   title: string;
   idleTimeoutS?: StatedTimeout;
   sockets?: (signal: AbortSignal) => Promise<SocketInfo[]>;
+  kernel?: KernelSource;
 }
 
 /** run-tui's entry points: runTui starts model.run() itself and stops the feed on the way out. */
 interface TuiModule {
   runTui: (model: LiveModel, opts: TuiOptions) => Promise<void>;
   /** A LiveModel that also records per-packet timelines; optional, a plain LiveModel works too. */
-  createTuiModel?: (feed: PacketFeed, opts: { maxMemory?: number }) => LiveModel;
+  createTuiModel?: (feed: PacketFeed, opts: { maxMemory?: number; cross?: LiveModelOptions['cross'] }) => LiveModel;
 }
 
 async function loadTui(): Promise<TuiModule> {
@@ -151,28 +153,44 @@ export function registerLive(program: Command): void {
       .description('live TUI: capture (or read a pcap stream) and show connections, keepalives, resets and at-risk sockets as they happen'),
   )
     .option('--no-sockets', "do not read this host's socket table (ss, or /proc/net/tcp)")
+    .option(
+      '--kernel',
+      "also read this host's TCP tracepoints (root, tracefs): kernel events in the event log, the application's error on its connection's row, and evidence for the verdicts",
+    )
     .addHelpText(
       'after',
       `${TIMESTAMP_HELP}\nExamples:\n  sudo kad live\n  sudo kad live -i eth0 -f 'tcp port 5432' --idle-timeout 350\n  sudo kad live --behind aws-nat-gateway\n  kad probe db.example.com:5432 --json > probe.json && sudo kad live --timeout-from probe.json\n  sudo tcpdump -i any -U -w - tcp | kad live -r -\n  kad live -r capture.pcapng`,
     )
-    .action(async (flags: SourceFlags & { sockets: boolean }) => {
+    .action(async (flags: SourceFlags & { sockets: boolean; kernel?: boolean }) => {
       await runLive(flags);
     });
 }
 
-async function runLive(flags: SourceFlags & { sockets: boolean }): Promise<void> {
+async function runLive(flags: SourceFlags & { sockets: boolean; kernel?: boolean }): Promise<void> {
   const stated = statedTimeout(flags);
-  const feed = openFeed(flags, 'kad live');
+  if (flags.kernel && flags.read !== undefined)
+    throw new UserError("--kernel reads this host's kernel now: it cannot go with -r (a recorded capture)");
+  // The trace instance first: a refusal (not root, no tracefs) comes before any capture or screen exists.
+  const warnings: string[] = [];
+  const kernel = flags.kernel ? new KernelSource('kad live', (l) => warnings.push(l)) : null;
+  let feed: PacketFeed;
   let tui: TuiModule;
   try {
-    tui = await loadTui();
+    feed = openFeed(flags, 'kad live');
+    try {
+      tui = await loadTui();
+    } catch (err) {
+      feed.stop();
+      throw err;
+    }
   } catch (err) {
-    feed.stop();
+    kernel?.close();
     throw err;
   }
+  const cross = kernel ? (a: Parameters<NonNullable<LiveModelOptions['cross']>>[0]) => kernel.cross(a) : undefined;
   const model = tui.createTuiModel
-    ? tui.createTuiModel(feed, { maxMemory: flags.maxMemory })
-    : new LiveModel(feed, { maxMemory: flags.maxMemory });
+    ? tui.createTuiModel(feed, { maxMemory: flags.maxMemory, cross })
+    : new LiveModel(feed, { maxMemory: flags.maxMemory, cross });
   let failure: Error | null = null;
   model.on('error', (err) => {
     // Reported after the TUI has restored the terminal, or it would be painted over.
@@ -185,9 +203,13 @@ async function runLive(flags: SourceFlags & { sockets: boolean }): Promise<void>
       title: feed.label,
       idleTimeoutS: stated,
       sockets: withSockets ? socketSource(() => model.latest, { idleTimeoutS: stated }) : undefined,
+      kernel: kernel ?? undefined,
     });
   } finally {
     model.stop();
+    kernel?.close();
   }
+  // Said after the TUI has given the terminal back (a missing tracepoint), or it would be painted over.
+  for (const w of warnings) process.stderr.write(`${w}\n`);
   if (failure) throw failure;
 }

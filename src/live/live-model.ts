@@ -77,6 +77,14 @@ const LIVE_KEEP = 0;
  * (and, past half of maxMemory, the quietest open ones), and a refresh
  * rebuilds only the reports of connections that had packets since the last.
  */
+export interface LiveModelOptions {
+  refreshMs?: number;
+  onTcpPacket?: TrackedPacketHandler;
+  maxMemory?: number;
+  /** Evidence from outside the capture, asked for each refresh (--kernel: the kernel's tracepoints). */
+  cross?: (analysis: CaptureAnalysis) => CrossEvidence;
+}
+
 export class LiveModel extends EventEmitter<LiveModelEvents> {
   readonly pipeline: CapturePipeline;
   private timer: NodeJS.Timeout | null = null;
@@ -91,13 +99,7 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
 
   constructor(
     readonly feed: PacketFeed,
-    private readonly opts: {
-      refreshMs?: number;
-      onTcpPacket?: TrackedPacketHandler;
-      maxMemory?: number;
-      /** Evidence from outside the capture, asked for each refresh (--kernel: the kernel's tracepoints). */
-      cross?: (analysis: CaptureAnalysis) => CrossEvidence;
-    } = {},
+    private readonly opts: LiveModelOptions = {},
   ) {
     super();
     this.pipeline = new CapturePipeline(feed.label, { onTcpPacket: opts.onTcpPacket, arrivalTimestamps: feed.arrivalTimestamps });

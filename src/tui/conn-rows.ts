@@ -51,6 +51,8 @@ export interface RowContext {
   diagnoses: ReadonlyMap<number, ConnectionDiagnosis>;
   /** This host's sockets of each connection (both ends when both are here). */
   sockets: ReadonlyMap<number, readonly SocketInfo[]>;
+  /** kad live --kernel: the error an application on this host got on the connection ("ECONNRESET"). */
+  appErrors?: ReadonlyMap<number, string>;
 }
 
 /** Over means over: the connection will not be idle-timed-out any more. */
@@ -104,6 +106,12 @@ export function buildRow(conn: ConnectionReport, ctx: RowContext): ConnRow {
     riskColour: null,
   };
   assess(row);
+  // The kernel's word that the application heard of it: what an operator matches against the app's own logs.
+  const appError = ctx.appErrors?.get(conn.id);
+  if (appError) {
+    row.riskText = `${row.riskText} · app got ${appError}`;
+    row.riskShort = `${row.riskShort} · ${appError}`;
+  }
   return row;
 }
 

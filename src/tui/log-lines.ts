@@ -2,6 +2,10 @@ import type { ResetVerdict, SilentDropVerdict } from '../model/analysis-report.j
 import { durationText, wallClockText } from '../util/time-text.js';
 import { escapeTags, tag } from './format.js';
 import { attributionColour } from './timeline.js';
+import type { CaptureMatch } from '../diagnose/kernel-evidence.js';
+import type { LoggedKernelEvent } from '../kernel/kernel-log.js';
+import { kernelNote } from '../kernel/kernel-verdict.js';
+import { endpointText } from '../util/ip-text.js';
 
 export function clockText(epochS: number): string {
   const sec = Math.floor(epochS);
@@ -54,4 +58,21 @@ export class LogLines {
   get length(): number {
     return this.lines.length;
   }
+}
+
+/**
+ * A kernel event (kad live --kernel) as an event-log line: when, the
+ * connection when the capture has it, the socket's owner, and what the
+ * event says; null for the kinds with nothing to say (state changes,
+ * retransmissions) and for other namespaces' sockets.
+ */
+export function kernelLine(ev: LoggedKernelEvent, match: CaptureMatch | null): string | null {
+  if (ev.netns !== 'this') return null;
+  const note = kernelNote(ev, match ?? { conn: null, rstFrame: null });
+  if (note === null) return null;
+  const conn = match?.conn != null ? `#${match.conn} ` : '';
+  const owner = ev.socket?.process ? ` ${ev.socket.process}[${ev.socket.pid}]` : '';
+  const colour = ev.kind === 'error' ? 'red' : 'magenta';
+  const where = `${endpointText(ev.local)} ↔ ${endpointText(ev.remote)}${owner}`;
+  return `${clockText(ev.wallS)} ${conn}${tag(colour, 'kernel')} ${escapeTags(`${where}: ${note.verdict}`)}`;
 }

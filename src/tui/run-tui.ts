@@ -4,12 +4,12 @@ import type { Readable, Writable } from 'node:stream';
 import blessed from 'blessed';
 import type { TrackedPacketHandler } from '../analyze/analyze-capture.js';
 import { UserError } from '../model/errors.js';
-import { LiveModel } from '../live/live-model.js';
+import { LiveModel, type LiveModelOptions } from '../live/live-model.js';
 import type { PacketFeed } from '../live/packet-feed.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 import { TimelineRecorder } from './event-ring.js';
 import { TerminalGuard } from './terminal-guard.js';
-import { TuiApp } from './tui-app.js';
+import { TuiApp, type TuiOptions } from './tui-app.js';
 import type { StatedTimeout } from '../sockets/at-risk.js';
 
 const recorders = new WeakMap<LiveModel, TimelineRecorder>();
@@ -21,7 +21,7 @@ const recorders = new WeakMap<LiveModel, TimelineRecorder>();
  */
 export function createTuiModel(
   feed: PacketFeed,
-  opts: { refreshMs?: number; onTcpPacket?: TrackedPacketHandler; maxMemory?: number } = {},
+  opts: { refreshMs?: number; onTcpPacket?: TrackedPacketHandler; maxMemory?: number; cross?: LiveModelOptions['cross'] } = {},
 ): LiveModel {
   const recorder = new TimelineRecorder();
   const extra = opts.onTcpPacket;
@@ -31,7 +31,7 @@ export function createTuiModel(
         extra(t, p, r, k);
       }
     : recorder.onTcpPacket;
-  const model = new LiveModel(feed, { refreshMs: opts.refreshMs ?? 500, onTcpPacket: hook, maxMemory: opts.maxMemory });
+  const model = new LiveModel(feed, { refreshMs: opts.refreshMs ?? 500, onTcpPacket: hook, maxMemory: opts.maxMemory, cross: opts.cross });
   recorders.set(model, recorder);
   return model;
 }
@@ -96,6 +96,8 @@ export interface RunTuiOptions {
   title: string;
   idleTimeoutS?: StatedTimeout;
   sockets?: (signal: AbortSignal) => Promise<SocketInfo[]>;
+  /** kad live --kernel. */
+  kernel?: TuiOptions['kernel'];
 }
 
 /**

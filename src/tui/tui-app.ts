@@ -16,7 +16,9 @@ import { TimelineRecorder } from './event-ring.js';
 import { escapeTags } from './format.js';
 import { headerLines, type RunState } from './header.js';
 import { applyKey, HELP_LINES, initialUiState, type KeyPress } from './keys.js';
-import { infoLine, LogLines, resetLine, silentDropLine } from './log-lines.js';
+import { infoLine, kernelLine, LogLines, resetLine, silentDropLine } from './log-lines.js';
+import type { KernelSource } from '../live/kernel-source.js';
+import { ERRNO_NAMES } from '../model/kernel-event.js';
 import { legendLines } from './timeline.js';
 import { timelinePane } from './timeline-pane.js';
 import { inner, TuiView, type Frame } from './tui-view.js';
@@ -32,7 +34,12 @@ export interface TuiOptions {
   socketPollMs?: number;
   /** Redraw interval while running, so that idle times keep counting between snapshots. */
   tickMs?: number;
+  /** kad live --kernel: the trace session's events, handed out once each, and the socket reads that name their owners. */
+  kernel?: Pick<KernelSource, 'due' | 'sockets'>;
 }
+
+/** Connections remembered with the error their application got; the oldest go first past this. */
+const APP_ERRORS_KEPT = 10_000;
 
 /**
  * The TUI's controller: follows a LiveModel (snapshots, new verdicts, end),
@@ -59,6 +66,7 @@ export class TuiApp {
   private socketError: string | null = null;
   private socketGate: RefreshGate | null = null;
   private readonly log = new LogLines();
+  private readonly appErrors = new Map<number, string>();
   private state: RunState = 'running';
   private tableTop = 0;
   private shown: number[] = [];
@@ -220,7 +228,21 @@ export class TuiApp {
     const tracker = this.model.pipeline.tracker;
     if (tracker.connectionCount > 0) this.clock.observe(this.baseEpoch() + tracker.lastTime / 1e9);
     if (this.fromEventLog) this.syncFromEventLog();
+    this.takeKernelEvents();
     this.scheduleRender();
+  }
+
+  /** Kernel events older than the hold (their packets are tracked by now): to the log, and errors onto their rows. */
+  private takeKernelEvents(): void {
+    const kernel = this.opts.kernel;
+    if (!kernel) return;
+    for (const { ev, match } of kernel.due()) {
+      const line = kernelLine(ev, match);
+      if (line) this.log.add(line);
+      if (ev.kind !== 'error' || ev.errno === null || match?.conn == null || ev.netns !== 'this') continue;
+      this.appErrors.set(match.conn, ERRNO_NAMES[ev.errno] ?? `errno ${ev.errno}`);
+      if (this.appErrors.size > APP_ERRORS_KEPT) this.appErrors.delete(this.appErrors.keys().next().value!);
+    }
   }
 
   private syncFromEventLog(): void {
@@ -260,6 +282,7 @@ export class TuiApp {
     if (!this.opts.sockets || this.done === null) return;
     const list = await this.opts.sockets(signal);
     if (this.done === null) return;
+    this.opts.kernel?.sockets(list);
     this.socketError = null;
     const byConn = new Map<number, SocketInfo[]>();
     for (const s of list) {
@@ -320,6 +343,7 @@ export class TuiApp {
       statedTimeoutS: this.opts.idleTimeoutS,
       diagnoses: this.diagnoses,
       sockets: this.sockets,
+      appErrors: this.appErrors,
     };
     return this.snap.connections.map((c) => buildRow(c, ctx));
   }
