@@ -7,29 +7,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readCaptureBuffer } from '../src/capture/read-capture.js';
-import type { PacketHandler } from '../src/capture/packet-record.js';
 import { LiveModel } from '../src/live/live-model.js';
-import type { PacketFeed } from '../src/live/packet-feed.js';
 import { startMetricsServer } from '../src/metrics/metrics-server.js';
 import { DEFAULT_MAX_PATHS, OTHER_PATH, PathLabels } from '../src/metrics/path-labels.js';
 import { VERSION } from '../src/version.js';
 import { REPO, runKad } from './helpers/run-kad.js';
 import { sample } from './helpers/prom-text.js';
-
-class BufferFeed implements PacketFeed {
-  constructor(
-    readonly label: string,
-    private readonly data: Buffer,
-  ) {}
-  async start(onPacket: PacketHandler): Promise<void> {
-    readCaptureBuffer(this.data, onPacket, { displayName: this.label });
-  }
-  stop(): void {}
-  drops(): number | null {
-    return 0;
-  }
-}
+import { BufferFeed } from './helpers/buffer-feed.js';
 
 const CAPTURE = join(REPO, 'captures', 'fw-reset-keepalive.server.pcap');
 const PATH = '198.51.100.10:5432';

@@ -9,43 +9,16 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { readCaptureBuffer } from '../src/capture/read-capture.js';
-import type { PacketHandler } from '../src/capture/packet-record.js';
 import { UserError } from '../src/model/errors.js';
 import { LiveModel, type LiveSnapshot } from '../src/live/live-model.js';
-import type { PacketFeed } from '../src/live/packet-feed.js';
 import { CaptureClock, connectionsAtRisk, riskContext } from '../src/sockets/at-risk.js';
 import { KadMetrics } from '../src/metrics/kad-metrics.js';
 import { parseListen } from '../src/metrics/listen-address.js';
 import { startMetricsServer } from '../src/metrics/metrics-server.js';
 import type { ConnectionReport } from '../src/model/analysis-report.js';
 import { REPO } from './helpers/run-kad.js';
-
-/** Delivers one capture file in a single burst, like a fast replay. */
-class BufferFeed implements PacketFeed {
-  constructor(
-    readonly label: string,
-    private readonly data: Buffer,
-  ) {}
-  async start(onPacket: PacketHandler): Promise<void> {
-    readCaptureBuffer(this.data, onPacket, { displayName: this.label });
-  }
-  stop(): void {}
-  drops(): number | null {
-    return 0;
-  }
-}
-
-/** Sample value of one series in Prometheus text format, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = new Map([...(m[3] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1]!, x[2]!]));
-    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) return Number(m[4]);
-  }
-  return undefined;
-}
+import { BufferFeed } from './helpers/buffer-feed.js';
+import { sample } from './helpers/prom-text.js';
 
 test('listen addresses: Prometheus style [HOST]:PORT', () => {
   assert.deepEqual(parseListen(':9464'), { host: undefined, port: 9464 });

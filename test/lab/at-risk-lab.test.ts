@@ -27,6 +27,7 @@ import { applyFirewall } from '../../lab/firewall.js';
 import { ADDR, createTopology, IFACE, newLabPrefix } from '../../lab/topology.js';
 import { KAD } from '../helpers/run-kad.js';
 import { labSkip } from '../helpers/lab-gate.js';
+import { tmuxSession } from '../helpers/tmux-session.js';
 
 const skip = labSkip(import.meta.url, { lab: true });
 
@@ -115,20 +116,14 @@ function watcher(ns: string, extra: string[], cleanup: Cleanup, name: string) {
 
 /** `kad live` in a detached tmux on a socket of its own; the screen as text. */
 function tui(ns: string, extra: string[], cleanup: Cleanup) {
-  const socket = `kad-atrisk-${process.pid}`;
-  const tmux = (...args: string[]): string => {
-    const r = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', timeout: 10_000 });
-    if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
   const cmd = ['ip', 'netns', 'exec', ns, process.execPath, KAD, 'live', '-i', IFACE.server, ...extra].join(' ');
-  tmux('new-session', '-d', '-x', '160', '-y', '48', '-s', socket, '-e', 'TERM=xterm-256color', '-e', 'LANG=C.UTF-8', `${cmd}; sleep 60`);
+  const session = tmuxSession(`kad-atrisk-${process.pid}`, `${cmd}; sleep 60`, { cols: 160, rows: 48 });
   cleanup.add(
     'stop the tmux server',
-    async () => void spawnSync('tmux', ['-L', socket, 'kill-server']),
-    () => void spawnSync('tmux', ['-L', socket, 'kill-server']),
+    async () => session.kill(),
+    () => session.kill(),
   );
-  return { screen: () => tmux('capture-pane', '-p', '-t', socket) };
+  return session;
 }
 
 /** The gauge, scraped from inside the namespace where kad serves it on the loopback. */

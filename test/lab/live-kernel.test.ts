@@ -5,7 +5,6 @@
  * to its middlebox verdict, and the trace instance is gone after quitting.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { test } from 'node:test';
 import { Cleanup } from '../../lab/cleanup.js';
@@ -14,6 +13,7 @@ import { findScenario } from '../../lab/scenarios/index.js';
 import { ADDR, createTopology, IFACE, newLabPrefix } from '../../lab/topology.js';
 import { labSkip } from '../helpers/lab-gate.js';
 import { KAD } from '../helpers/run-kad.js';
+import { tmuxSession } from '../helpers/tmux-session.js';
 
 const skip = labSkip(import.meta.url, { lab: true, tools: ['tmux'] });
 const INSTANCES = '/sys/kernel/tracing/instances';
@@ -32,31 +32,17 @@ test(
   async (t) => {
     const spec = findScenario('fw-reset-keepalive')!;
     const cleanup = new Cleanup();
-    const socket = `kad-livekernel-${process.pid}`;
-    const tmux = (...args: string[]): string => {
-      const r = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', timeout: 10_000 });
-      if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
-      return r.stdout;
-    };
-    const screen = (): string => tmux('capture-pane', '-p', '-t', socket);
-    const until = async (what: string, cond: (s: string) => boolean, ms = 20_000): Promise<string> => {
-      const end = Date.now() + ms;
-      for (;;) {
-        const s = screen();
-        if (cond(s)) return s;
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}; screen:\n${s}`);
-        await new Promise((r) => setTimeout(r, 150));
-      }
-    };
     const before = new Set(kadInstances());
+    let session: ReturnType<typeof tmuxSession> | null = null;
     t.after(async () => {
-      spawnSync('tmux', ['-L', socket, 'kill-server']);
+      session?.kill();
       await cleanup.run();
     });
     const topo = await createTopology(newLabPrefix(), cleanup);
     await applyFirewall(topo, spec.firewall);
     const cmd = `ip netns exec ${topo.ns.server} ${process.execPath} ${KAD} live --kernel -i ${IFACE.server}; echo EXIT=$?; sleep 60`;
-    tmux('new-session', '-d', '-x', '200', '-y', '50', '-s', socket, '-e', 'TERM=xterm-256color', '-e', 'LANG=C.UTF-8', cmd);
+    session = tmuxSession(`kad-livekernel-${process.pid}`, cmd, { cols: 200, rows: 50 });
+    const { until, keys } = session;
     await until('kad live', (s) => s.includes('connections 0'));
     // The trace instance is open once the screen is up (it is made before the capture).
     assert.ok(
@@ -72,7 +58,7 @@ test(
     assert.match(s, /#1 kernel .*198\.51\.100\.10:5432 ↔ 192\.0\.2\.10:\d+ node\[\d+\]: the application got ECONNRESET/);
     assert.match(s, /middlebox RST \(0\.\d\d\) · app got ECONNRESET/);
 
-    tmux('send-keys', '-t', socket, 'q');
+    keys('q');
     await until('kad to exit', (x) => x.includes('EXIT=0'));
     assert.deepEqual(
       kadInstances().filter((n) => !before.has(n)),

@@ -5,7 +5,7 @@
  * counted as a middlebox reset on the server's path.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcessByStdio } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { Cleanup } from '../../lab/cleanup.js';
@@ -20,6 +20,8 @@ import { LiveModel } from '../../src/live/live-model.js';
 import type { PacketFeed } from '../../src/live/packet-feed.js';
 import { startMetricsServer } from '../../src/metrics/metrics-server.js';
 import { labSkip } from '../helpers/lab-gate.js';
+import { namespacesLeft } from '../helpers/namespaces-left.js';
+import { sample } from '../helpers/prom-text.js';
 
 const skip = labSkip(import.meta.url, { lab: true });
 
@@ -72,17 +74,6 @@ class NetnsTcpdumpFeed implements PacketFeed {
     // SIGINT: tcpdump flushes and ends its stream, so the reader finishes cleanly.
     if (this.child) await stopChild(this.child, this.exited, 'SIGINT');
   }
-}
-
-/** Sample value of one series in Prometheus text format, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][\w:]*)(\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = new Map([...(m[3] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((x) => [x[1]!, x[2]!]));
-    if (Object.entries(labels).every(([k, v]) => have.get(k) === v)) return Number(m[4]);
-  }
-  return undefined;
 }
 
 async function scrapeUntil(url: string, done: (text: string) => boolean, timeoutMs: number): Promise<string> {
@@ -149,10 +140,7 @@ test('kad watch --metrics during the lab forged-RST scenario counts the middlebo
     const failures = await cleanup.run();
     assert.deepEqual(failures, [], 'cleanup failed');
     if (topo) {
-      const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-        .split('\n')
-        .filter((l) => l.startsWith(topo!.prefix));
-      assert.deepEqual(left, [], 'namespaces left behind');
+      assert.deepEqual(namespacesLeft(topo.prefix), [], 'namespaces left behind');
     }
   }
 });

@@ -9,7 +9,7 @@
  * the right path after the forged-RST scenario.
  */
 import assert from 'node:assert/strict';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { connectPair, closeNormally, enableKeepalive, exchange, idleUntil } from
 import { findScenario } from '../../lab/scenarios/index.js';
 import { ADDR, createTopology, IFACE, newLabPrefix, type Topology } from '../../lab/topology.js';
 import { labSkip } from '../helpers/lab-gate.js';
+import { namespacesLeft } from '../helpers/namespaces-left.js';
 import { KAD, REPO } from '../helpers/run-kad.js';
 
 const skip = labSkip(import.meta.url, { lab: true, tools: ['prometheus'] });
@@ -205,10 +206,7 @@ scrape_configs:
       const failures = await cleanup.run();
       assert.deepEqual(failures, [], 'cleanup failed');
       if (topo) {
-        const left = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
-          .split('\n')
-          .filter((l) => l.startsWith(topo!.prefix));
-        assert.deepEqual(left, [], 'namespaces left behind');
+        assert.deepEqual(namespacesLeft(topo.prefix), [], 'namespaces left behind');
       }
     }
   },

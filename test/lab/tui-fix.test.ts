@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import { sockoptPath } from '../../src/sockets/sockopt-helper.js';
 import { labSkip } from '../helpers/lab-gate.js';
 import { KAD, REPO } from '../helpers/run-kad.js';
+import { tmuxSession } from '../helpers/tmux-session.js';
 
 const SERVER_PY = `
 import os, socket, time
@@ -31,36 +32,22 @@ const skip =
 
 test("F in kad live: kad fix's dry run for the selected socket, y applies it", { skip, timeout: 90_000 }, async () => {
   const ns = `kad-tuifix-${process.pid}`;
-  const socket = `kad-tuifix-${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), 'kad-tuifix-'));
-  const tmux = (...args: string[]): string => {
-    const r = spawnSync('tmux', ['-L', socket, ...args], { encoding: 'utf8', timeout: 10_000 });
-    if (r.status !== 0) throw new Error(`tmux ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const screen = (): string => tmux('capture-pane', '-p', '-t', socket);
-  const until = async (what: string, cond: (s: string) => boolean, ms = 20_000): Promise<string> => {
-    const end = Date.now() + ms;
-    for (;;) {
-      const s = screen();
-      if (cond(s)) return s;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; screen:\n${s}`);
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  };
   spawnSync('ip', ['netns', 'add', ns]);
   spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   let server: ReturnType<typeof spawn> | null = null;
+  let session: ReturnType<typeof tmuxSession> | null = null;
   try {
     // kad first, so that it sees the handshake.
     const cmd = `ip netns exec ${ns} ${process.execPath} ${KAD} live -i lo --idle-timeout 350s; sleep 60`;
-    tmux('new-session', '-d', '-x', '160', '-y', '48', '-s', socket, '-c', dir, '-e', 'TERM=xterm-256color', '-e', 'LANG=C.UTF-8', cmd);
+    session = tmuxSession(`kad-tuifix-${process.pid}`, cmd, { cols: 160, rows: 48 }, dir);
+    const { until, keys } = session;
     await until('kad live', (s) => s.includes('connections 0'));
     server = spawn('ip', ['netns', 'exec', ns, 'python3', '-c', SERVER_PY], { stdio: ['ignore', 'pipe', 'inherit'] });
     const pid = Number(await new Promise<string>((resolve) => createInterface({ input: server!.stdout! }).once('line', resolve)));
     await until('the connection with its socket', (s) => /127\.0\.0\.1:\d+ +→ 127\.0\.0\.1:7611/.test(s) && /sockets 2 /.test(s));
 
-    tmux('send-keys', '-t', socket, 'F');
+    keys('F');
     let s = await until('the dry run', (x) => x.includes('would-change') || x.includes('kad fix:'));
     assert.match(s, /1 TCP socket selected \(dry run, nothing changed/);
     assert.match(s, /off \(7200\/75\/9\) +on \d+\/\d+\/\d+/);
@@ -78,7 +65,7 @@ test("F in kad live: kad fix's dry run for the selected socket, y applies it", {
       'the dry run changed nothing',
     );
 
-    tmux('send-keys', '-t', socket, 'y');
+    keys('y');
     s = await until('the change', (x) => x.includes('(applied)') || x.includes('kad fix: not'));
     assert.match(s, /1 changed/);
     assert.match(s, /what changed is in kad-fix-\d+-.*\.json/);
@@ -87,7 +74,7 @@ test("F in kad live: kad fix's dry run for the selected socket, y applies it", {
     assert.equal(after.filter((r) => r.before.keepalive).length, 1, JSON.stringify(after));
     assert.ok(after.some((r) => r.before.keepalive && r.before.idleS < 350));
   } finally {
-    spawnSync('tmux', ['-L', socket, 'kill-server']);
+    session?.kill();
     if (server?.pid) server.kill('SIGKILL');
     spawnSync('ip', ['netns', 'del', ns]);
     rmSync(dir, { recursive: true, force: true });
