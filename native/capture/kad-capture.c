@@ -33,30 +33,11 @@
 #define PCAP_MAGIC_NS 0xa1b23c4du
 
 /* Flushed when a record might not fit, and after every dispatch. */
-static unsigned char out_buf[4 << 20];
-static size_t out_len;
+#define OUT_BUFFER_BYTES (4 << 20)
+#include "stdout-buffer.h"
+
 static pcap_t *handle;
 static volatile sig_atomic_t stopping;
-
-static void flush_out(void) {
-  size_t off = 0;
-  while (off < out_len) {
-    ssize_t n = write(1, out_buf + off, out_len - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      /* The reader went away (kad stopped): nothing left to do. */
-      exit(errno == EPIPE ? 0 : 1);
-    }
-    off += (size_t)n;
-  }
-  out_len = 0;
-}
-
-static void put(const void *p, size_t n) {
-  if (out_len + n > sizeof out_buf) flush_out();
-  memcpy(out_buf + out_len, p, n);
-  out_len += n;
-}
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes) {
   (void)user;

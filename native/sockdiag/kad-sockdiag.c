@@ -30,29 +30,9 @@
 
 #define RECORD_BYTES 88
 #define TCP_LISTEN_STATE 10
+#define OUT_BUFFER_BYTES (1 << 20)
+#include "stdout-buffer.h"
 
-static unsigned char out_buf[1 << 20];
-static size_t out_len;
-
-static void flush_out(void) {
-  size_t off = 0;
-  while (off < out_len) {
-    ssize_t n = write(1, out_buf + off, out_len - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      /* The reader went away (kad stopped): nothing left to do. */
-      exit(errno == EPIPE ? 0 : 1);
-    }
-    off += (size_t)n;
-  }
-  out_len = 0;
-}
-
-static void put(const void *p, size_t n) {
-  if (out_len + n > sizeof out_buf) flush_out();
-  memcpy(out_buf + out_len, p, n);
-  out_len += n;
-}
 
 static void fail(const char *what) {
   fprintf(stderr, "kad-sockdiag: %s: %s\n", what, strerror(errno));
