@@ -154,7 +154,7 @@ test(
     const r = runKad(['analyze']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /fw-reset-keepalive\.server\.pcap/);
-    assert.match(r.stdout, /reset: RST from the client's side/);
+    assert.match(r.stdout, /reset: RST claiming to be from the client/);
     assert.match(r.stdout, /was reset by a middlebox/);
   },
 );

@@ -24,7 +24,7 @@ test('median leaves its input unsorted', () => {
   assert.deepEqual(xs, [3, 1, 2]);
 });
 
-test('the report headline gives the median idle of an even group as the mean of its middle two', () => {
+test('a group keeps the median idle of an even group as the mean of its middle two; the headline gives the range', () => {
   const idles = [20, 30, 90, 10];
   const drop = (conn: number, idleBeforeS: number) => ({
     conn,
@@ -35,8 +35,29 @@ test('the report headline gives the median idle of an even group as the mean of 
   });
   const groups = new ProblemGroupTally();
   for (const [i, x] of idles.entries()) groups.add(drop(i + 1, x) as unknown as ConnectionDiagnosis);
-  const report = { problemGroups: groups.groups() } as unknown as FileReport;
-  const [line] = headlineSentences(report);
-  assert.match(line!, new RegExp(`about ${durationText(median(idles)).replace('.', '\\.')} after they went idle`), line);
-  assert.doesNotMatch(line!, new RegExp(`about ${durationText(30).replace('.', '\\.')}`), 'not the upper middle value');
+  const [g] = groups.groups();
+  assert.equal(g!.idleMedianS, median(idles));
+  assert.deepEqual([g!.idleMinS, g!.idleMaxS], [10, 90]);
+  const [line] = headlineSentences({ problemGroups: [g] } as unknown as FileReport);
+  // The shortest idle leads: a median (25 s) would hide that one connection died after 10 s.
+  assert.ok(line!.includes(` ${durationText(10)} to ${durationText(90)} after they went idle`), line);
+  assert.doesNotMatch(line!, /about/);
+});
+
+test('a reset headline under 0.7 confidence says probably, and how sure', () => {
+  const reset = (conn: number, confidence: number) => ({
+    conn,
+    path: '198.51.100.1:443',
+    verdict: '',
+    resets: [{ conn, frame: 9, attribution: 'peer', confidence, claimedSender: 'client', trigger: null }],
+    silentDrop: null,
+  });
+  const line = (...cs: number[]) => {
+    const groups = new ProblemGroupTally();
+    cs.forEach((c, i) => groups.add(reset(i + 1, c) as unknown as ConnectionDiagnosis));
+    return headlineSentences({ problemGroups: groups.groups() } as unknown as FileReport)[0]!;
+  };
+  assert.match(line(0.56), /was probably reset by the client itself \(a genuine RST\) \(confidence 0\.56\)/);
+  assert.match(line(0.9, 0.6), /were probably reset .* \(confidence 0\.60 for the least sure\)/);
+  assert.doesNotMatch(line(0.9), /probably|confidence/);
 });

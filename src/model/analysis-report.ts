@@ -142,6 +142,11 @@ export interface ProblemGroup {
   connections: number;
   /** Median idle time before it happened (s), over the connections where that is known; null: none. */
   idleMedianS: number | null;
+  /** Shortest and longest of those idle times (s); null: none known. */
+  idleMinS: number | null;
+  idleMaxS: number | null;
+  /** Resets: the lowest confidence of the group's verdicts (what its headline may claim); null for silent drops. */
+  minConfidence: number | null;
 }
 
 /** Every connection that passes the filters, counted (also those not listed). */

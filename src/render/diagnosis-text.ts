@@ -34,13 +34,31 @@ function problemWords(g: ProblemGroup): { what: string; tail: string } {
   return { what, tail: '' };
 }
 
+/**
+ * Below this a verdict is a lean, not a finding: its headline says
+ * "probably" and gives the confidence, so that nobody pastes it into an
+ * incident as fact.
+ */
+export const HEADLINE_CONFIDENCE = 0.7;
+
+/** When it happened: one idle time, or the range the group's spans (a median would hide that the shortest was shorter). */
+function idleWords(g: ProblemGroup): string {
+  if (g.idleMinS === null || g.idleMaxS === null) return '';
+  const they = g.connections === 1 ? 'it' : 'they';
+  const lo = durationText(g.idleMinS);
+  const hi = durationText(g.idleMaxS);
+  return lo === hi ? ` about ${lo} after ${they} went idle` : ` ${lo} to ${hi} after ${they} went idle`;
+}
+
 /** What happened, in one sentence per kind of problem and path, for the top of the report. */
 export function headlineSentences(r: FileReport): string[] {
   return r.problemGroups.map((g) => {
     const n = g.connections;
     const { what, tail } = problemWords(g);
-    const idleText = g.idleMedianS !== null ? ` about ${durationText(g.idleMedianS)} after ${n === 1 ? 'it' : 'they'} went idle` : '';
-    return `${n} connection${n === 1 ? '' : 's'} to ${g.path} ${n === 1 ? 'was' : 'were'} ${what}${idleText}${tail}.`;
+    const unsure = g.minConfidence !== null && g.minConfidence > 0 && g.minConfidence < HEADLINE_CONFIDENCE;
+    const hedge = unsure ? 'probably ' : '';
+    const conf = unsure ? ` (confidence ${g.minConfidence!.toFixed(2)}${n > 1 ? ' for the least sure' : ''})` : '';
+    return `${n} connection${n === 1 ? '' : 's'} to ${g.path} ${n === 1 ? 'was' : 'were'} ${hedge}${what}${conf}${idleWords(g)}${tail}.`;
   });
 }
 

@@ -77,7 +77,7 @@ function endText(c: ConnectionReport): { text: string; cls: string } {
   const e = c.ended;
   switch (e.kind) {
     case 'reset':
-      return { text: `reset (RST from the ${e.by}'s side)`, cls: 'bad' };
+      return { text: `reset (RST claiming to be from the ${e.by})`, cls: 'bad' };
     case 'rejected':
       return { text: 'refused (RST to SYN)', cls: 'bad' };
     case 'no-answer':

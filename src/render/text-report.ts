@@ -34,7 +34,8 @@ function endLine(c: ConnectionReport, st: Style): string {
   const at = e.frame !== null && e.ts !== null ? ` at frame ${e.frame} (${when(e.ts, false)})` : '';
   switch (e.kind) {
     case 'reset':
-      return st.red(`reset: RST from the ${e.by}'s side${at}`);
+      // "claiming to be": beside a middlebox verdict, "from the client" would read as "the client reset it".
+      return st.red(`reset: RST claiming to be from the ${e.by}${at}`);
     case 'rejected':
       return st.red(`connection refused (RST to SYN)${at}`);
     case 'no-answer':

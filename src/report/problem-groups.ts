@@ -9,27 +9,37 @@ import { median } from '../util/median.js';
 const MAX_IDLE_SAMPLES = 50_000;
 
 interface Tally {
-  group: Omit<ProblemGroup, 'connections' | 'idleMedianS'>;
+  group: Omit<ProblemGroup, 'connections' | 'idleMedianS' | 'idleMinS' | 'idleMaxS' | 'minConfidence'>;
   /** Number of the group's first connection: groups are listed in that order. */
   firstId: number;
   connections: number;
   idles: number[];
   /** Idle times offered so far (the reservoir's denominator). */
   idlesSeen: number;
+  /** Exact over every idle time offered, not the reservoir's. */
+  idleMin: number;
+  idleMax: number;
+  minConfidence: number | null;
 }
 
 /** One problem per diagnosis: its first RST, unless the stack reset it after unanswered probes (the silence is the story). */
-function problemOf(d: ConnectionDiagnosis): { group: Tally['group']; idle: number | null } | null {
+function problemOf(d: ConnectionDiagnosis): { group: Tally['group']; idle: number | null; confidence: number | null } | null {
   const first = d.resets[0];
   if (first && !(d.silentDrop && first.attribution === 'local-stack')) {
     const idle = first.trigger && first.trigger.idleBeforeS >= 1 ? first.trigger.idleBeforeS : null;
-    return { group: { path: d.path, problem: { kind: 'reset', attribution: first.attribution }, side: first.claimedSender }, idle };
+    const group: Tally['group'] = { path: d.path, problem: { kind: 'reset', attribution: first.attribution }, side: first.claimedSender };
+    return { group, idle, confidence: first.confidence };
   }
   if (d.silentDrop) {
     const drop = d.silentDrop;
-    return { group: { path: d.path, problem: { kind: 'silent-drop', drop: drop.kind }, side: drop.sender }, idle: drop.idleBeforeS };
+    const group: Tally['group'] = { path: d.path, problem: { kind: 'silent-drop', drop: drop.kind }, side: drop.sender };
+    return { group, idle: drop.idleBeforeS, confidence: null };
   }
   return null;
+}
+
+function lowest(a: number | null, b: number | null): number | null {
+  return a === null ? b : b === null ? a : Math.min(a, b);
 }
 
 function keyOf(g: Tally['group']): string {
@@ -58,9 +68,21 @@ export class ProblemGroupTally {
     if (p === null) return;
     const key = keyOf(p.group);
     let t = this.tallies.get(key);
-    if (t === undefined) this.tallies.set(key, (t = { group: p.group, firstId: d.conn, connections: 0, idles: [], idlesSeen: 0 }));
-    else if (d.conn < t.firstId) t.firstId = d.conn;
+    if (t === undefined) {
+      t = {
+        group: p.group,
+        firstId: d.conn,
+        connections: 0,
+        idles: [],
+        idlesSeen: 0,
+        idleMin: Infinity,
+        idleMax: -Infinity,
+        minConfidence: null,
+      };
+      this.tallies.set(key, t);
+    } else if (d.conn < t.firstId) t.firstId = d.conn;
     t.connections++;
+    t.minConfidence = lowest(t.minConfidence, p.confidence);
     if (p.idle !== null) this.sample(t, p.idle);
   }
 
@@ -73,18 +95,33 @@ export class ProblemGroupTally {
       }
       t.firstId = Math.min(t.firstId, o.firstId);
       t.connections += o.connections;
+      t.minConfidence = lowest(t.minConfidence, o.minConfidence);
       for (const idle of o.idles) this.sample(t, idle);
+      t.idleMin = Math.min(t.idleMin, o.idleMin);
+      t.idleMax = Math.max(t.idleMax, o.idleMax);
     }
   }
 
   groups(): ProblemGroup[] {
     return [...this.tallies.values()]
       .sort((a, b) => a.firstId - b.firstId)
-      .map((t) => ({ ...t.group, connections: t.connections, idleMedianS: t.idles.length ? median(t.idles) : null }));
+      .map((t) => {
+        const known = t.idles.length > 0;
+        return {
+          ...t.group,
+          connections: t.connections,
+          idleMedianS: known ? median(t.idles) : null,
+          idleMinS: known ? t.idleMin : null,
+          idleMaxS: known ? t.idleMax : null,
+          minConfidence: t.minConfidence,
+        };
+      });
   }
 
   private sample(t: Tally, idle: number): void {
     t.idlesSeen++;
+    t.idleMin = Math.min(t.idleMin, idle);
+    t.idleMax = Math.max(t.idleMax, idle);
     if (t.idles.length < MAX_IDLE_SAMPLES) {
       t.idles.push(idle);
       return;
