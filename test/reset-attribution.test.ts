@@ -321,3 +321,20 @@ test('ttl: a zeroed TTL (anonymised traces) is unknown, never "32 hops"', async 
   assert.equal(signal(w!, 'ttl').pointsTo, 'unknown');
   assert.match(signal(w!, 'ttl').caveat ?? '', /carry TTL 0, a zeroed field/);
 });
+
+test('two-sided: the clock offset pairs repeated keepalive probes in order, not all with the first', async () => {
+  // The client's capture clock runs 50 µs ahead; the server probes every 10 s and the client answers.
+  const offsetNs = 50_000n;
+  const atServer = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+  const atClient = new TcpScript(CLIENT, SERVER, [1000, 5000], T0 + offsetNs);
+  atServer.ttl = [60, 64];
+  atClient.ttl = [64, 60];
+  for (const s of [atServer, atClient]) {
+    s.handshake().send(0, 10).ack(1);
+    for (let k = 0; k < 6; k++) s.wait(10).keepalive(1).ack(0);
+  }
+  const two = compareCaptures(await load(atServer.packets), await load(atClient.packets));
+  assert.equal(two.comparison.matched.length, 1);
+  const off = two.comparison.clockOffsetS!;
+  assert.ok(Math.abs(off - Number(offsetNs) / 1e9) < 1e-3, `clock offset ${off} s, truth ${Number(offsetNs) / 1e9} s`);
+});

@@ -123,13 +123,27 @@ function estimateOffset(
 ): { offset: number; uncertainty: number } | null {
   const deltas: [number[], number[]] = [[], []];
   for (const [ca, cb] of pairs) {
-    // The connection's first packet (normally the SYN) is seen by both.
-    deltas[0].push(absNs(b.tracker, b.tracker.store.firstTimeNs(cb)) - absNs(a.tracker, a.tracker.store.firstTimeNs(ca)));
-    const inB = new Map<string, number>();
-    for (const j of evB.of(cb)) if (!inB.has(packetKey(evB.log, j))) inB.set(packetKey(evB.log, j), evB.log.time(j));
+    // The connection's first packet (normally the SYN) is seen by both: a first guess of the offset.
+    const first = absNs(b.tracker, b.tracker.store.firstTimeNs(cb)) - absNs(a.tracker, a.tracker.store.firstTimeNs(ca));
+    deltas[0].push(first);
+    // Keepalive probes (and other repeats) share direction, seq, ack and length: each key's packets, in time order.
+    const inB = new Map<string, { times: number[]; next: number }>();
+    for (const j of evB.of(cb)) {
+      const key = packetKey(evB.log, j);
+      let list = inB.get(key);
+      if (!list) inB.set(key, (list = { times: [], next: 0 }));
+      list.times.push(absNs(b.tracker, evB.log.time(j)));
+    }
     for (const i of evA.of(ca)) {
-      const tB = inB.get(packetKey(evA.log, i));
-      if (tB !== undefined) deltas[evA.log.dir(i)]!.push(absNs(b.tracker, tB) - absNs(a.tracker, evA.log.time(i)));
+      const list = inB.get(packetKey(evA.log, i));
+      if (!list || list.next >= list.times.length) continue;
+      // Its twin is the one of that key nearest where the first guess puts it; each twin pairs once, in order.
+      const tA = absNs(a.tracker, evA.log.time(i));
+      const want = tA + first;
+      const t = list.times;
+      while (list.next + 1 < t.length && Math.abs(t[list.next + 1]! - want) <= Math.abs(t[list.next]! - want)) list.next++;
+      deltas[evA.log.dir(i)]!.push(t[list.next]! - tA);
+      list.next++;
     }
   }
   if (deltas[0].length === 0) return null;
