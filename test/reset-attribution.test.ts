@@ -338,3 +338,29 @@ test('two-sided: the clock offset pairs repeated keepalive probes in order, not 
   const off = two.comparison.clockOffsetS!;
   assert.ok(Math.abs(off - Number(offsetNs) / 1e9) < 1e-3, `clock offset ${off} s, truth ${Number(offsetNs) / 1e9} s`);
 });
+
+test("multiple-rsts: the capturing host's own stack answering several segments is no injector", async () => {
+  const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+  s.ttl = [60, 64];
+  s.handshake().send(0, 10).ack(1).send(1, 20).ack(0);
+  s.rst(1, { ttl: 64 })
+    .rst(1, { ttl: 64, seq: 5021 + 1460 })
+    .rst(1, { ttl: 64, seq: 5021 + 4380 });
+  const [v] = await verdicts(s.packets);
+  assert.equal(v!.attribution, 'local-stack');
+  assert.ok(!v!.evidence.some((e) => e.signal === 'multiple-rsts'), JSON.stringify(v!.evidence));
+});
+
+test('ttl: both ends 0 hops from the capture (a mirror port) makes a local-stack TTL strong, not decisive', async () => {
+  const run = async (clientTtl: number) => {
+    const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+    s.ttl = [clientTtl, 64];
+    s.handshake().send(0, 10).ack(1).send(1, 20).ack(0).rst(1, { ttl: 64 });
+    return signal((await verdicts(s.packets))[0]!, 'ttl');
+  };
+  assert.equal((await run(60)).strength, 'decisive', 'the client 4 hops away: the capture is on the server');
+  const mirror = await run(64);
+  assert.equal(mirror.pointsTo, 'local-stack');
+  assert.equal(mirror.strength, 'strong');
+  assert.match(mirror.caveat ?? '', /both ends are 0 hops from the capture/);
+});

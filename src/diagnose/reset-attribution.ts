@@ -91,14 +91,15 @@ export function attributeReset(inp: ResetInputs): Attribution {
   const out = findings;
   out.start(inp.explain !== false);
   for (const e of inp.extra) out.add(e.signal, e.pointsTo, e.strength, out.words && e.detail, out.words && e.caveat);
-  ttlSignal(out, rst, sender, genuine);
+  ttlSignal(out, rst, sender, genuine, receiver.isLocal);
   timingSignal(out, rst, facts, receiver.isLocal, genuine, inp.arrivalTimestamps === true);
   idleSignal(out, rst, inp.triggerIdleNs);
   ipIdSignal(out, rst, genuine);
   timestampSignal(out, rst, facts, genuine);
   windowSignal(out, rst, genuine);
   seqSignal(out, rst, genuine);
-  multipleRstSignal(out, rst, inp.siblings);
+  // The capturing host's own stack answers each segment of a connection it dropped with a RST: several are no injector.
+  if (!sender.isLocal) multipleRstSignal(out, rst, inp.siblings);
   if (sender.dataAfterRst > 0) {
     out.add(
       'data-after-rst',
@@ -116,7 +117,14 @@ function side(dir: number): 'client' | 'server' {
   return dir === 0 ? 'client' : 'server';
 }
 
-function ttlSignal(out: Findings, rst: ResetContext, sender: ConnectionFacts['dirs'][0], genuine: ResetAttribution): void {
+function ttlSignal(
+  out: Findings,
+  rst: ResetContext,
+  sender: ConnectionFacts['dirs'][0],
+  genuine: ResetAttribution,
+  /** The other end is 0 hops away too. */
+  bothLocal: boolean,
+): void {
   const name = rst.ipId < 0 ? 'hop limit' : 'TTL';
   const w = out.words;
   if (!ttlKnown(rst.ttl)) {
@@ -170,11 +178,15 @@ function ttlSignal(out: Findings, rst: ResetContext, sender: ConnectionFacts['di
     );
   } else if (sender.isLocal) {
     // Captured on the sending host itself: only that host's stack can put an outgoing RST on this wire.
+    // Both ends at 0 hops is another place: a mirror port, or one host holding both ends; the capture point is not established.
     out.add(
       'ttl',
       'local-stack',
-      sender.ttlVaries ? 'strong' : 'decisive',
+      sender.ttlVaries || bothLocal ? 'strong' : 'decisive',
       w && `RST ${name} ${rst.ttl} left the capturing host like all of the ${side(rst.dir)}'s packets (0 hops): the local stack sent it`,
+      w &&
+        bothLocal &&
+        `both ends are 0 hops from the capture (a switch's mirror port, or one host holding both ends): a box that sends with the same initial ${name} from the same segment looks the same`,
     );
   } else if (sender.ttlVaries) {
     out.add(
