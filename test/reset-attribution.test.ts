@@ -364,3 +364,24 @@ test('ttl: both ends 0 hops from the capture (a mirror port) makes a local-stack
   assert.equal(mirror.strength, 'strong');
   assert.match(mirror.caveat ?? '', /both ends are 0 hops from the capture/);
 });
+
+test('socketless: a RST whose TTL matches the peer but has every mark of a socketless one is unknown from one side', async () => {
+  // A firewall that copies the client's arrival TTL into its forged RST (nftables `ip ttl set`): seen at the server.
+  const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+  s.ttl = [60, 64];
+  s.timestamps = true;
+  s.ipIds = [300, 700];
+  s.handshake().send(0, 10).ack(1).send(1, 20).ack(0).wait(30).keepalive(1);
+  const [disguised] = await verdicts(s.rst(0, { ttl: 60, ipId: 0, win: 0 }).packets);
+  assert.equal(disguised!.attribution, 'unknown', JSON.stringify(disguised!.evidence.map((e) => [e.signal, e.pointsTo, e.strength])));
+  const e = signal(disguised!, 'socketless');
+  assert.match(e.caveat ?? '', /a capture on the client .* decides it/);
+  // The same TTL on a RST from a live socket (timestamps, a counting IP ID, a window) stays the peer's.
+  const t = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+  t.ttl = [60, 64];
+  t.timestamps = true;
+  t.ipIds = [300, 700];
+  t.handshake().send(0, 10).ack(1).send(1, 20).ack(0).wait(30).keepalive(1);
+  const [live] = await verdicts(t.rst(0, { ttl: 60, ipId: 305, win: 502, timestamps: true }).packets);
+  assert.equal(live!.attribution, 'peer');
+});

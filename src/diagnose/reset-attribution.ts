@@ -109,8 +109,27 @@ export function attributeReset(inp: ResetInputs): Attribution {
         `the ${side(rst.dir)} kept sending data after the RST (${sender.dataAfterRst} segment${sender.dataAfterRst === 1 ? '' : 's'}): it never reset the connection itself`,
     );
   }
-  const { attribution, confidence } = weigh(out);
-  return { attribution, confidence, evidence: out.words ? out.evidence.slice() : [] };
+  const weighed = weigh(out);
+  // A genuine RST from the peer's stack for a socket it no longer has, and a middlebox's forgery that copies the
+  // peer's TTL, look the same from this side: only decisive evidence (two-sided, kernel) may tell them apart.
+  if (weighed.attribution === 'peer' && (out.decisive & (1 << SENDERS.indexOf('peer'))) === 0 && socketlessShape(rst, facts)) {
+    out.add(
+      'socketless',
+      'unknown',
+      'medium',
+      out.words &&
+        `the RST has every mark of a socketless RST (IP ID ${rst.ipId < 0 ? 'none (IPv6)' : '0'}, no TCP timestamps though negotiated, window 0): the ${side(rst.dir)}'s stack answering for a socket it no longer has, and a middlebox that copies the ${side(rst.dir)}'s TTL, look the same from here`,
+      out.words &&
+        `a capture on the ${side(rst.dir)} (analyze both captures together) or kad watch --kernel there decides it: its stack either sent this RST or did not`,
+    );
+    return { attribution: 'unknown', confidence: 0, evidence: out.words ? out.evidence.slice() : [] };
+  }
+  return { attribution: weighed.attribution, confidence: weighed.confidence, evidence: out.words ? out.evidence.slice() : [] };
+}
+
+/** What any RST made without a socket looks like, a host's or a middlebox's: no ID, no timestamps, no window. */
+function socketlessShape(rst: ResetContext, facts: ConnectionFacts): boolean {
+  return rst.ipId <= 0 && rst.window === 0 && !rst.hasTimestamps && facts.timestampsNegotiated;
 }
 
 function side(dir: number): 'client' | 'server' {

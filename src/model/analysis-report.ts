@@ -195,7 +195,18 @@ export type ResetAttribution = 'peer' | 'local-stack' | 'middlebox' | 'unknown';
 export type EvidenceStrength = 'decisive' | 'strong' | 'medium' | 'weak';
 
 export type ResetSignal =
-  'two-sided' | 'ttl' | 'timing' | 'idle-age' | 'ip-id' | 'timestamps' | 'window' | 'seq' | 'multiple-rsts' | 'data-after-rst' | 'kernel';
+  | 'two-sided'
+  | 'ttl'
+  | 'timing'
+  | 'idle-age'
+  | 'ip-id'
+  | 'timestamps'
+  | 'window'
+  | 'seq'
+  | 'multiple-rsts'
+  | 'data-after-rst'
+  | 'kernel'
+  | 'socketless';
 
 export interface Evidence {
   signal: ResetSignal;
