@@ -43,7 +43,7 @@ Examples:
         if (dir !== undefined && !isDirectory(dir)) throw new UserError(`${flag} ${dir}: not a directory`);
       }
       // The live host's listeners with their backlog (kad-sockdiag, else ss); a --proc-root tree has /proc's queue lengths only.
-      const listeners = opts.procRoot === undefined ? await readListeners() : undefined;
+      const listeners = opts.procRoot === '/proc' ? await readListeners() : undefined;
       const report = runAudit({ procRoot: opts.procRoot, sysctlRoot: opts.sysctlRoot, listeners });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderAuditText(report, { showOk: opts.all === true }));
       if (failOn !== null && LEVEL_ORDER[report.summary.worst] >= LEVEL_ORDER[failOn]) process.exitCode = EXIT.findings;
