@@ -1,6 +1,8 @@
 import type { ProcSource, ReadFailure } from '../sockets/proc-source.js';
 import { parseNofile, type NofileLimit } from './nofile-limits.js';
 import { readSocketTable, type SocketTableRead } from '../sockets/socket-table.js';
+import { readKernelCounters, type CounterRead } from '../sockets/kernel-counters.js';
+import { listenersFromEntries, type ListenerRead } from '../sockets/listeners.js';
 
 /** Everything the audit rules look at, read once. Rules never touch /proc. */
 
@@ -45,6 +47,10 @@ export interface HostSnapshot {
   self: ProcessLimits;
   parent: ProcessLimits;
   sockets: SocketTableRead;
+  /** The kernel's TCP counters since boot (since this network namespace was created, in one). */
+  counters: CounterRead;
+  /** Listening sockets: from kad-sockdiag or ss when the caller read them (backlog known), else from /proc (no backlog). */
+  listeners: ListenerRead;
   netns: { self: string | null; init: string | null };
   uid: number | null;
   kernel: string | null;
@@ -55,6 +61,8 @@ export interface SnapshotContext {
   pid: number;
   ppid: number;
   uid: number | null;
+  /** Listeners read by the caller (async readers: kad-sockdiag, ss); else they come from the /proc socket table. */
+  listeners?: ListenerRead;
 }
 
 export function takeSnapshot(source: ProcSource, ctx: SnapshotContext): HostSnapshot {
@@ -68,13 +76,20 @@ export function takeSnapshot(source: ProcSource, ctx: SnapshotContext): HostSnap
     const r = source.sysctl(rel);
     return r.ok ? r.text : null;
   };
+  const sockets = readSocketTable(source);
   return {
     sysctls,
     conntrackLoaded: netfilterDir !== null && netfilterDir.some((f) => f.startsWith('nf_conntrack_')),
     conntrackMaxWritable: source.sysctlWritable('net.netfilter.nf_conntrack_max'),
     self: processLimits(source, 'self', ctx.pid),
     parent: processLimits(source, String(ctx.ppid), ctx.ppid),
-    sockets: readSocketTable(source),
+    sockets,
+    counters: readKernelCounters(source),
+    listeners: ctx.listeners ?? {
+      listeners: listenersFromEntries(sockets.entries),
+      source: 'proc',
+      fallbackReason: 'read from /proc: no backlog',
+    },
     netns: { self: source.readLink('self/ns/net'), init: source.readLink('1/ns/net') },
     uid: ctx.uid,
     kernel: text('kernel.osrelease'),

@@ -11,12 +11,16 @@ import { backlogRules } from './rules/backlog-rules.js';
 import { timeWaitRules } from './rules/time-wait-rules.js';
 import { socketRules } from './rules/socket-rules.js';
 import { readabilityRules } from './rules/readability-rules.js';
+import { counterRules, listenerRules } from './rules/listen-rules.js';
+import type { ListenerRead } from '../sockets/listeners.js';
 
 export interface AuditOptions extends Partial<ProcRoots> {
   /** Whose limits count as "this process"; defaults to the running process. */
   pid?: number;
   ppid?: number;
   uid?: number | null;
+  /** Listeners read with their backlog (readListeners); without them the audit has /proc's queue lengths only. */
+  listeners?: ListenerRead;
 }
 
 export interface AuditReport {
@@ -39,13 +43,29 @@ export interface AuditReport {
   privileges: string[];
 }
 
-const RULES: Rule[] = [portRules, fdRules, conntrackRules, keepaliveRules, backlogRules, timeWaitRules, socketRules, readabilityRules];
+const RULES: Rule[] = [
+  portRules,
+  fdRules,
+  conntrackRules,
+  keepaliveRules,
+  backlogRules,
+  listenerRules,
+  counterRules,
+  timeWaitRules,
+  socketRules,
+  readabilityRules,
+];
 
 export function runAudit(options: AuditOptions = {}): AuditReport {
   const roots = defaultRoots(options);
   const source = createProcSource(roots);
   const uid = options.uid !== undefined ? options.uid : typeof process.getuid === 'function' ? process.getuid() : null;
-  const snapshot = takeSnapshot(source, { pid: options.pid ?? process.pid, ppid: options.ppid ?? process.ppid, uid });
+  const snapshot = takeSnapshot(source, {
+    pid: options.pid ?? process.pid,
+    ppid: options.ppid ?? process.ppid,
+    uid,
+    listeners: options.listeners,
+  });
   return auditSnapshot(snapshot, roots);
 }
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { EXIT, UserError } from '../model/errors.js';
 import { runAudit } from '../audit/run-audit.js';
+import { readListeners } from '../sockets/listeners.js';
 import { renderAuditText } from '../audit/render-audit.js';
 import { LEVEL_ORDER, type Level } from '../audit/finding.js';
 
@@ -33,7 +34,7 @@ Examples:
   kad audit --fail-on warn       in CI: exit status 1 if any finding is warn or crit
   sudo ip netns exec app kad audit --json | jq '.findings[] | select(.level=="crit")'`,
     )
-    .action((opts: AuditCliOptions) => {
+    .action(async (opts: AuditCliOptions) => {
       const failOn = opts.failOn === undefined ? null : level(opts.failOn);
       for (const [flag, dir] of [
         ['--proc-root', opts.procRoot],
@@ -41,7 +42,9 @@ Examples:
       ] as const) {
         if (dir !== undefined && !isDirectory(dir)) throw new UserError(`${flag} ${dir}: not a directory`);
       }
-      const report = runAudit({ procRoot: opts.procRoot, sysctlRoot: opts.sysctlRoot });
+      // The live host's listeners with their backlog (kad-sockdiag, else ss); a --proc-root tree has /proc's queue lengths only.
+      const listeners = opts.procRoot === '/proc' ? await readListeners() : undefined;
+      const report = runAudit({ procRoot: opts.procRoot, sysctlRoot: opts.sysctlRoot, listeners });
       process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}\n` : renderAuditText(report, { showOk: opts.all === true }));
       if (failOn !== null && LEVEL_ORDER[report.summary.worst] >= LEVEL_ORDER[failOn]) process.exitCode = EXIT.findings;
     });

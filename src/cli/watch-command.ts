@@ -25,6 +25,9 @@ import { NoCaptureFeed } from '../live/no-capture-feed.js';
 import type { PacketFeed } from '../live/packet-feed.js';
 import { statedTimeout } from './given-timeout.js';
 import type { StatedTimeout } from '../sockets/at-risk.js';
+import { CounterDeltas, nonZero } from '../sockets/kernel-counters.js';
+import { createProcSource, defaultRoots } from '../sockets/proc-source.js';
+import { listenerHealth, readListeners, type ListenerHealth, type ListenerRead } from '../sockets/listeners.js';
 
 interface WatchFlags extends SourceFlags {
   sockets?: boolean;
@@ -75,8 +78,12 @@ Output: one JSON object per line, "type" first:
   stats        packets, packetsPerSec, captureGaps, connections, atRisk (as kad_connections_at_risk),
                timeouts {unknown, bracketed, given} (open connections by what is known of their path's timeout), resetsBy, …;
                with --sockets, sockets: {source (sock_diag|ss|proc), count, atRisk, refreshMs (read + judge),
-               skipped (refreshes due while one was in flight), intervalMs (grows with the table), fallbackReason};
-               the last one has "final": true
+               skipped (refreshes due while one was in flight), intervalMs (grows with the table), fallbackReason,
+               listeners {count, atRisk, source}}; unless -r: counters {ListenOverflows, ListenDrops, …}, the kernel's
+               TCP counters of this network namespace that went up since the previous stats line (absent = 0;
+               meanings: src/sockets/counter-meanings.ts, README "Kernel counters"); the last one has "final": true
+  listener     with --sockets: a listening socket newly at risk (accept queue at 80 % of its backlog or more) or whose
+               backlog equals a small net.core.somaxconn: local, queue, backlog, synRecv, atRisk, capped, verdict (names the fix)
   kernel       with --kernel: event (receive-reset, send-reset, error, state, retransmit), ts, local, remote (the
                socket's own view), netns ("this", or "other": a socket of another network namespace, left
                unjoined), and when known: cookie, state, oldState, reason, errno, error, pid, process, keepalive,
@@ -113,14 +120,13 @@ interface MetricsHandle {
   sockets?(list: readonly SocketInfo[]): void;
   /** --kernel: an application got one of these errors on a connection to `path`. */
   kernelError?(path: string, errno: 'ECONNRESET' | 'ETIMEDOUT'): void;
+  /** --sockets: every listener's health at the last refresh. */
+  listeners?(list: readonly ListenerHealth[]): void;
 }
-type StartMetrics = (model: LiveModel, listen: string, opts: { idleTimeoutS?: StatedTimeout; maxPaths?: number }) => Promise<MetricsHandle>;
+type MetricsOptions = { idleTimeoutS?: StatedTimeout; maxPaths?: number; hostCounters?: boolean };
+type StartMetrics = (model: LiveModel, listen: string, opts: MetricsOptions) => Promise<MetricsHandle>;
 
-async function startMetrics(
-  model: LiveModel,
-  listen: string,
-  opts: { idleTimeoutS?: StatedTimeout; maxPaths?: number },
-): Promise<MetricsHandle> {
+async function startMetrics(model: LiveModel, listen: string, opts: MetricsOptions): Promise<MetricsHandle> {
   let mod: { startMetricsServer?: unknown };
   try {
     mod = (await import(METRICS_MODULE)) as { startMetricsServer?: unknown };
@@ -146,6 +152,8 @@ export interface SocketSummary {
   /** Least time between refreshes now: --refresh, or a few times the last refresh on a big table. */
   intervalMs: number;
   fallbackReason: string | null;
+  /** Listening sockets read, and how many are at risk (their accept queue near or at its backlog). */
+  listeners?: { count: number; atRisk: number; source: ListenerRead['source'] };
 }
 
 export class WatchOutput {
@@ -159,6 +167,9 @@ export class WatchOutput {
   /** kad-sockopt could not read options (no root, no helper): said once on stderr, not per socket. */
   private saidOptionsUnreadable = false;
   socketSummary: SocketSummary | null = null;
+  /** This namespace's kernel TCP counters (not for a recorded capture: they are this host's, now). */
+  counters: CounterDeltas | null = null;
+  private readonly listenersAtRisk = new Set<string>();
 
   constructor(
     private readonly model: LiveModel,
@@ -306,10 +317,41 @@ export class WatchOutput {
       resetsBy: snap.resetsBy,
       silentDrops: this.silentDrops,
       ...(this.socketSummary ? { sockets: this.socketSummary } : {}),
+      // Since the previous stats line, only those that moved: a quiet host's line stays short.
+      ...(this.counters ? { counters: nonZero(this.counters.take()) } : {}),
       ...(final ? { final: true } : {}),
     });
     this.lastStatsAt = snap.at;
     this.lastStatsPackets = snap.packets;
+  }
+
+  /**
+   * One line per listener that was not at risk at the previous read and is
+   * now (its accept queue at LISTENER_AT_RISK_FRACTION of its backlog), or
+   * whose backlog was capped by somaxconn, said once. Returns how many are at risk.
+   */
+  listeners(health: readonly ListenerHealth[]): number {
+    const now = new Set<string>();
+    for (const h of health) {
+      if (h.verdict === null) continue;
+      const key = `${h.listener} ${h.atRisk ? 'risk' : 'capped'}`;
+      now.add(key);
+      if (this.listenersAtRisk.has(key)) continue;
+      this.write({
+        type: 'listener',
+        ts: this.nowText(),
+        local: h.listener,
+        queue: h.queue,
+        backlog: h.backlog,
+        synRecv: h.synRecv,
+        atRisk: h.atRisk,
+        capped: h.capped,
+        verdict: h.verdict,
+      });
+    }
+    this.listenersAtRisk.clear();
+    for (const k of now) this.listenersAtRisk.add(k);
+    return health.filter((h) => h.atRisk).length;
   }
 
   /** Connections at risk as of the snapshot, with the latest socket facts: the gauge's number. */
@@ -386,6 +428,8 @@ async function runWatch(flags: WatchFlags): Promise<void> {
     cross: kernel && flags.capture ? (a) => kernel.cross(a) : undefined,
   });
   const out = new WatchOutput(model, stated);
+  const proc = createProcSource(defaultRoots());
+  if (flags.read === undefined) out.counters = new CounterDeltas(proc);
   let failure: Error | null = null;
   const gate = new RefreshGate(flags.refresh);
   let toldSource = false;
@@ -416,6 +460,14 @@ async function runWatch(flags: WatchFlags): Promise<void> {
           kernel?.sockets(r.sockets);
           const atRisk = flags.sockets ? out.sockets(r.sockets, model.latest ?? snap) : 0;
           metrics?.sockets?.(r.sockets);
+          let listeners: SocketSummary['listeners'];
+          if (flags.sockets) {
+            const l = await readListeners();
+            const somaxconn = proc.sysctl('net.core.somaxconn');
+            const health = l.listeners.map((x) => listenerHealth(x, somaxconn.ok ? Number(somaxconn.text) : null));
+            listeners = { count: health.length, atRisk: out.listeners(health), source: l.source };
+            metrics?.listeners?.(health);
+          }
           if (flags.sockets)
             out.socketSummary = {
               source: r.source,
@@ -425,6 +477,7 @@ async function runWatch(flags: WatchFlags): Promise<void> {
               skipped: gate.skipped,
               intervalMs: 0,
               fallbackReason: r.fallbackReason,
+              listeners,
             };
           out.flush();
         },
@@ -444,7 +497,11 @@ async function runWatch(flags: WatchFlags): Promise<void> {
 
   const metrics =
     flags.metrics !== undefined
-      ? await startMetrics(model, flags.metrics, { idleTimeoutS: stated, maxPaths: flags.metricsMaxPaths }).catch((err: unknown) => {
+      ? await startMetrics(model, flags.metrics, {
+          idleTimeoutS: stated,
+          maxPaths: flags.metricsMaxPaths,
+          hostCounters: flags.read === undefined,
+        }).catch((err: unknown) => {
           feed.stop();
           throw err;
         })

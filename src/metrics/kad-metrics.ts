@@ -6,6 +6,10 @@ import { AT_RISK_FRACTION, CaptureClock, connectionsAtRisk, riskContext } from '
 import type { SocketInfo } from '../sockets/socket-types.js';
 import type { StatedTimeout } from '../sockets/at-risk.js';
 import { OTHER_PATH, PathLabels } from './path-labels.js';
+import { KERNEL_COUNTERS } from '../sockets/counter-meanings.js';
+import { CounterDeltas } from '../sockets/kernel-counters.js';
+import type { ProcSource } from '../sockets/proc-source.js';
+import { LISTENER_AT_RISK_FRACTION, type ListenerHealth } from '../sockets/listeners.js';
 
 type Totals = { packets: number; tcpPackets: number; captureGaps: number; probesSent: number; probesAnswered: number; evicted: number };
 
@@ -43,10 +47,31 @@ export class KadMetrics {
   private readonly idleTimeoutS: StatedTimeout | undefined;
   private sockets: readonly SocketInfo[] = [];
   private latest: LiveSnapshot | null = null;
+  /**
+   * One counter per kernel counter (kad_tcp_<name>_total), as node_exporter
+   * does: their sum means nothing, so they are not one metric with a label,
+   * and each keeps its own meaning as HELP. Sixteen fixed series.
+   */
+  private readonly kernelCounters = new Map<string, Counter>();
+  private readonly hostCounters: CounterDeltas | null;
+  private readonly listenerQueue: Gauge<'listener'>;
+  private readonly listenerBacklog: Gauge<'listener'>;
+  private readonly listenersAtRisk: Gauge;
+  /** Listeners with their own series: as many as paths, the first ones seen (at-risk ones first). */
+  private readonly listenerLabels: PathLabels;
 
-  constructor(opts: { processMetrics?: boolean; clock?: CaptureClock; idleTimeoutS?: StatedTimeout; maxPaths?: number } = {}) {
+  constructor(
+    opts: {
+      processMetrics?: boolean;
+      clock?: CaptureClock;
+      idleTimeoutS?: StatedTimeout;
+      maxPaths?: number;
+      hostCounters?: ProcSource;
+    } = {},
+  ) {
     this.clock = opts.clock ?? new CaptureClock();
     this.paths = new PathLabels(opts.maxPaths);
+    this.listenerLabels = new PathLabels(opts.maxPaths);
     this.idleTimeoutS = opts.idleTimeoutS;
     const registers = [this.registry];
     this.resets = new Counter({
@@ -146,6 +171,34 @@ export class KadMetrics {
       labelNames: ['version', 'nodejs', 'max_paths'],
       registers,
     }).set({ version: VERSION, nodejs: process.versions.node, max_paths: String(this.paths.max) }, 1);
+    this.hostCounters = opts.hostCounters ? new CounterDeltas(opts.hostCounters) : null;
+    if (this.hostCounters)
+      for (const c of KERNEL_COUNTERS)
+        this.kernelCounters.set(
+          c.name,
+          new Counter({
+            name: `kad_tcp_${c.metric}_total`,
+            help: `${c.group} ${c.name} (this network namespace, since kad started): ${c.meaning}`,
+            registers,
+          }),
+        );
+    this.listenerQueue = new Gauge({
+      name: 'kad_listener_accept_queue',
+      help: 'Connections waiting for accept() on a listening socket (kad watch --sockets; the first --metrics-max-paths listeners)',
+      labelNames: ['listener'],
+      registers,
+    });
+    this.listenerBacklog = new Gauge({
+      name: 'kad_listener_backlog',
+      help: "A listening socket's accept queue limit: min(the application's listen() backlog, net.core.somaxconn)",
+      labelNames: ['listener'],
+      registers,
+    });
+    this.listenersAtRisk = new Gauge({
+      name: 'kad_listeners_at_risk',
+      help: `Listening sockets whose accept queue holds ${LISTENER_AT_RISK_FRACTION * 100}% of their backlog or more (src/sockets/listeners.ts): completed handshakes are or will soon be dropped`,
+      registers,
+    });
     if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
@@ -165,6 +218,20 @@ export class KadMetrics {
   /** The latest annotated socket table (kad watch --sockets); their facts count from the next snapshot on. */
   onSockets(sockets: readonly SocketInfo[]): void {
     this.sockets = sockets;
+  }
+
+  /** Every listener's health at the last socket-table read (kad watch --sockets). */
+  onListeners(list: readonly ListenerHealth[]): void {
+    this.listenerQueue.reset();
+    this.listenerBacklog.reset();
+    // At-risk ones first, so that a cap full of quiet listeners never hides one that overflows.
+    const ordered = [...list].sort((a, b) => Number(b.atRisk) - Number(a.atRisk));
+    for (const h of ordered) {
+      if (!this.listenerLabels.admit(h.listener)) continue;
+      this.listenerQueue.set({ listener: h.listener }, h.queue);
+      if (h.backlog !== null) this.listenerBacklog.set({ listener: h.listener }, h.backlog);
+    }
+    this.listenersAtRisk.set(list.filter((h) => h.atRisk).length);
   }
 
   /** The source has ended: its clock stops at the last packet. */
@@ -195,6 +262,8 @@ export class KadMetrics {
       if (t.survivedMaxS !== null) this.timeoutLower.set({ path: t.path }, t.survivedMaxS);
       if (t.diedMinS !== null) this.timeoutUpper.set({ path: t.path }, t.diedMinS);
     }
+    if (this.hostCounters)
+      for (const [name, d] of Object.entries(this.hostCounters.take())) if (d > 0) this.kernelCounters.get(name)?.inc(d);
     this.exportIfKnown(this.sourceDrops, snap.sourceDrops);
     this.exportIfKnown(this.missedAtMost, snap.sourceMissedAtMost);
     this.lastSnapshot.set(snap.at / 1000);

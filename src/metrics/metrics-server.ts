@@ -10,6 +10,8 @@ import { endpointText } from '../util/ip-text.js';
 import { KadMetrics } from './kad-metrics.js';
 import { parseListen } from './listen-address.js';
 import type { StatedTimeout } from '../sockets/at-risk.js';
+import type { ListenerHealth } from '../sockets/listeners.js';
+import { createProcSource, defaultRoots } from '../sockets/proc-source.js';
 
 export interface MetricsServer {
   close(): Promise<void>;
@@ -19,6 +21,8 @@ export interface MetricsServer {
   sockets(list: readonly SocketInfo[]): void;
   /** kad watch --kernel: an application got ECONNRESET or ETIMEDOUT on a connection to this server endpoint. */
   kernelError(path: string, errno: 'ECONNRESET' | 'ETIMEDOUT'): void;
+  /** kad watch --sockets: every listener's health. */
+  listeners(list: readonly ListenerHealth[]): void;
 }
 
 const INDEX = `<!doctype html>
@@ -33,10 +37,16 @@ const INDEX = `<!doctype html>
 export async function startMetricsServer(
   model: LiveModel,
   listen: string,
-  opts: { idleTimeoutS?: StatedTimeout; maxPaths?: number } = {},
+  opts: { idleTimeoutS?: StatedTimeout; maxPaths?: number; hostCounters?: boolean } = {},
 ): Promise<MetricsServer> {
   const where = parseListen(listen);
-  const metrics = new KadMetrics({ clock: new CaptureClock(model.feed), idleTimeoutS: opts.idleTimeoutS, maxPaths: opts.maxPaths });
+  const metrics = new KadMetrics({
+    clock: new CaptureClock(model.feed),
+    idleTimeoutS: opts.idleTimeoutS,
+    maxPaths: opts.maxPaths,
+    // The kernel's counters are this host's now: not for a recorded capture.
+    hostCounters: opts.hostCounters ? createProcSource(defaultRoots()) : undefined,
+  });
   // A verdict names its connection by number; the tracker knows which server that is.
   const pathOf = (conn: number): string => {
     const t = model.pipeline.tracker;
@@ -76,6 +86,7 @@ export async function startMetricsServer(
   return {
     sockets: (list) => metrics.onSockets(list),
     kernelError: (path, errno) => metrics.onKernelError(path, errno),
+    listeners: (list) => metrics.onListeners(list),
     url: `http://${endpointText({ addr: urlHost(bound.address), port: bound.port })}/metrics`,
     close: async () => {
       model.off('reset', onReset);

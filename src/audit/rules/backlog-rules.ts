@@ -1,6 +1,7 @@
 import { sysctlNumber } from '../host-snapshot.js';
 import { sysctlFix, type Finding } from '../finding.js';
 import type { RuleContext } from './rule-context.js';
+import { SOMAXCONN_LOW } from '../../sockets/listeners.js';
 
 /**
  * When a middlebox kills many idle connections at once, every client
@@ -11,7 +12,7 @@ export function backlogRules(ctx: RuleContext): Finding[] {
   const out: Finding[] = [];
   const somaxconn = sysctlNumber(ctx.snapshot, 'net.core.somaxconn');
   if (somaxconn !== null) {
-    const level = somaxconn < 1024 ? 'warn' : 'ok';
+    const level = somaxconn < SOMAXCONN_LOW ? 'warn' : 'ok';
     out.push({
       id: 'backlog.somaxconn',
       level,
