@@ -5,6 +5,7 @@ import { CLOSED_FOLD_AFTER_S, foldClosed } from '../src/tui/closed-group.js';
 import { fitColumns, type ColumnSpec } from '../src/tui/columns.js';
 import { applyKey, initialUiState, MAX_ZOOM } from '../src/tui/keys.js';
 import { computeLayout, DETAIL_PANE_MIN_BODY } from '../src/tui/layout.js';
+import { idleTimeoutLine } from '../src/tui/header.js';
 import { zoomWindow } from '../src/tui/timeline.js';
 import { visibleLength, wrapAll, wrapTagged } from '../src/tui/word-wrap.js';
 
@@ -172,4 +173,32 @@ test('zoom keeps the end of the window and halves it per step', () => {
   assert.deepEqual(zoomWindow(0, 100, 0), { start: 0, end: 100 });
   assert.deepEqual(zoomWindow(0, 100, 2), { start: 75, end: 100 });
   assert.equal(plain('{bold}x{/bold}'), 'x');
+});
+
+test('the idle-timeout header line lists whole brackets that fit, then counts the rest', () => {
+  const items = [
+    '198.51.100.10:5432 T ≤ 5.17 s (1 died, 0 survived)',
+    '203.0.113.7:443 30.0 s < T ≤ 350 s (2 died, 9 survived)',
+    '[2001:db8::7]:22 T ≤ 12.0 s (1 died, 0 survived)',
+  ];
+  const wide = idleTimeoutLine(items);
+  assert.equal(wide, `idle timeout: ${items.join('; ')}`);
+  for (const width of [60, 80, 120, 160]) {
+    const line = idleTimeoutLine(items, width);
+    assert.ok(line.length <= width, `${width}: ${line}`);
+    if (/paths known/.test(line)) {
+      assert.equal(line, `idle timeout: ${items.length} paths known (each row's detail has its own)`);
+      continue;
+    }
+    // No item is cut: each one shown is whole.
+    const shown = line
+      .replace(/^idle timeout: /, '')
+      .replace(/; \+\d+ more$/, '')
+      .split('; ');
+    for (const s of shown) assert.ok(items.includes(s), `${width}: "${s}" is a cut item`);
+    const more = /\+(\d+) more$/.exec(line);
+    assert.equal(shown.length + Number(more?.[1] ?? 0), items.length, `${width}: every item shown or counted`);
+  }
+  assert.equal(idleTimeoutLine([], 80), 'idle timeout: unknown yet (kad probe measures it)');
+  assert.match(idleTimeoutLine([], 200), /none inferred yet/);
 });

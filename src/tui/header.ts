@@ -19,6 +19,32 @@ export interface HeaderInput {
   atRisk: { total: number; uncaptured: number };
   /** Set when pausing only freezes the display (a live source cannot pause). */
   frozen: boolean;
+  /** The line width: the idle-timeout line lists what fits and counts the rest. Default: no limit. */
+  width?: number;
+}
+
+const UNKNOWN_LONG = 'unknown: none inferred yet (no connection has died of idleness); kad probe measures it';
+const UNKNOWN_SHORT = 'unknown yet (kad probe measures it)';
+
+/**
+ * "idle timeout: a; b; c" within `width`: as many items as fit whole, then
+ * "+N more" (an item is never cut mid-way: a bracket without its bound is
+ * worse than none; each row's detail has its own).
+ */
+export function idleTimeoutLine(items: readonly string[], width = Infinity): string {
+  const head = 'idle timeout: ';
+  if (items.length === 0) return head + (head.length + UNKNOWN_LONG.length <= width ? UNKNOWN_LONG : UNKNOWN_SHORT);
+  let line = head + items[0]!;
+  if (items.length > 1 && `${line}; +${items.length - 1} more`.length > width)
+    return `${head}${items.length} paths known (each row's detail has its own)`;
+  let shown = 1;
+  for (; shown < items.length; shown++) {
+    const more = `; +${items.length - shown - 1} more`;
+    const next = `${line}; ${items[shown]!}`;
+    if (next.length + (shown + 1 < items.length ? more.length : 0) > width) break;
+    line = next;
+  }
+  return shown < items.length ? `${line}; +${items.length - shown} more` : line;
 }
 
 export const RESET_CAUSES = ['middlebox', 'peer', 'local-stack', 'unknown'] as const;
@@ -59,7 +85,5 @@ export function headerLines(h: HeaderInput): string[] {
   const paths = s.idleTimeouts.map((t) => `${escapeTags(t.path)} ${bracketText(t)} (${t.died} died, ${t.survived} survived)`);
   const given = givenTimeout(h.statedTimeoutS);
   const stated = given !== null ? [`given ${givenText(given)}`] : [];
-  const all = [...stated, ...paths];
-  const line3 = `idle timeout: ${all.length ? all.join('; ') : 'unknown: none inferred yet (no connection has died of idleness); kad probe measures it'}`;
-  return [line1, line2, line3];
+  return [line1, line2, idleTimeoutLine([...stated, ...paths], h.width)];
 }

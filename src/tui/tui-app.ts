@@ -398,6 +398,7 @@ export class TuiApp {
         statedTimeoutS: this.opts.idleTimeoutS,
         sockets: this.socketTotal,
         atRisk: this.atRiskCounts(),
+        width: cols,
         frozen: this.frozenPause,
       }),
       table: {
