@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { ioError } from '../capture/io-error.js';
 import { CapFeed, DEFAULT_BUFFER_SIZE, DEFAULT_FILTER, DEFAULT_SNAPLEN } from '../live/cap-feed.js';
 import { LiveModel, type LiveModelOptions } from '../live/live-model.js';
-import { KernelSource } from '../live/kernel-source.js';
+import { KERNEL_VERDICT_HOLD_MS, KernelSource } from '../live/kernel-source.js';
 import type { PacketFeed } from '../live/packet-feed.js';
 import { StdinFeed } from '../live/stdin-feed.js';
 import { ChildCaptureFeed } from '../live/child-capture-feed.js';
@@ -126,7 +126,7 @@ export interface TuiOptions {
 interface TuiModule {
   runTui: (model: LiveModel, opts: TuiOptions) => Promise<void>;
   /** A LiveModel that also records per-packet timelines; optional, a plain LiveModel works too. */
-  createTuiModel?: (feed: PacketFeed, opts: { maxMemory?: number; cross?: LiveModelOptions['cross'] }) => LiveModel;
+  createTuiModel?: (feed: PacketFeed, opts: Pick<LiveModelOptions, 'maxMemory' | 'cross' | 'verdictHoldMs'>) => LiveModel;
 }
 
 async function loadTui(): Promise<TuiModule> {
@@ -188,9 +188,10 @@ async function runLive(flags: SourceFlags & { sockets: boolean; kernel?: boolean
     throw err;
   }
   const cross = kernel ? (a: Parameters<NonNullable<LiveModelOptions['cross']>>[0]) => kernel.cross(a) : undefined;
+  const verdictHoldMs = kernel ? KERNEL_VERDICT_HOLD_MS : 0;
   const model = tui.createTuiModel
-    ? tui.createTuiModel(feed, { maxMemory: flags.maxMemory, cross })
-    : new LiveModel(feed, { maxMemory: flags.maxMemory, cross });
+    ? tui.createTuiModel(feed, { maxMemory: flags.maxMemory, cross, verdictHoldMs })
+    : new LiveModel(feed, { maxMemory: flags.maxMemory, cross, verdictHoldMs });
   let failure: Error | null = null;
   model.on('error', (err) => {
     // Reported after the TUI has restored the terminal, or it would be painted over.

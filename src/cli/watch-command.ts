@@ -20,7 +20,7 @@ import { ERRNO_NAMES } from '../model/kernel-event.js';
 import type { LoggedKernelEvent } from '../kernel/kernel-log.js';
 import { kernelNote } from '../kernel/kernel-verdict.js';
 import type { CaptureMatch } from '../diagnose/kernel-evidence.js';
-import { KernelSource } from '../live/kernel-source.js';
+import { KERNEL_VERDICT_HOLD_MS, KernelSource } from '../live/kernel-source.js';
 import { NoCaptureFeed } from '../live/no-capture-feed.js';
 import type { PacketFeed } from '../live/packet-feed.js';
 import { statedTimeout } from './given-timeout.js';
@@ -426,6 +426,7 @@ async function runWatch(flags: WatchFlags): Promise<void> {
     refreshMs: flags.refresh,
     maxMemory: flags.maxMemory,
     cross: kernel && flags.capture ? (a) => kernel.cross(a) : undefined,
+    verdictHoldMs: kernel ? KERNEL_VERDICT_HOLD_MS : 0,
   });
   const out = new WatchOutput(model, stated);
   const proc = createProcSource(defaultRoots());

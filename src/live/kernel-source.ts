@@ -13,6 +13,8 @@ const POLL_MS = 100;
  * (a captured RST) must have reached the tracker before the two are joined.
  */
 export const KERNEL_HOLD_S = 0.5;
+/** New reset verdicts wait as long (LiveModel verdictHoldMs): their kernel event is then read and joined. */
+export const KERNEL_VERDICT_HOLD_MS = KERNEL_HOLD_S * 1000;
 
 /**
  * `--kernel`: the trace session, the log of recent events joined to the

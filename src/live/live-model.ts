@@ -83,6 +83,12 @@ export interface LiveModelOptions {
   maxMemory?: number;
   /** Evidence from outside the capture, asked for each refresh (--kernel: the kernel's tracepoints). */
   cross?: (analysis: CaptureAnalysis) => CrossEvidence;
+  /**
+   * A new reset verdict waits this long after its first refresh before it is
+   * emitted, so that outside evidence about it (the kernel's event, read a
+   * little after the packet) is in the verdict that is printed once. 0: at once.
+   */
+  verdictHoldMs?: number;
 }
 
 export class LiveModel extends EventEmitter<LiveModelEvents> {
@@ -96,6 +102,8 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
   private readonly reports = new ReportCache();
   private readonly retirer: ConnectionRetirer;
   latest: LiveSnapshot | null = null;
+  /** Reset verdicts seen but not yet emitted (verdictHoldMs), by "conn:frame": when first seen (ms). */
+  private readonly pendingResets = new Map<string, number>();
 
   constructor(
     readonly feed: PacketFeed,
@@ -128,6 +136,25 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
   /** Connections evicted so far (their verdicts were emitted before they went). */
   get evicted(): number {
     return this.retirer.tally.evicted;
+  }
+
+  /** Whether a new reset verdict has waited out verdictHoldMs (the last refresh, `evict` false, waits for nothing). */
+  private heldLongEnough(r: ResetVerdict, evict: boolean): boolean {
+    const hold = this.opts.verdictHoldMs ?? 0;
+    const key = `${r.conn}:${r.frame}`;
+    if (hold <= 0 || !evict) {
+      this.pendingResets.delete(key);
+      return true;
+    }
+    const now = Date.now();
+    const first = this.pendingResets.get(key);
+    if (first === undefined) {
+      this.pendingResets.set(key, now);
+      return false;
+    }
+    if (now - first < hold) return false;
+    this.pendingResets.delete(key);
+    return true;
   }
 
   /** Build a snapshot now (also called by the timer); then, unless told not to, evict what has ended. */
@@ -175,7 +202,7 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
         resetsBy[r.attribution] = (resetsBy[r.attribution] ?? 0) + 1;
         let frames = this.seenResets.get(r.conn);
         if (frames === undefined) this.seenResets.set(r.conn, (frames = new Set()));
-        if (!frames.has(r.frame)) {
+        if (!frames.has(r.frame) && this.heldLongEnough(r, evict)) {
           frames.add(r.frame);
           this.emit('reset', r);
         }

@@ -21,7 +21,7 @@ const recorders = new WeakMap<LiveModel, TimelineRecorder>();
  */
 export function createTuiModel(
   feed: PacketFeed,
-  opts: { refreshMs?: number; onTcpPacket?: TrackedPacketHandler; maxMemory?: number; cross?: LiveModelOptions['cross'] } = {},
+  opts: Pick<LiveModelOptions, 'refreshMs' | 'onTcpPacket' | 'maxMemory' | 'cross' | 'verdictHoldMs'> = {},
 ): LiveModel {
   const recorder = new TimelineRecorder();
   const extra = opts.onTcpPacket;
@@ -31,7 +31,7 @@ export function createTuiModel(
         extra(t, p, r, k);
       }
     : recorder.onTcpPacket;
-  const model = new LiveModel(feed, { refreshMs: opts.refreshMs ?? 500, onTcpPacket: hook, maxMemory: opts.maxMemory, cross: opts.cross });
+  const model = new LiveModel(feed, { ...opts, refreshMs: opts.refreshMs ?? 500, onTcpPacket: hook });
   recorders.set(model, recorder);
   return model;
 }
