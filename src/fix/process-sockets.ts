@@ -1,6 +1,8 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { EXIT, UserError } from '../model/errors.js';
 import { createProcSource, defaultRoots } from '../sockets/proc-source.js';
+import { socketInodeOf } from '../sockets/socket-owners.js';
+import { ProcessGoneError } from '../sockets/sockopt-helper.js';
 import { readSocketTable, type SocketEntry } from '../sockets/socket-table.js';
 
 /** One TCP socket a process holds: its descriptor and its row in the process's own socket table. */
@@ -22,7 +24,7 @@ export function processSockets(pid: number, procRoot = '/proc'): HeldSocket[] {
     names = readdirSync(fdDir);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new UserError(`process ${pid} does not exist (it may have exited)`);
+    if (code === 'ENOENT') throw new ProcessGoneError(pid);
     if (code === 'EACCES' || code === 'EPERM')
       throw new UserError(`cannot list process ${pid}'s descriptors (${fdDir}): run kad fix as root`, EXIT.noPermission);
     throw err;
@@ -35,9 +37,8 @@ export function processSockets(pid: number, procRoot = '/proc'): HeldSocket[] {
     } catch {
       continue; // closed while we looked
     }
-    const m = /^socket:\[(\d+)\]$/.exec(link);
-    if (!m) continue;
-    const inode = Number(m[1]);
+    const inode = socketInodeOf(link);
+    if (inode === null) continue;
     const fd = Number(name);
     const had = fdOfInode.get(inode);
     if (had === undefined || fd < had) fdOfInode.set(inode, fd);

@@ -1,7 +1,7 @@
 import { UserError } from '../model/errors.js';
 import type { KeepaliveOptions } from './keepalive-options.js';
 import type { PathTimeout, SocketInfo } from './socket-types.js';
-import { socketOptions } from './sockopt-helper.js';
+import { ProcessGoneError, socketOptions } from './sockopt-helper.js';
 
 /**
  * Reads the exact keepalive options of these sockets through duplicates of
@@ -27,7 +27,7 @@ export function fillKeepaliveOptions(sockets: readonly SocketInfo[]): string | n
       );
     } catch (err) {
       // A process that exited meanwhile is no reason to stop reading the others.
-      if (err instanceof UserError && /does not exist/.test(err.message)) continue;
+      if (err instanceof ProcessGoneError) continue;
       if (err instanceof UserError) return err.message;
       throw err;
     }

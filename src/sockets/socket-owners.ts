@@ -8,6 +8,12 @@ export interface SocketOwner {
   fd: number;
 }
 
+/** The socket inode a /proc/PID/fd link names ("socket:[12345]"), or null for any other descriptor. */
+export function socketInodeOf(link: string | null): number | null {
+  const m = link === null ? null : /^socket:\[(\d+)\]$/.exec(link);
+  return m ? Number(m[1]) : null;
+}
+
 /**
  * inode → owning process, from /proc/PID/fd/* links ("socket:[inode]").
  * Other users' fd directories are unreadable without root and are skipped:
@@ -26,10 +32,8 @@ export function socketOwners(inodes: ReadonlySet<number>, source: ProcSource = c
     if (!fds) continue;
     let name: string | null = null;
     for (const fd of fds) {
-      const link = source.readLink(`${pid}/fd/${fd}`);
-      const m = link ? /^socket:\[(\d+)\]$/.exec(link) : null;
-      if (!m) continue;
-      const inode = Number(m[1]);
+      const inode = socketInodeOf(source.readLink(`${pid}/fd/${fd}`));
+      if (inode === null) continue;
       if (!inodes.has(inode) || owners.has(inode)) continue;
       if (name === null) {
         const comm = source.read(`${pid}/comm`);

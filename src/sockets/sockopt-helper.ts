@@ -42,6 +42,13 @@ export function parseSockoptOutput(text: string): SocketOptionsResult[] {
   return out;
 }
 
+/** The process exited (or never was): said the same way wherever kad finds it gone, and told apart by type, not by its words. */
+export class ProcessGoneError extends UserError {
+  constructor(pid: number) {
+    super(`process ${pid} does not exist (it may have exited)`, EXIT.usage);
+  }
+}
+
 /** Yama's ptrace_scope 3 forbids attaching to anything, root included; kad cannot help there. */
 function ptraceScope(): number | null {
   try {
@@ -60,7 +67,7 @@ function failure(status: number | null, stderr: string, pid: number, bin: string
       ?.replace(/^kad-sockopt: /, '') ?? '';
   switch (status) {
     case 3:
-      return new UserError(`process ${pid} does not exist (it may have exited)`, EXIT.usage);
+      return new ProcessGoneError(pid);
     case 4:
       return new UserError(`this kernel has no pidfd_getfd (Linux 5.6 or later is needed): ${said}`, EXIT.unavailable);
     case 5:
