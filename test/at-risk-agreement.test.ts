@@ -117,83 +117,88 @@ function scenario() {
   return { snap, sockets };
 }
 
+/** What kad watch prints for this snapshot and socket table: its at-risk lines and a final stats line. */
+function watchLines(snap: LiveSnapshot, sockets: SocketInfo[], stated: number | undefined): Record<string, unknown>[] {
+  const dir = mkdtempSync(join(tmpdir(), 'kad-at-risk-'));
+  try {
+    const file = join(dir, 'watch.jsonl');
+    const fd = openSync(file, 'w');
+    const watch = new WatchOutput(new LiveModel(idleFeed()), stated, fd);
+    watch.observe(snap);
+    watch.sockets(sockets, snap);
+    watch.stats(snap, true);
+    watch.flush();
+    closeSync(fd);
+    return readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function idleFeed() {
   return { label: 'test', start: async () => {}, stop: () => {}, drops: () => null };
 }
 
 test('the gauge, kad watch and the TUI rows count the same connections at risk', async () => {
   const { snap, sockets } = scenario();
-  const dir = mkdtempSync(join(tmpdir(), 'kad-at-risk-'));
-  try {
-    // kad watch --sockets --idle-timeout 100: the socket table is read and judged, then a stats line.
-    const file = join(dir, 'watch.jsonl');
-    const fd = openSync(file, 'w');
-    const watch = new WatchOutput(new LiveModel(idleFeed()), STATED_S, fd);
-    watch.observe(snap);
-    watch.sockets(sockets, snap);
-    watch.stats(snap, true);
-    watch.flush();
-    closeSync(fd);
-    const lines = readFileSync(file, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    const stats = lines.find((l) => l.type === 'stats')!;
-    const atRiskLines = lines.filter((l) => l.type === 'at-risk');
+  // kad watch --sockets --idle-timeout 100: the socket table is read and judged, then a stats line.
+  const lines = watchLines(snap, sockets, STATED_S);
+  const stats = lines.find((l) => l.type === 'stats')!;
+  const atRiskLines = lines.filter((l) => l.type === 'at-risk');
 
-    // The gauge, fed the same snapshot and (as kad watch --metrics --sockets does) the same judged sockets.
-    const metrics = new KadMetrics({ processMetrics: false, idleTimeoutS: STATED_S });
-    metrics.onSockets(sockets);
-    metrics.onSnapshot(snap);
-    const gauge = Number(/^kad_connections_at_risk (\S+)$/m.exec(await metrics.registry.metrics())?.[1]);
+  // The gauge, fed the same snapshot and (as kad watch --metrics --sockets does) the same judged sockets.
+  const metrics = new KadMetrics({ processMetrics: false, idleTimeoutS: STATED_S });
+  metrics.onSockets(sockets);
+  metrics.onSnapshot(snap);
+  const gauge = Number(/^kad_connections_at_risk (\S+)$/m.exec(await metrics.registry.metrics())?.[1]);
 
-    // The TUI's rows at the same moment, each with its connection's sockets, as TuiApp builds them.
-    const baseSec = E - 2000;
-    const bySocket = new Map<number, SocketInfo[]>();
-    for (const s of sockets) if (s.conn !== null) bySocket.set(s.conn, [...(bySocket.get(s.conn) ?? []), s]);
-    const ctx: RowContext = {
-      baseSec,
-      baseNsec: 0,
-      nowS: E - baseSec,
-      idleTimeouts: snap.idleTimeouts,
-      statedTimeoutS: STATED_S,
-      diagnoses: new Map(snap.diagnoses.map((d) => [d.conn, d])),
-      sockets: bySocket,
-    };
-    const rowsAtRisk = snap.connections
-      .map((c) => buildRow(c, ctx))
-      .filter((r) => r.atRisk !== null)
-      .map((r) => r.id);
+  // The TUI's rows at the same moment, each with its connection's sockets, as TuiApp builds them.
+  const baseSec = E - 2000;
+  const bySocket = new Map<number, SocketInfo[]>();
+  for (const s of sockets) if (s.conn !== null) bySocket.set(s.conn, [...(bySocket.get(s.conn) ?? []), s]);
+  const ctx: RowContext = {
+    baseSec,
+    baseNsec: 0,
+    nowS: E - baseSec,
+    idleTimeouts: snap.idleTimeouts,
+    statedTimeoutS: STATED_S,
+    diagnoses: new Map(snap.diagnoses.map((d) => [d.conn, d])),
+    sockets: bySocket,
+  };
+  const rowsAtRisk = snap.connections
+    .map((c) => buildRow(c, ctx))
+    .filter((r) => r.atRisk !== null)
+    .map((r) => r.id);
 
-    // What the TUI header counts (TuiApp.atRiskCounts): the rows' judgment plus sockets the capture does not show.
-    const all = connectionsAtRisk(snap.connections, sockets, riskContext(snap, E, STATED_S));
-    const uncaptured = all.filter((a) => a.conn === null).length;
+  // What the TUI header counts (TuiApp.atRiskCounts): the rows' judgment plus sockets the capture does not show.
+  const all = connectionsAtRisk(snap.connections, sockets, riskContext(snap, E, STATED_S));
+  const uncaptured = all.filter((a) => a.conn === null).length;
 
-    assert.deepEqual(rowsAtRisk, [2, 4, 5, 6, 9], 'the scenario is what its comments say');
-    assert.equal(uncaptured, 1);
-    assert.equal(gauge, rowsAtRisk.length + uncaptured);
-    assert.equal(stats.atRisk, gauge);
-    assert.deepEqual(
-      all.filter((a) => a.conn !== null).map((a) => a.conn),
-      rowsAtRisk,
-    );
-    // Every socket of a connection at risk gets its line, and no other socket does.
-    const expected = all.flatMap((a) => a.sockets).map((s) => `${endpointText(s.local)} ${endpointText(s.peer)}`);
-    assert.deepEqual(atRiskLines.map((l) => `${String(l.local)} ${String(l.peer)}`).sort(), expected.sort());
-    assert.deepEqual(atRiskLines.map((l) => String(l.conn)).sort(), ['4', '6', 'null']);
-    const header = headerLines({
-      title: 't',
-      snap,
-      state: 'running',
-      open: 10,
-      sockets: sockets.length,
-      atRisk: { total: all.length, uncaptured },
-      frozen: false,
-    });
-    assert.match(header[1]!, new RegExp(`at risk ${gauge} \\(${uncaptured} not in the capture\\)`));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  assert.deepEqual(rowsAtRisk, [2, 4, 5, 6, 9], 'the scenario is what its comments say');
+  assert.equal(uncaptured, 1);
+  assert.equal(gauge, rowsAtRisk.length + uncaptured);
+  assert.equal(stats.atRisk, gauge);
+  assert.deepEqual(
+    all.filter((a) => a.conn !== null).map((a) => a.conn),
+    rowsAtRisk,
+  );
+  // Every socket of a connection at risk gets its line, and no other socket does.
+  const expected = all.flatMap((a) => a.sockets).map((s) => `${endpointText(s.local)} ${endpointText(s.peer)}`);
+  assert.deepEqual(atRiskLines.map((l) => `${String(l.local)} ${String(l.peer)}`).sort(), expected.sort());
+  assert.deepEqual(atRiskLines.map((l) => String(l.conn)).sort(), ['4', '6', 'null']);
+  const header = headerLines({
+    title: 't',
+    snap,
+    state: 'running',
+    open: 10,
+    sockets: sockets.length,
+    atRisk: { total: all.length, uncaptured },
+    frozen: false,
+  });
+  assert.match(header[1]!, new RegExp(`at risk ${gauge} \\(${uncaptured} not in the capture\\)`));
 });
 
 /**
@@ -232,60 +237,44 @@ test('with nothing given: late keepalives, the bracket and unverified silences c
     diagnoses: [],
     idleTimeouts,
   };
-  const dir = mkdtempSync(join(tmpdir(), 'kad-at-risk-'));
-  try {
-    const file = join(dir, 'watch.jsonl');
-    const fd = openSync(file, 'w');
-    const watch = new WatchOutput(new LiveModel(idleFeed()), undefined, fd);
-    watch.observe(snap);
-    watch.sockets(sockets, snap);
-    watch.stats(snap, true);
-    watch.flush();
-    closeSync(fd);
-    const lines = readFileSync(file, 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
-    const stats = lines.find((l) => l.type === 'stats')!;
-    const metrics = new KadMetrics({ processMetrics: false });
-    metrics.onSockets(sockets);
-    metrics.onSnapshot(snap);
-    const gauge = Number(/^kad_connections_at_risk (\S+)$/m.exec(await metrics.exposition())?.[1]);
-    const baseSec = E - 2000;
-    const bySocket = new Map<number, SocketInfo[]>();
-    for (const s of sockets) if (s.conn !== null) bySocket.set(s.conn, [...(bySocket.get(s.conn) ?? []), s]);
-    const rows = connections.map((c) =>
-      buildRow(c, {
-        baseSec,
-        baseNsec: 0,
-        nowS: E - baseSec,
-        idleTimeouts,
-        diagnoses: new Map(),
-        sockets: bySocket,
-      }),
-    );
-    const all = connectionsAtRisk(connections, sockets, riskContext(snap, E));
-    assert.deepEqual(
-      rows.filter((r) => r.atRisk !== null).map((r) => [r.id, r.atRisk!.kind]),
-      [
-        [1, 'late-keepalive'],
-        [4, 'idle'],
-        [6, 'unverified'],
-      ],
-      'the scenario is what its comments say',
-    );
-    assert.equal(rows[4]!.riskText, 'unknown (no timeout known)', 'nothing known is never "ok"');
-    assert.equal(all.length, 3);
-    assert.equal(gauge, 3);
-    assert.equal(stats.atRisk, 3);
-    assert.deepEqual(stats.timeouts, { unknown: 2, bracketed: 4, given: 0 });
-    const atRisk = lines.filter((l) => l.type === 'at-risk');
-    assert.deepEqual(
-      atRisk.map((l) => [l.conn, l.risk, l.timeoutState]),
-      [[1, 'late-keepalive', 'bracketed']],
-      'an at-risk line for the one flagged connection with a socket here',
-    );
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const lines = watchLines(snap, sockets, undefined);
+  const stats = lines.find((l) => l.type === 'stats')!;
+  const metrics = new KadMetrics({ processMetrics: false });
+  metrics.onSockets(sockets);
+  metrics.onSnapshot(snap);
+  const gauge = Number(/^kad_connections_at_risk (\S+)$/m.exec(await metrics.exposition())?.[1]);
+  const baseSec = E - 2000;
+  const bySocket = new Map<number, SocketInfo[]>();
+  for (const s of sockets) if (s.conn !== null) bySocket.set(s.conn, [...(bySocket.get(s.conn) ?? []), s]);
+  const rows = connections.map((c) =>
+    buildRow(c, {
+      baseSec,
+      baseNsec: 0,
+      nowS: E - baseSec,
+      idleTimeouts,
+      diagnoses: new Map(),
+      sockets: bySocket,
+    }),
+  );
+  const all = connectionsAtRisk(connections, sockets, riskContext(snap, E));
+  assert.deepEqual(
+    rows.filter((r) => r.atRisk !== null).map((r) => [r.id, r.atRisk!.kind]),
+    [
+      [1, 'late-keepalive'],
+      [4, 'idle'],
+      [6, 'unverified'],
+    ],
+    'the scenario is what its comments say',
+  );
+  assert.equal(rows[4]!.riskText, 'unknown (no timeout known)', 'nothing known is never "ok"');
+  assert.equal(all.length, 3);
+  assert.equal(gauge, 3);
+  assert.equal(stats.atRisk, 3);
+  assert.deepEqual(stats.timeouts, { unknown: 2, bracketed: 4, given: 0 });
+  const atRisk = lines.filter((l) => l.type === 'at-risk');
+  assert.deepEqual(
+    atRisk.map((l) => [l.conn, l.risk, l.timeoutState]),
+    [[1, 'late-keepalive', 'bracketed']],
+    'an at-risk line for the one flagged connection with a socket here',
+  );
 });

@@ -49,6 +49,19 @@ function base(): TcpScript {
   return s;
 }
 
+/**
+ * One connection as two captures see it: at the server (the client 4 hops
+ * away) and at the client itself (0 hops), whose capture clock runs
+ * `clientClockAheadNs` ahead.
+ */
+function bothEnds(clientClockAheadNs = 2_000_000n): [TcpScript, TcpScript] {
+  const atServer = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+  const atClient = new TcpScript(CLIENT, SERVER, [1000, 5000], T0 + clientClockAheadNs);
+  atServer.ttl = [60, 64];
+  atClient.ttl = [64, 60];
+  return [atServer, atClient];
+}
+
 function signal(v: ResetVerdict, name: ResetSignal) {
   const e = v.evidence.find((x) => x.signal === name);
   assert.ok(e, `no ${name} evidence in ${JSON.stringify(v.evidence)}`);
@@ -204,10 +217,7 @@ test('local stack: a RST leaving the capturing host itself is its own', async ()
 test("two-sided: the claimed sender's own capture decides whether it sent the RST", async () => {
   // The same connection seen at the server (client 4 hops away) and at the client (0 hops).
   const run = async (clientSentIt: boolean) => {
-    const atServer = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
-    const atClient = new TcpScript(CLIENT, SERVER, [1000, 5000], T0 + 2_000_000n);
-    atServer.ttl = [60, 64];
-    atClient.ttl = [64, 60];
+    const [atServer, atClient] = bothEnds();
     for (const s of [atServer, atClient]) s.handshake().send(0, 10).ack(1).send(1, 20).ack(0).wait(1);
     atServer.send(1, 7).rst(0, { ttl: 60 });
     atClient.send(1, 7);
@@ -230,10 +240,7 @@ test("two-sided: the claimed sender's own capture decides whether it sent the RS
 
 test('two-sided: a capture that lost packets of the connection cannot prove the RST was never sent', async () => {
   const run = async (clientCaptureLoses: boolean) => {
-    const atServer = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
-    const atClient = new TcpScript(CLIENT, SERVER, [1000, 5000], T0 + 2_000_000n);
-    atServer.ttl = [60, 64];
-    atClient.ttl = [64, 60];
+    const [atServer, atClient] = bothEnds();
     for (const s of [atServer, atClient]) s.handshake().send(0, 10).ack(1).send(1, 20).ack(0).send(1, 30).send(1, 40).wait(1);
     // The client's capture misses the server's 30-byte segment: a sequence hole, as when the capture drops packets.
     if (clientCaptureLoses) atClient.packets.splice(atClient.packets.length - 2, 1);
@@ -256,10 +263,7 @@ test('two-sided: a capture that lost packets of the connection cannot prove the 
 test("two-sided: the sender's own later RST with the same sequence number is not the forged one (an abort the firewall dropped)", async () => {
   // The firewall forges a RST to the server; 3 s later the client application aborts (SO_LINGER 0) and the
   // firewall drops that RST: the client's capture holds a RST with the very same sequence number, 3 s late.
-  const atServer = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
-  const atClient = new TcpScript(CLIENT, SERVER, [1000, 5000], T0 + 2_000_000n);
-  atServer.ttl = [60, 64];
-  atClient.ttl = [64, 60];
+  const [atServer, atClient] = bothEnds();
   for (const s of [atServer, atClient]) s.handshake().send(0, 10).ack(1).send(1, 20).ack(0).wait(1);
   atServer.send(1, 7).rst(0, { ttl: 60 });
   atClient.send(1, 7).wait(3).rst(0, { ttl: 64 }).wait(5).send(0, 1);
@@ -325,10 +329,7 @@ test('ttl: a zeroed TTL (anonymised traces) is unknown, never "32 hops"', async 
 test('two-sided: the clock offset pairs repeated keepalive probes in order, not all with the first', async () => {
   // The client's capture clock runs 50 µs ahead; the server probes every 10 s and the client answers.
   const offsetNs = 50_000n;
-  const atServer = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
-  const atClient = new TcpScript(CLIENT, SERVER, [1000, 5000], T0 + offsetNs);
-  atServer.ttl = [60, 64];
-  atClient.ttl = [64, 60];
+  const [atServer, atClient] = bothEnds(offsetNs);
   for (const s of [atServer, atClient]) {
     s.handshake().send(0, 10).ack(1);
     for (let k = 0; k < 6; k++) s.wait(10).keepalive(1).ack(0);
