@@ -20,7 +20,8 @@ import { newSocketInfo } from '../src/sockets/socket-info.js';
 import { joinSockets } from '../src/sockets/socket-join.js';
 import { connectionSilence, pathTimeout, riskContext, socketPairSilence } from '../src/sockets/at-risk.js';
 import type { SocketInfo } from '../src/sockets/socket-types.js';
-import { parseSsDuration, parseSsOutput } from '../src/sockets/ss-parse.js';
+import { parseSsDuration, parseSsListenRow, parseSsOutput } from '../src/sockets/ss-parse.js';
+import { listenersFromRows } from '../src/sockets/listeners.js';
 
 const SS_V4 = [
   'ESTAB     0      0       127.0.0.1:50422 127.0.0.1:7000  users:(("node",pid=23958,fd=20)) timer:(keepalive,2.472ms,0) ino:313533 sk:1005 cgroup:unreachable:1 <->',
@@ -240,6 +241,24 @@ test('ss: v4-mapped IPv6 becomes IPv4, so it compares with what the capture saw'
   assert.deepEqual(server!.local, { family: 4, addr: '127.0.0.1', port: 7010 });
   assert.deepEqual(server!.peer, client!.local);
   assert.equal(server!.idleMs, 212);
+});
+
+test('ss listeners: wildcard peers and dual-stack *:port are listeners, their queues read, request sockets counted', () => {
+  // What `ss -H -t -n state listening state syn-recv` prints (iproute2 6.1): a listener's peer is a wildcard.
+  const rows = [
+    'LISTEN 1      1      127.0.0.1:8080 0.0.0.0:*',
+    'LISTEN 0      4096   *:5432 *:*',
+    'SYN-RECV 0 0 127.0.0.1:8080 127.0.0.1:40000',
+    'ESTAB 0 0 127.0.0.1:8080 127.0.0.1:40001',
+  ]
+    .map(parseSsListenRow)
+    .filter((r) => r !== null);
+  assert.equal(rows.length, 3, 'the established socket is not a listener row');
+  const ls = listenersFromRows(rows, true);
+  const byPort = new Map(ls.map((l) => [l.local.port, l]));
+  assert.deepEqual([byPort.get(8080)?.queue, byPort.get(8080)?.backlog, byPort.get(8080)?.synRecv], [1, 1, 1]);
+  assert.equal(byPort.get(5432)?.local.addr, '::', 'dual-stack listener read as [::]');
+  assert.equal(byPort.get(5432)?.backlog, 4096);
 });
 
 test('ss: headers, the tcp netid column, scope ids, odd process names, uid', () => {

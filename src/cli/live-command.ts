@@ -11,6 +11,8 @@ import { kadCaptureTool, tcpdumpTool } from '../live/capture-tools.js';
 import { byteSize, captureTool, wholeNumber, type CaptureTool } from './option-values.js';
 import { DEFAULT_MAX_MEMORY } from '../report/connection-retirer.js';
 import { socketSource } from '../sockets/annotate-sockets.js';
+import { HostHealthReader, type HostHealth } from '../sockets/host-health.js';
+import { createProcSource, defaultRoots } from '../sockets/proc-source.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 import { UserError } from '../model/errors.js';
 import { addTimeoutOptions, statedTimeout, type TimeoutFlags } from './given-timeout.js';
@@ -120,6 +122,7 @@ export interface TuiOptions {
   idleTimeoutS?: StatedTimeout;
   sockets?: (signal: AbortSignal) => Promise<SocketInfo[]>;
   kernel?: KernelSource;
+  host?: () => Promise<HostHealth>;
 }
 
 /** run-tui's entry points: runTui starts model.run() itself and stops the feed on the way out. */
@@ -166,6 +169,12 @@ export function registerLive(program: Command): void {
     });
 }
 
+/** Listeners and counter deltas of this network namespace, read on the TUI's cadence. */
+function hostHealth(): () => Promise<HostHealth> {
+  const reader = new HostHealthReader(createProcSource(defaultRoots()));
+  return () => reader.read();
+}
+
 async function runLive(flags: SourceFlags & { sockets: boolean; kernel?: boolean }): Promise<void> {
   const stated = statedTimeout(flags);
   if (flags.kernel && flags.read !== undefined)
@@ -205,6 +214,7 @@ async function runLive(flags: SourceFlags & { sockets: boolean; kernel?: boolean
       idleTimeoutS: stated,
       sockets: withSockets ? socketSource(() => model.latest, { idleTimeoutS: stated }) : undefined,
       kernel: kernel ?? undefined,
+      host: withSockets ? hostHealth() : undefined,
     });
   } finally {
     model.stop();

@@ -27,7 +27,8 @@ import { statedTimeout } from './given-timeout.js';
 import type { StatedTimeout } from '../sockets/at-risk.js';
 import { CounterDeltas, nonZero } from '../sockets/kernel-counters.js';
 import { createProcSource, defaultRoots } from '../sockets/proc-source.js';
-import { listenerHealth, readListeners, type ListenerHealth, type ListenerRead } from '../sockets/listeners.js';
+import { ListenerAlerts, readListenerHealth } from '../sockets/host-health.js';
+import type { ListenerHealth, ListenerRead } from '../sockets/listeners.js';
 
 interface WatchFlags extends SourceFlags {
   sockets?: boolean;
@@ -169,7 +170,7 @@ export class WatchOutput {
   socketSummary: SocketSummary | null = null;
   /** This namespace's kernel TCP counters (not for a recorded capture: they are this host's, now). */
   counters: CounterDeltas | null = null;
-  private readonly listenersAtRisk = new Set<string>();
+  private readonly listenerAlerts = new ListenerAlerts();
 
   constructor(
     private readonly model: LiveModel,
@@ -331,12 +332,7 @@ export class WatchOutput {
    * whose backlog was capped by somaxconn, said once. Returns how many are at risk.
    */
   listeners(health: readonly ListenerHealth[]): number {
-    const now = new Set<string>();
-    for (const h of health) {
-      if (h.verdict === null) continue;
-      const key = `${h.listener} ${h.atRisk ? 'risk' : 'capped'}`;
-      now.add(key);
-      if (this.listenersAtRisk.has(key)) continue;
+    for (const h of this.listenerAlerts.fresh(health)) {
       this.write({
         type: 'listener',
         ts: this.nowText(),
@@ -349,8 +345,6 @@ export class WatchOutput {
         verdict: h.verdict,
       });
     }
-    this.listenersAtRisk.clear();
-    for (const k of now) this.listenersAtRisk.add(k);
     return health.filter((h) => h.atRisk).length;
   }
 
@@ -463,10 +457,8 @@ async function runWatch(flags: WatchFlags): Promise<void> {
           metrics?.sockets?.(r.sockets);
           let listeners: SocketSummary['listeners'];
           if (flags.sockets) {
-            const l = await readListeners();
-            const somaxconn = proc.sysctl('net.core.somaxconn');
-            const health = l.listeners.map((x) => listenerHealth(x, somaxconn.ok ? Number(somaxconn.text) : null));
-            listeners = { count: health.length, atRisk: out.listeners(health), source: l.source };
+            const { health, source } = await readListenerHealth(proc);
+            listeners = { count: health.length, atRisk: out.listeners(health), source };
             metrics?.listeners?.(health);
           }
           if (flags.sockets)

@@ -4,7 +4,7 @@ import { streamChild } from './child-stream.js';
 import { createProcSource, defaultRoots, type ProcSource } from './proc-source.js';
 import { sockdiagPath } from './read-sockets.js';
 import { SockdiagDecoder } from './sockdiag-decode.js';
-import { ssParser } from './ss-parse.js';
+import { parseSsListenRow, SsRecordSplitter } from './ss-parse.js';
 import { readSocketTable, type SocketEntry } from './socket-table.js';
 import { endpointText } from '../util/ip-text.js';
 import type { SocketEndpoint, SocketSource } from './socket-types.js';
@@ -67,14 +67,19 @@ async function viaSockdiag(bin: string): Promise<Row[] | string> {
 }
 
 async function viaSs(bin: string): Promise<Row[] | string> {
-  const p = ssParser();
+  const rows: Row[] = [];
+  const split = new SsRecordSplitter((record) => {
+    const row = parseSsListenRow(record);
+    if (row) rows.push(row);
+  });
   const text = new StringDecoder('utf8');
-  const r = await streamChild(bin, ['-H', '-t', '-n', 'state', 'listening', 'state', 'syn-recv'], (c) => p.push(text.write(c)), {
+  const r = await streamChild(bin, ['-H', '-t', '-n', 'state', 'listening', 'state', 'syn-recv'], (c) => split.push(text.write(c)), {
     timeoutMs: 60_000,
   });
   if (!r.ok) return r.reason;
-  p.push(text.end());
-  return p.end();
+  split.push(text.end());
+  split.end();
+  return rows;
 }
 
 function viaProc(source: ProcSource): Listener[] {

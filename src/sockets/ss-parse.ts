@@ -4,6 +4,7 @@
  * indented line of tcp_info fields (… lastsnd:N lastrcv:N lastack:N …).
  */
 import type { TcpState } from './socket-table.js';
+import type { SocketEndpoint } from './socket-types.js';
 import { parseSsEndpoint } from './endpoint-text.js';
 import { newSocketInfo } from './socket-info.js';
 import type { SocketInfo, SocketTimer, TimerName } from './socket-types.js';
@@ -157,6 +158,30 @@ export function keepaliveState(state: TcpState): boolean {
 }
 
 /** A streaming parser: push ss's stdout as it comes, take the rows at the end. */
+/** A listening or request socket's row as `ss -H -t -n state listening state syn-recv` prints it. */
+export interface SsListenRow {
+  state: TcpState;
+  local: SocketEndpoint;
+  recvQ: number;
+  sendQ: number;
+}
+
+/**
+ * A LISTEN / SYN_RECV row: the peer of a listener is a wildcard (`0.0.0.0:*`),
+ * which parseSsRecord refuses, and a dual-stack listener's local address is
+ * `*:port` (IPv6 with IPV6_V6ONLY off), read as `[::]:port`.
+ */
+export function parseSsListenRow(record: string): SsListenRow | null {
+  const tokens = record.split(/\s+/);
+  if (tokens[0] === 'tcp') tokens.shift();
+  const [stateText, recvQ, sendQ, localText] = tokens;
+  const state = stateText === undefined ? undefined : STATES[stateText];
+  if ((state !== 'LISTEN' && state !== 'SYN_RECV') || localText === undefined) return null;
+  if (!/^\d+$/.test(recvQ!) || !/^\d+$/.test(sendQ!)) return null;
+  const local = parseSsEndpoint(localText.startsWith('*:') ? `[::]${localText.slice(1)}` : localText);
+  return local ? { state, local, recvQ: Number(recvQ), sendQ: Number(sendQ) } : null;
+}
+
 export function ssParser(): { push(chunk: string): void; end(): SocketInfo[] } {
   const out: SocketInfo[] = [];
   const splitter = new SsRecordSplitter((r) => {

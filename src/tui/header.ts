@@ -17,6 +17,8 @@ export interface HeaderInput {
   sockets: number | null;
   /** Connections at risk (src/sockets/at-risk.ts), of them sockets the capture does not show. */
   atRisk: { total: number; uncaptured: number };
+  /** Listening sockets whose accept queue is nearly full (src/sockets/listeners.ts); null when not read. */
+  listenersAtRisk?: number | null;
   /** Set when pausing only freezes the display (a live source cannot pause). */
   frozen: boolean;
   /** The line width: the idle-timeout line lists what fits and counts the rest. Default: no limit. */
@@ -78,9 +80,11 @@ export function headerLines(h: HeaderInput): string[] {
   const uncaptured = h.atRisk.uncaptured ? ` (${h.atRisk.uncaptured} not in the capture)` : '';
   const risky = `at risk ${h.atRisk.total}${uncaptured}`;
   const socks = h.sockets !== null ? `  sockets ${h.sockets}` : '';
+  const lr = h.listenersAtRisk ?? null;
+  const listeners = lr === null ? '' : `  ${lr ? tag('red', `listeners at risk ${lr}`) : 'listeners ok'}`;
   // Most telling first: a narrow terminal cuts the end of the line.
   const line2 =
-    `connections ${s.connections.length} (${h.open} open)  ${h.atRisk.total ? tag('yellow', risky) : risky}${socks}  ` +
+    `connections ${s.connections.length} (${h.open} open)  ${h.atRisk.total ? tag('yellow', risky) : risky}${socks}${listeners}  ` +
     `resets: ${resets}  packets ${s.packets} (${Math.round(s.packetsPerSec)}/s)  gaps ${s.captureGaps}${drops}`;
   const paths = s.idleTimeouts.map((t) => `${escapeTags(t.path)} ${bracketText(t)} (${t.died} died, ${t.survived} survived)`);
   const given = givenTimeout(h.statedTimeoutS);

@@ -98,6 +98,8 @@ export interface RunTuiOptions {
   sockets?: (signal: AbortSignal) => Promise<SocketInfo[]>;
   /** kad live --kernel. */
   kernel?: TuiOptions['kernel'];
+  /** This host's listeners and kernel counters. */
+  host?: TuiOptions['host'];
 }
 
 /**

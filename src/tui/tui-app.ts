@@ -3,6 +3,7 @@ import type { LiveModel, LiveModelEvents, LiveSnapshot } from '../live/live-mode
 import type { ConnectionDiagnosis, ResetAttribution, ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { socketKey } from '../sockets/annotate-sockets.js';
 import { CaptureClock, connectionsAtRisk, riskContext, type StatedTimeout } from '../sockets/at-risk.js';
+import { CounterNotes, ListenerAlerts, type HostHealth } from '../sockets/host-health.js';
 import { RefreshGate } from '../sockets/refresh-gate.js';
 import type { SocketInfo } from '../sockets/socket-types.js';
 import { endpointText } from '../util/ip-text.js';
@@ -36,6 +37,9 @@ export interface TuiOptions {
   tickMs?: number;
   /** kad live --kernel: the trace session's events, handed out once each, and the socket reads that name their owners. */
   kernel?: Pick<KernelSource, 'due' | 'sockets'>;
+  /** This host's listeners and kernel TCP counters (not for a recorded capture: they are this host's, now). */
+  host?: () => Promise<HostHealth>;
+  hostPollMs?: number;
 }
 
 /** Connections remembered with the error their application got; the oldest go first past this. */
@@ -65,6 +69,12 @@ export class TuiApp {
   private readonly atRiskSeen = new Set<string>();
   private socketError: string | null = null;
   private socketGate: RefreshGate | null = null;
+  private hostGate: RefreshGate | null = null;
+  private readonly listenerAlerts = new ListenerAlerts();
+  private readonly counterNotes = new CounterNotes();
+  /** Listeners at risk at the last host read; null before one. */
+  private listenersAtRisk: number | null = null;
+  private hostError: string | null = null;
   private readonly log = new LogLines();
   private readonly appErrors = new Map<number, string>();
   private state: RunState = 'running';
@@ -122,6 +132,17 @@ export class TuiApp {
       // Polled often, read when the gate says: one read at a time, further apart on a big table.
       this.timers.push(setInterval(poll, Math.min(500, this.opts.socketPollMs ?? 2000)));
     }
+    if (this.opts.host) {
+      const gate = new RefreshGate(this.opts.hostPollMs ?? 5000);
+      this.hostGate = gate;
+      const poll = (): void =>
+        void gate.run(
+          () => this.pollHost(),
+          (err) => this.hostFailed(err),
+        );
+      poll();
+      this.timers.push(setInterval(poll, 500));
+    }
     this.render();
     return quit;
   }
@@ -141,6 +162,7 @@ export class TuiApp {
     this.model.stop();
     // Kills an in-flight socket reader: quitting must not wait for ss over 10^5 sockets.
     await this.socketGate?.stop();
+    await this.hostGate?.stop();
     if (this.running) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.running, new Promise<void>((r) => (timer = setTimeout(r, 2000)))]);
@@ -278,6 +300,28 @@ export class TuiApp {
     this.socketError = msg;
   }
 
+  /** Listeners newly at risk and the kernel counters that moved, to the log; the at-risk count to the header. */
+  private async pollHost(): Promise<void> {
+    if (!this.opts.host || this.done === null) return;
+    const h = await this.opts.host();
+    if (this.done === null) return;
+    this.hostError = null;
+    const at = this.nowEpoch();
+    for (const l of this.listenerAlerts.fresh(h.listeners))
+      this.log.add(infoLine(at, `LISTENER ${l.verdict ?? ''}`, l.atRisk ? 'red' : 'yellow'));
+    this.listenersAtRisk = h.listeners.filter((l) => l.atRisk).length;
+    const notes = this.counterNotes.lines(h.counters);
+    if (notes.summary !== null) this.log.add(infoLine(at, `kernel counters: ${notes.summary}`, 'magenta'));
+    for (const m of notes.meanings) this.log.add(infoLine(null, `  ${m}`));
+    this.scheduleRender();
+  }
+
+  private hostFailed(err: unknown): void {
+    const msg = err instanceof Error ? err.message : String(err);
+    if (msg !== this.hostError) this.log.add(infoLine(null, `listeners and counters: ${msg}`, 'red'));
+    this.hostError = msg;
+  }
+
   private async pollSockets(signal: AbortSignal): Promise<void> {
     if (!this.opts.sockets || this.done === null) return;
     const list = await this.opts.sockets(signal);
@@ -398,6 +442,7 @@ export class TuiApp {
         statedTimeoutS: this.opts.idleTimeoutS,
         sockets: this.socketTotal,
         atRisk: this.atRiskCounts(),
+        listenersAtRisk: this.listenersAtRisk,
         width: cols,
         frozen: this.frozenPause,
       }),

@@ -6,6 +6,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { KAD } from '../helpers/run-kad.js';
 import { labSkip } from '../helpers/lab-gate.js';
 import { namespacesLeft } from '../helpers/namespaces-left.js';
+import { tmuxSession } from '../helpers/tmux-session.js';
+import { parseCounterPairs } from '../../src/sockets/kernel-counters.js';
 
 /**
  * Issue 24's accept queue overflow, on a real kernel: in a network namespace
@@ -53,8 +55,35 @@ function ip(...args: string[]): void {
 }
 
 /** `ip netns exec` execs the command: the child's PID is the process itself, and only it is ever signalled. */
-function inNs(args: string[]): ChildProcess {
-  return spawn('ip', ['netns', 'exec', NS, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+function inNs(args: string[], ns = NS): ChildProcess {
+  return spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+/** Stops children by PID (SIGTERM, then SIGKILL if they linger). */
+async function stopAll(children: readonly ChildProcess[]): Promise<void> {
+  for (const c of children) {
+    if (c.exitCode !== null || c.signalCode !== null) continue;
+    const gone = new Promise((r) => c.once('close', r));
+    c.kill('SIGTERM');
+    await Promise.race([gone, sleep(3000)]);
+    if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  }
+}
+
+/** The namespace's ListenOverflows now, as the kernel prints it. */
+function listenOverflows(ns: string): number {
+  const r = spawnSync('ip', ['netns', 'exec', ns, 'cat', '/proc/net/netstat'], { encoding: 'utf8' });
+  const v = parseCounterPairs(r.stdout).get('TcpExt.ListenOverflows');
+  if (v === undefined) throw new Error(`no ListenOverflows in ${ns}'s /proc/net/netstat`);
+  return v;
+}
+
+/** A listener that never accepts (backlog 1) and a client that opens 20 connections to it, in namespace `ns`. */
+async function overflowListener(ns: string, children: ChildProcess[]): Promise<void> {
+  const server = inNs(['python3', '-c', SERVER_PY], ns);
+  children.push(server);
+  await new Promise<void>((resolve) => createInterface({ input: server.stdout! }).once('line', () => resolve()));
+  children.push(inNs(['python3', '-c', CLIENT_PY], ns));
 }
 
 async function untilTrue(pred: () => boolean, ms: number, what: string, tail: () => string): Promise<void> {
@@ -83,11 +112,7 @@ test(
       // The counters' baseline is kad's start: the overflow must come after it.
       await untilTrue(() => lines.some((l) => l.type === 'stats'), 10_000, 'first stats line', tail);
 
-      const server = inNs(['python3', '-c', SERVER_PY]);
-      children.push(server);
-      await new Promise<void>((resolve) => createInterface({ input: server.stdout! }).once('line', () => resolve()));
-      const client = inNs(['python3', '-c', CLIENT_PY]);
-      children.push(client);
+      await overflowListener(NS, children);
 
       const listener = (): Line | undefined => lines.find((l) => l.type === 'listener' && l.local === `127.0.0.1:${PORT}`);
       await untilTrue(() => listener() !== undefined, 10_000, 'listener line', tail);
@@ -125,15 +150,45 @@ test(
         'the counters finding names the fix',
       );
     } finally {
-      for (const c of children) {
-        if (c.exitCode !== null || c.signalCode !== null) continue;
-        const gone = new Promise((r) => c.once('close', r));
-        c.kill('SIGTERM');
-        await Promise.race([gone, sleep(3000)]);
-        if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-      }
+      await stopAll(children);
       spawnSync('ip', ['netns', 'del', NS]);
       assert.deepEqual(namespacesLeft(NS), [], 'namespace deleted');
+    }
+  },
+);
+
+test(
+  'a listener that never accepts: kad live shows it at risk in its header, says why with the fix, and logs the counters with their meaning',
+  { skip, timeout: 40_000 },
+  async () => {
+    const ns = `${NS}-tui`;
+    const children: ChildProcess[] = [];
+    ip('netns', 'add', ns);
+    const session = tmuxSession(`kad-listen-tui-${process.pid}`, `ip netns exec ${ns} ${process.execPath} ${KAD} live -i lo; sleep 60`, {
+      cols: 200,
+      rows: 50,
+    });
+    try {
+      ip('-n', ns, 'link', 'set', 'lo', 'up');
+      await session.until('the TUI', (s) => /listeners ok/.test(s));
+      const before = listenOverflows(ns);
+      await overflowListener(ns, children);
+      const screen = await session.until(
+        'the full listener and the counters',
+        (s) => /listeners at risk 1/.test(s) && /kernel counters: .*ListenOverflows \+\d+/.test(s) && /LISTENER the listen queue/.test(s),
+      );
+      assert.match(screen, /LISTENER the listen queue of 127\.0\.0\.1:8080 is full .*backlog 1/);
+      assert.match(screen, /raise net\.core\.somaxconn/);
+      assert.match(screen, /ListenOverflows: a handshake's final ACK arrived while the listener's accept queue was full/);
+      // What the log adds up to is what the kernel counted since kad started (not more: a delta is never invented).
+      const shown = [...screen.matchAll(/ListenOverflows \+(\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
+      const after = listenOverflows(ns);
+      assert.ok(shown > 0 && shown <= after - before, `shown ${shown}, kernel counted ${after - before}`);
+    } finally {
+      session.kill();
+      await stopAll(children);
+      spawnSync('ip', ['netns', 'del', ns]);
+      assert.deepEqual(namespacesLeft(ns), [], 'namespace deleted');
     }
   },
 );
