@@ -48,9 +48,8 @@ function packets(file: string): Pkt[] {
   const out = execFileSync(
     'tshark',
     ['-r', file, '-n', '-Y', 'tcp', '-T', 'fields', '-E', 'separator=|', ...fields.flatMap((f) => ['-e', f])],
-    {
-      encoding: 'utf8',
-    },
+    // tshark's warning about running as root is noise here.
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
   );
   return out
     .split('\n')
