@@ -26,6 +26,8 @@ const USAGE =
   'usage: npm run lab -- <scenario|all> [--out DIR] [--verify] [--verdict-table]   (npm run lab -- --list shows the scenarios; --verdicts-from FILE re-renders the table)';
 
 const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+/** The run behind README's verdict table, kept beside the code that made it (--verdicts-from re-renders it). */
+const LAST_RUN = fileURLToPath(new URL('../../lab/verdicts/last-run.json', import.meta.url));
 
 function say(msg: string): void {
   process.stdout.write(`${msg}\n`);
@@ -145,9 +147,11 @@ async function main(): Promise<number> {
   }
   if (args.values['verdict-table']) {
     const run: VerdictRun = { schema: VERDICTS_SCHEMA, kad: kadVersion(), generatedAt: new Date().toISOString(), rows };
-    const file = join(outDir, 'verdicts.json');
-    await writeFile(file, `${JSON.stringify(run, null, 2)}\n`);
-    say(`verdicts: ${file}`);
+    const json = `${JSON.stringify(run, null, 2)}\n`;
+    for (const file of [join(outDir, 'verdicts.json'), LAST_RUN]) {
+      await writeFile(file, json);
+      say(`verdicts: ${file}`);
+    }
     if ((await tableFrom(run)) !== 0) failed += 1;
   }
   return failed > 0 ? 1 : 0;

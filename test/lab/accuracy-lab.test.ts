@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { analyzeCapture } from '../../src/analyze/analyze-capture.js';
 import { diagnoseCapture } from '../../src/diagnose/diagnose-capture.js';
+import { compareCaptures } from '../../src/diagnose/two-sided.js';
 import { ACCURACY_SCENARIOS } from '../../lab/scenarios/index.js';
 import { scenarioVerdicts, type VerdictRow } from '../../lab/verdicts/scenario-verdicts.js';
 import { readTruth } from '../../lab/verify/verify-output.js';
@@ -126,9 +127,38 @@ for (const spec of ACCURACY_SCENARIOS) {
     for (const v of rows.flatMap((r) => [...r.cells.client, ...r.cells.server])) {
       if (v.attribution !== v.expected) assert.ok(v.attribution === 'unknown' && v.namesDecidingStep, cellsText(rows));
     }
-    if (spec.firewall.synproxy) await proxyNamed(out, truth);
+    await EVIDENCE[spec.name]?.(out, truth);
   });
 }
+
+/** The evidence each scenario is about, where the verdict alone does not show it. */
+const EVIDENCE: Record<string, (dir: string, truth: LabTruth) => Promise<void>> = {
+  // Item 1: the client's own later RST must not make the forgery 'peer'; the TTL still says middlebox.
+  'fw-reset-dropped-abort': async (dir, truth) => {
+    const [client, server] = await Promise.all([
+      analyzeCapture(join(dir, truth.captures.client)),
+      analyzeCapture(join(dir, truth.captures.server)),
+    ]);
+    const [v] = diagnoseCapture(server, compareCaptures(client, server).cross[1]).diagnoses.flatMap((d) => d.resets);
+    const say = JSON.stringify(v?.evidence);
+    assert.equal(v?.evidence.find((e) => e.signal === 'ttl')?.pointsTo, 'middlebox', say);
+    assert.deepEqual(
+      v?.evidence.filter((e) => e.signal === 'two-sided').map((e) => [e.pointsTo, e.strength]),
+      [['middlebox', 'decisive']],
+      say,
+    );
+  },
+  // Item 2: from the server alone, the socketless signal names what decides it.
+  'fw-reset-ttl-disguised': async (dir, truth) => {
+    const [v] = diagnoseCapture(await analyzeCapture(join(dir, truth.captures.server))).diagnoses.flatMap((d) => d.resets);
+    assert.match(
+      v?.evidence.find((e) => e.signal === 'socketless')?.caveat ?? '',
+      /analyze both captures together\) or kad watch --kernel/,
+    );
+  },
+  'synproxy-reset-keepalive': proxyNamed,
+  'synproxy-reset-client-write': proxyNamed,
+};
 
 /** From the RST's own capture alone, the proxy signal says whose RST it is: the handshake's sender's. */
 async function proxyNamed(dir: string, truth: LabTruth): Promise<void> {
