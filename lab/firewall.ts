@@ -10,6 +10,10 @@ export interface FirewallConfig {
   action: FirewallAction;
   /** Masquerade client traffic behind the firewall's server-side address. */
   nat: boolean;
+  /** nftables synproxy answers the client's handshake itself (IPv4), as a SYN proxy or L4 front end does. */
+  synproxy?: boolean;
+  /** TTL the firewall's own RSTs leave with (`ip ttl set` in its output hook): a forgery that passes for an endpoint's hop count. */
+  forgedTtl?: number;
 }
 
 /** Masquerade ports, chosen outside Linux's ephemeral range so NAT visibly changes the port too. */
@@ -17,6 +21,9 @@ export const NAT_PORTS = '20000-29999';
 
 const TABLE = 'kad';
 const COUNTER = 'stale';
+const RST_COUNTER = 'stale-rst';
+/** The synproxy's own options: what the client is told in the SYN-ACK the firewall sends for the server. */
+const SYNPROXY = 'synproxy mss 1460 wscale 7 timestamp sack-perm';
 
 export function ruleset(cfg: FirewallConfig): string {
   const verdict = cfg.action === 'reject' ? 'reject with tcp reset' : 'drop';
@@ -28,17 +35,45 @@ export function ruleset(cfg: FirewallConfig): string {
   }`
     : '';
   // The counter sits on the stale-flow rule only, so it counts exactly the
-  // packets the firewall answered with a forged RST (or swallowed).
+  // packets the firewall answered with a forged RST (or swallowed). A RST of a
+  // forgotten flow is never answered (reject sends no RST for a RST), only
+  // dropped: it has its own counter, so the first one stays exact.
   return `table inet ${TABLE} {
   counter ${COUNTER} {}
+  counter ${RST_COUNTER} {}${cfg.synproxy ? synproxyRaw : ''}
   chain forward {
     type filter hook forward priority filter; policy drop;
-    ct state established,related accept
+    ct state established,related accept${cfg.synproxy ? synproxyForward : ''}
     ct state new tcp flags & (fin|syn|rst|ack) == syn accept
+    tcp flags rst counter name "${RST_COUNTER}" drop
     meta l4proto tcp counter name "${COUNTER}" ${verdict}
-  }${nat}
+  }${nat}${cfg.forgedTtl === undefined ? '' : forgedTtlOutput(cfg.forgedTtl)}
 }
 `;
+}
+
+// The client's SYNs skip conntrack, so synproxy (not the server) answers them with a cookie.
+const synproxyRaw = `
+  chain raw {
+    type filter hook prerouting priority raw; policy accept;
+    iifname "${IFACE.fwClientSide}" tcp flags & (fin|syn|rst|ack) == syn notrack
+  }`;
+
+// Then the client's ACK with the cookie (invalid: conntrack has no flow for it, tcp_loose is 0) makes
+// synproxy open the connection to the server. Only a pure ACK with the timestamps option (52 bytes)
+// can be that ACK: a data segment of a forgotten flow must reach the stale-flow rule, not synproxy,
+// which would take it for a late cookie and open a second connection to the server.
+const synproxyForward = `
+    iifname "${IFACE.fwClientSide}" ct state untracked tcp flags & (fin|syn|rst|ack) == syn ${SYNPROXY}
+    iifname "${IFACE.fwClientSide}" ct state invalid tcp flags & (fin|syn|rst|ack) == ack ip length 52 ${SYNPROXY}`;
+
+function forgedTtlOutput(ttl: number): string {
+  return `
+  chain output {
+    type filter hook output priority filter; policy accept;
+    tcp flags rst ip ttl set ${ttl}
+    tcp flags rst ip6 hoplimit set ${ttl}
+  }`;
 }
 
 export async function applyFirewall(topo: Topology, cfg: FirewallConfig): Promise<void> {
@@ -47,10 +82,19 @@ export async function applyFirewall(topo: Topology, cfg: FirewallConfig): Promis
 }
 
 /** Packets that hit the stale-flow rule so far. */
-export async function staleFlowPackets(topo: Topology): Promise<number> {
-  const { stdout } = await run('ip', ['netns', 'exec', topo.ns.firewall, 'nft', '-j', 'list', 'counter', 'inet', TABLE, COUNTER]);
+export function staleFlowPackets(topo: Topology): Promise<number> {
+  return counterPackets(topo, COUNTER);
+}
+
+/** RSTs of forgotten flows the firewall dropped so far. */
+export function staleRstPackets(topo: Topology): Promise<number> {
+  return counterPackets(topo, RST_COUNTER);
+}
+
+async function counterPackets(topo: Topology, name: string): Promise<number> {
+  const { stdout } = await run('ip', ['netns', 'exec', topo.ns.firewall, 'nft', '-j', 'list', 'counter', 'inet', TABLE, name]);
   const doc = JSON.parse(stdout) as { nftables: Array<{ counter?: { packets: number } }> };
   const entry = doc.nftables.find((e) => e.counter);
-  if (!entry?.counter) throw new Error(`no counter ${COUNTER} in: ${stdout.slice(0, 200)}`);
+  if (!entry?.counter) throw new Error(`no counter ${name} in: ${stdout.slice(0, 200)}`);
   return entry.counter.packets;
 }

@@ -4,20 +4,30 @@
  * writes each one's two captures and ground truth.
  */
 import { mkdtempSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Cleanup } from './cleanup.js';
 import { LabError } from './exec.js';
 import { preflight } from './preflight.js';
 import { captureNames, runScenario } from './run-scenario.js';
-import { findScenario, SCENARIOS } from './scenarios/index.js';
+import { ALL_SCENARIOS, findScenario } from './scenarios/index.js';
 import type { ScenarioSpec } from './scenario.js';
 import type { LabTruth } from './truth.js';
 import { formatChecks } from './verify/check.js';
 import { verifyAnalysis, verifyCaptures } from './verify/verify-output.js';
+import { scenarioVerdicts, type VerdictRow } from './verdicts/scenario-verdicts.js';
+import { kadVersion } from './verdicts/kad-version.js';
+import { misses, readVerdictRun, VERDICTS_SCHEMA, writeVerdictTable, type VerdictRun } from './verdicts/verdict-table.js';
 
-const USAGE = 'usage: npm run lab -- <scenario|all> [--out DIR] [--verify]   (npm run lab -- --list shows the scenarios)';
+const USAGE =
+  'usage: npm run lab -- <scenario|all> [--out DIR] [--verify] [--verdict-table]   (npm run lab -- --list shows the scenarios; --verdicts-from FILE re-renders the table)';
+
+const README = fileURLToPath(new URL('../../README.md', import.meta.url));
+/** The run behind README's verdict table, kept beside the code that made it (--verdicts-from re-renders it). */
+const LAST_RUN = fileURLToPath(new URL('../../lab/verdicts/last-run.json', import.meta.url));
 
 function say(msg: string): void {
   process.stdout.write(`${msg}\n`);
@@ -61,9 +71,9 @@ async function verify(dir: string, truth: LabTruth): Promise<number> {
 
 function pickScenarios(name: string | undefined): ScenarioSpec[] {
   if (name === undefined) throw new LabError(USAGE, 2);
-  if (name === 'all') return [...SCENARIOS];
+  if (name === 'all') return [...ALL_SCENARIOS];
   const spec = findScenario(name);
-  if (!spec) throw new LabError(`unknown scenario '${name}'; one of: all, ${SCENARIOS.map((s) => s.name).join(', ')}`, 2);
+  if (!spec) throw new LabError(`unknown scenario '${name}'; one of: all, ${ALL_SCENARIOS.map((s) => s.name).join(', ')}`, 2);
   return [spec];
 }
 
@@ -72,7 +82,14 @@ async function main(): Promise<number> {
   try {
     args = parseArgs({
       allowPositionals: true,
-      options: { out: { type: 'string' }, list: { type: 'boolean' }, verify: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        out: { type: 'string' },
+        list: { type: 'boolean' },
+        verify: { type: 'boolean' },
+        'verdict-table': { type: 'boolean' },
+        'verdicts-from': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (err) {
     throw new LabError(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`, 2);
@@ -82,8 +99,13 @@ async function main(): Promise<number> {
     return 0;
   }
   if (args.values.list) {
-    for (const s of SCENARIOS) say(`${s.name.padEnd(24)} ${s.summary}`);
+    for (const s of ALL_SCENARIOS) say(`${s.name.padEnd(24)} ${s.summary}`);
     return 0;
+  }
+  const from = args.values['verdicts-from'];
+  if (from !== undefined) {
+    if (args.positionals.length > 0) throw new LabError(USAGE, 2);
+    return tableFrom(await readRun(from));
   }
   if (args.positionals.length > 1) throw new LabError(USAGE, 2);
   const specs = pickScenarios(args.positionals[0]);
@@ -102,6 +124,7 @@ async function main(): Promise<number> {
   process.on('SIGTERM', () => onSignal('SIGTERM', 143));
 
   let failed = 0;
+  const rows: VerdictRow[] = [];
   for (const spec of specs) {
     const t0 = Date.now();
     let truth: LabTruth;
@@ -120,8 +143,35 @@ async function main(): Promise<number> {
     say(`${spec.name}: ${outcome(truth)} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     say(`  ${join(outDir, n.client)}\n  ${join(outDir, n.server)}\n  ${join(outDir, n.truth)}`);
     if (args.values.verify) failed += await verify(outDir, truth);
+    if (args.values['verdict-table']) for (const row of await scenarioVerdicts(outDir, truth)) rows.push(row);
+  }
+  if (args.values['verdict-table']) {
+    const run: VerdictRun = { schema: VERDICTS_SCHEMA, kad: kadVersion(), generatedAt: new Date().toISOString(), rows };
+    const json = `${JSON.stringify(run, null, 2)}\n`;
+    for (const file of [join(outDir, 'verdicts.json'), LAST_RUN]) {
+      await writeFile(file, json);
+      say(`verdicts: ${file}`);
+    }
+    if ((await tableFrom(run)) !== 0) failed += 1;
   }
   return failed > 0 ? 1 : 0;
+}
+
+async function readRun(file: string): Promise<VerdictRun> {
+  try {
+    return await readVerdictRun(resolve(file));
+  } catch (err) {
+    throw new LabError(`--verdicts-from ${file}: ${err instanceof Error ? err.message : String(err)}`, 2);
+  }
+}
+
+/** Writes the verdict table into README.md; 1 when a cell misses issue 21's bar. */
+async function tableFrom(run: VerdictRun): Promise<number> {
+  await writeVerdictTable(README, run);
+  const missed = misses(run);
+  say(`verdict table written into ${README}: ${missed.length === 0 ? 'no miss' : `${missed.length} miss(es):`}`);
+  for (const m of missed) say(`  ${m}`);
+  return missed.length === 0 ? 0 : 1;
 }
 
 main().then(

@@ -38,13 +38,13 @@ async function verdicts(pkts: TcpSpec[]): Promise<ResetVerdict[]> {
   return diagnoseCapture(await load(pkts)).diagnoses.flatMap((d) => d.resets);
 }
 
-/** A healthy exchange seen at the client; the server's TTL wobbles between 60 and 61. */
+/** A healthy exchange seen at the client; the server's TTL wobbles between 60 and 61, in its data too (no proxy split). */
 function base(): TcpScript {
   const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
   s.ttl = [64, 60];
-  s.handshake().send(0, 10);
+  s.handshake().send(0, 10).ack(1).send(1, 10);
   s.ttl = [64, 61];
-  s.ack(1).send(1, 20).ack(0).send(0, 5);
+  s.send(1, 10).ack(0).send(0, 5);
   s.ttl = [64, 60];
   return s;
 }
@@ -91,9 +91,9 @@ test('timing: an answer much faster than the handshake RTT comes from something 
     const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
     s.gapNs = 10_000_000n; // 20 ms handshake RTT
     s.ttl = [64, 60];
-    s.handshake();
+    s.handshake().send(1, 10);
     s.ttl = [64, 61];
-    s.send(1, 20).ack(0);
+    s.send(1, 10).ack(0);
     s.ttl = [64, 60];
     s.gapNs = rstDelayNs;
     s.send(0, 5);
@@ -111,9 +111,9 @@ test('timing: from arrival timestamps (a live capture through cap) a fast answer
   const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
   s.gapNs = 10_000_000n;
   s.ttl = [64, 60];
-  s.handshake();
+  s.handshake().send(1, 10);
   s.ttl = [64, 61];
-  s.send(1, 20).ack(0);
+  s.send(1, 10).ack(0);
   s.ttl = [64, 60];
   s.gapNs = 300_000n;
   s.send(0, 5);
@@ -131,9 +131,9 @@ test("ip-id: a RST that continues the server's IP ID sequence came from its sock
     const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
     s.ipIds = [null, 3000];
     s.ttl = [64, 60];
-    s.handshake().send(0, 10);
+    s.handshake().send(0, 10).ack(1).send(1, 10);
     s.ttl = [64, 61];
-    s.ack(1).send(1, 20).ack(0).send(0, 5);
+    s.send(1, 10).ack(0).send(0, 5);
     s.ttl = [64, 60];
     const last = s.ipIds[1]! - 1;
     return (await verdicts(s.rst(1, { ipId: rstId(last) }).packets))[0]!;
@@ -151,9 +151,9 @@ test("timestamps: a RST with the negotiated TCP timestamps came from the endpoin
     const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
     s.timestamps = true;
     s.ttl = [64, 60];
-    s.handshake().send(0, 10);
+    s.handshake().send(0, 10).ack(1).send(1, 10);
     s.ttl = [64, 61];
-    s.ack(1).send(1, 20).ack(0).send(0, 5);
+    s.send(1, 10).ack(0).send(0, 5);
     s.ttl = [64, 60];
     return (await verdicts(s.rst(1, { timestamps: withTs }).packets))[0]!;
   };
@@ -385,4 +385,46 @@ test('socketless: a RST whose TTL matches the peer but has every mark of a socke
   t.handshake().send(0, 10).ack(1).send(1, 20).ack(0).wait(30).keepalive(1);
   const [live] = await verdicts(t.rst(0, { ttl: 60, ipId: 305, win: 502, timestamps: true }).packets);
   assert.equal(live!.attribution, 'peer');
+});
+
+test("proxy: a RST with the handshake's TTL, where the data arrives at another, came from the SYN proxy (issue 21, item 4)", async () => {
+  // As the issue's trace: an L4 front end answers the handshake (TTL 57, its own IP IDs), the real
+  // server's data arrives at TTL 49 with another IP ID sequence, and the RST continues the front end's.
+  const proxied = () => {
+    const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+    s.ttl = [64, 57];
+    s.ipIds = [300, 100];
+    s.handshake();
+    s.ttl = [64, 49];
+    s.ipIds = [302, 30000];
+    s.send(0, 10).ack(1).send(1, 20).ack(0).send(1, 20).ack(0).wait(30).send(0, 5);
+    return s;
+  };
+  const [fromProxy] = await verdicts(proxied().rst(1, { ttl: 57, ipId: 101 }).packets);
+  assert.equal(fromProxy!.attribution, 'middlebox', JSON.stringify(fromProxy!.evidence.map((e) => [e.signal, e.pointsTo, e.strength])));
+  const proxy = signal(fromProxy!, 'proxy');
+  assert.equal(proxy.pointsTo, 'middlebox');
+  assert.equal(proxy.strength, 'strong');
+  assert.match(proxy.detail, /SYN-ACK arrived with TTL 57, its data with 49/);
+  // The TTL baseline is the data's (15 hops), not the handshake's: the RST is 8 hops closer than the server.
+  assert.equal(signal(fromProxy!, 'ttl').pointsTo, 'middlebox');
+  assert.match(signal(fromProxy!, 'ttl').detail, /arrive with TTL 49/);
+
+  // The same connection, the RST from where the data comes from, from its live socket: not the proxy's.
+  const [fromServer] = await verdicts(proxied().rst(1, { ttl: 49, ipId: 30003, win: 502 }).packets);
+  assert.equal(fromServer!.attribution, 'peer');
+  assert.equal(signal(fromServer!, 'proxy').pointsTo, 'peer');
+});
+
+test('proxy: a TTL that wobbles in the data phase too is no proxy split', async () => {
+  const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+  s.ttl = [64, 57];
+  s.handshake().send(0, 10).ack(1).send(1, 20);
+  s.ttl = [64, 56];
+  s.ack(0).send(1, 20).ack(0).send(0, 5);
+  const [v] = await verdicts(s.rst(1, { ttl: 57 }).packets);
+  assert.equal(
+    v!.evidence.find((e) => e.signal === 'proxy'),
+    undefined,
+  );
 });

@@ -1,10 +1,12 @@
 import { NAT_PORTS } from '../firewall.js';
 import type { ScenarioSpec } from '../scenario.js';
+import { fwResetDroppedAbort } from './dropped-abort.js';
 import { finClose } from './fin-close.js';
 import { keepaliveSurvives } from './keepalive-survives.js';
 import { peerAbort, peerSocketless } from './peer-reset.js';
 import { fwDrop } from './stale-flow-drop.js';
 import { STALE_IDLE_S, STALE_TIMEOUT_S, staleFlowReset } from './stale-flow-reset.js';
+import { ADDR } from '../topology.js';
 
 const forgotten = `idle ${STALE_IDLE_S} s, past the firewall's ${STALE_TIMEOUT_S} s timeout`;
 
@@ -45,6 +47,53 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   }),
 ];
 
+/** What the client's packets arrive with at the server: one hop (the firewall) from Linux's 64. */
+const CLIENT_TTL_AT_SERVER = 63;
+
+/**
+ * Issue 21's adversarial cases: forgeries that look like the real thing from
+ * one side. Their captures break the simple picture the lab's capture checks
+ * hold (one TTL per far endpoint, forgeries at TTL 64), so they are checked by
+ * test/lab/accuracy-lab.test.ts, not with SCENARIOS.
+ */
+export const ACCURACY_SCENARIOS: readonly ScenarioSpec[] = [
+  fwResetDroppedAbort,
+  staleFlowReset({
+    name: 'fw-reset-ttl-disguised',
+    summary: `As fw-reset-keepalive, but the firewall sets its RSTs' TTL to ${CLIENT_TTL_AT_SERVER} (nftables ip ttl set), what the client's packets arrive with at the server: the forgery has the client's hop count.`,
+    ipVersion: 4,
+    nat: false,
+    trigger: 'keepalive',
+    disguise: { forgedTtl: CLIENT_TTL_AT_SERVER },
+    notes: [
+      `The forged RST reaches the server with TTL ${CLIENT_TTL_AT_SERVER}, like every packet of the real client (${ADDR[4].client}).`,
+    ],
+  }),
+  staleFlowReset({
+    name: 'synproxy-reset-keepalive',
+    summary: `nftables synproxy answers the client's handshake for the server; the server's keepalive (${forgotten}) gets a RST from the firewall with the TTL and IP ID (0) of the proxied handshake, while the client's data arrives a hop farther.`,
+    ipVersion: 4,
+    nat: false,
+    trigger: 'keepalive',
+    disguise: { synproxy: true },
+    notes: [
+      "At the server the client's SYN and handshake ACK come from the firewall (TTL 64, IP ID 0), its data from the client (TTL 63).",
+    ],
+  }),
+  staleFlowReset({
+    name: 'synproxy-reset-client-write',
+    summary: `nftables synproxy answers the client's handshake for the server; the client's write (${forgotten}) gets a RST from the firewall with the TTL and IP ID (0) of the proxy's SYN-ACK, while the server's data arrives a hop farther.`,
+    ipVersion: 4,
+    nat: false,
+    trigger: 'data',
+    disguise: { synproxy: true },
+    notes: ["At the client the SYN-ACK comes from the firewall (TTL 64, IP ID 0), the server's data from the server (TTL 63)."],
+  }),
+];
+
+/** Every scenario `kad lab` knows, in the order `all` runs them. */
+export const ALL_SCENARIOS: readonly ScenarioSpec[] = [...SCENARIOS, ...ACCURACY_SCENARIOS];
+
 export function findScenario(name: string): ScenarioSpec | undefined {
-  return SCENARIOS.find((s) => s.name === name);
+  return ALL_SCENARIOS.find((s) => s.name === name);
 }

@@ -6,6 +6,7 @@
  */
 import { LabError } from '../exec.js';
 import { appOutcome, clientWritesAfterIdle, connectPair, edges, enableKeepalive, exchange, expectError, seconds } from '../scenario-kit.js';
+import type { FirewallConfig } from '../firewall.js';
 import type { ScenarioSpec } from '../scenario.js';
 import type { ConnectionTruth, KeepaliveSetting } from '../truth.js';
 
@@ -19,6 +20,9 @@ interface Variant {
   ipVersion: 4 | 6;
   nat: boolean;
   trigger: 'keepalive' | 'data';
+  /** How the firewall disguises itself (a SYN proxy in front of the server, a copied TTL on its RSTs). */
+  disguise?: Pick<FirewallConfig, 'synproxy' | 'forgedTtl'>;
+  notes?: string[];
 }
 
 export function staleFlowReset(v: Variant): ScenarioSpec {
@@ -26,7 +30,7 @@ export function staleFlowReset(v: Variant): ScenarioSpec {
     name: v.name,
     summary: v.summary,
     ipVersion: v.ipVersion,
-    firewall: { idleTimeoutS: STALE_TIMEOUT_S, action: 'reject', nat: v.nat },
+    firewall: { idleTimeoutS: STALE_TIMEOUT_S, action: 'reject', nat: v.nat, ...v.disguise },
     async drive(ctx) {
       const pair = await connectPair(ctx);
       let serverKeepalive: KeepaliveSetting | null = null;
@@ -96,7 +100,7 @@ export function staleFlowReset(v: Variant): ScenarioSpec {
       return {
         keepalive: { client: null, server: serverKeepalive },
         connections: [{ ...conn, apps: { client: appOutcome(pair.client), server: appOutcome(pair.server) } }],
-        notes: [],
+        notes: v.notes ?? [],
       };
     },
   };

@@ -92,6 +92,7 @@ export function attributeReset(inp: ResetInputs): Attribution {
   out.start(inp.explain !== false);
   for (const e of inp.extra) out.add(e.signal, e.pointsTo, e.strength, out.words && e.detail, out.words && e.caveat);
   ttlSignal(out, rst, sender, genuine, receiver.isLocal);
+  proxySignal(out, rst, sender, genuine);
   timingSignal(out, rst, facts, receiver.isLocal, genuine, inp.arrivalTimestamps === true);
   idleSignal(out, rst, inp.triggerIdleNs);
   ipIdSignal(out, rst, genuine);
@@ -222,6 +223,48 @@ function ttlSignal(
       'strong',
       w && `RST ${name} ${rst.ttl} matches ${baselineText(rst, sender, name)}`,
       w && 'a middlebox right next to the peer, or one that copies the TTL, would look the same',
+    );
+  }
+}
+
+/**
+ * A SYN proxy or L4 front end (nftables synproxy, a load balancer) answers the
+ * handshake itself and lets the real host's data through, so the handshake
+ * arrives with one TTL and the data with another. A RST with the handshake's
+ * TTL came from the box that answered the handshake, not from the host the
+ * data comes from.
+ */
+function proxySignal(out: Findings, rst: ResetContext, sender: ConnectionFacts['dirs'][0], genuine: ResetAttribution): void {
+  const hs = sender.handshakeTtl;
+  if (hs === null || !ttlKnown(rst.ttl)) return;
+  const name = rst.ipId < 0 ? 'hop limit' : 'TTL';
+  const w = out.words;
+  const split =
+    w &&
+    `the ${side(rst.dir)}'s ${rst.dir === 0 ? 'SYN' : 'SYN-ACK'} arrived with ${name} ${hs}, its data with ${sender.baselineTtl}: a SYN proxy or L4 front end answered the handshake`;
+  if (rst.ttl === hs) {
+    out.add(
+      'proxy',
+      'middlebox',
+      'strong',
+      w && `${split}, and the RST's ${name} ${rst.ttl} is the handshake's: the proxy sent it, not the host the data came from`,
+      w && 'a route change between the handshake and the data looks the same; the hop counts of both are in the ttl signal',
+    );
+  } else if (rst.ttl === sender.baselineTtl) {
+    out.add(
+      'proxy',
+      genuine,
+      'weak',
+      w && `${split}; the RST's ${name} ${rst.ttl} is the data's: it came from where the data comes from`,
+      w && 'a box on the data path as far away as the host looks the same',
+    );
+  } else {
+    out.add(
+      'proxy',
+      'unknown',
+      'weak',
+      w && `${split}; the RST's ${name} ${rst.ttl} is neither the handshake's nor the data's`,
+      w && 'a third sender, or a route change',
     );
   }
 }

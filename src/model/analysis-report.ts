@@ -206,7 +206,8 @@ export type ResetSignal =
   | 'multiple-rsts'
   | 'data-after-rst'
   | 'kernel'
-  | 'socketless';
+  | 'socketless'
+  | 'proxy';
 
 export interface Evidence {
   signal: ResetSignal;

@@ -17,6 +17,9 @@ import {
   B_DATA_AFTER_RST,
   B_DIR_FLAGS,
   B_END_INFO,
+  B_TTL_DATA,
+  B_TTL_DATA_MAX,
+  B_TTL_DATA_MIN,
   B_TTL_FIRST,
   B_TTL_MAX,
   B_TTL_MIN,
@@ -269,6 +272,16 @@ export class ConnectionStore {
   }
   ttlMax(c: number, d: number): number {
     return this.u8[c * STRIDE8 + B_TTL_MAX + d]!;
+  }
+  /** TTL of the direction's first segment with payload, and the least and most of those segments (its data phase); 0 when none was seen. */
+  ttlData(c: number, d: number): number {
+    return this.u8[c * STRIDE8 + B_TTL_DATA + d]!;
+  }
+  ttlDataMin(c: number, d: number): number {
+    return this.u8[c * STRIDE8 + B_TTL_DATA_MIN + d]!;
+  }
+  ttlDataMax(c: number, d: number): number {
+    return this.u8[c * STRIDE8 + B_TTL_DATA_MAX + d]!;
   }
 
   // -- the direction's SYN (or SYN-ACK), when synSeen --

@@ -6,7 +6,7 @@
  * test/record-layout.test.ts).
  */
 
-export const RECORD_BYTES = 224;
+export const RECORD_BYTES = 232;
 export const STRIDE64 = RECORD_BYTES / 8;
 export const STRIDE32 = RECORD_BYTES / 4;
 export const STRIDE16 = RECORD_BYTES / 2;
@@ -60,6 +60,15 @@ export const B_WSCALE = 216; // +d, 255 = not seen
 export const B_DATA_AFTER_RST = 218; // +d
 /** The connection's number (1, 2, …, in order of first packet): what reports call it, kept when older records are evicted. */
 export const W_ID = 55; // bytes 220..223
+/**
+ * TTL of the direction's first segment with payload, and the least and most of
+ * its segments with payload; 0 until one is seen. A SYN proxy or L4 front end
+ * answers the handshake itself and sends no payload, so these are the real
+ * host's while B_TTL_FIRST is the proxy's.
+ */
+export const B_TTL_DATA = 224; // +d
+export const B_TTL_DATA_MIN = 226; // +d
+export const B_TTL_DATA_MAX = 228; // +d; bytes 230..231 are free
 
 // state bits (H_STATE)
 export const ST_MIDSTREAM = 1 << 0;

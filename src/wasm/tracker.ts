@@ -5,7 +5,7 @@
 // src/track/tcp-tracker.ts is its JavaScript face; the record and event
 // layouts are the shared files in src/track/.
 import {
-  B_DATA_AFTER_RST, B_DIR_FLAGS, B_END_INFO, B_LAST_KIND, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, B_WSCALE,
+  B_DATA_AFTER_RST, B_DIR_FLAGS, B_END_INFO, B_LAST_KIND, B_TTL_DATA, B_TTL_DATA_MAX, B_TTL_DATA_MIN, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, B_WSCALE,
   D_FIN, D_IPID_NONZERO, D_KEEPALIVE, D_NEXTSEQ_SET, D_SACK_PERM, D_SYN_SEEN, D_TIMESTAMPS, D_ZWP,
   END_BY_B, END_FIN, END_HALF_CLOSED, END_KIND_MASK, END_REJECTED, END_RESET,
   F_BYTES, F_MAX_IDLE, F_PAYLOAD, F_SYN_OR_RTT, F_T_FIRST, F_T_LAST,
@@ -353,6 +353,8 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
   if (pkts == 1) store<u8>(u8At(r, B_TTL_FIRST + d), ttl);
   if (ttl < load<u8>(u8At(r, B_TTL_MIN + d))) store<u8>(u8At(r, B_TTL_MIN + d), ttl);
   if (ttl > load<u8>(u8At(r, B_TTL_MAX + d))) store<u8>(u8At(r, B_TTL_MAX + d), ttl);
+  // A proxy that answers handshakes sends no payload: segments with payload are the real host's.
+  if (seglen > 0 && !isSyn && !isRst) noteDataTtl(r, d, ttl);
   switch (kind) {
     case K_KEEPALIVE:
       store<u32>(u32At(r, W_KEEPALIVES + d), load<u32>(u32At(r, W_KEEPALIVES + d)) + 1);
@@ -531,6 +533,17 @@ function onSyn(r: usize, d: i32, isAck: bool, t: f64): i32 {
     if ((<i32>load<u16>(sti) & ST_RTT_KNOWN) == 0) store<f64>(f64At(r, F_SYN_OR_RTT), t);
   }
   return df;
+}
+
+function noteDataTtl(r: usize, d: i32, ttl: u8): void {
+  if (load<u8>(u8At(r, B_TTL_DATA + d)) == 0) {
+    store<u8>(u8At(r, B_TTL_DATA + d), ttl);
+    store<u8>(u8At(r, B_TTL_DATA_MIN + d), ttl);
+    store<u8>(u8At(r, B_TTL_DATA_MAX + d), ttl);
+  } else {
+    if (ttl < load<u8>(u8At(r, B_TTL_DATA_MIN + d))) store<u8>(u8At(r, B_TTL_DATA_MIN + d), ttl);
+    if (ttl > load<u8>(u8At(r, B_TTL_DATA_MAX + d))) store<u8>(u8At(r, B_TTL_DATA_MAX + d), ttl);
+  }
 }
 
 /**
