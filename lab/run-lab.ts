@@ -11,7 +11,7 @@ import { Cleanup } from './cleanup.js';
 import { LabError } from './exec.js';
 import { preflight } from './preflight.js';
 import { captureNames, runScenario } from './run-scenario.js';
-import { findScenario, SCENARIOS } from './scenarios/index.js';
+import { ALL_SCENARIOS, findScenario } from './scenarios/index.js';
 import type { ScenarioSpec } from './scenario.js';
 import type { LabTruth } from './truth.js';
 import { formatChecks } from './verify/check.js';
@@ -61,9 +61,9 @@ async function verify(dir: string, truth: LabTruth): Promise<number> {
 
 function pickScenarios(name: string | undefined): ScenarioSpec[] {
   if (name === undefined) throw new LabError(USAGE, 2);
-  if (name === 'all') return [...SCENARIOS];
+  if (name === 'all') return [...ALL_SCENARIOS];
   const spec = findScenario(name);
-  if (!spec) throw new LabError(`unknown scenario '${name}'; one of: all, ${SCENARIOS.map((s) => s.name).join(', ')}`, 2);
+  if (!spec) throw new LabError(`unknown scenario '${name}'; one of: all, ${ALL_SCENARIOS.map((s) => s.name).join(', ')}`, 2);
   return [spec];
 }
 
@@ -82,7 +82,7 @@ async function main(): Promise<number> {
     return 0;
   }
   if (args.values.list) {
-    for (const s of SCENARIOS) say(`${s.name.padEnd(24)} ${s.summary}`);
+    for (const s of ALL_SCENARIOS) say(`${s.name.padEnd(24)} ${s.summary}`);
     return 0;
   }
   if (args.positionals.length > 1) throw new LabError(USAGE, 2);

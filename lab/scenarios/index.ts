@@ -5,6 +5,7 @@ import { keepaliveSurvives } from './keepalive-survives.js';
 import { peerAbort, peerSocketless } from './peer-reset.js';
 import { fwDrop } from './stale-flow-drop.js';
 import { STALE_IDLE_S, STALE_TIMEOUT_S, staleFlowReset } from './stale-flow-reset.js';
+import { SETUP_SCENARIOS } from './setup/index.js';
 
 const forgotten = `idle ${STALE_IDLE_S} s, past the firewall's ${STALE_TIMEOUT_S} s timeout`;
 
@@ -45,6 +46,9 @@ export const SCENARIOS: readonly ScenarioSpec[] = [
   }),
 ];
 
+/** Every scenario `npm run lab` knows: the connection-lifetime ones, then issue 24's set-up failures. */
+export const ALL_SCENARIOS: readonly ScenarioSpec[] = [...SCENARIOS, ...SETUP_SCENARIOS];
+
 export function findScenario(name: string): ScenarioSpec | undefined {
-  return SCENARIOS.find((s) => s.name === name);
+  return ALL_SCENARIOS.find((s) => s.name === name);
 }
