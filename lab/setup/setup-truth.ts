@@ -59,7 +59,7 @@ export interface ListenerFigures {
 }
 
 export interface SetupTruth {
-  /** The failure this scenario stages, as its expected kind (null: set-up succeeds, e.g. after retries). */
+  /** The failure this scenario stages, as its expected kind (null: set-up succeeds, e.g. after retries); the table's headline. */
   expectedKind: SetupFailureKind | null;
   groups: SetupGroup[];
   /** Sysctls the lab set, per namespace. */
