@@ -15,7 +15,7 @@ import { ALL_SCENARIOS, findScenario } from './scenarios/index.js';
 import type { ScenarioSpec } from './scenario.js';
 import type { LabTruth } from './truth.js';
 import { formatChecks } from './verify/check.js';
-import { verifyAnalysis, verifyCaptures } from './verify/verify-output.js';
+import { verifyAnalysis, verifyCaptures, verifySetupAnalysis, verifySetupCaptures, verifySetupKernel } from './verify/verify-output.js';
 
 const USAGE = 'usage: npm run lab -- <scenario|all> [--out DIR] [--verify]   (npm run lab -- --list shows the scenarios)';
 
@@ -38,10 +38,17 @@ function outcome(t: LabTruth): string {
 /** Prints the failed checks of both verifications; returns how many failed. */
 async function verify(dir: string, truth: LabTruth): Promise<number> {
   let failed = 0;
-  for (const [what, checks] of [
-    ['captures vs truth (tshark)', verifyCaptures],
-    ['kad analyze vs truth', verifyAnalysis],
-  ] as const) {
+  const verifications = truth.setup
+    ? ([
+        ['kernel counters and listener vs truth', verifySetupKernel],
+        ['captures vs truth (tshark)', verifySetupCaptures],
+        ['kad analyze set-up verdicts vs truth', verifySetupAnalysis],
+      ] as const)
+    : ([
+        ['captures vs truth (tshark)', verifyCaptures],
+        ['kad analyze vs truth', verifyAnalysis],
+      ] as const);
+  for (const [what, checks] of verifications) {
     try {
       const list = await checks(dir, truth);
       const bad = list.filter((c) => !c.ok);
