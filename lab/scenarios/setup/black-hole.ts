@@ -1,4 +1,5 @@
 import { LAB_PORT } from '../../endpoint-protocol.js';
+import { expectError } from '../../scenario-kit.js';
 import type { ScenarioContext, ScenarioResult, ScenarioSpec } from '../../scenario.js';
 import {
   classicSynBackoff,
@@ -41,6 +42,7 @@ async function drive(ctx: ScenarioContext): Promise<ScenarioResult> {
   const before = await snapshot(ctx);
   const client = startClient(ctx, 'client');
   const error = await client.waitFor('error', 6000);
+  expectError('the client', error, 'ETIMEDOUT');
   const counters = await movedSince(ctx, before);
   const g = group(ctx, {
     role: 'SYN into a black hole',

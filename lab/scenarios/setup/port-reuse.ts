@@ -1,5 +1,6 @@
 import { sleep } from '../../exec.js';
 import { flushRawChain, insertFirewallRule } from '../../firewall.js';
+import { expectError } from '../../scenario-kit.js';
 import type { ScenarioContext, ScenarioResult, ScenarioSpec } from '../../scenario.js';
 import { exact, firewallCounts, group, movedSince, snapshot, startClient, startServer, waitCount } from '../../setup/setup-kit.js';
 
@@ -49,6 +50,7 @@ async function drive(ctx: ScenarioContext): Promise<ScenarioResult> {
   const client = startClient(ctx, 'new client', { localPort: CLIENT_PORT });
   await client.waitFor('connected', 4000);
   const oldError = await server.waitFor('error', 2000, s);
+  expectError("the server's old connection", oldError, 'ECONNRESET');
   await waitCount(server, 'accepted', 1, 2000, s);
   const m = client.mark();
   client.send({ op: 'write', text: 'again\n' });

@@ -1,3 +1,4 @@
+import { expectError } from '../../scenario-kit.js';
 import type { ScenarioContext, ScenarioResult, ScenarioSpec } from '../../scenario.js';
 import { CLOSED_PORT, exact, group, movedSince, snapshot, startClient } from '../../setup/setup-kit.js';
 
@@ -14,6 +15,7 @@ async function drive(ctx: ScenarioContext): Promise<ScenarioResult> {
   const before = await snapshot(ctx);
   const client = startClient(ctx, 'client', { port: CLOSED_PORT });
   const error = await client.waitFor('error', 3000);
+  expectError('the client', error, 'ECONNREFUSED');
   const counters = await movedSince(ctx, before);
   // The client never learns its own port from a failed connect(): every client connection here is this one.
   const g = group(ctx, {
