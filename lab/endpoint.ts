@@ -4,6 +4,11 @@
  * It does nothing on its own beyond connecting/accepting (and echoing, for
  * the server): every other action comes from the lab as a command, so the
  * scenario's timeline lives in one place.
+ *
+ * Set-up scenarios also need: a server's listen() backlog (--backlog), a
+ * client that opens many connections at once (--connections) from a given
+ * address (--local-addr) or a fixed source port (--local-port; libuv binds
+ * with SO_REUSEADDR, so a port whose socket was just aborted can be reused).
  */
 import net from 'node:net';
 import { createInterface } from 'node:readline';
@@ -30,66 +35,95 @@ const { values } = parseArgs({
     addr: { type: 'string' },
     port: { type: 'string' },
     echo: { type: 'boolean', default: false },
+    backlog: { type: 'string' },
+    connections: { type: 'string', default: '1' },
+    'local-addr': { type: 'string' },
+    'local-port': { type: 'string' },
     // Unused here; it names the lab run in `ps` so leftovers can be traced to it.
     lab: { type: 'string' },
   },
 });
 const port = Number(values.port);
-let socket: net.Socket | null = null;
+const sockets: net.Socket[] = [];
 
-function watch(s: net.Socket): void {
-  socket = s;
+function watch(s: net.Socket, conn: number): void {
+  sockets[conn] = s;
   s.setNoDelay(true);
   s.on('data', (buf) => {
-    emit({ ev: 'data', bytes: buf.length });
+    emit({ ev: 'data', conn, bytes: buf.length });
     if (values.echo) {
       s.write(buf);
-      emit({ ev: 'wrote', bytes: buf.length });
+      emit({ ev: 'wrote', conn, bytes: buf.length });
     }
   });
-  s.on('end', () => emit({ ev: 'peer-end' }));
-  s.on('error', (err: NodeJS.ErrnoException) => emit({ ev: 'error', code: err.code ?? err.message }));
-  s.on('close', (hadError) => emit({ ev: 'close', hadError }));
+  s.on('end', () => emit({ ev: 'peer-end', conn }));
+  s.on('error', (err: NodeJS.ErrnoException) => emit({ ev: 'error', conn, code: err.code ?? err.message }));
+  s.on('close', (hadError) => emit({ ev: 'close', conn, hadError }));
+}
+
+/** Blocks the event loop: nothing is accepted, read or written meanwhile. */
+function stall(ms: number): void {
+  emit({ ev: 'stalled', ms });
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function act(cmd: EndpointCommand): void {
-  const s = socket;
+  if (cmd.op === 'stall') {
+    stall(cmd.ms);
+    return;
+  }
+  const conn = cmd.conn ?? sockets.length - 1;
+  const s = sockets[conn];
   if (!s) {
-    emit({ ev: 'fatal', message: `no connection for ${cmd.op}` });
+    emit({ ev: 'fatal', message: `no connection ${conn} for ${cmd.op}` });
     return;
   }
   switch (cmd.op) {
     case 'keepalive':
       s.setKeepAlive(true, cmd.ms);
-      emit({ ev: 'keepalive-set', ms: cmd.ms });
+      emit({ ev: 'keepalive-set', conn, ms: cmd.ms });
       break;
     case 'write':
       s.write(cmd.text);
-      emit({ ev: 'wrote', bytes: Buffer.byteLength(cmd.text) });
+      emit({ ev: 'wrote', conn, bytes: Buffer.byteLength(cmd.text) });
       break;
     case 'end':
       s.end();
       break;
     case 'abort':
       s.resetAndDestroy();
-      emit({ ev: 'aborted' });
+      emit({ ev: 'aborted', conn });
       break;
   }
 }
 
+function connectAll(count: number): void {
+  const localAddress = values['local-addr'];
+  const localPort = values['local-port'] === undefined ? undefined : Number(values['local-port']);
+  for (let conn = 0; conn < count; conn++) {
+    const s = net.connect({ host: values.addr, port, localAddress, localPort }, () =>
+      emit({ ev: 'connected', conn, local: here(s), remote: there(s) }),
+    );
+    watch(s, conn);
+  }
+  // net.connect makes its connect() call on the next tick, so this runs after all of them.
+  setImmediate(() => emit({ ev: 'connecting', count }));
+}
+
 if (values.role === 'server') {
   const server = net.createServer({ allowHalfOpen: false }, (s) => {
-    emit({ ev: 'accepted', local: here(s), remote: there(s) });
-    watch(s);
+    const conn = sockets.length;
+    emit({ ev: 'accepted', conn, local: here(s), remote: there(s) });
+    watch(s, conn);
   });
   server.on('error', (err) => emit({ ev: 'fatal', message: err.message }));
-  server.listen({ host: values.addr, port, exclusive: true }, () => {
+  const backlog = values.backlog === undefined ? undefined : Number(values.backlog);
+  server.listen({ host: values.addr, port, exclusive: true, backlog }, () => {
     const a = server.address() as net.AddressInfo;
     emit({ ev: 'listening', local: { addr: a.address, port: a.port } });
   });
 } else if (values.role === 'client') {
-  const s = net.connect({ host: values.addr, port }, () => emit({ ev: 'connected', local: here(s), remote: there(s) }));
-  watch(s);
+  connectAll(Number(values.connections));
 } else {
   emit({ ev: 'fatal', message: `unknown role ${String(values.role)}` });
   process.exit(2);

@@ -17,7 +17,7 @@ import { ALL_SCENARIOS, findScenario } from './scenarios/index.js';
 import type { ScenarioSpec } from './scenario.js';
 import type { LabTruth } from './truth.js';
 import { formatChecks } from './verify/check.js';
-import { verifyAnalysis, verifyCaptures } from './verify/verify-output.js';
+import { verifyAnalysis, verifyCaptures, verifySetupAnalysis, verifySetupCaptures, verifySetupKernel } from './verify/verify-output.js';
 import { scenarioVerdicts, type VerdictRow } from './verdicts/scenario-verdicts.js';
 import { kadVersion } from './verdicts/kad-version.js';
 import { misses, readVerdictRun, VERDICTS_SCHEMA, writeVerdictTable, type VerdictRun } from './verdicts/verdict-table.js';
@@ -48,10 +48,17 @@ function outcome(t: LabTruth): string {
 /** Prints the failed checks of both verifications; returns how many failed. */
 async function verify(dir: string, truth: LabTruth): Promise<number> {
   let failed = 0;
-  for (const [what, checks] of [
-    ['captures vs truth (tshark)', verifyCaptures],
-    ['kad analyze vs truth', verifyAnalysis],
-  ] as const) {
+  const verifications = truth.setup
+    ? ([
+        ['kernel counters and listener vs truth', verifySetupKernel],
+        ['captures vs truth (tshark)', verifySetupCaptures],
+        ['kad analyze set-up verdicts vs truth', verifySetupAnalysis],
+      ] as const)
+    : ([
+        ['captures vs truth (tshark)', verifyCaptures],
+        ['kad analyze vs truth', verifyAnalysis],
+      ] as const);
+  for (const [what, checks] of verifications) {
     try {
       const list = await checks(dir, truth);
       const bad = list.filter((c) => !c.ok);
@@ -143,7 +150,8 @@ async function main(): Promise<number> {
     say(`${spec.name}: ${outcome(truth)} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
     say(`  ${join(outDir, n.client)}\n  ${join(outDir, n.server)}\n  ${join(outDir, n.truth)}`);
     if (args.values.verify) failed += await verify(outDir, truth);
-    if (args.values['verdict-table']) for (const row of await scenarioVerdicts(outDir, truth)) rows.push(row);
+    // Set-up scenarios have their own table (lab/write-setup-table.ts): their verdicts are not about resets.
+    if (args.values['verdict-table'] && !truth.setup) for (const row of await scenarioVerdicts(outDir, truth)) rows.push(row);
   }
   if (args.values['verdict-table']) {
     const run: VerdictRun = { schema: VERDICTS_SCHEMA, kad: kadVersion(), generatedAt: new Date().toISOString(), rows };

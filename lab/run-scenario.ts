@@ -106,6 +106,7 @@ export async function runScenario(spec: ScenarioSpec, outDir: string, cleanup: C
     durationS: Math.round(durationS * 10) / 10,
     connections: result.connections,
     notes: result.notes,
+    ...(result.setup ? { setup: result.setup } : {}),
   };
   await mkdir(outDir, { recursive: true });
   await copyFile(join(work, names.client), join(outDir, names.client));

@@ -1,6 +1,7 @@
 import type { Cleanup } from './cleanup.js';
 import type { FirewallConfig } from './firewall.js';
 import type { ADDR, Topology } from './topology.js';
+import type { SetupTruth } from './setup/setup-truth.js';
 import type { ConnectionTruth, Edge, KeepaliveSetting, Side } from './truth.js';
 
 export interface ScenarioContext {
@@ -17,6 +18,8 @@ export interface ScenarioResult {
   keepalive: Record<Side, KeepaliveSetting | null>;
   connections: ConnectionTruth[];
   notes: string[];
+  /** Set-up scenarios (issue 24): their connections and kernel figures; `connections` is then empty. */
+  setup?: SetupTruth;
 }
 
 export interface ScenarioSpec {

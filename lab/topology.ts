@@ -39,7 +39,8 @@ function ip(ns: string, ...args: string[]): Promise<unknown> {
   return run('ip', ['-n', ns, ...args]);
 }
 
-async function sysctl(ns: string, ...settings: string[]): Promise<void> {
+/** Sets sysctls inside one namespace (`name=value` each); namespaced ones affect that namespace only. */
+export async function sysctl(ns: string, ...settings: string[]): Promise<void> {
   await run('ip', ['netns', 'exec', ns, 'sysctl', '-q', '-w', ...settings]);
 }
 

@@ -6,6 +6,7 @@
  */
 import type { AddrPort } from './endpoint-protocol.js';
 import type { FirewallAction } from './firewall.js';
+import type { SetupTruth } from './setup/setup-truth.js';
 
 export const TRUTH_SCHEMA = 'kad-lab-truth/1';
 
@@ -140,4 +141,6 @@ export interface LabTruth {
   durationS: number;
   connections: ConnectionTruth[];
   notes: string[];
+  /** Set-up scenarios only (lab/setup/setup-truth.ts). */
+  setup?: SetupTruth;
 }

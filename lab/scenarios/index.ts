@@ -7,6 +7,7 @@ import { peerAbort, peerSocketless } from './peer-reset.js';
 import { fwDrop } from './stale-flow-drop.js';
 import { STALE_IDLE_S, STALE_TIMEOUT_S, staleFlowReset } from './stale-flow-reset.js';
 import { ADDR } from '../topology.js';
+import { SETUP_SCENARIOS } from './setup/index.js';
 
 const forgotten = `idle ${STALE_IDLE_S} s, past the firewall's ${STALE_TIMEOUT_S} s timeout`;
 
@@ -91,8 +92,8 @@ export const ACCURACY_SCENARIOS: readonly ScenarioSpec[] = [
   }),
 ];
 
-/** Every scenario `kad lab` knows, in the order `all` runs them. */
-export const ALL_SCENARIOS: readonly ScenarioSpec[] = [...SCENARIOS, ...ACCURACY_SCENARIOS];
+/** Every scenario `npm run lab` knows, in the order `all` runs them: the connection-lifetime ones, issue 21's adversarial ones, then issue 24's set-up failures. */
+export const ALL_SCENARIOS: readonly ScenarioSpec[] = [...SCENARIOS, ...ACCURACY_SCENARIOS, ...SETUP_SCENARIOS];
 
 export function findScenario(name: string): ScenarioSpec | undefined {
   return ALL_SCENARIOS.find((s) => s.name === name);

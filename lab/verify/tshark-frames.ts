@@ -14,6 +14,8 @@ export interface Frame {
   keepAlive: boolean;
   keepAliveAck: boolean;
   retransmission: boolean;
+  /** Relative acknowledgement number (1 acknowledges just the peer's SYN); 0 without ACK. */
+  ack: number;
 }
 
 export const TCP = { FIN: 0x01, SYN: 0x02, RST: 0x04, ACK: 0x10 } as const;
@@ -34,6 +36,7 @@ const FIELDS = [
   'tcp.analysis.keep_alive',
   'tcp.analysis.keep_alive_ack',
   'tcp.analysis.retransmission',
+  'tcp.ack',
 ];
 
 export function readFrames(file: string): Promise<Frame[]> {
@@ -50,7 +53,7 @@ export function readFrames(file: string): Promise<Frame[]> {
 }
 
 function parseLine(line: string): Frame {
-  const [n, t, src4, src6, sport, dst4, dst6, dport, ttl4, hlim6, flags, len, ka, kaAck, retrans] = line.split('|');
+  const [n, t, src4, src6, sport, dst4, dst6, dport, ttl4, hlim6, flags, len, ka, kaAck, retrans, ack] = line.split('|');
   return {
     n: Number(n),
     t: Number(t),
@@ -65,5 +68,6 @@ function parseLine(line: string): Frame {
     keepAlive: ka !== '',
     keepAliveAck: kaAck !== '',
     retransmission: retrans !== '',
+    ack: Number(ack || 0),
   };
 }
