@@ -244,10 +244,11 @@ const synUnanswered: Rule = (f, w) => {
   const afterNs = f.captureEndNs - f.lastNs;
   // Retries double: past one more interval (the span so far plus the initial RTO), the client has given up.
   const gaveUp = afterNs > spanNs + INITIAL_RTO_NS;
-  const sure = f.synRetries > 0 || afterNs >= INITIAL_RTO_NS;
+  // A lone SYN at the very end of the capture (or of a live snapshot) may be answered yet: no verdict.
+  if (f.synRetries === 0 && afterNs < INITIAL_RTO_NS) return null;
   return finding(
     'syn-unanswered',
-    sure ? 0.9 : 0.4,
+    gaveUp || f.synRetries > 0 ? 0.9 : 0.7,
     w,
     () =>
       `the SYN to ${f.path} got no answer${gaveUp ? ' and the client gave up' : ''}: a black hole or a firewall dropping it, or the host is down; check the path (a capture at the server tells which)`,
@@ -255,7 +256,7 @@ const synUnanswered: Rule = (f, w) => {
       `${plural(f.synRetries + 1, 'SYN')} (ISN ${f.clientIsn}) over ${durationText(spanNs / 1e9)}, nothing came back`,
       gaveUp
         ? `the capture went on ${durationText(afterNs / 1e9)} after the last SYN without another retry: the client gave up`
-        : `the capture ended ${durationText(afterNs / 1e9)} after the last SYN${sure ? '' : ': an answer may still have been on its way'}`,
+        : `the capture ended ${durationText(afterNs / 1e9)} after the last SYN, before the client's next retry was due`,
     ],
   );
 };
