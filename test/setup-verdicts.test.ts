@@ -141,6 +141,28 @@ test('syn-unanswered: two retries, then the client gives up', async () => {
   assert.equal(setupOf(r, 2), null);
 });
 
+test('syn-unanswered while the same server accepted other connections: a full listen queue drops SYNs (what a real Linux server does)', async () => {
+  const accepted = script();
+  accepted.handshake().send(0, 5).ack(1);
+  const dropped = new TcpScript({ addr: '192.0.2.10', port: 40001 }, SERVER, [3000, 6000], T0 + 1_000_000n);
+  dropped.syn().wait(1).syn().wait(2).syn().wait(8);
+  dropped.ttl = [60, 64];
+  const { r } = await report([...accepted.packets, ...dropped.packets].sort((x, y) => (x.tsNs < y.tsNs ? -1 : 1)));
+  const v = expectKind(r, 'syn-unanswered', 2);
+  assert.match(v.summary, /listen queue was probably full/);
+  assert.match(v.summary, /somaxconn/);
+  assert.ok(
+    v.evidence.some((e) => /SYN-ACKs to 1 other connection/.test(e)),
+    v.evidence.join('; '),
+  );
+  // Without such a neighbour the same silence is the path's.
+  const alone = script();
+  alone.syn().wait(1).syn().wait(2).syn();
+  alone.wait(10).raw(0, 'A', 1, 1); // the capture goes on (a stray packet of the client's)
+  const { r: r2 } = await report(alone.packets);
+  assert.match(setupOf(r2)?.summary ?? '', /black hole/);
+});
+
 test('syn-unanswered: a lone SYN at the very end of the capture may be answered yet, so it gets no verdict', async () => {
   const s = script();
   s.syn();

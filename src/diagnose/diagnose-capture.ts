@@ -85,6 +85,15 @@ class ServerPaths {
   of(c: number): string {
     return this.texts[this.ofConn[c]!]!;
   }
+
+  /** The server (an index) connection c went to. */
+  serverOf(c: number): number {
+    return this.ofConn[c]!;
+  }
+
+  get servers(): number {
+    return this.texts.length;
+  }
 }
 
 /** Who sent each RST, which connections fell silent, and what idle timeout explains it. */
@@ -151,6 +160,20 @@ class ConnectionDiagnoser {
     );
   }
 
+  /** Connections per server that it sent a SYN-ACK, counted on first need (most captures have no failed set-up). */
+  private answered: Uint32Array | null = null;
+
+  /** Other connections to c's server that it answered with a SYN-ACK: it was up and listening. */
+  private answeredOn(c: number): number {
+    if (this.answered === null) {
+      const store = this.analysis.tracker.store;
+      this.answered = new Uint32Array(this.paths.servers);
+      for (let i = 0; i < this.connections; i++) if (store.synSeen(i, 1)) this.answered[this.paths.serverOf(i)]!++;
+    }
+    const self = this.analysis.tracker.store.synSeen(c, 1) ? 1 : 0;
+    return this.answered[this.paths.serverOf(c)]! - self;
+  }
+
   /** Why this capture cannot prove the silence (the answer may be among packets it lost), or null. */
   private lossDoubt(c: number): string | null {
     const holes = this.analysis.tracker.store.captureGaps(c);
@@ -213,7 +236,11 @@ class ConnectionDiagnoser {
     if (silentDrop && doubt) silentDrop = { ...silentDrop, doubt, evidence: explain ? [...silentDrop.evidence, `caveat: ${doubt}`] : [] };
     const path = this.paths.of(c);
     const setup = maySetupFail(tracker, c, hasReset)
-      ? judgeSetup(setupFacts(tracker, c, path, siblings, this.unanswered.captureEndNs), id, explain)
+      ? judgeSetup(
+          { ...setupFacts(tracker, c, path, siblings, this.unanswered.captureEndNs), serverAnswered: this.answeredOn(c) },
+          id,
+          explain,
+        )
       : null;
     if (resets.length === 0 && !silentDrop && !setup) return null;
     const verdict = explain ? (setup ? setupSentence(setup) : connectionVerdict(resets, silentDrop)) : '';

@@ -38,6 +38,8 @@ export interface SetupFacts {
   serverAckedOnlySyn: boolean;
   serverTtl: { min: number; max: number } | null;
   resets: readonly ResetContext[];
+  /** Other connections to the same server that it answered with a SYN-ACK in the capture. */
+  serverAnswered: number;
   firstNs: number;
   lastNs: number;
   captureEndNs: number;
@@ -77,6 +79,7 @@ export function setupFacts(
     serverAckedOnlySyn: lastAck === next(s.isn(c, 0)) || (ackless && s.packets(c, 1) - s.rsts(c, 1) === 1 + s.synRetransmissions(c, 1)),
     serverTtl: serverPackets > 0 ? { min: s.ttlMin(c, 1), max: s.ttlMax(c, 1) } : null,
     resets,
+    serverAnswered: 0,
     firstNs: s.firstTimeNs(c),
     lastNs: s.lastTimeNs(c),
     captureEndNs,
@@ -251,12 +254,17 @@ const synUnanswered: Rule = (f, w) => {
     gaveUp || f.synRetries > 0 ? 0.9 : 0.7,
     w,
     () =>
-      `the SYN to ${f.path} got no answer${gaveUp ? ' and the client gave up' : ''}: a black hole or a firewall dropping it, or the host is down; check the path (a capture at the server tells which)`,
+      f.serverAnswered > 0
+        ? `the SYN to ${f.path} got no answer${gaveUp ? ' and the client gave up' : ''}, while the server answered other connections: its listen queue was probably full (a Linux server drops SYNs while its accept queue is full: ListenOverflows, ListenDrops; raise net.core.somaxconn and the application's listen() backlog, or accept faster), or a firewall drops some of them; check the path if the capture was not taken at the server`
+        : `the SYN to ${f.path} got no answer${gaveUp ? ' and the client gave up' : ''}: a black hole or a firewall dropping it, or the host is down; check the path (a capture at the server tells which)`,
     () => [
       `${plural(f.synRetries + 1, 'SYN')} (ISN ${f.clientIsn}) over ${durationText(spanNs / 1e9)}, nothing came back`,
       gaveUp
         ? `the capture went on ${durationText(afterNs / 1e9)} after the last SYN without another retry: the client gave up`
         : `the capture ended ${durationText(afterNs / 1e9)} after the last SYN, before the client's next retry was due`,
+      ...(f.serverAnswered > 0
+        ? [`the same server sent SYN-ACKs to ${plural(f.serverAnswered, 'other connection')} in this capture: it was up and listening`]
+        : []),
     ],
   );
 };
