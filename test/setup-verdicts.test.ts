@@ -225,6 +225,14 @@ test("injected-rst (issue 21 item 3): RST+ACK at TTL 46 with the SYN's IP ID, th
   const v = expectKind(r, 'injected-rst');
   assert.ok(v.confidence >= 0.8);
   assert.deepEqual(tsharkStreams(file), [0]);
+  // The server's TTL baseline is its real packets', not the RST that came first (which matched itself: "peer").
+  assert.equal(r.connections[0]!.s2c.ttl!.first, 49);
+  const rst = r.diagnoses[0]!.resets[0]!;
+  assert.notEqual(rst.attribution, 'peer');
+  assert.ok(
+    rst.evidence.some((e) => e.signal === 'ttl' && /TTL 49/.test(e.detail)),
+    JSON.stringify(rst.evidence),
+  );
 });
 
 test('issue 21 item 15: a 3 s set-up with two SYN retries: RTT of the last exchange, set-up time apart, retries counted', async () => {

@@ -46,7 +46,7 @@ export interface DirectionStats {
   zeroWindowProbes: number;
   fins: number;
   rsts: number;
-  /** TTL / hop limit: first, min and max seen in this direction. */
+  /** TTL / hop limit: first (of the packets other than RSTs, when there are any), min and max seen in this direction. */
   ttl: { first: number; min: number; max: number } | null;
   /** TCP options from this side's SYN / SYN-ACK, null when not seen. */
   synOptions: { mss: number | null; wscale: number | null; sackPerm: boolean; timestamps: boolean } | null;

@@ -269,7 +269,7 @@ export class ConnectionStore {
   lastFrame(c: number, d: number): number {
     return this.u32[c * STRIDE32 + W_LAST_FRAME_DIR + d]!;
   }
-  /** TTL (hop limit) of the direction's first packet, and the least and most seen; meaningless while packets(c, d) is 0. */
+  /** TTL (hop limit) of the direction's first packet other than a RST (its first RST when it sent only RSTs), and the least and most seen; meaningless while packets(c, d) is 0. */
   ttlFirst(c: number, d: number): number {
     return this.u8[c * STRIDE8 + B_TTL_FIRST + d]!;
   }

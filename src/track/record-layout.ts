@@ -33,6 +33,7 @@ export const F_BYTES = 11; // bytes 88..103, +d, IP bytes
 export const F_PAYLOAD = 13; // bytes 104..119, +d, TCP payload bytes
 /** Last frame sent in each direction ("did the other side answer after frame F?"). */
 export const W_LAST_FRAME_DIR = 30; // bytes 120..127, +d
+/** TTL of the direction's first packet other than a RST (of its first RST when it sent nothing else). */
 export const B_TTL_FIRST = 128; // +d
 export const B_TTL_MIN = 130; // +d
 export const B_TTL_MAX = 132; // +d

@@ -351,7 +351,8 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
   store<f64>(f64At(r, F_BYTES + d), load<f64>(f64At(r, F_BYTES + d)) + <f64>load<i32>(p + P_IPLEN));
   store<f64>(f64At(r, F_PAYLOAD + d), load<f64>(f64At(r, F_PAYLOAD + d)) + <f64>seglen);
   const ttl = load<u8>(p + P_TTL);
-  if (pkts == 1) store<u8>(u8At(r, B_TTL_FIRST + d), ttl);
+  // The baseline a RST is judged against: a RST that came first (injected before the real SYN-ACK) must not be it.
+  if (pkts == 1 || (!isRst && <u32>load<u16>(u16At(r, H_RSTS + d)) == pkts - 1)) store<u8>(u8At(r, B_TTL_FIRST + d), ttl);
   if (ttl < load<u8>(u8At(r, B_TTL_MIN + d))) store<u8>(u8At(r, B_TTL_MIN + d), ttl);
   if (ttl > load<u8>(u8At(r, B_TTL_MAX + d))) store<u8>(u8At(r, B_TTL_MAX + d), ttl);
   switch (kind) {
