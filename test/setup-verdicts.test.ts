@@ -4,7 +4,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { analyzeCapture } from '../src/analyze/analyze-capture.js';
+import { analyzeCapture, CapturePipeline } from '../src/analyze/analyze-capture.js';
+import { readCapture } from '../src/capture/read-capture.js';
+import { ConnectionRetirer } from '../src/report/connection-retirer.js';
 import { diagnoseCapture } from '../src/diagnose/diagnose-capture.js';
 import { buildFileReport } from '../src/report/build-file-report.js';
 import { renderFileReport } from '../src/render/text-report.js';
@@ -312,6 +314,35 @@ test("kad watch emits one setup line per set-up verdict, with the connection's e
   assert.equal(lines[0]!.kind, 'refused');
   assert.equal(lines[0]!.server, PATH);
   assert.equal(lines[0]!.client, '192.0.2.10:40000');
+});
+
+test('per-path set-up totals and set-up problem groups are the same when ended connections are evicted', async () => {
+  // Forty failed or slow set-ups over 40 s, each over long before the capture ends: eviction forgets most of them.
+  const pkts: TcpSpec[] = [];
+  for (let i = 0; i < 40; i++) {
+    const s = new TcpScript({ addr: '192.0.2.10', port: 41000 + i }, SERVER, [1000 + i, 5000 + i], T0 + BigInt(i) * 1_000_000_000n, pkts);
+    if (i % 4 === 0) s.syn().raw(1, 'RA', 0, 1001 + i, { win: 0 });
+    else if (i % 4 === 1) s.syn().synAck().wait(1).synAck().ack(0).send(0, 5).ack(1).fin(0).fin(1).ack(0);
+    else if (i % 4 === 2) s.syn().wait(1).syn().synAck().ack(0).fin(0).fin(1).ack(0);
+    else s.syn().raw(1, 'A', 777, 1, {}).raw(0, 'R', 1, 0).wait(1).syn().synAck().ack(0).fin(0).fin(1).ack(0);
+  }
+  new TcpScript({ addr: '192.0.2.99', port: 49999 }, SERVER, [1, 2], T0 + 80_000_000_000n, pkts).handshake().send(0, 5).ack(1);
+  pkts.sort((x, y) => (x.tsNs < y.tsNs ? -1 : x.tsNs > y.tsNs ? 1 : 0));
+  const file = write(pkts);
+  const whole = await analyzeCapture(file);
+  const held = buildFileReport(whole, {}, diagnoseCapture(whole));
+  const retirer = new ConnectionRetirer({}, 100);
+  const pipeline = new CapturePipeline(file, { onTcpPacket: () => {}, evictor: { afterRun: (p) => void retirer.retire(p.analysis()) } });
+  const summary = await readCapture(file, pipeline.onPacket, pipeline.readOptions());
+  retirer.retire(pipeline.analysis(summary));
+  const evicting = pipeline.analysis(summary);
+  const bounded = buildFileReport(evicting, {}, diagnoseCapture(evicting), undefined, retirer.tally);
+  assert.ok(bounded.evicted && bounded.evicted.connections >= 30, JSON.stringify(bounded.evicted));
+  assert.deepEqual(held.setupByPath, [
+    { path: PATH, synRetransmissions: 20, synAckRetransmissions: 10, failures: { refused: 10, 'syn-ack-retries': 10, 'port-reuse': 10 } },
+  ]);
+  assert.deepEqual(bounded.setupByPath, held.setupByPath);
+  assert.deepEqual(bounded.problemGroups, held.problemGroups);
 });
 
 /** tshark's streams of a capture (sorted, distinct). */
