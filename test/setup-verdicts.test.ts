@@ -115,10 +115,13 @@ test('an application abort right after the handshake (RST+ACK from a socket) is 
   expectKind(r, 'opening-reset');
 });
 
-test('opening-reset: the client resets during the handshake', async () => {
+test('opening-reset: the client resets during the handshake; the SYN-ACK the server sends again meanwhile revives nothing', async () => {
   const s = script();
-  s.syn().synAck().rst(0, { withAck: false });
+  s.syn().synAck().rst(0, { withAck: false }).wait(1).synAck();
   const { r } = await report(s.packets);
+  assert.equal(r.connections.length, 1);
+  assert.equal(r.connections[0]!.ended.kind, 'reset');
+  assert.equal(r.connections[0]!.setup.synAckRetransmissions, 1);
   const v = expectKind(r, 'opening-reset');
   assert.match(v.summary, /during set-up/);
 });

@@ -222,7 +222,8 @@ const listenOverflow: Rule = (f, w) => {
 
 /** The server resent its SYN-ACK before any ACK came: the client's ACK (or the SYN-ACK itself) was lost or late. */
 const synAckRetries: Rule = (f, w) => {
-  if (f.synAckRetries === 0) return null;
+  // A handshake reset before any data is told as that reset: a SYN-ACK resent meanwhile is incidental.
+  if (f.synAckRetries === 0 || (f.end === 'reset' && f.clientPayload + f.serverPayload === 0)) return null;
   return finding(
     'syn-ack-retries',
     f.established ? 0.8 : 0.6,

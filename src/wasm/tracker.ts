@@ -378,9 +378,13 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
   // --- connection state ---
   let st = <i32>load<u16>(u16At(r, H_STATE));
   if (isSyn) {
-    // A SYN-ACK for the client's SYN after a RST that looked final (an injected RST, or the client's RST to a
-    // challenge ACK): the server's stack still took the SYN, so the connection goes on.
-    if (isAck && d == 1 && (st & (ST_RESET | ST_ESTABLISHED | ST_SAW_SYN)) == (ST_RESET | ST_SAW_SYN) && ack == load<u32>(u32At(r, W_ISN)) + 1) {
+    // The server's first SYN-ACK for the client's SYN after a RST that looked final (an injected RST, or the
+    // client's RST to a challenge ACK): the server's stack still took the SYN, so the connection goes on. A
+    // SYN-ACK sent again after the client reset the handshake revives nothing.
+    if (
+      isAck && d == 1 && (fFlags & D_SYN_SEEN) == 0 && (st & (ST_RESET | ST_ESTABLISHED | ST_SAW_SYN)) == (ST_RESET | ST_SAW_SYN) &&
+      ack == load<u32>(u32At(r, W_ISN)) + 1
+    ) {
       st &= ~ST_RESET;
       store<u16>(u16At(r, H_STATE), <u16>st);
       store<u8>(u8At(r, B_END_INFO), 0);
