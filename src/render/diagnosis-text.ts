@@ -17,7 +17,10 @@ const SETUP_WORDS: Readonly<Record<SetupFailureKind, { what: string; tail: strin
     what: "lost to a full listen queue (the handshake completed, the server's application never accepted)",
     tail: "; raise net.core.somaxconn and the application's listen() backlog, or accept faster",
   },
-  'syn-unanswered': { what: 'never answered (the SYNs got no reply)', tail: '; a black hole or a firewall drop: check the path' },
+  'syn-unanswered': {
+    what: 'never answered (the SYNs got no reply)',
+    tail: "; a black hole or a firewall drop on the path, or the server's full listen queue (each verdict says which fits)",
+  },
   refused: { what: 'refused (a RST answered the SYN)', tail: '; nothing listens on that port, or a firewall rejects' },
   'syn-ack-retries': {
     what: 'slow to set up (the server had to resend its SYN-ACK)',
