@@ -3,7 +3,7 @@ import { LiveModel, type LiveSnapshot } from '../live/live-model.js';
 import { LineWriter } from './line-writer.js';
 import { milliseconds, wholeNumber } from './option-values.js';
 import { DEFAULT_MAX_PATHS } from '../metrics/path-labels.js';
-import type { ConnectionReport, ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
+import type { ConnectionReport, ResetVerdict, SetupVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { connectionReport } from '../report/build-file-report.js';
 import { annotateSockets, socketKey } from '../sockets/annotate-sockets.js';
 import { endpointText } from '../util/ip-text.js';
@@ -73,6 +73,7 @@ export function registerWatch(program: Command): void {
 Output: one JSON object per line, "type" first:
   reset        a new RST verdict (fields of ResetVerdict, src/model/analysis-report.ts; ts = the RST's time) + client, server
   silent-drop  a new silent-drop verdict (SilentDropVerdict) + client, server
+  setup        a new set-up verdict (SetupVerdict: kind, confidence, summary, evidence; again if the kind changes) + ts, client, server
   at-risk      a socket newly at risk (--sockets): local, peer, idleS, risk (idle, late-keepalive, unverified,
                silent-drop, unanswered-probes), timeoutState (unknown|bracketed|given), timeoutS, timeoutLowS,
                timeoutHighS, timeoutFrom, keepalive, pid, process, cookie, reason
@@ -223,6 +224,10 @@ export class WatchOutput {
 
   reset(v: ResetVerdict): void {
     this.write({ type: 'reset', ...v, ...this.endpoints(v.conn) });
+  }
+
+  setup(v: SetupVerdict): void {
+    this.write({ type: 'setup', ts: this.nowText(), ...v, ...this.endpoints(v.conn) });
   }
 
   silentDrop(d: SilentDropVerdict): void {
@@ -431,6 +436,7 @@ async function runWatch(flags: WatchFlags): Promise<void> {
   let lastStats = Date.now();
   model.on('reset', (v) => out.reset(v));
   model.on('silentDrop', (d) => out.silentDrop(d));
+  model.on('setup', (v) => out.setup(v));
   model.on('error', (err) => (failure = err));
   model.on('end', () => out.end());
   const emitKernel = (final: boolean): void => {

@@ -1,5 +1,12 @@
 import type { CaptureAnalysis } from '../analyze/analyze-capture.js';
-import type { ConnectionDiagnosis, Evidence, IdleTimeoutInference, ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
+import type {
+  ConnectionDiagnosis,
+  Evidence,
+  IdleTimeoutInference,
+  ResetVerdict,
+  SetupVerdict,
+  SilentDropVerdict,
+} from '../model/analysis-report.js';
 import { relTimeText } from '../track/time-base.js';
 import { KIND_NAMES } from '../track/packet-kind.js';
 import type { ResetContext } from '../track/reset-context.js';
@@ -9,6 +16,7 @@ import { durationText } from '../util/time-text.js';
 import { connectionFacts } from './connection-facts.js';
 import { bracketPaths, tallyPaths, type PathTallies, type TallySums } from './idle-timeout.js';
 import { attributeReset } from './reset-attribution.js';
+import { judgeSetup, maySetupFail, setupFacts } from './setup-verdict.js';
 import { findSilentDrop } from './silent-drop.js';
 
 /** Evidence about this capture's RSTs and silences that only another capture can give. */
@@ -77,6 +85,15 @@ class ServerPaths {
   of(c: number): string {
     return this.texts[this.ofConn[c]!]!;
   }
+
+  /** The server (an index) connection c went to. */
+  serverOf(c: number): number {
+    return this.ofConn[c]!;
+  }
+
+  get servers(): number {
+    return this.texts.length;
+  }
 }
 
 /** Who sent each RST, which connections fell silent, and what idle timeout explains it. */
@@ -136,9 +153,25 @@ class ConnectionDiagnoser {
     for (const r of resets) this.byConn[fill[r.conn]!++] = r;
   }
 
-  /** Only connections with a RST, or whose last logged packet went unanswered, need a closer look. */
+  /** Only connections with a RST, whose last logged packet went unanswered, or whose set-up may have failed need a closer look. */
   isCandidate(c: number): boolean {
-    return this.firstReset[c + 1]! > this.firstReset[c]! || this.unanswered.lastUnanswered(c);
+    return (
+      this.firstReset[c + 1]! > this.firstReset[c]! || this.unanswered.lastUnanswered(c) || maySetupFail(this.analysis.tracker, c, false)
+    );
+  }
+
+  /** Connections per server that it sent a SYN-ACK, counted on first need (most captures have no failed set-up). */
+  private answered: Uint32Array | null = null;
+
+  /** Other connections to c's server that it answered with a SYN-ACK: it was up and listening. */
+  private answeredOn(c: number): number {
+    if (this.answered === null) {
+      const store = this.analysis.tracker.store;
+      this.answered = new Uint32Array(this.paths.servers);
+      for (let i = 0; i < this.connections; i++) if (store.synSeen(i, 1)) this.answered[this.paths.serverOf(i)]!++;
+    }
+    const self = this.analysis.tracker.store.synSeen(c, 1) ? 1 : 0;
+    return this.answered[this.paths.serverOf(c)]! - self;
   }
 
   /** Why this capture cannot prove the silence (the answer may be among packets it lost), or null. */
@@ -201,8 +234,17 @@ class ConnectionDiagnoser {
     if (silentDrop && note !== undefined && explain) silentDrop = { ...silentDrop, evidence: [...silentDrop.evidence, note] };
     const doubt = silentDrop ? this.lossDoubt(c) : null;
     if (silentDrop && doubt) silentDrop = { ...silentDrop, doubt, evidence: explain ? [...silentDrop.evidence, `caveat: ${doubt}`] : [] };
-    if (resets.length === 0 && !silentDrop) return null;
-    return { conn: id, path: this.paths.of(c), verdict: explain ? connectionVerdict(resets, silentDrop) : '', resets, silentDrop };
+    const path = this.paths.of(c);
+    const setup = maySetupFail(tracker, c, hasReset)
+      ? judgeSetup(
+          { ...setupFacts(tracker, c, path, siblings, this.unanswered.captureEndNs), serverAnswered: this.answeredOn(c) },
+          id,
+          explain,
+        )
+      : null;
+    if (resets.length === 0 && !silentDrop && !setup) return null;
+    const verdict = explain ? (setup ? setupSentence(setup) : connectionVerdict(resets, silentDrop)) : '';
+    return { conn: id, path, verdict, setup, resets, silentDrop };
   }
 }
 
@@ -225,6 +267,12 @@ function idleSums(analysis: CaptureAnalysis, middleboxResets: Set<number>, drops
     diedMinNs: sums.diedMinNs.slice(),
     first: sums.first.slice(),
   };
+}
+
+/** A failed set-up is what the operator fixes; its RSTs and silences are how it showed, and are listed below it. */
+function setupSentence(v: SetupVerdict): string {
+  const conf = ` (confidence ${v.confidence.toFixed(2)})`;
+  return `${v.summary.charAt(0).toUpperCase()}${v.summary.slice(1)}${conf}.`;
 }
 
 function connectionVerdict(resets: ResetVerdict[], drop: SilentDropVerdict | null): string {

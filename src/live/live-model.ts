@@ -8,6 +8,8 @@ import type {
   ConnectionReport,
   IdleTimeoutInference,
   ResetVerdict,
+  SetupFailureKind,
+  SetupVerdict,
   SilentDropVerdict,
 } from '../model/analysis-report.js';
 import type { PacketFeed } from './packet-feed.js';
@@ -60,6 +62,8 @@ export interface LiveModelEvents {
   reset: [ResetVerdict];
   /** A silent drop not seen in an earlier snapshot. */
   silentDrop: [SilentDropVerdict];
+  /** A set-up verdict not seen in an earlier snapshot (again if a later one names another kind). */
+  setup: [SetupVerdict];
   end: [];
   error: [Error];
 }
@@ -99,6 +103,8 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
   /** RST frames already emitted, by connection number; forgotten with their connection. */
   private readonly seenResets = new Map<number, Set<number>>();
   private readonly seenDrops = new Set<number>();
+  /** The set-up verdict kind last emitted, by connection number. */
+  private readonly seenSetups = new Map<number, SetupFailureKind>();
   private readonly reports = new ReportCache();
   private readonly retirer: ConnectionRetirer;
   latest: LiveSnapshot | null = null;
@@ -195,7 +201,10 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
       // Verdicts are decided without words; only new ones, and those of connections shown, get them.
       let d = quiet;
       const seen = this.seenResets.get(d.conn);
-      const fresh = d.resets.some((r) => !seen?.has(r.frame)) || (d.silentDrop !== null && !this.seenDrops.has(d.conn));
+      const fresh =
+        d.resets.some((r) => !seen?.has(r.frame)) ||
+        (d.silentDrop !== null && !this.seenDrops.has(d.conn)) ||
+        (d.setup !== null && this.seenSetups.get(d.conn) !== d.setup.kind);
       if (fresh) d = diag.explainConnection(d.conn) ?? d;
       diagnoses.push(d);
       for (const r of d.resets) {
@@ -210,6 +219,10 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
       if (d.silentDrop && !this.seenDrops.has(d.conn)) {
         this.seenDrops.add(d.conn);
         this.emit('silentDrop', d.silentDrop);
+      }
+      if (d.setup && this.seenSetups.get(d.conn) !== d.setup.kind) {
+        this.seenSetups.set(d.conn, d.setup.kind);
+        this.emit('setup', d.setup);
       }
     }
     const idleTimeouts = retired.evicted > 0 ? retired.idleTimeoutsWith(diag.pathTallies()) : diag.idleTimeouts;
@@ -262,6 +275,7 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
       if (remap[c]! >= 0) continue;
       this.seenResets.delete(ids[c]!);
       this.seenDrops.delete(ids[c]!);
+      this.seenSetups.delete(ids[c]!);
     }
   }
 }

@@ -46,7 +46,7 @@ export interface DirectionStats {
   zeroWindowProbes: number;
   fins: number;
   rsts: number;
-  /** TTL / hop limit: first, min and max seen in this direction. */
+  /** TTL / hop limit: first (of the packets other than RSTs, when there are any), min and max seen in this direction. */
   ttl: { first: number; min: number; max: number } | null;
   /** TCP options from this side's SYN / SYN-ACK, null when not seen. */
   synOptions: { mss: number | null; wscale: number | null; sackPerm: boolean; timestamps: boolean } | null;
@@ -66,8 +66,13 @@ export interface ConnectionReport {
   start: string;
   end: string;
   durationS: number;
-  /** SYN → ACK of the SYN-ACK, seconds; null without a full handshake. */
+  /**
+   * The final, successful SYN / SYN-ACK / ACK exchange, seconds: the last SYN
+   * to the first SYN-ACK after it, plus the last SYN-ACK to the ACK that
+   * answered it. Never across a retry's wait or a RST; null without such an exchange.
+   */
   handshakeRttS: number | null;
+  setup: ConnectionSetup;
   /** Longest gap between two consecutive packets of the connection, seconds. */
   longestIdleS: number;
   /** Frame that ended the longest gap (the first packet after the silence). */
@@ -79,6 +84,26 @@ export interface ConnectionReport {
   c2s: DirectionStats;
   s2c: DirectionStats;
   ended: ConnectionEnd;
+}
+
+/** How a connection's set-up went, from packets. */
+export interface ConnectionSetup {
+  /** SYNs sent again for the same initial sequence number (the client's retries). */
+  synRetransmissions: number;
+  /** SYN-ACKs sent again for the same initial sequence number. */
+  synAckRetransmissions: number;
+  /** First SYN → the ACK that completed the handshake (s); null if it never completed in the capture. */
+  setupS: number | null;
+}
+
+/** A path's set-up trouble, summed over its connections (only paths that had some). */
+export interface PathSetup {
+  /** The server endpoint ("addr:port"). */
+  path: string;
+  synRetransmissions: number;
+  synAckRetransmissions: number;
+  /** Set-up verdicts by kind. */
+  failures: Partial<Record<SetupFailureKind, number>>;
 }
 
 export interface FileReport {
@@ -113,6 +138,8 @@ export interface FileReport {
   /** Every diagnosed connection, grouped by path and kind of problem: the report's headline. */
   problemGroups: ProblemGroup[];
   idleTimeouts: PathIdleTimeout[];
+  /** SYN and SYN-ACK retransmissions and set-up failures per path, for the paths that had any. */
+  setupByPath: PathSetup[];
   /**
    * Set when kad forgot connections to stay within its memory budget
    * (--max-memory). Each was diagnosed and tallied before it was forgotten:
@@ -135,9 +162,12 @@ export interface EvictionSummary {
 /** The connections of one path that had the same kind of problem. */
 export interface ProblemGroup {
   path: string;
-  /** The first RST's attribution (reset) or the silence's kind (silent-drop). */
-  problem: { kind: 'reset'; attribution: ResetAttribution } | { kind: 'silent-drop'; drop: SilentDropVerdict['kind'] };
-  /** The side the RST claimed to come from, or whose packets went unanswered. */
+  /** The set-up failure (setup), else the first RST's attribution (reset) or the silence's kind (silent-drop). */
+  problem:
+    | { kind: 'setup'; setup: SetupFailureKind }
+    | { kind: 'reset'; attribution: ResetAttribution }
+    | { kind: 'silent-drop'; drop: SilentDropVerdict['kind'] };
+  /** The side the RST claimed to come from, or whose packets went unanswered; for set-up failures, the client. */
   side: 'client' | 'server';
   connections: number;
   /** Median idle time before it happened (s), over the connections where that is known; null: none. */
@@ -145,7 +175,7 @@ export interface ProblemGroup {
   /** Shortest and longest of those idle times (s); null: none known. */
   idleMinS: number | null;
   idleMaxS: number | null;
-  /** Resets: the lowest confidence of the group's verdicts (what its headline may claim); null for silent drops. */
+  /** Resets and set-up failures: the lowest confidence of the group's verdicts (what its headline may claim); null for silent drops. */
   minConfidence: number | null;
 }
 
@@ -305,12 +335,33 @@ export interface KeepaliveRecommendation {
   detectionS: number;
 }
 
+export type SetupFailureKind =
+  | 'listen-overflow' // handshake completed at the client, the server's accept queue was full: SYN-ACK retransmitted after the client's ACK/data, data never acknowledged (tcp_abort_on_overflow=0), or a RST right after the client's ACK (=1)
+  | 'syn-unanswered' // SYN (and its retries) got no answer; the client gave up or the capture ended
+  | 'refused' // SYN answered by RST (closed port)
+  | 'syn-ack-retries' // server retransmitted its SYN-ACK: the client's ACK was lost or late (not listen-overflow)
+  | 'port-reuse' // SYN on a 4-tuple the peer still holds (open or TIME_WAIT): answered by a (challenge) ACK or RST instead of a SYN-ACK
+  | 'opening-reset' // RST during or right after set-up, before any data, not one of the above
+  | 'injected-rst'; // a RST answering the SYN and then a valid SYN-ACK for the same SYN: an injector
+
+export interface SetupVerdict {
+  conn: number;
+  kind: SetupFailureKind;
+  /** 0..1, honest: what the packets can tell. */
+  confidence: number;
+  /** One sentence naming the cause and the remedy, e.g. "the listen queue of 198.51.100.10:80 overflowed: the handshake completed at the client but the server's application never accepted it; raise net.core.somaxconn and the application's listen() backlog, or accept faster". */
+  summary: string;
+  evidence: string[];
+}
+
 export interface ConnectionDiagnosis {
   conn: number;
   /** The server endpoint ("addr:port", IPv6 in brackets): connections through one path share its middleboxes. */
   path: string;
   /** One-sentence verdict. */
   verdict: string;
+  /** How the set-up failed, when it did: the headline, ahead of its RSTs. */
+  setup: SetupVerdict | null;
   resets: ResetVerdict[];
   silentDrop: SilentDropVerdict | null;
 }

@@ -1,18 +1,47 @@
 import type {
   ConnectionDiagnosis,
+  SetupFailureKind,
   ConnectionReport,
   FileReport,
   IdleTimeoutInference,
   PathIdleTimeout,
+  PathSetup,
   ProblemGroup,
 } from '../model/analysis-report.js';
 import { durationText } from '../util/time-text.js';
 import type { Style } from './style.js';
 
+/** Set-up failures in a headline: what happened, and the remedy after the count. */
+const SETUP_WORDS: Readonly<Record<SetupFailureKind, { what: string; tail: string }>> = {
+  'listen-overflow': {
+    what: "lost to a full listen queue (the handshake completed, the server's application never accepted)",
+    tail: "; raise net.core.somaxconn and the application's listen() backlog, or accept faster",
+  },
+  'syn-unanswered': {
+    what: 'never answered (the SYNs got no reply)',
+    tail: "; a black hole or a firewall drop on the path, or the server's full listen queue (each verdict says which fits)",
+  },
+  refused: { what: 'refused (a RST answered the SYN)', tail: '; nothing listens on that port, or a firewall rejects' },
+  'syn-ack-retries': {
+    what: 'slow to set up (the server had to resend its SYN-ACK)',
+    tail: "; the client's ACK was lost or late on the path",
+  },
+  'port-reuse': {
+    what: 'turned away at first: the server still held the 4-tuple (source port reuse)',
+    tail: '; the client reuses source ports too fast (tcp_tw_reuse, ip_local_port_range) or the server holds TIME_WAIT',
+  },
+  'opening-reset': { what: 'reset during set-up, before any data', tail: '' },
+  'injected-rst': {
+    what: 'hit by an injected RST during set-up (the real server answered after it)',
+    tail: '; a device on the path forges resets',
+  },
+};
+
 /** What happened to a group's connections, and what to add after the count. */
 function problemWords(g: ProblemGroup): { what: string; tail: string } {
   const side = g.side;
   const p = g.problem;
+  if (p.kind === 'setup') return SETUP_WORDS[p.setup];
   if (p.kind === 'reset') {
     switch (p.attribution) {
       case 'middlebox':
@@ -64,6 +93,10 @@ export function headlineSentences(r: FileReport): string[] {
 
 export function renderDiagnosis(d: ConnectionDiagnosis, st: Style): string[] {
   const lines = [`    ${st.bold('verdict:')} ${d.verdict}`];
+  if (d.setup) {
+    lines.push(`    set-up: ${st.red(d.setup.kind)}, confidence ${d.setup.confidence.toFixed(2)}`);
+    for (const e of d.setup.evidence) lines.push(`      · ${e}`);
+  }
   for (const v of d.resets) {
     lines.push(
       `    RST frame ${v.frame} (${v.dir}, claims the ${v.claimedSender}): ${colourAttribution(v.attribution, st)}${v.confidence ? `, confidence ${v.confidence.toFixed(2)}` : ''}`,
@@ -125,6 +158,39 @@ export function renderIdleTimeouts(list: PathIdleTimeout[], st: Style): string[]
     }
   }
   return out;
+}
+
+/**
+ * A connection's set-up, when it was more than one clean exchange: the
+ * retries and the time from the first SYN (the handshake RTT is the last
+ * exchange's only).
+ */
+export function setupFacts(c: ConnectionReport): string[] {
+  const s = c.setup;
+  if (s.synRetransmissions + s.synAckRetransmissions === 0 && (s.setupS === null || c.handshakeRttS !== null)) return [];
+  const out: string[] = [];
+  if (s.setupS !== null) out.push(`set-up ${durationText(s.setupS)} from the first SYN`);
+  if (s.synRetransmissions) out.push(`${s.synRetransmissions} SYN retransmission${s.synRetransmissions === 1 ? '' : 's'}`);
+  if (s.synAckRetransmissions) out.push(`${s.synAckRetransmissions} SYN-ACK retransmission${s.synAckRetransmissions === 1 ? '' : 's'}`);
+  return out;
+}
+
+/** Set-up failures by kind, as "2 refused, 1 port-reuse". */
+export function setupFailuresText(failures: PathSetup['failures']): string {
+  return Object.entries(failures)
+    .map(([kind, n]) => `${n} ${kind}`)
+    .join(', ');
+}
+
+/** Per path: SYN and SYN-ACK retransmissions and set-up failures. */
+export function renderSetupPaths(list: readonly PathSetup[], st: Style): string[] {
+  return list.map((p) => {
+    const failures = setupFailuresText(p.failures);
+    return (
+      `  ${st.bold(`Set-up on the path to ${p.path}:`)} ${p.synRetransmissions} SYN and ${p.synAckRetransmissions} SYN-ACK retransmission${p.synAckRetransmissions === 1 ? '' : 's'}` +
+      `; ${failures ? `failures: ${failures}` : 'no failed set-up'}`
+    );
+  });
 }
 
 export function isDiagnosed(c: ConnectionReport, r: FileReport): boolean {

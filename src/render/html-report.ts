@@ -7,12 +7,13 @@ import type {
   FileReport,
   PathIdleTimeout,
   ResetVerdict,
+  SetupVerdict,
   SilentDropVerdict,
 } from '../model/analysis-report.js';
 import type { ConnectionTimeline, HtmlFileReport } from '../report/connection-timeline.js';
 import { endpointText } from '../util/ip-text.js';
 import { durationText, wallClockText } from '../util/time-text.js';
-import { headlineSentences, idleBracketText } from './diagnosis-text.js';
+import { headlineSentences, idleBracketText, setupFacts, setupFailuresText } from './diagnosis-text.js';
 import { ATTRIBUTION_COLOURS, esc, renderTimelineSvg } from './svg-timeline.js';
 import { describeSkipped } from '../analyze/skipped-counts.js';
 import { isProblem } from '../report/build-file-report.js';
@@ -188,6 +189,25 @@ ${renderEvidence(v.evidence)}
 </div>`;
 }
 
+function renderSetup(v: SetupVerdict): Markup {
+  return h`<div class="setup">
+<p><strong>Set-up: ${v.kind}</strong>, confidence ${v.confidence.toFixed(2)}: ${v.summary}.</p>
+<ul>${v.evidence.map((e) => h`<li>${e}</li>`)}</ul>
+</div>`;
+}
+
+/** Per path: SYN and SYN-ACK retransmissions and failed set-ups. */
+function renderSetupPaths(files: readonly FileReport[], multi: boolean): Markup {
+  const rows = files.flatMap((f) =>
+    f.setupByPath.map(
+      (p) =>
+        h`<tr><td>${p.path}${multi ? h`<span class="file">${f.file}</span>` : ''}</td><td>${p.synRetransmissions}</td><td>${p.synAckRetransmissions}</td><td>${setupFailuresText(p.failures) || 'none'}</td></tr>`,
+    ),
+  );
+  if (!rows.length) return h``;
+  return h`<h2>Connection set-up</h2><table class="conns"><thead><tr><th>Path</th><th>SYN retrans.</th><th>SYN-ACK retrans.</th><th>Failed set-ups</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
 function renderSilentDrop(s: SilentDropVerdict): Markup {
   const kind =
     s.kind === 'black-hole'
@@ -236,6 +256,7 @@ function renderCard(
   const idle = r.idleTimeouts.find((t) => t.path === path && t.diedMinS !== null && t.consistent);
   const facts = [`started ${when(c.start)}`, `lasted ${durationText(c.durationS)}`, `longest silence ${durationText(c.longestIdleS)}`];
   if (c.handshakeRttS !== null) facts.push(`handshake RTT ${durationText(c.handshakeRttS)}`);
+  for (const f of setupFacts(c)) facts.push(f);
   if (c.keepalives.sent || c.keepalives.answered) facts.push(`keepalives ${c.keepalives.sent} sent, ${c.keepalives.answered} answered`);
   const retrans = c.c2s.retransmissions + c.s2c.retransmissions;
   if (retrans) facts.push(plural(retrans, 'retransmission'));
@@ -256,6 +277,7 @@ ${multi ? h`<p class="file">${r.file}</p>` : ''}
 <p class="verdict">${d ? d.verdict : 'No verdict: the connection ended abnormally or left probes unanswered, but nothing was diagnosed.'}</p>
 ${svg ? h`<figure>${raw(svg)}${tl && tl.omittedEvents ? h`<figcaption>${tl.omittedEvents} events in the middle of this connection are not drawn (the first and last are).</figcaption>` : ''}</figure>` : ''}
 <p class="facts">${facts.join(' · ')}${views.length ? h`<br>Also seen as ${views.join(', ')}.` : ''}</p>
+${d?.setup ? renderSetup(d.setup) : ''}
 ${d ? d.resets.map(renderReset) : ''}
 ${d?.silentDrop ? renderSilentDrop(d.silentDrop) : ''}
 ${
@@ -359,7 +381,7 @@ dt{font-weight:600;color:#3e4c59}
 dd{margin:0}
 .rec{background:#f5f7fa;border-radius:4px;padding:8px 12px;font-size:14px}
 .warn-text{color:#7a4f01}
-.reset p,.silent p{margin:10px 0 4px}
+.reset p,.silent p,.setup p{margin:10px 0 4px}
 footer{margin-top:32px;font-size:12px;color:#7b8794}
 @media print{body{font-size:11pt}main{max-width:none;padding:0}h2{break-after:avoid}.card{border-color:#bbb}}
 `;
@@ -414,6 +436,7 @@ export function renderHtmlReport(report: HtmlReport): string {
 <h2>Findings</h2>
 ${headlines.length ? h`<ul class="headlines">${headlines}</ul>` : h`<ul class="headlines"><li class="ok">No connection was reset by a middlebox, reset by its peer or silently dropped.</li></ul>`}
 ${advice.length ? h`<h2>Idle timeout and recommendation</h2>${advice}` : ''}
+${renderSetupPaths(files, multi)}
 ${cards.length ? h`<h2>Problem connections</h2>${cards}` : ''}
 ${report.comparisons.length ? h`<h2>Captures compared</h2>${report.comparisons.map(renderComparison)}` : ''}
 <h2>Captures</h2>

@@ -5,7 +5,7 @@ import { durationText, wallClockText } from '../util/time-text.js';
 import type { CaptureComparison, ConnectionDiagnosis } from '../model/analysis-report.js';
 import { describeSkipped } from '../analyze/skipped-counts.js';
 import { isProblem } from '../report/build-file-report.js';
-import { headlineSentences, renderDiagnosis, renderIdleTimeouts } from './diagnosis-text.js';
+import { headlineSentences, renderDiagnosis, renderIdleTimeouts, renderSetupPaths, setupFacts } from './diagnosis-text.js';
 import type { Style } from './style.js';
 import { pushAll } from '../util/extremes.js';
 
@@ -66,6 +66,7 @@ export function renderConnection(c: ConnectionReport, st: Style, diagnosis?: Con
   const lines = [`  ${head}  ${endLine(c, st)}`];
   const facts = [`start ${when(c.start)}`, `lasted ${durationText(c.durationS)}`];
   if (c.handshakeRttS !== null) facts.push(`handshake RTT ${durationText(c.handshakeRttS)}`);
+  pushAll(facts, setupFacts(c));
   if (c.midStream) facts.push(st.dim('picked up mid-stream (no SYN seen; roles guessed from ports)'));
   lines.push(`    ${facts.join(', ')}`);
   const idle = [`longest idle ${durationText(c.longestIdleS)}`];
@@ -132,6 +133,11 @@ export function renderFileReport(r: FileReport, st: Style): string {
   if (idle.length) {
     out.push('');
     pushAll(out, idle);
+  }
+  const setup = renderSetupPaths(r.setupByPath, st);
+  if (setup.length) {
+    out.push('');
+    pushAll(out, setup);
   }
   const diag = new Map(r.diagnoses.map((d) => [d.conn, d]));
   const problems = r.connections.filter((c) => isProblem(c) || diag.has(c.id));

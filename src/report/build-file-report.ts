@@ -14,6 +14,7 @@ import type {
   FileReport,
 } from '../model/analysis-report.js';
 import { ProblemGroupTally } from './problem-groups.js';
+import { SetupPathTally } from './setup-paths.js';
 import { connId, diagnosisId, mergeById, type RetiredTally } from './retired-tally.js';
 
 /** Which connections a report shows; ids are stable whatever the filter (like tcp.stream). */
@@ -61,6 +62,7 @@ export function connectionReport(tracker: TcpTracker, c: number): ConnectionRepo
   const s2c = directionStats(tracker, c, 1);
   const maxIdle = s.maxIdleNs(c);
   const rtt = s.rttNs(c);
+  const setupNs = s.setupNs(c);
   return {
     id: s.id(c),
     client: { addr: s.address(c, 0), port: s.port(c, 0) },
@@ -73,6 +75,11 @@ export function connectionReport(tracker: TcpTracker, c: number): ConnectionRepo
     end: relTimeText(tracker, s.lastTimeNs(c)),
     durationS: (s.lastTimeNs(c) - s.firstTimeNs(c)) / 1e9,
     handshakeRttS: rtt !== null ? rtt / 1e9 : null,
+    setup: {
+      synRetransmissions: s.synRetransmissions(c, 0),
+      synAckRetransmissions: s.synRetransmissions(c, 1),
+      setupS: setupNs !== null ? setupNs / 1e9 : null,
+    },
     longestIdleS: maxIdle / 1e9,
     longestIdleEndFrame: maxIdle > 0 ? s.maxIdleFrame(c) : null,
     keepalives: { sent: c2s.keepalives + s2c.keepalives, answered: c2s.keepaliveAcks + s2c.keepaliveAcks },
@@ -157,6 +164,7 @@ interface HeldTally {
   others: number[];
   /** Verdicts of the connections that pass the filter, as decided (not yet worded). */
   diagnoses: ConnectionDiagnosis[];
+  setupPaths: SetupPathTally;
 }
 
 /**
@@ -181,13 +189,25 @@ function tallyHeld(
   for (const c of selected) shown[c] = 1;
   const diagnoses = (diagnosis?.diagnoses ?? []).filter((d) => shown[store.indexOfId(d.conn)] === 1);
   const diagnosed = new Uint8Array(t.connectionCount);
-  for (const d of diagnoses) diagnosed[store.indexOfId(d.conn)] = 1;
+  const setupFailed = new Map<number, ConnectionDiagnosis>();
+  for (const d of diagnoses) {
+    diagnosed[store.indexOfId(d.conn)] = 1;
+    if (d.setup) setupFailed.set(d.conn, d);
+  }
+  const setupPaths = new SetupPathTally();
 
   const counts: ConnectionCounts = { total: selected.length, byEnd: {}, problems: 0, others: 0 };
   const endFirstId = new Map<ConnectionEndKind, number>();
   const problems: number[] = [];
   const others: number[] = [];
   for (const c of selected) {
+    const synRetries = store.synRetransmissions(c, 0);
+    const synAckRetries = store.synRetransmissions(c, 1);
+    const failed = setupFailed.get(store.id(c));
+    if (synRetries + synAckRetries > 0 || failed) {
+      const path = failed?.path ?? endpointText({ addr: store.address(c, 1), port: store.port(c, 1) });
+      setupPaths.add(path, store.id(c), synRetries, synAckRetries, failed?.setup?.kind ?? null);
+    }
     const end = store.endKind(c);
     counts.byEnd[end] = (counts.byEnd[end] ?? 0) + 1;
     if (!endFirstId.has(end)) endFirstId.set(end, store.id(c));
@@ -199,7 +219,7 @@ function tallyHeld(
       if (others.length < listLimit) others.push(c);
     }
   }
-  return { counts, endFirstId, problems, others, diagnoses };
+  return { counts, endFirstId, problems, others, diagnoses, setupPaths };
 }
 
 /**
@@ -240,6 +260,7 @@ export function retireConnections(
     else retired.diagnosesNotKept++;
   }
   retired.keepDiagnoses(worded);
+  retired.setupPaths.merge(held.setupPaths);
   // Idle periods, RST counts and the time span cover every connection, filtered or not, as for held ones.
   retired.addPaths(diagnosis.pathTallies(only));
   for (const d of diagnosis.diagnoses) {
@@ -379,6 +400,7 @@ export function buildFileReport(
     diagnoses: retired ? mergeById(retired.diagnoses, diagnoses, diagnosisId) : diagnoses,
     problemGroups: groups.groups(),
     idleTimeouts: idleTimeouts.map(withRecommendation),
+    setupByPath: (retired ? new SetupPathTally().merge(retired.setupPaths).merge(held.setupPaths) : held.setupPaths).paths(),
     evicted:
       retired && retired.evicted > 0
         ? {

@@ -22,8 +22,19 @@ interface Tally {
   minConfidence: number | null;
 }
 
-/** One problem per diagnosis: its first RST, unless the stack reset it after unanswered probes (the silence is the story). */
+/**
+ * One problem per diagnosis: a failed set-up (the cause, whatever RSTs it
+ * led to), else its first RST, unless the stack reset it after unanswered
+ * probes (the silence is the story).
+ */
 function problemOf(d: ConnectionDiagnosis): { group: Tally['group']; idle: number | null; confidence: number | null } | null {
+  if (d.setup) {
+    return {
+      group: { path: d.path, problem: { kind: 'setup', setup: d.setup.kind }, side: 'client' },
+      idle: null,
+      confidence: d.setup.confidence,
+    };
+  }
   const first = d.resets[0];
   if (first && !(d.silentDrop && first.attribution === 'local-stack')) {
     const idle = first.trigger && first.trigger.idleBeforeS >= 1 ? first.trigger.idleBeforeS : null;
@@ -44,7 +55,7 @@ function lowest(a: number | null, b: number | null): number | null {
 
 function keyOf(g: Tally['group']): string {
   const p = g.problem;
-  return `${g.path}\u0000${p.kind === 'reset' ? p.attribution : p.drop}\u0000${g.side}`;
+  return `${g.path}\u0000${p.kind}:${p.kind === 'reset' ? p.attribution : p.kind === 'setup' ? p.setup : p.drop}\u0000${g.side}`;
 }
 
 /** The group a diagnosis falls in (same path, same problem, same side), as a key; null when it shows no problem. */

@@ -7,6 +7,7 @@ import type {
 } from '../model/analysis-report.js';
 import { bracketPaths, mergePathTallies, type PathTallies } from '../diagnose/idle-timeout.js';
 import { ProblemGroupTally } from './problem-groups.js';
+import { SetupPathTally } from './setup-paths.js';
 
 /**
  * `item` into `list` (ascending by `id`), keeping at most `cap` of the
@@ -58,6 +59,8 @@ export class RetiredTally {
   readonly diagnoses: ConnectionDiagnosis[] = [];
   diagnosesNotKept = 0;
   readonly groups = new ProblemGroupTally();
+  /** SYN / SYN-ACK retransmissions and set-up failures by path (filtered, as the counts). */
+  readonly setupPaths = new SetupPathTally();
   readonly paths: PathTallies = new Map();
   /** RSTs by attribution among the evicted connections (all of them, filtered or not). */
   readonly resetsBy: Record<string, number> = {};

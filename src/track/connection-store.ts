@@ -1,10 +1,10 @@
 /**
- * Per-connection state: one fixed-size 224-byte record per connection in one
+ * Per-connection state: one fixed-size 240-byte record per connection in one
  * region of the WebAssembly tracker's memory, read here through four
  * typed-array views. A packet touches
  * the hot front of one record (a few adjacent cache lines) instead of dozens
  * of scattered columns, which is what keeps a 100 k-connection capture fast;
- * a million connections cost ~235 bytes each and nothing is allocated per packet.
+ * a million connections cost ~243 bytes each and nothing is allocated per packet.
  *
  * Connection ids are dense indexes 0..count-1. Fields marked "+d" have one
  * slot per direction: d = 0 is A → B, where A is the client (SYN sender) or,
@@ -17,6 +17,8 @@ import {
   B_DATA_AFTER_RST,
   B_DIR_FLAGS,
   B_END_INFO,
+  B_SETUP,
+  B_SYN_RETRIES,
   B_TTL_DATA,
   B_TTL_DATA_MAX,
   B_TTL_DATA_MIN,
@@ -58,6 +60,11 @@ import {
   STRIDE32,
   STRIDE64,
   STRIDE8,
+  SU_REVIVED,
+  SU_RST_BEFORE_SYNACK,
+  SU_SETUP_KNOWN,
+  SU_SYN_ODD_ACK,
+  SU_SYNACK_AFTER_ACK,
   W_ADDR,
   W_END_FRAME,
   W_FIRST_FRAME,
@@ -66,10 +73,12 @@ import {
   W_ISN,
   W_KEEPALIVE_ACKS,
   W_KEEPALIVES,
+  W_LAST_ACK,
   W_LAST_FRAME_DIR,
   W_MAX_IDLE_FRAME,
   W_PKTS,
   W_RETRANS,
+  W_SETUP_US,
   W_ZWPS,
 } from './record-layout.js';
 
@@ -263,7 +272,7 @@ export class ConnectionStore {
   lastFrame(c: number, d: number): number {
     return this.u32[c * STRIDE32 + W_LAST_FRAME_DIR + d]!;
   }
-  /** TTL (hop limit) of the direction's first packet, and the least and most seen; meaningless while packets(c, d) is 0. */
+  /** TTL (hop limit) of the direction's first packet other than a RST (its first RST when it sent only RSTs), and the least and most seen; meaningless while packets(c, d) is 0. */
   ttlFirst(c: number, d: number): number {
     return this.u8[c * STRIDE8 + B_TTL_FIRST + d]!;
   }
@@ -293,6 +302,38 @@ export class ConnectionStore {
   isn(c: number, d: number): number {
     return this.u32[c * STRIDE32 + W_ISN + d]!;
   }
+  /** SYNs (d = 0) or SYN-ACKs (d = 1) sent again with the same initial sequence number (saturates at 255). */
+  synRetransmissions(c: number, d: number): number {
+    return this.u8[c * STRIDE8 + B_SYN_RETRIES + d]!;
+  }
+  /** Acknowledgement number of the direction's last packet. */
+  lastAck(c: number, d: number): number {
+    return this.u32[c * STRIDE32 + W_LAST_ACK + d]!;
+  }
+
+  // -- how the handshake went (the set-up verdicts read these) --
+
+  /** First SYN → the client's ACK that completed the handshake (ns, to the µs), or null when it never completed. */
+  setupNs(c: number): number | null {
+    return (this.u8[c * STRIDE8 + B_SETUP]! & SU_SETUP_KNOWN) !== 0 ? this.u32[c * STRIDE32 + W_SETUP_US]! * 1000 : null;
+  }
+  /** The server answered the SYN with a bare ACK that does not acknowledge it (a challenge ACK for an older connection). */
+  synAnsweredByOddAck(c: number): boolean {
+    return (this.u8[c * STRIDE8 + B_SETUP]! & SU_SYN_ODD_ACK) !== 0;
+  }
+  /** A RST came from the server's side before any SYN-ACK. */
+  resetBeforeSynAck(c: number): boolean {
+    return (this.u8[c * STRIDE8 + B_SETUP]! & SU_RST_BEFORE_SYNACK) !== 0;
+  }
+  /** A SYN-ACK for the SYN came after a RST, and the connection went on. */
+  revivedAfterReset(c: number): boolean {
+    return (this.u8[c * STRIDE8 + B_SETUP]! & SU_REVIVED) !== 0;
+  }
+  /** The server sent its SYN-ACK again after the client's ACK had completed the handshake. */
+  synAckAfterHandshake(c: number): boolean {
+    return (this.u8[c * STRIDE8 + B_SETUP]! & SU_SYNACK_AFTER_ACK) !== 0;
+  }
+
   /** MSS option, or null when the SYN had none. */
   mss(c: number, d: number): number | null {
     const v = this.u16[c * STRIDE16 + H_MSS + d]!;

@@ -83,6 +83,9 @@ export const RECORD_LAYOUT: Layout<typeof record> = {
     B_WSCALE: { type: 'u8', slots: 2 },
     B_DATA_AFTER_RST: { type: 'u8', slots: 2 },
     W_ID: { type: 'u32' },
+    B_SYN_RETRIES: { type: 'u8', slots: 2 },
+    B_SETUP: { type: 'u8' },
+    W_SETUP_US: { type: 'u32' },
     B_TTL_DATA: { type: 'u8', slots: 2 },
     B_TTL_DATA_MIN: { type: 'u8', slots: 2 },
     B_TTL_DATA_MAX: { type: 'u8', slots: 2 },
@@ -113,6 +116,13 @@ export const RECORD_LAYOUT: Layout<typeof record> = {
     END_RESET: { codeOf: 'B_END_INFO', within: 'END_KIND_MASK' },
     END_REJECTED: { codeOf: 'B_END_INFO', within: 'END_KIND_MASK' },
     END_NO_ANSWER: { codeOf: 'B_END_INFO', within: 'END_KIND_MASK' },
+    SU_SYN_TIMED: { bitOf: 'B_SETUP' },
+    SU_SYNACK_TIMED: { bitOf: 'B_SETUP' },
+    SU_SETUP_KNOWN: { bitOf: 'B_SETUP' },
+    SU_SYN_ODD_ACK: { bitOf: 'B_SETUP' },
+    SU_RST_BEFORE_SYNACK: { bitOf: 'B_SETUP' },
+    SU_REVIVED: { bitOf: 'B_SETUP' },
+    SU_SYNACK_AFTER_ACK: { bitOf: 'B_SETUP' },
   },
 };
 

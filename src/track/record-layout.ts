@@ -6,7 +6,7 @@
  * test/record-layout.test.ts).
  */
 
-export const RECORD_BYTES = 232;
+export const RECORD_BYTES = 240;
 export const STRIDE64 = RECORD_BYTES / 8;
 export const STRIDE32 = RECORD_BYTES / 4;
 export const STRIDE16 = RECORD_BYTES / 2;
@@ -33,6 +33,7 @@ export const F_BYTES = 11; // bytes 88..103, +d, IP bytes
 export const F_PAYLOAD = 13; // bytes 104..119, +d, TCP payload bytes
 /** Last frame sent in each direction ("did the other side answer after frame F?"). */
 export const W_LAST_FRAME_DIR = 30; // bytes 120..127, +d
+/** TTL of the direction's first packet other than a RST (of its first RST when it sent nothing else). */
 export const B_TTL_FIRST = 128; // +d
 export const B_TTL_MIN = 130; // +d
 export const B_TTL_MAX = 132; // +d
@@ -66,9 +67,17 @@ export const W_ID = 55; // bytes 220..223
  * answers the handshake itself and sends no payload, so these are the real
  * host's while B_TTL_FIRST is the proxy's.
  */
-export const B_TTL_DATA = 224; // +d
-export const B_TTL_DATA_MIN = 226; // +d
-export const B_TTL_DATA_MAX = 228; // +d; bytes 230..231 are free
+export const B_TTL_DATA = 232; // +d
+export const B_TTL_DATA_MIN = 234; // +d
+export const B_TTL_DATA_MAX = 236; // +d; bytes 238..239 are free
+
+// -- set-up: touched by SYNs, SYN-ACKs, RSTs before data and the ACK that completes the handshake --
+/** SYNs (d = 0) and SYN-ACKs (d = 1) sent again for the same initial sequence number; saturates at 255. */
+export const B_SYN_RETRIES = 224; // +d
+/** SU_* bits: how the handshake went, for the set-up verdicts. */
+export const B_SETUP = 226;
+/** First SYN → the ACK that completed the handshake, in µs (saturates; 4295 s is beyond any SYN retry budget); valid with SU_SETUP_KNOWN. */
+export const W_SETUP_US = 57; // bytes 228..231
 
 // state bits (H_STATE)
 export const ST_MIDSTREAM = 1 << 0;
@@ -112,3 +121,21 @@ export const END_HALF_CLOSED = 2;
 export const END_RESET = 3;
 export const END_REJECTED = 4;
 export const END_NO_ANSWER = 5;
+
+// set-up bits (B_SETUP). The handshake RTT is timed from the last SYN to the
+// first SYN-ACK after it, plus from the last SYN-ACK to the ACK that answers
+// it: one exchange, never across a retry gap or a RST.
+/** F_SYN_OR_RTT holds the time of the last SYN, not yet answered by a SYN-ACK. */
+export const SU_SYN_TIMED = 1 << 0;
+/** F_SYN_OR_RTT holds last SYN → first SYN-ACK after it (ns); the ACK adds the rest. */
+export const SU_SYNACK_TIMED = 1 << 1;
+/** W_SETUP_US is set. */
+export const SU_SETUP_KNOWN = 1 << 2;
+/** The server answered the SYN with a bare ACK that does not acknowledge it (a challenge ACK for an older connection). */
+export const SU_SYN_ODD_ACK = 1 << 3;
+/** A RST came from the server before any SYN-ACK. */
+export const SU_RST_BEFORE_SYNACK = 1 << 4;
+/** A SYN-ACK answering the SYN came after a RST: the connection went on (the RST did not end it). */
+export const SU_REVIVED = 1 << 5;
+/** The server sent its SYN-ACK again after the client's ACK had completed the handshake. */
+export const SU_SYNACK_AFTER_ACK = 1 << 6;

@@ -128,7 +128,11 @@ function assess(r: ConnRow): void {
   };
   const rst = r.diag?.resets[0];
   const drop = r.diag?.silentDrop;
+  const setup = r.diag?.setup;
+  if (setup?.kind === 'injected-rst') return set(100, `injected RST at set-up (${setup.confidence.toFixed(2)})`, 'red', 'injected RST');
   if (rst?.attribution === 'middlebox') return set(100, `middlebox RST (${rst.confidence.toFixed(2)})`, 'red');
+  // A failed set-up is the cause; its RSTs and unanswered data are how it showed.
+  if (setup) return set(85, `set-up: ${setup.kind} (${setup.confidence.toFixed(2)})`, 'red', `set-up: ${setup.kind}`);
   // A black hole is the story even when the sender's own stack gave up with a RST afterwards.
   if (drop) return set(90, `silent drop: ${drop.kind}`, 'red');
   if (rst?.attribution === 'unknown') return set(80, 'RST, unknown origin', 'yellow');

@@ -1,4 +1,4 @@
-import type { ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
+import type { ResetVerdict, SetupVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { durationText, wallClockText } from '../util/time-text.js';
 import { escapeTags, tag } from './format.js';
 import { attributionColour } from './timeline.js';
@@ -34,6 +34,10 @@ export function silentDropLine(d: SilentDropVerdict, atEpochS: number): string {
     `${clockText(atEpochS)} #${d.conn} ${tag('red', `silent drop (${d.kind})`)}: the ${d.sender}'s ${what || 'packets'} went unanswered ` +
     `after ${durationText(d.idleBeforeS)} idle (frames ${d.firstFrame}–${d.lastFrame}); ${end}`
   );
+}
+
+export function setupLine(v: SetupVerdict, atEpochS: number): string {
+  return `${clockText(atEpochS)} #${v.conn} ${tag('red', `set-up: ${v.kind}`)} (confidence ${v.confidence.toFixed(2)}): ${escapeTags(v.summary)}`;
 }
 
 export function infoLine(atEpochS: number | null, text: string, colour: Parameters<typeof tag>[0] = null): string {

@@ -1,6 +1,6 @@
 import type blessed from 'blessed';
 import type { LiveModel, LiveModelEvents, LiveSnapshot } from '../live/live-model.js';
-import type { ConnectionDiagnosis, ResetAttribution, ResetVerdict, SilentDropVerdict } from '../model/analysis-report.js';
+import type { ConnectionDiagnosis, ResetAttribution, ResetVerdict, SetupVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { socketKey } from '../sockets/annotate-sockets.js';
 import { CaptureClock, connectionsAtRisk, riskContext, type StatedTimeout } from '../sockets/at-risk.js';
 import { CounterNotes, ListenerAlerts, type HostHealth } from '../sockets/host-health.js';
@@ -17,7 +17,7 @@ import { TimelineRecorder } from './event-ring.js';
 import { escapeTags } from './format.js';
 import { headerLines, type RunState } from './header.js';
 import { applyKey, HELP_LINES, initialUiState, type KeyPress } from './keys.js';
-import { infoLine, kernelLine, LogLines, resetLine, silentDropLine } from './log-lines.js';
+import { infoLine, kernelLine, LogLines, resetLine, setupLine, silentDropLine } from './log-lines.js';
 import type { KernelSource } from '../live/kernel-source.js';
 import { ERRNO_NAMES } from '../model/kernel-event.js';
 import { legendLines } from './timeline.js';
@@ -208,6 +208,10 @@ export class TuiApp {
     });
     this.on('silentDrop', (d: SilentDropVerdict) => {
       this.log.add(silentDropLine(d, this.nowEpoch()));
+      this.scheduleRender();
+    });
+    this.on('setup', (v: SetupVerdict) => {
+      this.log.add(setupLine(v, this.nowEpoch()));
       this.scheduleRender();
     });
     this.on('end', () => {

@@ -5,15 +5,16 @@
 // src/track/tcp-tracker.ts is its JavaScript face; the record and event
 // layouts are the shared files in src/track/.
 import {
-  B_DATA_AFTER_RST, B_DIR_FLAGS, B_END_INFO, B_LAST_KIND, B_TTL_DATA, B_TTL_DATA_MAX, B_TTL_DATA_MIN, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, B_WSCALE,
+  B_DATA_AFTER_RST, B_DIR_FLAGS, B_END_INFO, B_LAST_KIND, B_SETUP, B_SYN_RETRIES, B_TTL_DATA, B_TTL_DATA_MAX, B_TTL_DATA_MIN, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, B_WSCALE,
   D_FIN, D_IPID_NONZERO, D_KEEPALIVE, D_NEXTSEQ_SET, D_SACK_PERM, D_SYN_SEEN, D_TIMESTAMPS, D_ZWP,
   END_BY_B, END_FIN, END_HALF_CLOSED, END_KIND_MASK, END_REJECTED, END_RESET,
   F_BYTES, F_MAX_IDLE, F_PAYLOAD, F_SYN_OR_RTT, F_T_FIRST, F_T_LAST,
   H_LAST_IPID, H_MSS, H_PORT, H_RSTS, H_STATE, H_WIN, RECORD_BYTES,
   ST_ESTABLISHED, ST_EVENT_DIR_B, ST_IPV6, ST_LAST_DIR_B, ST_LAST_LOGGED, ST_MIDSTREAM, ST_RESET, ST_RTT_KNOWN, ST_SAW_SYN, ST_SAW_SYNACK,
   ST_UNANSWERED,
+  SU_REVIVED, SU_RST_BEFORE_SYNACK, SU_SETUP_KNOWN, SU_SYN_ODD_ACK, SU_SYN_TIMED, SU_SYNACK_AFTER_ACK, SU_SYNACK_TIMED,
   W_ADDR, W_END_FRAME, W_FIRST_FRAME, W_GAPS, W_ISN, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_ACK, W_LAST_FRAME_DIR,
-  W_ID, W_MAX_IDLE_FRAME, W_NEXT_SEQ, W_PKTS, W_RETRANS, W_ZWPS,
+  W_ID, W_MAX_IDLE_FRAME, W_NEXT_SEQ, W_PKTS, W_RETRANS, W_SETUP_US, W_ZWPS,
 } from '../track/record-layout';
 import {
   E_ACK, E_CONN, E_DIR, E_FLAGS, E_FRAME, E_IDLE, E_IPID, E_KIND, E_LEN, E_OPTS, E_SEQ, E_STRIDE, E_TIME, E_TTL, E_WIN,
@@ -350,7 +351,8 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
   store<f64>(f64At(r, F_BYTES + d), load<f64>(f64At(r, F_BYTES + d)) + <f64>load<i32>(p + P_IPLEN));
   store<f64>(f64At(r, F_PAYLOAD + d), load<f64>(f64At(r, F_PAYLOAD + d)) + <f64>seglen);
   const ttl = load<u8>(p + P_TTL);
-  if (pkts == 1) store<u8>(u8At(r, B_TTL_FIRST + d), ttl);
+  // The baseline a RST is judged against: a RST that came first (injected before the real SYN-ACK) must not be it.
+  if (pkts == 1 || (!isRst && <u32>load<u16>(u16At(r, H_RSTS + d)) == pkts - 1)) store<u8>(u8At(r, B_TTL_FIRST + d), ttl);
   if (ttl < load<u8>(u8At(r, B_TTL_MIN + d))) store<u8>(u8At(r, B_TTL_MIN + d), ttl);
   if (ttl > load<u8>(u8At(r, B_TTL_MAX + d))) store<u8>(u8At(r, B_TTL_MAX + d), ttl);
   // A proxy that answers handshakes sends no payload: segments with payload are the real host's.
@@ -378,14 +380,30 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
   // --- connection state ---
   let st = <i32>load<u16>(u16At(r, H_STATE));
   if (isSyn) {
-    df |= onSyn(r, d, isAck, t);
+    // The server's first SYN-ACK for the client's SYN after a RST that looked final (an injected RST, or the
+    // client's RST to a challenge ACK): the server's stack still took the SYN, so the connection goes on. A
+    // SYN-ACK sent again after the client reset the handshake revives nothing.
+    if (
+      isAck && d == 1 && (fFlags & D_SYN_SEEN) == 0 && (st & (ST_RESET | ST_ESTABLISHED | ST_SAW_SYN)) == (ST_RESET | ST_SAW_SYN) &&
+      ack == load<u32>(u32At(r, W_ISN)) + 1
+    ) {
+      st &= ~ST_RESET;
+      store<u16>(u16At(r, H_STATE), <u16>st);
+      store<u8>(u8At(r, B_END_INFO), 0);
+      store<u32>(u32At(r, W_END_FRAME), 0);
+      setSetup(r, SU_REVIVED, 0);
+    }
+    df |= onSyn(r, d, isAck, t, fFlags);
     st = <i32>load<u16>(u16At(r, H_STATE));
   } else if (isAck && (st & (ST_ESTABLISHED | ST_SAW_SYNACK)) == ST_SAW_SYNACK && d == 0 && ack == load<u32>(u32At(r, W_ISN + 1)) + 1) {
     st |= ST_ESTABLISHED;
-    if ((st & ST_SAW_SYN) != 0) {
-      store<f64>(f64At(r, F_SYN_OR_RTT), t - load<f64>(f64At(r, F_SYN_OR_RTT)));
-      st |= ST_RTT_KNOWN;
-    }
+    if ((st & ST_SAW_SYN) != 0) st |= onHandshakeDone(r, t);
+  } else if (
+    !isRst && isAck && d == 1 && (st & (ST_SAW_SYN | ST_SAW_SYNACK | ST_ESTABLISHED | ST_MIDSTREAM)) == ST_SAW_SYN &&
+    ack != load<u32>(u32At(r, W_ISN)) + 1
+  ) {
+    // What a peer still holding the 4-tuple (open or TIME_WAIT) answers a SYN with.
+    setSetup(r, SU_SYN_ODD_ACK, 0);
   }
   if (isFin && (fFlags & D_FIN) == 0) {
     df |= D_FIN;
@@ -398,6 +416,11 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
     noteReset(r, c, d, seglen, frame, t);
   } else if ((st & ST_RESET) != 0 && seglen > 0 && load<u8>(u8At(r, B_DATA_AFTER_RST + d)) < 255) {
     store<u8>(u8At(r, B_DATA_AFTER_RST + d), load<u8>(u8At(r, B_DATA_AFTER_RST + d)) + 1);
+  }
+  // No RTT is measured across a RST: a later ACK answers no exchange the RST left standing.
+  if (isRst && (st & ST_ESTABLISHED) == 0) {
+    const beforeSynAck = d == 1 && (st & (ST_SAW_SYNACK | ST_SAW_SYN)) == ST_SAW_SYN;
+    setSetup(r, beforeSynAck ? SU_RST_BEFORE_SYNACK : 0, SU_SYN_TIMED | SU_SYNACK_TIMED);
   }
   if (isRst && (st & ST_RESET) == 0) {
     st |= ST_RESET;
@@ -472,6 +495,13 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
 function isNewIncarnation(c: i32, d: i32): bool {
   const r = storeAt + <usize>c * RECORD_BYTES;
   const st = <i32>load<u16>(u16At(r, H_STATE));
+  // A first SYN-ACK that acknowledges this connection's SYN answers it, whatever came between (a RST, injected
+  // or sent to a challenge ACK): tshark keeps it in the one stream too.
+  if (
+    (<i32>load<u8>(packetAt + P_FLAGS) & TCP_ACK) != 0 && (<i32>load<u8>(u8At(r, B_DIR_FLAGS + d)) & D_SYN_SEEN) == 0 &&
+    (<i32>load<u8>(u8At(r, B_DIR_FLAGS + (d ^ 1))) & D_SYN_SEEN) != 0 && load<u32>(packetAt + P_ACK) == load<u32>(u32At(r, W_ISN + (d ^ 1))) + 1
+  )
+    return false;
   // A retransmitted SYN repeats its ISN; a different ISN is a new connection on the same ports.
   if ((<i32>load<u8>(u8At(r, B_DIR_FLAGS + d)) & D_SYN_SEEN) != 0) return load<u32>(u32At(r, W_ISN + d)) != load<u32>(packetAt + P_SEQ);
   const ended = (st & ST_RESET) != 0 || (<i32>load<u8>(u8At(r, B_DIR_FLAGS)) & <i32>load<u8>(u8At(r, B_DIR_FLAGS + 1)) & D_FIN) != 0;
@@ -513,9 +543,19 @@ function open(hash: u32, t: f64, frame: u32): i32 {
   return c;
 }
 
-/** Record a SYN or SYN-ACK; returns the direction flags it adds. */
-function onSyn(r: usize, d: i32, isAck: bool, t: f64): i32 {
+/** Sets the set-up bits `on` and clears `off`. */
+function setSetup(r: usize, on: i32, off: i32): void {
+  store<u8>(u8At(r, B_SETUP), <u8>((<i32>load<u8>(u8At(r, B_SETUP)) & ~off) | on));
+}
+
+/** Record a SYN or SYN-ACK (`fFlags`: its direction's flags before it); returns the direction flags it adds. */
+function onSyn(r: usize, d: i32, isAck: bool, t: f64, fFlags: i32): i32 {
   const p = packetAt;
+  // A second SYN of a direction repeats its ISN (another ISN opened a new connection): a retransmission.
+  if ((fFlags & D_SYN_SEEN) != 0) {
+    const n = load<u8>(u8At(r, B_SYN_RETRIES + d));
+    if (n < 255) store<u8>(u8At(r, B_SYN_RETRIES + d), n + 1);
+  }
   store<u32>(u32At(r, W_ISN + d), load<u32>(p + P_SEQ));
   let df = D_SYN_SEEN;
   if (load<u8>(p + P_SACKPERM) != 0) df |= D_SACK_PERM;
@@ -525,12 +565,24 @@ function onSyn(r: usize, d: i32, isAck: bool, t: f64): i32 {
   const ws = load<i32>(p + P_WSCALE);
   if (ws >= 0) store<u8>(u8At(r, B_WSCALE + d), <u8>(ws > 14 ? 14 : ws));
   const sti = u16At(r, H_STATE);
+  const st = <i32>load<u16>(sti);
   if (isAck) {
-    store<u16>(sti, load<u16>(sti) | <u16>ST_SAW_SYNACK);
+    store<u16>(sti, <u16>(st | ST_SAW_SYNACK));
+    if ((st & ST_ESTABLISHED) != 0) {
+      // Mid-stream pickups are "established" from their first packet: only a seen handshake counts.
+      if ((st & ST_MIDSTREAM) == 0) setSetup(r, SU_SYNACK_AFTER_ACK, 0);
+    } else if ((<i32>load<u8>(u8At(r, B_SETUP)) & SU_SYN_TIMED) != 0) {
+      // The first SYN-ACK after the last SYN answers it: the first half of the handshake RTT.
+      store<f64>(f64At(r, F_SYN_OR_RTT), t - load<f64>(f64At(r, F_SYN_OR_RTT)));
+      setSetup(r, SU_SYNACK_TIMED, SU_SYN_TIMED);
+    }
   } else if (d == 0) {
-    store<u16>(sti, load<u16>(sti) | <u16>ST_SAW_SYN);
+    store<u16>(sti, <u16>(st | ST_SAW_SYN));
     // The handshake RTT is timed from the last (re)transmitted SYN.
-    if ((<i32>load<u16>(sti) & ST_RTT_KNOWN) == 0) store<f64>(f64At(r, F_SYN_OR_RTT), t);
+    if ((st & ST_RTT_KNOWN) == 0) {
+      store<f64>(f64At(r, F_SYN_OR_RTT), t);
+      setSetup(r, SU_SYN_TIMED, SU_SYNACK_TIMED);
+    }
   }
   return df;
 }
@@ -544,6 +596,23 @@ function noteDataTtl(r: usize, d: i32, ttl: u8): void {
     if (ttl < load<u8>(u8At(r, B_TTL_DATA_MIN + d))) store<u8>(u8At(r, B_TTL_DATA_MIN + d), ttl);
     if (ttl > load<u8>(u8At(r, B_TTL_DATA_MAX + d))) store<u8>(u8At(r, B_TTL_DATA_MAX + d), ttl);
   }
+}
+
+/**
+ * The client's ACK completed the handshake: the set-up time (first SYN →
+ * now), and the handshake RTT when this ACK answers the SYN-ACK just before
+ * it and that SYN-ACK exchange answered the last SYN with no RST between.
+ * Returns ST_RTT_KNOWN or 0.
+ */
+function onHandshakeDone(r: usize, t: f64): i32 {
+  const us = (t - load<f64>(f64At(r, F_T_FIRST))) / 1000.0;
+  store<u32>(u32At(r, W_SETUP_US), us >= 4294967295.0 ? 0xffffffff : <u32>(us + 0.5));
+  const su = <i32>load<u8>(u8At(r, B_SETUP));
+  setSetup(r, SU_SETUP_KNOWN, SU_SYN_TIMED | SU_SYNACK_TIMED);
+  if ((su & SU_SYNACK_TIMED) == 0 || <i32>load<u8>(u8At(r, B_LAST_KIND)) != K_SYNACK) return 0;
+  // SYN → SYN-ACK, then the last SYN-ACK → this ACK: a retransmitted SYN-ACK's wait is no part of the RTT.
+  store<f64>(f64At(r, F_SYN_OR_RTT), load<f64>(f64At(r, F_SYN_OR_RTT)) + (t - load<f64>(f64At(r, F_T_LAST))));
+  return ST_RTT_KNOWN;
 }
 
 /**

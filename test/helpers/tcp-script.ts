@@ -9,6 +9,7 @@ export class TcpScript {
   readonly packets: TcpSpec[] = [];
   private t: bigint;
   private readonly snd = [0, 0]; // next sequence number to send, per side (0 client, 1 server)
+  private readonly synSent = [false, false];
   ttl: [number, number] = [64, 64];
   win: [number, number] = [64240, 64240];
   /** Time between consecutive packets unless wait() says otherwise. */
@@ -65,12 +66,39 @@ export class TcpScript {
   }
 
   handshake(): this {
-    const opts = { mss: 1460, sackPerm: true, wscale: 7, ...(this.timestamps ? { ts: [1, 0] as [number, number] } : {}) };
-    this.emit(0, 'S', this.snd[0]!, 0, { ack: 0, options: opts });
+    return this.syn().synAck().ack(0);
+  }
+
+  private synOptions() {
+    return { mss: 1460, sackPerm: true, wscale: 7, ...(this.timestamps ? { ts: [1, 0] as [number, number] } : {}) };
+  }
+
+  /** The client's SYN; again (a retransmission, same ISN) when it was sent already. */
+  syn(extra: Partial<TcpSpec> = {}): this {
+    if (this.synSent[0]) this.snd[0] = (this.snd[0]! - 1) >>> 0;
+    this.synSent[0] = true;
+    this.emit(0, 'S', this.snd[0]!, 0, { ack: 0, options: this.synOptions(), ...extra });
     this.snd[0] = (this.snd[0]! + 1) >>> 0;
-    this.emit(1, 'SA', this.snd[1]!, 0, { options: opts });
+    return this;
+  }
+
+  /** The server's SYN-ACK; again (a retransmission, same ISN) when it was sent already. */
+  synAck(extra: Partial<TcpSpec> = {}): this {
+    if (this.synSent[1]) this.snd[1] = (this.snd[1]! - 1) >>> 0;
+    this.synSent[1] = true;
+    this.emit(1, 'SA', this.snd[1]!, 0, { options: this.synOptions(), ...extra });
     this.snd[1] = (this.snd[1]! + 1) >>> 0;
-    return this.emit(0, 'A', this.snd[0]!, 0);
+    return this;
+  }
+
+  /** Any packet, sequence state untouched: for what no well-behaved side sends (a challenge ACK's numbers, a RST's ack). */
+  raw(side: 0 | 1, flags: string, seq: number, ack: number, extra: Partial<TcpSpec> = {}): this {
+    return this.emit(side, flags, seq, 0, { ack: ack >>> 0, ...extra });
+  }
+
+  /** Next sequence number side `side` would send. */
+  nextSeq(side: 0 | 1): number {
+    return this.snd[side]!;
   }
 
   send(side: 0 | 1, len: number): this {
