@@ -127,7 +127,10 @@ class ConnectionDiagnoser {
     this.connections = n;
     this.unanswered = tracker.unansweredTails();
     this.paths = new ServerPaths(analysis);
-    const resets = tracker.resets;
+    // A RST after both FINs is a late answer to a closed connection, not what ended it: the end says
+    // 'closed normally', and a reset verdict beside it would headline a story the connection did not have.
+    const store = tracker.store;
+    const resets = tracker.resets.filter((r) => store.endKind(r.conn) !== 'fin');
     this.firstReset = new Int32Array(n + 1);
     for (const r of resets) this.firstReset[r.conn + 1]!++;
     for (let c = 0; c < n; c++) this.firstReset[c + 1]! += this.firstReset[c]!;

@@ -5,7 +5,18 @@
  */
 
 export type PacketKind =
-  'syn' | 'synack' | 'data' | 'ack' | 'keepalive' | 'keepalive_ack' | 'zero_window_probe' | 'retransmission' | 'fin' | 'rst';
+  | 'syn'
+  | 'synack'
+  | 'data'
+  | 'ack'
+  | 'keepalive'
+  | 'keepalive_ack'
+  | 'zero_window_probe'
+  | 'retransmission'
+  | 'fin'
+  | 'rst'
+  /** A second copy of the packet before it (captured twice, sent once): counted, and otherwise ignored. */
+  | 'duplicate';
 
 /** c2s: from the connection's client (SYN sender) to its server. */
 export type Direction = 'c2s' | 's2c';
@@ -44,6 +55,8 @@ export interface DirectionStats {
   keepaliveAcks: number;
   retransmissions: number;
   zeroWindowProbes: number;
+  /** Frames that were a second copy of the packet before them (a capture on `any`, a mirror port fed by both ends): not counted anywhere else. */
+  duplicates: number;
   fins: number;
   rsts: number;
   /** TTL / hop limit: first, min and max seen in this direction. */
@@ -96,6 +109,18 @@ export interface FileReport {
     truncated: number;
     malformed: number;
   };
+  /**
+   * TCP frames that were a second copy of the packet before them, captured
+   * twice and sent once: left out of every other count (packets, bytes,
+   * retransmissions, RSTs), so they change no connection's story.
+   */
+  duplicateFrames: number;
+  /**
+   * The packets were stamped when they reached kad (a live capture through
+   * cap), not by the kernel: the time between two packets, the handshake RTT
+   * among them, includes how long they waited to be read.
+   */
+  arrivalTimestamps: boolean;
   /** Epoch seconds with 9 decimals of the first and last frame, or null. */
   firstTs: string | null;
   lastTs: string | null;

@@ -15,6 +15,7 @@ import { durationText, wallClockText } from '../util/time-text.js';
 import { headlineSentences, idleBracketText } from './diagnosis-text.js';
 import { ATTRIBUTION_COLOURS, esc, renderTimelineSvg } from './svg-timeline.js';
 import { describeSkipped } from '../analyze/skipped-counts.js';
+import { ARRIVAL_STAMPS_NOTE, duplicatesText, handshakeRttText } from './capture-notes.js';
 import { isProblem } from '../report/build-file-report.js';
 
 /** Timelines beyond this many per file would make a page nobody scrolls through; the table still lists every problem. */
@@ -235,7 +236,7 @@ function renderCard(
   const path = endpointText(c.server);
   const idle = r.idleTimeouts.find((t) => t.path === path && t.diedMinS !== null && t.consistent);
   const facts = [`started ${when(c.start)}`, `lasted ${durationText(c.durationS)}`, `longest silence ${durationText(c.longestIdleS)}`];
-  if (c.handshakeRttS !== null) facts.push(`handshake RTT ${durationText(c.handshakeRttS)}`);
+  if (c.handshakeRttS !== null) facts.push(handshakeRttText(c.handshakeRttS, r.arrivalTimestamps));
   if (c.keepalives.sent || c.keepalives.answered) facts.push(`keepalives ${c.keepalives.sent} sent, ${c.keepalives.answered} answered`);
   const retrans = c.c2s.retransmissions + c.s2c.retransmissions;
   if (retrans) facts.push(plural(retrans, 'retransmission'));
@@ -279,6 +280,8 @@ function renderSummary(r: FileReport): Markup {
 <dt>Span</dt><dd>${r.firstTs ? `${when(r.firstTs)} → ${when(r.lastTs, false)}` : '—'}</dd>
 <dt>Connections</dt><dd>${r.connectionCounts.total}${counts.length ? `: ${counts.join(', ')}` : ''}</dd>
 ${skipped.length ? h`<dt>Skipped</dt><dd>${skipped.join(', ')}</dd>` : ''}
+${r.duplicateFrames ? h`<dt>Duplicates</dt><dd>${duplicatesText(r.duplicateFrames)}</dd>` : ''}
+${r.arrivalTimestamps ? h`<dt>Timestamps</dt><dd>${ARRIVAL_STAMPS_NOTE}</dd>` : ''}
 ${r.error ? h`<dt>Incomplete</dt><dd class="warn-text">${r.error}</dd>` : ''}
 </dl>`;
 }

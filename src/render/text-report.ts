@@ -5,6 +5,7 @@ import { durationText, wallClockText } from '../util/time-text.js';
 import type { CaptureComparison, ConnectionDiagnosis } from '../model/analysis-report.js';
 import { describeSkipped } from '../analyze/skipped-counts.js';
 import { isProblem } from '../report/build-file-report.js';
+import { ARRIVAL_STAMPS_NOTE, duplicatesText, handshakeRttText } from './capture-notes.js';
 import { headlineSentences, renderDiagnosis, renderIdleTimeouts } from './diagnosis-text.js';
 import type { Style } from './style.js';
 import { pushAll } from '../util/extremes.js';
@@ -56,16 +57,17 @@ function directionLine(label: string, d: DirectionStats): string {
   if (d.keepaliveAcks) parts.push(`${d.keepaliveAcks} keepalive ACK${d.keepaliveAcks === 1 ? '' : 's'}`);
   if (d.retransmissions) parts.push(`${d.retransmissions} retransmission${d.retransmissions === 1 ? '' : 's'}`);
   if (d.zeroWindowProbes) parts.push(`${d.zeroWindowProbes} zero-window probes`);
+  if (d.duplicates) parts.push(`${d.duplicates} duplicate frame${d.duplicates === 1 ? '' : 's'}`);
   if (d.fins) parts.push('FIN');
   if (d.rsts) parts.push(`${d.rsts} RST`);
   return `    ${label} ${parts.join(', ')}`;
 }
 
-export function renderConnection(c: ConnectionReport, st: Style, diagnosis?: ConnectionDiagnosis): string[] {
+export function renderConnection(c: ConnectionReport, st: Style, diagnosis?: ConnectionDiagnosis, arrivalTimestamps = false): string[] {
   const head = `${st.bold(`#${c.id}`)} ${endpointText(c.client)} → ${endpointText(c.server)}`;
   const lines = [`  ${head}  ${endLine(c, st)}`];
   const facts = [`start ${when(c.start)}`, `lasted ${durationText(c.durationS)}`];
-  if (c.handshakeRttS !== null) facts.push(`handshake RTT ${durationText(c.handshakeRttS)}`);
+  if (c.handshakeRttS !== null) facts.push(handshakeRttText(c.handshakeRttS, arrivalTimestamps));
   if (c.midStream) facts.push(st.dim('picked up mid-stream (no SYN seen; roles guessed from ports)'));
   lines.push(`    ${facts.join(', ')}`);
   const idle = [`longest idle ${durationText(c.longestIdleS)}`];
@@ -122,6 +124,8 @@ export function renderFileReport(r: FileReport, st: Style): string {
   out.push(st.bold(`${r.file}`) + ` — ${r.format}${r.gzip ? ' (gzip)' : ''}, ${r.frames} frames, ${r.tcpPackets} TCP packets${span}`);
   const skipped = describeSkipped(r.skipped);
   if (skipped.length) out.push(st.dim(`  skipped: ${skipped.join(', ')}`));
+  if (r.duplicateFrames) out.push(st.dim(`  ${duplicatesText(r.duplicateFrames)}`));
+  if (r.arrivalTimestamps) out.push(st.dim(`  ${ARRIVAL_STAMPS_NOTE}`));
   if (r.error) out.push(st.red(`  capture incomplete: ${r.error}`));
   const headlines = headlineSentences(r);
   if (headlines.length) {
@@ -152,7 +156,7 @@ export function renderFileReport(r: FileReport, st: Style): string {
     out.push(st.bold(`  Problem connections (${counts.problems})`));
     const shown = problems.slice(0, MAX_LISTED);
     for (const { first, like } of groupAlike(shown, diag)) {
-      pushAll(out, renderConnection(first, st, diag.get(first.id)));
+      pushAll(out, renderConnection(first, st, diag.get(first.id), r.arrivalTimestamps));
       if (like.length) out.push(likeLine(first, like, st));
       out.push('');
     }
@@ -163,7 +167,7 @@ export function renderFileReport(r: FileReport, st: Style): string {
     out.push('');
     out.push(st.bold(`  Other connections (${counts.others})`));
     const shown = ok.slice(0, Math.max(0, MAX_LISTED - counts.problems));
-    for (const c of shown) pushAll(out, renderConnection(c, st)).push('');
+    for (const c of shown) pushAll(out, renderConnection(c, st, undefined, r.arrivalTimestamps)).push('');
     if (counts.others > shown.length) out.push(st.dim(`  … ${counts.others - shown.length} more (use --json, --conn, --port or --host)`));
   }
   return out.join('\n').replace(/\n+$/, '') + '\n';

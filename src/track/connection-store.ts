@@ -1,5 +1,5 @@
 /**
- * Per-connection state: one fixed-size 224-byte record per connection in one
+ * Per-connection state: one fixed-size 232-byte record per connection in one
  * region of the WebAssembly tracker's memory, read here through four
  * typed-array views. A packet touches
  * the hot front of one record (a few adjacent cache lines) instead of dozens
@@ -57,6 +57,7 @@ import {
   STRIDE8,
   W_ADDR,
   W_END_FRAME,
+  W_DUPLICATES,
   W_FIRST_FRAME,
   W_GAPS,
   W_ID,
@@ -245,6 +246,10 @@ export class ConnectionStore {
   }
   zeroWindowProbes(c: number, d: number): number {
     return this.u32[c * STRIDE32 + W_ZWPS + d]!;
+  }
+  /** Frames that were a second copy of the direction's packet before them (captured twice, counted once). */
+  duplicates(c: number, d: number): number {
+    return this.u32[c * STRIDE32 + W_DUPLICATES + d]!;
   }
   rsts(c: number, d: number): number {
     return this.u16[c * STRIDE16 + H_RSTS + d]!;

@@ -83,6 +83,7 @@ export const RECORD_LAYOUT: Layout<typeof record> = {
     B_WSCALE: { type: 'u8', slots: 2 },
     B_DATA_AFTER_RST: { type: 'u8', slots: 2 },
     W_ID: { type: 'u32' },
+    W_DUPLICATES: { type: 'u32', slots: 2 },
     ST_MIDSTREAM: { bitOf: 'H_STATE' },
     ST_SAW_SYN: { bitOf: 'H_STATE' },
     ST_SAW_SYNACK: { bitOf: 'H_STATE' },

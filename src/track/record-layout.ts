@@ -6,7 +6,7 @@
  * test/record-layout.test.ts).
  */
 
-export const RECORD_BYTES = 224;
+export const RECORD_BYTES = 232;
 export const STRIDE64 = RECORD_BYTES / 8;
 export const STRIDE32 = RECORD_BYTES / 4;
 export const STRIDE16 = RECORD_BYTES / 2;
@@ -60,6 +60,8 @@ export const B_WSCALE = 216; // +d, 255 = not seen
 export const B_DATA_AFTER_RST = 218; // +d
 /** The connection's number (1, 2, …, in order of first packet): what reports call it, kept when older records are evicted. */
 export const W_ID = 55; // bytes 220..223
+/** Frames that were a second copy of the packet before them (K_DUPLICATE): counted here, and nowhere else. */
+export const W_DUPLICATES = 56; // bytes 224..231, +d
 
 // state bits (H_STATE)
 export const ST_MIDSTREAM = 1 << 0;
