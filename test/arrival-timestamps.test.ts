@@ -65,7 +65,7 @@ test('arrival stamps: timing is weak with its reason, and text, HTML and JSON sa
   assert.match(text, /timestamps are arrival times at kad/);
   assert.match(text, /handshake RTT 20\.\d ms \(between arrival stamps: an upper bound\)/);
   assert.doesNotMatch(renderFileReport(kernel, makeStyle(false)), /arrival (times|stamps)/);
-  const html = renderHtmlReport({ tool: 'keepalive-doctor', version: 'test', files: [arrival], comparisons: [] });
+  const html = renderHtmlReport({ tool: 'keepalive-doctor', version: 'test', files: [arrival], comparisons: [], merged: null });
   assert.match(html, /timestamps are arrival times at kad/);
   assert.match(html, /between arrival stamps: an upper bound/);
 });

@@ -36,6 +36,9 @@ export interface CaptureDiagnosis {
   pathTallies: (only?: Uint8Array) => PathTallies;
   /** The fully worded diagnosis of connection `conn` (1-based), or null if it has none. */
   explainConnection: (conn: number) => ConnectionDiagnosis | null;
+  /** The idle periods of each connection (by index), and the path each belongs to: what merging captures adds up. */
+  connectionTallies: TallySums;
+  pathOf: (c: number) => string;
 }
 
 export interface DiagnoseOptions {
@@ -101,6 +104,8 @@ export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence
     diagnoses,
     idleTimeouts: bracketPaths(tallyPaths(sums, pathOf)),
     pathTallies: (only) => tallyPaths(sums, pathOf, new Map(), only),
+    connectionTallies: sums,
+    pathOf,
     explainConnection: (conn) => {
       const c = analysis.tracker.store.indexOfId(conn);
       return c < 0 ? null : d.diagnose(c, true);

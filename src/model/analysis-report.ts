@@ -190,6 +190,37 @@ export interface AnalysisReport {
   files: FileReport[];
   /** Present when several captures were analysed together. */
   comparisons: CaptureComparison[];
+  /**
+   * Captures of the same traffic told as one (null unless two captures share
+   * connections): one finding per connection, one headline, one idle-timeout
+   * bracket and recommendation per path. `files` keeps each capture's own
+   * detail; this is what the run concludes.
+   */
+  merged: MergedView | null;
+}
+
+/** What several captures of the same traffic conclude together. */
+export interface MergedView {
+  /** One per connection that any capture diagnosed, in the order of the first capture's numbers. */
+  findings: MergedFinding[];
+  /** The findings grouped by path, problem and side: the run's headline (as FileReport.problemGroups). */
+  problemGroups: ProblemGroup[];
+  /**
+   * One bracket per path from every capture's idle periods (a connection seen
+   * by two captures counts once, with the longest period it survived and the
+   * shortest it died of in either), each with its one recommendation.
+   */
+  idleTimeouts: PathIdleTimeout[];
+}
+
+export interface MergedFinding {
+  /** The connection as each capture numbers it. */
+  seenAs: Array<{ file: string; conn: number }>;
+  /** The capture whose diagnosis tells the story: the most decisive problem, or the first to hit it. */
+  file: string;
+  diagnosis: ConnectionDiagnosis;
+  /** What the other captures said about the same connection, one sentence each. */
+  alsoSeen: Array<{ file: string; conn: number; verdict: string }>;
 }
 
 /** One line of `kad analyze --events` (JSON Lines). */

@@ -5,6 +5,7 @@ import type {
   ConnectionReport,
   Evidence,
   FileReport,
+  MergedFinding,
   PathIdleTimeout,
   ResetVerdict,
   SilentDropVerdict,
@@ -230,6 +231,8 @@ function renderCard(
   tl: ConnectionTimeline | undefined,
   comparisons: CaptureComparison[],
   multi: boolean,
+  /** What other captures said about this connection (a merged run tells it on this one card). */
+  others: MergedFinding['alsoSeen'] = [],
 ): Markup {
   const d = r.diagnoses.find((x) => x.conn === c.id);
   const end = endText(c);
@@ -259,6 +262,7 @@ ${svg ? h`<figure>${raw(svg)}${tl && tl.omittedEvents ? h`<figcaption>${tl.omitt
 <p class="facts">${facts.join(' · ')}${views.length ? h`<br>Also seen as ${views.join(', ')}.` : ''}</p>
 ${d ? d.resets.map(renderReset) : ''}
 ${d?.silentDrop ? renderSilentDrop(d.silentDrop) : ''}
+${others.length ? h`<ul class="others">${others.map((o) => h`<li>${o.file} (#${o.conn}) saw: ${o.verdict}</li>`)}</ul>` : ''}
 ${
   idle
     ? (() => {
@@ -373,18 +377,32 @@ export function renderHtmlReport(report: HtmlReport): string {
   const multi = files.length > 1;
   const firstTs = files.find((f) => f.firstTs)?.firstTs ?? null;
 
+  // Captures of the same traffic conclude once (report.merged): one headline, one bracket per path, one card per connection.
+  const merged = report.merged;
   const headlines: Markup[] = [];
-  for (const f of files)
-    for (const s of headlineSentences(f)) headlines.push(h`<li>${s}${multi ? h`<span class="file">${f.file}</span>` : ''}</li>`);
-  const advice = files.flatMap((f) => f.idleTimeouts.map((t) => renderAdvice(t, multi ? f.file : null)));
+  if (merged) for (const s of headlineSentences(merged)) headlines.push(h`<li>${s}</li>`);
+  else
+    for (const f of files)
+      for (const s of headlineSentences(f)) headlines.push(h`<li>${s}${multi ? h`<span class="file">${f.file}</span>` : ''}</li>`);
+  const advice = merged
+    ? merged.idleTimeouts.map((t) => renderAdvice(t, null))
+    : files.flatMap((f) => f.idleTimeouts.map((t) => renderAdvice(t, multi ? f.file : null)));
+  /** "file\0conn" of every view of a finding that is told from another capture's card. */
+  const toldElsewhere = new Set<string>();
+  const alsoSeen = new Map<string, MergedFinding['alsoSeen']>();
+  for (const m of merged?.findings ?? []) {
+    for (const v of m.seenAs) if (v.file !== m.file) toldElsewhere.add(`${v.file}\u0000${v.conn}`);
+    alsoSeen.set(`${m.file}\u0000${m.diagnosis.conn}`, m.alsoSeen);
+  }
 
   const cards: Markup[] = [];
   for (const f of files) {
-    const targets = timelineTargets(f);
+    const targets = timelineTargets(f).filter((id) => !toldElsewhere.has(`${f.file}\u0000${id}`));
     const byId = new Map(f.connections.map((c) => [c.id, c]));
     const tls = new Map((f.timelines ?? []).map((t) => [t.conn, t]));
     const carded = f.timelines ? targets.filter((id) => tls.has(id)) : targets.slice(0, MAX_TIMELINES);
-    for (const id of carded) cards.push(renderCard(f, byId.get(id)!, tls.get(id), report.comparisons, multi));
+    for (const id of carded)
+      cards.push(renderCard(f, byId.get(id)!, tls.get(id), report.comparisons, multi, alsoSeen.get(`${f.file}\u0000${id}`) ?? []));
     const left = targets.length - carded.length;
     if (left > 0) {
       cards.push(

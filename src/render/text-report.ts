@@ -2,7 +2,7 @@ import { problemKey } from '../report/problem-groups.js';
 import type { ConnectionReport, DirectionStats, FileReport } from '../model/analysis-report.js';
 import { endpointText } from '../util/ip-text.js';
 import { durationText, wallClockText } from '../util/time-text.js';
-import type { CaptureComparison, ConnectionDiagnosis } from '../model/analysis-report.js';
+import type { CaptureComparison, ConnectionDiagnosis, MergedView } from '../model/analysis-report.js';
 import { describeSkipped } from '../analyze/skipped-counts.js';
 import { isProblem } from '../report/build-file-report.js';
 import { ARRIVAL_STAMPS_NOTE, duplicatesText, handshakeRttText } from './capture-notes.js';
@@ -118,7 +118,12 @@ function likeLine(first: ConnectionReport, like: readonly ConnectionReport[], st
   );
 }
 
-export function renderFileReport(r: FileReport, st: Style): string {
+/**
+ * One capture's report. With `mergedElsewhere` (captures of the same traffic
+ * told as one by renderMergedView), its own headline and brackets are left
+ * out: the run says them once.
+ */
+export function renderFileReport(r: FileReport, st: Style, mergedElsewhere = false): string {
   const out: string[] = [];
   const span = r.firstTs && r.lastTs ? `, ${when(r.firstTs)} → ${when(r.lastTs, false)}` : '';
   out.push(st.bold(`${r.file}`) + ` — ${r.format}${r.gzip ? ' (gzip)' : ''}, ${r.frames} frames, ${r.tcpPackets} TCP packets${span}`);
@@ -127,15 +132,20 @@ export function renderFileReport(r: FileReport, st: Style): string {
   if (r.duplicateFrames) out.push(st.dim(`  ${duplicatesText(r.duplicateFrames)}`));
   if (r.arrivalTimestamps) out.push(st.dim(`  ${ARRIVAL_STAMPS_NOTE}`));
   if (r.error) out.push(st.red(`  capture incomplete: ${r.error}`));
-  const headlines = headlineSentences(r);
-  if (headlines.length) {
-    out.push('');
-    for (const h of headlines) out.push(`  ${st.bold('▶')} ${h}`);
-  }
-  const idle = renderIdleTimeouts(r.idleTimeouts, st);
-  if (idle.length) {
-    out.push('');
-    pushAll(out, idle);
+  if (mergedElsewhere) {
+    if (r.problemGroups.length || r.idleTimeouts.length)
+      out.push(st.dim('  headline, idle timeout and recommendation: for all captures together, at the top'));
+  } else {
+    const headlines = headlineSentences(r);
+    if (headlines.length) {
+      out.push('');
+      for (const h of headlines) out.push(`  ${st.bold('▶')} ${h}`);
+    }
+    const idle = renderIdleTimeouts(r.idleTimeouts, st);
+    if (idle.length) {
+      out.push('');
+      pushAll(out, idle);
+    }
   }
   const diag = new Map(r.diagnoses.map((d) => [d.conn, d]));
   const problems = r.connections.filter((c) => isProblem(c) || diag.has(c.id));
@@ -171,6 +181,33 @@ export function renderFileReport(r: FileReport, st: Style): string {
     if (counts.others > shown.length) out.push(st.dim(`  … ${counts.others - shown.length} more (use --json, --conn, --port or --host)`));
   }
   return out.join('\n').replace(/\n+$/, '') + '\n';
+}
+
+/**
+ * What the captures conclude together: the headline, each path's one bracket
+ * and recommendation, and one finding per connection, told from the capture
+ * that saw it best, with what the others said in a line each.
+ */
+export function renderMergedView(m: MergedView, files: readonly string[], st: Style): string {
+  const out = [st.bold(`All captures together (${files.join(', ')})`)];
+  const headlines = headlineSentences(m);
+  if (headlines.length) {
+    out.push('');
+    for (const h of headlines) out.push(`  ${st.bold('▶')} ${h}`);
+  } else out.push('  no connection was reset or silently dropped');
+  const idle = renderIdleTimeouts(m.idleTimeouts, st);
+  if (idle.length) {
+    out.push('');
+    pushAll(out, idle);
+  }
+  for (const f of m.findings) {
+    out.push('');
+    const views = f.seenAs.map((v) => `#${v.conn} in ${v.file}`).join(' = ');
+    out.push(`  ${st.bold(views)}  ${f.diagnosis.path} ${st.dim(`(told from ${f.file})`)}`);
+    pushAll(out, renderDiagnosis(f.diagnosis, st));
+    for (const a of f.alsoSeen) out.push(st.dim(`    ${a.file} (#${a.conn}) saw: ${a.verdict}`));
+  }
+  return out.join('\n') + '\n';
 }
 
 /** How the captures line up: which connections are the same, and the clock offset between them. */

@@ -23,7 +23,7 @@ interface Tally {
 }
 
 /** One problem per diagnosis: its first RST, unless the stack reset it after unanswered probes (the silence is the story). */
-function problemOf(d: ConnectionDiagnosis): { group: Tally['group']; idle: number | null; confidence: number | null } | null {
+export function problemOf(d: ConnectionDiagnosis): { group: Tally['group']; idle: number | null; confidence: number | null } | null {
   const first = d.resets[0];
   if (first && !(d.silentDrop && first.attribution === 'local-stack')) {
     const idle = first.trigger && first.trigger.idleBeforeS >= 1 ? first.trigger.idleBeforeS : null;
