@@ -55,8 +55,6 @@ export interface DirectionStats {
   keepaliveAcks: number;
   retransmissions: number;
   zeroWindowProbes: number;
-  /** Frames that were a second copy of the packet before them (a capture on `any`, a mirror port fed by both ends): not counted anywhere else. */
-  duplicates: number;
   fins: number;
   rsts: number;
   /** TTL / hop limit: first, min and max seen in this direction. */
@@ -87,8 +85,14 @@ export interface ConnectionReport {
   longestIdleEndFrame: number | null;
   /** Keepalive probes seen (both directions) and how many got a keepalive ACK. */
   keepalives: { sent: number; answered: number };
-  /** Frames where a capture gap (previous segment not captured) was seen. */
+  /** Frames where a capture gap (previous segment not captured) was seen (at most 65535). */
   captureGaps: number;
+  /**
+   * Frames that were a second copy of the packet before them (a capture on
+   * `any`, a mirror port fed by both ends), at most 65535: not counted
+   * anywhere else (packets, bytes, retransmissions, RSTs).
+   */
+  duplicates: number;
   c2s: DirectionStats;
   s2c: DirectionStats;
   ended: ConnectionEnd;

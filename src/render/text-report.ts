@@ -57,7 +57,6 @@ function directionLine(label: string, d: DirectionStats): string {
   if (d.keepaliveAcks) parts.push(`${d.keepaliveAcks} keepalive ACK${d.keepaliveAcks === 1 ? '' : 's'}`);
   if (d.retransmissions) parts.push(`${d.retransmissions} retransmission${d.retransmissions === 1 ? '' : 's'}`);
   if (d.zeroWindowProbes) parts.push(`${d.zeroWindowProbes} zero-window probes`);
-  if (d.duplicates) parts.push(`${d.duplicates} duplicate frame${d.duplicates === 1 ? '' : 's'}`);
   if (d.fins) parts.push('FIN');
   if (d.rsts) parts.push(`${d.rsts} RST`);
   return `    ${label} ${parts.join(', ')}`;
@@ -73,6 +72,7 @@ export function renderConnection(c: ConnectionReport, st: Style, diagnosis?: Con
   const idle = [`longest idle ${durationText(c.longestIdleS)}`];
   if (c.longestIdleEndFrame !== null && c.longestIdleS > 0) idle.push(`ended by frame ${c.longestIdleEndFrame}`);
   if (c.keepalives.sent || c.keepalives.answered) idle.push(`keepalives ${c.keepalives.sent} sent, ${c.keepalives.answered} answered`);
+  if (c.duplicates) idle.push(`${c.duplicates} duplicate frame${c.duplicates === 1 ? '' : 's'} (captured twice, counted once)`);
   if (c.captureGaps) idle.push(st.yellow(`${c.captureGaps} capture gap${c.captureGaps === 1 ? '' : 's'} (segments not captured)`));
   lines.push(`    ${idle.join(', ')}`);
   lines.push(directionLine('client→server:', c.c2s));

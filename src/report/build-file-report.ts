@@ -36,7 +36,6 @@ function directionStats(tracker: TcpTracker, c: number, d: number): DirectionSta
     keepaliveAcks: s.keepaliveAcks(c, d),
     retransmissions: s.retransmissions(c, d),
     zeroWindowProbes: s.zeroWindowProbes(c, d),
-    duplicates: s.duplicates(c, d),
     fins: s.sentFin(c, d) ? 1 : 0,
     rsts: s.rsts(c, d),
     ttl: pkts > 0 ? { first: s.ttlFirst(c, d), min: s.ttlMin(c, d), max: s.ttlMax(c, d) } : null,
@@ -78,6 +77,7 @@ export function connectionReport(tracker: TcpTracker, c: number): ConnectionRepo
     longestIdleEndFrame: maxIdle > 0 ? s.maxIdleFrame(c) : null,
     keepalives: { sent: c2s.keepalives + s2c.keepalives, answered: c2s.keepaliveAcks + s2c.keepaliveAcks },
     captureGaps: s.captureGaps(c),
+    duplicates: s.duplicates(c),
     c2s,
     s2c,
     ended: {

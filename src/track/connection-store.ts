@@ -1,5 +1,5 @@
 /**
- * Per-connection state: one fixed-size 232-byte record per connection in one
+ * Per-connection state: one fixed-size 224-byte record per connection in one
  * region of the WebAssembly tracker's memory, read here through four
  * typed-array views. A packet touches
  * the hot front of one record (a few adjacent cache lines) instead of dozens
@@ -39,6 +39,8 @@ import {
   F_SYN_OR_RTT,
   F_T_FIRST,
   F_T_LAST,
+  H_DUPLICATES,
+  H_GAPS,
   H_MSS,
   H_PORT,
   H_RSTS,
@@ -57,9 +59,7 @@ import {
   STRIDE8,
   W_ADDR,
   W_END_FRAME,
-  W_DUPLICATES,
   W_FIRST_FRAME,
-  W_GAPS,
   W_ID,
   W_ISN,
   W_KEEPALIVE_ACKS,
@@ -193,7 +193,7 @@ export class ConnectionStore {
   }
   /** Segments that started beyond the next expected sequence number: bytes the capture missed. */
   captureGaps(c: number): number {
-    return this.u32[c * STRIDE32 + W_GAPS]!;
+    return this.u16[c * STRIDE16 + H_GAPS]!;
   }
   /**
    * How the connection ended. A SYN that got nothing back is settled here
@@ -247,9 +247,9 @@ export class ConnectionStore {
   zeroWindowProbes(c: number, d: number): number {
     return this.u32[c * STRIDE32 + W_ZWPS + d]!;
   }
-  /** Frames that were a second copy of the direction's packet before them (captured twice, counted once). */
-  duplicates(c: number, d: number): number {
-    return this.u32[c * STRIDE32 + W_DUPLICATES + d]!;
+  /** Frames that were a second copy of the packet before them (captured twice, counted once; saturates at 65535). */
+  duplicates(c: number): number {
+    return this.u16[c * STRIDE16 + H_DUPLICATES]!;
   }
   rsts(c: number, d: number): number {
     return this.u16[c * STRIDE16 + H_RSTS + d]!;

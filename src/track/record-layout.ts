@@ -6,7 +6,7 @@
  * test/record-layout.test.ts).
  */
 
-export const RECORD_BYTES = 232;
+export const RECORD_BYTES = 224;
 export const STRIDE64 = RECORD_BYTES / 8;
 export const STRIDE32 = RECORD_BYTES / 4;
 export const STRIDE16 = RECORD_BYTES / 2;
@@ -48,7 +48,10 @@ export const F_SYN_OR_RTT = 19; // bytes 152..159
 export const W_FIRST_FRAME = 40; // bytes 160..163
 export const W_MAX_IDLE_FRAME = 41;
 export const W_END_FRAME = 42;
-export const W_GAPS = 43;
+/** Sequence holes (segments the capture missed), saturating at 65535: past that the number says no more. */
+export const H_GAPS = 86; // bytes 172..173
+/** Frames that were a second copy of the packet before them (K_DUPLICATE), saturating at 65535: counted here, nowhere else. */
+export const H_DUPLICATES = 87; // bytes 174..175
 export const W_ISN = 44; // bytes 176..183, +d
 export const W_KEEPALIVE_ACKS = 46; // +d
 export const W_RETRANS = 48; // +d
@@ -60,8 +63,6 @@ export const B_WSCALE = 216; // +d, 255 = not seen
 export const B_DATA_AFTER_RST = 218; // +d
 /** The connection's number (1, 2, …, in order of first packet): what reports call it, kept when older records are evicted. */
 export const W_ID = 55; // bytes 220..223
-/** Frames that were a second copy of the packet before them (K_DUPLICATE): counted here, and nowhere else. */
-export const W_DUPLICATES = 56; // bytes 224..231, +d
 
 // state bits (H_STATE)
 export const ST_MIDSTREAM = 1 << 0;

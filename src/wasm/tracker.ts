@@ -12,8 +12,8 @@ import {
   H_LAST_IPID, H_MSS, H_PORT, H_RSTS, H_STATE, H_WIN, RECORD_BYTES,
   ST_ESTABLISHED, ST_EVENT_DIR_B, ST_IPV6, ST_LAST_DIR_B, ST_LAST_LOGGED, ST_MIDSTREAM, ST_RESET, ST_RTT_KNOWN, ST_SAW_SYN, ST_SAW_SYNACK,
   ST_UNANSWERED,
-  W_ADDR, W_END_FRAME, W_FIRST_FRAME, W_GAPS, W_ISN, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_ACK, W_LAST_FRAME_DIR,
-  W_DUPLICATES, W_ID, W_MAX_IDLE_FRAME, W_NEXT_SEQ, W_PKTS, W_RETRANS, W_ZWPS,
+  W_ADDR, W_END_FRAME, W_FIRST_FRAME, W_ISN, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_ACK, W_LAST_FRAME_DIR,
+  H_DUPLICATES, H_GAPS, W_ID, W_MAX_IDLE_FRAME, W_NEXT_SEQ, W_PKTS, W_RETRANS, W_ZWPS,
 } from '../track/record-layout';
 import {
   E_ACK, E_CONN, E_DIR, E_FLAGS, E_FRAME, E_IDLE, E_IPID, E_KIND, E_LEN, E_OPTS, E_SEQ, E_STRIDE, E_TIME, E_TTL, E_WIN,
@@ -199,6 +199,12 @@ function assign(hash: u32, c: i32): void {
 @inline function u16At(r: usize, field: i32): usize { return r + (<usize>field << 1); }
 @inline function u8At(r: usize, field: i32): usize { return r + <usize>field; }
 
+/** Adds one to a u16 count of the record, stopping at 65535. */
+@inline function bumpU16(r: usize, field: i32): void {
+  const n = load<u16>(u16At(r, field));
+  if (n < 0xffff) store<u16>(u16At(r, field), n + 1);
+}
+
 @inline function relTime(tsSec: f64, tsNsec: i32): f64 {
   return (tsSec - baseSec) * 1e9 + (<f64>tsNsec - baseNsec);
 }
@@ -308,7 +314,7 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
 
   // --- a second copy of the packet before it: counted, and nothing else (not a retransmission, not a second RST) ---
   if (isCopyOfPrevious(r, d, t, flags, seq, ack, seglen, window)) {
-    store<u32>(u32At(r, W_DUPLICATES + d), load<u32>(u32At(r, W_DUPLICATES + d)) + 1);
+    bumpU16(r, H_DUPLICATES);
     duplicates++;
     lastConn = c;
     lastDirection = d;
@@ -322,7 +328,7 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
   if (seglen == 1 && nextSeqSet && seq == nextSeq && load<u16>(u16At(r, H_WIN + o)) == 0) {
     analysis = D_ZWP;
   } else {
-    if (nextSeqSet && <i32>(nextSeq - seq) < 0 && !isRst) store<u32>(u32At(r, W_GAPS), load<u32>(u32At(r, W_GAPS)) + 1);
+    if (nextSeqSet && <i32>(nextSeq - seq) < 0 && !isRst) bumpU16(r, H_GAPS);
     if (seglen <= 1 && nextSeqSet && seq == nextSeq - 1 && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) == 0) {
       analysis = D_KEEPALIVE;
     }
