@@ -5,6 +5,9 @@ import { analyzeCapture } from '../src/analyze/analyze-capture.js';
 import { diagnoseCapture } from '../src/diagnose/diagnose-capture.js';
 import type { FileReport } from '../src/model/analysis-report.js';
 import { buildFileReport } from '../src/report/build-file-report.js';
+import { renderHtmlReport } from '../src/render/html-report.js';
+import { makeStyle } from '../src/render/style.js';
+import { renderFileReport } from '../src/render/text-report.js';
 import { buildPcap, type TcpSpec } from './helpers/capture-builder.js';
 import { itemAt } from './helpers/checked.js';
 import { kadEvents } from './helpers/run-kad.js';
@@ -112,6 +115,13 @@ for (const v6 of [false, true]) {
     assert.equal(without.duplicateFrames, 0);
     const c = itemAt(withCopies.connections, 0, 'connection');
     assert.equal(c.duplicates, copies[0] + copies[1]);
+    // Text, HTML and JSON say it alike.
+    const text = renderFileReport(withCopies, makeStyle(false));
+    assert.match(text, new RegExp(`${dedup.removed} TCP frames were captured twice`));
+    assert.match(text, new RegExp(`${dedup.removed} duplicate frames \\(captured twice, counted once\\)`));
+    const html = renderHtmlReport({ tool: 'keepalive-doctor', version: 'test', files: [withCopies], comparisons: [], merged: null });
+    assert.match(html, new RegExp(`${dedup.removed} TCP frames were captured twice`));
+    assert.match(html, new RegExp(`${dedup.removed} duplicate frames \\(captured twice, counted once\\)`));
     assert.equal(c.c2s.retransmissions, 1, 'only the real retransmission');
     assert.equal(c.s2c.rsts, 1);
     assert.deepEqual(story(withCopies), story(without));

@@ -244,6 +244,7 @@ function renderCard(
   const retrans = c.c2s.retransmissions + c.s2c.retransmissions;
   if (retrans) facts.push(plural(retrans, 'retransmission'));
   if (c.captureGaps) facts.push(`${plural(c.captureGaps, 'capture gap')} (segments not captured)`);
+  if (c.duplicates) facts.push(`${plural(c.duplicates, 'duplicate frame')} (captured twice, counted once)`);
   if (c.midStream) facts.push('picked up mid-stream (roles guessed from ports)');
   const views = otherViews(r, c, comparisons);
   const label = `Timeline of connection #${c.id} ${endpointText(c.client)} to ${path}`;
