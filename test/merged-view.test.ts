@@ -144,6 +144,7 @@ test('merged (synthetic): T ≤ 12.0 s at one end beside T ≤ 5.04 s at the oth
   );
   assertFormatsAgree(m, text, html, 'synthetic');
   assert.doesNotMatch(text, /T ≤ 12\.0 s/, 'the longer bracket is gone from the text');
+  assert.doesNotMatch(html, /T ≤ 12\.0 s/, 'and from the HTML, the card of the connection included');
 });
 
 test('merged: a single capture, or captures that share no connection, have none', () => {

@@ -402,8 +402,10 @@ export function renderHtmlReport(report: HtmlReport): string {
     const byId = new Map(f.connections.map((c) => [c.id, c]));
     const tls = new Map((f.timelines ?? []).map((t) => [t.conn, t]));
     const carded = f.timelines ? targets.filter((id) => tls.has(id)) : targets.slice(0, MAX_TIMELINES);
+    // A card's recommendation is its path's: the merged bracket when the captures concluded together.
+    const cardFile = merged ? { ...f, idleTimeouts: merged.idleTimeouts } : f;
     for (const id of carded)
-      cards.push(renderCard(f, byId.get(id)!, tls.get(id), report.comparisons, multi, alsoSeen.get(`${f.file}\u0000${id}`) ?? []));
+      cards.push(renderCard(cardFile, byId.get(id)!, tls.get(id), report.comparisons, multi, alsoSeen.get(`${f.file}\u0000${id}`) ?? []));
     const left = targets.length - carded.length;
     if (left > 0) {
       cards.push(
