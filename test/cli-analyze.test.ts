@@ -104,13 +104,21 @@ function buildPcapRawArp(): Buffer {
 test('--json streams the same document as the in-process report, also filtered', async () => {
   const { analyzeFiles } = await import('../src/diagnose/analyze-files.js');
   const { buildFileReport } = await import('../src/report/build-file-report.js');
+  const { buildMergedView } = await import('../src/report/merged-view.js');
   for (const args of [[], ['--port', '6379'], ['--conn', '1']]) {
     const r = runKad(['analyze', '--json', ...args, file]);
     assert.equal(r.status, 0, r.stderr);
     const filter = { ports: args[0] === '--port' ? [6379] : [], hosts: [], ids: args[0] === '--conn' ? [1] : [] };
-    const { analyses, diagnoses, comparisons } = await analyzeFiles([file], { diagnose: true });
-    const files = analyses.map((a, i) => buildFileReport(a, filter, diagnoses[i]));
-    const doc = { tool: 'keepalive-doctor', version: (JSON.parse(r.stdout) as AnalysisReport).version, files, comparisons };
+    const run = await analyzeFiles([file], { diagnose: true });
+    const files = run.analyses.map((a, i) => buildFileReport(a, filter, run.diagnoses[i]));
+    const merged = buildMergedView(run, files);
+    const doc = {
+      tool: 'keepalive-doctor',
+      version: (JSON.parse(r.stdout) as AnalysisReport).version,
+      files,
+      comparisons: run.comparisons,
+      merged,
+    };
     assert.equal(r.stdout, JSON.stringify(doc, null, 2) + '\n', `kad analyze --json ${args.join(' ')}`);
   }
 });

@@ -428,3 +428,26 @@ test('proxy: a TTL that wobbles in the data phase too is no proxy split', async 
     undefined,
   );
 });
+
+test('multiple-rsts: among the RSTs of the capturing host itself, an injected one (TTL 56, IP ID 1, no timestamps) is flagged', async () => {
+  // Captured on the server (0 hops): its stack answers three segments with RSTs of its own, and one more RST claiming
+  // to be from the server arrives from 8 hops away, something no packet this host sends can do.
+  const s = new TcpScript(CLIENT, SERVER, [1000, 5000], T0);
+  s.ttl = [60, 64];
+  s.ipIds = [300, 7000];
+  s.timestamps = true;
+  s.handshake().send(0, 10).ack(1).send(1, 20).ack(0);
+  s.rst(1, { ttl: 64 }).send(0, 5).rst(1, { ttl: 64 });
+  s.rst(1, { ttl: 56, ipId: 1 });
+  s.send(0, 5).rst(1, { ttl: 64 });
+  const vs = await verdicts(s.packets);
+  assert.equal(vs.length, 4);
+  const injected = vs[2]!;
+  assert.equal(injected.attribution, 'middlebox', JSON.stringify(injected.evidence));
+  assert.ok(injected.confidence >= 0.7, `confidence ${injected.confidence}`);
+  assert.equal(signal(injected, 'ttl').pointsTo, 'middlebox');
+  for (const v of [vs[0]!, vs[1]!, vs[3]!]) {
+    assert.equal(v.attribution, 'local-stack', JSON.stringify(v.evidence));
+    assert.ok(!v.evidence.some((e) => e.signal === 'multiple-rsts'), 'the host resetting several segments is no injector');
+  }
+});

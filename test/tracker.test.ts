@@ -119,7 +119,8 @@ test('retransmissions and zero-window probes are told apart from keepalives', as
   s.win[1] = 0;
   s.ack(1).zeroWindowProbe(0);
   s.win[1] = 5000;
-  s.ack(1).send(0, 100).retransmit(0, 100).ack(1);
+  // After an RTO: the same bytes 100 µs later, IP ID and all, would be one packet captured twice (K_DUPLICATE).
+  s.ack(1).send(0, 100).wait(0.2).retransmit(0, 100).ack(1);
   const c = only(await analyze(s.packets));
   assert.equal(c.c2s.zeroWindowProbes, 1);
   assert.equal(c.c2s.retransmissions, 1);

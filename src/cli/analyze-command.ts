@@ -7,7 +7,8 @@ import { buildFileReport, passesFilter, reportedConnections, type ConnectionFilt
 import { LineWriter } from './line-writer.js';
 import { writeJson, type LazyArrays } from '../render/json-report.js';
 import { makeStyle, wantColor } from '../render/style.js';
-import { MAX_LISTED, renderComparisons, renderFileReport } from '../render/text-report.js';
+import { MAX_LISTED, renderComparisons, renderFileReport, renderMergedView } from '../render/text-report.js';
+import { buildMergedView } from '../report/merged-view.js';
 import { byteSize, connectionNumber, ipAddress, listOf, tcpPort } from './option-values.js';
 import { ConnectionRetirer, DEFAULT_MAX_MEMORY, MAX_KEPT_IN_FULL } from '../report/connection-retirer.js';
 import { VERSION } from '../version.js';
@@ -73,7 +74,7 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   // Two-sided analysis matches every connection of one capture against the other's: it keeps them all.
   const retirer =
     files.length > 1 ? null : new ConnectionRetirer(filter, everything ? MAX_KEPT_IN_FULL : MAX_LISTED, flags.maxMemory, !writer);
-  const { analyses, diagnoses, comparisons, problems } = await analyzeFiles(files, {
+  const run = await analyzeFiles(files, {
     diagnose: !writer,
     explain: everything,
     evictor: retirer ?? undefined,
@@ -86,6 +87,7 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
       };
     },
   });
+  const { analyses, diagnoses, comparisons, problems } = run;
   if (filter.ids?.length) {
     // A number that names no connection would otherwise give an empty report that looks like "nothing wrong".
     const found = new Set<number>();
@@ -102,19 +104,21 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   // --json alone makes its connection reports one at a time as it writes them (see json-report.ts).
   const listLimit = flags.html ? undefined : flags.json ? 0 : MAX_LISTED;
   const reports: FileReport[] = writer ? [] : analyses.map((a, i) => buildFileReport(a, filter, diagnoses[i], listLimit, retirer?.tally));
+  // Captures of the same traffic conclude once, for every format alike.
+  const merged = writer ? null : buildMergedView(run, reports);
 
   if (flags.html) {
     const { withTimelines } = await import('../report/connection-timeline.js');
     const { MAX_TIMELINES, renderHtmlReport, timelineTargets } = await import('../render/html-report.js');
     const withTl = reports.map((r, i) => withTimelines(analyses[i]!, r, timelineTargets(r), MAX_TIMELINES));
-    const page = renderHtmlReport({ tool: 'keepalive-doctor', version: VERSION, files: withTl, comparisons });
+    const page = renderHtmlReport({ tool: 'keepalive-doctor', version: VERSION, files: withTl, comparisons, merged });
     await writeFile(flags.html, page).catch((err: NodeJS.ErrnoException) => {
       throw new UserError(`cannot write ${flags.html}: ${err.code ?? err.message}`);
     });
   }
   if (writer) writer.flush();
   else if (flags.json) {
-    const doc: AnalysisReport = { tool: 'keepalive-doctor', version: VERSION, files: reports, comparisons };
+    const doc: AnalysisReport = { tool: 'keepalive-doctor', version: VERSION, files: reports, comparisons, merged };
     const lazy: LazyArrays = new Map();
     if (listLimit === 0) {
       reports.forEach((r, i) => {
@@ -127,10 +131,18 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
     out.flush();
   } else {
     const style = makeStyle(flags.color && wantColor(process.stdout));
+    if (merged)
+      process.stdout.write(
+        renderMergedView(
+          merged,
+          reports.map((r) => r.file),
+          style,
+        ) + '\n',
+      );
     process.stdout.write(
       reports
         .filter((r) => r.tcpPackets > 0)
-        .map((r) => renderFileReport(r, style))
+        .map((r) => renderFileReport(r, style, merged !== null))
         .join('\n'),
     );
     if (comparisons.length) process.stdout.write('\n' + renderComparisons(comparisons, style));

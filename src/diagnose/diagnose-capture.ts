@@ -44,6 +44,9 @@ export interface CaptureDiagnosis {
   pathTallies: (only?: Uint8Array) => PathTallies;
   /** The fully worded diagnosis of connection `conn` (1-based), or null if it has none. */
   explainConnection: (conn: number) => ConnectionDiagnosis | null;
+  /** The idle periods of each connection (by index), and the path each belongs to: what merging captures adds up. */
+  connectionTallies: TallySums;
+  pathOf: (c: number) => string;
 }
 
 export interface DiagnoseOptions {
@@ -118,6 +121,8 @@ export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence
     diagnoses,
     idleTimeouts: bracketPaths(tallyPaths(sums, pathOf)),
     pathTallies: (only) => tallyPaths(sums, pathOf, new Map(), only),
+    connectionTallies: sums,
+    pathOf,
     explainConnection: (conn) => {
       const c = analysis.tracker.store.indexOfId(conn);
       return c < 0 ? null : d.diagnose(c, true);
@@ -144,7 +149,10 @@ class ConnectionDiagnoser {
     this.connections = n;
     this.unanswered = tracker.unansweredTails();
     this.paths = new ServerPaths(analysis);
-    const resets = tracker.resets;
+    // A RST after both FINs is a late answer to a closed connection, not what ended it: the end says
+    // 'closed normally', and a reset verdict beside it would headline a story the connection did not have.
+    const store = tracker.store;
+    const resets = tracker.resets.filter((r) => store.endKind(r.conn) !== 'fin');
     this.firstReset = new Int32Array(n + 1);
     for (const r of resets) this.firstReset[r.conn + 1]!++;
     for (let c = 0; c < n; c++) this.firstReset[c + 1]! += this.firstReset[c]!;

@@ -188,6 +188,20 @@ function ttlSignal(
       w &&
         `RST ${name} ${rst.ttl} = ${got.hops} hop${got.hops === 1 ? '' : 's'} away, but ${baselineText(rst, sender, name)}: it came from ${base.hops - got.hops} hop${base.hops - got.hops === 1 ? '' : 's'} closer than the ${side(rst.dir)}`,
     );
+  } else if (got.hops > base.hops && sender.isLocal) {
+    // Every packet this host sends leaves at 0 hops: one that claims to be from it and arrives from farther came
+    // in from the network (an injector), whatever else it copies. Decisive only where the capture point is established.
+    // (ttlVaries is no doubt here: the injected RST's own TTL is what makes the direction's TTL vary.)
+    out.add(
+      'ttl',
+      'middlebox',
+      bothLocal ? 'strong' : 'decisive',
+      w &&
+        `RST ${name} ${rst.ttl} arrived from ${got.hops} hop${got.hops === 1 ? '' : 's'} away, but the ${side(rst.dir)} is the capturing host: its packets leave with ${name} ${sender.baselineTtl} (0 hops), so it did not send this one`,
+      w &&
+        bothLocal &&
+        `both ends are 0 hops from the capture (a switch's mirror port, or one host holding both ends): the capture point is not established`,
+    );
   } else if (got.hops > base.hops) {
     out.add(
       'ttl',

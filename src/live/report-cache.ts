@@ -27,7 +27,8 @@ export class ReportCache {
     const out: ConnectionReport[] = [];
     for (let c = 0; c < n; c++) {
       if (which === 'open' && store.endKind(c) !== 'open') continue;
-      const packets = store.packets(c, 0) + store.packets(c, 1);
+      // A frame captured twice changes only its duplicates count: it must rebuild the report too.
+      const packets = store.packets(c, 0) + store.packets(c, 1) + store.duplicates(c);
       let r = this.reports[c]!;
       if (r === null || this.builtAt[c] !== packets) {
         r = connectionReport(tracker, c);

@@ -5,7 +5,18 @@
  */
 
 export type PacketKind =
-  'syn' | 'synack' | 'data' | 'ack' | 'keepalive' | 'keepalive_ack' | 'zero_window_probe' | 'retransmission' | 'fin' | 'rst';
+  | 'syn'
+  | 'synack'
+  | 'data'
+  | 'ack'
+  | 'keepalive'
+  | 'keepalive_ack'
+  | 'zero_window_probe'
+  | 'retransmission'
+  | 'fin'
+  | 'rst'
+  /** A second copy of the packet before it (captured twice, sent once): counted, and otherwise ignored. */
+  | 'duplicate';
 
 /** c2s: from the connection's client (SYN sender) to its server. */
 export type Direction = 'c2s' | 's2c';
@@ -79,8 +90,14 @@ export interface ConnectionReport {
   longestIdleEndFrame: number | null;
   /** Keepalive probes seen (both directions) and how many got a keepalive ACK. */
   keepalives: { sent: number; answered: number };
-  /** Frames where a capture gap (previous segment not captured) was seen. */
+  /** Frames where a capture gap (previous segment not captured) was seen (at most 65535). */
   captureGaps: number;
+  /**
+   * Frames that were a second copy of the packet before them (a capture on
+   * `any`, a mirror port fed by both ends), at most 65535: not counted
+   * anywhere else (packets, bytes, retransmissions, RSTs).
+   */
+  duplicates: number;
   c2s: DirectionStats;
   s2c: DirectionStats;
   ended: ConnectionEnd;
@@ -121,6 +138,18 @@ export interface FileReport {
     truncated: number;
     malformed: number;
   };
+  /**
+   * TCP frames that were a second copy of the packet before them, captured
+   * twice and sent once: left out of every other count (packets, bytes,
+   * retransmissions, RSTs), so they change no connection's story.
+   */
+  duplicateFrames: number;
+  /**
+   * The packets were stamped when they reached kad (a live capture through
+   * cap), not by the kernel: the time between two packets, the handshake RTT
+   * among them, includes how long they waited to be read.
+   */
+  arrivalTimestamps: boolean;
   /** Epoch seconds with 9 decimals of the first and last frame, or null. */
   firstTs: string | null;
   lastTs: string | null;
@@ -195,6 +224,37 @@ export interface AnalysisReport {
   files: FileReport[];
   /** Present when several captures were analysed together. */
   comparisons: CaptureComparison[];
+  /**
+   * Captures of the same traffic told as one (null unless two captures share
+   * connections): one finding per connection, one headline, one idle-timeout
+   * bracket and recommendation per path. `files` keeps each capture's own
+   * detail; this is what the run concludes.
+   */
+  merged: MergedView | null;
+}
+
+/** What several captures of the same traffic conclude together. */
+export interface MergedView {
+  /** One per connection that any capture diagnosed, in the order of the first capture's numbers. */
+  findings: MergedFinding[];
+  /** The findings grouped by path, problem and side: the run's headline (as FileReport.problemGroups). */
+  problemGroups: ProblemGroup[];
+  /**
+   * One bracket per path from every capture's idle periods (a connection seen
+   * by two captures counts once, with the longest period it survived and the
+   * shortest it died of in either), each with its one recommendation.
+   */
+  idleTimeouts: PathIdleTimeout[];
+}
+
+export interface MergedFinding {
+  /** The connection as each capture numbers it. */
+  seenAs: Array<{ file: string; conn: number }>;
+  /** The capture whose diagnosis tells the story: the most decisive problem, or the first to hit it. */
+  file: string;
+  diagnosis: ConnectionDiagnosis;
+  /** What the other captures said about the same connection, one sentence each. */
+  alsoSeen: Array<{ file: string; conn: number; verdict: string }>;
 }
 
 /** One line of `kad analyze --events` (JSON Lines). */

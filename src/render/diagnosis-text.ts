@@ -80,7 +80,7 @@ function idleWords(g: ProblemGroup): string {
 }
 
 /** What happened, in one sentence per kind of problem and path, for the top of the report. */
-export function headlineSentences(r: FileReport): string[] {
+export function headlineSentences(r: Pick<FileReport, 'problemGroups'>): string[] {
   return r.problemGroups.map((g) => {
     const n = g.connections;
     const { what, tail } = problemWords(g);

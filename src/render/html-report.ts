@@ -5,6 +5,7 @@ import type {
   ConnectionReport,
   Evidence,
   FileReport,
+  MergedFinding,
   PathIdleTimeout,
   ResetVerdict,
   SetupVerdict,
@@ -16,6 +17,7 @@ import { durationText, wallClockText } from '../util/time-text.js';
 import { headlineSentences, idleBracketText, setupFacts, setupFailuresText } from './diagnosis-text.js';
 import { ATTRIBUTION_COLOURS, esc, renderTimelineSvg } from './svg-timeline.js';
 import { describeSkipped } from '../analyze/skipped-counts.js';
+import { ARRIVAL_STAMPS_NOTE, duplicatesText, handshakeRttText } from './capture-notes.js';
 import { isProblem } from '../report/build-file-report.js';
 
 /** Timelines beyond this many per file would make a page nobody scrolls through; the table still lists every problem. */
@@ -249,18 +251,21 @@ function renderCard(
   tl: ConnectionTimeline | undefined,
   comparisons: CaptureComparison[],
   multi: boolean,
+  /** What other captures said about this connection (a merged run tells it on this one card). */
+  others: MergedFinding['alsoSeen'] = [],
 ): Markup {
   const d = r.diagnoses.find((x) => x.conn === c.id);
   const end = endText(c);
   const path = endpointText(c.server);
   const idle = r.idleTimeouts.find((t) => t.path === path && t.diedMinS !== null && t.consistent);
   const facts = [`started ${when(c.start)}`, `lasted ${durationText(c.durationS)}`, `longest silence ${durationText(c.longestIdleS)}`];
-  if (c.handshakeRttS !== null) facts.push(`handshake RTT ${durationText(c.handshakeRttS)}`);
+  if (c.handshakeRttS !== null) facts.push(handshakeRttText(c.handshakeRttS, r.arrivalTimestamps));
   for (const f of setupFacts(c)) facts.push(f);
   if (c.keepalives.sent || c.keepalives.answered) facts.push(`keepalives ${c.keepalives.sent} sent, ${c.keepalives.answered} answered`);
   const retrans = c.c2s.retransmissions + c.s2c.retransmissions;
   if (retrans) facts.push(plural(retrans, 'retransmission'));
   if (c.captureGaps) facts.push(`${plural(c.captureGaps, 'capture gap')} (segments not captured)`);
+  if (c.duplicates) facts.push(`${plural(c.duplicates, 'duplicate frame')} (captured twice, counted once)`);
   if (c.midStream) facts.push('picked up mid-stream (roles guessed from ports)');
   const views = otherViews(r, c, comparisons);
   const label = `Timeline of connection #${c.id} ${endpointText(c.client)} to ${path}`;
@@ -280,6 +285,7 @@ ${svg ? h`<figure>${raw(svg)}${tl && tl.omittedEvents ? h`<figcaption>${tl.omitt
 ${d?.setup ? renderSetup(d.setup) : ''}
 ${d ? d.resets.map(renderReset) : ''}
 ${d?.silentDrop ? renderSilentDrop(d.silentDrop) : ''}
+${others.length ? h`<ul class="others">${others.map((o) => h`<li>${o.file} (#${o.conn}) saw: ${o.verdict}</li>`)}</ul>` : ''}
 ${
   idle
     ? (() => {
@@ -301,6 +307,8 @@ function renderSummary(r: FileReport): Markup {
 <dt>Span</dt><dd>${r.firstTs ? `${when(r.firstTs)} → ${when(r.lastTs, false)}` : '—'}</dd>
 <dt>Connections</dt><dd>${r.connectionCounts.total}${counts.length ? `: ${counts.join(', ')}` : ''}</dd>
 ${skipped.length ? h`<dt>Skipped</dt><dd>${skipped.join(', ')}</dd>` : ''}
+${r.duplicateFrames ? h`<dt>Duplicates</dt><dd>${duplicatesText(r.duplicateFrames)}</dd>` : ''}
+${r.arrivalTimestamps ? h`<dt>Timestamps</dt><dd>${ARRIVAL_STAMPS_NOTE}</dd>` : ''}
 ${r.error ? h`<dt>Incomplete</dt><dd class="warn-text">${r.error}</dd>` : ''}
 </dl>`;
 }
@@ -392,18 +400,34 @@ export function renderHtmlReport(report: HtmlReport): string {
   const multi = files.length > 1;
   const firstTs = files.find((f) => f.firstTs)?.firstTs ?? null;
 
+  // Captures of the same traffic conclude once (report.merged): one headline, one bracket per path, one card per connection.
+  const merged = report.merged;
   const headlines: Markup[] = [];
-  for (const f of files)
-    for (const s of headlineSentences(f)) headlines.push(h`<li>${s}${multi ? h`<span class="file">${f.file}</span>` : ''}</li>`);
-  const advice = files.flatMap((f) => f.idleTimeouts.map((t) => renderAdvice(t, multi ? f.file : null)));
+  if (merged) for (const s of headlineSentences(merged)) headlines.push(h`<li>${s}</li>`);
+  else
+    for (const f of files)
+      for (const s of headlineSentences(f)) headlines.push(h`<li>${s}${multi ? h`<span class="file">${f.file}</span>` : ''}</li>`);
+  const advice = merged
+    ? merged.idleTimeouts.map((t) => renderAdvice(t, null))
+    : files.flatMap((f) => f.idleTimeouts.map((t) => renderAdvice(t, multi ? f.file : null)));
+  /** "file\0conn" of every view of a finding that is told from another capture's card. */
+  const toldElsewhere = new Set<string>();
+  const alsoSeen = new Map<string, MergedFinding['alsoSeen']>();
+  for (const m of merged?.findings ?? []) {
+    for (const v of m.seenAs) if (v.file !== m.file) toldElsewhere.add(`${v.file}\u0000${v.conn}`);
+    alsoSeen.set(`${m.file}\u0000${m.diagnosis.conn}`, m.alsoSeen);
+  }
 
   const cards: Markup[] = [];
   for (const f of files) {
-    const targets = timelineTargets(f);
+    const targets = timelineTargets(f).filter((id) => !toldElsewhere.has(`${f.file}\u0000${id}`));
     const byId = new Map(f.connections.map((c) => [c.id, c]));
     const tls = new Map((f.timelines ?? []).map((t) => [t.conn, t]));
     const carded = f.timelines ? targets.filter((id) => tls.has(id)) : targets.slice(0, MAX_TIMELINES);
-    for (const id of carded) cards.push(renderCard(f, byId.get(id)!, tls.get(id), report.comparisons, multi));
+    // A card's recommendation is its path's: the merged bracket when the captures concluded together.
+    const cardFile = merged ? { ...f, idleTimeouts: merged.idleTimeouts } : f;
+    for (const id of carded)
+      cards.push(renderCard(cardFile, byId.get(id)!, tls.get(id), report.comparisons, multi, alsoSeen.get(`${f.file}\u0000${id}`) ?? []));
     const left = targets.length - carded.length;
     if (left > 0) {
       cards.push(

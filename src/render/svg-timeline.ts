@@ -59,6 +59,8 @@ const KIND_STYLE: Record<PacketKind, KindStyle> = {
   retransmission: { colour: '#8e44ad', legend: 'retransmission' },
   fin: { colour: '#1f2933', legend: 'FIN' },
   rst: { colour: '#e6a100', legend: 'RST' },
+  // Never drawn: a copy changes nothing, so it is not in the event log the timeline comes from.
+  duplicate: { colour: '#7b8794', legend: 'duplicate frame' },
 };
 
 const ATTRIBUTION_LEGEND: Record<ResetAttribution, string> = {

@@ -2,9 +2,10 @@ import { problemKey } from '../report/problem-groups.js';
 import type { ConnectionReport, DirectionStats, FileReport } from '../model/analysis-report.js';
 import { endpointText } from '../util/ip-text.js';
 import { durationText, wallClockText } from '../util/time-text.js';
-import type { CaptureComparison, ConnectionDiagnosis } from '../model/analysis-report.js';
+import type { CaptureComparison, ConnectionDiagnosis, MergedView } from '../model/analysis-report.js';
 import { describeSkipped } from '../analyze/skipped-counts.js';
 import { isProblem } from '../report/build-file-report.js';
+import { ARRIVAL_STAMPS_NOTE, duplicatesText, handshakeRttText } from './capture-notes.js';
 import { headlineSentences, renderDiagnosis, renderIdleTimeouts, renderSetupPaths, setupFacts } from './diagnosis-text.js';
 import type { Style } from './style.js';
 import { pushAll } from '../util/extremes.js';
@@ -61,17 +62,18 @@ function directionLine(label: string, d: DirectionStats): string {
   return `    ${label} ${parts.join(', ')}`;
 }
 
-export function renderConnection(c: ConnectionReport, st: Style, diagnosis?: ConnectionDiagnosis): string[] {
+export function renderConnection(c: ConnectionReport, st: Style, diagnosis?: ConnectionDiagnosis, arrivalTimestamps = false): string[] {
   const head = `${st.bold(`#${c.id}`)} ${endpointText(c.client)} → ${endpointText(c.server)}`;
   const lines = [`  ${head}  ${endLine(c, st)}`];
   const facts = [`start ${when(c.start)}`, `lasted ${durationText(c.durationS)}`];
-  if (c.handshakeRttS !== null) facts.push(`handshake RTT ${durationText(c.handshakeRttS)}`);
+  if (c.handshakeRttS !== null) facts.push(handshakeRttText(c.handshakeRttS, arrivalTimestamps));
   pushAll(facts, setupFacts(c));
   if (c.midStream) facts.push(st.dim('picked up mid-stream (no SYN seen; roles guessed from ports)'));
   lines.push(`    ${facts.join(', ')}`);
   const idle = [`longest idle ${durationText(c.longestIdleS)}`];
   if (c.longestIdleEndFrame !== null && c.longestIdleS > 0) idle.push(`ended by frame ${c.longestIdleEndFrame}`);
   if (c.keepalives.sent || c.keepalives.answered) idle.push(`keepalives ${c.keepalives.sent} sent, ${c.keepalives.answered} answered`);
+  if (c.duplicates) idle.push(`${c.duplicates} duplicate frame${c.duplicates === 1 ? '' : 's'} (captured twice, counted once)`);
   if (c.captureGaps) idle.push(st.yellow(`${c.captureGaps} capture gap${c.captureGaps === 1 ? '' : 's'} (segments not captured)`));
   lines.push(`    ${idle.join(', ')}`);
   lines.push(directionLine('client→server:', c.c2s));
@@ -117,22 +119,34 @@ function likeLine(first: ConnectionReport, like: readonly ConnectionReport[], st
   );
 }
 
-export function renderFileReport(r: FileReport, st: Style): string {
+/**
+ * One capture's report. With `mergedElsewhere` (captures of the same traffic
+ * told as one by renderMergedView), its own headline and brackets are left
+ * out: the run says them once.
+ */
+export function renderFileReport(r: FileReport, st: Style, mergedElsewhere = false): string {
   const out: string[] = [];
   const span = r.firstTs && r.lastTs ? `, ${when(r.firstTs)} → ${when(r.lastTs, false)}` : '';
   out.push(st.bold(`${r.file}`) + ` — ${r.format}${r.gzip ? ' (gzip)' : ''}, ${r.frames} frames, ${r.tcpPackets} TCP packets${span}`);
   const skipped = describeSkipped(r.skipped);
   if (skipped.length) out.push(st.dim(`  skipped: ${skipped.join(', ')}`));
+  if (r.duplicateFrames) out.push(st.dim(`  ${duplicatesText(r.duplicateFrames)}`));
+  if (r.arrivalTimestamps) out.push(st.dim(`  ${ARRIVAL_STAMPS_NOTE}`));
   if (r.error) out.push(st.red(`  capture incomplete: ${r.error}`));
-  const headlines = headlineSentences(r);
-  if (headlines.length) {
-    out.push('');
-    for (const h of headlines) out.push(`  ${st.bold('▶')} ${h}`);
-  }
-  const idle = renderIdleTimeouts(r.idleTimeouts, st);
-  if (idle.length) {
-    out.push('');
-    pushAll(out, idle);
+  if (mergedElsewhere) {
+    if (r.problemGroups.length || r.idleTimeouts.length)
+      out.push(st.dim('  headline, idle timeout and recommendation: for all captures together, at the top'));
+  } else {
+    const headlines = headlineSentences(r);
+    if (headlines.length) {
+      out.push('');
+      for (const h of headlines) out.push(`  ${st.bold('▶')} ${h}`);
+    }
+    const idle = renderIdleTimeouts(r.idleTimeouts, st);
+    if (idle.length) {
+      out.push('');
+      pushAll(out, idle);
+    }
   }
   const setup = renderSetupPaths(r.setupByPath, st);
   if (setup.length) {
@@ -158,7 +172,7 @@ export function renderFileReport(r: FileReport, st: Style): string {
     out.push(st.bold(`  Problem connections (${counts.problems})`));
     const shown = problems.slice(0, MAX_LISTED);
     for (const { first, like } of groupAlike(shown, diag)) {
-      pushAll(out, renderConnection(first, st, diag.get(first.id)));
+      pushAll(out, renderConnection(first, st, diag.get(first.id), r.arrivalTimestamps));
       if (like.length) out.push(likeLine(first, like, st));
       out.push('');
     }
@@ -169,10 +183,37 @@ export function renderFileReport(r: FileReport, st: Style): string {
     out.push('');
     out.push(st.bold(`  Other connections (${counts.others})`));
     const shown = ok.slice(0, Math.max(0, MAX_LISTED - counts.problems));
-    for (const c of shown) pushAll(out, renderConnection(c, st)).push('');
+    for (const c of shown) pushAll(out, renderConnection(c, st, undefined, r.arrivalTimestamps)).push('');
     if (counts.others > shown.length) out.push(st.dim(`  … ${counts.others - shown.length} more (use --json, --conn, --port or --host)`));
   }
   return out.join('\n').replace(/\n+$/, '') + '\n';
+}
+
+/**
+ * What the captures conclude together: the headline, each path's one bracket
+ * and recommendation, and one finding per connection, told from the capture
+ * that saw it best, with what the others said in a line each.
+ */
+export function renderMergedView(m: MergedView, files: readonly string[], st: Style): string {
+  const out = [st.bold(`All captures together (${files.join(', ')})`)];
+  const headlines = headlineSentences(m);
+  if (headlines.length) {
+    out.push('');
+    for (const h of headlines) out.push(`  ${st.bold('▶')} ${h}`);
+  } else out.push('  no connection was reset or silently dropped');
+  const idle = renderIdleTimeouts(m.idleTimeouts, st);
+  if (idle.length) {
+    out.push('');
+    pushAll(out, idle);
+  }
+  for (const f of m.findings) {
+    out.push('');
+    const views = f.seenAs.map((v) => `#${v.conn} in ${v.file}`).join(' = ');
+    out.push(`  ${st.bold(views)}  ${f.diagnosis.path} ${st.dim(`(told from ${f.file})`)}`);
+    pushAll(out, renderDiagnosis(f.diagnosis, st));
+    for (const a of f.alsoSeen) out.push(st.dim(`    ${a.file} (#${a.conn}) saw: ${a.verdict}`));
+  }
+  return out.join('\n') + '\n';
 }
 
 /** How the captures line up: which connections are the same, and the clock offset between them. */

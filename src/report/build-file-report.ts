@@ -84,6 +84,7 @@ export function connectionReport(tracker: TcpTracker, c: number): ConnectionRepo
     longestIdleEndFrame: maxIdle > 0 ? s.maxIdleFrame(c) : null,
     keepalives: { sent: c2s.keepalives + s2c.keepalives, answered: c2s.keepaliveAcks + s2c.keepaliveAcks },
     captureGaps: s.captureGaps(c),
+    duplicates: s.duplicates(c),
     c2s,
     s2c,
     ended: {
@@ -392,6 +393,8 @@ export function buildFileReport(
     frames: analysis.frames,
     tcpPackets: analysis.tcpPackets,
     skipped: skippedCounts(analysis),
+    duplicateFrames: t.duplicateFrames,
+    arrivalTimestamps: analysis.arrivalTimestamps,
     firstTs: haveTcp ? relTimeText(t, firstNs) : null,
     lastTs: haveTcp ? relTimeText(t, lastNs) : null,
     error: analysis.error ? analysis.error.message : null,

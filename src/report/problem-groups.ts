@@ -27,7 +27,7 @@ interface Tally {
  * led to), else its first RST, unless the stack reset it after unanswered
  * probes (the silence is the story).
  */
-function problemOf(d: ConnectionDiagnosis): { group: Tally['group']; idle: number | null; confidence: number | null } | null {
+export function problemOf(d: ConnectionDiagnosis): { group: Tally['group']; idle: number | null; confidence: number | null } | null {
   if (d.setup) {
     return {
       group: { path: d.path, problem: { kind: 'setup', setup: d.setup.kind }, side: 'client' },

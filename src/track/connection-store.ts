@@ -44,6 +44,8 @@ import {
   F_SYN_OR_RTT,
   F_T_FIRST,
   F_T_LAST,
+  H_DUPLICATES,
+  H_GAPS,
   H_MSS,
   H_PORT,
   H_RSTS,
@@ -68,7 +70,6 @@ import {
   W_ADDR,
   W_END_FRAME,
   W_FIRST_FRAME,
-  W_GAPS,
   W_ID,
   W_ISN,
   W_KEEPALIVE_ACKS,
@@ -204,7 +205,7 @@ export class ConnectionStore {
   }
   /** Segments that started beyond the next expected sequence number: bytes the capture missed. */
   captureGaps(c: number): number {
-    return this.u32[c * STRIDE32 + W_GAPS]!;
+    return this.u16[c * STRIDE16 + H_GAPS]!;
   }
   /**
    * How the connection ended. A SYN that got nothing back is settled here
@@ -257,6 +258,10 @@ export class ConnectionStore {
   }
   zeroWindowProbes(c: number, d: number): number {
     return this.u32[c * STRIDE32 + W_ZWPS + d]!;
+  }
+  /** Frames that were a second copy of the packet before them (captured twice, counted once; saturates at 65535). */
+  duplicates(c: number): number {
+    return this.u16[c * STRIDE16 + H_DUPLICATES]!;
   }
   rsts(c: number, d: number): number {
     return this.u16[c * STRIDE16 + H_RSTS + d]!;

@@ -12,6 +12,24 @@ export const K_ZERO_WINDOW_PROBE = 6;
 export const K_RETRANSMISSION = 7;
 export const K_FIN = 8;
 export const K_RST = 9;
+/**
+ * A second copy of the packet before it (DUPLICATE_WINDOW_NS): captured
+ * twice, sent once. It is counted and changes nothing else, so it never
+ * reaches the event log although its code is above K_ACK.
+ */
+export const K_DUPLICATE = 10;
+
+/**
+ * A frame is a copy of the packet before it in its connection (a capture on
+ * `any` sees a forwarded or bridged packet on two interfaces; a mirror port
+ * fed by both ends sees it leave one and reach the other) when it comes from
+ * the same side within this time (ns) and repeats every header field a copy
+ * keeps: IP ID, sequence and acknowledgement numbers, length, window, flags.
+ * The TTL is not compared: a router's copy has one less. A sender's own
+ * retransmission is at least Linux's 2 ms loss-probe timer later, and over
+ * IPv4 carries a new IP ID; copies are microseconds apart.
+ */
+export const DUPLICATE_WINDOW_NS = 1e6;
 
 /**
  * Kinds that wait for the other side's answer, as a bit mask (test

@@ -13,4 +13,5 @@ export const KIND_NAMES: readonly PacketKind[] = [
   'retransmission',
   'fin',
   'rst',
+  'duplicate',
 ];

@@ -49,7 +49,10 @@ export const F_SYN_OR_RTT = 19; // bytes 152..159
 export const W_FIRST_FRAME = 40; // bytes 160..163
 export const W_MAX_IDLE_FRAME = 41;
 export const W_END_FRAME = 42;
-export const W_GAPS = 43;
+/** Sequence holes (segments the capture missed), saturating at 65535: past that the number says no more. */
+export const H_GAPS = 86; // bytes 172..173
+/** Frames that were a second copy of the packet before them (K_DUPLICATE), saturating at 65535: counted here, nowhere else. */
+export const H_DUPLICATES = 87; // bytes 174..175
 export const W_ISN = 44; // bytes 176..183, +d
 export const W_KEEPALIVE_ACKS = 46; // +d
 export const W_RETRANS = 48; // +d

@@ -158,6 +158,10 @@ export class TcpTracker {
   get lastTime(): number {
     return this.x.lastTimeNs();
   }
+  /** Frames so far that were copies of the packet before them (K_DUPLICATE), forgotten connections' included. */
+  get duplicateFrames(): number {
+    return this.x.duplicateFrames();
+  }
 
   /** Bytes the tracker holds for connection state (records + flow index), excluding the event log. */
   memoryBytes(): number {

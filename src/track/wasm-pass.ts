@@ -73,6 +73,7 @@ export const PASS_EXPORTS = {
   lastDirectionOf: fn<() => number>(0),
   lastConnectionId: fn<() => number>(0),
   lastTimeNs: fn<() => number>(0),
+  duplicateFrames: fn<() => number>(0),
   // The imported memory, exported again by AssemblyScript's --importMemory; instantiatePass hands out its own reference.
   memory: { kind: 'memory' } as ExportSpec<'memory', WebAssembly.Memory>,
 } satisfies Record<string, ExportSpec>;

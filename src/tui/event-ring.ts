@@ -1,5 +1,6 @@
 import type { TrackedPacketHandler } from '../analyze/analyze-capture.js';
 import type { TcpTracker } from '../track/tcp-tracker.js';
+import { K_DUPLICATE } from '../track/kind-codes.js';
 
 /** Events kept per connection: enough for a screen-wide timeline of a chatty flow. */
 export const RING_CAPACITY = 256;
@@ -55,6 +56,8 @@ export class TimelineRecorder {
 
   /** Pass as LiveModel's onTcpPacket. Connections by number (ConnectionStore.id). */
   readonly onTcpPacket: TrackedPacketHandler = (tracker: TcpTracker, _pkt, rec, kind) => {
+    // A frame captured twice is one packet: its copy is not drawn.
+    if (kind === K_DUPLICATE) return;
     this.add(tracker.lastId, tracker.lastTime / 1e9, kind, tracker.lastDir, rec.frame);
   };
 

@@ -13,14 +13,15 @@ import {
   ST_ESTABLISHED, ST_EVENT_DIR_B, ST_IPV6, ST_LAST_DIR_B, ST_LAST_LOGGED, ST_MIDSTREAM, ST_RESET, ST_RTT_KNOWN, ST_SAW_SYN, ST_SAW_SYNACK,
   ST_UNANSWERED,
   SU_REVIVED, SU_RST_BEFORE_SYNACK, SU_SETUP_KNOWN, SU_SYN_ODD_ACK, SU_SYN_TIMED, SU_SYNACK_AFTER_ACK, SU_SYNACK_TIMED,
-  W_ADDR, W_END_FRAME, W_FIRST_FRAME, W_GAPS, W_ISN, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_ACK, W_LAST_FRAME_DIR,
-  W_ID, W_MAX_IDLE_FRAME, W_NEXT_SEQ, W_PKTS, W_RETRANS, W_SETUP_US, W_ZWPS,
+  W_ADDR, W_END_FRAME, W_FIRST_FRAME, W_ISN, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_ACK, W_LAST_FRAME_DIR,
+  H_DUPLICATES, H_GAPS, W_ID, W_MAX_IDLE_FRAME, W_NEXT_SEQ, W_PKTS, W_RETRANS, W_SETUP_US, W_ZWPS,
 } from '../track/record-layout';
 import {
   E_ACK, E_CONN, E_DIR, E_FLAGS, E_FRAME, E_IDLE, E_IPID, E_KIND, E_LEN, E_OPTS, E_SEQ, E_STRIDE, E_TIME, E_TTL, E_WIN,
 } from '../track/event-layout';
 import {
-  AWAITS_ANSWER_KINDS, IDLE_MARK_NS, K_ACK, K_DATA, K_FIN, K_KEEPALIVE, K_KEEPALIVE_ACK, K_RETRANSMISSION, K_RST, K_SYN, K_SYNACK, K_ZERO_WINDOW_PROBE,
+  AWAITS_ANSWER_KINDS, DUPLICATE_WINDOW_NS, IDLE_MARK_NS, K_ACK, K_DATA, K_DUPLICATE, K_FIN, K_KEEPALIVE, K_KEEPALIVE_ACK, K_RETRANSMISSION,
+  K_RST, K_SYN, K_SYNACK, K_ZERO_WINDOW_PROBE,
 } from '../track/kind-codes';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../decode/tcp-flags';
 import {
@@ -70,6 +71,8 @@ let lastConn: i32 = -1;
 let nextId: u32 = 1;
 let lastDirection: i32 = 0;
 let lastTime: f64 = 0;
+/** Frames of this capture that were copies of the packet before them (K_DUPLICATE), forgotten connections' too. */
+let duplicates: u32 = 0;
 
 @inline function align(x: usize, a: usize): usize {
   return (x + a - 1) & ~(a - 1);
@@ -115,6 +118,7 @@ export function init(initialConnections: i32, chunk: i32): void {
   haveBase = false;
   lastConn = -1;
   nextId = 1;
+  duplicates = 0;
 }
 
 // Where things are, for the JavaScript side's views.
@@ -137,6 +141,7 @@ export function lastConnection(): i32 { return lastConn; }
 export function lastDirectionOf(): i32 { return lastDirection; }
 export function lastConnectionId(): u32 { return lastConn < 0 ? 0 : load<u32>(storeAt + <usize>lastConn * RECORD_BYTES + (<usize>W_ID << 2)); }
 export function lastTimeNs(): f64 { return lastTime; }
+export function duplicateFrames(): u32 { return duplicates; }
 
 /** Decode only (no tracking), into the packet block; the decode status. */
 export function decode(ptr: usize, capLen: i32, linkType: i32): i32 {
@@ -194,6 +199,12 @@ function assign(hash: u32, c: i32): void {
 @inline function u32At(r: usize, field: i32): usize { return r + (<usize>field << 2); }
 @inline function u16At(r: usize, field: i32): usize { return r + (<usize>field << 1); }
 @inline function u8At(r: usize, field: i32): usize { return r + <usize>field; }
+
+/** Adds one to a u16 count of the record, stopping at 65535. */
+@inline function bumpU16(r: usize, field: i32): void {
+  const n = load<u16>(u16At(r, field));
+  if (n < 0xffff) store<u16>(u16At(r, field), n + 1);
+}
 
 @inline function relTime(tsSec: f64, tsNsec: i32): f64 {
   return (tsSec - baseSec) * 1e9 + (<f64>tsNsec - baseNsec);
@@ -302,13 +313,23 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
   const nextSeqSet = (fFlags & D_NEXTSEQ_SET) != 0;
   const nextSeq = load<u32>(u32At(r, W_NEXT_SEQ + d));
 
+  // --- a second copy of the packet before it: counted, and nothing else (not a retransmission, not a second RST) ---
+  if (isCopyOfPrevious(r, d, t, flags, seq, ack, seglen, window)) {
+    bumpU16(r, H_DUPLICATES);
+    duplicates++;
+    lastConn = c;
+    lastDirection = d;
+    lastTime = t;
+    return K_DUPLICATE;
+  }
+
   // --- Wireshark tcp_analyze_sequence_number(), the parts that decide our kinds ---
   let analysis = 0; // D_KEEPALIVE / D_ZWP for this segment
   // Like Wireshark, a direction never seen counts as window 0.
   if (seglen == 1 && nextSeqSet && seq == nextSeq && load<u16>(u16At(r, H_WIN + o)) == 0) {
     analysis = D_ZWP;
   } else {
-    if (nextSeqSet && <i32>(nextSeq - seq) < 0 && !isRst) store<u32>(u32At(r, W_GAPS), load<u32>(u32At(r, W_GAPS)) + 1);
+    if (nextSeqSet && <i32>(nextSeq - seq) < 0 && !isRst) bumpU16(r, H_GAPS);
     if (seglen <= 1 && nextSeqSet && seq == nextSeq - 1 && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) == 0) {
       analysis = D_KEEPALIVE;
     }
@@ -486,6 +507,46 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
   lastDirection = d;
   lastTime = t;
   return kind;
+}
+
+/**
+ * Whether the decoded packet is a copy of the connection's previous packet
+ * (see DUPLICATE_WINDOW_NS): that packet came from the same side moments
+ * before, and every field a copy keeps is the same. A logged previous packet
+ * is compared field by field with its event; one that was not logged was a
+ * plain in-order segment, pure ACK or handshake packet (its kind is
+ * B_LAST_KIND), which the direction's sequence state still describes: a data
+ * segment ended at the next expected sequence number, an ACK sat on it, a
+ * SYN carried the ISN. The record holds all of it, so this costs no bytes.
+ */
+function isCopyOfPrevious(r: usize, d: i32, t: f64, flags: i32, seq: u32, ack: u32, seglen: i32, window: u32): bool {
+  const p = packetAt;
+  const st = <i32>load<u16>(u16At(r, H_STATE));
+  if (load<u32>(u32At(r, W_PKTS + d)) == 0 || ((st & ST_LAST_DIR_B) != 0) != (d == 1)) return false;
+  if (t - load<f64>(f64At(r, F_T_LAST)) > DUPLICATE_WINDOW_NS) return false;
+  if (ack != load<u32>(u32At(r, W_LAST_ACK + d)) || window != <u32>load<u16>(u16At(r, H_WIN + d))) return false;
+  const ipId = load<i32>(p + P_IPID);
+  if (ipId >= 0 && ipId != <i32>load<u16>(u16At(r, H_LAST_IPID + d))) return false;
+  if ((st & ST_LAST_LOGGED) != 0) {
+    const i = eventOfRecentFrame(load<u32>(u32At(r, W_LAST_FRAME_DIR + d)));
+    if (i < 0) return false;
+    const e = eventsAt + <usize>i * E_STRIDE;
+    return (
+      load<u32>(e + (<usize>E_SEQ << 2)) == seq && <i32>load<u16>(e + (<usize>E_LEN << 1)) == (seglen > 0xffff ? 0xffff : seglen) &&
+      <i32>load<u8>(e + E_FLAGS) == flags && load<i32>(e + (<usize>E_IPID << 2)) == ipId && load<u8>(e + E_OPTS) == load<u8>(p + P_TIMESTAMPS)
+    );
+  }
+  const prevKind = <i32>load<u8>(u8At(r, B_LAST_KIND));
+  const fFlags = <i32>load<u8>(u8At(r, B_DIR_FLAGS + d));
+  const nextSeq = load<u32>(u32At(r, W_NEXT_SEQ + d));
+  const plain = (flags & (TCP_SYN | TCP_FIN | TCP_RST)) == 0;
+  if (prevKind == K_DATA) return plain && seglen > 0 && (fFlags & D_NEXTSEQ_SET) != 0 && seq + <u32>seglen == nextSeq;
+  if (prevKind == K_ACK) return plain && seglen == 0 && ((fFlags & D_NEXTSEQ_SET) == 0 || seq == nextSeq);
+  if (prevKind == K_SYN || prevKind == K_SYNACK) {
+    const synAck = TCP_SYN | TCP_ACK;
+    return (flags & (synAck | TCP_FIN | TCP_RST)) == (prevKind == K_SYN ? TCP_SYN : synAck) && seq == load<u32>(u32At(r, W_ISN + d));
+  }
+  return false;
 }
 
 /**
