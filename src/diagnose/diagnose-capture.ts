@@ -151,8 +151,9 @@ class ConnectionDiagnoser {
     this.paths = new ServerPaths(analysis);
     // A RST after both FINs is a late answer to a closed connection, not what ended it: the end says
     // 'closed normally', and a reset verdict beside it would headline a story the connection did not have.
+    // One before them (injected during set-up, say) is part of the story.
     const store = tracker.store;
-    const resets = tracker.resets.filter((r) => store.endKind(r.conn) !== 'fin');
+    const resets = tracker.resets.filter((r) => store.endKind(r.conn) !== 'fin' || r.frame < store.endFrame(r.conn));
     this.firstReset = new Int32Array(n + 1);
     for (const r of resets) this.firstReset[r.conn + 1]!++;
     for (let c = 0; c < n; c++) this.firstReset[c + 1]! += this.firstReset[c]!;
