@@ -200,7 +200,7 @@ export class TcpTracker {
     let ptr: number;
     if (buf === this.chunk) ptr = buf.byteOffset + r.offset;
     else ptr = this.copyIn(buf, r.offset, r.capLen);
-    const kind = this.x.trackFrame(ptr, r.capLen, r.linkType, r.tsSec, r.tsNsec, r.frame);
+    const kind = this.x.trackFrame(ptr, r.capLen, r.origLen, r.linkType, r.tsSec, r.tsNsec, r.frame);
     // The frame may have opened a connection, and grown the store.
     this.tracked = true;
     this.notes.takeInto(this.resets);
@@ -249,7 +249,7 @@ export class TcpTracker {
 
   /** Decodes `r` without tracking it: DECODED_TCP with `out` filled, or why it is not usable TCP. */
   decodeInto(r: PacketRecord, out: DecodedTcp): number {
-    const status = this.x.decode(this.copyIn(r.buf, r.offset, r.capLen), r.capLen, r.linkType);
+    const status = this.x.decode(this.copyIn(r.buf, r.offset, r.capLen), r.capLen, r.origLen, r.linkType);
     if (status === DECODED_TCP) this.block.read(out);
     return status;
   }
