@@ -4,6 +4,7 @@ import { endpointText } from '../util/ip-text.js';
 import { durationText, wallClockText } from '../util/time-text.js';
 import type { CaptureComparison, ConnectionDiagnosis } from '../model/analysis-report.js';
 import { describeSkipped } from '../analyze/skipped-counts.js';
+import { lengthBeyondFrameText, tunnelTexts } from '../report/tunnel-text.js';
 import { isProblem } from '../report/build-file-report.js';
 import { headlineSentences, renderDiagnosis, renderIdleTimeouts } from './diagnosis-text.js';
 import type { Style } from './style.js';
@@ -122,6 +123,10 @@ export function renderFileReport(r: FileReport, st: Style): string {
   out.push(st.bold(`${r.file}`) + ` — ${r.format}${r.gzip ? ' (gzip)' : ''}, ${r.frames} frames, ${r.tcpPackets} TCP packets${span}`);
   const skipped = describeSkipped(r.skipped);
   if (skipped.length) out.push(st.dim(`  skipped: ${skipped.join(', ')}`));
+  const tunnels = tunnelTexts(r.tunnels);
+  if (tunnels.length) out.push(st.dim(`  tunnels: ${tunnels.join('; ')}`));
+  const overran = lengthBeyondFrameText(r.ipLengthBeyondFrame);
+  if (overran) out.push(st.dim(`  ${overran}`));
   if (r.error) out.push(st.red(`  capture incomplete: ${r.error}`));
   const headlines = headlineSentences(r);
   if (headlines.length) {

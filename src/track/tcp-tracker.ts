@@ -4,6 +4,7 @@ import { DecodedTcp } from '../decode/decoded-tcp.js';
 import { PacketBlock } from '../decode/packet-block.js';
 import { DEFAULT_CHUNK } from '../capture/sync-source.js';
 import { ConnectionStore } from './connection-store.js';
+import { readDecodeTally, type DecodeTally } from './decode-tally.js';
 import { EventLog } from './event-log.js';
 import { E_STRIDE } from './event-layout.js';
 import { RECORD_BYTES } from './record-layout.js';
@@ -252,6 +253,11 @@ export class TcpTracker {
     const status = this.x.decode(this.copyIn(r.buf, r.offset, r.capLen), r.capLen, r.origLen, r.linkType);
     if (status === DECODED_TCP) this.block.read(out);
     return status;
+  }
+
+  /** The tunnels TCP came through and the IP lengths that overran their frame, so far. */
+  decodeTally(): DecodeTally {
+    return readDecodeTally(this.memory.buffer, this.x.decodeTallyAddress());
   }
 
   /** The last decoded packet, as an object (for --events, live views and RSTs; reused). */
