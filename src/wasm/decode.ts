@@ -8,6 +8,7 @@ import {
   P_ACK, P_DF, P_DPORT, P_DST, P_FLAGS, P_IPID, P_IPLEN, P_IPVER, P_MSS, P_PAYLOAD, P_SACKPERM, P_SEQ, P_SNAPPED,
   P_SPORT, P_SRC, P_TIMESTAMPS, P_TTL, P_WINDOW, P_WSCALE,
 } from '../decode/decoded-layout';
+import { LINKTYPE_ETHERNET } from '../capture/link-types';
 import { countLengthBeyondFrame, tallyTunnel } from './decode-tally';
 import { byIpProtocol, byLinkType } from './encap/dispatch';
 import { analyzeErspan2, analyzeErspan3 } from './encap/erspan';
@@ -49,29 +50,32 @@ let overran = false;
 
 /** Decode the frame at `start` into the DecodedTcp block at `out`; DECODED_TCP or why not. */
 export function decodeFrame(start: usize, capLen: i32, wireLen: i32, linkType: i32, out: usize): i32 {
-  let kind = byLinkType(linkType);
-  if (kind == L_NONE) return UNKNOWN_LINK;
   const end = start + <usize>capLen;
   wireEnd = start + <usize>(wireLen > capLen ? wireLen : capLen);
   overran = false;
   clearTunnel();
   setCarrierIp(0, 0);
-  let at = start;
-  let upTo = end;
-  for (let n = 0; n < MAX_LAYERS; n++) {
-    const status = analyze(kind, at, upTo, out);
-    if (status != CONTINUE) {
-      if (status == DECODED_TCP) {
-        if (tunnelKind != 0) tallyTunnel();
-        if (overran) countLengthBeyondFrame();
-      }
-      return status;
-    }
-    kind = nextKind;
-    at = nextAt;
-    upTo = nextEnd;
+  let status: i32;
+  // Nearly every frame is untagged Ethernet carrying IP: straight to it, without the dispatch.
+  const etherType = linkType == LINKTYPE_ETHERNET && capLen >= 14 ? be16(start + 12) : 0;
+  if (etherType == 0x0800) {
+    status = decodeIPv4(start + 14, end, out);
+  } else if (etherType == 0x86dd) {
+    status = decodeIPv6(start + 14, end, out);
+  } else {
+    const kind = byLinkType(linkType);
+    if (kind == L_NONE) return UNKNOWN_LINK;
+    status = handOff(kind, start, end);
   }
-  return MALFORMED;
+  for (let n = 0; status == CONTINUE; n++) {
+    if (n == MAX_LAYERS) return MALFORMED;
+    status = analyze(nextKind, nextAt, nextEnd, out);
+  }
+  if (status == DECODED_TCP) {
+    if (tunnelKind != 0) tallyTunnel();
+    if (overran) countLengthBeyondFrame();
+  }
+  return status;
 }
 
 function analyze(kind: i32, p: usize, end: usize, out: usize): i32 {
