@@ -10,7 +10,6 @@
  * counted skips, and a nesting of tunnels must end.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { buildPcapRaw, type RawFrame } from './helpers/capture-writer.js';
@@ -37,6 +36,7 @@ import {
 import { REPO, runKad } from './helpers/run-kad.js';
 import { tempCaptures } from './helpers/temp-captures.js';
 import { compareWithTshark } from './helpers/tshark-oracle.js';
+import { innerOf, tsharkInner } from './helpers/tshark-inner.js';
 import { labSkip } from './helpers/lab-gate.js';
 import { decodeFrame } from '../src/track/decode-frame.js';
 import { DecodedTcp } from '../src/decode/decoded-tcp.js';
@@ -177,46 +177,6 @@ function events(file: string): Array<Record<string, unknown>> {
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 }
 
-const LETTERS: Array<[number, string]> = [
-  [0x02, 'S'],
-  [0x01, 'F'],
-  [0x04, 'R'],
-  [0x08, 'P'],
-  [0x10, 'A'],
-  [0x20, 'U'],
-  [0x40, 'E'],
-  [0x80, 'C'],
-];
-const letters = (flags: number) =>
-  LETTERS.filter(([bit]) => flags & bit)
-    .map(([, l]) => l)
-    .join('');
-/** The innermost of tshark's repeated fields (a tunnelled frame has one per IP header). */
-const innermost = (v: string | undefined) => (v ?? '').split(',').pop() ?? '';
-
-/** tshark's view of each TCP packet's inner header, keyed by frame (`v6`: the inner IP version). */
-function tsharkInner(file: string, v6: boolean, decodeAs: string[] = []): Map<number, Record<string, unknown>> {
-  const ip = v6 ? 'ipv6' : 'ip';
-  const fields = ['frame.number', `${ip}.src`, `${ip}.dst`, 'tcp.seq_raw', 'tcp.flags', 'tcp.len'];
-  const args = ['-n', '-r', file, ...decodeAs.flatMap((d) => ['-d', d]), '-Y', 'tcp', '-T', 'fields', '-E', 'separator=/t'];
-  const r = spawnSync('tshark', [...args, ...fields.flatMap((f) => ['-e', f])], { maxBuffer: 64 << 20 });
-  assert.equal(r.status, 0, r.stderr.toString());
-  const out = new Map<number, Record<string, unknown>>();
-  for (const line of r.stdout.toString().split('\n').filter(Boolean)) {
-    const v = line.split('\t');
-    out.set(Number(v[0]), {
-      src: innermost(v[1]),
-      dst: innermost(v[2]),
-      seq: Number(v[3]),
-      flags: letters(Number(v[4])),
-      len: Number(v[5]),
-    });
-  }
-  return out;
-}
-
-const pick = (e: Record<string, unknown>) => ({ src: e.src, dst: e.dst, seq: e.seq, flags: e.flags, len: e.len });
-
 /** What a connection is, whatever carried it: endpoints, how it ended, its verdict. */
 function connectionsOf(r: AnalysisReport): unknown[] {
   const f = r.files[0]!;
@@ -244,7 +204,7 @@ describe('TCP inside encapsulations, against tshark and the unwrapped capture', 
         const ours = events(file);
         assert.equal(theirs.size, plainEvents.length, 'tshark finds every TCP packet inside');
         assert.equal(ours.length, plainEvents.length, 'kad finds every TCP packet inside');
-        for (const e of ours) assert.deepEqual(pick(e), theirs.get(e.frame as number), `frame ${String(e.frame)}`);
+        for (const e of ours) assert.deepEqual(innerOf(e), theirs.get(e.frame as number), `frame ${String(e.frame)}`);
         // Keepalive, keepalive ACK, RST and stream agreement (the oracle every capture is held to).
         if (!c.decodeAs) assert.deepEqual(compareWithTshark(file), []);
         // The inner flow is the connection: the same packets, kinds, connections and verdicts as unwrapped.
