@@ -32,6 +32,7 @@ import { analyzeSll, analyzeSll2 } from './encap/sll';
 import { analyzeUdp } from './encap/udp';
 import { analyzeVxlan } from './encap/vxlan';
 import { clearTunnel, tunnelKind } from './encap/tunnel-note';
+import { addFragment, fragKept, fragTotal } from './ip-fragments';
 
 const IPPROTO_TCP: i32 = 6;
 /**
@@ -142,15 +143,26 @@ function decodeIPv4(ip: usize, end: usize, out: usize): i32 {
   const ihl = (first & 0x0f) * 4;
   if (ihl < 20) return MALFORMED;
   let totalLen = be16(ip + 2);
-  const fragField = be16(ip + 6);
-  // Only a whole datagram carries a usable TCP header + length; fragments are counted, not reassembled.
-  if ((fragField & 0x3fff) != 0) return IP_FRAGMENT;
   // TSO/GRO captures on the sending host often show a total length of 0.
   if (totalLen == 0) totalLen = <i32>(end - ip);
   if (totalLen < ihl) return MALFORMED;
   totalLen = trustedLength(ip, totalLen);
+  const fragField = be16(ip + 6);
   const protocol = <i32>load<u8>(ip + 9);
+  if ((fragField & 0x3fff) != 0) {
+    if (protocol != IPPROTO_TCP) return IP_FRAGMENT;
+    const payload = ip + <usize>ihl;
+    const head = addFragment(4, <u32>be16(ip + 4), ip + 12, ip + 16, 4, <u32>(fragField & 0x1fff) << 3, (fragField & 0x2000) != 0, payload, <u32>(totalLen - ihl), end);
+    if (head == 0) return IP_FRAGMENT;
+    writeIPv4(ip, ihl + fragTotal, fragField, out);
+    return decodeTcp(head, head + <usize>fragTotal, head + <usize>fragKept, out);
+  }
   if (protocol != IPPROTO_TCP) return carried(protocol, ip, 4, ip + <usize>ihl, ip + <usize>totalLen, end);
+  writeIPv4(ip, totalLen, fragField, out);
+  return decodeTcp(ip + <usize>ihl, ip + <usize>totalLen, end, out);
+}
+
+function writeIPv4(ip: usize, totalLen: i32, fragField: i32, out: usize): void {
   store<u8>(out + P_IPVER, 4);
   store<u8>(out + P_TTL, load<u8>(ip + 8));
   store<i32>(out + P_IPID, be16(ip + 4));
@@ -162,7 +174,6 @@ function decodeIPv4(ip: usize, end: usize, out: usize): i32 {
   store<u32>(out + P_DST, be32(ip + 16));
   store<u32>(out + P_DST + 4, 0);
   store<u64>(out + P_DST + 8, 0);
-  return decodeTcp(ip + <usize>ihl, ip + <usize>totalLen, end, out);
 }
 
 function decodeIPv6(ip: usize, end: usize, out: usize): i32 {
@@ -187,12 +198,17 @@ function decodeIPv6(ip: usize, end: usize, out: usize): i32 {
         o += (<usize>load<u8>(o + 1) + 1) * 8;
         break;
       case 44: {
-        // fragment header: only an unfragmented "atomic" fragment is usable
         if (o + 8 > end) return TRUNCATED;
-        if ((be16(o + 2) & 0xfff9) != 0) return IP_FRAGMENT;
+        const field = be16(o + 2);
         next = load<u8>(o);
         o += 8;
-        break;
+        // An "atomic" fragment (offset 0, no more to come) is a whole datagram.
+        if ((field & 0xfff9) == 0) break;
+        if (next != IPPROTO_TCP || o > datagramEnd) return IP_FRAGMENT;
+        const head = addFragment(6, be32(o - 4), ip + 8, ip + 24, 16, <u32>(field & 0xfff8), (field & 1) != 0, o, <u32>(datagramEnd - o), end);
+        if (head == 0) return IP_FRAGMENT;
+        writeIPv6(ip, fragTotal, out);
+        return decodeTcp(head, head + <usize>fragTotal, head + <usize>fragKept, out);
       }
       case 51: // AH: length in 4-octet units minus 2
         if (o + 8 > end) return TRUNCATED;
@@ -205,6 +221,11 @@ function decodeIPv6(ip: usize, end: usize, out: usize): i32 {
     }
     if (o > datagramEnd) return MALFORMED;
   }
+  writeIPv6(ip, payloadLen, out);
+  return decodeTcp(o, datagramEnd, end, out);
+}
+
+function writeIPv6(ip: usize, payloadLen: i32, out: usize): void {
   store<u8>(out + P_IPVER, 6);
   store<u8>(out + P_TTL, load<u8>(ip + 7));
   store<i32>(out + P_IPID, -1);
@@ -214,7 +235,6 @@ function decodeIPv6(ip: usize, end: usize, out: usize): i32 {
     store<u32>(out + P_SRC + k, be32(ip + 8 + k));
     store<u32>(out + P_DST + k, be32(ip + 24 + k));
   }
-  return decodeTcp(o, datagramEnd, end, out);
 }
 function decodeTcp(t: usize, segEnd: usize, capEnd: usize, out: usize): i32 {
   if (t + 20 > capEnd) return TRUNCATED;
