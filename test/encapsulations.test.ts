@@ -10,6 +10,7 @@
  * counted skips, and a nesting of tunnels must end.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { buildPcapRaw, type RawFrame } from './helpers/capture-writer.js';
@@ -217,6 +218,16 @@ describe('TCP inside encapsulations, against tshark and the unwrapped capture', 
       });
     }
   }
+});
+
+test('the text report and the HTML page name the tunnel', { skip: noTshark }, () => {
+  const { file } = wrapCapture(BASES[0]!, CASES[0]!);
+  const r = runKad(['analyze', '--no-color', '--html', join(tmp.dir, 'report.html'), file]);
+  assert.equal(r.status, 0, r.stderr);
+  const tcp = r.stdout.match(/, (\d+) TCP packets/)?.[1];
+  assert.match(r.stdout, new RegExp(`^  tunnels: vxlan VNI 42 ${O4.src} → ${O4.dst}: ${tcp} TCP packets$`, 'm'));
+  const html = readFileSync(join(tmp.dir, 'report.html'), 'utf8');
+  assert.match(html, new RegExp(`<dt>Tunnels</dt><dd>vxlan VNI 42 ${O4.src} → ${O4.dst}: ${tcp} TCP packets</dd>`));
 });
 
 /** Where the inner TCP header starts in a wrapped frame (every wrap ends with the inner IP packet). */
