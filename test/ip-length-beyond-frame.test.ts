@@ -16,6 +16,10 @@ import { tempCaptures } from './helpers/temp-captures.js';
 import { compareWithTshark } from './helpers/tshark-oracle.js';
 import { labSkip } from './helpers/lab-gate.js';
 import type { AnalysisReport } from '../src/model/analysis-report.js';
+import { newPacketRecord, WIRE_LENGTH_UNKNOWN } from '../src/capture/packet-record.js';
+import { DecodedTcp } from '../src/decode/decoded-tcp.js';
+import { DECODED_TCP } from '../src/decode/decode-status.js';
+import { decodeFrame } from '../src/track/decode-frame.js';
 
 const noTshark = labSkip(import.meta.url, { tools: ['tshark'] });
 const tmp = tempCaptures('kad-iplen-', 'pcap');
@@ -104,5 +108,25 @@ describe('an IP total length beyond an uncut frame', () => {
     const f = report(tmp.write(buildPcapRaw(frames, { linkType: 1, snaplen: 54 }))).files[0]!;
     assert.equal(f.ipLengthBeyondFrame, 0);
     assert.equal(f.connections[0]!.c2s.payloadBytes, 7 * 120);
+  });
+
+  test('a frame whose wire length is unknown (live, filling the snaplen) keeps its stated length', () => {
+    const { specs } = conversation();
+    const data = specs.find((p) => p.payload === 120)!;
+    const whole = rawFrame(data).data;
+    const rec = newPacketRecord();
+    rec.buf = whole.subarray(0, 80);
+    rec.capLen = 80;
+    rec.linkType = 1;
+    const pkt = new DecodedTcp();
+    for (const [origLen, payload] of [
+      [WIRE_LENGTH_UNKNOWN, 120],
+      [whole.length, 120],
+      [80, 80 - 14 - 20 - 32],
+    ] as const) {
+      rec.origLen = origLen;
+      assert.equal(decodeFrame(rec, pkt), DECODED_TCP);
+      assert.equal(pkt.payloadLen, payload, `wire length ${origLen}`);
+    }
   });
 });

@@ -52,7 +52,8 @@ let overran = false;
 /** Decode the frame at `start` into the DecodedTcp block at `out`; DECODED_TCP or why not. */
 export function decodeFrame(start: usize, capLen: i32, wireLen: i32, linkType: i32, out: usize): i32 {
   const end = start + <usize>capLen;
-  wireEnd = start + <usize>(wireLen > capLen ? wireLen : capLen);
+  // WIRE_LENGTH_UNKNOWN (-1 here): nothing to hold the IP length against.
+  wireEnd = wireLen == -1 ? <usize>-1 : start + <usize>(wireLen > capLen ? wireLen : capLen);
   overran = false;
   clearTunnel();
   setCarrierIp(0, 0);
