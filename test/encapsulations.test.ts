@@ -141,6 +141,13 @@ const CASES: Case[] = [
     tunnel: { kind: 'gre', id: 3, ...o4 },
   },
   { name: 'PPP link type', linkType: 9, wrap: (e) => pppLink(ipOf(e)), tunnel: null },
+  { name: 'PPP in HDLC-like framing link type', linkType: 50, wrap: (e) => pppLink(ipOf(e)), tunnel: null },
+  {
+    name: 'PPPoE without Ethernet link type',
+    linkType: 51,
+    wrap: (e) => pppoe(0x77, ipOf(e)).subarray(14),
+    tunnel: { kind: 'pppoe', ...none, id: 0x77 },
+  },
   { name: 'IPoIB link type', linkType: 242, wrap: (e) => ipoibLink(ipOf(e)), tunnel: null },
   {
     name: 'NFLOG link type',
