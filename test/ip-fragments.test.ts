@@ -31,12 +31,16 @@ function tcpFrames(base: string): RawFrame[] {
   });
 }
 
-/** Each TCP packet as fragments: the first `firstBytes` of its payload (16 cuts a SYN's header in two), then 24-byte pieces. */
-function fragmented(frames: RawFrame[], firstBytes: number): RawFrame[] {
+/**
+ * Each TCP packet as fragments: the first `firstBytes` of its payload (16 cuts a SYN's header in two), then
+ * 24-byte pieces; `reversed`: sent last first, as some stacks do.
+ */
+function fragmented(frames: RawFrame[], firstBytes: number, reversed = false): RawFrame[] {
   const out: RawFrame[] = [];
   frames.forEach((f, i) => {
     const ip = ipOf(f.data);
     const parts = fragmentIp(ip, firstBytes, 24, 0x100 + i);
+    if (reversed) parts.reverse();
     parts.forEach((p, k) => out.push({ tsNs: f.tsNs + BigInt(k) * 1000n, data: ether(f.data.readUInt16BE(12), p) }));
   });
   return out;
@@ -68,11 +72,15 @@ const summary = (r: AnalysisReport) =>
 
 describe('TCP in IP fragments, against tshark', { skip: noTshark }, () => {
   for (const base of ['fw-reset-keepalive.server.pcap', 'fw-reset-keepalive-v6.client.pcap', 'peer-abort.client.pcap']) {
-    for (const firstBytes of [16, 32]) {
-      test(`${base}, first fragment ${firstBytes} bytes`, () => {
+    for (const [firstBytes, reversed] of [
+      [16, false],
+      [32, false],
+      [16, true],
+    ] as const) {
+      test(`${base}, first fragment ${firstBytes} bytes${reversed ? ', last fragment first' : ''}`, () => {
         const plainFrames = tcpFrames(base);
         const plain = tmp.write(buildPcapRaw(plainFrames, { linkType: 1 }));
-        const file = tmp.write(buildPcapRaw(fragmented(plainFrames, firstBytes), { linkType: 1 }));
+        const file = tmp.write(buildPcapRaw(fragmented(plainFrames, firstBytes, reversed), { linkType: 1 }));
         assert.deepEqual(compareWithTshark(file), []);
         const ours = events(file);
         const theirs = tsharkInner(file, base.includes('-v6'));

@@ -1,7 +1,7 @@
 // AssemblyScript: TCP in fragmented IP datagrams (a SYN with many options over a small-MTU tunnel, a
 // middlebox that fragments), put back together as tshark does by default: the TCP packet is the whole
 // datagram's, at the frame that completes it, with the datagram's full length. Only the first bytes of each
-// datagram are kept (the TCP header, which may itself span fragments), and only FRAG_SLOTS datagrams wait
+// datagram are kept (the TCP header, which may itself span fragments, in any order), and only FRAG_SLOTS datagrams wait
 // at once: past that a datagram's first fragment pushes out the oldest, whose fragments stay counted as fragments.
 
 const FRAG_SLOTS = 16;
@@ -10,13 +10,14 @@ export const FRAG_HEAD = 60;
 
 const F_ID = 0; // u32: IPv4 identification or IPv6 fragment id
 const F_VERSION = 4; // u8: 4 or 6; 0 = free slot
-const F_KEPT = 5; // u8: payload bytes held from offset 0 on, without a hole
 const F_TOTAL = 8; // u32: the payload's whole length, once the last fragment came (0 before)
 const F_COVERED = 12; // u32: payload bytes the fragments so far carried
 const F_SRC = 16; // 16 bytes
 const F_DST = 32; // 16 bytes
-const F_HEAD = 48; // FRAG_HEAD bytes of payload
-const SLOT_BYTES: usize = 112;
+/** u64: bit k set when byte k of the payload is held (fragments may come in any order). */
+const F_HELD = 48;
+const F_HEAD = 56; // FRAG_HEAD bytes of payload
+const SLOT_BYTES: usize = 120;
 
 const slotsAt: usize = memory.data(<i32>SLOT_BYTES * FRAG_SLOTS, 16);
 let victim: i32 = 0;
@@ -66,14 +67,14 @@ export function addFragment(version: i32, id: u32, src: usize, dst: usize, n: us
   // Only a datagram's start may push out another's: a stray later fragment must not cost a whole one.
   const s = slotFor(version, id, src, dst, n, offset == 0);
   if (s == 0) return 0;
-  const kept = <u32>load<u8>(s + F_KEPT);
-  if (offset <= kept && offset < <u32>FRAG_HEAD) {
+  if (offset < <u32>FRAG_HEAD) {
     const captured = capEnd > at ? <u32>(capEnd - at) : 0;
     let upTo = offset + (captured < len ? captured : len);
     if (upTo > <u32>FRAG_HEAD) upTo = <u32>FRAG_HEAD;
-    if (upTo > kept) {
-      memory.copy(s + F_HEAD + <usize>kept, at + <usize>(kept - offset), <usize>(upTo - kept));
-      store<u8>(s + F_KEPT, <u8>upTo);
+    if (upTo > offset) {
+      memory.copy(s + F_HEAD + <usize>offset, at, <usize>(upTo - offset));
+      const bits = ((<u64>1 << <u64>upTo) - 1) & ~((<u64>1 << <u64>offset) - 1);
+      store<u64>(s + F_HELD, load<u64>(s + F_HELD) | bits);
     }
   }
   const covered = load<u32>(s + F_COVERED) + len;
@@ -84,6 +85,7 @@ export function addFragment(version: i32, id: u32, src: usize, dst: usize, n: us
   if (total == 0 || covered != total) return 0;
   store<u8>(s + F_VERSION, 0);
   fragTotal = <i32>total;
-  fragKept = <i32>load<u8>(s + F_KEPT);
+  // The bytes held from the start without a hole.
+  fragKept = <i32>ctz<u64>(~load<u64>(s + F_HELD));
   return s + F_HEAD;
 }
