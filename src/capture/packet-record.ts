@@ -12,7 +12,7 @@ export interface PacketRecord {
   offset: number;
   /** Bytes captured (≤ origLen when the snaplen cut the frame). */
   capLen: number;
-  /** Length of the frame on the wire. */
+  /** Length of the frame on the wire; WIRE_LENGTH_UNKNOWN when the source does not say. */
   origLen: number;
   /** Whole seconds since the Unix epoch. */
   tsSec: number;
@@ -27,6 +27,13 @@ export interface PacketRecord {
   /** Byte offset of the record in the (decompressed) capture stream. */
   fileOffset: number;
 }
+
+/**
+ * The wire length of a frame whose source does not tell it (a live capture
+ * through cap, when the frame filled the snaplen): the decoder then believes
+ * the IP header's length, as for a frame cut by the snaplen.
+ */
+export const WIRE_LENGTH_UNKNOWN = 0xffffffff;
 
 export function newPacketRecord(): PacketRecord {
   return {

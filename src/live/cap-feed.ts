@@ -1,5 +1,5 @@
 import { closeLiveCapture, defaultRouteInterface, openLiveCapture, type CapModule, type LiveCapture } from '../capture/live-cap.js';
-import { newPacketRecord, type PacketHandler } from '../capture/packet-record.js';
+import { newPacketRecord, WIRE_LENGTH_UNKNOWN, type PacketHandler } from '../capture/packet-record.js';
 import { linkPackets } from './link-counters.js';
 import type { PacketFeed } from './packet-feed.js';
 
@@ -102,8 +102,8 @@ export class CapFeed implements PacketFeed {
         rec.tsSec = anchorSec + Math.floor(ns / 1e9);
         rec.tsNsec = ns % 1e9;
         rec.capLen = nbytes;
-        // cap drops the on-the-wire length; the decoder reads lengths from the IP header anyway.
-        rec.origLen = nbytes;
+        // cap drops the on-the-wire length: a frame shorter than the snaplen was whole, one that filled it may not have been.
+        rec.origLen = nbytes < this.snaplen ? nbytes : WIRE_LENGTH_UNKNOWN;
         rec.frame++;
         try {
           onPacket(rec);

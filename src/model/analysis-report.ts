@@ -150,6 +150,14 @@ export interface FileReport {
    * among them, includes how long they waited to be read.
    */
   arrivalTimestamps: boolean;
+  /**
+   * TCP packets whose IP header claimed more bytes than the frame had on the
+   * wire (not the snaplen's doing): decoded from what the frame holds, as
+   * tshark does, and counted here.
+   */
+  ipLengthBeyondFrame: number;
+  /** The tunnels TCP packets arrived through (the connections are the inner flows). */
+  tunnels: TunnelTally;
   /** Epoch seconds with 9 decimals of the first and last frame, or null. */
   firstTs: string | null;
   lastTs: string | null;
@@ -176,6 +184,33 @@ export interface FileReport {
    * `connections` and `diagnoses` hold those kept in full.
    */
   evicted: EvictionSummary | null;
+}
+
+/** Encapsulations a mirror, link or firewall log wraps TCP in (src/wasm/encap/ reads them). */
+export type TunnelKind =
+  'vxlan' | 'geneve' | 'gre' | 'erspan-1' | 'erspan-2' | 'erspan-3' | 'mpls' | 'pppoe' | 'gtp-u' | 'ip-in-ip' | 'nflog';
+
+/** One tunnel (its outermost header names it) and the TCP packets that came through it. */
+export interface TunnelReport {
+  kind: TunnelKind;
+  /**
+   * VNI (vxlan, geneve), key (gre, erspan-1), session id (erspan-2, erspan-3,
+   * pppoe), bottom-of-stack label (mpls), TEID (gtp-u), log group (nflog);
+   * null when the header carries none.
+   */
+  id: number | null;
+  /** The outer IP header's addresses; null when the tunnel had none (MPLS or PPPoE on Ethernet, NFLOG). */
+  outerSrc: string | null;
+  outerDst: string | null;
+  /** NFLOG: the logging rule's prefix (its first 52 bytes). */
+  prefix: string | null;
+  packets: number;
+}
+
+/** A capture's tunnels: the first 16 distinct ones listed, the packets of any others counted. */
+export interface TunnelTally {
+  listed: TunnelReport[];
+  otherPackets: number;
 }
 
 /** What a bounded-memory run kept of the connections it forgot. */

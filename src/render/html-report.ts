@@ -18,6 +18,7 @@ import { headlineSentences, idleBracketText, setupFacts, setupFailuresText } fro
 import { ATTRIBUTION_COLOURS, esc, renderTimelineSvg } from './svg-timeline.js';
 import { describeSkipped } from '../analyze/skipped-counts.js';
 import { ARRIVAL_STAMPS_NOTE, duplicatesText, handshakeRttText } from './capture-notes.js';
+import { lengthBeyondFrameText, tunnelTexts } from '../report/tunnel-text.js';
 import { isProblem } from '../report/build-file-report.js';
 
 /** Timelines beyond this many per file would make a page nobody scrolls through; the table still lists every problem. */
@@ -302,6 +303,8 @@ ${
 function renderSummary(r: FileReport): Markup {
   const counts = Object.entries(r.connectionCounts.byEnd).map(([k, n]) => `${n} ${k}`);
   const skipped = describeSkipped(r.skipped);
+  const tunnels = tunnelTexts(r.tunnels);
+  const overran = lengthBeyondFrameText(r.ipLengthBeyondFrame);
   return h`<dl class="summary">
 <dt>Format</dt><dd>${r.format}${r.gzip ? ' (gzip)' : ''}, ${r.frames} frames, ${r.tcpPackets} TCP packets</dd>
 <dt>Span</dt><dd>${r.firstTs ? `${when(r.firstTs)} → ${when(r.lastTs, false)}` : '—'}</dd>
@@ -309,6 +312,8 @@ function renderSummary(r: FileReport): Markup {
 ${skipped.length ? h`<dt>Skipped</dt><dd>${skipped.join(', ')}</dd>` : ''}
 ${r.duplicateFrames ? h`<dt>Duplicates</dt><dd>${duplicatesText(r.duplicateFrames)}</dd>` : ''}
 ${r.arrivalTimestamps ? h`<dt>Timestamps</dt><dd>${ARRIVAL_STAMPS_NOTE}</dd>` : ''}
+${tunnels.length ? h`<dt>Tunnels</dt><dd>${tunnels.join('; ')}</dd>` : ''}
+${overran ? h`<dt>IP lengths</dt><dd>${overran}</dd>` : ''}
 ${r.error ? h`<dt>Incomplete</dt><dd class="warn-text">${r.error}</dd>` : ''}
 </dl>`;
 }

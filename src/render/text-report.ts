@@ -4,6 +4,7 @@ import { endpointText } from '../util/ip-text.js';
 import { durationText, wallClockText } from '../util/time-text.js';
 import type { CaptureComparison, ConnectionDiagnosis, MergedView } from '../model/analysis-report.js';
 import { describeSkipped } from '../analyze/skipped-counts.js';
+import { lengthBeyondFrameText, tunnelTexts } from '../report/tunnel-text.js';
 import { isProblem } from '../report/build-file-report.js';
 import { ARRIVAL_STAMPS_NOTE, duplicatesText, handshakeRttText } from './capture-notes.js';
 import { headlineSentences, renderDiagnosis, renderIdleTimeouts, renderSetupPaths, setupFacts } from './diagnosis-text.js';
@@ -132,6 +133,10 @@ export function renderFileReport(r: FileReport, st: Style, mergedElsewhere = fal
   if (skipped.length) out.push(st.dim(`  skipped: ${skipped.join(', ')}`));
   if (r.duplicateFrames) out.push(st.dim(`  ${duplicatesText(r.duplicateFrames)}`));
   if (r.arrivalTimestamps) out.push(st.dim(`  ${ARRIVAL_STAMPS_NOTE}`));
+  const tunnels = tunnelTexts(r.tunnels);
+  if (tunnels.length) out.push(st.dim(`  tunnels: ${tunnels.join('; ')}`));
+  const overran = lengthBeyondFrameText(r.ipLengthBeyondFrame);
+  if (overran) out.push(st.dim(`  ${overran}`));
   if (r.error) out.push(st.red(`  capture incomplete: ${r.error}`));
   if (mergedElsewhere) {
     if (r.problemGroups.length || r.idleTimeouts.length)

@@ -385,6 +385,7 @@ export function buildFileReport(
   const allPaths = retired ? retired.idleTimeoutsWith(diagnosis?.pathTallies() ?? new Map()) : (diagnosis?.idleTimeouts ?? []);
   const shownPaths = filteredPaths(analysis, filter, retired);
   // A filter narrows the paths (and so their recommendations) to those of the connections it lets through.
+  const decoded = t.decodeTally();
   const idleTimeouts = shownPaths === null ? allPaths : allPaths.filter((p) => shownPaths.has(p.path));
   return {
     file: analysis.file,
@@ -395,6 +396,8 @@ export function buildFileReport(
     skipped: skippedCounts(analysis),
     duplicateFrames: t.duplicateFrames,
     arrivalTimestamps: analysis.arrivalTimestamps,
+    ipLengthBeyondFrame: decoded.ipLengthBeyondFrame,
+    tunnels: decoded.tunnels,
     firstTs: haveTcp ? relTimeText(t, firstNs) : null,
     lastTs: haveTcp ? relTimeText(t, lastNs) : null,
     error: analysis.error ? analysis.error.message : null,

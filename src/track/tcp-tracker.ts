@@ -4,6 +4,7 @@ import { DecodedTcp } from '../decode/decoded-tcp.js';
 import { PacketBlock } from '../decode/packet-block.js';
 import { DEFAULT_CHUNK } from '../capture/sync-source.js';
 import { ConnectionStore } from './connection-store.js';
+import { readDecodeTally, type DecodeTally } from './decode-tally.js';
 import { EventLog } from './event-log.js';
 import { E_STRIDE } from './event-layout.js';
 import { RECORD_BYTES } from './record-layout.js';
@@ -204,7 +205,7 @@ export class TcpTracker {
     let ptr: number;
     if (buf === this.chunk) ptr = buf.byteOffset + r.offset;
     else ptr = this.copyIn(buf, r.offset, r.capLen);
-    const kind = this.x.trackFrame(ptr, r.capLen, r.linkType, r.tsSec, r.tsNsec, r.frame);
+    const kind = this.x.trackFrame(ptr, r.capLen, r.origLen, r.linkType, r.tsSec, r.tsNsec, r.frame);
     // The frame may have opened a connection, and grown the store.
     this.tracked = true;
     this.notes.takeInto(this.resets);
@@ -253,9 +254,14 @@ export class TcpTracker {
 
   /** Decodes `r` without tracking it: DECODED_TCP with `out` filled, or why it is not usable TCP. */
   decodeInto(r: PacketRecord, out: DecodedTcp): number {
-    const status = this.x.decode(this.copyIn(r.buf, r.offset, r.capLen), r.capLen, r.linkType);
+    const status = this.x.decode(this.copyIn(r.buf, r.offset, r.capLen), r.capLen, r.origLen, r.linkType);
     if (status === DECODED_TCP) this.block.read(out);
     return status;
+  }
+
+  /** The tunnels TCP came through and the IP lengths that overran their frame, so far. */
+  decodeTally(): DecodeTally {
+    return readDecodeTally(this.memory.buffer, this.x.decodeTallyAddress());
   }
 
   /** The last decoded packet, as an object (for --events, live views and RSTs; reused). */

@@ -25,8 +25,10 @@ function fn<T extends (...args: never[]) => unknown>(params: Parameters<T>['leng
  */
 export const PASS_EXPORTS = {
   init: fn<(initialConnections: number, chunkBytes: number) => void>(2),
-  trackFrame: fn<(ptr: number, capLen: number, linkType: number, tsSec: number, tsNsec: number, frame: number) => number>(6),
-  decode: fn<(ptr: number, capLen: number, linkType: number) => number>(3),
+  trackFrame:
+    fn<(ptr: number, capLen: number, wireLen: number, linkType: number, tsSec: number, tsNsec: number, frame: number) => number>(7),
+  decode: fn<(ptr: number, capLen: number, wireLen: number, linkType: number) => number>(4),
+  decodeTallyAddress: fn<() => number>(0),
   trackPcapRecords: fn<(start: number, end: number, le: number, nano: number, linkType: number, frame: number) => number>(6),
   pcapFrameNumber: fn<() => number>(0),
   countsAddress: fn<() => number>(0),

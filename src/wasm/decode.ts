@@ -1,133 +1,169 @@
 // AssemblyScript: frame → DecodedTcp block. The same rules as Wireshark's
 // dissectors for what this tool needs (see decode-frame.ts for the JavaScript face).
+// The link layer and any tunnels are peeled by the analyzers in encap/, one per
+// header, each handing the inner packet to the next through encap/dispatch.ts;
+// IP and TCP, where every frame ends up, are read here.
 import { DECODED_TCP, IP_FRAGMENT, MALFORMED, NOT_IP, NOT_TCP, TRUNCATED, UNKNOWN_LINK } from '../decode/decode-status';
 import {
   P_ACK, P_DF, P_DPORT, P_DST, P_FLAGS, P_IPID, P_IPLEN, P_IPVER, P_MSS, P_PAYLOAD, P_SACKPERM, P_SEQ, P_SNAPPED,
   P_SPORT, P_SRC, P_TIMESTAMPS, P_TTL, P_WINDOW, P_WSCALE,
 } from '../decode/decoded-layout';
+import { LINKTYPE_ETHERNET } from '../capture/link-types';
+import { countLengthBeyondFrame, tallyTunnel } from './decode-tally';
+import { byIpProtocol, byLinkType } from './encap/dispatch';
+import { analyzeErspan2, analyzeErspan3 } from './encap/erspan';
+import { analyzeEthernet } from './encap/ethernet';
+import { analyzeGeneve } from './encap/geneve';
+import { analyzeGre } from './encap/gre';
+import { analyzeGtpu } from './encap/gtpu';
+import { analyzeIpip4, analyzeIpip6 } from './encap/ip-in-ip';
+import { analyzeIpoib } from './encap/ipoib';
 import {
-  DLT_RAW_12, DLT_RAW_14, LINKTYPE_ETHERNET, LINKTYPE_IPV4, LINKTYPE_IPV6, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2,
-  LINKTYPE_LOOP, LINKTYPE_NULL, LINKTYPE_RAW,
-} from '../capture/link-types';
+  be16, be32, CONTINUE, handOff, L_ERSPAN2, L_ERSPAN3, L_ETHERNET, L_GENEVE, L_GRE, L_GTPU, L_IP, L_IPIP4, L_IPIP6,
+  L_IPOIB, L_IPV4, L_IPV6, L_LOOP, L_MPLS, L_NFLOG, L_NONE, L_NULL, L_PPP, L_PPPOE, L_SLL, L_SLL2, L_UDP, L_VXLAN,
+  nextAt, nextEnd, nextKind, setCarrierIp,
+} from './encap/layer';
+import { analyzeMpls } from './encap/mpls';
+import { analyzeNflog } from './encap/nflog';
+import { analyzeLoop, analyzeNull } from './encap/null-loop';
+import { analyzePpp } from './encap/ppp';
+import { analyzePppoe } from './encap/pppoe';
+import { analyzeSll, analyzeSll2 } from './encap/sll';
+import { analyzeUdp } from './encap/udp';
+import { analyzeVxlan } from './encap/vxlan';
+import { clearTunnel, tunnelKind } from './encap/tunnel-note';
+import { addFragment, fragKept, fragTotal } from './ip-fragments';
 
-const IPPROTO_TCP: u32 = 6;
-const NET_BY_VERSION: i32 = 0;
-const NET_IPV4: i32 = 4;
-const NET_IPV6: i32 = 6;
+const IPPROTO_TCP: i32 = 6;
+/**
+ * Headers peeled per frame at most. The deepest real stack (VLAN-tagged Ethernet, IP, UDP, VXLAN, Ethernet,
+ * MPLS, IP) is seven; a crafted capture nesting tunnels in tunnels must end, not loop.
+ */
+const MAX_LAYERS = 12;
 
-@inline function be16(p: usize): i32 {
-  return (<i32>load<u8>(p) << 8) | <i32>load<u8>(p + 1);
-}
-@inline function be32(p: usize): u32 {
-  return bswap<u32>(load<u32>(p));
-}
-
-// Result of peeling the link layer.
-let netOffset: usize = 0;
-let netKind: i32 = 0;
-
-function fromEtherType(type: i32, offset: usize): i32 {
-  if (type == 0x0800) netKind = NET_IPV4;
-  else if (type == 0x86dd) netKind = NET_IPV6;
-  else return NOT_IP;
-  netOffset = offset;
-  return 0;
-}
-
-/** BSD address families differ per OS for IPv6; all of these mean IPv6 in a DLT_NULL/LOOP header. */
-function fromAddressFamily(af: u32, offset: usize): i32 {
-  if (af == 2) netKind = NET_IPV4;
-  else if (af == 24 || af == 28 || af == 30 || af == 10) netKind = NET_IPV6;
-  else return NOT_IP;
-  netOffset = offset;
-  return 0;
-}
-
-function locateNetworkLayer(start: usize, capLen: i32, linkType: i32): i32 {
-  const end = start + <usize>capLen;
-  switch (linkType) {
-    case LINKTYPE_ETHERNET: {
-      if (capLen < 14) return TRUNCATED;
-      let o = start + 12;
-      let type = be16(o);
-      // 802.1Q, 802.1ad (QinQ) and the old 0x9100 QinQ tag: skip any stack of tags.
-      while (type == 0x8100 || type == 0x88a8 || type == 0x9100) {
-        o += 4;
-        if (o + 2 > end) return TRUNCATED;
-        type = be16(o);
-      }
-      return fromEtherType(type, o + 2);
-    }
-    case LINKTYPE_LINUX_SLL: {
-      if (capLen < 16) return TRUNCATED;
-      return fromEtherType(be16(start + 14), start + 16);
-    }
-    case LINKTYPE_LINUX_SLL2: {
-      if (capLen < 20) return TRUNCATED;
-      return fromEtherType(be16(start), start + 20);
-    }
-    case LINKTYPE_RAW:
-    case DLT_RAW_12:
-    case DLT_RAW_14:
-      netOffset = start;
-      netKind = NET_BY_VERSION;
-      return 0;
-    case LINKTYPE_IPV4:
-      netOffset = start;
-      netKind = NET_IPV4;
-      return 0;
-    case LINKTYPE_IPV6:
-      netOffset = start;
-      netKind = NET_IPV6;
-      return 0;
-    case LINKTYPE_NULL: {
-      if (capLen < 4) return TRUNCATED;
-      // The family is in the capturing host's byte order; a real family value
-      // fits in the low 16 bits, so whichever order yields that is the right one.
-      let af = load<u32>(start);
-      if (af >>> 16 != 0) af = be32(start);
-      return fromAddressFamily(af, start + 4);
-    }
-    case LINKTYPE_LOOP: {
-      if (capLen < 4) return TRUNCATED;
-      return fromAddressFamily(be32(start), start + 4);
-    }
-    default:
-      return UNKNOWN_LINK;
-  }
-}
+/**
+ * Where the bytes of the current IP datagram may end: the frame's wire length at the outermost layer, the
+ * carrying datagram's end inside a tunnel. An IP length beyond it is not to be believed (issue 21, item 14).
+ */
+let wireEnd: usize = 0;
+/** Some IP length of this frame ran past wireEnd. */
+let overran = false;
 
 /** Decode the frame at `start` into the DecodedTcp block at `out`; DECODED_TCP or why not. */
-export function decodeFrame(start: usize, capLen: i32, linkType: i32, out: usize): i32 {
-  const status = locateNetworkLayer(start, capLen, linkType);
-  if (status != 0) return status;
+export function decodeFrame(start: usize, capLen: i32, wireLen: i32, linkType: i32, out: usize): i32 {
   const end = start + <usize>capLen;
-  const ip = netOffset;
-  if (ip >= end) return TRUNCATED;
-  let net = netKind;
-  const version = <i32>load<u8>(ip) >> 4;
-  if (net == NET_BY_VERSION) {
-    if (version == 4) net = NET_IPV4;
-    else if (version == 6) net = NET_IPV6;
-    else return NOT_IP;
-  } else if (version != net) {
-    return MALFORMED;
+  // WIRE_LENGTH_UNKNOWN (-1 here): nothing to hold the IP length against.
+  wireEnd = wireLen == -1 ? <usize>-1 : start + <usize>(wireLen > capLen ? wireLen : capLen);
+  overran = false;
+  clearTunnel();
+  setCarrierIp(0, 0);
+  let status: i32;
+  // Nearly every frame is untagged Ethernet carrying IP: straight to it, without the dispatch.
+  const etherType = linkType == LINKTYPE_ETHERNET && capLen >= 14 ? be16(start + 12) : 0;
+  if (etherType == 0x0800) {
+    status = decodeIPv4(start + 14, end, out);
+  } else if (etherType == 0x86dd) {
+    status = decodeIPv6(start + 14, end, out);
+  } else {
+    const kind = byLinkType(linkType);
+    if (kind == L_NONE) return UNKNOWN_LINK;
+    status = handOff(kind, start, end);
   }
-  return net == NET_IPV4 ? decodeIPv4(ip, end, out) : decodeIPv6(ip, end, out);
+  for (let n = 0; status == CONTINUE; n++) {
+    if (n == MAX_LAYERS) return MALFORMED;
+    status = analyze(nextKind, nextAt, nextEnd, out);
+  }
+  if (status == DECODED_TCP) {
+    if (tunnelKind != 0) tallyTunnel();
+    if (overran) countLengthBeyondFrame();
+  }
+  return status;
+}
+
+function analyze(kind: i32, p: usize, end: usize, out: usize): i32 {
+  switch (kind) {
+    case L_ETHERNET: return analyzeEthernet(p, end);
+    case L_IPV4: return decodeIPv4(p, end, out);
+    case L_IPV6: return decodeIPv6(p, end, out);
+    case L_IP: return decodeIp(p, end, out);
+    case L_SLL: return analyzeSll(p, end);
+    case L_SLL2: return analyzeSll2(p, end);
+    case L_NULL: return analyzeNull(p, end);
+    case L_LOOP: return analyzeLoop(p, end);
+    case L_UDP: return analyzeUdp(p, end);
+    case L_VXLAN: return analyzeVxlan(p, end);
+    case L_GENEVE: return analyzeGeneve(p, end);
+    case L_GRE: return analyzeGre(p, end);
+    case L_ERSPAN2: return analyzeErspan2(p, end);
+    case L_ERSPAN3: return analyzeErspan3(p, end);
+    case L_MPLS: return analyzeMpls(p, end);
+    case L_PPPOE: return analyzePppoe(p, end);
+    case L_PPP: return analyzePpp(p, end);
+    case L_GTPU: return analyzeGtpu(p, end);
+    case L_IPIP4: return analyzeIpip4(p, end);
+    case L_IPIP6: return analyzeIpip6(p, end);
+    case L_NFLOG: return analyzeNflog(p, end);
+    case L_IPOIB: return analyzeIpoib(p, end);
+    default: return NOT_IP;
+  }
+}
+
+/** IP whose version only its first nibble tells (RAW link types, GTP-U, NFLOG). */
+function decodeIp(ip: usize, end: usize, out: usize): i32 {
+  if (ip >= end) return TRUNCATED;
+  const version = <i32>load<u8>(ip) >> 4;
+  if (version == 4) return decodeIPv4(ip, end, out);
+  if (version == 6) return decodeIPv6(ip, end, out);
+  return NOT_IP;
+}
+
+/**
+ * The datagram's length as stated, unless it runs past the bytes the frame (or the carrying datagram) had on
+ * the wire: then the frame is trusted, as tshark does, and a TCP packet in it counted (issue 21, item 14). A frame
+ * cut by the snaplen keeps its stated length up to its wire length.
+ */
+function trustedLength(ip: usize, stated: i32): i32 {
+  if (ip + <usize>stated <= wireEnd) return stated;
+  overran = true;
+  return <i32>(wireEnd - ip);
+}
+
+/** A non-TCP IP payload: a tunnel for an analyzer in encap/, or not TCP at all. */
+function carried(protocol: i32, ip: usize, version: i32, inner: usize, datagramEnd: usize, end: usize): i32 {
+  const next = byIpProtocol(protocol);
+  if (next == L_NONE) return NOT_TCP;
+  setCarrierIp(ip, version);
+  wireEnd = datagramEnd;
+  return handOff(next, inner, datagramEnd < end ? datagramEnd : end);
 }
 
 function decodeIPv4(ip: usize, end: usize, out: usize): i32 {
   if (ip + 20 > end) return TRUNCATED;
-  const ihl = (<i32>load<u8>(ip) & 0x0f) * 4;
+  const first = <i32>load<u8>(ip);
+  if (first >> 4 != 4) return MALFORMED;
+  const ihl = (first & 0x0f) * 4;
   if (ihl < 20) return MALFORMED;
   let totalLen = be16(ip + 2);
-  const fragField = be16(ip + 6);
-  // Only a whole datagram carries a usable TCP header + length; fragments are counted, not reassembled.
-  if ((fragField & 0x3fff) != 0) return IP_FRAGMENT;
-  if (<u32>load<u8>(ip + 9) != IPPROTO_TCP) return NOT_TCP;
   // TSO/GRO captures on the sending host often show a total length of 0.
   if (totalLen == 0) totalLen = <i32>(end - ip);
   if (totalLen < ihl) return MALFORMED;
+  totalLen = trustedLength(ip, totalLen);
+  const fragField = be16(ip + 6);
+  const protocol = <i32>load<u8>(ip + 9);
+  if ((fragField & 0x3fff) != 0) {
+    if (protocol != IPPROTO_TCP) return IP_FRAGMENT;
+    const payload = ip + <usize>ihl;
+    const head = addFragment(4, <u32>be16(ip + 4), ip + 12, ip + 16, 4, <u32>(fragField & 0x1fff) << 3, (fragField & 0x2000) != 0, payload, <u32>(totalLen - ihl), end);
+    if (head == 0) return IP_FRAGMENT;
+    writeIPv4(ip, ihl + fragTotal, fragField, out);
+    return decodeTcp(head, head + <usize>fragTotal, head + <usize>fragKept, out);
+  }
+  if (protocol != IPPROTO_TCP) return carried(protocol, ip, 4, ip + <usize>ihl, ip + <usize>totalLen, end);
+  writeIPv4(ip, totalLen, fragField, out);
+  return decodeTcp(ip + <usize>ihl, ip + <usize>totalLen, end, out);
+}
+
+function writeIPv4(ip: usize, totalLen: i32, fragField: i32, out: usize): void {
   store<u8>(out + P_IPVER, 4);
   store<u8>(out + P_TTL, load<u8>(ip + 8));
   store<i32>(out + P_IPID, be16(ip + 4));
@@ -139,14 +175,15 @@ function decodeIPv4(ip: usize, end: usize, out: usize): i32 {
   store<u32>(out + P_DST, be32(ip + 16));
   store<u32>(out + P_DST + 4, 0);
   store<u64>(out + P_DST + 8, 0);
-  return decodeTcp(ip + <usize>ihl, ip + <usize>totalLen, end, out);
 }
 
 function decodeIPv6(ip: usize, end: usize, out: usize): i32 {
   if (ip + 40 > end) return TRUNCATED;
+  if (load<u8>(ip) >> 4 != 6) return MALFORMED;
   let payloadLen = be16(ip + 4);
   if (payloadLen == 0) payloadLen = <i32>(end - ip) - 40; // jumbogram or TSO: trust what was captured
-  let next = <u32>load<u8>(ip + 6);
+  payloadLen = trustedLength(ip, 40 + payloadLen) - 40;
+  let next = <i32>load<u8>(ip + 6);
   let o = ip + 40;
   const datagramEnd = ip + 40 + <usize>payloadLen;
   // Walk the extension header chain to the transport header.
@@ -162,12 +199,17 @@ function decodeIPv6(ip: usize, end: usize, out: usize): i32 {
         o += (<usize>load<u8>(o + 1) + 1) * 8;
         break;
       case 44: {
-        // fragment header: only an unfragmented "atomic" fragment is usable
         if (o + 8 > end) return TRUNCATED;
-        if ((be16(o + 2) & 0xfff9) != 0) return IP_FRAGMENT;
+        const field = be16(o + 2);
         next = load<u8>(o);
         o += 8;
-        break;
+        // An "atomic" fragment (offset 0, no more to come) is a whole datagram.
+        if ((field & 0xfff9) == 0) break;
+        if (next != IPPROTO_TCP || o > datagramEnd) return IP_FRAGMENT;
+        const head = addFragment(6, be32(o - 4), ip + 8, ip + 24, 16, <u32>(field & 0xfff8), (field & 1) != 0, o, <u32>(datagramEnd - o), end);
+        if (head == 0) return IP_FRAGMENT;
+        writeIPv6(ip, fragTotal, out);
+        return decodeTcp(head, head + <usize>fragTotal, head + <usize>fragKept, out);
       }
       case 51: // AH: length in 4-octet units minus 2
         if (o + 8 > end) return TRUNCATED;
@@ -175,10 +217,16 @@ function decodeIPv6(ip: usize, end: usize, out: usize): i32 {
         o += (<usize>load<u8>(o + 1) + 2) * 4;
         break;
       default:
-        return NOT_TCP;
+        if (o > datagramEnd) return MALFORMED;
+        return carried(next, ip, 6, o, datagramEnd, end);
     }
     if (o > datagramEnd) return MALFORMED;
   }
+  writeIPv6(ip, payloadLen, out);
+  return decodeTcp(o, datagramEnd, end, out);
+}
+
+function writeIPv6(ip: usize, payloadLen: i32, out: usize): void {
   store<u8>(out + P_IPVER, 6);
   store<u8>(out + P_TTL, load<u8>(ip + 7));
   store<i32>(out + P_IPID, -1);
@@ -188,9 +236,7 @@ function decodeIPv6(ip: usize, end: usize, out: usize): i32 {
     store<u32>(out + P_SRC + k, be32(ip + 8 + k));
     store<u32>(out + P_DST + k, be32(ip + 24 + k));
   }
-  return decodeTcp(o, datagramEnd, end, out);
 }
-
 function decodeTcp(t: usize, segEnd: usize, capEnd: usize, out: usize): i32 {
   if (t + 20 > capEnd) return TRUNCATED;
   const hdrLen = (<i32>load<u8>(t + 12) >> 4) * 4;

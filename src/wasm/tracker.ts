@@ -35,6 +35,7 @@ import {
   N_SEQ, N_TIME, N_TTL, N_WINDOW, NOTE_BYTES, NOTE_MAX,
 } from '../track/reset-note-layout';
 import { decodeFrame } from './decode';
+export { decodeTallyAddress } from './decode-tally';
 import {
   MAX_CONNECTIONS, flowAssign, flowBytes, flowFind, flowsFull, flowsInit, flowsMoved, flowsRebuild, flowsRehash, hashPacket, lastDir, slotCount, slotsAt,
 } from './flow-table';
@@ -144,8 +145,8 @@ export function lastTimeNs(): f64 { return lastTime; }
 export function duplicateFrames(): u32 { return duplicates; }
 
 /** Decode only (no tracking), into the packet block; the decode status. */
-export function decode(ptr: usize, capLen: i32, linkType: i32): i32 {
-  return decodeFrame(ptr, capLen, linkType, packetAt);
+export function decode(ptr: usize, capLen: i32, wireLen: i32, linkType: i32): i32 {
+  return decodeFrame(ptr, capLen, wireLen, linkType, packetAt);
 }
 
 /** Moves everything from `from` to the end of the flow table up by `by` bytes (the regions below grow). */
@@ -263,7 +264,7 @@ export function trackPcapRecords(start: usize, end: usize, le: bool, nano: bool,
       latestSec = sec;
       latestNsec = <f64>nsec;
     }
-    const status = decodeFrame(pos + 16, <i32>capLen, linkType, packetAt);
+    const status = decodeFrame(pos + 16, <i32>capLen, <i32>u32Of(pos + 12, le), linkType, packetAt);
     const counter = countsAt + (<usize>status << 2);
     store<u32>(counter, load<u32>(counter) + 1);
     if (status == DECODED_TCP) track(sec, nsec, frame);
@@ -276,8 +277,8 @@ export function trackPcapRecords(start: usize, end: usize, le: bool, nano: bool,
 }
 
 /** Decode and track one frame: its kind (K_*), or minus its decode status when it is not usable TCP. */
-export function trackFrame(ptr: usize, capLen: i32, linkType: i32, tsSec: f64, tsNsec: i32, frame: u32): i32 {
-  const status = decodeFrame(ptr, capLen, linkType, packetAt);
+export function trackFrame(ptr: usize, capLen: i32, wireLen: i32, linkType: i32, tsSec: f64, tsNsec: i32, frame: u32): i32 {
+  const status = decodeFrame(ptr, capLen, wireLen, linkType, packetAt);
   if (status != DECODED_TCP) return -status;
   return track(tsSec, tsNsec, frame);
 }
