@@ -25,16 +25,7 @@ import { makeStyle } from '../src/render/style.js';
 import { MAX_LISTED, renderFileReport } from '../src/render/text-report.js';
 import { instantiatePass } from '../src/track/wasm-pass.js';
 
-export const STAGES = ['read', 'frame', 'decode', 'track', 'diagnose', 'report', 'output'] as const;
-export type Stage = (typeof STAGES)[number];
-
-export interface StageResult {
-  ok: boolean;
-  error?: string;
-  cpu?: number;
-  wall?: number;
-  packets?: number;
-}
+import { STAGES, type Stage, type StageResult } from './ablation-stages.js';
 
 function readOnly(file: string): number {
   const buf = Buffer.allocUnsafeSlow(1 << 20);

@@ -9,8 +9,7 @@ import { closeSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from '../src/util/median.js';
-import type { StageResult } from './ablation-probe.js';
-import { STAGES } from './ablation-probe.js';
+import { STAGES, type StageResult } from './ablation-stages.js';
 import { medianRounds, warmCache, type Job, type JobResult } from './cpu-timing.js';
 import { generateRoundRobinCapture, pcapToPcapng } from './synth-round-robin.js';
 
