@@ -36,21 +36,36 @@ export interface ByteSink {
 }
 
 const ascii = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1'));
-const KIND_BYTES = KIND_NAMES.map((k) => ascii(`,"kind":"${k}","flags":"`));
-const FLAG_BYTES = Array.from({ length: 256 }, (_, f) => ascii(`${flagLetters(f)}","seq":`));
-const C2S = ascii(',"dir":"c2s"');
-const S2C = ascii(',"dir":"s2c"');
+
+/** Fixed text as bytes, and as little-endian 32-bit words for four bytes per store. */
+interface Fixed {
+  bytes: Uint8Array;
+  words: Uint32Array;
+}
+
+function fixed(s: string): Fixed {
+  const bytes = ascii(s);
+  const words = new Uint32Array(bytes.length >> 2);
+  for (let i = 0; i < words.length; i++)
+    words[i] = bytes[4 * i]! | (bytes[4 * i + 1]! << 8) | (bytes[4 * i + 2]! << 16) | (bytes[4 * i + 3]! << 24);
+  return { bytes, words };
+}
+
+const KIND_BYTES = KIND_NAMES.map((k) => fixed(`,"kind":"${k}","flags":"`));
+const FLAG_BYTES = Array.from({ length: 256 }, (_, f) => fixed(`${flagLetters(f)}","seq":`));
+const C2S = fixed(',"dir":"c2s"');
+const S2C = fixed(',"dir":"s2c"');
 const OCTETS = Array.from({ length: 256 }, (_, i) => ascii(String(i)));
-const NULL = ascii('null');
-const K_TS = ascii(',"ts":"');
-const K_CONN = ascii('","conn":');
-const K_ACK = ascii(',"ack":');
-const K_LEN = ascii(',"len":');
-const K_TTL = ascii(',"ttl":');
-const K_WIN = ascii(',"win":');
-const K_SRC = ascii(',"src":"');
-const K_DST = ascii('","dst":"');
-const K_IPID = ascii('","ipId":');
+const NULL = fixed('null');
+const K_TS = fixed(',"ts":"');
+const K_CONN = fixed('","conn":');
+const K_ACK = fixed(',"ack":');
+const K_LEN = fixed(',"len":');
+const K_TTL = fixed(',"ttl":');
+const K_WIN = fixed(',"win":');
+const K_SRC = fixed(',"src":"');
+const K_DST = fixed('","dst":"');
+const K_IPID = fixed('","ipId":');
 /** A line's fixed text and its longest numbers and IPv4 addresses, with room to spare; IPv6 text is measured. */
 const MAX_V4_LINE = 320;
 
@@ -62,44 +77,44 @@ const MAX_V4_LINE = 320;
  * position so that it stays in a register.
  */
 export class EventLineEncoder {
-  private readonly head: Uint8Array;
+  private readonly head: Fixed;
 
   constructor(file?: string) {
-    this.head = ascii(file === undefined ? '{"frame":' : `{"file":${JSON.stringify(file)},"frame":`);
+    this.head = fixed(file === undefined ? '{"frame":' : `{"file":${JSON.stringify(file)},"frame":`);
   }
 
   write(tracker: TcpTracker, pkt: DecodedTcp, rec: PacketRecord, kind: number, out: ByteSink): void {
     const v6 = pkt.ipVersion === 6;
     const src = v6 ? addressText(pkt.src, 0, true) : '';
     const dst = v6 ? addressText(pkt.dst, 0, true) : '';
-    let at = out.reserve(MAX_V4_LINE + this.head.length + src.length + dst.length);
+    let at = out.reserve(MAX_V4_LINE + this.head.bytes.length + src.length + dst.length);
     const b = out.buffer;
-    at = bytes(b, at, this.head);
+    at = put(b, at, this.head);
     at = int(b, at, rec.frame);
-    at = bytes(b, at, K_TS);
+    at = put(b, at, K_TS);
     at = int(b, at, rec.tsSec);
     b[at++] = 0x2e;
     at = nanos(b, at, rec.tsNsec);
-    at = bytes(b, at, K_CONN);
+    at = put(b, at, K_CONN);
     at = int(b, at, tracker.lastId);
-    at = bytes(b, at, tracker.lastDir === 0 ? C2S : S2C);
-    at = bytes(b, at, KIND_BYTES[kind]!);
-    at = bytes(b, at, FLAG_BYTES[pkt.flags & 0xff]!);
+    at = put(b, at, tracker.lastDir === 0 ? C2S : S2C);
+    at = put(b, at, KIND_BYTES[kind]!);
+    at = put(b, at, FLAG_BYTES[pkt.flags & 0xff]!);
     at = int(b, at, pkt.seq);
-    at = bytes(b, at, K_ACK);
+    at = put(b, at, K_ACK);
     at = int(b, at, pkt.ack);
-    at = bytes(b, at, K_LEN);
+    at = put(b, at, K_LEN);
     at = int(b, at, pkt.payloadLen);
-    at = bytes(b, at, K_TTL);
+    at = put(b, at, K_TTL);
     at = int(b, at, pkt.ttl);
-    at = bytes(b, at, K_WIN);
+    at = put(b, at, K_WIN);
     at = int(b, at, pkt.window);
-    at = bytes(b, at, K_SRC);
+    at = put(b, at, K_SRC);
     at = v6 ? text(b, at, src) : v4(b, at, pkt.src[0]!);
-    at = bytes(b, at, K_DST);
+    at = put(b, at, K_DST);
     at = v6 ? text(b, at, dst) : v4(b, at, pkt.dst[0]!);
-    at = bytes(b, at, K_IPID);
-    at = pkt.ipId >= 0 ? int(b, at, pkt.ipId) : bytes(b, at, NULL);
+    at = put(b, at, K_IPID);
+    at = pkt.ipId >= 0 ? int(b, at, pkt.ipId) : put(b, at, NULL);
     b[at++] = 0x7d;
     b[at++] = 0x0a;
     out.commit(at);
@@ -109,6 +124,27 @@ export class EventLineEncoder {
 function bytes(b: Buffer, at: number, s: Uint8Array): number {
   for (let i = 0; i < s.length; i++) b[at++] = s[i]!;
   return at;
+}
+
+/** Fixed text, four bytes per store where it can: most of a line is its fixed text. */
+function put(b: Buffer, at: number, f: Fixed): number {
+  const w = f.words;
+  const dv = viewOf(b);
+  for (let i = 0; i < w.length; i++) dv.setUint32(at + 4 * i, w[i]!, true);
+  const s = f.bytes;
+  for (let i = w.length << 2; i < s.length; i++) b[at + i] = s[i]!;
+  return at + s.length;
+}
+
+let viewed: Buffer | null = null;
+let view = new DataView(new ArrayBuffer(0));
+
+function viewOf(b: Buffer): DataView {
+  if (b !== viewed) {
+    viewed = b;
+    view = new DataView(b.buffer as ArrayBuffer, b.byteOffset, b.byteLength);
+  }
+  return view;
 }
 
 /** ASCII text only (the keys, and IPv6 addresses). */
