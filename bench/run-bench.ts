@@ -4,8 +4,15 @@
  * memory per connection with 1 M concurrent connections. Prints, never asserts:
  * the numbers are the deliverable, and a slow machine should not fail a build.
  *
+ * Then issue 23's round-robin worst case (bench/round-robin-section.ts): every
+ * input format and output mode, CPU and wall medians, targets and ablation.
+ *
  *   node dist/bench/run-bench.js [--connections N] [--open-connections N]
  *        [--runs N] [--snaplen N] [--tshark-packets N] [--skip-memory] [--keep]
+ *        [--quick] [--round-robin-only] [--peer DIR]
+ *
+ * --quick: a third of the packets and three rounds, for a first look (~2 min).
+ * --peer DIR: a second built checkout whose bin/kad runs in turn with this one (before/after ratios).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
@@ -15,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import type { ProbeResult } from './inproc-probe.js';
 import { generateBusyCapture, type BusyTruth } from './synth-busy.js';
 import { generateOpenCapture } from './synth-open.js';
+import { runRoundRobinSection } from './round-robin-section.js';
 import { maxOf } from '../src/util/extremes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -31,6 +39,9 @@ interface Options {
   tsharkPackets: number;
   skipMemory: boolean;
   keep: boolean;
+  quick: boolean;
+  roundRobinOnly: boolean;
+  peer: string | null;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -44,6 +55,9 @@ function parseArgs(argv: string[]): Options {
     tsharkPackets: 500_000,
     skipMemory: false,
     keep: false,
+    quick: false,
+    roundRobinOnly: false,
+    peer: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -59,9 +73,19 @@ function parseArgs(argv: string[]): Options {
     else if (a === '--tshark-packets') o.tsharkPackets = intArg();
     else if (a === '--skip-memory') o.skipMemory = true;
     else if (a === '--keep') o.keep = true;
-    else if (a === '--help' || a === '-h') {
+    else if (a === '--quick') {
+      o.quick = true;
+      o.connections = 40_000;
+      o.runs = 1;
+      o.skipMemory = true;
+    } else if (a === '--round-robin-only') o.roundRobinOnly = true;
+    else if (a === '--peer') {
+      const dir = argv[++i];
+      if (!dir) throw new Error('--peer needs a directory');
+      o.peer = dir;
+    } else if (a === '--help' || a === '-h') {
       console.log(
-        'usage: node dist/bench/run-bench.js [--connections N] [--open-connections N] [--runs N] [--snaplen N] [--tshark-packets N] [--skip-memory] [--keep]',
+        'usage: node dist/bench/run-bench.js [--connections N] [--open-connections N] [--runs N] [--snaplen N] [--tshark-packets N] [--skip-memory] [--keep] [--quick] [--round-robin-only] [--peer DIR]',
       );
       process.exit(0);
     } else throw new Error(`unknown option ${a}`);
@@ -267,206 +291,217 @@ async function main(): Promise<void> {
       console.log(`warning: the machine is busy (load ${load.toFixed(2)} on ${cpus} CPUs); rates below will be low and noisy`);
     console.log(`temp dir: ${dir}${o.keep ? ' (kept)' : ' (deleted at the end)'}`);
 
-    // --- 1. busy-server capture ---
-    const file = join(dir, 'busy.pcap');
-    let t0 = Date.now();
-    const truth = generateBusyCapture(file, {
-      connections: o.connections,
-      seed: 20240601,
-      snaplen: o.snaplen,
-      prefixFrames: o.tsharkPackets,
-    });
-    console.log(`\nGenerated ${file} in ${((Date.now() - t0) / 1000).toFixed(2)} s (classic pcap, Ethernet, snaplen ${o.snaplen}):`);
-    printTruth(truth);
-    const prefixFile = join(dir, 'busy-prefix.pcap');
-    writePrefix(file, prefixFile, truth.prefix.bytes);
-    const prefixPackets = truth.prefix.frames;
-
-    const rows: Row[] = [];
-    let kadPps: number | null = null;
-
-    // --- 2. kad, as a user runs it ---
-    console.log(
-      `\nTiming (wall clock of the whole process, best of ${o.runs} where repeated; each run starts with the capture in the page cache)...`,
-    );
-    const kad = await bestOf(o.runs, file, KAD, ['analyze', file]);
-    if (kad.code === 0) {
-      kadPps = truth.packets / kad.seconds;
-      rows.push({
-        tool: 'kad analyze',
-        packets: truth.packets,
-        seconds: kad.seconds,
-        note: `bin/kad analyze FILE > /dev/null (as the README runs it: the report a user reads), best of ${o.runs}`,
+    if (!o.roundRobinOnly) {
+      // --- 1. busy-server capture ---
+      const file = join(dir, 'busy.pcap');
+      let t0 = Date.now();
+      const truth = generateBusyCapture(file, {
+        connections: o.connections,
+        seed: 20240601,
+        snaplen: o.snaplen,
+        prefixFrames: o.tsharkPackets,
       });
-    } else {
-      console.log(`  kad analyze failed (exit ${kad.code ?? kad.signal}): ${firstLine(kad.stderr)}`);
-    }
-    const kadJson = await bestOf(Math.min(o.runs, 2), file, KAD, ['analyze', file, '--json']);
-    if (kadJson.code === 0) {
-      rows.push({
-        tool: 'kad analyze --json',
-        packets: truth.packets,
-        seconds: kadJson.seconds,
-        note: `every connection as JSON (a ${fmtInt(truth.connections)}-connection document), best of ${Math.min(o.runs, 2)}`,
-      });
-    } else {
-      console.log(`  kad analyze --json failed (exit ${kadJson.code ?? kadJson.signal}): ${firstLine(kadJson.stderr)}`);
-    }
-    warmCache(prefixFile);
-    const kadPrefix = await timeProcess(KAD, ['analyze', prefixFile]);
-    if (kadPrefix.code === 0) {
-      rows.push({
-        tool: 'kad analyze',
-        packets: prefixPackets,
-        seconds: kadPrefix.seconds,
-        note: `same, on the ${fmtInt(prefixPackets)}-packet prefix tshark gets (start-up cost shows), one run`,
-      });
-    }
+      console.log(`\nGenerated ${file} in ${((Date.now() - t0) / 1000).toFixed(2)} s (classic pcap, Ethernet, snaplen ${o.snaplen}):`);
+      printTruth(truth);
+      const prefixFile = join(dir, 'busy-prefix.pcap');
+      writePrefix(file, prefixFile, truth.prefix.bytes);
+      const prefixPackets = truth.prefix.frames;
 
-    // --- 3. kad in-process: the pipeline without node start-up, report building and JSON output ---
-    let rate: ProbeResult = { ok: false, error: 'not run' };
-    for (let i = 0; i < Math.min(o.runs, 2); i++) {
-      warmCache(file);
-      const r = await probe('rate', file);
-      if (!r.ok || !r.seconds) {
-        rate = r;
-        break;
-      }
-      if (!rate.ok || r.seconds < rate.seconds!) rate = r;
-    }
-    if (rate.ok && rate.seconds) {
-      const pk = rate.tcpPackets ?? rate.frames ?? truth.packets;
-      rows.push({
-        tool: 'kad in-process',
-        packets: pk,
-        seconds: rate.seconds,
-        note: `analyzeCapture() only (read+decode+track, no start-up or report), best of ${Math.min(o.runs, 2)}`,
-      });
-    } else {
-      console.log(`  in-process rate not measured: ${rate.error}`);
-    }
+      const rows: Row[] = [];
+      let kadPps: number | null = null;
 
-    // --- 4. tshark keepalive filter, on a prefix ---
-    let tsharkLines: number | null = null;
-    if (have('tshark')) {
-      warmCache(prefixFile);
-      const r = await timeProcess('tshark', ['-n', '-r', prefixFile, '-Y', 'tcp.analysis.keep_alive'], true);
-      if (r.code === 0) {
-        tsharkLines = r.lines;
+      // --- 2. kad, as a user runs it ---
+      console.log(
+        `\nTiming (wall clock of the whole process, best of ${o.runs} where repeated; each run starts with the capture in the page cache)...`,
+      );
+      const kad = await bestOf(o.runs, file, KAD, ['analyze', file]);
+      if (kad.code === 0) {
+        kadPps = truth.packets / kad.seconds;
         rows.push({
-          tool: 'tshark -Y tcp.analysis.keep_alive',
-          packets: prefixPackets,
-          seconds: r.seconds,
-          note: `first ${fmtInt(prefixPackets)} packets only (tshark is slow; prefix cut at the record boundary, like editcap -r FILE OUT 1-${prefixPackets}), one run`,
-        });
-      } else console.log(`  tshark failed (exit ${r.code ?? r.signal}): ${firstLine(r.stderr)}`);
-    } else console.log('  tshark not installed: skipped');
-
-    // --- 5. libpcap read floor ---
-    if (have('tcpdump')) {
-      const r = await bestOf(o.runs, file, 'tcpdump', ['-r', file, '-w', '/dev/null']);
-      if (r.code === 0)
-        rows.push({
-          tool: 'tcpdump -r FILE -w /dev/null',
+          tool: 'kad analyze',
           packets: truth.packets,
-          seconds: r.seconds,
-          note: `libpcap read floor, best of ${o.runs}`,
+          seconds: kad.seconds,
+          note: `bin/kad analyze FILE > /dev/null (as the README runs it: the report a user reads), best of ${o.runs}`,
         });
-      else console.log(`  tcpdump failed (exit ${r.code ?? r.signal}): ${firstLine(r.stderr)}`);
-    } else console.log('  tcpdump not installed: skipped');
-
-    console.log('');
-    printTable(rows, kadPps);
-    console.log('\n"vs kad" = packets/s of the row ÷ packets/s of `kad analyze` on the full file.');
-
-    const inproc = rate.ok && rate.seconds ? (rate.tcpPackets ?? truth.packets) / rate.seconds : null;
-    console.log(`\nTarget: kad >= ${fmtRate(TARGET_PPS)} packets/s on this machine.`);
-    console.log(
-      `  kad analyze (whole process):  ${kadPps ? `${fmtRate(kadPps)} packets/s -> ${kadPps >= TARGET_PPS ? 'MET' : 'NOT MET'}` : 'not measured'}`,
-    );
-    console.log(
-      `  kad in-process pipeline:      ${inproc ? `${fmtRate(inproc)} packets/s -> ${inproc >= TARGET_PPS ? 'MET' : 'NOT MET'}` : 'not measured'}`,
-    );
-    if (rate.diagnoseSeconds !== undefined && rate.reportSeconds !== undefined && rate.renderSeconds !== undefined) {
-      console.log(
-        `  after the pass (in-process, as kad analyze does it): diagnosis ${rate.diagnoseSeconds.toFixed(3)} s, ` +
-          `report ${rate.reportSeconds.toFixed(3)} s, text ${rate.renderSeconds.toFixed(3)} s; the rest of the CLI's time is node start-up, GC and exit`,
-      );
-    }
-
-    // --- cross-checks: the timings mean little if the analyzers disagree with what was written ---
-    console.log('\nCross-checks against the generator:');
-    if (tsharkLines !== null) {
-      console.log(
-        `  tshark keepalives in the prefix: ${fmtInt(tsharkLines)}` +
-          (tsharkLines === truth.prefix.keepalives ? ' (= generator)' : ` (generator wrote ${fmtInt(truth.prefix.keepalives)})`),
-      );
-    }
-    if (rate.ok) {
-      console.log(
-        `  kad: ${[check('TCP packets', rate.tcpPackets, truth.packets), check('connections', rate.connections, truth.connections)].join(
-          ', ',
-        )}`,
-      );
-      if (rate.totals) {
-        const tt = rate.totals;
-        console.log(
-          `  kad report: ${[
-            check('packets', tt.packets, truth.packets),
-            check('keepalives', tt.keepalives, truth.kinds.keepalive),
-            check('keepalive ACKs', tt.keepaliveAcks, truth.kinds.keepalive_ack),
-            check('retransmissions', tt.retransmissions, truth.kinds.retransmission),
-            check('RSTs', tt.rsts, truth.kinds.rst),
-          ].join(', ')}`,
-        );
-        console.log(
-          `  kad ended: ${Object.entries(tt.ended)
-            .map(([k, v]) => `${k} ${fmtInt(v)}`)
-            .join(', ')} ` +
-            `(generator: fin ${fmtInt(truth.ended.fin)}, reset ${fmtInt(truth.ended.reset)}, open ${fmtInt(truth.ended.open)})`,
-        );
-      }
-    }
-    rmSync(prefixFile, { force: true });
-    if (!o.keep) rmSync(file, { force: true });
-
-    // --- 6. memory with 1 M concurrent connections ---
-    if (!o.skipMemory) {
-      const openFile = join(dir, 'open.pcap');
-      t0 = Date.now();
-      const ot = generateOpenCapture(openFile, o.openConnections, 7, o.snaplen);
-      console.log(
-        `\nMemory: generated ${fmtInt(ot.connections)} connections that never close ` +
-          `(${fmtInt(ot.packets)} packets, ${fmtMB(ot.bytes)}) in ${((Date.now() - t0) / 1000).toFixed(2)} s`,
-      );
-      const m = await probe('memory', openFile);
-      if (!o.keep) rmSync(openFile, { force: true });
-      if (!m.ok) {
-        console.log(`  not measured: ${m.error}`);
       } else {
-        const conns = m.connections ?? ot.connections;
+        console.log(`  kad analyze failed (exit ${kad.code ?? kad.signal}): ${firstLine(kad.stderr)}`);
+      }
+      const kadJson = await bestOf(Math.min(o.runs, 2), file, KAD, ['analyze', file, '--json']);
+      if (kadJson.code === 0) {
+        rows.push({
+          tool: 'kad analyze --json',
+          packets: truth.packets,
+          seconds: kadJson.seconds,
+          note: `every connection as JSON (a ${fmtInt(truth.connections)}-connection document), best of ${Math.min(o.runs, 2)}`,
+        });
+      } else {
+        console.log(`  kad analyze --json failed (exit ${kadJson.code ?? kadJson.signal}): ${firstLine(kadJson.stderr)}`);
+      }
+      warmCache(prefixFile);
+      const kadPrefix = await timeProcess(KAD, ['analyze', prefixFile]);
+      if (kadPrefix.code === 0) {
+        rows.push({
+          tool: 'kad analyze',
+          packets: prefixPackets,
+          seconds: kadPrefix.seconds,
+          note: `same, on the ${fmtInt(prefixPackets)}-packet prefix tshark gets (start-up cost shows), one run`,
+        });
+      }
+
+      // --- 3. kad in-process: the pipeline without node start-up, report building and JSON output ---
+      let rate: ProbeResult = { ok: false, error: 'not run' };
+      for (let i = 0; i < Math.min(o.runs, 2); i++) {
+        warmCache(file);
+        const r = await probe('rate', file);
+        if (!r.ok || !r.seconds) {
+          rate = r;
+          break;
+        }
+        if (!rate.ok || r.seconds < rate.seconds!) rate = r;
+      }
+      if (rate.ok && rate.seconds) {
+        const pk = rate.tcpPackets ?? rate.frames ?? truth.packets;
+        rows.push({
+          tool: 'kad in-process',
+          packets: pk,
+          seconds: rate.seconds,
+          note: `analyzeCapture() only (read+decode+track, no start-up or report), best of ${Math.min(o.runs, 2)}`,
+        });
+      } else {
+        console.log(`  in-process rate not measured: ${rate.error}`);
+      }
+
+      // --- 4. tshark keepalive filter, on a prefix ---
+      let tsharkLines: number | null = null;
+      if (have('tshark')) {
+        warmCache(prefixFile);
+        const r = await timeProcess('tshark', ['-n', '-r', prefixFile, '-Y', 'tcp.analysis.keep_alive'], true);
+        if (r.code === 0) {
+          tsharkLines = r.lines;
+          rows.push({
+            tool: 'tshark -Y tcp.analysis.keep_alive',
+            packets: prefixPackets,
+            seconds: r.seconds,
+            note: `first ${fmtInt(prefixPackets)} packets only (tshark is slow; prefix cut at the record boundary, like editcap -r FILE OUT 1-${prefixPackets}), one run`,
+          });
+        } else console.log(`  tshark failed (exit ${r.code ?? r.signal}): ${firstLine(r.stderr)}`);
+      } else console.log('  tshark not installed: skipped');
+
+      // --- 5. libpcap read floor ---
+      if (have('tcpdump')) {
+        const r = await bestOf(o.runs, file, 'tcpdump', ['-r', file, '-w', '/dev/null']);
+        if (r.code === 0)
+          rows.push({
+            tool: 'tcpdump -r FILE -w /dev/null',
+            packets: truth.packets,
+            seconds: r.seconds,
+            note: `libpcap read floor, best of ${o.runs}`,
+          });
+        else console.log(`  tcpdump failed (exit ${r.code ?? r.signal}): ${firstLine(r.stderr)}`);
+      } else console.log('  tcpdump not installed: skipped');
+
+      console.log('');
+      printTable(rows, kadPps);
+      console.log('\n"vs kad" = packets/s of the row ÷ packets/s of `kad analyze` on the full file.');
+
+      const inproc = rate.ok && rate.seconds ? (rate.tcpPackets ?? truth.packets) / rate.seconds : null;
+      console.log(`\nTarget: kad >= ${fmtRate(TARGET_PPS)} packets/s on this machine.`);
+      console.log(
+        `  kad analyze (whole process):  ${kadPps ? `${fmtRate(kadPps)} packets/s -> ${kadPps >= TARGET_PPS ? 'MET' : 'NOT MET'}` : 'not measured'}`,
+      );
+      console.log(
+        `  kad in-process pipeline:      ${inproc ? `${fmtRate(inproc)} packets/s -> ${inproc >= TARGET_PPS ? 'MET' : 'NOT MET'}` : 'not measured'}`,
+      );
+      if (rate.diagnoseSeconds !== undefined && rate.reportSeconds !== undefined && rate.renderSeconds !== undefined) {
         console.log(
-          `  analyzed in ${m.seconds?.toFixed(2)} s; tracker holds ${m.connections === undefined ? '?' : fmtInt(m.connections)} connections` +
-            (m.connections === ot.connections ? ' (= generator)' : ` (generator: ${fmtInt(ot.connections)})`),
-        );
-        const perTracker = m.trackerBytes !== undefined && m.connections ? m.trackerBytes / m.connections : null;
-        const perHeap = m.heapDeltaBytes !== undefined ? m.heapDeltaBytes / conns : null;
-        console.log(
-          `  tracker.memoryBytes() / connectionCount:                 ${perTracker === null ? 'n/a' : `${perTracker.toFixed(1)} bytes/connection (${fmtMB(m.trackerBytes!)})`}`,
-        );
-        console.log(
-          `  (heapUsed + arrayBuffers + WebAssembly memory) delta / connections, after gc: ${perHeap === null ? 'n/a' : `${perHeap.toFixed(1)} bytes/connection (${fmtMB(m.heapDeltaBytes!)})`}`,
-        );
-        if (m.rssBytes) console.log(`  process RSS at the end: ${fmtMB(m.rssBytes)}`);
-        const worst = Math.max(perTracker ?? 0, perHeap ?? 0);
-        console.log(
-          `Target: <= ${TARGET_BYTES_PER_CONN} bytes/connection -> ` +
-            `tracker accounting ${perTracker === null ? 'n/a' : perTracker <= TARGET_BYTES_PER_CONN ? 'MET' : 'NOT MET'}, ` +
-            `process heap ${perHeap === null ? 'n/a' : perHeap <= TARGET_BYTES_PER_CONN ? 'MET' : 'NOT MET'}` +
-            (worst > 0 ? ` (worst ${worst.toFixed(1)})` : ''),
+          `  after the pass (in-process, as kad analyze does it): diagnosis ${rate.diagnoseSeconds.toFixed(3)} s, ` +
+            `report ${rate.reportSeconds.toFixed(3)} s, text ${rate.renderSeconds.toFixed(3)} s; the rest of the CLI's time is node start-up, GC and exit`,
         );
       }
+
+      // --- cross-checks: the timings mean little if the analyzers disagree with what was written ---
+      console.log('\nCross-checks against the generator:');
+      if (tsharkLines !== null) {
+        console.log(
+          `  tshark keepalives in the prefix: ${fmtInt(tsharkLines)}` +
+            (tsharkLines === truth.prefix.keepalives ? ' (= generator)' : ` (generator wrote ${fmtInt(truth.prefix.keepalives)})`),
+        );
+      }
+      if (rate.ok) {
+        console.log(
+          `  kad: ${[check('TCP packets', rate.tcpPackets, truth.packets), check('connections', rate.connections, truth.connections)].join(
+            ', ',
+          )}`,
+        );
+        if (rate.totals) {
+          const tt = rate.totals;
+          console.log(
+            `  kad report: ${[
+              check('packets', tt.packets, truth.packets),
+              check('keepalives', tt.keepalives, truth.kinds.keepalive),
+              check('keepalive ACKs', tt.keepaliveAcks, truth.kinds.keepalive_ack),
+              check('retransmissions', tt.retransmissions, truth.kinds.retransmission),
+              check('RSTs', tt.rsts, truth.kinds.rst),
+            ].join(', ')}`,
+          );
+          console.log(
+            `  kad ended: ${Object.entries(tt.ended)
+              .map(([k, v]) => `${k} ${fmtInt(v)}`)
+              .join(', ')} ` +
+              `(generator: fin ${fmtInt(truth.ended.fin)}, reset ${fmtInt(truth.ended.reset)}, open ${fmtInt(truth.ended.open)})`,
+          );
+        }
+      }
+      rmSync(prefixFile, { force: true });
+      if (!o.keep) rmSync(file, { force: true });
+
+      // --- 6. memory with 1 M concurrent connections ---
+      if (!o.skipMemory) {
+        const openFile = join(dir, 'open.pcap');
+        t0 = Date.now();
+        const ot = generateOpenCapture(openFile, o.openConnections, 7, o.snaplen);
+        console.log(
+          `\nMemory: generated ${fmtInt(ot.connections)} connections that never close ` +
+            `(${fmtInt(ot.packets)} packets, ${fmtMB(ot.bytes)}) in ${((Date.now() - t0) / 1000).toFixed(2)} s`,
+        );
+        const m = await probe('memory', openFile);
+        if (!o.keep) rmSync(openFile, { force: true });
+        if (!m.ok) {
+          console.log(`  not measured: ${m.error}`);
+        } else {
+          const conns = m.connections ?? ot.connections;
+          console.log(
+            `  analyzed in ${m.seconds?.toFixed(2)} s; tracker holds ${m.connections === undefined ? '?' : fmtInt(m.connections)} connections` +
+              (m.connections === ot.connections ? ' (= generator)' : ` (generator: ${fmtInt(ot.connections)})`),
+          );
+          const perTracker = m.trackerBytes !== undefined && m.connections ? m.trackerBytes / m.connections : null;
+          const perHeap = m.heapDeltaBytes !== undefined ? m.heapDeltaBytes / conns : null;
+          console.log(
+            `  tracker.memoryBytes() / connectionCount:                 ${perTracker === null ? 'n/a' : `${perTracker.toFixed(1)} bytes/connection (${fmtMB(m.trackerBytes!)})`}`,
+          );
+          console.log(
+            `  (heapUsed + arrayBuffers + WebAssembly memory) delta / connections, after gc: ${perHeap === null ? 'n/a' : `${perHeap.toFixed(1)} bytes/connection (${fmtMB(m.heapDeltaBytes!)})`}`,
+          );
+          if (m.rssBytes) console.log(`  process RSS at the end: ${fmtMB(m.rssBytes)}`);
+          const worst = Math.max(perTracker ?? 0, perHeap ?? 0);
+          console.log(
+            `Target: <= ${TARGET_BYTES_PER_CONN} bytes/connection -> ` +
+              `tracker accounting ${perTracker === null ? 'n/a' : perTracker <= TARGET_BYTES_PER_CONN ? 'MET' : 'NOT MET'}, ` +
+              `process heap ${perHeap === null ? 'n/a' : perHeap <= TARGET_BYTES_PER_CONN ? 'MET' : 'NOT MET'}` +
+              (worst > 0 ? ` (worst ${worst.toFixed(1)})` : ''),
+          );
+        }
+      }
     }
+    // --- 7. issue 23: the round-robin worst case, every format and output mode ---
+    await runRoundRobinSection(dir, {
+      connections: 100_000,
+      rounds: o.quick ? 10 : 30,
+      runs: o.quick ? 3 : 5,
+      snaplen: o.snaplen,
+      tsharkPackets: o.quick ? 100_000 : 300_000,
+      peer: o.peer,
+    });
   } finally {
     cleanup();
   }

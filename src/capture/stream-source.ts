@@ -7,6 +7,9 @@ import { ioError } from './io-error.js';
 
 export type ByteChunks = AsyncIterable<Uint8Array | string>;
 
+/** Decompressed or read bytes waiting to be parsed before the source is paused: room to run ahead. */
+const QUEUE_BYTES = 16 << 20;
+
 function asBuffer(chunk: Uint8Array | string): Buffer {
   if (Buffer.isBuffer(chunk)) return chunk;
   if (typeof chunk === 'string') return Buffer.from(chunk, 'latin1');
@@ -129,29 +132,59 @@ export async function parseChunks(
 
   await new Promise<void>((resolve, reject) => {
     let settled = false;
+    // Chunks wait here and are parsed on a later turn of the event loop, not inside the 'data' event:
+    // zlib schedules its next block in the thread pool only once 'data' returns, so parsing there would
+    // put inflate and analysis in lock-step; deferred, the two overlap (issue 23).
+    const queue: Buffer[] = [];
+    let queued = 0;
+    let draining = false;
+    let ended: (() => void) | null = null;
     const fail = (err: unknown): void => {
       if (settled) return;
       settled = true;
       stream.destroy();
       reject(err);
     };
-    stream.on('data', (chunk: Buffer) => {
-      if (settled) return;
+    const drain = (): void => {
+      draining = false;
       try {
-        feed(chunk);
+        while (!settled && queue.length > 0) {
+          const chunk = queue.shift()!;
+          queued -= chunk.length;
+          feed(chunk);
+        }
       } catch (err) {
         // CaptureError from the parser or the caller's own error: passed on untouched.
         fail(err);
+        return;
+      }
+      if (settled) return;
+      if (ended !== null) ended();
+      else if (stream.isPaused()) stream.resume();
+    };
+    stream.on('data', (chunk: Buffer) => {
+      if (settled) return;
+      queue.push(chunk);
+      queued += chunk.length;
+      if (queued >= QUEUE_BYTES) stream.pause();
+      if (!draining) {
+        draining = true;
+        setImmediate(drain);
       }
     });
     stream.on('error', (err) => {
       const reason = gzip ? gzipReason(err) : '';
-      fail(reason !== '' ? new CaptureError(file, cb.offset, reason) : ioError(file, err));
+      // The good bytes before the error are delivered first, as the reader promises.
+      ended = () => fail(reason !== '' ? new CaptureError(file, cb.offset, reason) : ioError(file, err));
+      if (!draining) ended();
     });
     stream.on('end', () => {
-      if (settled) return;
-      settled = true;
-      resolve();
+      ended = () => {
+        if (settled) return;
+        settled = true;
+        resolve();
+      };
+      if (!draining) ended();
     });
   });
   parser.finish(cb.offset, cb.pending, gzip ? 'empty file (after gunzip)' : opts.emptyReason);

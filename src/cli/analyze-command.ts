@@ -13,6 +13,7 @@ import { byteSize, connectionNumber, ipAddress, listOf, tcpPort } from './option
 import { ConnectionRetirer, DEFAULT_MAX_MEMORY, MAX_KEPT_IN_FULL } from '../report/connection-retirer.js';
 import { VERSION } from '../version.js';
 import { UserError } from '../model/errors.js';
+import { addressText } from '../util/ip-text.js';
 
 /** Scenario 1 of the lab, seen from the server: the case the tool exists for. */
 export const DEFAULT_CAPTURE = fileURLToPath(new URL('../../../captures/fw-reset-keepalive.server.pcap', import.meta.url));
@@ -67,7 +68,7 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   const filter: ConnectionFilter = { ports: flags.port, hosts: flags.host, ids: flags.conn };
   const writer = flags.events ? new LineWriter() : null;
   // Loaded only when asked for: the terminal report, the common case, starts ~10 ms sooner without them.
-  const packetEvent = writer ? (await import('../render/event-lines.js')).packetEvent : null;
+  const EventLineEncoder = writer ? (await import('../render/event-lines.js')).EventLineEncoder : null;
 
   // --json and --html carry every connection; the terminal report builds and words only those it lists.
   const everything = Boolean(flags.json || flags.html);
@@ -80,10 +81,14 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
     evictor: retirer ?? undefined,
     onTcpPacket: (name) => {
       if (!writer) return undefined;
-      const label = files.length > 1 ? name : undefined;
+      const encoder = new EventLineEncoder!(files.length > 1 ? name : undefined);
+      const byHost = (filter.hosts?.length ?? 0) > 0;
       return (tracker, pkt, rec, kind) => {
-        const ev = packetEvent!(tracker, pkt, rec, kind, label);
-        if (passesFilter(filter, ev.conn, pkt.srcPort, pkt.dstPort, ev.src, ev.dst)) writer.line(JSON.stringify(ev));
+        // Addresses as text only for a --host filter: every packet would pay for them.
+        const v6 = pkt.ipVersion === 6;
+        const src = byHost ? addressText(pkt.src, 0, v6) : '';
+        const dst = byHost ? addressText(pkt.dst, 0, v6) : '';
+        if (passesFilter(filter, tracker.lastId, pkt.srcPort, pkt.dstPort, src, dst)) encoder.write(tracker, pkt, rec, kind, writer);
       };
     },
   });

@@ -1,4 +1,5 @@
 import { writeSync } from 'node:fs';
+import type { ByteSink } from '../render/event-lines.js';
 
 /** Output is written in pieces of this size. */
 const CHUNK = 1 << 20;
@@ -10,7 +11,7 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
  * matters: a stream queues what a slow reader (`| jq`) has not taken yet, in
  * memory, and a big capture writes gigabytes.
  */
-export class LineWriter {
+export class LineWriter implements ByteSink {
   private readonly buf = Buffer.allocUnsafe(CHUNK);
   private used = 0;
 
@@ -33,6 +34,20 @@ export class LineWriter {
       }
     }
     this.used += this.buf.write(s, this.used);
+  }
+
+  /** For encoders that write bytes in place (ByteSink): the buffer, room for `bytes` at reserve()'s offset, then commit(end). */
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  reserve(bytes: number): number {
+    if (bytes > this.buf.length - this.used) this.flush();
+    return this.used;
+  }
+
+  commit(end: number): void {
+    this.used = end;
   }
 
   flush(): void {

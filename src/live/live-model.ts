@@ -124,7 +124,7 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
   async run(): Promise<void> {
     this.timer = setInterval(() => this.refresh(), this.opts.refreshMs ?? 1000);
     try {
-      await this.feed.start(this.pipeline.onPacket);
+      await this.feed.start(this.pipeline.onPacket, this.pipeline.readOptions());
     } catch (err) {
       this.emit('error', err as Error);
     } finally {

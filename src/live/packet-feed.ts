@@ -1,4 +1,8 @@
 import type { PacketHandler } from '../capture/packet-record.js';
+import type { ReadCaptureOptions } from '../capture/read-capture.js';
+
+/** How a pipeline would like a capture read (CapturePipeline.readOptions()): feeds that read one may use it. */
+export type FeedReadOptions = Pick<ReadCaptureOptions, 'chunkBuffer' | 'pcapRecords'>;
 
 /**
  * Anything that delivers packets over time: a live libpcap capture, a pcap
@@ -13,7 +17,7 @@ export interface PacketFeed {
    * until the source ends or stop() is called; resolves then. Rejects with a
    * UserError-style one-line message when the source cannot be opened.
    */
-  start(onPacket: PacketHandler): Promise<void>;
+  start(onPacket: PacketHandler, read?: FeedReadOptions): Promise<void>;
   stop(): void;
   /** Replays can pause; live sources may ignore it. */
   setPaused?(paused: boolean): void;

@@ -2,7 +2,8 @@ import { CaptureError } from '../capture/capture-error.js';
 import type { PacketHandler } from '../capture/packet-record.js';
 import { readCapture } from '../capture/read-capture.js';
 import { UserError } from '../model/errors.js';
-import type { PacketFeed } from './packet-feed.js';
+import type { PcapRecordRun } from '../capture/pcap.js';
+import type { FeedReadOptions, PacketFeed } from './packet-feed.js';
 
 /**
  * A pcap/pcapng stream on stdin (`tcpdump -U -w - | kad live -r -`, with the
@@ -18,14 +19,22 @@ export class StdinFeed implements PacketFeed {
     this.label = path === '-' ? 'stdin (pcap stream, kernel timestamps)' : `${path} (capture file, read as fast as possible)`;
   }
 
-  async start(onPacket: PacketHandler): Promise<void> {
+  async start(onPacket: PacketHandler, opts: FeedReadOptions = {}): Promise<void> {
     if (this.stopped) return;
     // After stop() the rest of the stream is discarded, not analysed.
     const guarded: PacketHandler = (rec) => {
       if (!this.stopped) onPacket(rec);
     };
     const stopped = new Promise<void>((resolve) => (this.abort = resolve));
-    const read = readCapture(this.path, guarded).then(
+    // Runs of records straight into the tracker (kad watch -r at analyze's speed); none once stopped.
+    const run = opts.pcapRecords;
+    const pcapRecords: PcapRecordRun | undefined = run && {
+      get frame() {
+        return run.frame;
+      },
+      take: (buf, start, end, le, nano, linkType, frame) => (this.stopped ? start : run.take(buf, start, end, le, nano, linkType, frame)),
+    };
+    const read = readCapture(this.path, guarded, { chunkBuffer: opts.chunkBuffer, pcapRecords }).then(
       (summary) => {
         this.dropsReported = summary.dropsReported;
       },

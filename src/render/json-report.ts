@@ -42,16 +42,57 @@ function stringify(v: unknown, indent: string): string {
   return indent === '' ? (s ?? 'null') : (s ?? 'null').replaceAll('\n', '\n' + indent);
 }
 
+/** Elements stringified in one JSON.stringify call: big enough to amortise the call, small enough for the output buffer. */
+const BATCH = 32;
+
 function emitArray(out: TextSink, items: Iterable<unknown>, indent: string, depth: number, lazy: LazyArrays): void {
   const inner = indent + '  ';
   let first = true;
-  for (const item of items) {
+  const batch: unknown[] = [];
+  const flush = (): void => {
+    if (batch.length === 0) return;
+    out.write((first ? '[\n' : ',\n') + stringifyElements(batch, inner));
+    first = false;
+    batch.length = 0;
+  };
+  for (const raw of items) {
+    // JSON.stringify writes null for what it cannot represent in an array.
+    const item = raw === undefined || typeof raw === 'function' ? null : raw;
+    if (wholeAt(item, depth + 1, lazy)) {
+      batch.push(item);
+      if (batch.length === BATCH) flush();
+      continue;
+    }
+    flush();
     out.write(first ? '[\n' + inner : ',\n' + inner);
     first = false;
-    // JSON.stringify writes null for what it cannot represent in an array.
-    emit(out, item === undefined || typeof item === 'function' ? null : item, inner, depth + 1, lazy);
+    emit(out, item, inner, depth + 1, lazy);
   }
+  flush();
   out.write(first ? '[]' : '\n' + indent + ']');
+}
+
+/** Whether emit() would stringify `value` whole at `depth` (rather than stream it). */
+function wholeAt(value: unknown, depth: number, lazy: LazyArrays): boolean {
+  if (Array.isArray(value)) return !lazy.has(value) && depth >= STRINGIFY_FROM_DEPTH && value.length <= STREAM_ARRAY_FROM;
+  return value === null || typeof value !== 'object' || depth >= STRINGIFY_FROM_DEPTH;
+}
+
+/**
+ * Array elements as they appear at `inner` inside JSON.stringify(…, null, 2),
+ * each preceded by `inner` and separated by ",\n": the elements are wrapped in
+ * as many arrays as `inner` has levels, so that JSON.stringify indents them
+ * itself, and the wrappers' lines are cut off (no re-indenting pass).
+ */
+function stringifyElements(elements: unknown[], inner: string): string {
+  const levels = inner.length / 2;
+  let wrapped: unknown = elements;
+  for (let i = 1; i < levels; i++) wrapped = [wrapped];
+  const s = JSON.stringify(wrapped, null, 2);
+  // Opening lines "[\n", "  [\n", …; closing ones "\n…]", each as long as its indent plus 2.
+  let head = 0;
+  for (let i = 0; i < levels; i++) head += 2 * i + 2;
+  return s.slice(head, s.length - head);
 }
 
 function emitObject(out: TextSink, obj: Record<string, unknown>, indent: string, depth: number, lazy: LazyArrays): void {
