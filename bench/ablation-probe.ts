@@ -45,7 +45,7 @@ async function frames(file: string, decode: boolean): Promise<number> {
     file,
     (rec) => {
       packets++;
-      if (decode && rec.buf === chunk) x.decode(rec.buf.byteOffset + rec.offset, rec.capLen, rec.linkType);
+      if (decode && rec.buf === chunk) x.decode(rec.buf.byteOffset + rec.offset, rec.capLen, rec.origLen, rec.linkType);
     },
     {
       chunkBuffer: (size) => {
