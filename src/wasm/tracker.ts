@@ -326,8 +326,9 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
 
   // --- Wireshark tcp_analyze_sequence_number(), the parts that decide our kinds ---
   let analysis = 0; // D_KEEPALIVE / D_ZWP for this segment
-  // Like Wireshark, a direction never seen counts as window 0.
-  if (seglen == 1 && nextSeqSet && seq == nextSeq && load<u16>(u16At(r, H_WIN + o)) == 0) {
+  // The peer's window is known only once the peer has sent something: in a capture that shows one
+  // direction, a 1-byte segment is data, not a probe of a window nobody announced (tshark agrees).
+  if (seglen == 1 && nextSeqSet && seq == nextSeq && load<u16>(u16At(r, H_WIN + o)) == 0 && load<u32>(u32At(r, W_PKTS + o)) > 0) {
     analysis = D_ZWP;
   } else {
     if (nextSeqSet && <i32>(nextSeq - seq) < 0 && !isRst) bumpU16(r, H_GAPS);
