@@ -34,6 +34,7 @@ function say(msg: string): void {
 }
 
 function outcome(t: LabTruth): string {
+  if (t.setup) return t.setup.expectedKind ? `set-up failure: ${t.setup.expectedKind}` : 'set up after retries';
   const c = t.connections[0];
   if (!c) return 'no connection';
   const who = c.resets.map(
