@@ -54,7 +54,12 @@ export function timeCpu(cmd: string, args: string[], cwd: string, stdoutFile = '
   });
 }
 
-/** Reads `file` once, untimed, so that a timed run does not also time the disk. */
+/**
+ * Reads `file` once, untimed, so every timed run starts with it in the page
+ * cache: a host that reclaims idle page cache (DAMON pageout on this VM)
+ * otherwise evicts part of the capture between runs, and a run then times the
+ * disk as well, by chance and for one tool more than another.
+ */
 export function warmCache(file: string): void {
   const buf = Buffer.allocUnsafe(8 << 20);
   const fd = openSync(file, 'r');

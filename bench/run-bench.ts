@@ -23,6 +23,7 @@ import type { ProbeResult } from './inproc-probe.js';
 import { generateBusyCapture, type BusyTruth } from './synth-busy.js';
 import { generateOpenCapture } from './synth-open.js';
 import { runRoundRobinSection } from './round-robin-section.js';
+import { warmCache } from './cpu-timing.js';
 import { maxOf } from '../src/util/extremes.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -130,22 +131,6 @@ function timeProcess(cmd: string, args: string[], count = false): Promise<RunRes
     });
     child.on('close', done);
   });
-}
-
-/**
- * Reads `file` once, untimed, so every timed run starts with it in the page
- * cache: a host that reclaims idle page cache (DAMON pageout on this VM)
- * otherwise evicts part of the capture between runs, and a run then times the
- * disk as well, by chance and for one tool more than another.
- */
-function warmCache(file: string): void {
-  const buf = Buffer.allocUnsafe(8 << 20);
-  const fd = openSync(file, 'r');
-  try {
-    while (readSync(fd, buf, 0, buf.length, null) > 0);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 /** Best of `runs` timed runs of a command that reads `file`, each from a warm page cache. */

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { LAB_SCENARIOS } from './helpers/lab-captures.js';
 import { REPO } from './helpers/run-kad.js';
 import { readTruth, verdictMismatches } from './helpers/verdict-check.js';
 
@@ -10,17 +11,7 @@ const truthFiles = readdirSync(CAPTURES).filter((f) => f.endsWith('.truth.json')
 
 test('the bundled lab captures cover every scenario of the issue', () => {
   const scenarios = truthFiles.map((f) => readTruth(join(CAPTURES, f)).scenario);
-  for (const s of [
-    'fw-reset-keepalive',
-    'fw-reset-client-write',
-    'fw-drop',
-    'peer-abort',
-    'peer-socketless',
-    'keepalive-survives',
-    'fin-close',
-    'nat-reset',
-    'fw-reset-keepalive-v6',
-  ]) {
+  for (const s of LAB_SCENARIOS) {
     assert.ok(scenarios.includes(s), `missing ${s}`);
   }
 });

@@ -34,7 +34,7 @@ import {
   readEthernetPcap,
   vxlan,
 } from './helpers/encap-wrap.js';
-import { REPO, runKad } from './helpers/run-kad.js';
+import { REPO, kadEvents, kadReport, runKad } from './helpers/run-kad.js';
 import { tempCaptures } from './helpers/temp-captures.js';
 import { compareWithTshark } from './helpers/tshark-oracle.js';
 import { innerOf, tsharkInner } from './helpers/tshark-inner.js';
@@ -170,21 +170,6 @@ function wrapCapture(base: string, c: Case): { file: string; frames: RawFrame[] 
   return { file: tmp.write(buildPcapRaw(frames, { linkType: c.linkType })), frames };
 }
 
-function analysis(file: string): AnalysisReport {
-  const r = runKad(['analyze', '--json', file]);
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as AnalysisReport;
-}
-
-function events(file: string): Array<Record<string, unknown>> {
-  const r = runKad(['analyze', '--events', file]);
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
 /** What a connection is, whatever carried it: endpoints, how it ended, its verdict. */
 function connectionsOf(r: AnalysisReport): unknown[] {
   const f = r.files[0]!;
@@ -202,14 +187,14 @@ describe('TCP inside encapsulations, against tshark and the unwrapped capture', 
   for (const base of BASES) {
     const plain = tmp.write(buildPcapRaw(ipFrames(base), { linkType: 1 }));
     const v6 = base.includes('-v6');
-    const plainEvents = events(plain);
-    const plainConnections = connectionsOf(analysis(plain));
+    const plainEvents = kadEvents(plain);
+    const plainConnections = connectionsOf(kadReport(plain));
     for (const c of CASES) {
       test(`${c.name}: ${base}`, () => {
         const { file } = wrapCapture(base, c);
         // Every packet: inner addresses, sequence number, flags and length as tshark reads them.
         const theirs = tsharkInner(file, v6, c.decodeAs);
-        const ours = events(file);
+        const ours = kadEvents(file);
         assert.equal(theirs.size, plainEvents.length, 'tshark finds every TCP packet inside');
         assert.equal(ours.length, plainEvents.length, 'kad finds every TCP packet inside');
         for (const e of ours) assert.deepEqual(innerOf(e), theirs.get(e.frame as number), `frame ${String(e.frame)}`);
@@ -217,7 +202,7 @@ describe('TCP inside encapsulations, against tshark and the unwrapped capture', 
         if (!c.decodeAs) assert.deepEqual(compareWithTshark(file), []);
         // The inner flow is the connection: the same packets, kinds, connections and verdicts as unwrapped.
         assert.deepEqual(ours, plainEvents);
-        const report = analysis(file);
+        const report = kadReport(file);
         assert.deepEqual(connectionsOf(report), plainConnections);
         const f = report.files[0]!;
         assert.deepEqual(f.tunnels, { listed: c.tunnel ? [{ ...c.tunnel, packets: plainEvents.length }] : [], otherPackets: 0 });
@@ -300,7 +285,7 @@ describe('truncated and garbled outer headers are counted skips, never a crash',
       frames.push({ tsNs: (ts += 1000n), data: full });
     }
     const file = tmp.write(buildPcapRaw(frames, { linkType: 1 }));
-    const f = analysis(file).files[0]!;
+    const f = kadReport(file).files[0]!;
     const skipped = Object.values(f.skipped).reduce((a, b) => a + b, 0);
     assert.equal(f.frames, frames.length);
     assert.equal(f.tcpPackets + skipped, frames.length);

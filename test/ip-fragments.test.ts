@@ -13,7 +13,7 @@ import { describe, test } from 'node:test';
 import { buildPcapRaw, type RawFrame } from './helpers/capture-writer.js';
 import { ether, ipOf, readEthernetPcap } from './helpers/encap-wrap.js';
 import { fragmentIp } from './helpers/ip-fragmenter.js';
-import { REPO, runKad } from './helpers/run-kad.js';
+import { REPO, kadEvents, kadReport } from './helpers/run-kad.js';
 import { tempCaptures } from './helpers/temp-captures.js';
 import { innerOf, tsharkInner } from './helpers/tshark-inner.js';
 import { compareWithTshark } from './helpers/tshark-oracle.js';
@@ -46,21 +46,6 @@ function fragmented(frames: RawFrame[], firstBytes: number, reversed = false): R
   return out;
 }
 
-function json(file: string): AnalysisReport {
-  const r = runKad(['analyze', '--json', file]);
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as AnalysisReport;
-}
-
-function events(file: string): Array<Record<string, unknown>> {
-  const r = runKad(['analyze', '--events', file]);
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
 const summary = (r: AnalysisReport) =>
   r.files[0]!.connections.map((c) => ({
     client: c.client,
@@ -82,15 +67,15 @@ describe('TCP in IP fragments, against tshark', { skip: noTshark }, () => {
         const plain = tmp.write(buildPcapRaw(plainFrames, { linkType: 1 }));
         const file = tmp.write(buildPcapRaw(fragmented(plainFrames, firstBytes, reversed), { linkType: 1 }));
         assert.deepEqual(compareWithTshark(file), []);
-        const ours = events(file);
+        const ours = kadEvents(file);
         const theirs = tsharkInner(file, base.includes('-v6'));
         assert.equal(ours.length, plainFrames.length);
         assert.equal(theirs.size, plainFrames.length);
         for (const e of ours) assert.deepEqual(innerOf(e), theirs.get(e.frame as number), `frame ${String(e.frame)}`);
         const kinds = (evs: Array<Record<string, unknown>>) => evs.map((e) => `${String(e.conn)} ${String(e.kind)} ${String(e.len)}`);
-        assert.deepEqual(kinds(ours), kinds(events(plain)));
-        const r = json(file);
-        assert.deepEqual(summary(r), summary(json(plain)));
+        assert.deepEqual(kinds(ours), kinds(kadEvents(plain)));
+        const r = kadReport(file);
+        assert.deepEqual(summary(r), summary(kadReport(plain)));
         const f = r.files[0]!;
         assert.equal(f.skipped.fragments, f.frames - f.tcpPackets, 'every other frame is a fragment');
       });
@@ -108,7 +93,7 @@ describe('TCP in IP fragments, against tshark', { skip: noTshark }, () => {
     // And one datagram whose last fragment never comes.
     const lost = fragmentIp(ipOf(syn.data), 16, 24, 0x7777);
     for (const frag of lost.slice(0, -1)) frames.push({ tsNs: (ts += 1000n), data: ether(0x0800, frag) });
-    const f = json(tmp.write(buildPcapRaw(frames, { linkType: 1 }))).files[0]!;
+    const f = kadReport(tmp.write(buildPcapRaw(frames, { linkType: 1 }))).files[0]!;
     assert.equal(f.frames, frames.length);
     assert.equal(f.tcpPackets, 16, 'the 16 datagrams still held complete');
     assert.equal(f.skipped.fragments, frames.length - 16);

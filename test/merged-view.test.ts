@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { AnalysisReport, MergedView } from '../src/model/analysis-report.js';
 import { buildPcap } from './helpers/capture-builder.js';
 import { itemAt } from './helpers/checked.js';
+import { LAB_SCENARIOS } from './helpers/lab-captures.js';
 import { runKad } from './helpers/run-kad.js';
 import { TcpScript } from './helpers/tcp-script.js';
 import { tempCaptures } from './helpers/temp-captures.js';
@@ -54,15 +55,8 @@ function assertFormatsAgree(m: MergedView, text: string, html: string, what: str
   assert.equal(new Set(m.idleTimeouts.map((t) => t.path)).size, m.idleTimeouts.length, `${what}: a path appears once`);
 }
 
-const PAIRS = [
-  'fw-reset-keepalive',
-  'fw-reset-client-write',
-  'fw-drop',
-  'peer-abort',
-  'peer-socketless',
-  'keepalive-survives',
-  'nat-reset',
-];
+/** Every lab pair but the clean close and the IPv6 twin of fw-reset-keepalive. */
+const PAIRS = LAB_SCENARIOS.filter((s) => s !== 'fin-close' && s !== 'fw-reset-keepalive-v6');
 
 for (const name of PAIRS) {
   test(`merged (lab pair ${name}): one finding per connection, one bracket per path from both captures, formats agree`, () => {

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import type { FileReport, SetupFailureKind } from '../src/model/analysis-report.
 import { buildPcap, type TcpSpec } from './helpers/capture-builder.js';
 import { runKad } from './helpers/run-kad.js';
 import { TcpScript } from './helpers/tcp-script.js';
+import { present, tsharkFieldRows } from './helpers/tshark-oracle.js';
 
 /*
  * Issue 24's set-up failures and issue 21's items 3, 5 and 15, one built
@@ -355,17 +355,12 @@ function tsharkStreams(file: string): number[] {
 
 function tsharkRows(file: string): { stream: number; syn: boolean; ack: boolean; retransmission: boolean }[] {
   const fields = ['tcp.stream', 'tcp.flags.syn', 'tcp.flags.ack', 'tcp.analysis.retransmission'];
-  const r = spawnSync('tshark', ['-n', '-r', file, '-T', 'fields', '-E', 'separator=/t', ...fields.flatMap((f) => ['-e', f])]);
-  assert.equal(r.status, 0, r.stderr?.toString());
-  const on = (v: string | undefined) => v !== undefined && v !== '' && v !== '0' && v !== 'False';
-  return r.stdout
-    .toString()
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const v = line.split('\t');
-      return { stream: Number(v[0]), syn: on(v[1]), ack: on(v[2]), retransmission: on(v[3]) };
-    });
+  return tsharkFieldRows(file, fields).map((v) => ({
+    stream: Number(v[0]),
+    syn: present(v[1]),
+    ack: present(v[2]),
+    retransmission: present(v[3]),
+  }));
 }
 
 test('tshark agrees: its retransmission flags on SYNs and SYN-ACKs are the counts kad reports, per connection', async () => {

@@ -7,9 +7,9 @@
  */
 import { LabError, sleep } from '../exec.js';
 import { staleRstPackets } from '../firewall.js';
-import { appOutcome, connectPair, edges, enableKeepalive, exchange, expectError, seconds } from '../scenario-kit.js';
+import { appOutcome, connectPair, edges, exchange, expectError, seconds } from '../scenario-kit.js';
 import type { ScenarioSpec } from '../scenario.js';
-import { STALE_IDLE_S, STALE_TIMEOUT_S } from './stale-flow-reset.js';
+import { forgedReset, keepaliveOutlivingFirewall, STALE_IDLE_S, STALE_TIMEOUT_S } from './stale-flow-reset.js';
 
 /** After the forgery, before the client gives up on the connection: the issue's trace had about 3 s. */
 const ABORT_AFTER_MS = 3000;
@@ -21,11 +21,7 @@ export const fwResetDroppedAbort: ScenarioSpec = {
   firewall: { idleTimeoutS: STALE_TIMEOUT_S, action: 'reject', nat: false },
   async drive(ctx) {
     const pair = await connectPair(ctx);
-    const serverKeepalive = await enableKeepalive(
-      pair.server,
-      STALE_IDLE_S,
-      `scenario: TCP_KEEPIDLE longer than the ${STALE_TIMEOUT_S} s firewall timeout`,
-    );
+    const serverKeepalive = await keepaliveOutlivingFirewall(pair);
     const last = await exchange(pair, 'hello\n');
     const err = await pair.server.waitFor('error', (STALE_IDLE_S + 5) * 1000);
     expectError('fw-reset-dropped-abort: server after its keepalive probe', err, 'ECONNRESET');
@@ -48,15 +44,7 @@ export const fwResetDroppedAbort: ScenarioSpec = {
           idleBeforeTriggerS: probeIdle,
           edges: edges(ctx, pair, { ended: 'reset', endedBy: 'client' }, { ended: 'reset', endedBy: 'client' }),
           resets: [
-            {
-              sentBy: 'middlebox',
-              host: 'firewall',
-              from: 'client',
-              to: 'server',
-              seenAt: ['server'],
-              trigger: 'keepalive',
-              idleBeforeTriggerS: probeIdle,
-            },
+            forgedReset('client', 'keepalive', probeIdle),
             {
               sentBy: 'peer',
               host: 'client',

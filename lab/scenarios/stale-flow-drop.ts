@@ -9,7 +9,6 @@ import {
   clientWritesAfterIdle,
   connectPair,
   edges,
-  enableKeepalive,
   exchange,
   expectError,
   NODE_KEEPCNT,
@@ -17,7 +16,7 @@ import {
   seconds,
 } from '../scenario-kit.js';
 import type { ScenarioSpec } from '../scenario.js';
-import { STALE_IDLE_S, STALE_TIMEOUT_S } from './stale-flow-reset.js';
+import { keepaliveOutlivingFirewall, STALE_IDLE_S, STALE_TIMEOUT_S } from './stale-flow-reset.js';
 
 /** The client writes after the server's first probe is already lost, so the keepalive is the first hit. */
 const CLIENT_WRITE_IDLE_MS = STALE_IDLE_S * 1000 + 1500;
@@ -29,11 +28,7 @@ export const fwDrop: ScenarioSpec = {
   firewall: { idleTimeoutS: STALE_TIMEOUT_S, action: 'drop', nat: false },
   async drive(ctx) {
     const pair = await connectPair(ctx);
-    const serverKeepalive = await enableKeepalive(
-      pair.server,
-      STALE_IDLE_S,
-      `scenario: TCP_KEEPIDLE longer than the ${STALE_TIMEOUT_S} s firewall timeout`,
-    );
+    const serverKeepalive = await keepaliveOutlivingFirewall(pair);
     const last = await exchange(pair, 'hello\n');
     const { wrote } = await clientWritesAfterIdle(pair, last.clientT, CLIENT_WRITE_IDLE_MS);
     const giveUpS = STALE_IDLE_S + NODE_KEEPCNT * NODE_KEEPINTVL_S;

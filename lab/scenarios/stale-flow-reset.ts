@@ -5,14 +5,35 @@
  * learns anything: at its edge the connection is still open.
  */
 import { LabError } from '../exec.js';
-import { appOutcome, clientWritesAfterIdle, connectPair, edges, enableKeepalive, exchange, expectError, seconds } from '../scenario-kit.js';
+import {
+  appOutcome,
+  clientWritesAfterIdle,
+  connectPair,
+  edges,
+  enableKeepalive,
+  exchange,
+  expectError,
+  seconds,
+  type Pair,
+} from '../scenario-kit.js';
 import type { FirewallConfig } from '../firewall.js';
 import type { ScenarioSpec } from '../scenario.js';
-import type { ConnectionTruth, KeepaliveSetting } from '../truth.js';
+import type { ConnectionTruth, KeepaliveSetting, ResetTruth, Side } from '../truth.js';
 
 export const STALE_TIMEOUT_S = 3;
 /** Longer than the firewall timeout, so the idle flow is always forgotten first. */
 export const STALE_IDLE_S = 5;
+
+/** The server's keepalive, idle STALE_IDLE_S: its first probe meets a flow the firewall has already forgotten. */
+export function keepaliveOutlivingFirewall(pair: Pair): Promise<KeepaliveSetting> {
+  return enableKeepalive(pair.server, STALE_IDLE_S, `scenario: TCP_KEEPIDLE longer than the ${STALE_TIMEOUT_S} s firewall timeout`);
+}
+
+/** The RST the firewall forges in `from`'s name when `trigger` meets the forgotten flow: only the other end's capture holds it. */
+export function forgedReset(from: Side, trigger: 'keepalive' | 'data', idleBeforeTriggerS: number): ResetTruth {
+  const to: Side = from === 'client' ? 'server' : 'client';
+  return { sentBy: 'middlebox', host: 'firewall', from, to, seenAt: [to], trigger, idleBeforeTriggerS };
+}
 
 interface Variant {
   name: string;
@@ -35,11 +56,7 @@ export function staleFlowReset(v: Variant): ScenarioSpec {
       const pair = await connectPair(ctx);
       let serverKeepalive: KeepaliveSetting | null = null;
       if (v.trigger === 'keepalive') {
-        serverKeepalive = await enableKeepalive(
-          pair.server,
-          STALE_IDLE_S,
-          `scenario: TCP_KEEPIDLE longer than the ${STALE_TIMEOUT_S} s firewall timeout`,
-        );
+        serverKeepalive = await keepaliveOutlivingFirewall(pair);
       }
       const last = await exchange(pair, 'hello\n');
       let conn: Omit<ConnectionTruth, 'apps'>;
@@ -54,17 +71,7 @@ export function staleFlowReset(v: Variant): ScenarioSpec {
           trigger: 'keepalive',
           idleBeforeTriggerS: idle,
           edges: edges(ctx, pair, { ended: 'open', endedBy: null }, { ended: 'reset', endedBy: 'client' }),
-          resets: [
-            {
-              sentBy: 'middlebox',
-              host: 'firewall',
-              from: 'client',
-              to: 'server',
-              seenAt: ['server'],
-              trigger: 'keepalive',
-              idleBeforeTriggerS: idle,
-            },
-          ],
+          resets: [forgedReset('client', 'keepalive', idle)],
           staleFlowHits: [{ from: 'server', kind: 'keepalive', idleS: idle, fate: 'reset', segments: 1, bytes: 0 }],
           idlePeriods: [],
         };
@@ -79,17 +86,7 @@ export function staleFlowReset(v: Variant): ScenarioSpec {
           trigger: 'data',
           idleBeforeTriggerS: idle,
           edges: edges(ctx, pair, { ended: 'reset', endedBy: 'server' }, { ended: 'open', endedBy: null }),
-          resets: [
-            {
-              sentBy: 'middlebox',
-              host: 'firewall',
-              from: 'server',
-              to: 'client',
-              seenAt: ['client'],
-              trigger: 'data',
-              idleBeforeTriggerS: idle,
-            },
-          ],
+          resets: [forgedReset('server', 'data', idle)],
           staleFlowHits: [{ from: 'client', kind: 'data', idleS: idle, fate: 'reset', segments: 1, bytes: wrote.bytes }],
           idlePeriods: [],
         };

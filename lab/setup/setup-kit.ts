@@ -1,13 +1,14 @@
 /** Building blocks of the set-up scenarios: endpoints with set-up options, kernel snapshots, expectations. */
 import { EndpointHandle } from '../endpoint-handle.js';
-import { LAB_PORT, type EventName, type EventOf } from '../endpoint-protocol.js';
+import { LAB_PORT, type AddrPort, type EventName, type EventOf } from '../endpoint-protocol.js';
 import { LabError, run, sleep } from '../exec.js';
 import { firewallCounter } from '../firewall.js';
-import type { ScenarioContext } from '../scenario.js';
+import { expectError } from '../scenario-kit.js';
+import type { ScenarioContext, ScenarioResult } from '../scenario.js';
 import { sysctl } from '../topology.js';
 import type { CounterValues } from '../../src/sockets/kernel-counters.js';
-import { moved, readCounters } from './kernel-view.js';
-import type { Namespace, Range, SetupGroup, SetupTruth } from './setup-truth.js';
+import { moved, readCounters, readListener, synRecvPorts } from './kernel-view.js';
+import type { ListenerFigures, Namespace, Range, SetupGroup, SetupTruth } from './setup-truth.js';
 
 export const exact = (n: number): Range => ({ min: n, max: n });
 export const atLeast = (n: number): Range => ({ min: n, max: Number.MAX_SAFE_INTEGER });
@@ -132,4 +133,38 @@ export async function classicSynBackoff(ns: string): Promise<string[]> {
   const setting = 'net.ipv4.tcp_syn_linear_timeouts=0';
   await sysctl(ns, setting);
   return [setting];
+}
+
+/**
+ * One client connects (with `opts`) and must fail with `code` within
+ * `timeoutMs`: its error event, and the kernel counters moved meanwhile.
+ */
+export async function failedConnect(
+  ctx: ScenarioContext,
+  code: string,
+  timeoutMs: number,
+  opts: ClientOptions = {},
+): Promise<{ error: EventOf<'error'>; counters: Snapshot }> {
+  const before = await snapshot(ctx);
+  const client = startClient(ctx, 'client', opts);
+  const error = await client.waitFor('error', timeoutMs);
+  expectError('the client', error, code);
+  return { error, counters: await movedSince(ctx, before) };
+}
+
+/** The server's listener and its half-open connections as its kernel shows them now, and the counters moved since `before`. */
+export async function readServerQueues(
+  ctx: ScenarioContext,
+  before: Snapshot,
+): Promise<{ local: AddrPort; listener: ListenerFigures | null; halfOpen: number[]; counters: Snapshot }> {
+  const local = { addr: ctx.addr.server, port: LAB_PORT };
+  const listener = await readListener(ctx.topo.ns.server, local);
+  const halfOpen = await synRecvPorts(ctx.topo.ns.server, local);
+  const counters = await movedSince(ctx, before);
+  return { local, listener, halfOpen, counters };
+}
+
+/** A set-up scenario's result: no keepalive and no tracked connections, only its set-up truth. */
+export function setupResult(setup: SetupTruth, notes: string[] = []): ScenarioResult {
+  return { keepalive: { client: null, server: null }, connections: [], notes, setup };
 }

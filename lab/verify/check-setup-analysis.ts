@@ -10,7 +10,7 @@ import type { Edge, LabTruth } from '../truth.js';
 import type { ConnectionSetup, SetupVerdict } from '../setup/contract.js';
 import { inGroup, inRange, rangeText } from '../setup/group-match.js';
 import type { SetupGroup } from '../setup/setup-truth.js';
-import { Checks, EDGES, endpointText, type Check } from './check.js';
+import { Checks, EDGES, everyConnection, endpointText, type Check } from './check.js';
 
 /** The report's connection and diagnosis as the contract extends them. */
 type WithSetup = ConnectionReport & { setup?: ConnectionSetup };
@@ -54,19 +54,7 @@ function checkGroup(c: Checks, g: SetupGroup, edge: Edge, file: FileReport): voi
   if (g.ports !== null) c.eq(edge, `${tag} connections`, conns.map((k) => k.client.port).sort(), [...g.ports].sort());
   else c.atLeast(edge, `${tag} connections`, conns.length, 1);
 
-  const every = (what: string, expected: string, bad: (k: WithSetup) => string | null): void => {
-    const wrong = conns.flatMap((k) => {
-      const why = bad(k);
-      return why === null ? [] : [`${endpointText(k.client)}: ${why}`];
-    });
-    c.that(
-      edge,
-      `${tag} ${what}`,
-      wrong.length === 0,
-      expected,
-      wrong.length === 0 ? `all ${conns.length}` : `${wrong.length} wrong, e.g. ${wrong.slice(0, 3).join('; ')}`,
-    );
-  };
+  const every = everyConnection(c, edge, tag, conns, (k) => endpointText(k.client));
   every('connections[].setup present', 'an object', (k) => (k.setup ? null : 'absent'));
   const count = (what: string, range: { min: number; max: number } | null, pick: (s: ConnectionSetup) => number): void => {
     if (range)

@@ -8,7 +8,7 @@ import type { Edge, LabTruth } from '../truth.js';
 import type { SetupFailureKind } from '../setup/contract.js';
 import { inGroup, inRange, rangeText } from '../setup/group-match.js';
 import type { SetupGroup } from '../setup/setup-truth.js';
-import { Checks, EDGES, canonicalAddr, type Check } from './check.js';
+import { Checks, EDGES, everyConnection, canonicalAddr, type Check } from './check.js';
 import { TCP, type Frame } from './tshark-frames.js';
 
 const has = (f: Frame, flag: number): boolean => (f.flags & flag) !== 0;
@@ -110,19 +110,7 @@ function checkGroup(c: Checks, g: SetupGroup, edge: Edge, conns: Conn[]): void {
   }
   if (g.ports !== null) c.eq(edge, `${tag} connections`, conns.map((k) => k.port).sort(), [...g.ports].sort());
   else c.atLeast(edge, `${tag} connections`, conns.length, 1);
-  const every = (what: string, expected: string, bad: (k: Conn) => string | null): void => {
-    const wrong = conns.flatMap((k) => {
-      const why = bad(k);
-      return why === null ? [] : [`port ${k.port}: ${why}`];
-    });
-    c.that(
-      edge,
-      `${tag} ${what}`,
-      wrong.length === 0,
-      expected,
-      wrong.length === 0 ? `all ${conns.length}` : `${wrong.length} wrong, e.g. ${wrong.slice(0, 3).join('; ')}`,
-    );
-  };
+  const every = everyConnection(c, edge, tag, conns, (k) => `port ${k.port}`);
   const synRetrans = g.synRetransmissions[edge];
   if (synRetrans) {
     every('SYN retransmissions (tshark)', rangeText(synRetrans), (k) => {

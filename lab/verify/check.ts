@@ -40,6 +40,33 @@ export class Checks {
   }
 }
 
+/**
+ * Checks one property of every connection of `conns` as one check, named
+ * `${tag} ${what}`: `bad` says why a connection is wrong (null when it is
+ * right), and the check names up to three wrong ones by `name`.
+ */
+export function everyConnection<T>(
+  c: Checks,
+  edge: Check['edge'],
+  tag: string,
+  conns: readonly T[],
+  name: (k: T) => string,
+): (what: string, expected: string, bad: (k: T) => string | null) => void {
+  return (what, expected, bad) => {
+    const wrong = conns.flatMap((k) => {
+      const why = bad(k);
+      return why === null ? [] : [`${name(k)}: ${why}`];
+    });
+    c.that(
+      edge,
+      `${tag} ${what}`,
+      wrong.length === 0,
+      expected,
+      wrong.length === 0 ? `all ${conns.length}` : `${wrong.length} wrong, e.g. ${wrong.slice(0, 3).join('; ')}`,
+    );
+  };
+}
+
 function show(v: unknown): string {
   return typeof v === 'string' ? v : (JSON.stringify(v) ?? 'undefined');
 }

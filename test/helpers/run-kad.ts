@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { AnalysisReport } from '../../src/model/analysis-report.js';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const KAD = fileURLToPath(new URL('../../../bin/kad', import.meta.url));
@@ -28,4 +29,11 @@ export function kadEvents(file: string): Array<Record<string, unknown>> {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** `kad analyze --json file`, parsed. */
+export function kadReport(file: string): AnalysisReport {
+  const r = runKad(['analyze', '--json', file]);
+  if (r.status !== 0) throw new Error(`kad analyze --json ${file} failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as AnalysisReport;
 }

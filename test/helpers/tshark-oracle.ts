@@ -24,29 +24,42 @@ const FIELDS = [
   'tcp.analysis.out_of_order',
 ];
 
-const present = (v: string | undefined) => v !== undefined && v !== '' && v !== '0' && v !== 'False';
+/** Whether a tshark flag field is set (tshark prints it empty, 0 or False when not). */
+export const present = (v: string | undefined) => v !== undefined && v !== '' && v !== '0' && v !== 'False';
 
-/** tshark's own per-packet TCP analysis of a capture. */
-export function tsharkFrames(file: string): TsharkFrame[] {
-  const args = ['-n', '-r', file, '-Y', 'tcp', '-T', 'fields', '-E', 'separator=/t', ...FIELDS.flatMap((f) => ['-e', f])];
+/** tshark's `fields` of each packet of a capture (only those matching `filter` when given), one row of values per packet. */
+export function tsharkFieldRows(file: string, fields: readonly string[], filter?: string): string[][] {
+  const args = [
+    '-n',
+    '-r',
+    file,
+    ...(filter ? ['-Y', filter] : []),
+    '-T',
+    'fields',
+    '-E',
+    'separator=/t',
+    ...fields.flatMap((f) => ['-e', f]),
+  ];
   const r = spawnSync('tshark', args, { maxBuffer: 512 * 1024 * 1024 });
   if (r.status !== 0) throw new Error(`tshark failed on ${file}: ${r.stderr.toString()}`);
   return r.stdout
     .toString()
     .split('\n')
     .filter(Boolean)
-    .map((line) => {
-      const v = line.split('\t');
-      return {
-        frame: Number(v[0]),
-        stream: Number(v[1]),
-        keepAlive: present(v[2]),
-        keepAliveAck: present(v[3]),
-        reset: present(v[4]),
-        zeroWindowProbe: present(v[5]),
-        retransmission: present(v[6]) || present(v[7]) || present(v[8]) || present(v[9]),
-      };
-    });
+    .map((line) => line.split('\t'));
+}
+
+/** tshark's own per-packet TCP analysis of a capture. */
+export function tsharkFrames(file: string): TsharkFrame[] {
+  return tsharkFieldRows(file, FIELDS, 'tcp').map((v) => ({
+    frame: Number(v[0]),
+    stream: Number(v[1]),
+    keepAlive: present(v[2]),
+    keepAliveAck: present(v[3]),
+    reset: present(v[4]),
+    zeroWindowProbe: present(v[5]),
+    retransmission: present(v[6]) || present(v[7]) || present(v[8]) || present(v[9]),
+  }));
 }
 
 /**

@@ -15,7 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
 import { labSkip } from '../helpers/lab-gate.js';
 import { namespacesLeft } from '../helpers/namespaces-left.js';
-import { runKad } from '../helpers/run-kad.js';
+import { kadEvents, kadReport, runKad } from '../helpers/run-kad.js';
 import { tempCaptures } from '../helpers/temp-captures.js';
 import { innerOf, tsharkInner } from '../helpers/tshark-inner.js';
 import { compareWithTshark } from '../helpers/tshark-oracle.js';
@@ -174,21 +174,6 @@ async function converse(): Promise<void> {
   }
 }
 
-function analysis(file: string): AnalysisReport {
-  const r = runKad(['analyze', '--json', file]);
-  assert.equal(r.status, 0, r.stderr);
-  return JSON.parse(r.stdout) as AnalysisReport;
-}
-
-function events(file: string): Array<Record<string, unknown>> {
-  const r = runKad(['analyze', '--events', file]);
-  assert.equal(r.status, 0, r.stderr);
-  return r.stdout
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
 /** What the same traffic must give wherever it was captured. */
 function connectionsOf(r: AnalysisReport): unknown[] {
   const f = r.files[0]!;
@@ -229,15 +214,15 @@ describe('real VXLAN and NFLOG captures from this kernel', { skip }, () => {
 
   test('VXLAN on the underlay: every packet as tshark reads it; the connections of the capture inside the tunnel', () => {
     assert.deepEqual(compareWithTshark(files.underlay), []);
-    const ours = events(files.underlay);
+    const ours = kadEvents(files.underlay);
     const theirs = tsharkInner(files.underlay, false);
     assert.equal(ours.length, theirs.size);
     assert.ok(ours.some((e) => e.kind === 'keepalive') && ours.some((e) => e.kind === 'rst'), 'keepalives and a reset were captured');
     for (const e of ours) assert.deepEqual(innerOf(e), theirs.get(e.frame as number), `frame ${String(e.frame)}`);
     // The same packets, kinds and connections as captured on the tunnel interface itself.
-    assert.deepEqual(kinds(ours), kinds(events(files.overlay)));
-    const under = analysis(files.underlay);
-    assert.deepEqual(connectionsOf(under), connectionsOf(analysis(files.overlay)));
+    assert.deepEqual(kinds(ours), kinds(kadEvents(files.overlay)));
+    const under = kadReport(files.underlay);
+    assert.deepEqual(connectionsOf(under), connectionsOf(kadReport(files.overlay)));
     const f = under.files[0]!;
     const tally = f.tunnels.listed.map((t) => `${t.kind} ${t.id} ${t.outerSrc} → ${t.outerDst}`).sort();
     assert.deepEqual(tally, [`vxlan ${VNI} ${UNDER_A} → ${UNDER_B}`, `vxlan ${VNI} ${UNDER_B} → ${UNDER_A}`]);
@@ -253,15 +238,15 @@ describe('real VXLAN and NFLOG captures from this kernel', { skip }, () => {
 
   test("NFLOG: the firewall's view, every packet as tshark reads it, the rule's prefix in the tally", () => {
     assert.deepEqual(compareWithTshark(files.nflog), []);
-    const ours = events(files.nflog);
+    const ours = kadEvents(files.nflog);
     const theirs = tsharkInner(files.nflog, false);
     assert.ok(ours.length > 0);
     assert.equal(ours.length, theirs.size);
     for (const e of ours) assert.deepEqual(innerOf(e), theirs.get(e.frame as number), `frame ${String(e.frame)}`);
     // The rules log what the server receives and sends: the packets of the capture inside the tunnel.
     const packets = (evs: Array<Record<string, unknown>>) => evs.map((e) => JSON.stringify(innerOf(e))).sort();
-    assert.deepEqual(packets(ours), packets(events(files.overlay)));
-    const f = analysis(files.nflog).files[0]!;
+    assert.deepEqual(packets(ours), packets(kadEvents(files.overlay)));
+    const f = kadReport(files.nflog).files[0]!;
     assert.deepEqual(f.tunnels, {
       listed: [{ kind: 'nflog', id: NFLOG_GROUP, outerSrc: null, outerDst: null, prefix: NFLOG_PREFIX, packets: f.tcpPackets }],
       otherPackets: 0,

@@ -1,15 +1,13 @@
 import { LAB_PORT } from '../../endpoint-protocol.js';
-import { expectError } from '../../scenario-kit.js';
 import type { ScenarioContext, ScenarioResult, ScenarioSpec } from '../../scenario.js';
 import {
   classicSynBackoff,
   exact,
+  failedConnect,
   firewallCounts,
   group,
-  movedSince,
   setSysctls,
-  snapshot,
-  startClient,
+  setupResult,
   startServer,
 } from '../../setup/setup-kit.js';
 
@@ -39,11 +37,7 @@ async function drive(ctx: ScenarioContext): Promise<ScenarioResult> {
   const sysctls = await setSysctls(ctx, { client: [`net.ipv4.tcp_syn_retries=${SYN_RETRIES}`] });
   sysctls.client = sysctls.client.concat(await classicSynBackoff(ctx.topo.ns.client));
   await startServer(ctx);
-  const before = await snapshot(ctx);
-  const client = startClient(ctx, 'client');
-  const error = await client.waitFor('error', 6000);
-  expectError('the client', error, 'ETIMEDOUT');
-  const counters = await movedSince(ctx, before);
+  const { error, counters } = await failedConnect(ctx, 'ETIMEDOUT', 6000);
   const g = group(ctx, {
     role: 'SYN into a black hole',
     ports: null,
@@ -53,30 +47,25 @@ async function drive(ctx: ScenarioContext): Promise<ScenarioResult> {
     completes: { client: false, server: null },
     clientError: error.code,
   });
-  return {
-    keepalive: { client: null, server: null },
-    connections: [],
-    notes: [],
-    setup: {
-      expectedKind: 'syn-unanswered',
-      groups: [g],
-      sysctls,
-      counters: {
-        expected: {
-          // The server's kernel saw nothing at all.
-          server: { ListenDrops: exact(0), OutRsts: exact(0), PassiveOpens: exact(0), InSegs: exact(0) },
-          // Each RTO counts, the last one too (it gives up): ETIMEDOUT is an abort on timeout.
-          client: {
-            AttemptFails: exact(1),
-            TCPSynRetrans: exact(SYN_RETRIES),
-            TCPTimeouts: exact(SYN_RETRIES + 1),
-            TCPAbortOnTimeout: exact(1),
-          },
+  return setupResult({
+    expectedKind: 'syn-unanswered',
+    groups: [g],
+    sysctls,
+    counters: {
+      expected: {
+        // The server's kernel saw nothing at all.
+        server: { ListenDrops: exact(0), OutRsts: exact(0), PassiveOpens: exact(0), InSegs: exact(0) },
+        // Each RTO counts, the last one too (it gives up): ETIMEDOUT is an abort on timeout.
+        client: {
+          AttemptFails: exact(1),
+          TCPSynRetrans: exact(SYN_RETRIES),
+          TCPTimeouts: exact(SYN_RETRIES + 1),
+          TCPAbortOnTimeout: exact(1),
         },
-        measured: counters,
       },
-      listener: null,
-      firewall: await firewallCounts(ctx, { [DROPPED]: exact(SYN_RETRIES + 1) }),
+      measured: counters,
     },
-  };
+    listener: null,
+    firewall: await firewallCounts(ctx, { [DROPPED]: exact(SYN_RETRIES + 1) }),
+  });
 }

@@ -3,16 +3,16 @@ import { LAB_PORT } from '../../endpoint-protocol.js';
 import { LabError, sleep } from '../../exec.js';
 import { flushRawChain, insertFirewallRule } from '../../firewall.js';
 import type { ScenarioContext, ScenarioResult, ScenarioSpec } from '../../scenario.js';
-import { readListener, synRecvPorts } from '../../setup/kernel-view.js';
 import {
   atLeast,
   errorsByConn,
   exact,
   firewallCounts,
   group,
-  movedSince,
+  readServerQueues,
   readSysctl,
   setSysctls,
+  setupResult,
   snapshot,
   startClient,
   startServer,
@@ -97,10 +97,7 @@ async function drive(ctx: ScenarioContext, abortOnOverflow: 0 | 1): Promise<Scen
   if (abortOnOverflow === 1) await waitCount(client, 'error', overflowed.length, 3000);
   await sleep(Math.max(0, t0 + WATCH_MS - Date.now()));
 
-  const local = { addr: ctx.addr.server, port: LAB_PORT };
-  const listener = await readListener(ctx.topo.ns.server, local);
-  const halfOpen = await synRecvPorts(ctx.topo.ns.server, local);
-  const counters = await movedSince(ctx, before);
+  const { local, listener, halfOpen, counters } = await readServerQueues(ctx, before);
   const expectedHalfOpen = abortOnOverflow === 0 ? overflowed : [];
   if (halfOpen.join() !== [...expectedHalfOpen].sort((x, y) => x - y).join()) {
     throw new LabError(
@@ -133,11 +130,8 @@ async function drive(ctx: ScenarioContext, abortOnOverflow: 0 | 1): Promise<Scen
       clientError: reset,
     }),
   ];
-  return {
-    keepalive: { client: null, server: null },
-    connections: [],
-    notes: [`client ports in connect order: ${ports.join(', ')}`],
-    setup: {
+  return setupResult(
+    {
       expectedKind: 'listen-overflow',
       groups,
       sysctls,
@@ -164,5 +158,6 @@ async function drive(ctx: ScenarioContext, abortOnOverflow: 0 | 1): Promise<Scen
       },
       firewall: await firewallCounts(ctx, { [HELD]: exact(SECOND) }),
     },
-  };
+    [`client ports in connect order: ${ports.join(', ')}`],
+  );
 }

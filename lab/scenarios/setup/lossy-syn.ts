@@ -1,7 +1,17 @@
 import { LAB_PORT } from '../../endpoint-protocol.js';
 import { sleep } from '../../exec.js';
 import type { ScenarioContext, ScenarioResult, ScenarioSpec } from '../../scenario.js';
-import { classicSynBackoff, exact, firewallCounts, group, movedSince, snapshot, startClient, startServer } from '../../setup/setup-kit.js';
+import {
+  classicSynBackoff,
+  exact,
+  firewallCounts,
+  group,
+  movedSince,
+  setupResult,
+  snapshot,
+  startClient,
+  startServer,
+} from '../../setup/setup-kit.js';
 
 const LOST = 'lost-syns';
 /** SYNs the path loses before one gets through: each costs the client a doubled RTO (1 s, then 2 s). */
@@ -53,23 +63,18 @@ async function drive(ctx: ScenarioContext): Promise<ScenarioResult> {
     // 1 s + 2 s of back-off at the client; the server sees only the SYN that got through.
     setupS: { client: { min: 2.9, max: 3.5 }, server: { min: 0, max: 0.5 } },
   });
-  return {
-    keepalive: { client: null, server: null },
-    connections: [],
-    notes: [],
-    setup: {
-      expectedKind: null,
-      groups: [g],
-      sysctls,
-      counters: {
-        expected: {
-          client: { TCPSynRetrans: exact(LOST_SYNS), TCPTimeouts: exact(LOST_SYNS), AttemptFails: exact(0) },
-          server: { PassiveOpens: exact(1), ListenDrops: exact(0), TCPTimeouts: exact(0) },
-        },
-        measured: counters,
+  return setupResult({
+    expectedKind: null,
+    groups: [g],
+    sysctls,
+    counters: {
+      expected: {
+        client: { TCPSynRetrans: exact(LOST_SYNS), TCPTimeouts: exact(LOST_SYNS), AttemptFails: exact(0) },
+        server: { PassiveOpens: exact(1), ListenDrops: exact(0), TCPTimeouts: exact(0) },
       },
-      listener: null,
-      firewall: await firewallCounts(ctx, { [LOST]: exact(LOST_SYNS) }),
+      measured: counters,
     },
-  };
+    listener: null,
+    firewall: await firewallCounts(ctx, { [LOST]: exact(LOST_SYNS) }),
+  });
 }

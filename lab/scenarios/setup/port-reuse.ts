@@ -2,7 +2,17 @@ import { sleep } from '../../exec.js';
 import { flushRawChain, insertFirewallRule } from '../../firewall.js';
 import { expectError } from '../../scenario-kit.js';
 import type { ScenarioContext, ScenarioResult, ScenarioSpec } from '../../scenario.js';
-import { exact, firewallCounts, group, movedSince, snapshot, startClient, startServer, waitCount } from '../../setup/setup-kit.js';
+import {
+  exact,
+  firewallCounts,
+  group,
+  movedSince,
+  setupResult,
+  snapshot,
+  startClient,
+  startServer,
+  waitCount,
+} from '../../setup/setup-kit.js';
 
 /** A fixed client port, so the second connection reuses the first one's 4-tuple. */
 const CLIENT_PORT = 40404;
@@ -69,11 +79,8 @@ async function drive(ctx: ScenarioContext): Promise<ScenarioResult> {
     synRetransmissions: { client: exact(1), server: exact(1) },
     setupS: { client: { min: 0, max: 1.5 }, server: { min: 0, max: 1.5 } },
   });
-  return {
-    keepalive: { client: null, server: null },
-    connections: [],
-    notes: [`the server's old connection ended with ${oldError.code}`],
-    setup: {
+  return setupResult(
+    {
       expectedKind: 'port-reuse',
       groups: [g],
       sysctls: { client: [], server: [] },
@@ -87,5 +94,6 @@ async function drive(ctx: ScenarioContext): Promise<ScenarioResult> {
       listener: null,
       firewall: await firewallCounts(ctx, { [LOST_RST]: exact(1) }),
     },
-  };
+    [`the server's old connection ended with ${oldError.code}`],
+  );
 }

@@ -1,6 +1,5 @@
-import { expectError } from '../../scenario-kit.js';
 import type { ScenarioContext, ScenarioResult, ScenarioSpec } from '../../scenario.js';
-import { CLOSED_PORT, exact, group, movedSince, snapshot, startClient } from '../../setup/setup-kit.js';
+import { CLOSED_PORT, exact, failedConnect, group, setupResult } from '../../setup/setup-kit.js';
 
 /** A SYN to a port nothing listens on: the server's kernel answers with a RST and the client gets ECONNREFUSED. */
 export const refused: ScenarioSpec = {
@@ -12,11 +11,7 @@ export const refused: ScenarioSpec = {
 };
 
 async function drive(ctx: ScenarioContext): Promise<ScenarioResult> {
-  const before = await snapshot(ctx);
-  const client = startClient(ctx, 'client', { port: CLOSED_PORT });
-  const error = await client.waitFor('error', 3000);
-  expectError('the client', error, 'ECONNREFUSED');
-  const counters = await movedSince(ctx, before);
+  const { error, counters } = await failedConnect(ctx, 'ECONNREFUSED', 3000, { port: CLOSED_PORT });
   // The client never learns its own port from a failed connect(): every client connection here is this one.
   const g = group(ctx, {
     role: 'SYN to a closed port',
@@ -26,23 +21,18 @@ async function drive(ctx: ScenarioContext): Promise<ScenarioResult> {
     completes: { client: false, server: false },
     clientError: error.code,
   });
-  return {
-    keepalive: { client: null, server: null },
-    connections: [],
-    notes: [],
-    setup: {
-      expectedKind: 'refused',
-      groups: [g],
-      sysctls: { client: [], server: [] },
-      counters: {
-        expected: {
-          server: { OutRsts: exact(1), ListenDrops: exact(0), AttemptFails: exact(0) },
-          client: { AttemptFails: exact(1), OutRsts: exact(0) },
-        },
-        measured: counters,
+  return setupResult({
+    expectedKind: 'refused',
+    groups: [g],
+    sysctls: { client: [], server: [] },
+    counters: {
+      expected: {
+        server: { OutRsts: exact(1), ListenDrops: exact(0), AttemptFails: exact(0) },
+        client: { AttemptFails: exact(1), OutRsts: exact(0) },
       },
-      listener: null,
-      firewall: {},
+      measured: counters,
     },
-  };
+    listener: null,
+    firewall: {},
+  });
 }

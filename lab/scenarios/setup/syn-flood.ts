@@ -1,6 +1,4 @@
-import { LAB_PORT } from '../../endpoint-protocol.js';
 import type { ScenarioContext, ScenarioResult, ScenarioSpec } from '../../scenario.js';
-import { readListener, synRecvPorts } from '../../setup/kernel-view.js';
 import { IFACE } from '../../topology.js';
 import { run, sleep } from '../../exec.js';
 import {
@@ -9,9 +7,10 @@ import {
   exact,
   firewallCounts,
   group,
-  movedSince,
+  readServerQueues,
   readSysctl,
   setSysctls,
+  setupResult,
   snapshot,
   startClient,
   startServer,
@@ -67,10 +66,7 @@ async function drive(ctx: ScenarioContext): Promise<ScenarioResult> {
   await client.waitFor('data', 2000, m);
   await sleep(Math.max(0, started.t + WATCH_MS - Date.now()));
 
-  const local = { addr: ctx.addr.server, port: LAB_PORT };
-  const listener = await readListener(ctx.topo.ns.server, local);
-  const halfOpen = await synRecvPorts(ctx.topo.ns.server, local);
-  const counters = await movedSince(ctx, before);
+  const { local, listener, halfOpen, counters } = await readServerQueues(ctx, before);
   const somaxconn = await readSysctl(ctx.topo.ns.server, 'net.core.somaxconn');
   // Closing SYN_SENT sockets sends nothing: the flood ends here, each socket having retried once.
   await flood.stop();
@@ -92,11 +88,8 @@ async function drive(ctx: ScenarioContext): Promise<ScenarioResult> {
     }),
     group(ctx, { role: 'real client during the flood', ports: [connected.local.port], kind: { client: null, server: null } }),
   ];
-  return {
-    keepalive: { client: null, server: null },
-    connections: [],
-    notes: [`half-open at the server when the lab looked: ${halfOpen.length}`],
-    setup: {
+  return setupResult(
+    {
       // What the flood's own connections get, at the client; the real client's must get nothing.
       expectedKind: 'syn-unanswered',
       groups,
@@ -127,5 +120,6 @@ async function drive(ctx: ScenarioContext): Promise<ScenarioResult> {
       },
       firewall: await firewallCounts(ctx, { [SYNACKS]: atLeast(FLOOD) }),
     },
-  };
+    [`half-open at the server when the lab looked: ${halfOpen.length}`],
+  );
 }
