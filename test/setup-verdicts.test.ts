@@ -202,6 +202,19 @@ test('syn-ack-retries: four SYN-ACK retransmissions for one SYN are one connecti
   assert.deepEqual(tsharkStreams(file), [0]);
 });
 
+test('a SYN-cookie server answers the SYN retry with a fresh cookie (another ISN): still one connection, the retry counted', async () => {
+  // The cookie's minute counter ticked between the SYN and its retry: the second SYN-ACK's ISN differs (seen in the lab's flood).
+  const s = script();
+  s.syn().synAck().wait(1).syn();
+  s.raw(1, 'SA', 900_000, 1001).raw(0, 'A', 1001, 900_001);
+  const { file, r } = await report(s.packets);
+  assert.equal(r.connections.length, 1, JSON.stringify(r.connections.map((c) => c.ended)));
+  const c = r.connections[0]!;
+  assert.equal(c.setup.synRetransmissions, 1);
+  assert.ok(c.setup.setupS !== null && c.setup.setupS > 1, `setup ${c.setup.setupS}`);
+  assert.deepEqual(tsharkStreams(file), [0]);
+});
+
 test('port-reuse: a challenge ACK to the SYN, the client resets, its retried SYN succeeds: one connection', async () => {
   const s = script();
   s.syn().raw(1, 'A', 777_777, 123_456).raw(0, 'R', 123_456, 0).wait(1).syn().synAck().ack(0).send(0, 10).ack(1).fin(0).fin(1).ack(0);

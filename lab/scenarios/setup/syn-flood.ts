@@ -1,6 +1,7 @@
 import type { ScenarioContext, ScenarioResult, ScenarioSpec } from '../../scenario.js';
 import { IFACE } from '../../topology.js';
 import { run, sleep } from '../../exec.js';
+import { firewallCounter } from '../../firewall.js';
 import {
   atLeast,
   classicSynBackoff,
@@ -25,6 +26,8 @@ const ASKED_BACKLOG = 64;
 const SYNACKS = 'flood-synacks';
 /** The flood's sockets each retry their SYN once (at 1 s) before the lab stops watching. */
 const WATCH_MS = 1500;
+/** With the classic backoff, a socket's second retry leaves 3 s after its first SYN. */
+const SECOND_RETRY_MS = 3000;
 
 /**
  * A SYN flood: 1500 sockets connect at once from a second client address
@@ -65,6 +68,10 @@ async function drive(ctx: ScenarioContext): Promise<ScenarioResult> {
   client.send({ op: 'write', text: 'hello\n' });
   await client.waitFor('data', 2000, m);
   await sleep(Math.max(0, started.t + WATCH_MS - Date.now()));
+  // Every SYN and every retry is answered (a cookie or the request socket's SYN-ACK), and the firewall
+  // counts those answers: on a loaded machine the 1500 first SYNs spread out, so wait until every
+  // retry has been answered (it was captured before), but stop before any socket's second retry at 3 s.
+  while ((await firewallCounter(ctx.topo, SYNACKS)) < 2 * FLOOD && Date.now() < started.t + SECOND_RETRY_MS - 300) await sleep(100);
 
   const { local, listener, halfOpen, counters } = await readServerQueues(ctx, before);
   const somaxconn = await readSysctl(ctx.topo.ns.server, 'net.core.somaxconn');
