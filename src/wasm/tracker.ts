@@ -558,21 +558,15 @@ function isCopyOfPrevious(r: usize, d: i32, t: f64, flags: i32, seq: u32, ack: u
 function isNewIncarnation(c: i32, d: i32): bool {
   const r = storeAt + <usize>c * RECORD_BYTES;
   const st = <i32>load<u16>(u16At(r, H_STATE));
-  // A first SYN-ACK that acknowledges this connection's SYN answers it, whatever came between (a RST, injected
-  // or sent to a challenge ACK): tshark keeps it in the one stream too.
-  if (
-    (<i32>load<u8>(packetAt + P_FLAGS) & TCP_ACK) != 0 && (<i32>load<u8>(u8At(r, B_DIR_FLAGS + d)) & D_SYN_SEEN) == 0 &&
-    (<i32>load<u8>(u8At(r, B_DIR_FLAGS + (d ^ 1))) & D_SYN_SEEN) != 0 && load<u32>(packetAt + P_ACK) == load<u32>(u32At(r, W_ISN + (d ^ 1))) + 1
-  )
-    return false;
-  // A SYN-ACK that answers the same SYN before the handshake completed is the same attempt, even with
-  // another ISN: a SYN-cookie server answers each SYN retry with a fresh cookie, and the cookie changes
-  // when its minute counter ticks between them.
-  if (
-    (<i32>load<u8>(packetAt + P_FLAGS) & TCP_ACK) != 0 && (st & ST_ESTABLISHED) == 0 &&
-    (<i32>load<u8>(u8At(r, B_DIR_FLAGS + (d ^ 1))) & D_SYN_SEEN) != 0 && load<u32>(packetAt + P_ACK) == load<u32>(u32At(r, W_ISN + (d ^ 1))) + 1
-  )
-    return false;
+  // A SYN-ACK that acknowledges this connection's SYN answers it, and stays in it, when it is this side's
+  // first (whatever came between: a RST, injected or sent to a challenge ACK) or comes before the
+  // handshake completed, even with another ISN (a SYN-cookie server answers each SYN retry with a fresh
+  // cookie, which changes when its minute counter ticks between them). tshark keeps one stream too.
+  const answersSyn =
+    (<i32>load<u8>(packetAt + P_FLAGS) & TCP_ACK) != 0 &&
+    (<i32>load<u8>(u8At(r, B_DIR_FLAGS + (d ^ 1))) & D_SYN_SEEN) != 0 &&
+    load<u32>(packetAt + P_ACK) == load<u32>(u32At(r, W_ISN + (d ^ 1))) + 1;
+  if (answersSyn && ((<i32>load<u8>(u8At(r, B_DIR_FLAGS + d)) & D_SYN_SEEN) == 0 || (st & ST_ESTABLISHED) == 0)) return false;
   // A retransmitted SYN repeats its ISN; a different ISN is a new connection on the same ports.
   if ((<i32>load<u8>(u8At(r, B_DIR_FLAGS + d)) & D_SYN_SEEN) != 0) return load<u32>(u32At(r, W_ISN + d)) != load<u32>(packetAt + P_SEQ);
   const ended = (st & ST_RESET) != 0 || (<i32>load<u8>(u8At(r, B_DIR_FLAGS)) & <i32>load<u8>(u8At(r, B_DIR_FLAGS + 1)) & D_FIN) != 0;
