@@ -5,56 +5,17 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { generateBusyCapture } from '../bench/synth-busy.js';
-import { analyzeCapture, CapturePipeline, type CaptureAnalysis } from '../src/analyze/analyze-capture.js';
-import { readCapture, readCaptureBuffer } from '../src/capture/read-capture.js';
-import { diagnoseCapture } from '../src/diagnose/diagnose-capture.js';
-import { buildFileReport } from '../src/report/build-file-report.js';
+import { analyzeCapture } from '../src/analyze/analyze-capture.js';
+import { fingerprint, viaCopies, viaPerPacket, viaRuns } from './helpers/pass-fingerprint.js';
 
 // Frames reach the WebAssembly tracker three ways: whole runs of pcap records
 // walked inside it (plain `kad analyze`), one call per frame from a chunk that
-// lives in its memory (--events, pcapng), and one call per frame copied in
+// lives in its memory (--events), and one call per frame copied in
 // (live capture, buffers). Every way must give the same analysis, also when
 // records straddle the reader's chunks.
 
 const dir = mkdtempSync(join(tmpdir(), 'kad-pass-paths-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Everything a report is made of, and the tracker's raw state, as plain data. */
-function fingerprint(a: CaptureAnalysis): unknown {
-  const t = a.tracker;
-  const report = buildFileReport(a, {}, diagnoseCapture(a));
-  const log = t.events;
-  const s = t.store;
-  return {
-    report: { ...report, file: '' },
-    frames: a.frames,
-    tcpPackets: a.tcpPackets,
-    statusCounts: [...a.statusCounts],
-    unknownLinkTypes: [...a.unknownLinkTypes],
-    last: [a.lastFrameSec, a.lastFrameNsec],
-    events: Buffer.from(log.recordBytes()).toString('base64'),
-    records: Buffer.from(s.recordBytes()).toString('base64'),
-    resets: t.resets,
-  };
-}
-
-async function viaPerPacket(file: string, chunkSize?: number): Promise<CaptureAnalysis> {
-  const p = new CapturePipeline(file, { onTcpPacket: () => undefined });
-  const summary = await readCapture(file, p.onPacket, { ...p.readOptions(), chunkSize });
-  return p.analysis(summary);
-}
-
-async function viaRuns(file: string, chunkSize: number): Promise<CaptureAnalysis> {
-  const p = new CapturePipeline(file);
-  const summary = await readCapture(file, p.onPacket, { ...p.readOptions(), chunkSize });
-  return p.analysis(summary);
-}
-
-function viaCopies(file: string): CaptureAnalysis {
-  const p = new CapturePipeline(file);
-  const summary = readCaptureBuffer(readFileSync(file), p.onPacket);
-  return p.analysis(summary);
-}
 
 test('pcap record runs, per-frame calls and copied frames give the same analysis', async () => {
   const busy = join(dir, 'busy.pcap');

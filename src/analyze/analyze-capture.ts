@@ -6,6 +6,7 @@ import { DECODED_TCP } from '../decode/decode-status.js';
 import type { DecodedTcp } from '../decode/decoded-tcp.js';
 import { TcpTracker, type TrackerOptions } from '../track/tcp-tracker.js';
 import { FrameCounter } from './frame-counter.js';
+import { TrackerBlockRun } from './tracker-block-run.js';
 
 /** Called for every TCP packet after tracking (used by --events and live views). */
 export type TrackedPacketHandler = (tracker: TcpTracker, pkt: DecodedTcp, rec: PacketRecord, kind: number) => void;
@@ -88,12 +89,15 @@ export class CapturePipeline {
   /**
    * How a capture reader should feed this pipeline: into a chunk inside the
    * tracker's memory (no copy per frame) and, unless every packet must come
-   * through onPacket (an onTcpPacket consumer), classic pcap records a run at a time.
+   * through onPacket (an onTcpPacket consumer), classic pcap records and
+   * pcapng packet blocks a run at a time.
    */
-  readOptions(): Pick<ReadCaptureOptions, 'chunkBuffer' | 'pcapRecords'> {
+  readOptions(): Pick<ReadCaptureOptions, 'chunkBuffer' | 'pcapRecords' | 'pcapngBlocks'> {
+    const runs = this.onTcp === undefined;
     return {
       chunkBuffer: this.tracker.chunkBuffer,
-      pcapRecords: this.onTcp === undefined ? new TrackerRecordRun(this) : undefined,
+      pcapRecords: runs ? new TrackerRecordRun(this) : undefined,
+      pcapngBlocks: runs ? new TrackerBlockRun(this) : undefined,
     };
   }
 

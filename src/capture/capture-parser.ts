@@ -3,6 +3,7 @@ import type { FormatParser } from './format-parser.js';
 import type { CaptureSummary, PacketHandler } from './packet-record.js';
 import { PcapParser, pcapMagicAt, type PcapRecordRun } from './pcap.js';
 import { PcapngParser, PCAPNG_SHB } from './pcapng.js';
+import type { PcapngBlockRun } from './pcapng-run.js';
 import { hex32, u32 } from './bytes.js';
 
 /**
@@ -18,6 +19,8 @@ export class CaptureParser {
     private readonly onPacket: PacketHandler,
     /** Takes runs of classic pcap records at once, when given. */
     private readonly pcapRun?: PcapRecordRun,
+    /** Takes runs of pcapng packet blocks at once, when given. */
+    private readonly pcapngRun?: PcapngBlockRun,
   ) {}
 
   get need(): number {
@@ -40,7 +43,7 @@ export class CaptureParser {
     const magic = u32(buf, pos, false);
     if (magic === PCAPNG_SHB) {
       this.format = 'pcapng';
-      return new PcapngParser(this.file, this.onPacket);
+      return new PcapngParser(this.file, this.onPacket, this.pcapngRun);
     }
     throw new CaptureError(this.file, base + pos, `not a pcap or pcapng file (magic ${hex32(magic)})`);
   }

@@ -3,15 +3,21 @@ import type { FormatParser } from './format-parser.js';
 import { newPacketRecord, type PacketHandler, type PacketRecord } from './packet-record.js';
 import { hex32, i64, u16, u32, u64, ViewCache } from './bytes.js';
 import { makeUnit, setTicks, type TsUnit } from './timestamp.js';
+import {
+  PCAPNG_EPB as EPB,
+  PCAPNG_IDB as IDB,
+  PCAPNG_ISB as ISB,
+  PCAPNG_MAX_BLOCK,
+  PCAPNG_MIN_BLOCK as MIN_BLOCK,
+  PCAPNG_PB_OBSOLETE as PB_OBSOLETE,
+  PCAPNG_SHB,
+  PCAPNG_SPB as SPB,
+} from './pcapng-blocks.js';
+import type { PcapngBlockRun } from './pcapng-run.js';
 
 /** pcapng (draft-ietf-opsawg-pcapng): blocks of self-describing length. */
 
-export const PCAPNG_SHB = 0x0a0d0d0a;
-const IDB = 1;
-const PB_OBSOLETE = 2;
-const SPB = 3;
-const ISB = 5;
-const EPB = 6;
+export { PCAPNG_MAX_BLOCK, PCAPNG_SHB } from './pcapng-blocks.js';
 
 /**
  * Blocks that tshark 4.0 turns into frames of their own: custom blocks
@@ -20,10 +26,7 @@ const EPB = 6;
  */
 const FRAME_LIKE_BLOCKS: readonly number[] = [0x00000bad, 0x40000bad, 0x00000009, 0x00000204, 0x00000216, 0x00000221];
 
-const MIN_BLOCK = 12;
 const MIN_SHB = 28;
-/** Far above any real block; a larger length is corruption. */
-export const PCAPNG_MAX_BLOCK = 16 * 1024 * 1024;
 
 const OPT_END = 0;
 const IF_TSRESOL = 9;
@@ -56,10 +59,13 @@ export class PcapngParser implements FormatParser {
   private packetDropsSeen = false;
   private readonly rec = newPacketRecord();
   private readonly view = new ViewCache();
+  /** The interfaces changed since the run last heard of them. */
+  private ifacesChanged = true;
 
   constructor(
     private readonly file: string,
     private readonly onPacket: PacketHandler,
+    private readonly run?: PcapngBlockRun,
   ) {}
 
   parse(buf: Buffer, start: number, end: number, base: number): number {
@@ -70,8 +76,13 @@ export class PcapngParser implements FormatParser {
     let need = MIN_BLOCK;
     rec.buf = buf;
     const dv = this.view.of(buf);
+    const run = this.run;
     while (end - pos >= MIN_BLOCK) {
-      // The SHB type reads the same in both byte orders; its magic decides the order of the rest.
+      if (run !== undefined) {
+        pos = this.walk(run, buf, pos, end, le);
+        if (end - pos < MIN_BLOCK) break;
+      }
+      // One block the run did not take. The SHB type reads the same in both byte orders; its magic decides the order of the rest.
       const type = dv.getUint32(pos, le);
       if (type === PCAPNG_SHB) le = this.byteOrder(buf, pos, base);
       const len = dv.getUint32(pos + 4, le);
@@ -151,6 +162,21 @@ export class PcapngParser implements FormatParser {
     return pos;
   }
 
+  /** Lets the run take the packet blocks from `pos` on; where it stopped. */
+  private walk(run: PcapngBlockRun, buf: Buffer, pos: number, end: number, le: boolean): number {
+    if (this.ifacesChanged) {
+      run.interfaces(this.ifaces);
+      this.ifacesChanged = false;
+    }
+    const stop = run.take(buf, pos, end, le, this.frames, this.packetDrops);
+    if (stop !== pos) {
+      this.frames = run.frame;
+      this.packetDrops = run.drops;
+      if (run.dropsSeen) this.packetDropsSeen = true;
+    }
+    return stop;
+  }
+
   private deliver(rec: PacketRecord, iface: Iface, ifId: number, offset: number, onPacket: PacketHandler): void {
     rec.linkType = iface.linkType;
     rec.interfaceId = ifId;
@@ -158,6 +184,7 @@ export class PcapngParser implements FormatParser {
     rec.frame = ++this.frames;
     if (!iface.used) {
       iface.used = true;
+      this.ifacesChanged = true;
       if (!this.usedLinkTypes.includes(iface.linkType)) this.usedLinkTypes.push(iface.linkType);
     }
     onPacket(rec);
@@ -190,6 +217,7 @@ export class PcapngParser implements FormatParser {
     }
     // Interface ids are numbered per section.
     this.ifaces = [];
+    this.ifacesChanged = true;
   }
 
   private interfaceDescription(buf: Buffer, pos: number, len: number, le: boolean, base: number): void {
@@ -219,6 +247,7 @@ export class PcapngParser implements FormatParser {
       key: this.ifaceCount++,
       used: false,
     });
+    this.ifacesChanged = true;
   }
 
   private interfaceStatistics(buf: Buffer, pos: number, len: number, le: boolean, base: number): void {

@@ -4,6 +4,7 @@ import { CaptureError } from './capture-error.js';
 import { CaptureParser } from './capture-parser.js';
 import type { ChunkAllocator } from './chunk-buffer.js';
 import type { PcapRecordRun } from './pcap.js';
+import type { PcapngBlockRun } from './pcapng-run.js';
 import type { CaptureSummary, PacketHandler } from './packet-record.js';
 import { ioError } from './io-error.js';
 import { DEFAULT_CHUNK, parseFd } from './sync-source.js';
@@ -23,6 +24,8 @@ export interface ReadCaptureOptions {
   chunkBuffer?: ChunkAllocator;
   /** Takes runs of classic pcap records at once instead of calling onPacket for each. */
   pcapRecords?: PcapRecordRun;
+  /** Takes runs of pcapng packet blocks at once instead of calling onPacket for each. */
+  pcapngBlocks?: PcapngBlockRun;
 }
 
 /**
@@ -84,7 +87,7 @@ function readPlainFd(
   head: Buffer,
   sizeHint: number,
 ): CaptureSummary {
-  const parser = new CaptureParser(file, onPacket, opts.pcapRecords);
+  const parser = new CaptureParser(file, onPacket, opts.pcapRecords, opts.pcapngBlocks);
   const bytes = parseFd(fd, file, parser, {
     readSize: opts.chunkSize ?? DEFAULT_CHUNK,
     prefix: head,
@@ -152,7 +155,7 @@ async function readChunks(
   opts: ReadCaptureOptions,
   emptyReason: string,
 ): Promise<CaptureSummary> {
-  const parser = new CaptureParser(file, onPacket, opts.pcapRecords);
+  const parser = new CaptureParser(file, onPacket, opts.pcapRecords, opts.pcapngBlocks);
   const { bytes, gzip } = await parseChunks(source, file, parser, { readSize: opts.chunkSize, emptyReason, chunkBuffer: opts.chunkBuffer });
   return parser.summary(gzip, bytes);
 }

@@ -1,4 +1,5 @@
 import type { PacketRecord } from '../capture/packet-record.js';
+import type { PcapngWalkInterface } from '../capture/pcapng-run.js';
 import { DECODE_STATUS_COUNT, DECODED_TCP } from '../decode/decode-status.js';
 import { DecodedTcp } from '../decode/decoded-tcp.js';
 import { PacketBlock } from '../decode/packet-block.js';
@@ -227,6 +228,45 @@ export class TcpTracker {
       const stop = this.x.trackPcapRecords(pos, at + end, le ? 1 : 0, nano ? 1 : 0, linkType, this.pcapFrame);
       this.tracked = true;
       this.pcapFrame = this.x.pcapFrameNumber();
+      const full = this.notes.takeInto(this.resets) === NOTE_MAX;
+      const moved = stop !== pos;
+      pos = stop;
+      if (!full || !moved) break;
+    }
+    return pos - at;
+  }
+
+  /** The epb_dropcount total after the last trackPcapngBlocks(), and whether that call read one. */
+  pcapngDrops = 0;
+  pcapngDropsSeen = false;
+
+  /** Describes the current pcapng section's interfaces to the walk over its packet blocks. */
+  pcapngInterfaces(list: readonly PcapngWalkInterface[]): void {
+    list.forEach((f, i) => {
+      const u = f.unit;
+      this.x.pcapngInterface(i, f.linkType, f.snaplen, f.used ? 1 : 0, u.kind, u.div, u.mul, u.shift, u.offsetSec);
+    });
+    this.x.pcapngInterfaces(list.length);
+  }
+
+  /**
+   * Like trackPcapRecords for the pcapng packet blocks of buf[start, end)
+   * (see PcapngBlockRun), adding their epb_dropcount onto `drops`.
+   */
+  trackPcapngBlocks(buf: Buffer, start: number, end: number, le: boolean, frame: number, drops: number): number {
+    this.pcapFrame = frame;
+    this.pcapngDrops = drops;
+    this.pcapngDropsSeen = false;
+    if (buf !== this.chunk) return start;
+    const at = buf.byteOffset;
+    let pos = at + start;
+    for (;;) {
+      // A run also stops when the ring of reset notes is full: empty it and go on.
+      const stop = this.x.trackPcapngBlocks(pos, at + end, le ? 1 : 0, this.pcapFrame, this.pcapngDrops);
+      this.tracked = true;
+      this.pcapFrame = this.x.pcapFrameNumber();
+      this.pcapngDrops = this.x.pcapngDrops();
+      if (this.x.pcapngDropsSeen() !== 0) this.pcapngDropsSeen = true;
       const full = this.notes.takeInto(this.resets) === NOTE_MAX;
       const moved = stop !== pos;
       pos = stop;

@@ -31,6 +31,24 @@ export const PASS_EXPORTS = {
   decodeTallyAddress: fn<() => number>(0),
   trackPcapRecords: fn<(start: number, end: number, le: number, nano: number, linkType: number, frame: number) => number>(6),
   pcapFrameNumber: fn<() => number>(0),
+  trackPcapngBlocks: fn<(start: number, end: number, le: number, frame: number, drops: number) => number>(5),
+  pcapngInterface:
+    fn<
+      (
+        i: number,
+        linkType: number,
+        snaplen: number,
+        used: number,
+        unitKind: number,
+        div: number,
+        mul: number,
+        shift: number,
+        offsetSec: number,
+      ) => void
+    >(9),
+  pcapngInterfaces: fn<(n: number) => void>(1),
+  pcapngDrops: fn<() => number>(0),
+  pcapngDropsSeen: fn<() => number>(0),
   countsAddress: fn<() => number>(0),
   latestTsSec: fn<() => number>(0),
   latestTsNsec: fn<() => number>(0),

@@ -37,6 +37,10 @@ import {
 import { decodeFrame } from './decode';
 export { decodeTallyAddress } from './decode-tally';
 import {
+  blockCapLen, blockLinkType, blockNext, blockNsec, blockPtr, blockSec, blockWireLen, nextPacketBlock, pcapngDropsFrom,
+} from './pcapng-walk';
+export { pcapngDrops, pcapngDropsSeen, pcapngInterface, pcapngInterfaces } from './pcapng-walk';
+import {
   MAX_CONNECTIONS, flowAssign, flowBytes, flowFind, flowsFull, flowsInit, flowsMoved, flowsRebuild, flowsRehash, hashPacket, lastDir, slotCount, slotsAt,
 } from './flow-table';
 
@@ -258,22 +262,38 @@ export function trackPcapRecords(start: usize, end: usize, le: bool, nano: bool,
       sec += <f64>(frac / fracPerSec);
       frac %= fracPerSec;
     }
-    const nsec = <i32>(frac * fracToNs);
-    frame++;
-    if (sec > latestSec || (sec == latestSec && <f64>nsec > latestNsec)) {
-      latestSec = sec;
-      latestNsec = <f64>nsec;
-    }
-    const status = decodeFrame(pos + 16, <i32>capLen, <i32>u32Of(pos + 12, le), linkType, packetAt);
-    const counter = countsAt + (<usize>status << 2);
-    store<u32>(counter, load<u32>(counter) + 1);
-    if (status == DECODED_TCP) track(sec, nsec, frame);
+    walkFrame(pos + 16, <i32>capLen, <i32>u32Of(pos + 12, le), linkType, sec, <i32>(frac * fracToNs), ++frame);
     pos = next;
     // The JavaScript side empties the ring between runs.
     if (load<u32>(notesAt) == NOTE_MAX) break;
   }
   pcapFrame = frame;
   return pos;
+}
+
+/** Like trackPcapRecords for the pcapng packet blocks wasm/pcapng-walk.ts reads, adding epb_dropcount onto `drops`. */
+export function trackPcapngBlocks(start: usize, end: usize, le: bool, frame: u32, drops: f64): usize {
+  pcapngDropsFrom(drops);
+  let pos = start;
+  while (nextPacketBlock(pos, end, le)) {
+    walkFrame(blockPtr, blockCapLen, blockWireLen, blockLinkType, blockSec, blockNsec, ++frame);
+    pos = blockNext;
+    if (load<u32>(notesAt) == NOTE_MAX) break;
+  }
+  pcapFrame = frame;
+  return pos;
+}
+
+/** One frame of a walk: counted by decode status and the latest timestamp, tracked when it is TCP. */
+@inline function walkFrame(ptr: usize, capLen: i32, wireLen: i32, linkType: i32, sec: f64, nsec: i32, frame: u32): void {
+  if (sec > latestSec || (sec == latestSec && <f64>nsec > latestNsec)) {
+    latestSec = sec;
+    latestNsec = <f64>nsec;
+  }
+  const status = decodeFrame(ptr, capLen, wireLen, linkType, packetAt);
+  const counter = countsAt + (<usize>status << 2);
+  store<u32>(counter, load<u32>(counter) + 1);
+  if (status == DECODED_TCP) track(sec, nsec, frame);
 }
 
 /** Decode and track one frame: its kind (K_*), or minus its decode status when it is not usable TCP. */

@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { generateBusyCapture } from '../bench/synth-busy.js';
+import { CapturePipeline, type CaptureAnalysis } from '../src/analyze/analyze-capture.js';
+import type { PcapngBlockRun } from '../src/capture/pcapng-run.js';
+import { readCapture, readCaptureBuffer } from '../src/capture/read-capture.js';
+import { buildFrame, LINKTYPE, type TcpSpec } from './helpers/capture-builder.js';
+import { PcapngWriter, type RawFrame } from './helpers/capture-writer.js';
+import { fingerprint, viaCopies, viaPerPacket } from './helpers/pass-fingerprint.js';
+import { snapshot, type Got } from './helpers/record-collector.js';
+import { Rng, seedFrom } from './helpers/rng.js';
+import { tempCaptures } from './helpers/temp-captures.js';
+
+// pcapng packet blocks are walked in WebAssembly (src/wasm/pcapng-walk.ts),
+// every other block and anything odd by the JavaScript parser. Both must give
+// the analysis the parser alone gives, frame numbers, timestamps, drops and
+// decode counters included, also when blocks straddle the reader's chunks.
+
+const { dir, write } = tempCaptures('kad-pcapng-walk-', 'pcapng');
+
+/** Runs of packet blocks as `kad analyze` takes them, counting the frames the walk took. */
+async function viaWalk(file: string, chunkSize?: number): Promise<{ analysis: CaptureAnalysis; walked: number }> {
+  const p = new CapturePipeline(file);
+  const opts = p.readOptions();
+  const run = opts.pcapngBlocks;
+  assert.ok(run, 'analyze walks pcapng packet blocks');
+  let walked = 0;
+  const counting: PcapngBlockRun = {
+    get frame() {
+      return run.frame;
+    },
+    get drops() {
+      return run.drops;
+    },
+    get dropsSeen() {
+      return run.dropsSeen;
+    },
+    interfaces: (list) => run.interfaces(list),
+    take: (buf, start, end, le, frame, drops) => {
+      const pos = run.take(buf, start, end, le, frame, drops);
+      walked += run.frame - frame;
+      return pos;
+    },
+  };
+  const summary = await readCapture(file, p.onPacket, { ...opts, pcapngBlocks: counting, chunkSize });
+  return { analysis: p.analysis(summary), walked };
+}
+
+/** Every path agrees with the parser alone; returns the frames the walk took at full chunk size. */
+async function samePaths(file: string): Promise<number> {
+  const want = fingerprint(await viaPerPacket(file));
+  const whole = await viaWalk(file);
+  assert.deepEqual(fingerprint(whole.analysis), want, `${file}: walked`);
+  assert.deepEqual(fingerprint(viaCopies(file)), want, `${file}: copied frames`);
+  // 4 KiB chunks: most walks stop at a block cut by the chunk's end and resume in the next.
+  assert.deepEqual(fingerprint((await viaWalk(file, 4096)).analysis), want, `${file}: walked in small chunks`);
+  assert.deepEqual(fingerprint(await viaPerPacket(file, 4096)), want, `${file}: per-frame calls in small chunks`);
+  return whole.walked;
+}
+
+function framesOf(file: string): { frames: Got[]; linkType: number } {
+  const frames: Got[] = [];
+  readCaptureBuffer(readFileSync(file), (r) => frames.push(snapshot(r)));
+  return { frames, linkType: frames[0]?.linkType ?? 1 };
+}
+
+function raw(g: Got): RawFrame {
+  return { tsNs: BigInt(g.tsSec) * 1_000_000_000n + BigInt(g.tsNsec), data: g.data, origLen: g.origLen };
+}
+
+/** What editcap writes: one section, one interface, µs, EPBs without options. */
+function plain(frames: readonly Got[], linkType: number): Buffer {
+  const w = new PcapngWriter().shb().idb({ linkType });
+  for (const g of frames) w.epb(0, raw(g));
+  return w.toBuffer();
+}
+
+const UNKNOWN_LINK = 147;
+
+/**
+ * Everything the walk hands back to the parser, interleaved with packets it
+ * takes: interfaces of several resolutions and offsets (one only BigInt can
+ * convert), an unknown link type, EPB options with drop counts, blocks of
+ * other types, an obsolete packet block, and a second section in the other
+ * byte order that numbers its interfaces afresh.
+ */
+function mixed(frames: readonly Got[], linkType: number): Buffer {
+  const w = new PcapngWriter();
+  const section = (bigEndian: boolean): void => {
+    w.shb({ bigEndian })
+      .idb({ linkType, tsresol: 9 })
+      .idb({ linkType, tsresol: 0x80 | 20, tsoffset: -3600 })
+      .idb({ linkType: UNKNOWN_LINK })
+      .idb({ linkType, tsresol: 10 })
+      .idb({ linkType, tsresol: 0x80 | 32, tsoffset: 86_400 });
+  };
+  section(true);
+  frames.forEach((g, i) => {
+    if (i === frames.length >> 1) section(false);
+    if (i % 97 === 50) w.block(4, Buffer.alloc(8)).block(0x00000bad, Buffer.from('pen 32473 custom'));
+    if (i % 13 === 5) w.epb(2, { tsNs: raw(g).tsNs, data: Buffer.from('not a frame kad reads') });
+    const ifId = [0, 1, 4, 0, 1, 3][i % 6]!;
+    if (i % 101 === 3) w.pb(ifId === 3 ? 0 : ifId, raw(g), i & 0xff);
+    else if (i % 7 === 2) w.epb(ifId, raw(g), { options: [[1, 'a comment']], flagsOpt: 1, dropCount: BigInt(i) });
+    else w.epb(ifId, raw(g));
+  });
+  return w.toBuffer();
+}
+
+/** Simple packet blocks: no timestamps, lengths from the block and the interface's snaplen (cutting some TCP headers); statistics blocks. */
+function simple(frames: readonly Got[], linkType: number): Buffer {
+  const w = new PcapngWriter().shb().idb({ linkType, snaplen: 64 });
+  frames.forEach((g, i) => {
+    if (i % 89 === 7) w.isb(0, 0n, { ifdrop: BigInt(i) });
+    w.spb(raw(g));
+  });
+  return w.toBuffer();
+}
+
+test('pcapng packet blocks walked in WebAssembly give the parser’s analysis', async () => {
+  const busy = join(dir, 'busy.pcap');
+  generateBusyCapture(busy, { connections: 400, seed: 23, snaplen: 128, prefixFrames: 0 });
+  const sources = [
+    busy,
+    ...readdirSync('captures')
+      .filter((f) => f.endsWith('.pcap'))
+      .map((f) => join('captures', f)),
+  ];
+  let walkedPlain = 0;
+  let framesPlain = 0;
+  let walkedMixed = 0;
+  let walkedSimple = 0;
+  for (const src of sources) {
+    const { frames, linkType } = framesOf(src);
+    const name = src.replace(/\W+/g, '-');
+    walkedPlain += await samePaths(write(plain(frames, linkType), `${name}.plain.pcapng`));
+    framesPlain += frames.length;
+    walkedMixed += await samePaths(write(mixed(frames, linkType), `${name}.mixed.pcapng`));
+    walkedSimple += await samePaths(write(simple(frames, linkType), `${name}.simple.pcapng`));
+  }
+  // Each interface's first packet, and whatever follows a block the walk leaves, go through the parser.
+  assert.ok(walkedPlain >= framesPlain - sources.length, `the walk took ${walkedPlain} of ${framesPlain} plain frames`);
+  assert.ok(walkedSimple >= framesPlain - sources.length, `the walk took ${walkedSimple} of ${framesPlain} simple packet blocks`);
+  assert.ok(walkedMixed > framesPlain / 2, `the walk took ${walkedMixed} of ${framesPlain} frames interleaved with other blocks`);
+});
+
+test('pcapng timestamps of every resolution convert in the walk as in the parser', async () => {
+  const rng = new Rng(seedFrom('KAD_PCAPNG_WALK_SEED', 23));
+  let walked = 0;
+  for (const tsresol of [6, 9, 3, 0, 1, 0x80, 0x80 | 10, 0x80 | 20, 0x80 | 30, 0x80 | 32, 12]) {
+    const w = new PcapngWriter().shb().idb({ linkType: LINKTYPE.ether, tsresol, tsoffset: rng.between(-1e9, 1e9) });
+    // Ticks near a random 64-bit base: seconds past 2^53 included, and close enough to each other that relative times stay exact.
+    const base = (BigInt(rng.int(2 ** 32)) << 32n) | BigInt(rng.int(2 ** 32));
+    for (let i = 0; i < 64; i++) {
+      const ticks = (base + BigInt(rng.int(2 ** 30))) & 0xffffffffffffffffn;
+      const syn: TcpSpec = { src: '192.0.2.1', dst: '198.51.100.2', sport: 1024 + i, dport: 443, seq: i, ack: 0, flags: 'S', tsNs: 0n };
+      w.epbTicks(0, ticks, { tsNs: 0n, data: buildFrame(syn) });
+    }
+    const file = write(w.toBuffer(), `ticks-${tsresol}.pcapng`);
+    const want = await viaPerPacket(file);
+    const got = await viaWalk(file);
+    assert.deepEqual(fingerprint(got.analysis), fingerprint(want), `if_tsresol 0x${tsresol.toString(16)}`);
+    walked += got.walked;
+  }
+  // Seconds past 2^53 and units finer than 1 ns are the parser's; most of the rest is the walk's.
+  assert.ok(walked >= 64 * 5, `the walk took only ${walked} frames`);
+});
