@@ -21,7 +21,10 @@ const IF_MUL: usize = 12;
 const IF_OFFSET: usize = 16;
 const IF_KIND: usize = 24;
 const IF_SHIFT: usize = 25;
-const IF_BYTES: usize = 32;
+/** The tick count where the latest packet's second began, and that second (one division per second, not per packet). */
+const IF_SECOND_TICKS: usize = 32;
+const IF_SECOND: usize = 40;
+const IF_BYTES: usize = 48;
 /** IF_KIND of an interface whose packets the walk leaves alone. */
 const NOT_WALKED: u8 = 0xff;
 /** Above this a seconds count is not an exact double, and the JavaScript conversion rounds its own way. */
@@ -56,6 +59,9 @@ export function pcapngInterface(
   store<f64>(e + IF_OFFSET, offsetSec);
   store<u8>(e + IF_KIND, walked ? <u8>unitKind : NOT_WALKED);
   store<u8>(e + IF_SHIFT, <u8>shift);
+  // Ticks 0..div-1 are second 0: a true start for the cache.
+  store<u64>(e + IF_SECOND_TICKS, 0);
+  store<u64>(e + IF_SECOND, 0);
 }
 
 /** How many interfaces the section has (a new section starts at 0). */
@@ -100,8 +106,16 @@ export function pcapngDropsSeen(): bool { return dropsSeen; }
   let nsec: u64;
   if (load<u8>(e + IF_KIND) == 0) {
     const div = <u64>load<u32>(e + IF_DIV);
-    sec = ticks / div;
-    nsec = (ticks - sec * div) * <u64>load<u32>(e + IF_MUL);
+    let from = load<u64>(e + IF_SECOND_TICKS);
+    if (ticks - from < div) {
+      sec = load<u64>(e + IF_SECOND);
+    } else {
+      sec = ticks / div;
+      from = sec * div;
+      store<u64>(e + IF_SECOND_TICKS, from);
+      store<u64>(e + IF_SECOND, sec);
+    }
+    nsec = (ticks - from) * <u64>load<u32>(e + IF_MUL);
   } else {
     const n = <u64>load<u8>(e + IF_SHIFT);
     sec = ticks >> n;
