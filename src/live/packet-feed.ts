@@ -2,7 +2,7 @@ import type { PacketHandler } from '../capture/packet-record.js';
 import type { ReadCaptureOptions } from '../capture/read-capture.js';
 
 /** How a pipeline would like a capture read (CapturePipeline.readOptions()): feeds that read one may use it. */
-export type FeedReadOptions = Pick<ReadCaptureOptions, 'chunkBuffer' | 'pcapRecords'>;
+export type FeedReadOptions = Pick<ReadCaptureOptions, 'chunkBuffer' | 'pcapRecords' | 'pcapngBlocks'>;
 
 /**
  * Anything that delivers packets over time: a live libpcap capture, a pcap

@@ -3,6 +3,7 @@ import type { PacketHandler } from '../capture/packet-record.js';
 import { readCapture } from '../capture/read-capture.js';
 import { UserError } from '../model/errors.js';
 import type { PcapRecordRun } from '../capture/pcap.js';
+import type { PcapngBlockRun } from '../capture/pcapng-run.js';
 import type { FeedReadOptions, PacketFeed } from './packet-feed.js';
 
 /**
@@ -26,7 +27,7 @@ export class StdinFeed implements PacketFeed {
       if (!this.stopped) onPacket(rec);
     };
     const stopped = new Promise<void>((resolve) => (this.abort = resolve));
-    // Runs of records straight into the tracker (kad watch -r at analyze's speed); none once stopped.
+    // Runs of records and packet blocks straight into the tracker (kad watch -r at analyze's speed); none once stopped.
     const run = opts.pcapRecords;
     const pcapRecords: PcapRecordRun | undefined = run && {
       get frame() {
@@ -34,7 +35,21 @@ export class StdinFeed implements PacketFeed {
       },
       take: (buf, start, end, le, nano, linkType, frame) => (this.stopped ? start : run.take(buf, start, end, le, nano, linkType, frame)),
     };
-    const read = readCapture(this.path, guarded, { chunkBuffer: opts.chunkBuffer, pcapRecords }).then(
+    const blocks = opts.pcapngBlocks;
+    const pcapngBlocks: PcapngBlockRun | undefined = blocks && {
+      get frame() {
+        return blocks.frame;
+      },
+      get drops() {
+        return blocks.drops;
+      },
+      get dropsSeen() {
+        return blocks.dropsSeen;
+      },
+      interfaces: (list) => blocks.interfaces(list),
+      take: (buf, start, end, le, frame, drops) => (this.stopped ? start : blocks.take(buf, start, end, le, frame, drops)),
+    };
+    const read = readCapture(this.path, guarded, { chunkBuffer: opts.chunkBuffer, pcapRecords, pcapngBlocks }).then(
       (summary) => {
         this.dropsReported = summary.dropsReported;
       },
