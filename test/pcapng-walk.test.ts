@@ -9,7 +9,7 @@ import { readCapture } from '../src/capture/read-capture.js';
 import { buildFrame, LINKTYPE, type TcpSpec } from './helpers/capture-builder.js';
 import { PcapngWriter } from './helpers/capture-writer.js';
 import { fingerprint, viaCopies, viaPerPacket } from './helpers/pass-fingerprint.js';
-import { framesOf, mixed, plain, simple } from './helpers/pcapng-variants.js';
+import { framesOf, mixed, pcapngVariants, plain, simple } from './helpers/pcapng-variants.js';
 import { Rng, seedFrom } from './helpers/rng.js';
 import { tempCaptures } from './helpers/temp-captures.js';
 
@@ -107,4 +107,23 @@ test('pcapng timestamps of every resolution convert in the walk as in the parser
   }
   // Seconds past 2^53 and units finer than 1 ns are the parser's; most of the rest is the walk's.
   assert.ok(walked >= 64 * 5, `the walk took only ${walked} frames`);
+});
+
+test('the walk asks the evictor at the same frames as one call per frame does', async () => {
+  const busy = join(dir, 'evict.pcap');
+  generateBusyCapture(busy, { connections: 1500, seed: 5, snaplen: 128, prefixFrames: 0 });
+  const file = write(pcapngVariants(busy).mixed);
+  async function askedAt(perFrame: boolean, chunkSize?: number): Promise<number[]> {
+    const at: number[] = [];
+    const p: CapturePipeline = new CapturePipeline(file, {
+      evictor: { afterRun: (pipeline) => at.push(pipeline.frameCounts.frames) },
+      onTcpPacket: perFrame ? () => undefined : undefined,
+    });
+    await readCapture(file, p.onPacket, { ...p.readOptions(), chunkSize });
+    return at;
+  }
+  const want = await askedAt(true);
+  assert.ok(want.length >= 3, `the evictor was asked ${want.length} times`);
+  assert.deepEqual(await askedAt(false), want);
+  assert.deepEqual(await askedAt(false, 4096), want);
 });

@@ -80,11 +80,23 @@ export class CapturePipeline {
     // A negative result is the decode status of a frame that is not usable TCP.
     this.frameCounts.count(rec, kind < 0 ? -kind : DECODED_TCP);
     if (kind >= 0 && this.onTcp !== undefined) this.onTcp(this.tracker, this.tracker.packet(), rec, kind);
-    if (this.evictor !== undefined && ++this.sinceEvictCheck >= EVICT_CHECK_PACKETS) {
+    if (this.evictor !== undefined) this.trackedFrames(1);
+  };
+
+  /** Frames that may be tracked before the evictor is next asked (Infinity: there is none). */
+  framesBeforeEvictCheck(): number {
+    return this.evictor === undefined ? Infinity : EVICT_CHECK_PACKETS - this.sinceEvictCheck;
+  }
+
+  /** `n` frames were tracked (and counted): asks the evictor every EVICT_CHECK_PACKETS frames. */
+  trackedFrames(n: number): void {
+    if (this.evictor === undefined) return;
+    this.sinceEvictCheck += n;
+    if (this.sinceEvictCheck >= EVICT_CHECK_PACKETS) {
       this.sinceEvictCheck = 0;
       this.evictor.afterRun(this);
     }
-  };
+  }
 
   /**
    * How a capture reader should feed this pipeline: into a chunk inside the

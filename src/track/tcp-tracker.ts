@@ -251,9 +251,10 @@ export class TcpTracker {
 
   /**
    * Like trackPcapRecords for the pcapng packet blocks of buf[start, end)
-   * (see PcapngBlockRun), adding their epb_dropcount onto `drops`.
+   * (see PcapngBlockRun), adding their epb_dropcount onto `drops`; stops
+   * once frame `last` is tracked.
    */
-  trackPcapngBlocks(buf: Buffer, start: number, end: number, le: boolean, frame: number, drops: number): number {
+  trackPcapngBlocks(buf: Buffer, start: number, end: number, le: boolean, frame: number, drops: number, last: number): number {
     this.pcapFrame = frame;
     this.pcapngDrops = drops;
     this.pcapngDropsSeen = false;
@@ -262,7 +263,7 @@ export class TcpTracker {
     let pos = at + start;
     for (;;) {
       // A run also stops when the ring of reset notes is full: empty it and go on.
-      const stop = this.x.trackPcapngBlocks(pos, at + end, le ? 1 : 0, this.pcapFrame, this.pcapngDrops);
+      const stop = this.x.trackPcapngBlocks(pos, at + end, le ? 1 : 0, this.pcapFrame, this.pcapngDrops, last);
       this.tracked = true;
       this.pcapFrame = this.x.pcapFrameNumber();
       this.pcapngDrops = this.x.pcapngDrops();
@@ -270,7 +271,7 @@ export class TcpTracker {
       const full = this.notes.takeInto(this.resets) === NOTE_MAX;
       const moved = stop !== pos;
       pos = stop;
-      if (!full || !moved) break;
+      if (!full || !moved || this.pcapFrame === last) break;
     }
     return pos - at;
   }

@@ -31,7 +31,7 @@ export const PASS_EXPORTS = {
   decodeTallyAddress: fn<() => number>(0),
   trackPcapRecords: fn<(start: number, end: number, le: number, nano: number, linkType: number, frame: number) => number>(6),
   pcapFrameNumber: fn<() => number>(0),
-  trackPcapngBlocks: fn<(start: number, end: number, le: number, frame: number, drops: number) => number>(5),
+  trackPcapngBlocks: fn<(start: number, end: number, le: number, frame: number, drops: number, last: number) => number>(6),
   pcapngInterface:
     fn<
       (

@@ -271,11 +271,15 @@ export function trackPcapRecords(start: usize, end: usize, le: bool, nano: bool,
   return pos;
 }
 
-/** Like trackPcapRecords for the pcapng packet blocks wasm/pcapng-walk.ts reads, adding epb_dropcount onto `drops`. */
-export function trackPcapngBlocks(start: usize, end: usize, le: bool, frame: u32, drops: f64): usize {
+/**
+ * Like trackPcapRecords for the pcapng packet blocks wasm/pcapng-walk.ts
+ * reads, adding epb_dropcount onto `drops`; also stops once frame `last` is
+ * tracked (where the pipeline asks its evictor, as it does between frames).
+ */
+export function trackPcapngBlocks(start: usize, end: usize, le: bool, frame: u32, drops: f64, last: u32): usize {
   pcapngDropsFrom(drops);
   let pos = start;
-  while (nextPacketBlock(pos, end, le)) {
+  while (frame != last && nextPacketBlock(pos, end, le)) {
     walkFrame(blockPtr, blockCapLen, blockWireLen, blockLinkType, blockSec, blockNsec, ++frame);
     pos = blockNext;
     if (load<u32>(notesAt) == NOTE_MAX) break;
