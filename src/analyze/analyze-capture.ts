@@ -4,6 +4,7 @@ import type { PcapRecordRun } from '../capture/pcap.js';
 import { readCapture, type ReadCaptureOptions } from '../capture/read-capture.js';
 import { DECODED_TCP } from '../decode/decode-status.js';
 import type { DecodedTcp } from '../decode/decoded-tcp.js';
+import type { EventLineSpec } from '../track/event-line-out.js';
 import { TcpTracker, type TrackerOptions } from '../track/tcp-tracker.js';
 import { FrameCounter } from './frame-counter.js';
 
@@ -26,6 +27,12 @@ export interface AnalyzeOptions extends TrackerOptions {
   /** Name used in messages (defaults to the path; "-" is shown as "stdin"). */
   displayName?: string;
   onTcpPacket?: TrackedPacketHandler;
+  /**
+   * The --events lines, for the packets the WebAssembly walk tracks (the
+   * same lines onTcpPacket writes for the others): with it, classic pcap
+   * keeps the walk, no JavaScript per packet.
+   */
+  eventLines?: EventLineSpec;
   evictor?: Evictor;
   /** The source stamps packets when they reach kad, not in the kernel (cap): timing evidence is weak. */
   arrivalTimestamps?: boolean;
@@ -61,6 +68,8 @@ export class CapturePipeline {
   private readonly onTcp: TrackedPacketHandler | undefined;
   readonly evictor: Evictor | undefined;
   private readonly arrivalTimestamps: boolean;
+  /** The walk writes the lines onTcp would (see AnalyzeOptions.eventLines). */
+  private readonly walkWritesLines: boolean;
   private sinceEvictCheck = 0;
 
   constructor(
@@ -71,6 +80,7 @@ export class CapturePipeline {
     this.onTcp = opts.onTcpPacket;
     this.evictor = opts.evictor;
     this.arrivalTimestamps = opts.arrivalTimestamps ?? false;
+    this.walkWritesLines = opts.eventLines !== undefined && this.tracker.writeEventLines(opts.eventLines);
   }
 
   /** The per-packet entry point; allocation-free. */
@@ -88,12 +98,13 @@ export class CapturePipeline {
   /**
    * How a capture reader should feed this pipeline: into a chunk inside the
    * tracker's memory (no copy per frame) and, unless every packet must come
-   * through onPacket (an onTcpPacket consumer), classic pcap records a run at a time.
+   * through onPacket (an onTcpPacket consumer the walk does not stand in
+   * for), classic pcap records a run at a time.
    */
   readOptions(): Pick<ReadCaptureOptions, 'chunkBuffer' | 'pcapRecords'> {
     return {
       chunkBuffer: this.tracker.chunkBuffer,
-      pcapRecords: this.onTcp === undefined ? new TrackerRecordRun(this) : undefined,
+      pcapRecords: this.onTcp === undefined || this.walkWritesLines ? new TrackerRecordRun(this) : undefined,
     };
   }
 
