@@ -68,41 +68,43 @@ export function startEventLines(bytes: i32): void {
   return copy(at, p + 1, <usize>load<u8>(p));
 }
 
-function digits(n: u64): usize {
-  let d: usize = 1;
-  while (n >= 10) {
-    n /= 10;
-    d++;
-  }
-  return d;
+@inline function pair(v: u32): u16 {
+  return load<u16>(pairsAt + (<usize>v << 1));
 }
 
-/** As JSON.stringify writes an integer. */
+/** As JSON.stringify writes an integer; a timestamp's seconds pass 2^32 only when a writer folded whole seconds into the fraction. */
 function int(at: usize, v: u64): usize {
-  const end = at + digits(v);
-  let p = end;
-  while (v >= 100) {
-    const q = v / 100;
-    p -= 2;
-    store<u16>(p, load<u16>(pairsAt + (<usize>(v - q * 100) << 1)));
-    v = q;
-  }
-  if (v >= 10) store<u16>(p - 2, load<u16>(pairsAt + (<usize>v << 1)));
-  else store<u8>(p - 1, <u8>(0x30 + v));
-  return end;
+  if (v <= 0xffffffff) return u32Text(at, <u32>v);
+  const hi = v / 1000000000;
+  at = int(at, hi);
+  return nanos(at, <u32>(v - hi * 1000000000));
 }
 
+@inline function digitCount(v: u32): usize {
+  if (v < 100000) return v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : 5;
+  return v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+}
+
+/** Four digits per round from the end, in two independent halves: the divisions of one round do not wait on each other. */
 function u32Text(at: usize, v: u32): usize {
-  let end = at + 1;
-  if (v >= 10) end = at + (v >= 100000 ? (v >= 10000000 ? (v >= 100000000 ? (v >= 1000000000 ? 10 : 9) : 8) : v >= 1000000 ? 7 : 6) : v >= 1000 ? (v >= 10000 ? 5 : 4) : v >= 100 ? 3 : 2);
+  const end = at + digitCount(v);
   let p = end;
-  while (v >= 100) {
-    const q = v / 100;
-    p -= 2;
-    store<u16>(p, load<u16>(pairsAt + (<usize>(v - q * 100) << 1)));
+  while (v >= 10000) {
+    const q = v / 10000;
+    const r = v - q * 10000;
+    const hi = r / 100;
+    store<u16>(p - 2, pair(r - hi * 100));
+    store<u16>(p - 4, pair(hi));
+    p -= 4;
     v = q;
   }
-  if (v >= 10) store<u16>(p - 2, load<u16>(pairsAt + (<usize>v << 1)));
+  if (v >= 100) {
+    const q = v / 100;
+    store<u16>(p - 2, pair(v - q * 100));
+    p -= 2;
+    v = q;
+  }
+  if (v >= 10) store<u16>(p - 2, pair(v));
   else store<u8>(p - 1, <u8>(0x30 + v));
   return end;
 }
@@ -117,7 +119,7 @@ function i32Text(at: usize, v: i32): usize {
 function nanos(at: usize, v: u32): usize {
   for (let p = at + 7; p > at; p -= 2) {
     const q = v / 100;
-    store<u16>(p, load<u16>(pairsAt + (<usize>(v - q * 100) << 1)));
+    store<u16>(p, pair(v - q * 100));
     v = q;
   }
   store<u8>(at, <u8>(0x30 + v));
