@@ -15,6 +15,8 @@ let headAt: usize = 0;
 let linesAt: usize = 0;
 /** "00" to "99": two digits per division. */
 let pairsAt: usize = 0;
+/** Each byte value's decimal text and a dot (four bytes: one store), then each one's length with the dot (256 bytes). */
+let octetsAt: usize = 0;
 let headLen: usize = 0;
 let used: usize = 0;
 /** Whether the walk writes lines (set for --events without a filter). */
@@ -35,7 +37,8 @@ export function placeEventLines(at: usize): usize {
   phrasesAt = at;
   headAt = phrasesAt + <usize>PHRASE_COUNT * PHRASE_SLOT;
   pairsAt = headAt + HEAD_MAX + 64;
-  linesAt = pairsAt + 256;
+  octetsAt = pairsAt + 256;
+  linesAt = octetsAt + 256 * 5;
   linesOn = false;
   used = 0;
   return linesAt + LINES_BYTES;
@@ -48,6 +51,12 @@ export function startEventLines(bytes: i32): void {
   for (let i = 0; i < 100; i++) {
     store<u8>(pairsAt + (<usize>i << 1), <u8>(0x30 + i / 10));
     store<u8>(pairsAt + (<usize>i << 1) + 1, <u8>(0x30 + i % 10));
+  }
+  for (let i: u32 = 0; i < 256; i++) {
+    const at = octetsAt + (<usize>i << 2);
+    const end = u32Text(at, i);
+    store<u8>(end, 0x2e);
+    store<u8>(octetsAt + 1024 + <usize>i, <u8>(end + 1 - at));
   }
   linesOn = true;
 }
@@ -126,14 +135,17 @@ function nanos(at: usize, v: u32): usize {
   return at + 9;
 }
 
+/** A dotted quad, an octet and its dot per store; the last dot is left for the next text to overwrite. */
 function v4(at: usize, w: u32): usize {
-  at = u32Text(at, w >>> 24);
-  store<u8>(at++, 0x2e);
-  at = u32Text(at, (w >>> 16) & 255);
-  store<u8>(at++, 0x2e);
-  at = u32Text(at, (w >>> 8) & 255);
-  store<u8>(at++, 0x2e);
-  return u32Text(at, w & 255);
+  at = octet(at, w >>> 24);
+  at = octet(at, (w >>> 16) & 255);
+  at = octet(at, (w >>> 8) & 255);
+  return octet(at, w & 255) - 1;
+}
+
+@inline function octet(at: usize, b: u32): usize {
+  store<u32>(at, load<u32>(octetsAt + (<usize>b << 2)));
+  return at + <usize>load<u8>(octetsAt + 1024 + <usize>b);
 }
 
 @inline function group(a: usize, i: i32): u32 {
