@@ -17,6 +17,7 @@ export interface EventLineSpec {
 /** Sets up the encoder of src/wasm/event-line.ts, and hands what it wrote to the spec's writer. */
 export class EventLineOut {
   private readonly lines: Uint8Array;
+  private readonly packetAt: number;
 
   private constructor(
     private readonly x: PassExports,
@@ -24,6 +25,7 @@ export class EventLineOut {
     sab: ArrayBufferLike,
   ) {
     this.lines = new Uint8Array(sab, x.eventLinesAddress(), LINES_BYTES);
+    this.packetAt = x.packetAddress();
   }
 
   /** Null when the texts do not fit the table (a very long file name): the caller then encodes in JavaScript. */
@@ -38,6 +40,13 @@ export class EventLineOut {
     new Uint8Array(sab, x.eventHeadAddress(), HEAD_MAX).set(spec.head);
     x.startEventLines(spec.head.length);
     return new EventLineOut(x, spec, sab);
+  }
+
+  /** The line of the packet just tracked one frame at a time, written out when there is no room for another. */
+  line(frame: number, sec: number, nsec: number, kind: number): void {
+    const x = this.x;
+    x.writeEventLine(this.packetAt, frame, sec, nsec, x.lastConnectionId(), x.lastDirectionOf(), kind);
+    if (x.eventLinesFull()) this.drain();
   }
 
   /** Writes out the lines of the last walk; whether the walk stopped for want of room for one more. */

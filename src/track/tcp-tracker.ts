@@ -241,12 +241,23 @@ export class TcpTracker {
 
   /**
    * Has trackPcapRecords() write each TCP packet's --events line too, and
-   * hand them to `spec.write` before it returns. False when the spec's texts
-   * do not fit (the caller writes the lines itself, per frame).
+   * hand them to `spec.write` before it returns (eventLine() does the same for
+   * a frame tracked alone). False when the spec's texts do not fit (the caller
+   * writes the lines itself).
    */
   writeEventLines(spec: EventLineSpec): boolean {
     this.lineOut = EventLineOut.start(this.x, this.memory.buffer, spec);
     return this.lineOut !== null;
+  }
+
+  /** The --events line of the frame trackFrame() just tracked as TCP (of `kind`), when writeEventLines() took. */
+  eventLine(r: PacketRecord, kind: number): void {
+    this.lineOut?.line(r.frame, r.tsSec, r.tsNsec, kind);
+  }
+
+  /** Hands the --events lines not yet written out to the spec's writer (at the end of a capture). */
+  flushEventLines(): void {
+    this.lineOut?.drain();
   }
 
   /** What the records walked in WebAssembly since the last call tell about frames; clears it. */

@@ -62,7 +62,7 @@ export function startEventLines(bytes: i32): void {
 }
 
 /** The walk must return before the next packet when there is no room for its line. */
-@inline export function eventLinesFull(): bool {
+export function eventLinesFull(): bool {
   return <usize>LINES_BYTES - used < <usize>LINE_MAX;
 }
 

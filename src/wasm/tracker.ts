@@ -36,7 +36,7 @@ import {
 } from '../track/reset-note-layout';
 import { decodeFrame } from './decode';
 import { eventLinesFull, linesOn, placeEventLines, writeEventLine } from './event-line';
-export { clearEventLines, eventHeadAddress, eventLinesAddress, eventLinesUsed, eventPhrasesAddress, startEventLines } from './event-line';
+export { clearEventLines, eventHeadAddress, eventLinesAddress, eventLinesFull, eventLinesUsed, eventPhrasesAddress, startEventLines, writeEventLine } from './event-line';
 export { decodeTallyAddress } from './decode-tally';
 import {
   MAX_CONNECTIONS, flowAssign, flowBytes, flowFind, flowsFull, flowsInit, flowsMoved, flowsRebuild, flowsRehash, hashPacket, lastDir, slotCount, slotsAt,
