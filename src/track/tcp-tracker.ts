@@ -6,6 +6,7 @@ import { DEFAULT_CHUNK } from '../capture/sync-source.js';
 import { ConnectionStore } from './connection-store.js';
 import { readDecodeTally, type DecodeTally } from './decode-tally.js';
 import { EventLog } from './event-log.js';
+import { EventLineOut, type EventLineSpec } from './event-line-out.js';
 import { E_STRIDE } from './event-layout.js';
 import { RECORD_BYTES } from './record-layout.js';
 import type { ResetContext } from './reset-context.js';
@@ -80,6 +81,8 @@ export class TcpTracker {
   eventsKeptByLastCompaction = 0;
   /** Frame number of the last record trackPcapRecords() took. */
   pcapFrame = 0;
+  /** The --events lines trackPcapRecords() writes as it walks, when asked to (see writeEventLines). */
+  private lineOut: EventLineOut | null = null;
   /** The tracker has run since the store's views and count were last brought up to date. */
   private tracked = true;
   /** Where the event views point (the region moves up when the store grows). */
@@ -227,12 +230,34 @@ export class TcpTracker {
       const stop = this.x.trackPcapRecords(pos, at + end, le ? 1 : 0, nano ? 1 : 0, linkType, this.pcapFrame);
       this.tracked = true;
       this.pcapFrame = this.x.pcapFrameNumber();
-      const full = this.notes.takeInto(this.resets) === NOTE_MAX;
+      const linesFull = this.lineOut !== null && this.lineOut.drain();
+      const full = this.notes.takeInto(this.resets) === NOTE_MAX || linesFull;
       const moved = stop !== pos;
       pos = stop;
       if (!full || !moved) break;
     }
     return pos - at;
+  }
+
+  /**
+   * Has trackPcapRecords() write each TCP packet's --events line too, and
+   * hand them to `spec.write` before it returns (eventLine() does the same for
+   * a frame tracked alone). False when the spec's texts do not fit (the caller
+   * writes the lines itself).
+   */
+  writeEventLines(spec: EventLineSpec): boolean {
+    this.lineOut = EventLineOut.start(this.x, this.memory.buffer, spec);
+    return this.lineOut !== null;
+  }
+
+  /** The --events line of the frame trackFrame() just tracked as TCP (of `kind`), when writeEventLines() took. */
+  eventLine(r: PacketRecord, kind: number): void {
+    this.lineOut?.line(r.frame, r.tsSec, r.tsNsec, kind);
+  }
+
+  /** Hands the --events lines not yet written out to the spec's writer (at the end of a capture). */
+  flushEventLines(): void {
+    this.lineOut?.drain();
   }
 
   /** What the records walked in WebAssembly since the last call tell about frames; clears it. */

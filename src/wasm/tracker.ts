@@ -35,6 +35,8 @@ import {
   N_SEQ, N_TIME, N_TTL, N_WINDOW, NOTE_BYTES, NOTE_MAX,
 } from '../track/reset-note-layout';
 import { decodeFrame } from './decode';
+import { eventLinesFull, linesOn, placeEventLines, writeEventLine } from './event-line';
+export { clearEventLines, eventHeadAddress, eventLinesAddress, eventLinesFull, eventLinesUsed, eventPhrasesAddress, startEventLines, writeEventLine } from './event-line';
 export { decodeTallyAddress } from './decode-tally';
 import {
   MAX_CONNECTIONS, flowAssign, flowBytes, flowFind, flowsFull, flowsInit, flowsMoved, flowsRebuild, flowsRehash, hashPacket, lastDir, slotCount, slotsAt,
@@ -104,7 +106,7 @@ export function init(initialConnections: i32, chunk: i32): void {
   scratchAt = notesAt + align(8 + <usize>NOTE_MAX * NOTE_BYTES, 64);
   chunkAt = scratchAt + SCRATCH_BYTES;
   chunkBytes = align(<usize>chunk, 64);
-  storeAt = chunkAt + chunkBytes;
+  storeAt = align(placeEventLines(chunkAt + chunkBytes), 64);
   capacity = initialConnections < 16 ? 16 : initialConnections;
   count = 0;
   eventCount = 0;
@@ -240,7 +242,8 @@ export function clearCounts(): void {
  * after `frame`; returns where it stopped: at `end`, before a record cut by
  * the end of the chunk, or before one too big to be real (the JavaScript
  * reader takes over from there, to wait for more bytes or to report it), or
- * after the record that filled the reset-note ring.
+ * after the record that filled the reset-note ring or left no room for the
+ * next `--events` line.
  */
 export function trackPcapRecords(start: usize, end: usize, le: bool, nano: bool, linkType: i32, frame: u32): usize {
   const fracPerSec: u32 = nano ? 1000000000 : 1000000;
@@ -267,10 +270,13 @@ export function trackPcapRecords(start: usize, end: usize, le: bool, nano: bool,
     const status = decodeFrame(pos + 16, <i32>capLen, <i32>u32Of(pos + 12, le), linkType, packetAt);
     const counter = countsAt + (<usize>status << 2);
     store<u32>(counter, load<u32>(counter) + 1);
-    if (status == DECODED_TCP) track(sec, nsec, frame);
+    if (status == DECODED_TCP) {
+      const kind = track(sec, nsec, frame);
+      if (linesOn) writeEventLine(packetAt, frame, sec, nsec, lastConnectionId(), lastDirection, kind);
+    }
     pos = next;
-    // The JavaScript side empties the ring between runs.
-    if (load<u32>(notesAt) == NOTE_MAX) break;
+    // The JavaScript side empties the ring, and writes the lines out, between runs.
+    if (load<u32>(notesAt) == NOTE_MAX || (linesOn && eventLinesFull())) break;
   }
   pcapFrame = frame;
   return pos;
