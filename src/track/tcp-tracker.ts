@@ -3,6 +3,7 @@ import { DECODE_STATUS_COUNT, DECODED_TCP } from '../decode/decode-status.js';
 import { DecodedTcp } from '../decode/decoded-tcp.js';
 import { PacketBlock } from '../decode/packet-block.js';
 import { DEFAULT_CHUNK } from '../capture/sync-source.js';
+import { COLD_BYTES } from './cold-layout.js';
 import { ConnectionStore } from './connection-store.js';
 import { readDecodeTally, type DecodeTally } from './decode-tally.js';
 import { EventLog } from './event-log.js';
@@ -13,6 +14,7 @@ import type { ResetContext } from './reset-context.js';
 import { NOTE_MAX } from './reset-note-layout.js';
 import { ResetNotes } from './reset-notes.js';
 import { TAIL_STRIDE32 } from './tail-layout.js';
+import { V6_BYTES } from './v6-layout.js';
 import { UnansweredTails } from './unanswered-tails.js';
 import { instantiatePass, type PassExports } from './wasm-pass.js';
 
@@ -124,6 +126,12 @@ export class TcpTracker {
     const sab = this.memory.buffer;
     const cap = x.storeCapacity();
     if (cap !== this.records.capacity) this.records.attach(sab, x.storeAddress(), cap);
+    const coldAt = x.coldAddress();
+    const coldCap = x.coldEntries();
+    if (coldAt !== this.records.coldAt || coldCap !== this.records.coldCapacity) this.records.attachCold(sab, coldAt, coldCap);
+    const v6At = x.v6Address();
+    const v6Cap = x.v6Entries();
+    if (v6At !== this.records.v6At || v6Cap !== this.records.v6Capacity) this.records.attachV6(sab, v6At, v6Cap);
     this.records.count = x.connectionCount();
     const at = x.eventsAddress();
     const ecap = x.eventsCapacity();
@@ -167,23 +175,30 @@ export class TcpTracker {
     return this.x.duplicateFrames();
   }
 
-  /** Bytes the tracker holds for connection state (records + flow index), excluding the event log. */
+  /** Bytes the tracker holds for connection state (records, the entries they name, flow index), excluding the event log. */
   memoryBytes(): number {
-    return this.x.storeCapacity() * RECORD_BYTES + this.x.flowSlots() * 4;
+    return (
+      this.x.storeCapacity() * RECORD_BYTES + this.x.coldEntries() * COLD_BYTES + this.x.v6Entries() * V6_BYTES + this.x.flowSlots() * 4
+    );
   }
 
   /**
-   * Bytes of what the tracker holds now (records and events in use; the
+   * Bytes of what the tracker holds now (records, their entries and events in use; the
    * regions' capacity and the flow index only grow, to the high-water mark
    * of this): what eviction keeps within a budget.
    */
   heldBytes(): number {
-    return this.x.connectionCount() * RECORD_BYTES + this.x.eventsCount() * E_STRIDE;
+    return (
+      this.x.connectionCount() * RECORD_BYTES +
+      this.x.coldHeld() * COLD_BYTES +
+      this.x.v6Held() * V6_BYTES +
+      this.x.eventsCount() * E_STRIDE
+    );
   }
 
-  /** What one connection with `events` logged events adds to heldBytes(). */
-  static heldBytesOf(events: number): number {
-    return RECORD_BYTES + events * E_STRIDE;
+  /** What connection c, with `events` logged events, adds to heldBytes(). */
+  heldBytesOf(c: number, events: number): number {
+    return RECORD_BYTES + this.store.entryBytes(c) + events * E_STRIDE;
   }
 
   /** All the memory the WebAssembly pass has taken (records, flow index, buffers). */
