@@ -53,12 +53,6 @@ export interface DiagnoseOptions {
   /** Word every verdict (default). A terminal report of 100 k connections only needs the listed ones worded. */
   explain?: boolean;
   /**
-   * With `explain: false`, word these connections' verdicts (by id) all the
-   * same: a live view words every new verdict, and deciding one twice, first
-   * without words and then with, doubled the cost of a burst of resets.
-   */
-  explainIf?: (conn: number) => boolean;
-  /**
    * Packets the capture source lost so far, when it knows or can bound it
    * (a live source's drop count or link-counter bound): a silence is then no
    * proof that nothing answered. A capture file's own drop statistics count
@@ -114,11 +108,8 @@ export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence
   const diagnoses: ConnectionDiagnosis[] = [];
   const middleboxResets = new Set<number>();
   const drops = new Map<number, SilentDropVerdict>();
-  const explainIf = explain ? undefined : opts.explainIf;
-  const store = analysis.tracker.store;
   for (let c = 0; c < d.connections; c++) {
-    if (!d.isCandidate(c)) continue;
-    const diagnosis = d.judge(c, explain || (explainIf !== undefined && explainIf(store.id(c))));
+    const diagnosis = d.diagnose(c, explain);
     if (!diagnosis) continue;
     diagnoses.push(diagnosis);
     for (const v of diagnosis.resets) if (v.attribution === 'middlebox') middleboxResets.add(v.frame);
@@ -206,11 +197,7 @@ class ConnectionDiagnoser {
   }
 
   diagnose(c: number, explain: boolean): ConnectionDiagnosis | null {
-    return this.isCandidate(c) ? this.judge(c, explain) : null;
-  }
-
-  /** diagnose() of a connection already known to be a candidate. */
-  judge(c: number, explain: boolean): ConnectionDiagnosis | null {
+    if (!this.isCandidate(c)) return null;
     const tracker = this.analysis.tracker;
     const hasReset = this.firstReset[c + 1]! > this.firstReset[c]!;
 

@@ -171,9 +171,7 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
     const drops = this.feed.drops?.() ?? null;
     const missed = this.feed.missedAtMost?.() ?? null;
     const sourceLoss = drops !== null ? { packets: drops, exact: true } : missed !== null ? { packets: missed, exact: false } : null;
-    // A connection with no verdict emitted yet is new whatever verdict it gets: worded at once, not decided twice.
-    const unseen = (conn: number): boolean => !this.seenResets.has(conn) && !this.seenDrops.has(conn) && !this.seenSetups.has(conn);
-    const diag = diagnoseCapture(analysis, this.opts.cross?.(analysis), { explain: false, explainIf: unseen, sourceLoss });
+    const diag = diagnoseCapture(analysis, this.opts.cross?.(analysis), { explain: false, sourceLoss });
     const t = analysis.tracker;
     const store = t.store;
     const held = t.connectionCount;
@@ -207,7 +205,7 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
         d.resets.some((r) => !seen?.has(r.frame)) ||
         (d.silentDrop !== null && !this.seenDrops.has(d.conn)) ||
         (d.setup !== null && this.seenSetups.get(d.conn) !== d.setup.kind);
-      if (fresh && !unseen(d.conn)) d = diag.explainConnection(d.conn) ?? d;
+      if (fresh) d = diag.explainConnection(d.conn) ?? d;
       diagnoses.push(d);
       for (const r of d.resets) {
         resetsBy[r.attribution] = (resetsBy[r.attribution] ?? 0) + 1;
