@@ -58,9 +58,9 @@ declare function outOfMemory(): void;
 const SCRATCH_BYTES: usize = 1 << 18;
 const PAGE: usize = 65536;
 
-// -- memory regions, from __heap_base up: packet block, counters, scratch, chunk, then the four
-// that grow: connection records, events, flow table, cold entries, IPv6 address entries (each move makes room for the
-// one below) --
+// -- memory regions, from __heap_base up: packet block, counters, scratch, chunk, then the five
+// that grow: connection records, events, flow table, cold entries, IPv6 address entries (each
+// move makes room for the one below) --
 let packetAt: usize = 0;
 /** The reset-note ring: a u32 count, then NOTE_MAX notes (see reset-note-layout.ts). */
 let notesAt: usize = 0;
