@@ -161,6 +161,13 @@ export async function runRoundRobinSection(dir: string, o: RoundRobinOptions): P
     { name: 'floor', cmd: 'tcpdump', args: ['-r', pcap, '-w', '/dev/null'], reads: [pcap] },
     { name: 'zcat', cmd: 'zcat', args: [gz], reads: [gz] },
     ...kadJobs(join(ROOT, 'bin', 'kad'), ''),
+    // The same runs pinned to one CPU: the two-core target compares their wall time with the unpinned runs'.
+    ...(have('taskset')
+      ? [
+          { name: 'text 1 CPU', cmd: 'taskset', args: ['-c', '0', join(ROOT, 'bin', 'kad'), 'analyze', pcap], reads: [pcap] },
+          { name: 'gzip 1 CPU', cmd: 'taskset', args: ['-c', '0', join(ROOT, 'bin', 'kad'), 'analyze', gz], reads: [gz] },
+        ]
+      : []),
     ...(o.peer ? kadJobs(join(o.peer, 'bin', 'kad'), 'peer ') : []),
   ];
   if (tsharkOk) {
@@ -204,8 +211,10 @@ export async function runRoundRobinSection(dir: string, o: RoundRobinOptions): P
   const rows: Row[] = [
     ...row('tcpdump -r FILE -w /dev/null (floor)', 'floor'),
     ...row('kad analyze FILE (text)', 'text'),
+    ...row('  the same, on one CPU (taskset -c 0)', 'text 1 CPU'),
     ...row('kad analyze FILE.pcapng', 'pcapng'),
     ...row('kad analyze FILE.pcap.gz (gzip -1)', 'gzip'),
+    ...row('  the same, on one CPU (taskset -c 0)', 'gzip 1 CPU'),
     ...row('zcat FILE.pcap.gz alone', 'zcat'),
     ...row('kad analyze --json FILE', 'json'),
     ...row('kad analyze --events FILE', 'events'),
@@ -246,6 +255,16 @@ export async function runRoundRobinSection(dir: string, o: RoundRobinOptions): P
       gzR.wall <= 1.2 * bound,
       `${(gzR.wall / bound).toFixed(2)} x (zcat ${fmtS(zcat.wall)} s, pcap ${fmtS(text.wall)} s)`,
     );
+  }
+  for (const m of ['text', 'gzip']) {
+    const both = get(m);
+    const one = get(`${m} 1 CPU`);
+    if (ok(both) && ok(one))
+      verdict(
+        `${m}: wall on 2 CPUs >= 1.6 x faster than on one`,
+        one.wall >= 1.6 * both.wall,
+        `${(one.wall / both.wall).toFixed(2)} x (one CPU ${fmtS(one.wall)} s, two ${fmtS(both.wall)} s)`,
+      );
   }
   for (const [m, target] of [
     ['json', 3e6],

@@ -42,7 +42,7 @@ test('encoded --events lines are byte for byte JSON.stringify(packetEvent) for e
   assert.ok(files.length > 10, 'the lab captures are there');
   let packets = 0;
   for (const f of files) {
-    for (const label of [undefined, `two "files"\\${f}`]) {
+    for (const label of [undefined, `two "files"\\ é ${f}`]) {
       const sink = new Collect();
       const encoder = new EventLineEncoder(label);
       let want = '';

@@ -10,7 +10,7 @@ import { fingerprint, viaCopies, viaPerPacket, viaRuns } from './helpers/pass-fi
 
 // Frames reach the WebAssembly tracker three ways: whole runs of pcap records
 // walked inside it (plain `kad analyze`), one call per frame from a chunk that
-// lives in its memory (--events), and one call per frame copied in
+// lives in its memory (a filtered --events), and one call per frame copied in
 // (live capture, buffers). Every way must give the same analysis, also when
 // records straddle the reader's chunks.
 

@@ -4,6 +4,7 @@ import type { PcapRecordRun } from '../capture/pcap.js';
 import { readCapture, type ReadCaptureOptions } from '../capture/read-capture.js';
 import { DECODED_TCP } from '../decode/decode-status.js';
 import type { DecodedTcp } from '../decode/decoded-tcp.js';
+import type { EventLineSpec } from '../track/event-line-out.js';
 import { TcpTracker, type TrackerOptions } from '../track/tcp-tracker.js';
 import { FrameCounter } from './frame-counter.js';
 import { TrackerBlockRun } from './tracker-block-run.js';
@@ -27,6 +28,12 @@ export interface AnalyzeOptions extends TrackerOptions {
   /** Name used in messages (defaults to the path; "-" is shown as "stdin"). */
   displayName?: string;
   onTcpPacket?: TrackedPacketHandler;
+  /**
+   * The --events lines, written in WebAssembly (classic pcap keeps the walk,
+   * no JavaScript per packet); when the tracker takes them, onTcpPacket is
+   * not called. Written out by the end of analyzeCapture (or finishLines()).
+   */
+  eventLines?: EventLineSpec;
   evictor?: Evictor;
   /** The source stamps packets when they reach kad, not in the kernel (cap): timing evidence is weak. */
   arrivalTimestamps?: boolean;
@@ -62,6 +69,8 @@ export class CapturePipeline {
   private readonly onTcp: TrackedPacketHandler | undefined;
   readonly evictor: Evictor | undefined;
   private readonly arrivalTimestamps: boolean;
+  /** The tracker writes the --events lines, walked or not (see AnalyzeOptions.eventLines); onTcp is not called. */
+  private readonly trackerWritesLines: boolean;
   private sinceEvictCheck = 0;
 
   constructor(
@@ -72,6 +81,7 @@ export class CapturePipeline {
     this.onTcp = opts.onTcpPacket;
     this.evictor = opts.evictor;
     this.arrivalTimestamps = opts.arrivalTimestamps ?? false;
+    this.trackerWritesLines = opts.eventLines !== undefined && this.tracker.writeEventLines(opts.eventLines);
   }
 
   /** The per-packet entry point; allocation-free. */
@@ -79,7 +89,10 @@ export class CapturePipeline {
     const kind = this.tracker.trackFrame(rec);
     // A negative result is the decode status of a frame that is not usable TCP.
     this.frameCounts.count(rec, kind < 0 ? -kind : DECODED_TCP);
-    if (kind >= 0 && this.onTcp !== undefined) this.onTcp(this.tracker, this.tracker.packet(), rec, kind);
+    if (kind >= 0) {
+      if (this.trackerWritesLines) this.tracker.eventLine(rec, kind);
+      else if (this.onTcp !== undefined) this.onTcp(this.tracker, this.tracker.packet(), rec, kind);
+    }
     if (this.evictor !== undefined) this.trackedFrames(1);
   };
 
@@ -101,16 +114,22 @@ export class CapturePipeline {
   /**
    * How a capture reader should feed this pipeline: into a chunk inside the
    * tracker's memory (no copy per frame) and, unless every packet must come
-   * through onPacket (an onTcpPacket consumer), classic pcap records and
-   * pcapng packet blocks a run at a time.
+   * through onPacket (an onTcpPacket consumer, unless the tracker writes
+   * the lines it would), classic pcap records a run at a time; pcapng
+   * packet blocks too when nothing needs each packet.
    */
   readOptions(): Pick<ReadCaptureOptions, 'chunkBuffer' | 'pcapRecords' | 'pcapngBlocks'> {
-    const runs = this.onTcp === undefined;
+    const alone = this.onTcp === undefined && !this.trackerWritesLines;
     return {
       chunkBuffer: this.tracker.chunkBuffer,
-      pcapRecords: runs ? new TrackerRecordRun(this) : undefined,
-      pcapngBlocks: runs ? new TrackerBlockRun(this) : undefined,
+      pcapRecords: this.onTcp === undefined || this.trackerWritesLines ? new TrackerRecordRun(this) : undefined,
+      pcapngBlocks: alone ? new TrackerBlockRun(this) : undefined,
     };
+  }
+
+  /** Writes out the --events lines still held in WebAssembly (see AnalyzeOptions.eventLines). */
+  finishLines(): void {
+    this.tracker.flushEventLines();
   }
 
   /** The state so far; the tracker is shared, the counters are copies. */
@@ -162,6 +181,8 @@ export async function analyzeCapture(path: string, opts: AnalyzeOptions = {}): P
   } catch (err) {
     if (!(err instanceof CaptureError)) throw err;
     error = err;
+  } finally {
+    pipeline.finishLines();
   }
   return pipeline.analysis(summary, error);
 }

@@ -68,7 +68,10 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   const filter: ConnectionFilter = { ports: flags.port, hosts: flags.host, ids: flags.conn };
   const writer = flags.events ? new LineWriter() : null;
   // Loaded only when asked for: the terminal report, the common case, starts ~10 ms sooner without them.
-  const EventLineEncoder = writer ? (await import('../render/event-lines.js')).EventLineEncoder : null;
+  const lines = writer ? await import('../render/event-lines.js') : null;
+  const EventLineEncoder = lines?.EventLineEncoder ?? null;
+  // The WebAssembly walk writes the lines of classic pcap itself, unfiltered: the filter's rule stays in passesFilter.
+  const filtered = Boolean(filter.ports?.length || filter.hosts?.length || filter.ids?.length);
 
   // --json and --html carry every connection; the terminal report builds and words only those it lists.
   const everything = Boolean(flags.json || flags.html);
@@ -79,6 +82,10 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
     diagnose: !writer,
     explain: everything,
     evictor: retirer ?? undefined,
+    eventLines: (name) =>
+      writer && !filtered
+        ? { ...lines!.eventLinePhrases(files.length > 1 ? name : undefined), write: (b) => writer.writeBytes(b) }
+        : undefined,
     onTcpPacket: (name) => {
       if (!writer) return undefined;
       const encoder = new EventLineEncoder!(files.length > 1 ? name : undefined);

@@ -3,6 +3,8 @@ import type { ByteSink } from '../render/event-lines.js';
 
 /** Output is written in pieces of this size. */
 const CHUNK = 1 << 20;
+/** Below this, writeBytes copies rather than pay a write of its own. */
+const SMALL = 1 << 14;
 const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
@@ -50,6 +52,17 @@ export class LineWriter implements ByteSink {
     this.used = end;
   }
 
+  /** Bytes as they are, after what is buffered; a run of many lines goes out from where it lies, uncopied. */
+  writeBytes(b: Uint8Array): void {
+    if (b.length <= SMALL && b.length <= this.buf.length - this.used) {
+      this.buf.set(b, this.used);
+      this.used += b.length;
+      return;
+    }
+    this.flush();
+    writeAll(this.fd, b, b.length);
+  }
+
   flush(): void {
     if (this.used === 0) return;
     writeAll(this.fd, this.buf, this.used);
@@ -57,7 +70,7 @@ export class LineWriter implements ByteSink {
   }
 }
 
-function writeAll(fd: number, buf: Buffer, len: number): void {
+function writeAll(fd: number, buf: Uint8Array, len: number): void {
   let off = 0;
   while (off < len) {
     try {

@@ -3,8 +3,7 @@ import { LiveModel, type LiveSnapshot } from '../live/live-model.js';
 import { LineWriter } from './line-writer.js';
 import { milliseconds, wholeNumber } from './option-values.js';
 import { DEFAULT_MAX_PATHS } from '../metrics/path-labels.js';
-import type { ConnectionReport, ResetVerdict, SetupVerdict, SilentDropVerdict } from '../model/analysis-report.js';
-import { connectionReport } from '../report/build-file-report.js';
+import type { ResetVerdict, SetupVerdict, SilentDropVerdict } from '../model/analysis-report.js';
 import { annotateSockets, socketKey } from '../sockets/annotate-sockets.js';
 import { endpointText } from '../util/ip-text.js';
 import { readSockets } from '../sockets/read-sockets.js';
@@ -216,10 +215,14 @@ export class WatchOutput {
   /** Client and server of a connection, from the tracker itself (the verdict comes before its snapshot). */
   private endpoints(conn: number): { client: string; server: string } | Record<string, never> {
     const t = this.model.pipeline.tracker;
-    const c = t.store.indexOfId(conn);
+    const s = t.store;
+    const c = s.indexOfId(conn);
     if (c < 0) return {};
-    const r: ConnectionReport = connectionReport(t, c);
-    return { client: endpointText(r.client), server: endpointText(r.server) };
+    // The two ends only, as a connection's report would write them: building the whole report per line was most of the line's cost.
+    return {
+      client: endpointText({ addr: s.address(c, 0), port: s.port(c, 0) }),
+      server: endpointText({ addr: s.address(c, 1), port: s.port(c, 1) }),
+    };
   }
 
   reset(v: ResetVerdict): void {

@@ -3,6 +3,7 @@ import { diagnoseCapture, type CaptureDiagnosis, type CrossEvidence } from './di
 import { compareCaptures } from './two-sided.js';
 import { describeSkipped, skippedCounts } from '../analyze/skipped-counts.js';
 import { analyzeCapture, type CaptureAnalysis, type Evictor, type TrackedPacketHandler } from '../analyze/analyze-capture.js';
+import type { EventLineSpec } from '../track/event-line-out.js';
 
 export interface FilesAnalysis {
   analyses: CaptureAnalysis[];
@@ -29,6 +30,8 @@ export async function analyzeFiles(
     /** Word every verdict (default); false when a report will word only the connections it lists. */
     explain?: boolean;
     onTcpPacket?: (file: string) => TrackedPacketHandler | undefined;
+    /** The same lines, written by the WebAssembly walk where it runs (see AnalyzeOptions.eventLines). */
+    eventLines?: (file: string) => EventLineSpec | undefined;
     /** Bounds the memory of a single capture's analysis (see Evictor). */
     evictor?: Evictor;
   },
@@ -37,7 +40,12 @@ export async function analyzeFiles(
   const problems: string[] = [];
   for (const file of files) {
     const name = file === '-' ? 'stdin' : file;
-    const analysis = await analyzeCapture(file, { displayName: name, onTcpPacket: opts.onTcpPacket?.(name), evictor: opts.evictor });
+    const analysis = await analyzeCapture(file, {
+      displayName: name,
+      onTcpPacket: opts.onTcpPacket?.(name),
+      eventLines: opts.eventLines?.(name),
+      evictor: opts.evictor,
+    });
     if (analysis.error && analysis.frames === 0) {
       problems.push(analysis.error.message);
       continue;

@@ -13,7 +13,7 @@ import type { ResetContext } from '../track/reset-context.js';
 import type { UnansweredTails } from '../track/tcp-tracker.js';
 import { endpointText } from '../util/ip-text.js';
 import { durationText } from '../util/time-text.js';
-import { connectionFacts } from './connection-facts.js';
+import { blankFacts, connectionFacts } from './connection-facts.js';
 import { bracketPaths, tallyPaths, type PathTallies, type TallySums } from './idle-timeout.js';
 import { attributeReset } from './reset-attribution.js';
 import { judgeSetup, maySetupFail, setupFacts } from './setup-verdict.js';
@@ -138,6 +138,8 @@ class ConnectionDiagnoser {
   /** The RSTs of connection c are byConn[firstReset[c] .. firstReset[c + 1]). */
   private readonly firstReset: Int32Array;
   private readonly byConn: ResetContext[];
+  /** Refilled for each reset connection: attribution reads the facts and keeps none of them. */
+  private readonly facts = blankFacts();
 
   constructor(
     private readonly analysis: CaptureAnalysis,
@@ -200,7 +202,7 @@ class ConnectionDiagnoser {
     const hasReset = this.firstReset[c + 1]! > this.firstReset[c]!;
 
     const siblings = hasReset ? this.byConn.slice(this.firstReset[c]!, this.firstReset[c + 1]!) : [];
-    const facts = hasReset ? connectionFacts(tracker, c) : null;
+    const facts = hasReset ? connectionFacts(tracker, c, this.facts) : null;
     const resets: ResetVerdict[] = [];
     for (const rst of siblings) {
       const triggerIdleNs = rst.previous ? rst.previous.idleNs : null;

@@ -304,9 +304,50 @@ export function judgeSetup(facts: SetupFacts, conn: number, words: boolean): Set
   return null;
 }
 
+/** What decides, without gathering the facts, whether any rule above could match: a few fields of SetupFacts. */
+export type SetupGate = Pick<SetupFacts, 'midStream' | 'synAckRetries' | 'oddAck' | 'end' | 'resetBeforeSynAck' | 'serverPayload'> & {
+  hasReset: boolean;
+};
+
+/**
+ * Whether the rules are worth trying. Without a RST, only for the three
+ * failures that need none. With one, false only when no rule in RULES can
+ * match: each clause is the cheapest precondition of some rule, so a change
+ * to a rule's precondition belongs here too (test/setup-gate.test.ts holds
+ * this against judgeSetup on random facts). Most reset connections exchanged
+ * data: they skip the facts altogether.
+ */
+export function setupCanFail(g: SetupGate): boolean {
+  if (g.midStream) return false;
+  // syn-ack-retries; port-reuse (the odd ACK); syn-unanswered.
+  if (g.synAckRetries > 0 || g.oddAck || g.end === 'no-answer') return true;
+  if (!g.hasReset) return false;
+  // injected-rst and port-reuse (a RST before the SYN-ACK); refused;
+  // listen-overflow and opening-reset both need a server that sent no payload.
+  return g.resetBeforeSynAck || g.end === 'rejected' || g.serverPayload === 0;
+}
+
+/** One gate reused for every connection: deciding must not allocate per connection. */
+const gate: SetupGate = {
+  midStream: false,
+  synAckRetries: 0,
+  oddAck: false,
+  end: 'open',
+  resetBeforeSynAck: false,
+  serverPayload: 0,
+  hasReset: false,
+};
+
 /** Connections whose set-up may have failed: the only ones worth gathering facts for. */
 export function maySetupFail(tracker: TcpTracker, c: number, hasReset: boolean): boolean {
   const s = tracker.store;
   if (s.midStream(c)) return false;
-  return hasReset || s.synRetransmissions(c, 1) > 0 || s.synAnsweredByOddAck(c) || s.endKind(c) === 'no-answer';
+  gate.midStream = false;
+  gate.synAckRetries = s.synRetransmissions(c, 1);
+  gate.oddAck = s.synAnsweredByOddAck(c);
+  gate.end = s.endKind(c);
+  gate.resetBeforeSynAck = s.resetBeforeSynAck(c);
+  gate.serverPayload = s.payloadBytes(c, 1);
+  gate.hasReset = hasReset;
+  return setupCanFail(gate);
 }

@@ -1,6 +1,24 @@
 import type { PacketRecord } from '../capture/packet-record.js';
 import { flagLetters, type DecodedTcp } from '../decode/decoded-tcp.js';
 import type { PacketEvent } from '../model/analysis-report.js';
+import {
+  PH_ACK,
+  PH_C2S,
+  PH_CONN,
+  PH_DST,
+  PH_END,
+  PH_FLAGS,
+  PH_IPID,
+  PH_KINDS,
+  PH_LEN,
+  PH_NULL,
+  PH_S2C,
+  PH_SRC,
+  PH_TS,
+  PH_TTL,
+  PH_WIN,
+  PHRASE_COUNT,
+} from '../track/event-line-layout.js';
 import { KIND_NAMES } from '../track/packet-kind.js';
 import type { TcpTracker } from '../track/tcp-tracker.js';
 import { addressText } from '../util/ip-text.js';
@@ -44,7 +62,10 @@ interface Fixed {
 }
 
 function fixed(s: string): Fixed {
-  const bytes = ascii(s);
+  return fixedBytes(ascii(s));
+}
+
+function fixedBytes(bytes: Uint8Array): Fixed {
   const words = new Uint32Array(bytes.length >> 2);
   for (let i = 0; i < words.length; i++)
     words[i] = bytes[4 * i]! | (bytes[4 * i + 1]! << 8) | (bytes[4 * i + 2]! << 16) | (bytes[4 * i + 3]! << 24);
@@ -66,6 +87,40 @@ const K_WIN = fixed(',"win":');
 const K_SRC = fixed(',"src":"');
 const K_DST = fixed('","dst":"');
 const K_IPID = fixed('","ipId":');
+const END = ascii('}\n');
+
+/** The start of a line, up to the frame number: with the capture's name (UTF-8, as JSON.stringify's text is written) when there are several. */
+function headBytes(file: string | undefined): Uint8Array {
+  return Uint8Array.from(Buffer.from(file === undefined ? '{"frame":' : `{"file":${JSON.stringify(file)},"frame":`));
+}
+
+/**
+ * The fixed texts of a line for the WebAssembly encoder (src/wasm/event-line.ts),
+ * in track/event-line-layout.ts order: the same texts EventLineEncoder writes.
+ */
+export function eventLinePhrases(file?: string): { head: Uint8Array; phrases: Uint8Array[] } {
+  const phrases: Uint8Array[] = Array.from({ length: PHRASE_COUNT }, () => new Uint8Array(0));
+  const at: [number, Fixed | Uint8Array][] = [
+    [PH_TS, K_TS],
+    [PH_CONN, K_CONN],
+    [PH_C2S, C2S],
+    [PH_S2C, S2C],
+    [PH_ACK, K_ACK],
+    [PH_LEN, K_LEN],
+    [PH_TTL, K_TTL],
+    [PH_WIN, K_WIN],
+    [PH_SRC, K_SRC],
+    [PH_DST, K_DST],
+    [PH_IPID, K_IPID],
+    [PH_NULL, NULL],
+    [PH_END, END],
+  ];
+  for (const [i, f] of at) phrases[i] = f instanceof Uint8Array ? f : f.bytes;
+  KIND_BYTES.forEach((f, k) => (phrases[PH_KINDS + k] = f.bytes));
+  FLAG_BYTES.forEach((f, k) => (phrases[PH_FLAGS + k] = f.bytes));
+  return { head: headBytes(file), phrases };
+}
+
 /** A line's fixed text and its longest numbers and IPv4 addresses, with room to spare; IPv6 text is measured. */
 const MAX_V4_LINE = 320;
 
@@ -80,7 +135,7 @@ export class EventLineEncoder {
   private readonly head: Fixed;
 
   constructor(file?: string) {
-    this.head = fixed(file === undefined ? '{"frame":' : `{"file":${JSON.stringify(file)},"frame":`);
+    this.head = fixedBytes(headBytes(file));
   }
 
   write(tracker: TcpTracker, pkt: DecodedTcp, rec: PacketRecord, kind: number, out: ByteSink): void {

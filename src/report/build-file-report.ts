@@ -188,30 +188,42 @@ function tallyHeld(
   // Flags by connection index rather than sets: a busy capture has 100 k connections.
   const shown = new Uint8Array(t.connectionCount);
   for (const c of selected) shown[c] = 1;
-  const diagnoses = (diagnosis?.diagnoses ?? []).filter((d) => shown[store.indexOfId(d.conn)] === 1);
+  const all = diagnosis?.diagnoses ?? [];
+  const at = diagnosisIndexes(t, all);
+  const diagnoses: ConnectionDiagnosis[] = [];
   const diagnosed = new Uint8Array(t.connectionCount);
   const setupFailed = new Map<number, ConnectionDiagnosis>();
-  for (const d of diagnoses) {
-    diagnosed[store.indexOfId(d.conn)] = 1;
+  for (let i = 0; i < all.length; i++) {
+    const c = at[i]!;
+    if (c < 0 || shown[c] !== 1) continue;
+    const d = all[i]!;
+    diagnoses.push(d);
+    diagnosed[c] = 1;
     if (d.setup) setupFailed.set(d.conn, d);
   }
   const setupPaths = new SetupPathTally();
 
   const counts: ConnectionCounts = { total: selected.length, byEnd: {}, problems: 0, others: 0 };
-  const endFirstId = new Map<ConnectionEndKind, number>();
+  // Counted by kind in plain arrays, then written in order of first appearance: a keyed count per connection cost more than the rest of the loop.
+  const endCounts = new Float64Array(END_KINDS.length);
+  const endFirst = new Float64Array(END_KINDS.length);
+  const endOrder: number[] = [];
   const problems: number[] = [];
   const others: number[] = [];
   for (const c of selected) {
     const synRetries = store.synRetransmissions(c, 0);
     const synAckRetries = store.synRetransmissions(c, 1);
-    const failed = setupFailed.get(store.id(c));
+    const failed = setupFailed.size > 0 ? setupFailed.get(store.id(c)) : undefined;
     if (synRetries + synAckRetries > 0 || failed) {
       const path = failed?.path ?? endpointText({ addr: store.address(c, 1), port: store.port(c, 1) });
       setupPaths.add(path, store.id(c), synRetries, synAckRetries, failed?.setup?.kind ?? null);
     }
     const end = store.endKind(c);
-    counts.byEnd[end] = (counts.byEnd[end] ?? 0) + 1;
-    if (!endFirstId.has(end)) endFirstId.set(end, store.id(c));
+    const k = END_KINDS.indexOf(end);
+    if (endCounts[k]!++ === 0) {
+      endOrder.push(k);
+      endFirst[k] = store.id(c);
+    }
     if (diagnosed[c] === 1 || isProblemInStore(t, c, end)) {
       counts.problems++;
       if (problems.length < listLimit) problems.push(c);
@@ -220,7 +232,38 @@ function tallyHeld(
       if (others.length < listLimit) others.push(c);
     }
   }
+  const endFirstId = new Map<ConnectionEndKind, number>();
+  for (const k of endOrder) {
+    counts.byEnd[END_KINDS[k]!] = endCounts[k]!;
+    endFirstId.set(END_KINDS[k]!, endFirst[k]!);
+  }
   return { counts, endFirstId, problems, others, diagnoses, setupPaths };
+}
+
+const END_KINDS: readonly ConnectionEndKind[] = ['fin', 'half-closed', 'reset', 'rejected', 'no-answer', 'open'];
+
+/**
+ * The index of each diagnosis's connection (-1: not held). Diagnoses come in
+ * id order, like the records: one forward walk finds them all, where a binary
+ * search per diagnosis missed the cache at every step.
+ */
+function diagnosisIndexes(t: TcpTracker, diagnoses: readonly ConnectionDiagnosis[]): Int32Array {
+  const store = t.store;
+  const n = t.connectionCount;
+  const out = new Int32Array(diagnoses.length);
+  let c = 0;
+  let last = -Infinity;
+  for (let i = 0; i < diagnoses.length; i++) {
+    const id = diagnoses[i]!.conn;
+    if (id < last) {
+      out[i] = store.indexOfId(id);
+      continue;
+    }
+    last = id;
+    while (c < n && store.id(c) < id) c++;
+    out[i] = c < n && store.id(c) === id ? c : -1;
+  }
+  return out;
 }
 
 /**

@@ -1,6 +1,5 @@
 import type { CaptureAnalysis, CapturePipeline, Evictor } from '../analyze/analyze-capture.js';
 import { diagnoseCapture, type CaptureDiagnosis } from '../diagnose/diagnose-capture.js';
-import { TcpTracker } from '../track/tcp-tracker.js';
 import { retireConnections, type ConnectionFilter } from './build-file-report.js';
 import { RetiredTally } from './retired-tally.js';
 
@@ -75,7 +74,7 @@ export class ConnectionRetirer implements Evictor {
     const nowNs = t.timeSpan().lastNs;
     const only = new Uint8Array(n);
     const { start } = t.eventGroups();
-    const bytesOf = (c: number): number => TcpTracker.heldBytesOf(start[c + 1]! - start[c]!);
+    const bytesOf = (c: number): number => t.heldBytesOf(c, start[c + 1]! - start[c]!);
     let held = t.heldBytes();
     let count = 0;
     for (let c = 0; c < n; c++) {

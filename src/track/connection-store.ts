@@ -1,10 +1,11 @@
 /**
- * Per-connection state: one fixed-size 240-byte record per connection in one
+ * Per-connection state: one fixed-size 168-byte record per connection in one
  * region of the WebAssembly tracker's memory, read here through four
- * typed-array views. A packet touches
+ * typed-array views, plus the entries some records name (cold counts, IPv6
+ * addresses) in two more regions. A packet touches
  * the hot front of one record (a few adjacent cache lines) instead of dozens
  * of scattered columns, which is what keeps a 100 k-connection capture fast;
- * a million connections cost ~243 bytes each and nothing is allocated per packet.
+ * a million connections cost ~189 bytes each and nothing is allocated per packet.
  *
  * Connection ids are dense indexes 0..count-1. Fields marked "+d" have one
  * slot per direction: d = 0 is A → B, where A is the client (SYN sender) or,
@@ -14,11 +15,26 @@
 import type { ConnectionEndKind } from '../model/analysis-report.js';
 import { addressText } from '../util/ip-text.js';
 import {
-  B_DATA_AFTER_RST,
+  CB_DATA_AFTER_RST,
+  CB_SYN_RETRIES,
+  CH_DUPLICATES,
+  CH_GAPS,
+  CH_KEEPALIVE_ACKS_HIGH,
+  CH_KEEPALIVES_HIGH,
+  CH_RSTS,
+  COLD_BYTES,
+  COLD_STRIDE16,
+  COLD_STRIDE32,
+  CW_BYTES_HIGH,
+  CW_PAYLOAD_HIGH,
+  CH_RETRANS_HIGH,
+  CW_ZWPS,
+} from './cold-layout.js';
+import { V6_BYTES, V6_STRIDE32, VW_ADDR } from './v6-layout.js';
+import {
   B_DIR_FLAGS,
   B_END_INFO,
   B_SETUP,
-  B_SYN_RETRIES,
   B_TTL_DATA,
   B_TTL_DATA_MAX,
   B_TTL_DATA_MIN,
@@ -38,17 +54,12 @@ import {
   END_OPEN,
   END_REJECTED,
   END_RESET,
-  F_BYTES,
   F_MAX_IDLE,
-  F_PAYLOAD,
   F_SYN_OR_RTT,
   F_T_FIRST,
   F_T_LAST,
-  H_DUPLICATES,
-  H_GAPS,
   H_MSS,
   H_PORT,
-  H_RSTS,
   H_STATE,
   RECORD_BYTES,
   ST_ESTABLISHED,
@@ -68,19 +79,22 @@ import {
   SU_SYN_ODD_ACK,
   SU_SYNACK_AFTER_ACK,
   W_ADDR,
+  W_BYTES,
+  W_COLD,
+  W_PAYLOAD,
+  H_KEEPALIVES,
+  H_KEEPALIVE_ACKS,
   W_END_FRAME,
   W_FIRST_FRAME,
   W_ID,
   W_ISN,
-  W_KEEPALIVE_ACKS,
-  W_KEEPALIVES,
   W_LAST_ACK,
   W_LAST_FRAME_DIR,
   W_MAX_IDLE_FRAME,
   W_PKTS,
-  W_RETRANS,
+  H_RETRANS,
+  WSCALE_UNSEEN,
   W_SETUP_US,
-  W_ZWPS,
 } from './record-layout.js';
 
 const END_NAMES: Record<number, ConnectionEndKind> = {
@@ -109,6 +123,14 @@ export class ConnectionStore {
   private u32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
   private u16: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
   private u8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+  private coldU32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  private coldU16: Uint16Array<ArrayBufferLike> = new Uint16Array(0);
+  private coldU8: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
+  private v6U32: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
+  coldAt = -1;
+  coldCapacity = 0;
+  v6At = -1;
+  v6Capacity = 0;
 
   /** Views of `capacity` records from `byteOffset` of `buffer` (64-byte aligned). */
   attach(buffer: ArrayBufferLike, byteOffset: number, capacity: number): void {
@@ -119,9 +141,51 @@ export class ConnectionStore {
     this.capacity = capacity;
   }
 
-  /** Bytes held by the records (what connection state costs, excluding the flow index). */
+  /** Views of the `capacity` cold entries from `byteOffset` of `buffer` (a region that moves as the tracker's grow). */
+  attachCold(buffer: ArrayBufferLike, byteOffset: number, capacity: number): void {
+    this.coldU32 = new Uint32Array(buffer, byteOffset, capacity * COLD_STRIDE32);
+    this.coldU16 = new Uint16Array(buffer, byteOffset, capacity * COLD_STRIDE16);
+    this.coldU8 = new Uint8Array(buffer, byteOffset, capacity * COLD_BYTES);
+    this.coldAt = byteOffset;
+    this.coldCapacity = capacity;
+  }
+
+  /** Views of the `capacity` IPv6 address entries from `byteOffset` of `buffer` (a region that moves too). */
+  attachV6(buffer: ArrayBufferLike, byteOffset: number, capacity: number): void {
+    this.v6U32 = new Uint32Array(buffer, byteOffset, capacity * V6_STRIDE32);
+    this.v6At = byteOffset;
+    this.v6Capacity = capacity;
+  }
+
+  /** Bytes held by the records and their entries (what connection state costs, excluding the flow index). */
   memoryBytes(): number {
-    return this.capacity * RECORD_BYTES;
+    return this.capacity * RECORD_BYTES + this.coldCapacity * COLD_BYTES + this.v6Capacity * V6_BYTES;
+  }
+
+  /** Bytes of the entries connection c names (a cold entry, IPv6 addresses), besides its record. */
+  entryBytes(c: number): number {
+    return (this.cold(c) >= 0 ? COLD_BYTES : 0) + (this.isIpv6(c) ? V6_BYTES : 0);
+  }
+
+  /** Connection c's cold entry (cold-layout.ts), or -1 when it has none: its fields are then 0. */
+  private cold(c: number): number {
+    return this.u32[c * STRIDE32 + W_COLD]! - 1;
+  }
+  /** Index in the IPv6 view of connection c's addresses (an IPv6 connection's). */
+  private v6Word(c: number): number {
+    return (this.u32[c * STRIDE32 + W_ADDR]! - 1) * V6_STRIDE32 + VW_ADDR;
+  }
+  private cold32(c: number, field: number): number {
+    const e = this.cold(c);
+    return e < 0 ? 0 : this.coldU32[e * COLD_STRIDE32 + field]!;
+  }
+  private cold16(c: number, field: number): number {
+    const e = this.cold(c);
+    return e < 0 ? 0 : this.coldU16[e * COLD_STRIDE16 + field]!;
+  }
+  private cold8(c: number, field: number): number {
+    const e = this.cold(c);
+    return e < 0 ? 0 : this.coldU8[e * COLD_BYTES + field]!;
   }
 
   /** The `count` records as raw bytes (a view, not a copy), for comparing two passes byte for byte. */
@@ -172,7 +236,8 @@ export class ConnectionStore {
   }
   /** Address text of side 0 (A) or 1 (B). */
   address(c: number, side: number): string {
-    return addressText(this.u32, c * STRIDE32 + W_ADDR + side * 4, this.isIpv6(c));
+    if (!this.isIpv6(c)) return addressText(this.u32, c * STRIDE32 + W_ADDR + side, false);
+    return addressText(this.v6U32, this.v6Word(c) + side * 4, true);
   }
   port(c: number, side: number): number {
     return this.u16[c * STRIDE16 + H_PORT + side]!;
@@ -180,7 +245,11 @@ export class ConnectionStore {
   /** Both addresses and ports as one string, to find the same connection in another capture. */
   tupleKey(c: number): string {
     const a = c * STRIDE32 + W_ADDR;
-    return `${this.u32.subarray(a, a + 8).join('.')}|${this.port(c, 0)}|${this.port(c, 1)}`;
+    // The same text for IPv4 as for the 16-byte form the decoder gives it.
+    const addrs = this.isIpv6(c)
+      ? this.v6U32.subarray(this.v6Word(c), this.v6Word(c) + 8).join('.')
+      : `${this.u32[a]!}.0.0.0.${this.u32[a + 1]!}.0.0.0`;
+    return `${addrs}|${this.port(c, 0)}|${this.port(c, 1)}`;
   }
   /** Times are ns relative to the tracker's time base. */
   firstTimeNs(c: number): number {
@@ -205,7 +274,7 @@ export class ConnectionStore {
   }
   /** Segments that started beyond the next expected sequence number: bytes the capture missed. */
   captureGaps(c: number): number {
-    return this.u16[c * STRIDE16 + H_GAPS]!;
+    return this.cold16(c, CH_GAPS);
   }
   /**
    * How the connection ended. A SYN that got nothing back is settled here
@@ -240,38 +309,38 @@ export class ConnectionStore {
   }
   /** IP bytes. */
   bytes(c: number, d: number): number {
-    return this.f64[c * STRIDE64 + F_BYTES + d]!;
+    return this.u32[c * STRIDE32 + W_BYTES + d]! + this.cold32(c, CW_BYTES_HIGH + d) * 2 ** 32;
   }
   /** TCP payload bytes. */
   payloadBytes(c: number, d: number): number {
-    return this.f64[c * STRIDE64 + F_PAYLOAD + d]!;
+    return this.u32[c * STRIDE32 + W_PAYLOAD + d]! + this.cold32(c, CW_PAYLOAD_HIGH + d) * 2 ** 32;
   }
   keepalives(c: number, d: number): number {
-    return this.u32[c * STRIDE32 + W_KEEPALIVES + d]!;
+    return this.u16[c * STRIDE16 + H_KEEPALIVES + d]! + this.cold16(c, CH_KEEPALIVES_HIGH + d) * 2 ** 16;
   }
   /** Keepalives of the other direction that this one answered. */
   keepaliveAcks(c: number, d: number): number {
-    return this.u32[c * STRIDE32 + W_KEEPALIVE_ACKS + d]!;
+    return this.u16[c * STRIDE16 + H_KEEPALIVE_ACKS + d]! + this.cold16(c, CH_KEEPALIVE_ACKS_HIGH + d) * 2 ** 16;
   }
   retransmissions(c: number, d: number): number {
-    return this.u32[c * STRIDE32 + W_RETRANS + d]!;
+    return this.u16[c * STRIDE16 + H_RETRANS + d]! + this.cold16(c, CH_RETRANS_HIGH + d) * 2 ** 16;
   }
   zeroWindowProbes(c: number, d: number): number {
-    return this.u32[c * STRIDE32 + W_ZWPS + d]!;
+    return this.cold32(c, CW_ZWPS + d);
   }
   /** Frames that were a second copy of the packet before them (captured twice, counted once; saturates at 65535). */
   duplicates(c: number): number {
-    return this.u16[c * STRIDE16 + H_DUPLICATES]!;
+    return this.cold16(c, CH_DUPLICATES);
   }
   rsts(c: number, d: number): number {
-    return this.u16[c * STRIDE16 + H_RSTS + d]!;
+    return this.cold16(c, CH_RSTS + d);
   }
   sentFin(c: number, d: number): boolean {
     return (this.u8[c * STRIDE8 + B_DIR_FLAGS + d]! & D_FIN) !== 0;
   }
   /** Data segments sent after the connection's first RST (saturates at 255): the real host kept talking. */
   dataAfterRst(c: number, d: number): number {
-    return this.u8[c * STRIDE8 + B_DATA_AFTER_RST + d]!;
+    return this.cold8(c, CB_DATA_AFTER_RST + d);
   }
   /** Last frame sent in the direction (0: none). */
   lastFrame(c: number, d: number): number {
@@ -309,7 +378,7 @@ export class ConnectionStore {
   }
   /** SYNs (d = 0) or SYN-ACKs (d = 1) sent again with the same initial sequence number (saturates at 255). */
   synRetransmissions(c: number, d: number): number {
-    return this.u8[c * STRIDE8 + B_SYN_RETRIES + d]!;
+    return this.cold8(c, CB_SYN_RETRIES + d);
   }
   /** Acknowledgement number of the direction's last packet. */
   lastAck(c: number, d: number): number {
@@ -346,8 +415,8 @@ export class ConnectionStore {
   }
   /** Window scale option, or null when the SYN had none. */
   wscale(c: number, d: number): number | null {
-    const v = this.u8[c * STRIDE8 + B_WSCALE + d]!;
-    return v !== 255 ? v : null;
+    const v = (this.u8[c * STRIDE8 + B_WSCALE]! >> (d * 4)) & 0xf;
+    return v !== WSCALE_UNSEEN ? v : null;
   }
   sackPermitted(c: number, d: number): boolean {
     return (this.u8[c * STRIDE8 + B_DIR_FLAGS + d]! & D_SACK_PERM) !== 0;

@@ -8,8 +8,10 @@
  * Each table must name every export of its layout file (the mapped type
  * makes a new constant a compile error here until it is described).
  */
+import * as cold from './cold-layout.js';
 import * as event from './event-layout.js';
 import * as record from './record-layout.js';
+import * as v6 from './v6-layout.js';
 import * as note from './reset-note-layout.js';
 import * as tail from './tail-layout.js';
 
@@ -48,7 +50,7 @@ export const RECORD_LAYOUT: Layout<typeof record> = {
     STRIDE32: 'size',
     STRIDE16: 'size',
     STRIDE8: 'size',
-    W_ADDR: { type: 'u32', slots: 8 }, // 4 words for A's address, then 4 for B's
+    W_ADDR: { type: 'u32', slots: 2 }, // A's IPv4 address, then B's
     H_PORT: { type: 'u16', slots: 2 },
     H_STATE: { type: 'u16' },
     H_WIN: { type: 'u16', slots: 2 },
@@ -59,32 +61,28 @@ export const RECORD_LAYOUT: Layout<typeof record> = {
     F_T_LAST: { type: 'f64' },
     F_MAX_IDLE: { type: 'f64' },
     W_PKTS: { type: 'u32', slots: 2 },
-    F_BYTES: { type: 'f64', slots: 2 },
-    F_PAYLOAD: { type: 'f64', slots: 2 },
+    W_BYTES: { type: 'u32', slots: 2 },
+    W_PAYLOAD: { type: 'u32', slots: 2 },
     W_LAST_FRAME_DIR: { type: 'u32', slots: 2 },
     B_TTL_FIRST: { type: 'u8', slots: 2 },
     B_TTL_MIN: { type: 'u8', slots: 2 },
     B_TTL_MAX: { type: 'u8', slots: 2 },
     B_LAST_KIND: { type: 'u8' },
     B_END_INFO: { type: 'u8' },
-    W_KEEPALIVES: { type: 'u32', slots: 2 },
+    H_KEEPALIVES: { type: 'u16', slots: 2 },
+    W_COLD: { type: 'u32' },
     F_T_FIRST: { type: 'f64' },
     F_SYN_OR_RTT: { type: 'f64' },
     W_FIRST_FRAME: { type: 'u32' },
     W_MAX_IDLE_FRAME: { type: 'u32' },
     W_END_FRAME: { type: 'u32' },
-    H_GAPS: { type: 'u16' },
-    H_DUPLICATES: { type: 'u16' },
     W_ISN: { type: 'u32', slots: 2 },
-    W_KEEPALIVE_ACKS: { type: 'u32', slots: 2 },
-    W_RETRANS: { type: 'u32', slots: 2 },
-    W_ZWPS: { type: 'u32', slots: 2 },
-    H_RSTS: { type: 'u16', slots: 2 },
+    H_KEEPALIVE_ACKS: { type: 'u16', slots: 2 },
+    H_RETRANS: { type: 'u16', slots: 2 },
     H_MSS: { type: 'u16', slots: 2 },
-    B_WSCALE: { type: 'u8', slots: 2 },
-    B_DATA_AFTER_RST: { type: 'u8', slots: 2 },
+    B_WSCALE: { type: 'u8' },
+    WSCALE_UNSEEN: { codeOf: 'B_WSCALE' },
     W_ID: { type: 'u32' },
-    B_SYN_RETRIES: { type: 'u8', slots: 2 },
     B_SETUP: { type: 'u8' },
     W_SETUP_US: { type: 'u32' },
     B_TTL_DATA: { type: 'u8', slots: 2 },
@@ -124,6 +122,40 @@ export const RECORD_LAYOUT: Layout<typeof record> = {
     SU_RST_BEFORE_SYNACK: { bitOf: 'B_SETUP' },
     SU_REVIVED: { bitOf: 'B_SETUP' },
     SU_SYNACK_AFTER_ACK: { bitOf: 'B_SETUP' },
+  },
+};
+
+export const COLD_LAYOUT: Layout<typeof cold> = {
+  name: 'cold-layout.ts',
+  bytes: cold.COLD_BYTES,
+  constants: cold,
+  entries: {
+    COLD_BYTES: 'size',
+    COLD_STRIDE32: 'size',
+    COLD_STRIDE16: 'size',
+    COLD_STRIDE8: 'size',
+    CW_ZWPS: { type: 'u32', slots: 2 },
+    CW_BYTES_HIGH: { type: 'u32', slots: 2 },
+    CW_PAYLOAD_HIGH: { type: 'u32', slots: 2 },
+    CH_RSTS: { type: 'u16', slots: 2 },
+    CH_KEEPALIVES_HIGH: { type: 'u16', slots: 2 },
+    CH_KEEPALIVE_ACKS_HIGH: { type: 'u16', slots: 2 },
+    CH_RETRANS_HIGH: { type: 'u16', slots: 2 },
+    CH_GAPS: { type: 'u16' },
+    CH_DUPLICATES: { type: 'u16' },
+    CB_DATA_AFTER_RST: { type: 'u8', slots: 2 },
+    CB_SYN_RETRIES: { type: 'u8', slots: 2 },
+  },
+};
+
+export const V6_LAYOUT: Layout<typeof v6> = {
+  name: 'v6-layout.ts',
+  bytes: v6.V6_BYTES,
+  constants: v6,
+  entries: {
+    V6_BYTES: 'size',
+    V6_STRIDE32: 'size',
+    VW_ADDR: { type: 'u32', slots: 8 }, // 4 words for A's address, then 4 for B's
   },
 };
 
@@ -211,4 +243,4 @@ export interface AnyLayout {
   readonly entries: Readonly<Record<string, LayoutEntry<string>>>;
 }
 
-export const LAYOUTS: readonly AnyLayout[] = [RECORD_LAYOUT, EVENT_LAYOUT, RESET_NOTE_LAYOUT, TAIL_LAYOUT];
+export const LAYOUTS: readonly AnyLayout[] = [RECORD_LAYOUT, COLD_LAYOUT, V6_LAYOUT, EVENT_LAYOUT, RESET_NOTE_LAYOUT, TAIL_LAYOUT];

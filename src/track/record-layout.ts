@@ -6,81 +6,85 @@
  * test/record-layout.test.ts).
  */
 
-export const RECORD_BYTES = 240;
+export const RECORD_BYTES = 168;
 export const STRIDE64 = RECORD_BYTES / 8;
 export const STRIDE32 = RECORD_BYTES / 4;
 export const STRIDE16 = RECORD_BYTES / 2;
 export const STRIDE8 = RECORD_BYTES;
 
-// Field order is by use: everything a packet touches lies in bytes 0..135, so
-// the per-packet work reads two or three cache lines of the record, not four.
+// Field order is by use: everything a packet touches lies in bytes 0..103, so
+// the per-packet work reads two cache lines of the record, not three.
 // Indexes are in units of the view they are read through (byte offset / size).
+// What few connections need lies in entries of their own, which the record
+// names: IPv6 addresses (v6-layout.ts), and rare counts and the high bits of
+// counts past their inline width (cold-layout.ts). The record is what a
+// million connections each pay for.
 
 // -- hot: touched by every packet --
-export const W_ADDR = 0; // bytes 0..31: A's address then B's, big-endian words, IPv4 in the first
-export const H_PORT = 16; // bytes 32..35, +d: A's port then B's
-export const H_STATE = 18; // bytes 36..37
-export const H_WIN = 19; // bytes 38..41, +d, raw window field
-export const B_DIR_FLAGS = 42; // +d
+/** A's IPv4 address then B's (big-endian words); for IPv6, its address entry (v6-layout.ts) + 1, then 0. */
+export const W_ADDR = 0; // bytes 0..7
+export const H_PORT = 4; // bytes 8..11, +d: A's port then B's
+export const H_STATE = 6; // bytes 12..13
+export const B_DIR_FLAGS = 14; // +d
+export const H_WIN = 8; // bytes 16..19, +d, raw window field
 /** IP ID of the last IPv4 packet of the direction (the RST's sender baseline). */
-export const H_LAST_IPID = 22; // bytes 44..47, +d
-export const W_NEXT_SEQ = 12; // bytes 48..55, +d
-export const W_LAST_ACK = 14; // bytes 56..63, +d
-export const F_T_LAST = 8; // bytes 64..71; times are ns relative to the tracker's time base
-export const F_MAX_IDLE = 9; // bytes 72..79
-export const W_PKTS = 20; // bytes 80..87, +d
-export const F_BYTES = 11; // bytes 88..103, +d, IP bytes
-export const F_PAYLOAD = 13; // bytes 104..119, +d, TCP payload bytes
+export const H_LAST_IPID = 10; // bytes 20..23, +d
+export const W_NEXT_SEQ = 6; // bytes 24..31, +d
+export const W_LAST_ACK = 8; // bytes 32..39, +d
+export const F_T_LAST = 5; // bytes 40..47; times are ns relative to the tracker's time base
+export const F_MAX_IDLE = 6; // bytes 48..55
+export const W_PKTS = 14; // bytes 56..63, +d
+/** IP bytes, bits 0..31 (the rest in the cold entry's CW_BYTES_HIGH). */
+export const W_BYTES = 16; // bytes 64..71, +d
+/** TCP payload bytes, bits 0..31 (the rest in CW_PAYLOAD_HIGH). */
+export const W_PAYLOAD = 18; // bytes 72..79, +d
 /** Last frame sent in each direction ("did the other side answer after frame F?"). */
-export const W_LAST_FRAME_DIR = 30; // bytes 120..127, +d
+export const W_LAST_FRAME_DIR = 20; // bytes 80..87, +d
 /** TTL of the direction's first packet other than a RST (of its first RST when it sent nothing else). */
-export const B_TTL_FIRST = 128; // +d
-export const B_TTL_MIN = 130; // +d
-export const B_TTL_MAX = 132; // +d
-export const B_LAST_KIND = 134;
+export const B_TTL_FIRST = 88; // +d
+export const B_TTL_MIN = 90; // +d
+export const B_TTL_MAX = 92; // +d
+export const B_LAST_KIND = 94;
 /** An END_* code in END_KIND_MASK, or'ed with END_BY_B when side B ended it. */
-export const B_END_INFO = 135;
+export const B_END_INFO = 95;
+/** Keepalives, bits 0..15 (the rest in CH_KEEPALIVES_HIGH). */
+export const H_KEEPALIVES = 48; // bytes 96..99, +d
+/** The connection's cold entry (cold-layout.ts) + 1; 0 = none yet: its counts are all 0. */
+export const W_COLD = 25; // bytes 100..103
 
 // -- warm and cold: handshakes, rare kinds, the end --
-export const W_KEEPALIVES = 34; // bytes 136..143, +d
-export const F_T_FIRST = 18; // bytes 144..151
+export const F_T_FIRST = 13; // bytes 104..111
 /** Time of the SYN until the handshake completes, then the handshake RTT (see ST_RTT_KNOWN). */
-export const F_SYN_OR_RTT = 19; // bytes 152..159
-export const W_FIRST_FRAME = 40; // bytes 160..163
-export const W_MAX_IDLE_FRAME = 41;
-export const W_END_FRAME = 42;
-/** Sequence holes (segments the capture missed), saturating at 65535: past that the number says no more. */
-export const H_GAPS = 86; // bytes 172..173
-/** Frames that were a second copy of the packet before them (K_DUPLICATE), saturating at 65535: counted here, nowhere else. */
-export const H_DUPLICATES = 87; // bytes 174..175
-export const W_ISN = 44; // bytes 176..183, +d
-export const W_KEEPALIVE_ACKS = 46; // +d
-export const W_RETRANS = 48; // +d
-export const W_ZWPS = 50; // bytes 200..207, +d
-export const H_RSTS = 104; // bytes 208..211, +d
-export const H_MSS = 106; // bytes 212..215, +d, 0 = not seen
-export const B_WSCALE = 216; // +d, 255 = not seen
-/** Data segments sent after the connection's first RST (saturates at 255): the real host kept talking. */
-export const B_DATA_AFTER_RST = 218; // +d
+export const F_SYN_OR_RTT = 14; // bytes 112..119
+export const W_FIRST_FRAME = 30; // bytes 120..123
+export const W_MAX_IDLE_FRAME = 31;
+export const W_END_FRAME = 32;
+/** Keepalive ACKs, bits 0..15 (the rest in CH_KEEPALIVE_ACKS_HIGH). */
+export const H_KEEPALIVE_ACKS = 66; // bytes 132..135, +d
+export const W_ISN = 34; // bytes 136..143, +d
+/** Retransmissions, bits 0..15 (the rest in CH_RETRANS_HIGH). */
+export const H_RETRANS = 72; // bytes 144..147, +d
+export const H_MSS = 74; // bytes 148..151, +d, 0 = not seen
 /** The connection's number (1, 2, …, in order of first packet): what reports call it, kept when older records are evicted. */
-export const W_ID = 55; // bytes 220..223
+export const W_ID = 38; // bytes 152..155
 /**
  * TTL of the direction's first segment with payload, and the least and most of
  * its segments with payload; 0 until one is seen. A SYN proxy or L4 front end
  * answers the handshake itself and sends no payload, so these are the real
  * host's while B_TTL_FIRST is the proxy's.
  */
-export const B_TTL_DATA = 232; // +d
-export const B_TTL_DATA_MIN = 234; // +d
-export const B_TTL_DATA_MAX = 236; // +d; bytes 238..239 are free
+export const B_TTL_DATA = 160; // +d
+export const B_TTL_DATA_MIN = 162; // +d
+export const B_TTL_DATA_MAX = 164; // +d
+/** Window scale of A's SYN in bits 0..3, of B's SYN-ACK in bits 4..7; WSCALE_UNSEEN until seen (a shift is at most 14). */
+export const B_WSCALE = 166;
+export const WSCALE_UNSEEN = 15;
 
 // -- set-up: touched by SYNs, SYN-ACKs, RSTs before data and the ACK that completes the handshake --
-/** SYNs (d = 0) and SYN-ACKs (d = 1) sent again for the same initial sequence number; saturates at 255. */
-export const B_SYN_RETRIES = 224; // +d
 /** SU_* bits: how the handshake went, for the set-up verdicts. */
-export const B_SETUP = 226;
+export const B_SETUP = 167;
 /** First SYN → the ACK that completed the handshake, in µs (saturates; 4295 s is beyond any SYN retry budget); valid with SU_SETUP_KNOWN. */
-export const W_SETUP_US = 57; // bytes 228..231
+export const W_SETUP_US = 39; // bytes 156..159
 
 // state bits (H_STATE)
 export const ST_MIDSTREAM = 1 << 0;

@@ -4,15 +4,18 @@ import { DECODE_STATUS_COUNT, DECODED_TCP } from '../decode/decode-status.js';
 import { DecodedTcp } from '../decode/decoded-tcp.js';
 import { PacketBlock } from '../decode/packet-block.js';
 import { DEFAULT_CHUNK } from '../capture/sync-source.js';
+import { COLD_BYTES } from './cold-layout.js';
 import { ConnectionStore } from './connection-store.js';
 import { readDecodeTally, type DecodeTally } from './decode-tally.js';
 import { EventLog } from './event-log.js';
+import { EventLineOut, type EventLineSpec } from './event-line-out.js';
 import { E_STRIDE } from './event-layout.js';
 import { RECORD_BYTES } from './record-layout.js';
 import type { ResetContext } from './reset-context.js';
 import { NOTE_MAX } from './reset-note-layout.js';
 import { ResetNotes } from './reset-notes.js';
 import { TAIL_STRIDE32 } from './tail-layout.js';
+import { V6_BYTES } from './v6-layout.js';
 import { UnansweredTails } from './unanswered-tails.js';
 import { instantiatePass, type PassExports } from './wasm-pass.js';
 
@@ -81,6 +84,8 @@ export class TcpTracker {
   eventsKeptByLastCompaction = 0;
   /** Frame number of the last record trackPcapRecords() took. */
   pcapFrame = 0;
+  /** The --events lines trackPcapRecords() writes as it walks, when asked to (see writeEventLines). */
+  private lineOut: EventLineOut | null = null;
   /** The tracker has run since the store's views and count were last brought up to date. */
   private tracked = true;
   /** Where the event views point (the region moves up when the store grows). */
@@ -122,6 +127,12 @@ export class TcpTracker {
     const sab = this.memory.buffer;
     const cap = x.storeCapacity();
     if (cap !== this.records.capacity) this.records.attach(sab, x.storeAddress(), cap);
+    const coldAt = x.coldAddress();
+    const coldCap = x.coldEntries();
+    if (coldAt !== this.records.coldAt || coldCap !== this.records.coldCapacity) this.records.attachCold(sab, coldAt, coldCap);
+    const v6At = x.v6Address();
+    const v6Cap = x.v6Entries();
+    if (v6At !== this.records.v6At || v6Cap !== this.records.v6Capacity) this.records.attachV6(sab, v6At, v6Cap);
     this.records.count = x.connectionCount();
     const at = x.eventsAddress();
     const ecap = x.eventsCapacity();
@@ -165,23 +176,30 @@ export class TcpTracker {
     return this.x.duplicateFrames();
   }
 
-  /** Bytes the tracker holds for connection state (records + flow index), excluding the event log. */
+  /** Bytes the tracker holds for connection state (records, the entries they name, flow index), excluding the event log. */
   memoryBytes(): number {
-    return this.x.storeCapacity() * RECORD_BYTES + this.x.flowSlots() * 4;
+    return (
+      this.x.storeCapacity() * RECORD_BYTES + this.x.coldEntries() * COLD_BYTES + this.x.v6Entries() * V6_BYTES + this.x.flowSlots() * 4
+    );
   }
 
   /**
-   * Bytes of what the tracker holds now (records and events in use; the
+   * Bytes of what the tracker holds now (records, their entries and events in use; the
    * regions' capacity and the flow index only grow, to the high-water mark
    * of this): what eviction keeps within a budget.
    */
   heldBytes(): number {
-    return this.x.connectionCount() * RECORD_BYTES + this.x.eventsCount() * E_STRIDE;
+    return (
+      this.x.connectionCount() * RECORD_BYTES +
+      this.x.coldHeld() * COLD_BYTES +
+      this.x.v6Held() * V6_BYTES +
+      this.x.eventsCount() * E_STRIDE
+    );
   }
 
-  /** What one connection with `events` logged events adds to heldBytes(). */
-  static heldBytesOf(events: number): number {
-    return RECORD_BYTES + events * E_STRIDE;
+  /** What connection c, with `events` logged events, adds to heldBytes(). */
+  heldBytesOf(c: number, events: number): number {
+    return RECORD_BYTES + this.store.entryBytes(c) + events * E_STRIDE;
   }
 
   /** All the memory the WebAssembly pass has taken (records, flow index, buffers). */
@@ -228,7 +246,8 @@ export class TcpTracker {
       const stop = this.x.trackPcapRecords(pos, at + end, le ? 1 : 0, nano ? 1 : 0, linkType, this.pcapFrame);
       this.tracked = true;
       this.pcapFrame = this.x.pcapFrameNumber();
-      const full = this.notes.takeInto(this.resets) === NOTE_MAX;
+      const linesFull = this.lineOut !== null && this.lineOut.drain();
+      const full = this.notes.takeInto(this.resets) === NOTE_MAX || linesFull;
       const moved = stop !== pos;
       pos = stop;
       if (!full || !moved) break;
@@ -274,6 +293,27 @@ export class TcpTracker {
       if (!full || !moved || this.pcapFrame === last) break;
     }
     return pos - at;
+  }
+
+  /**
+   * Has trackPcapRecords() write each TCP packet's --events line too, and
+   * hand them to `spec.write` before it returns (eventLine() does the same for
+   * a frame tracked alone). False when the spec's texts do not fit (the caller
+   * writes the lines itself).
+   */
+  writeEventLines(spec: EventLineSpec): boolean {
+    this.lineOut = EventLineOut.start(this.x, this.memory.buffer, spec);
+    return this.lineOut !== null;
+  }
+
+  /** The --events line of the frame trackFrame() just tracked as TCP (of `kind`), when writeEventLines() took. */
+  eventLine(r: PacketRecord, kind: number): void {
+    this.lineOut?.line(r.frame, r.tsSec, r.tsNsec, kind);
+  }
+
+  /** Hands the --events lines not yet written out to the spec's writer (at the end of a capture). */
+  flushEventLines(): void {
+    this.lineOut?.drain();
   }
 
   /** What the records walked in WebAssembly since the last call tell about frames; clears it. */

@@ -3,8 +3,15 @@
 // (0 = empty) and 8 more bits of the hash in the top byte, so that the slot
 // alone rules out most other flows without reading their connection record
 // (a cache miss each), in 4 bytes a slot rather than 6 for a separate tag.
-import { H_PORT, RECORD_BYTES, W_ADDR } from '../track/record-layout';
-import { P_DPORT, P_DST, P_SPORT, P_SRC } from '../decode/decoded-layout';
+import { H_PORT, H_STATE, RECORD_BYTES, ST_IPV6, W_ADDR } from '../track/record-layout';
+import { P_DPORT, P_DST, P_IPVER, P_SPORT, P_SRC } from '../decode/decoded-layout';
+import { entryOf } from './entry-pool';
+
+/** The pool of IPv6 address entries (v6-layout.ts), which the tracker sets up. */
+export let v6Pool: usize = 0;
+export function flowsV6Pool(p: usize): void {
+  v6Pool = p;
+}
 
 /** The slots, in a region that the tracker places and moves. */
 export let slotsAt: usize = 0;
@@ -60,9 +67,32 @@ export function hashPacket(p: usize): u32 {
   return mix(side(p + P_SRC, <u32>load<u16>(p + P_SPORT)) + side(p + P_DST, <u32>load<u16>(p + P_DPORT)));
 }
 
+@inline export function isIpv6(r: usize): bool {
+  return (<i32>load<u16>(r + H_STATE * 2) & ST_IPV6) != 0;
+}
+
+/** Side s's (0 = A, 1 = B) 16-byte address in IPv6 record r's address entry. */
+@inline export function v6Addr(r: usize, s: usize): usize {
+  return entryOf(v6Pool, r) + (s << 4);
+}
+
+/** side() of record r's side s, equal to side() of the 16 bytes the decoder writes for that address. */
+export function sideOf(r: usize, s: usize): u32 {
+  const port = <u32>load<u16>(r + H_PORT * 2 + (s << 1));
+  if (isIpv6(r)) return side(v6Addr(r, s), port);
+  // The other three words of an IPv4 address are zeroes: their terms drop out.
+  return mix(load<u32>(r + W_ADDR * 4 + (s << 2)) ^ (port << 7));
+}
+
+/** Sides s of records x and y, of one family, have the same address. */
+@inline export function sameAddr(x: usize, y: usize, s: usize): bool {
+  if (isIpv6(x)) return eqAddr(v6Addr(x, s), v6Addr(y, s));
+  return load<u32>(x + W_ADDR * 4 + (s << 2)) == load<u32>(y + W_ADDR * 4 + (s << 2));
+}
+
 function hashStored(records: usize, c: i32): u32 {
   const r = records + <usize>c * RECORD_BYTES;
-  return mix(side(r + W_ADDR * 4, <u32>load<u16>(r + H_PORT * 2)) + side(r + W_ADDR * 4 + 16, <u32>load<u16>(r + H_PORT * 2 + 2)));
+  return mix(sideOf(r, 0) + sideOf(r, 1));
 }
 
 @inline export function eqAddr(a: usize, b: usize): bool {
@@ -75,9 +105,22 @@ function matches(r: usize, p: usize): i32 {
   const pb = <u32>load<u16>(r + H_PORT * 2 + 2);
   const sport = <u32>load<u16>(p + P_SPORT);
   const dport = <u32>load<u16>(p + P_DPORT);
-  const a = r + W_ADDR * 4;
-  if (pa == sport && pb == dport && eqAddr(a, p + P_SRC) && eqAddr(a + 16, p + P_DST)) return 0;
-  if (pa == dport && pb == sport && eqAddr(a, p + P_DST) && eqAddr(a + 16, p + P_SRC)) return 1;
+  const v6 = load<u8>(p + P_IPVER) == 6;
+  if (v6 != isIpv6(r)) return -1;
+  if (!v6) {
+    // IPv4: word 0 of the decoder's 16 bytes, the record's own word.
+    const wa = load<u32>(r + W_ADDR * 4);
+    const wb = load<u32>(r + W_ADDR * 4 + 4);
+    const src = load<u32>(p + P_SRC);
+    const dst = load<u32>(p + P_DST);
+    if (pa == sport && pb == dport && wa == src && wb == dst) return 0;
+    if (pa == dport && pb == sport && wa == dst && wb == src) return 1;
+    return -1;
+  }
+  const a = v6Addr(r, 0);
+  const b = a + 16;
+  if (pa == sport && pb == dport && eqAddr(a, p + P_SRC) && eqAddr(b, p + P_DST)) return 0;
+  if (pa == dport && pb == sport && eqAddr(a, p + P_DST) && eqAddr(b, p + P_SRC)) return 1;
   return -1;
 }
 
@@ -102,9 +145,8 @@ export function flowFind(hash: u32, p: usize, records: usize): i32 {
 function sameTuple(records: usize, x: i32, y: i32): bool {
   const rx = records + <usize>x * RECORD_BYTES;
   const ry = records + <usize>y * RECORD_BYTES;
-  if (load<u32>(rx + H_PORT * 2) != load<u32>(ry + H_PORT * 2)) return false;
-  for (let k: usize = 0; k < 32; k += 8) if (load<u64>(rx + W_ADDR * 4 + k) != load<u64>(ry + W_ADDR * 4 + k)) return false;
-  return true;
+  if (load<u32>(rx + H_PORT * 2) != load<u32>(ry + H_PORT * 2) || isIpv6(rx) != isIpv6(ry)) return false;
+  return sameAddr(rx, ry, 0) && sameAddr(rx, ry, 1);
 }
 
 /** More than half full: time to rehash into twice the slots. */

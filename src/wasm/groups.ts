@@ -3,8 +3,8 @@
 // JavaScript these loops ran cold, once, over ~10^6 items: the interpreter's
 // worst case.
 import { E_CONN, E_STRIDE } from '../track/event-layout';
-import { H_PORT, H_STATE, RECORD_BYTES, ST_IPV6, W_ADDR } from '../track/record-layout';
-import { eqAddr, side } from './flow-table';
+import { H_PORT, RECORD_BYTES } from '../track/record-layout';
+import { isIpv6, sameAddr, sideOf } from './flow-table';
 
 /** Bytes groupEvents() writes for `n` connections and `count` events. */
 export function eventGroupsBytes(n: i32, count: i32): usize {
@@ -51,18 +51,12 @@ export function serverIndexesBytes(n: i32): usize {
   return (<usize>n * 2 + <usize>tableSlots(n)) << 2;
 }
 
-/** Side B's address and port in record r. */
-@inline function serverAddr(r: usize): usize {
-  return r + (<usize>(W_ADDR + 4) << 2);
-}
 @inline function serverPort(r: usize): u32 {
   return <u32>load<u16>(r + (<usize>(H_PORT + 1) << 1));
 }
 
 @inline function sameServer(a: usize, b: usize): bool {
-  return serverPort(a) == serverPort(b) &&
-    (load<u16>(a + (<usize>H_STATE << 1)) & ST_IPV6) == (load<u16>(b + (<usize>H_STATE << 1)) & ST_IPV6) &&
-    eqAddr(serverAddr(a), serverAddr(b));
+  return serverPort(a) == serverPort(b) && isIpv6(a) == isIpv6(b) && sameAddr(a, b, 1);
 }
 
 /**
@@ -81,7 +75,7 @@ export function serverIndexes(records: usize, n: i32, out: usize): i32 {
   let servers = 0;
   for (let c = 0; c < n; c++) {
     const r = records + <usize>c * RECORD_BYTES;
-    let i = <i32>side(serverAddr(r), serverPort(r)) & mask;
+    let i = <i32>sideOf(r, 1) & mask;
     let s = -1;
     for (;;) {
       const v = load<i32>(table + (<usize>i << 2));

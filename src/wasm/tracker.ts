@@ -5,17 +5,22 @@
 // src/track/tcp-tracker.ts is its JavaScript face; the record and event
 // layouts are the shared files in src/track/.
 import {
-  B_DATA_AFTER_RST, B_DIR_FLAGS, B_END_INFO, B_LAST_KIND, B_SETUP, B_SYN_RETRIES, B_TTL_DATA, B_TTL_DATA_MAX, B_TTL_DATA_MIN, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, B_WSCALE,
+  B_DIR_FLAGS, B_END_INFO, B_LAST_KIND, B_SETUP, B_TTL_DATA, B_TTL_DATA_MAX, B_TTL_DATA_MIN, B_TTL_FIRST, B_TTL_MAX, B_TTL_MIN, B_WSCALE,
   D_FIN, D_IPID_NONZERO, D_KEEPALIVE, D_NEXTSEQ_SET, D_SACK_PERM, D_SYN_SEEN, D_TIMESTAMPS, D_ZWP,
   END_BY_B, END_FIN, END_HALF_CLOSED, END_KIND_MASK, END_REJECTED, END_RESET,
-  F_BYTES, F_MAX_IDLE, F_PAYLOAD, F_SYN_OR_RTT, F_T_FIRST, F_T_LAST,
-  H_LAST_IPID, H_MSS, H_PORT, H_RSTS, H_STATE, H_WIN, RECORD_BYTES,
+  F_MAX_IDLE, F_SYN_OR_RTT, F_T_FIRST, F_T_LAST,
+  H_KEEPALIVE_ACKS, H_KEEPALIVES, H_LAST_IPID, H_RETRANS, H_MSS, H_PORT, H_STATE, H_WIN, RECORD_BYTES,
   ST_ESTABLISHED, ST_EVENT_DIR_B, ST_IPV6, ST_LAST_DIR_B, ST_LAST_LOGGED, ST_MIDSTREAM, ST_RESET, ST_RTT_KNOWN, ST_SAW_SYN, ST_SAW_SYNACK,
   ST_UNANSWERED,
   SU_REVIVED, SU_RST_BEFORE_SYNACK, SU_SETUP_KNOWN, SU_SYN_ODD_ACK, SU_SYN_TIMED, SU_SYNACK_AFTER_ACK, SU_SYNACK_TIMED,
-  W_ADDR, W_END_FRAME, W_FIRST_FRAME, W_ISN, W_KEEPALIVE_ACKS, W_KEEPALIVES, W_LAST_ACK, W_LAST_FRAME_DIR,
-  H_DUPLICATES, H_GAPS, W_ID, W_MAX_IDLE_FRAME, W_NEXT_SEQ, W_PKTS, W_RETRANS, W_SETUP_US, W_ZWPS,
+  W_ADDR, W_BYTES, W_END_FRAME, W_FIRST_FRAME, W_ISN, W_LAST_ACK, W_LAST_FRAME_DIR,
+  W_COLD, W_ID, W_MAX_IDLE_FRAME, W_NEXT_SEQ, W_PAYLOAD, W_PKTS, W_SETUP_US, WSCALE_UNSEEN,
 } from '../track/record-layout';
+import {
+  CB_DATA_AFTER_RST, CB_SYN_RETRIES, CH_DUPLICATES, CH_GAPS, CH_KEEPALIVE_ACKS_HIGH, CH_KEEPALIVES_HIGH, CH_RETRANS_HIGH, CH_RSTS, COLD_BYTES,
+  CW_BYTES_HIGH, CW_PAYLOAD_HIGH, CW_ZWPS,
+} from '../track/cold-layout';
+import { V6_BYTES, VW_ADDR } from '../track/v6-layout';
 import {
   E_ACK, E_CONN, E_DIR, E_FLAGS, E_FRAME, E_IDLE, E_IPID, E_KIND, E_LEN, E_OPTS, E_SEQ, E_STRIDE, E_TIME, E_TTL, E_WIN,
 } from '../track/event-layout';
@@ -35,14 +40,20 @@ import {
   N_SEQ, N_TIME, N_TTL, N_WINDOW, NOTE_BYTES, NOTE_MAX,
 } from '../track/reset-note-layout';
 import { decodeFrame } from './decode';
+import { eventLinesFull, linesOn, placeEventLines, writeEventLine } from './event-line';
+export { clearEventLines, eventHeadAddress, eventLinesAddress, eventLinesFull, eventLinesUsed, eventPhrasesAddress, startEventLines, writeEventLine } from './event-line';
 export { decodeTallyAddress } from './decode-tally';
 import {
   blockCapLen, blockLinkType, blockNext, blockNsec, blockPtr, blockSec, blockWireLen, nextPacketBlock, pcapngDropsFrom,
 } from './pcapng-walk';
 export { pcapngDrops, pcapngDropsSeen, pcapngInterface, pcapngInterfaces } from './pcapng-walk';
 import {
-  MAX_CONNECTIONS, flowAssign, flowBytes, flowFind, flowsFull, flowsInit, flowsMoved, flowsRebuild, flowsRehash, hashPacket, lastDir, slotCount, slotsAt,
+  MAX_CONNECTIONS, flowAssign, flowBytes, flowFind, flowsFull, flowsInit, flowsMoved, flowsRebuild, flowsRehash, flowsV6Pool, hashPacket, isIpv6, lastDir,
+  slotCount, slotsAt,
 } from './flow-table';
+import {
+  POOL_BYTES, entryOf, entryRelease, entryTake, poolAt, poolCapacity, poolEnd, poolFull, poolGrown, poolGrowth, poolInit, poolLive, poolMoved,
+} from './entry-pool';
 
 @external('kad', 'outOfMemory')
 declare function outOfMemory(): void;
@@ -51,12 +62,18 @@ declare function outOfMemory(): void;
 const SCRATCH_BYTES: usize = 1 << 18;
 const PAGE: usize = 65536;
 
-// -- memory regions, from __heap_base up: packet block, counters, scratch, chunk, then the three
-// that grow: connection records, events, flow table (each move makes room for the one below) --
+// -- memory regions, from __heap_base up: packet block, counters, scratch, chunk, then the five
+// that grow: connection records, events, flow table, cold entries, IPv6 address entries (each
+// move makes room for the one below) --
 let packetAt: usize = 0;
 /** The reset-note ring: a u32 count, then NOTE_MAX notes (see reset-note-layout.ts). */
 let notesAt: usize = 0;
 let scratchAt: usize = 0;
+/** The descriptors of the two entry pools (entry-pool.ts): cold entries, then IPv6 addresses. */
+let coldPool: usize = 0;
+let v6Pool: usize = 0;
+/** Entries each pool starts with. */
+const POOL_START = 64;
 let chunkAt: usize = 0;
 let chunkBytes: usize = 0;
 let storeAt: usize = 0;
@@ -105,10 +122,12 @@ export function init(initialConnections: i32, chunk: i32): void {
   countsAt = packetAt + align(P_BYTES, 64);
   notesAt = countsAt + 64;
   store<u32>(notesAt, 0);
-  scratchAt = notesAt + align(8 + <usize>NOTE_MAX * NOTE_BYTES, 64);
+  coldPool = notesAt + align(8 + <usize>NOTE_MAX * NOTE_BYTES, 64);
+  v6Pool = coldPool + POOL_BYTES;
+  scratchAt = v6Pool + align(POOL_BYTES, 64);
   chunkAt = scratchAt + SCRATCH_BYTES;
   chunkBytes = align(<usize>chunk, 64);
-  storeAt = chunkAt + chunkBytes;
+  storeAt = align(placeEventLines(chunkAt + chunkBytes), 64);
   capacity = initialConnections < 16 ? 16 : initialConnections;
   count = 0;
   eventCount = 0;
@@ -117,9 +136,15 @@ export function init(initialConnections: i32, chunk: i32): void {
   let slots = 16;
   while (slots < capacity * 2) slots *= 2;
   const flowsAt = eventsAt + <usize>eventCapacity * E_STRIDE;
-  ensureMemory(flowsAt + flowBytes(slots));
-  dirtyEnd = flowsAt + flowBytes(slots);
+  const coldAt = flowsAt + flowBytes(slots);
+  const v6At = coldAt + <usize>POOL_START * COLD_BYTES;
+  const end = v6At + <usize>POOL_START * V6_BYTES;
+  ensureMemory(end);
+  dirtyEnd = end;
   flowsInit(flowsAt, slots);
+  poolInit(coldPool, coldAt, COLD_BYTES, <usize>W_COLD << 2, POOL_START);
+  poolInit(v6Pool, v6At, V6_BYTES, <usize>W_ADDR << 2, POOL_START);
+  flowsV6Pool(v6Pool);
   haveBase = false;
   lastConn = -1;
   nextId = 1;
@@ -140,6 +165,12 @@ export function flowSlots(): i32 { return slotCount; }
 export function eventsAddress(): usize { return eventsAt; }
 export function eventsCapacity(): i32 { return eventCapacity; }
 export function eventsCount(): i32 { return eventCount; }
+export function coldAddress(): usize { return poolAt(coldPool); }
+export function coldEntries(): i32 { return poolCapacity(coldPool); }
+export function coldHeld(): i32 { return poolLive(coldPool); }
+export function v6Address(): usize { return poolAt(v6Pool); }
+export function v6Entries(): i32 { return poolCapacity(v6Pool); }
+export function v6Held(): i32 { return poolLive(v6Pool); }
 export function timeBaseSec(): f64 { return baseSec; }
 export function timeBaseNsec(): f64 { return baseNsec; }
 export function lastConnection(): i32 { return lastConn; }
@@ -153,14 +184,21 @@ export function decode(ptr: usize, capLen: i32, wireLen: i32, linkType: i32): i3
   return decodeFrame(ptr, capLen, wireLen, linkType, packetAt);
 }
 
-/** Moves everything from `from` to the end of the flow table up by `by` bytes (the regions below grow). */
+@inline function topEnd(): usize {
+  return poolEnd(v6Pool);
+}
+
+/** Moves everything from `from` to the top up by `by` bytes (the regions below grow). */
 function moveUp(from: usize, by: usize): void {
-  const end = flowsEnd();
+  const end = topEnd();
   ensureMemory(end + by);
   memory.copy(from + by, from, end - from);
   // What the region below grows into held moved bytes: it must read as zeroes.
   zero(from, from + by);
   if (end + by > dirtyEnd) dirtyEnd = end + by;
+  // The pools lie above the flow table; a pool is never empty, so none starts where the one below it ends.
+  if (poolAt(coldPool) >= from) poolMoved(coldPool, by);
+  if (poolAt(v6Pool) >= from) poolMoved(v6Pool, by);
 }
 
 /** A new, zeroed connection id, growing the store (moving the events and flow table up) when full. */
@@ -175,7 +213,7 @@ function addConnection(): i32 {
   }
   const c = count++;
   const r = storeAt + <usize>c * RECORD_BYTES;
-  store<u16>(r + B_WSCALE, 0xffff);
+  store<u8>(r + B_WSCALE, <u8>(WSCALE_UNSEEN | (WSCALE_UNSEEN << 4)));
   store<u16>(r + B_TTL_MIN, 0xffff);
   return c;
 }
@@ -183,7 +221,8 @@ function addConnection(): i32 {
 /** After an insertion left the flow table half full: rehash into twice the slots, in place. */
 function growFlows(): void {
   const at = slotsAt;
-  const tmp = flowsEnd();
+  moveUp(flowsEnd(), flowBytes(slotCount));
+  const tmp = topEnd();
   const slots = slotCount * 2;
   const bytes = flowBytes(slots);
   ensureMemory(tmp + bytes);
@@ -192,6 +231,58 @@ function growFlows(): void {
   flowsRehash(tmp, slots, storeAt);
   memory.copy(at, tmp, bytes);
   flowsMoved(at);
+}
+
+/** Record r's entry of pool p, taken on first use (its region grows, moving the pools above it, never a record). */
+function entryFor(p: usize, r: usize): usize {
+  const e = entryOf(p, r);
+  if (e != 0) return e;
+  if (poolFull(p)) {
+    moveUp(poolEnd(p), poolGrowth(p));
+    poolGrown(p);
+  }
+  return entryTake(p, r);
+}
+
+@inline function coldFor(r: usize): usize {
+  return entryFor(coldPool, r);
+}
+
+/** Adds one to a u16 count of record r's cold entry, stopping at 65535. */
+function bumpCold16(r: usize, field: i32): void {
+  const at = coldFor(r) + (<usize>field << 1);
+  const n = load<u16>(at);
+  if (n < 0xffff) store<u16>(at, n + 1);
+}
+
+/** Adds one to a u8 count of record r's cold entry, stopping at 255. */
+function bumpCold8(r: usize, field: i32): void {
+  const at = coldFor(r) + <usize>field;
+  const n = load<u8>(at);
+  if (n < 0xff) store<u8>(at, n + 1);
+}
+
+/** Adds `v` to a u32 of the record whose bits 32 and up are the u32 `high` of its cold entry. */
+@inline function addWide32(r: usize, field: i32, high: i32, v: u32): void {
+  const at = u32At(r, field);
+  const was = load<u32>(at);
+  const now = was + v;
+  store<u32>(at, now);
+  if (now < was) {
+    const h = coldFor(r) + (<usize>high << 2);
+    store<u32>(h, load<u32>(h) + 1);
+  }
+}
+
+/** Adds one to a u16 of the record whose bits 16 and up are the u16 `high` of its cold entry (a u32 in all). */
+@inline function bumpWide16(r: usize, field: i32, high: i32): void {
+  const at = u16At(r, field);
+  const now = <u16>(load<u16>(at) + 1);
+  store<u16>(at, now);
+  if (now == 0) {
+    const h = coldFor(r) + (<usize>high << 1);
+    store<u16>(h, load<u16>(h) + 1);
+  }
 }
 
 function assign(hash: u32, c: i32): void {
@@ -205,10 +296,10 @@ function assign(hash: u32, c: i32): void {
 @inline function u16At(r: usize, field: i32): usize { return r + (<usize>field << 1); }
 @inline function u8At(r: usize, field: i32): usize { return r + <usize>field; }
 
-/** Adds one to a u16 count of the record, stopping at 65535. */
-@inline function bumpU16(r: usize, field: i32): void {
-  const n = load<u16>(u16At(r, field));
-  if (n < 0xffff) store<u16>(u16At(r, field), n + 1);
+/** RSTs direction d of record r sent (counted in its cold entry): asked of every packet, so W_COLD is read directly. */
+@inline function rstsSent(r: usize, d: i32): u32 {
+  const k = load<u32>(u32At(r, W_COLD));
+  return k == 0 ? 0 : <u32>load<u16>(poolAt(coldPool) + <usize>(k - 1) * COLD_BYTES + (<usize>(CH_RSTS + d) << 1));
 }
 
 @inline function relTime(tsSec: f64, tsNsec: i32): f64 {
@@ -244,7 +335,8 @@ export function clearCounts(): void {
  * after `frame`; returns where it stopped: at `end`, before a record cut by
  * the end of the chunk, or before one too big to be real (the JavaScript
  * reader takes over from there, to wait for more bytes or to report it), or
- * after the record that filled the reset-note ring.
+ * after the record that filled the reset-note ring or left no room for the
+ * next `--events` line.
  */
 export function trackPcapRecords(start: usize, end: usize, le: bool, nano: bool, linkType: i32, frame: u32): usize {
   const fracPerSec: u32 = nano ? 1000000000 : 1000000;
@@ -264,8 +356,8 @@ export function trackPcapRecords(start: usize, end: usize, le: bool, nano: bool,
     }
     walkFrame(pos + 16, <i32>capLen, <i32>u32Of(pos + 12, le), linkType, sec, <i32>(frac * fracToNs), ++frame);
     pos = next;
-    // The JavaScript side empties the ring between runs.
-    if (load<u32>(notesAt) == NOTE_MAX) break;
+    // The JavaScript side empties the ring, and writes the lines out, between runs.
+    if (load<u32>(notesAt) == NOTE_MAX || (linesOn && eventLinesFull())) break;
   }
   pcapFrame = frame;
   return pos;
@@ -282,13 +374,13 @@ export function trackPcapngBlocks(start: usize, end: usize, le: bool, frame: u32
   while (frame != last && nextPacketBlock(pos, end, le)) {
     walkFrame(blockPtr, blockCapLen, blockWireLen, blockLinkType, blockSec, blockNsec, ++frame);
     pos = blockNext;
-    if (load<u32>(notesAt) == NOTE_MAX) break;
+    if (load<u32>(notesAt) == NOTE_MAX || (linesOn && eventLinesFull())) break;
   }
   pcapFrame = frame;
   return pos;
 }
 
-/** One frame of a walk: counted by decode status and the latest timestamp, tracked when it is TCP. */
+/** One frame of a walk: counted by decode status and the latest timestamp, tracked (and its --events line written) when it is TCP. */
 @inline function walkFrame(ptr: usize, capLen: i32, wireLen: i32, linkType: i32, sec: f64, nsec: i32, frame: u32): void {
   if (sec > latestSec || (sec == latestSec && <f64>nsec > latestNsec)) {
     latestSec = sec;
@@ -297,7 +389,10 @@ export function trackPcapngBlocks(start: usize, end: usize, le: bool, frame: u32
   const status = decodeFrame(ptr, capLen, wireLen, linkType, packetAt);
   const counter = countsAt + (<usize>status << 2);
   store<u32>(counter, load<u32>(counter) + 1);
-  if (status == DECODED_TCP) track(sec, nsec, frame);
+  if (status == DECODED_TCP) {
+    const kind = track(sec, nsec, frame);
+    if (linesOn) writeEventLine(packetAt, frame, sec, nsec, lastConnectionId(), lastDirection, kind);
+  }
 }
 
 /** Decode and track one frame: its kind (K_*), or minus its decode status when it is not usable TCP. */
@@ -340,7 +435,7 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
 
   // --- a second copy of the packet before it: counted, and nothing else (not a retransmission, not a second RST) ---
   if (isCopyOfPrevious(r, d, t, flags, seq, ack, seglen, window)) {
-    bumpU16(r, H_DUPLICATES);
+    bumpCold16(r, CH_DUPLICATES);
     duplicates++;
     lastConn = c;
     lastDirection = d;
@@ -355,7 +450,7 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
   if (seglen == 1 && nextSeqSet && seq == nextSeq && load<u16>(u16At(r, H_WIN + o)) == 0 && load<u32>(u32At(r, W_PKTS + o)) > 0) {
     analysis = D_ZWP;
   } else {
-    if (nextSeqSet && <i32>(nextSeq - seq) < 0 && !isRst) bumpU16(r, H_GAPS);
+    if (nextSeqSet && <i32>(nextSeq - seq) < 0 && !isRst) bumpCold16(r, CH_GAPS);
     if (seglen <= 1 && nextSeqSet && seq == nextSeq - 1 && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) == 0) {
       analysis = D_KEEPALIVE;
     }
@@ -395,33 +490,33 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
   // --- counters ---
   const pkts = load<u32>(u32At(r, W_PKTS + d)) + 1;
   store<u32>(u32At(r, W_PKTS + d), pkts);
-  store<f64>(f64At(r, F_BYTES + d), load<f64>(f64At(r, F_BYTES + d)) + <f64>load<i32>(p + P_IPLEN));
-  store<f64>(f64At(r, F_PAYLOAD + d), load<f64>(f64At(r, F_PAYLOAD + d)) + <f64>seglen);
+  addWide32(r, W_BYTES + d, CW_BYTES_HIGH + d, <u32>load<i32>(p + P_IPLEN));
+  addWide32(r, W_PAYLOAD + d, CW_PAYLOAD_HIGH + d, <u32>seglen);
   const ttl = load<u8>(p + P_TTL);
   // The baseline a RST is judged against: a RST that came first (injected before the real SYN-ACK) must not be it.
-  if (pkts == 1 || (!isRst && <u32>load<u16>(u16At(r, H_RSTS + d)) == pkts - 1)) store<u8>(u8At(r, B_TTL_FIRST + d), ttl);
+  if (pkts == 1 || (!isRst && rstsSent(r, d) == pkts - 1)) store<u8>(u8At(r, B_TTL_FIRST + d), ttl);
   if (ttl < load<u8>(u8At(r, B_TTL_MIN + d))) store<u8>(u8At(r, B_TTL_MIN + d), ttl);
   if (ttl > load<u8>(u8At(r, B_TTL_MAX + d))) store<u8>(u8At(r, B_TTL_MAX + d), ttl);
   // A proxy that answers handshakes sends no payload: segments with payload are the real host's.
   if (seglen > 0 && !isSyn && !isRst) noteDataTtl(r, d, ttl);
   switch (kind) {
     case K_KEEPALIVE:
-      store<u32>(u32At(r, W_KEEPALIVES + d), load<u32>(u32At(r, W_KEEPALIVES + d)) + 1);
+      bumpWide16(r, H_KEEPALIVES + d, CH_KEEPALIVES_HIGH + d);
       break;
     case K_KEEPALIVE_ACK:
-      store<u32>(u32At(r, W_KEEPALIVE_ACKS + d), load<u32>(u32At(r, W_KEEPALIVE_ACKS + d)) + 1);
+      bumpWide16(r, H_KEEPALIVE_ACKS + d, CH_KEEPALIVE_ACKS_HIGH + d);
       break;
     case K_RETRANSMISSION:
-      store<u32>(u32At(r, W_RETRANS + d), load<u32>(u32At(r, W_RETRANS + d)) + 1);
+      bumpWide16(r, H_RETRANS + d, CH_RETRANS_HIGH + d);
       break;
-    case K_ZERO_WINDOW_PROBE:
-      store<u32>(u32At(r, W_ZWPS + d), load<u32>(u32At(r, W_ZWPS + d)) + 1);
-      break;
-    case K_RST: {
-      const n = load<u16>(u16At(r, H_RSTS + d));
-      if (n < 0xffff) store<u16>(u16At(r, H_RSTS + d), n + 1);
+    case K_ZERO_WINDOW_PROBE: {
+      const at = coldFor(r) + (<usize>(CW_ZWPS + d) << 2);
+      store<u32>(at, load<u32>(at) + 1);
       break;
     }
+    case K_RST:
+      bumpCold16(r, CH_RSTS + d);
+      break;
   }
 
   // --- connection state ---
@@ -461,8 +556,8 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
   }
   if (isRst) {
     noteReset(r, c, d, seglen, frame, t);
-  } else if ((st & ST_RESET) != 0 && seglen > 0 && load<u8>(u8At(r, B_DATA_AFTER_RST + d)) < 255) {
-    store<u8>(u8At(r, B_DATA_AFTER_RST + d), load<u8>(u8At(r, B_DATA_AFTER_RST + d)) + 1);
+  } else if ((st & ST_RESET) != 0 && seglen > 0) {
+    bumpCold8(r, CB_DATA_AFTER_RST + d);
   }
   // No RTT is measured across a RST: a later ACK answers no exchange the RST left standing.
   if (isRst && (st & ST_ESTABLISHED) == 0) {
@@ -616,10 +711,17 @@ function open(hash: u32, t: f64, frame: u32): i32 {
     srcIsClient = sport >= dport;
     st |= ST_MIDSTREAM | ST_ESTABLISHED;
   }
-  if (load<u8>(p + P_IPVER) == 6) st |= ST_IPV6;
-  const a = u32At(r, W_ADDR);
-  memory.copy(a, srcIsClient ? p + P_SRC : p + P_DST, 16);
-  memory.copy(a + 16, srcIsClient ? p + P_DST : p + P_SRC, 16);
+  const a = srcIsClient ? p + P_SRC : p + P_DST;
+  const b = srcIsClient ? p + P_DST : p + P_SRC;
+  if (load<u8>(p + P_IPVER) == 6) {
+    st |= ST_IPV6;
+    const e = entryFor(v6Pool, r) + (<usize>VW_ADDR << 2);
+    memory.copy(e, a, 16);
+    memory.copy(e + 16, b, 16);
+  } else {
+    store<u32>(u32At(r, W_ADDR), load<u32>(a));
+    store<u32>(u32At(r, W_ADDR + 1), load<u32>(b));
+  }
   store<u16>(u16At(r, H_PORT), srcIsClient ? sport : dport);
   store<u16>(u16At(r, H_PORT + 1), srcIsClient ? dport : sport);
   store<u16>(u16At(r, H_STATE), <u16>st);
@@ -641,10 +743,7 @@ function setSetup(r: usize, on: i32, off: i32): void {
 function onSyn(r: usize, d: i32, isAck: bool, t: f64, fFlags: i32): i32 {
   const p = packetAt;
   // A second SYN of a direction repeats its ISN (another ISN opened a new connection): a retransmission.
-  if ((fFlags & D_SYN_SEEN) != 0) {
-    const n = load<u8>(u8At(r, B_SYN_RETRIES + d));
-    if (n < 255) store<u8>(u8At(r, B_SYN_RETRIES + d), n + 1);
-  }
+  if ((fFlags & D_SYN_SEEN) != 0) bumpCold8(r, CB_SYN_RETRIES + d);
   store<u32>(u32At(r, W_ISN + d), load<u32>(p + P_SEQ));
   let df = D_SYN_SEEN;
   if (load<u8>(p + P_SACKPERM) != 0) df |= D_SACK_PERM;
@@ -652,7 +751,11 @@ function onSyn(r: usize, d: i32, isAck: bool, t: f64, fFlags: i32): i32 {
   const mss = load<i32>(p + P_MSS);
   if (mss >= 0) store<u16>(u16At(r, H_MSS + d), <u16>mss);
   const ws = load<i32>(p + P_WSCALE);
-  if (ws >= 0) store<u8>(u8At(r, B_WSCALE + d), <u8>(ws > 14 ? 14 : ws));
+  if (ws >= 0) {
+    const shift = <u32>d << 2;
+    const both = <u32>load<u8>(u8At(r, B_WSCALE));
+    store<u8>(u8At(r, B_WSCALE), <u8>((both & ~(<u32>0xf << shift)) | (<u32>(ws > 14 ? 14 : ws) << shift)));
+  }
   const sti = u16At(r, H_STATE);
   const st = <i32>load<u16>(sti);
   if (isAck) {
@@ -805,6 +908,9 @@ export function compact(keep: usize, remap: usize): i32 {
   let n = 0;
   for (let c = 0; c < count; c++) {
     if (load<u8>(keep + <usize>c) == 0) {
+      const r = storeAt + <usize>c * RECORD_BYTES;
+      entryRelease(coldPool, r);
+      if (isIpv6(r)) entryRelease(v6Pool, r);
       store<i32>(remap + (<usize>c << 2), -1);
       continue;
     }
@@ -848,7 +954,7 @@ export { idleArraysBytes, idlePass, survivedCountAt, survivedMaxAt, diedCountAt,
  * tracks a packet: its regions grow into it.
  */
 export function scratchAbove(bytes: usize): usize {
-  const at = align(flowsEnd(), 64);
+  const at = align(topEnd(), 64);
   ensureMemory(at + bytes);
   if (at + bytes > dirtyEnd) dirtyEnd = at + bytes;
   return at;
