@@ -30,10 +30,12 @@ export interface AnalyzeOptions extends TrackerOptions {
   onTcpPacket?: TrackedPacketHandler;
   /**
    * The --events lines, written in WebAssembly (classic pcap keeps the walk,
-   * no JavaScript per packet); when the tracker takes them, onTcpPacket is
-   * not called. Written out by the end of analyzeCapture (or finishLines()).
+   * no JavaScript per packet); onTcpPacket is then not called. Written out
+   * by the end of analyzeCapture (or finishLines()).
    */
   eventLines?: EventLineSpec;
+  /** Only the packets this keeps get an --events line (a connection filter); every frame is then tracked alone. */
+  keepEventLine?: (tracker: TcpTracker, pkt: DecodedTcp) => boolean;
   evictor?: Evictor;
   /** The source stamps packets when they reach kad, not in the kernel (cap): timing evidence is weak. */
   arrivalTimestamps?: boolean;
@@ -71,6 +73,7 @@ export class CapturePipeline {
   private readonly arrivalTimestamps: boolean;
   /** The tracker writes the --events lines, walked or not (see AnalyzeOptions.eventLines); onTcp is not called. */
   private readonly trackerWritesLines: boolean;
+  private readonly keepLine: ((tracker: TcpTracker, pkt: DecodedTcp) => boolean) | undefined;
   private sinceEvictCheck = 0;
 
   constructor(
@@ -81,7 +84,9 @@ export class CapturePipeline {
     this.onTcp = opts.onTcpPacket;
     this.evictor = opts.evictor;
     this.arrivalTimestamps = opts.arrivalTimestamps ?? false;
-    this.trackerWritesLines = opts.eventLines !== undefined && this.tracker.writeEventLines(opts.eventLines);
+    this.trackerWritesLines = opts.eventLines !== undefined;
+    if (opts.eventLines !== undefined) this.tracker.writeEventLines(opts.eventLines);
+    this.keepLine = opts.keepEventLine;
   }
 
   /** The per-packet entry point; allocation-free. */
@@ -90,8 +95,9 @@ export class CapturePipeline {
     // A negative result is the decode status of a frame that is not usable TCP.
     this.frameCounts.count(rec, kind < 0 ? -kind : DECODED_TCP);
     if (kind >= 0) {
-      if (this.trackerWritesLines) this.tracker.eventLine(rec, kind);
-      else if (this.onTcp !== undefined) this.onTcp(this.tracker, this.tracker.packet(), rec, kind);
+      if (this.trackerWritesLines) {
+        if (this.keepLine === undefined || this.keepLine(this.tracker, this.tracker.packet())) this.tracker.eventLine(rec, kind);
+      } else if (this.onTcp !== undefined) this.onTcp(this.tracker, this.tracker.packet(), rec, kind);
     }
     if (this.evictor !== undefined) this.trackedFrames(1);
   };
@@ -115,14 +121,15 @@ export class CapturePipeline {
    * How a capture reader should feed this pipeline: into a chunk inside the
    * tracker's memory (no copy per frame) and, unless every packet must come
    * through onPacket (an onTcpPacket consumer, unless the tracker writes
-   * the lines it would), classic pcap records a run at a time; pcapng
-   * packet blocks too when nothing needs each packet.
+   * the lines it would; a line filter), classic pcap records a run at a
+   * time; pcapng packet blocks too when nothing needs each packet.
    */
   readOptions(): Pick<ReadCaptureOptions, 'chunkBuffer' | 'pcapRecords' | 'pcapngBlocks'> {
     const alone = this.onTcp === undefined && !this.trackerWritesLines;
+    const walk = (this.onTcp === undefined || this.trackerWritesLines) && this.keepLine === undefined;
     return {
       chunkBuffer: this.tracker.chunkBuffer,
-      pcapRecords: this.onTcp === undefined || this.trackerWritesLines ? new TrackerRecordRun(this) : undefined,
+      pcapRecords: walk ? new TrackerRecordRun(this) : undefined,
       pcapngBlocks: alone ? new TrackerBlockRun(this) : undefined,
     };
   }

@@ -14,6 +14,10 @@ import { ConnectionRetirer, DEFAULT_MAX_MEMORY, MAX_KEPT_IN_FULL } from '../repo
 import { VERSION } from '../version.js';
 import { UserError } from '../model/errors.js';
 import { addressText } from '../util/ip-text.js';
+import type { DecodedTcp } from '../decode/decoded-tcp.js';
+import type { eventLinePhrases } from '../render/event-lines.js';
+import { fitsEventLines } from '../track/event-line-out.js';
+import type { TcpTracker } from '../track/tcp-tracker.js';
 
 /** Scenario 1 of the lab, seen from the server: the case the tool exists for. */
 export const DEFAULT_CAPTURE = fileURLToPath(new URL('../../../captures/fw-reset-keepalive.server.pcap', import.meta.url));
@@ -69,9 +73,13 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   const writer = flags.events ? new LineWriter() : null;
   // Loaded only when asked for: the terminal report, the common case, starts ~10 ms sooner without them.
   const lines = writer ? await import('../render/event-lines.js') : null;
-  const EventLineEncoder = lines?.EventLineEncoder ?? null;
-  // The WebAssembly walk writes the lines of classic pcap itself, unfiltered: the filter's rule stays in passesFilter.
   const filtered = Boolean(filter.ports?.length || filter.hosts?.length || filter.ids?.length);
+  const lineTexts = (name: string): ReturnType<typeof eventLinePhrases> => lines!.eventLinePhrases(files.length > 1 ? name : undefined);
+  for (const f of writer ? files : []) {
+    const name = f === '-' ? 'stdin' : f;
+    if (!fitsEventLines(lineTexts(name)))
+      throw new UserError(`${name}: the name is too long to label --events lines; analyze it on its own`);
+  }
 
   // --json and --html carry every connection; the terminal report builds and words only those it lists.
   const everything = Boolean(flags.json || flags.html);
@@ -82,22 +90,9 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
     diagnose: !writer,
     explain: everything,
     evictor: retirer ?? undefined,
-    eventLines: (name) =>
-      writer && !filtered
-        ? { ...lines!.eventLinePhrases(files.length > 1 ? name : undefined), write: (b) => writer.writeBytes(b) }
-        : undefined,
-    onTcpPacket: (name) => {
-      if (!writer) return undefined;
-      const encoder = new EventLineEncoder!(files.length > 1 ? name : undefined);
-      const byHost = (filter.hosts?.length ?? 0) > 0;
-      return (tracker, pkt, rec, kind) => {
-        // Addresses as text only for a --host filter: every packet would pay for them.
-        const v6 = pkt.ipVersion === 6;
-        const src = byHost ? addressText(pkt.src, 0, v6) : '';
-        const dst = byHost ? addressText(pkt.dst, 0, v6) : '';
-        if (passesFilter(filter, tracker.lastId, pkt.srcPort, pkt.dstPort, src, dst)) encoder.write(tracker, pkt, rec, kind, writer);
-      };
-    },
+    eventLines: (name) => (writer ? { ...lineTexts(name), write: (b) => writer.writeBytes(b) } : undefined),
+    // Unfiltered, the WebAssembly walk writes every line itself; filtered, each frame is tracked alone and the filter's rule stays in passesFilter.
+    keepEventLine: filtered ? keepByFilter(filter) : undefined,
   });
   const { analyses, diagnoses, comparisons, problems } = run;
   if (filter.ids?.length) {
@@ -164,4 +159,16 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
     for (const p of problems.slice(0, -1)) process.stderr.write(`kad: ${p}\n`);
     throw new UserError(problems[problems.length - 1]!);
   }
+}
+
+/** Whether the packet just tracked passes the connection filter. */
+function keepByFilter(filter: ConnectionFilter): (tracker: TcpTracker, pkt: DecodedTcp) => boolean {
+  const byHost = (filter.hosts?.length ?? 0) > 0;
+  return (tracker, pkt) => {
+    // Addresses as text only for a --host filter: every packet would pay for them.
+    const v6 = pkt.ipVersion === 6;
+    const src = byHost ? addressText(pkt.src, 0, v6) : '';
+    const dst = byHost ? addressText(pkt.dst, 0, v6) : '';
+    return passesFilter(filter, tracker.lastId, pkt.srcPort, pkt.dstPort, src, dst);
+  };
 }

@@ -1,5 +1,4 @@
 import { writeSync } from 'node:fs';
-import type { ByteSink } from '../render/event-lines.js';
 
 /** Output is written in pieces of this size. */
 const CHUNK = 1 << 20;
@@ -13,7 +12,7 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
  * matters: a stream queues what a slow reader (`| jq`) has not taken yet, in
  * memory, and a big capture writes gigabytes.
  */
-export class LineWriter implements ByteSink {
+export class LineWriter {
   private readonly buf = Buffer.allocUnsafe(CHUNK);
   private used = 0;
 
@@ -36,20 +35,6 @@ export class LineWriter implements ByteSink {
       }
     }
     this.used += this.buf.write(s, this.used);
-  }
-
-  /** For encoders that write bytes in place (ByteSink): the buffer, room for `bytes` at reserve()'s offset, then commit(end). */
-  get buffer(): Buffer {
-    return this.buf;
-  }
-
-  reserve(bytes: number): number {
-    if (bytes > this.buf.length - this.used) this.flush();
-    return this.used;
-  }
-
-  commit(end: number): void {
-    this.used = end;
   }
 
   /** Bytes as they are, after what is buffered; a run of many lines goes out from where it lies, uncopied. */

@@ -2,7 +2,13 @@ import type { CaptureComparison, Evidence } from '../model/analysis-report.js';
 import { diagnoseCapture, type CaptureDiagnosis, type CrossEvidence } from './diagnose-capture.js';
 import { compareCaptures } from './two-sided.js';
 import { describeSkipped, skippedCounts } from '../analyze/skipped-counts.js';
-import { analyzeCapture, type CaptureAnalysis, type Evictor, type TrackedPacketHandler } from '../analyze/analyze-capture.js';
+import {
+  analyzeCapture,
+  type AnalyzeOptions,
+  type CaptureAnalysis,
+  type Evictor,
+  type TrackedPacketHandler,
+} from '../analyze/analyze-capture.js';
 import type { EventLineSpec } from '../track/event-line-out.js';
 
 export interface FilesAnalysis {
@@ -32,6 +38,8 @@ export async function analyzeFiles(
     onTcpPacket?: (file: string) => TrackedPacketHandler | undefined;
     /** The same lines, written by the WebAssembly walk where it runs (see AnalyzeOptions.eventLines). */
     eventLines?: (file: string) => EventLineSpec | undefined;
+    /** Which packets get a line (see AnalyzeOptions.keepEventLine). */
+    keepEventLine?: AnalyzeOptions['keepEventLine'];
     /** Bounds the memory of a single capture's analysis (see Evictor). */
     evictor?: Evictor;
   },
@@ -44,6 +52,7 @@ export async function analyzeFiles(
       displayName: name,
       onTcpPacket: opts.onTcpPacket?.(name),
       eventLines: opts.eventLines?.(name),
+      keepEventLine: opts.keepEventLine,
       evictor: opts.evictor,
     });
     if (analysis.error && analysis.frames === 0) {

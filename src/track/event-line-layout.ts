@@ -23,9 +23,13 @@ export const PH_KINDS = 16; // one per kind code, from here (the kind, then the 
 export const PH_FLAGS = 32; // one per flags byte, from here (the letters, then the key of seq)
 export const PHRASE_COUNT = 288;
 export const PHRASE_SLOT = 64;
-/** The line's head (`{"frame":`, or with the file's name before it) has room for this many bytes. */
-export const HEAD_MAX = 1024;
+/**
+ * The line's head (`{"frame":`, or with the file's name before it) has room
+ * for this many bytes: the JSON text of any path open() takes (PATH_MAX 4096
+ * bytes, six each when escaped), so that every run can write its lines here.
+ */
+export const HEAD_MAX = 32768;
 /** Output bytes the encoder fills before the JavaScript side writes them out. */
 export const LINES_BYTES = 262144;
 /** Room one line may take: the head, the fixed text, the longest numbers and two IPv6 addresses. */
-export const LINE_MAX = 2048;
+export const LINE_MAX = HEAD_MAX + 1024;

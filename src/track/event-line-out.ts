@@ -14,6 +14,11 @@ export interface EventLineSpec {
   write(bytes: Uint8Array): void;
 }
 
+/** Whether the encoder's tables hold the spec's texts (the head: any path open() takes). */
+export function fitsEventLines(spec: Pick<EventLineSpec, 'head' | 'phrases'>): boolean {
+  return spec.head.length <= HEAD_MAX && spec.phrases.length <= PHRASE_COUNT && spec.phrases.every((p) => p.length < PHRASE_SLOT);
+}
+
 /** Sets up the encoder of src/wasm/event-line.ts, and hands what it wrote to the spec's writer. */
 export class EventLineOut {
   private readonly lines: Uint8Array;
@@ -28,10 +33,9 @@ export class EventLineOut {
     this.packetAt = x.packetAddress();
   }
 
-  /** Null when the texts do not fit the table (a very long file name): the caller then encodes in JavaScript. */
-  static start(x: PassExports, sab: ArrayBufferLike, spec: EventLineSpec): EventLineOut | null {
-    if (spec.head.length > HEAD_MAX || spec.phrases.length > PHRASE_COUNT) return null;
-    if (spec.phrases.some((p) => p.length >= PHRASE_SLOT)) return null;
+  /** The texts must fit the table (see fitsEventLines). */
+  static start(x: PassExports, sab: ArrayBufferLike, spec: EventLineSpec): EventLineOut {
+    if (!fitsEventLines(spec)) throw new RangeError('--events texts longer than the WebAssembly encoder holds');
     const table = new Uint8Array(sab, x.eventPhrasesAddress(), PHRASE_COUNT * PHRASE_SLOT);
     spec.phrases.forEach((p, i) => {
       table[i * PHRASE_SLOT] = p.length;

@@ -298,12 +298,10 @@ export class TcpTracker {
   /**
    * Has trackPcapRecords() write each TCP packet's --events line too, and
    * hand them to `spec.write` before it returns (eventLine() does the same for
-   * a frame tracked alone). False when the spec's texts do not fit (the caller
-   * writes the lines itself).
+   * a frame tracked alone). The texts must fit (fitsEventLines).
    */
-  writeEventLines(spec: EventLineSpec): boolean {
+  writeEventLines(spec: EventLineSpec): void {
     this.lineOut = EventLineOut.start(this.x, this.memory.buffer, spec);
-    return this.lineOut !== null;
   }
 
   /** The --events line of the frame trackFrame() just tracked as TCP (of `kind`), when writeEventLines() took. */
