@@ -2,13 +2,7 @@ import type { CaptureComparison, Evidence } from '../model/analysis-report.js';
 import { diagnoseCapture, type CaptureDiagnosis, type CrossEvidence } from './diagnose-capture.js';
 import { compareCaptures } from './two-sided.js';
 import { describeSkipped, skippedCounts } from '../analyze/skipped-counts.js';
-import {
-  analyzeCapture,
-  type AnalyzeOptions,
-  type CaptureAnalysis,
-  type Evictor,
-  type TrackedPacketHandler,
-} from '../analyze/analyze-capture.js';
+import { analyzeCapture, type AnalyzeOptions, type CaptureAnalysis, type Evictor } from '../analyze/analyze-capture.js';
 import type { EventLineSpec } from '../track/event-line-out.js';
 
 export interface FilesAnalysis {
@@ -35,8 +29,7 @@ export async function analyzeFiles(
     diagnose: boolean;
     /** Word every verdict (default); false when a report will word only the connections it lists. */
     explain?: boolean;
-    onTcpPacket?: (file: string) => TrackedPacketHandler | undefined;
-    /** The same lines, written by the WebAssembly walk where it runs (see AnalyzeOptions.eventLines). */
+    /** The --events lines of each capture, written in WebAssembly (see AnalyzeOptions.eventLines). */
     eventLines?: (file: string) => EventLineSpec | undefined;
     /** Which packets get a line (see AnalyzeOptions.keepEventLine). */
     keepEventLine?: AnalyzeOptions['keepEventLine'];
@@ -50,7 +43,6 @@ export async function analyzeFiles(
     const name = file === '-' ? 'stdin' : file;
     const analysis = await analyzeCapture(file, {
       displayName: name,
-      onTcpPacket: opts.onTcpPacket?.(name),
       eventLines: opts.eventLines?.(name),
       keepEventLine: opts.keepEventLine,
       evictor: opts.evictor,
