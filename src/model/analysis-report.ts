@@ -26,14 +26,16 @@ export interface Endpoint {
   port: number;
 }
 
-/** How a connection ended, as far as the capture shows. */
-export type ConnectionEndKind =
-  | 'fin' // both sides sent FIN
-  | 'half-closed' // one side sent FIN, the other never did
-  | 'reset' // a RST ended an established connection
-  | 'rejected' // the SYN was answered by a RST
-  | 'no-answer' // SYN never answered
-  | 'open'; // still open when the capture ended
+/** How a connection ended, as far as the capture shows: every kind, the type's one definition. */
+export const CONNECTION_END_KINDS = [
+  'fin', // both sides sent FIN
+  'half-closed', // one side sent FIN, the other never did
+  'reset', // a RST ended an established connection
+  'rejected', // the SYN was answered by a RST
+  'no-answer', // SYN never answered
+  'open', // still open when the capture ended
+] as const;
+export type ConnectionEndKind = (typeof CONNECTION_END_KINDS)[number];
 
 export interface ConnectionEnd {
   kind: ConnectionEndKind;

@@ -13,6 +13,7 @@ import type {
   DirectionStats,
   FileReport,
 } from '../model/analysis-report.js';
+import { CONNECTION_END_KINDS } from '../model/analysis-report.js';
 import { ProblemGroupTally } from './problem-groups.js';
 import { SetupPathTally } from './setup-paths.js';
 import { connId, diagnosisId, mergeById, type RetiredTally } from './retired-tally.js';
@@ -205,8 +206,8 @@ function tallyHeld(
 
   const counts: ConnectionCounts = { total: selected.length, byEnd: {}, problems: 0, others: 0 };
   // Counted by kind in plain arrays, then written in order of first appearance: a keyed count per connection cost more than the rest of the loop.
-  const endCounts = new Float64Array(END_KINDS.length);
-  const endFirst = new Float64Array(END_KINDS.length);
+  const endCounts = new Float64Array(CONNECTION_END_KINDS.length);
+  const endFirst = new Float64Array(CONNECTION_END_KINDS.length);
   const endOrder: number[] = [];
   const problems: number[] = [];
   const others: number[] = [];
@@ -219,7 +220,7 @@ function tallyHeld(
       setupPaths.add(path, store.id(c), synRetries, synAckRetries, failed?.setup?.kind ?? null);
     }
     const end = store.endKind(c);
-    const k = END_KINDS.indexOf(end);
+    const k = CONNECTION_END_KINDS.indexOf(end);
     if (endCounts[k]!++ === 0) {
       endOrder.push(k);
       endFirst[k] = store.id(c);
@@ -234,13 +235,11 @@ function tallyHeld(
   }
   const endFirstId = new Map<ConnectionEndKind, number>();
   for (const k of endOrder) {
-    counts.byEnd[END_KINDS[k]!] = endCounts[k]!;
-    endFirstId.set(END_KINDS[k]!, endFirst[k]!);
+    counts.byEnd[CONNECTION_END_KINDS[k]!] = endCounts[k]!;
+    endFirstId.set(CONNECTION_END_KINDS[k]!, endFirst[k]!);
   }
   return { counts, endFirstId, problems, others, diagnoses, setupPaths };
 }
-
-const END_KINDS: readonly ConnectionEndKind[] = ['fin', 'half-closed', 'reset', 'rejected', 'no-answer', 'open'];
 
 /**
  * The index of each diagnosis's connection (-1: not held). Diagnoses come in
