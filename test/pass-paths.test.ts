@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { generateBusyCapture } from '../bench/synth-busy.js';
-import { analyzeCapture } from '../src/analyze/analyze-capture.js';
+import { analyzeCapture, CapturePipeline } from '../src/analyze/analyze-capture.js';
+import { readCapture } from '../src/capture/read-capture.js';
 import { fingerprint, viaCopies, viaPerPacket, viaRuns } from './helpers/pass-fingerprint.js';
 
 // Frames reach the WebAssembly tracker three ways: whole runs of pcap records
@@ -41,4 +42,25 @@ test('pcap record runs, per-frame calls and copied frames give the same analysis
     if (whole.summary?.format === 'pcap') runsTaken++;
   }
   assert.ok(runsTaken >= 10, `only ${runsTaken} classic pcap captures compared`);
+});
+
+test('record runs ask the evictor at the same frames as one call per frame does', async () => {
+  const busy = join(dir, 'evict.pcap');
+  generateBusyCapture(busy, { connections: 1500, seed: 5, snaplen: 128, prefixFrames: 0 });
+  async function askedAt(perFrame: boolean, chunkSize?: number): Promise<number[]> {
+    const at: number[] = [];
+    const p: CapturePipeline = new CapturePipeline(busy, {
+      evictor: { afterRun: (pipeline) => at.push(pipeline.frameCounts.frames) },
+      onTcpPacket: perFrame ? () => undefined : undefined,
+    });
+    const opts = p.readOptions();
+    assert.equal(opts.pcapRecords === undefined, perFrame, 'records are walked unless every frame must come through onPacket');
+    await readCapture(busy, p.onPacket, { ...opts, chunkSize });
+    return at;
+  }
+  const want = await askedAt(true);
+  assert.ok(want.length >= 3, `the evictor was asked ${want.length} times`);
+  // So --max-memory forgets the same connections at the same frames, for a pcap as for its pcapng copy.
+  assert.deepEqual(await askedAt(false), want);
+  assert.deepEqual(await askedAt(false, 4096), want);
 });

@@ -1,6 +1,5 @@
 import { CaptureError } from '../capture/capture-error.js';
 import type { CaptureSummary, PacketRecord } from '../capture/packet-record.js';
-import type { PcapRecordRun } from '../capture/pcap.js';
 import { readCapture, type ReadCaptureOptions } from '../capture/read-capture.js';
 import { DECODED_TCP } from '../decode/decode-status.js';
 import type { DecodedTcp } from '../decode/decoded-tcp.js';
@@ -8,6 +7,7 @@ import type { EventLineSpec } from '../track/event-line-out.js';
 import { TcpTracker, type TrackerOptions } from '../track/tcp-tracker.js';
 import { FrameCounter } from './frame-counter.js';
 import { TrackerBlockRun } from './tracker-block-run.js';
+import { TrackerRecordRun } from './tracker-record-run.js';
 
 /** Called for every TCP packet after tracking (used by --events and live views). */
 export type TrackedPacketHandler = (tracker: TcpTracker, pkt: DecodedTcp, rec: PacketRecord, kind: number) => void;
@@ -21,7 +21,7 @@ export interface Evictor {
   afterRun(pipeline: CapturePipeline): void;
 }
 
-/** Packets tracked one at a time between two calls to the evictor (runs of pcap records call it after each run). */
+/** Frames tracked between two calls to the evictor, one at a time or in walks (evict-check-walk.ts). */
 const EVICT_CHECK_PACKETS = 4096;
 
 export interface AnalyzeOptions extends TrackerOptions {
@@ -121,16 +121,15 @@ export class CapturePipeline {
    * How a capture reader should feed this pipeline: into a chunk inside the
    * tracker's memory (no copy per frame) and, unless every packet must come
    * through onPacket (an onTcpPacket consumer, unless the tracker writes
-   * the lines it would; a line filter), classic pcap records a run at a
-   * time; pcapng packet blocks too when nothing needs each packet.
+   * the lines it would; a line filter), classic pcap records and pcapng
+   * packet blocks a run at a time.
    */
   readOptions(): Pick<ReadCaptureOptions, 'chunkBuffer' | 'pcapRecords' | 'pcapngBlocks'> {
-    const alone = this.onTcp === undefined && !this.trackerWritesLines;
     const walk = (this.onTcp === undefined || this.trackerWritesLines) && this.keepLine === undefined;
     return {
       chunkBuffer: this.tracker.chunkBuffer,
       pcapRecords: walk ? new TrackerRecordRun(this) : undefined,
-      pcapngBlocks: alone ? new TrackerBlockRun(this) : undefined,
+      pcapngBlocks: walk ? new TrackerBlockRun(this) : undefined,
     };
   }
 
@@ -155,25 +154,6 @@ export class CapturePipeline {
       lastFrameSec: c.lastSec,
       lastFrameNsec: c.lastNsec,
     };
-  }
-}
-
-/** Hands runs of classic pcap records to the tracker whole, and counts their frames. */
-class TrackerRecordRun implements PcapRecordRun {
-  frame = 0;
-
-  constructor(private readonly pipeline: CapturePipeline) {}
-
-  take(buf: Buffer, start: number, end: number, le: boolean, nano: boolean, linkType: number, frame: number): number {
-    const tracker = this.pipeline.tracker;
-    const pos = tracker.trackPcapRecords(buf, start, end, le, nano, linkType, frame);
-    this.frame = tracker.pcapFrame;
-    if (this.frame !== frame) {
-      const w = tracker.takeWalked();
-      this.pipeline.frameCounts.addWalked(this.frame - frame, w.statusCounts, w.latestSec, w.latestNsec, linkType);
-    }
-    this.pipeline.evictor?.afterRun(this.pipeline);
-    return pos;
   }
 }
 

@@ -234,23 +234,33 @@ export class TcpTracker {
   /**
    * Decodes and tracks the whole classic-pcap records of buf[start, end) in
    * WebAssembly, numbering them after `frame`; returns where it stopped (see
-   * PcapRecordRun). Only a chunk inside the tracker's memory can be walked.
+   * PcapRecordRun), at the latest once frame `last` is tracked. Only a chunk
+   * inside the tracker's memory can be walked.
    */
-  trackPcapRecords(buf: Buffer, start: number, end: number, le: boolean, nano: boolean, linkType: number, frame: number): number {
+  trackPcapRecords(
+    buf: Buffer,
+    start: number,
+    end: number,
+    le: boolean,
+    nano: boolean,
+    linkType: number,
+    frame: number,
+    last: number,
+  ): number {
     this.pcapFrame = frame;
     if (buf !== this.chunk) return start;
     const at = buf.byteOffset;
     let pos = at + start;
     for (;;) {
       // A run also stops when the ring of reset notes is full: empty it and go on.
-      const stop = this.x.trackPcapRecords(pos, at + end, le ? 1 : 0, nano ? 1 : 0, linkType, this.pcapFrame);
+      const stop = this.x.trackPcapRecords(pos, at + end, le ? 1 : 0, nano ? 1 : 0, linkType, this.pcapFrame, last);
       this.tracked = true;
       this.pcapFrame = this.x.pcapFrameNumber();
       const linesFull = this.lineOut !== null && this.lineOut.drain();
       const full = this.notes.takeInto(this.resets) === NOTE_MAX || linesFull;
       const moved = stop !== pos;
       pos = stop;
-      if (!full || !moved) break;
+      if (!full || !moved || this.pcapFrame === last) break;
     }
     return pos - at;
   }
@@ -287,7 +297,8 @@ export class TcpTracker {
       this.pcapFrame = this.x.pcapFrameNumber();
       this.pcapngDrops = this.x.pcapngDrops();
       if (this.x.pcapngDropsSeen() !== 0) this.pcapngDropsSeen = true;
-      const full = this.notes.takeInto(this.resets) === NOTE_MAX;
+      const linesFull = this.lineOut !== null && this.lineOut.drain();
+      const full = this.notes.takeInto(this.resets) === NOTE_MAX || linesFull;
       const moved = stop !== pos;
       pos = stop;
       if (!full || !moved || this.pcapFrame === last) break;

@@ -29,7 +29,7 @@ export const PASS_EXPORTS = {
     fn<(ptr: number, capLen: number, wireLen: number, linkType: number, tsSec: number, tsNsec: number, frame: number) => number>(7),
   decode: fn<(ptr: number, capLen: number, wireLen: number, linkType: number) => number>(4),
   decodeTallyAddress: fn<() => number>(0),
-  trackPcapRecords: fn<(start: number, end: number, le: number, nano: number, linkType: number, frame: number) => number>(6),
+  trackPcapRecords: fn<(start: number, end: number, le: number, nano: number, linkType: number, frame: number, last: number) => number>(7),
   pcapFrameNumber: fn<() => number>(0),
   trackPcapngBlocks: fn<(start: number, end: number, le: number, frame: number, drops: number, last: number) => number>(6),
   pcapngInterface:

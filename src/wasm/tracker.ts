@@ -338,11 +338,11 @@ export function clearCounts(): void {
  * after the record that filled the reset-note ring or left no room for the
  * next `--events` line.
  */
-export function trackPcapRecords(start: usize, end: usize, le: bool, nano: bool, linkType: i32, frame: u32): usize {
+export function trackPcapRecords(start: usize, end: usize, le: bool, nano: bool, linkType: i32, frame: u32, last: u32): usize {
   const fracPerSec: u32 = nano ? 1000000000 : 1000000;
   const fracToNs: u32 = nano ? 1 : 1000;
   let pos = start;
-  while (end - pos >= 16) {
+  while (frame != last && end - pos >= 16) {
     const capLen = u32Of(pos + 8, le);
     if (capLen > PCAP_MAX_CAPLEN) break;
     const next = pos + 16 + <usize>capLen;
