@@ -155,6 +155,7 @@ export async function runRoundRobinSection(dir: string, o: RoundRobinOptions): P
     { name: `${tag}gzip`, cmd: kad, args: ['analyze', gz], reads: [gz] },
     { name: `${tag}json`, cmd: kad, args: ['analyze', '--json', pcap], reads: [pcap] },
     { name: `${tag}events`, cmd: kad, args: ['analyze', '--events', pcap], reads: [pcap] },
+    { name: `${tag}events pcapng`, cmd: kad, args: ['analyze', '--events', ng], reads: [ng] },
     { name: `${tag}watch`, cmd: kad, args: ['watch', '-r', pcap], reads: [pcap] },
   ];
   const jobs: Job[] = [
@@ -218,6 +219,7 @@ export async function runRoundRobinSection(dir: string, o: RoundRobinOptions): P
     ...row('zcat FILE.pcap.gz alone', 'zcat'),
     ...row('kad analyze --json FILE', 'json'),
     ...row('kad analyze --events FILE', 'events'),
+    ...row('kad analyze --events FILE.pcapng', 'events pcapng'),
     ...row('kad watch -r FILE', 'watch'),
     ...(tsharkRow ? [tsharkRow] : []),
     ...row(`tshark -T fields (${tsharkN} prefix)`, 'tshark fields', tsharkN),
@@ -225,10 +227,10 @@ export async function runRoundRobinSection(dir: string, o: RoundRobinOptions): P
   printRows(rows, floor, tsharkRow);
   if (o.peer) {
     console.log(`\n  this build vs ${o.peer} (same rounds, alternating): CPU ratio and wall ratio, this ÷ peer`);
-    for (const m of ['text', 'pcapng', 'gzip', 'json', 'events', 'watch']) {
+    for (const m of ['text', 'pcapng', 'gzip', 'json', 'events', 'events pcapng', 'watch']) {
       const a = get(m);
       const b = get(`peer ${m}`);
-      if (a && b) console.log(`    ${m.padEnd(7)} CPU ${(a.cpu / b.cpu).toFixed(2)}  wall ${(a.wall / b.wall).toFixed(2)}`);
+      if (a && b) console.log(`    ${m.padEnd(13)} CPU ${(a.cpu / b.cpu).toFixed(2)}  wall ${(a.wall / b.wall).toFixed(2)}`);
     }
   }
 
@@ -247,6 +249,14 @@ export async function runRoundRobinSection(dir: string, o: RoundRobinOptions): P
       'pcapng within 1.2 x pcap',
       ngR.cpu <= 1.2 * text.cpu,
       `CPU ${(ngR.cpu / text.cpu).toFixed(2)} x, wall ${(ngR.wall / text.wall).toFixed(2)} x`,
+    );
+  const evR = get('events');
+  const evNg = get('events pcapng');
+  if (ok(evNg) && ok(evR))
+    verdict(
+      'pcapng --events within 1.2 x pcap --events',
+      evNg.cpu <= 1.2 * evR.cpu,
+      `CPU ${(evNg.cpu / evR.cpu).toFixed(2)} x, wall ${(evNg.wall / evR.wall).toFixed(2)} x`,
     );
   if (ok(gzR) && ok(zcat) && ok(text)) {
     const bound = Math.max(zcat.wall, text.wall);
