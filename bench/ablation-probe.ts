@@ -4,28 +4,24 @@
  * seconds spent after start-up. The stage before tells how much of that each
  * stage adds (run-bench takes the differences).
  *
- *   node dist/bench/ablation-probe.js STAGE FILE
+ *   node dist/bench/ablation-probe.js STAGE FILE [CUT.wasm]
  *
- * Stages, each including the ones before:
- *   read     the file into one reused 1 MiB buffer, nothing else
- *   frame    + pcap records walked in JavaScript, a no-op per record
- *   decode   + each frame decoded in WebAssembly (one call per frame from JS)
- *   track    the real pass: framing, decoding, flow lookup, per-connection
- *            bookkeeping and the event log, all inside one WebAssembly walk
- *   diagnose + verdicts for every connection
- *   report   + the report of the connections the terminal lists
- *   output   + the terminal text
+ * Stages, each including the ones before (STAGE_MEANING in ablation-stages.ts):
+ * read, decode, lookup, records, track, diagnose, report, output. decode,
+ * lookup and records run the whole pass with CUT.wasm, a build of the
+ * WebAssembly walk cut short after that stage (CUT_BUILDS): flow lookup,
+ * bookkeeping and the event log happen inside one walk and cannot be stopped
+ * apart from outside it.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { analyzeCapture } from '../src/analyze/analyze-capture.js';
-import { readCapture } from '../src/capture/read-capture.js';
 import { diagnoseCapture } from '../src/diagnose/diagnose-capture.js';
 import { buildFileReport } from '../src/report/build-file-report.js';
 import { makeStyle } from '../src/render/style.js';
 import { MAX_LISTED, renderFileReport } from '../src/render/text-report.js';
-import { instantiatePass } from '../src/track/wasm-pass.js';
+import { usePassBuild } from '../src/track/wasm-pass.js';
 
-import { STAGES, type Stage, type StageResult } from './ablation-stages.js';
+import { CUT_BUILDS, STAGES, type Stage, type StageResult } from './ablation-stages.js';
 
 function readOnly(file: string): number {
   const buf = Buffer.allocUnsafeSlow(1 << 20);
@@ -36,31 +32,13 @@ function readOnly(file: string): number {
   return bytes;
 }
 
-/** Frames walked in JS; with `decode`, each decoded by the tracker's WebAssembly decoder in its own memory (no copy). */
-async function frames(file: string, decode: boolean): Promise<number> {
-  const { exports: x, memory } = instantiatePass(1024, 1 << 20);
-  let chunk: Buffer | null = null;
-  let packets = 0;
-  await readCapture(
-    file,
-    (rec) => {
-      packets++;
-      if (decode && rec.buf === chunk) x.decode(rec.buf.byteOffset + rec.offset, rec.capLen, rec.origLen, rec.linkType);
-    },
-    {
-      chunkBuffer: (size) => {
-        if (size > x.chunkSize()) return null;
-        chunk = Buffer.from(memory.buffer, x.chunkAddress(), size);
-        return chunk;
-      },
-    },
-  );
-  return packets;
-}
-
-async function runStage(stage: Stage, file: string): Promise<number> {
+async function runStage(stage: Stage, file: string, cut: string | undefined): Promise<number> {
   if (stage === 'read') return readOnly(file);
-  if (stage === 'frame' || stage === 'decode') return frames(file, stage === 'decode');
+  if (CUT_BUILDS[stage] !== undefined) {
+    if (cut === undefined) throw new Error(`stage ${stage} needs the walk built with KAD_ABLATE=${CUT_BUILDS[stage]}`);
+    usePassBuild(readFileSync(cut));
+    return (await analyzeCapture(file)).frames;
+  }
   const analysis = await analyzeCapture(file);
   if (stage === 'track') return analysis.tcpPackets;
   const diagnosis = diagnoseCapture(analysis, undefined, { explain: false });
@@ -72,15 +50,15 @@ async function runStage(stage: Stage, file: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const [stage, file] = process.argv.slice(2);
+  const [stage, file, cut] = process.argv.slice(2);
   if (!STAGES.includes(stage as Stage) || !file) {
-    process.stdout.write(`${JSON.stringify({ ok: false, error: `usage: ablation-probe ${STAGES.join('|')} FILE` })}\n`);
+    process.stdout.write(`${JSON.stringify({ ok: false, error: `usage: ablation-probe ${STAGES.join('|')} FILE [CUT.wasm]` })}\n`);
     process.exitCode = 2;
     return;
   }
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
-  const packets = await runStage(stage as Stage, file);
+  const packets = await runStage(stage as Stage, file, cut);
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const c = process.cpuUsage(cpu0);
   const r: StageResult = { ok: true, cpu: (c.user + c.system) / 1e6, wall, packets };

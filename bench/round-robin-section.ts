@@ -9,7 +9,7 @@ import { closeSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from '../src/util/median.js';
-import { STAGES, type StageResult } from './ablation-stages.js';
+import { CUT_BUILDS, STAGE_MEANING, STAGES, type Stage, type StageResult } from './ablation-stages.js';
 import { medianRounds, warmCache, type Job, type JobResult } from './cpu-timing.js';
 import { generateRoundRobinCapture, pcapToPcapng } from './synth-round-robin.js';
 
@@ -49,9 +49,9 @@ function prefixOf(src: string, dst: string, packets: number): boolean {
   return spawnSync('editcap', ['-r', src, dst, `1-${packets}`], { stdio: 'ignore' }).status === 0;
 }
 
-function stageRun(stage: string, file: string): Promise<StageResult> {
+function stageRun(stage: string, file: string, cut: string | undefined): Promise<StageResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [ABLATION, stage, file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [ABLATION, stage, file, ...(cut ? [cut] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -66,13 +66,33 @@ function stageRun(stage: string, file: string): Promise<StageResult> {
   });
 }
 
-async function ablation(file: string, packets: number, runs: number): Promise<void> {
+/**
+ * The walk built cut short after stage `n` (ABLATE in src/wasm/tracker.ts),
+ * with the release build's options (asconfig.json); null when
+ * AssemblyScript is not installed (npm ci installs it) or the build failed.
+ */
+function cutBuild(dir: string, n: number): string | null {
+  const out = join(dir, `tracker-cut-${n}.wasm`);
+  const asc = join(ROOT, 'node_modules', '.bin', 'asc');
+  const r = spawnSync(asc, ['src/wasm/tracker.ts', '--target', 'release', '-o', out, '--use', `KAD_ABLATE=${n}`], {
+    cwd: ROOT,
+    stdio: 'ignore',
+  });
+  return r.status === 0 ? out : null;
+}
+
+async function ablation(file: string, packets: number, runs: number, dir: string): Promise<void> {
   console.log(`\nAblation (in-process CPU after start-up, median of ${runs}; each stage includes the ones above it):`);
-  const cpu = new Map<string, number[]>(STAGES.map((s) => [s, []]));
+  const cuts = new Map<Stage, string | null>();
+  for (const [stage, n] of Object.entries(CUT_BUILDS) as [Stage, number][]) cuts.set(stage, cutBuild(dir, n));
+  const stages = STAGES.filter((s) => cuts.get(s) !== null);
+  if (stages.length < STAGES.length)
+    console.log('  (the walk could not be built cut short: is AssemblyScript installed? npm ci; those stages are left out)');
+  const cpu = new Map<string, number[]>(stages.map((s) => [s, []]));
   for (let r = 0; r < runs; r++) {
-    for (const s of STAGES) {
+    for (const s of stages) {
       warmCache(file);
-      const res = await stageRun(s, file);
+      const res = await stageRun(s, file, cuts.get(s) ?? undefined);
       if (!res.ok || res.cpu === undefined) {
         console.log(`  ${s}: failed (${res.error})`);
         return;
@@ -82,20 +102,20 @@ async function ablation(file: string, packets: number, runs: number): Promise<vo
   }
   let before = 0;
   const total = median(cpu.get('output')!);
-  console.log('  stage     CPU s   adds    share  packets/s');
-  for (const s of STAGES) {
+  console.log('  stage     CPU s   adds    share  packets/s  what the stage adds');
+  for (const s of stages) {
     const c = median(cpu.get(s)!);
     const adds = c - before;
     console.log(
-      `  ${s.padEnd(8)} ${c.toFixed(3).padStart(6)}  ${adds.toFixed(3).padStart(6)}  ${((100 * adds) / total).toFixed(0).padStart(4)} %  ${fmtRate(packets / c).padStart(9)}`,
+      `  ${s.padEnd(8)} ${c.toFixed(3).padStart(6)}  ${adds.toFixed(3).padStart(6)}  ${((100 * adds) / total).toFixed(0).padStart(4)} %  ${fmtRate(packets / c).padStart(9)}  ${STAGE_MEANING[s]}`,
     );
     before = c;
   }
+  for (const out of cuts.values()) if (out) rmSync(out, { force: true });
   console.log(
-    '  frame and decode here walk the records in JavaScript, one call per frame; the real pass (track) walks them inside\n' +
-      '  WebAssembly, so "track − decode" understates flow lookup + bookkeeping + event log by the calls it saves.\n' +
-      '  Flow lookup, bookkeeping and the event log are one WebAssembly walk (src/wasm/tracker.ts): they cannot be\n' +
-      '  stopped apart from outside it.',
+    '  decode, lookup and records run the whole pass with the WebAssembly walk built cut short after that stage\n' +
+      '  (asc --use KAD_ABLATE=N): flow lookup, bookkeeping and the event log are one walk, not separable from outside.\n' +
+      "  A stage's 'adds' within about a tenth of the total is this kind of VM's noise between runs.",
   );
 }
 
@@ -291,6 +311,6 @@ export async function runRoundRobinSection(dir: string, o: RoundRobinOptions): P
     const x = n / ev.cpu / (tsharkN / fields.cpu);
     verdict('--events >= 30 x tshark -T fields (CPU rate)', x >= 30, `${x.toFixed(1)} x`);
   }
-  await ablation(pcap, n, Math.min(o.runs, 3));
+  await ablation(pcap, n, Math.min(o.runs, 3), dir);
   for (const f of [pcap, ng, gz, prefix]) rmSync(f, { force: true });
 }

@@ -135,6 +135,15 @@ function passModule(): WebAssembly.Module {
   return compiled;
 }
 
+/**
+ * Bench only: trackers made after this run `bytes`, a build of
+ * src/wasm/tracker.ts cut short after one stage (KAD_ABLATE there), so that
+ * bench/ablation-probe.ts can time what the stages inside the walk add.
+ */
+export function usePassBuild(bytes: Uint8Array): void {
+  compiled = new WebAssembly.Module(bytes);
+}
+
 /** Exports that return a byte address (or one computed from it) rather than a count. */
 const RETURNS_ADDRESS = /(Address|At|Above)$/;
 

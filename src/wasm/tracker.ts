@@ -58,6 +58,16 @@ import {
 @external('kad', 'outOfMemory')
 declare function outOfMemory(): void;
 
+/**
+ * 0 in every real build. The bench's ablation (bench/ablation-probe.ts) builds
+ * the walk cut short with `asc --use KAD_ABLATE=N`, to time what each stage
+ * adds: 1 decodes and counts every frame and tracks none; 2 also finds or
+ * opens each packet's connection; 3 also keeps the connection record, all but
+ * the event log. Those builds' analyses are meaningless: only their time is.
+ */
+// @ts-ignore: a compile-time constant, given only by such a build
+const ABLATE: i32 = isDefined(KAD_ABLATE) ? KAD_ABLATE : 0;
+
 /** Frames that do not lie in the chunk area are copied here first. */
 const SCRATCH_BYTES: usize = 1 << 18;
 const PAGE: usize = 65536;
@@ -389,7 +399,7 @@ export function trackPcapngBlocks(start: usize, end: usize, le: bool, frame: u32
   const status = decodeFrame(ptr, capLen, wireLen, linkType, packetAt);
   const counter = countsAt + (<usize>status << 2);
   store<u32>(counter, load<u32>(counter) + 1);
-  if (status == DECODED_TCP) {
+  if (status == DECODED_TCP && ABLATE != 1) {
     const kind = track(sec, nsec, frame);
     if (linesOn) writeEventLine(packetAt, frame, sec, nsec, lastConnectionId(), lastDirection, kind);
   }
@@ -419,6 +429,12 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
   if (c < 0 || (isSyn && isNewIncarnation(c, d))) {
     c = open(hash, t, frame);
     d = lastDirection;
+  }
+  if (ABLATE == 2) {
+    lastConn = c;
+    lastDirection = d;
+    lastTime = t;
+    return K_ACK;
   }
   const r = storeAt + <usize>c * RECORD_BYTES;
   const o = d ^ 1;
@@ -594,7 +610,7 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
   // is not logged: it lives in the connection record, and logging it would cost ~90 bytes per connection.
   const answers = (st & ST_LAST_LOGGED) != 0 && (st & ST_LAST_DIR_B) != (d == 1 ? ST_LAST_DIR_B : 0);
   const logged = kind > K_ACK || idle >= IDLE_MARK_NS || answers;
-  if (logged) {
+  if (logged && ABLATE != 3) {
     if (eventCount == eventCapacity) {
       const by = <usize>eventCapacity * E_STRIDE;
       moveUp(slotsAt, by);
