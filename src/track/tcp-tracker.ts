@@ -248,12 +248,24 @@ export class TcpTracker {
     last: number,
   ): number {
     this.pcapFrame = frame;
+    return this.walkChunk(buf, start, end, last, (pos, to) =>
+      this.x.trackPcapRecords(pos, to, le ? 1 : 0, nano ? 1 : 0, linkType, this.pcapFrame, last),
+    );
+  }
+
+  /**
+   * Runs `walk(pos, to)`, a WebAssembly walk over the chunk's bytes from
+   * address pos to `to`, until it reaches the end of buf[start, end) or frame
+   * `last`. A walk also stops when the ring of reset notes is full or the
+   * --events region has no room for another line: they are emptied and it
+   * goes on. Returns where it stopped, relative to buf.
+   */
+  private walkChunk(buf: Buffer, start: number, end: number, last: number, walk: (pos: number, to: number) => number): number {
     if (buf !== this.chunk) return start;
     const at = buf.byteOffset;
     let pos = at + start;
     for (;;) {
-      // A run also stops when the ring of reset notes is full: empty it and go on.
-      const stop = this.x.trackPcapRecords(pos, at + end, le ? 1 : 0, nano ? 1 : 0, linkType, this.pcapFrame, last);
+      const stop = walk(pos, at + end);
       this.tracked = true;
       this.pcapFrame = this.x.pcapFrameNumber();
       const linesFull = this.lineOut !== null && this.lineOut.drain();
@@ -287,23 +299,12 @@ export class TcpTracker {
     this.pcapFrame = frame;
     this.pcapngDrops = drops;
     this.pcapngDropsSeen = false;
-    if (buf !== this.chunk) return start;
-    const at = buf.byteOffset;
-    let pos = at + start;
-    for (;;) {
-      // A run also stops when the ring of reset notes is full: empty it and go on.
-      const stop = this.x.trackPcapngBlocks(pos, at + end, le ? 1 : 0, this.pcapFrame, this.pcapngDrops, last);
-      this.tracked = true;
-      this.pcapFrame = this.x.pcapFrameNumber();
+    return this.walkChunk(buf, start, end, last, (pos, to) => {
+      const stop = this.x.trackPcapngBlocks(pos, to, le ? 1 : 0, this.pcapFrame, this.pcapngDrops, last);
       this.pcapngDrops = this.x.pcapngDrops();
       if (this.x.pcapngDropsSeen() !== 0) this.pcapngDropsSeen = true;
-      const linesFull = this.lineOut !== null && this.lineOut.drain();
-      const full = this.notes.takeInto(this.resets) === NOTE_MAX || linesFull;
-      const moved = stop !== pos;
-      pos = stop;
-      if (!full || !moved || this.pcapFrame === last) break;
-    }
-    return pos - at;
+      return stop;
+    });
   }
 
   /**
