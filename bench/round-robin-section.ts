@@ -111,7 +111,6 @@ async function ablation(file: string, packets: number, runs: number, dir: string
     );
     before = c;
   }
-  for (const out of cuts.values()) if (out) rmSync(out, { force: true });
   console.log(
     '  decode, lookup and records run the whole pass with the WebAssembly walk built cut short after that stage\n' +
       '  (asc --use KAD_ABLATE=N): flow lookup, bookkeeping and the event log are one walk, not separable from outside.\n' +
