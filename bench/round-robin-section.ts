@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { median } from '../src/util/median.js';
 import { CUT_BUILDS, STAGE_MEANING, STAGES, type Stage, type StageResult } from './ablation-stages.js';
 import { medianRounds, warmCache, type Job, type JobResult } from './cpu-timing.js';
+import { twoCoreSplit } from './split-section.js';
 import { generateRoundRobinCapture, pcapToPcapng } from './synth-round-robin.js';
+import { walkBuild } from './walk-builds.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ABLATION = fileURLToPath(new URL('./ablation-probe.js', import.meta.url));
@@ -66,25 +68,10 @@ function stageRun(stage: string, file: string, cut: string | undefined): Promise
   });
 }
 
-/**
- * The walk built cut short after stage `n` (ABLATE in src/wasm/tracker.ts),
- * with the release build's options (asconfig.json); null when
- * AssemblyScript is not installed (npm ci installs it) or the build failed.
- */
-function cutBuild(dir: string, n: number): string | null {
-  const out = join(dir, `tracker-cut-${n}.wasm`);
-  const asc = join(ROOT, 'node_modules', '.bin', 'asc');
-  const r = spawnSync(asc, ['src/wasm/tracker.ts', '--target', 'release', '-o', out, '--use', `KAD_ABLATE=${n}`], {
-    cwd: ROOT,
-    stdio: 'ignore',
-  });
-  return r.status === 0 ? out : null;
-}
-
 async function ablation(file: string, packets: number, runs: number, dir: string): Promise<void> {
   console.log(`\nAblation (in-process CPU after start-up, median of ${runs}; each stage includes the ones above it):`);
   const cuts = new Map<Stage, string | null>();
-  for (const [stage, n] of Object.entries(CUT_BUILDS) as [Stage, number][]) cuts.set(stage, cutBuild(dir, n));
+  for (const [stage, n] of Object.entries(CUT_BUILDS) as [Stage, number][]) cuts.set(stage, walkBuild(dir, 'KAD_ABLATE', n));
   const stages = STAGES.filter((s) => cuts.get(s) !== null);
   if (stages.length < STAGES.length)
     console.log('  (the walk could not be built cut short: is AssemblyScript installed? npm ci; those stages are left out)');
@@ -311,5 +298,6 @@ export async function runRoundRobinSection(dir: string, o: RoundRobinOptions): P
     verdict('--events >= 30 x tshark -T fields (CPU rate)', x >= 30, `${x.toFixed(1)} x`);
   }
   await ablation(pcap, n, Math.min(o.runs, 3), dir);
+  await twoCoreSplit(pcap, n, o.runs, dir);
   for (const f of [pcap, ng, gz, prefix]) rmSync(f, { force: true });
 }

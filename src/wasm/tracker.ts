@@ -68,6 +68,16 @@ declare function outOfMemory(): void;
 // @ts-ignore: a compile-time constant, given only by such a build
 const ABLATE: i32 = isDefined(KAD_ABLATE) ? KAD_ABLATE : 0;
 
+/**
+ * -1 in every real build, where its test compiles away. The bench's
+ * two-core probe (bench/split-probe.ts) builds the walk with
+ * `asc --use KAD_SHARD=0|1`: each tracks only the connections of one half of
+ * the hash space and lets the other half's packets pass untouched, so that two
+ * threads, one per build, show how far splitting the flow table could go.
+ */
+// @ts-ignore: a compile-time constant, given only by such a build
+const SHARD: i32 = isDefined(KAD_SHARD) ? KAD_SHARD : -1;
+
 /** Frames that do not lie in the chunk area are copied here first. */
 const SCRATCH_BYTES: usize = 1 << 18;
 const PAGE: usize = 65536;
@@ -424,6 +434,8 @@ function track(tsSec: f64, tsNsec: i32, frame: u32): i32 {
   const isSyn = (flags & TCP_SYN) != 0;
   const isAck = (flags & TCP_ACK) != 0;
   const hash = hashPacket(p);
+  // The top bit of a second mix: the table's slot and tag bits stay spread within a half.
+  if (SHARD >= 0 && <i32>((hash * 0x9e3779b1) >>> 31) != SHARD) return K_ACK;
   let c = flowFind(hash, p, storeAt);
   let d = lastDir;
   if (c < 0 || (isSyn && isNewIncarnation(c, d))) {
