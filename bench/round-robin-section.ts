@@ -68,7 +68,8 @@ function stageRun(stage: string, file: string, cut: string | undefined): Promise
   });
 }
 
-async function ablation(file: string, packets: number, runs: number, dir: string): Promise<void> {
+/** Prints the ablation; returns each stage's median CPU seconds (cumulative, as printed), or null when a stage failed. */
+async function ablation(file: string, packets: number, runs: number, dir: string): Promise<Map<Stage, number> | null> {
   console.log(`\nAblation (in-process CPU after start-up, median of ${runs}; each stage includes the ones above it):`);
   const cuts = new Map<Stage, string | null>();
   for (const [stage, n] of Object.entries(CUT_BUILDS) as [Stage, number][]) cuts.set(stage, walkBuild(dir, 'KAD_ABLATE', n));
@@ -82,16 +83,17 @@ async function ablation(file: string, packets: number, runs: number, dir: string
       const res = await stageRun(s, file, cuts.get(s) ?? undefined);
       if (!res.ok || res.cpu === undefined) {
         console.log(`  ${s}: failed (${res.error})`);
-        return;
+        return null;
       }
       cpu.get(s)!.push(res.cpu);
     }
   }
   let before = 0;
-  const total = median(cpu.get('output')!);
+  const medians = new Map<Stage, number>(stages.map((s) => [s, median(cpu.get(s)!)]));
+  const total = medians.get('output')!;
   console.log('  stage     CPU s   adds    share  packets/s  what the stage adds');
   for (const s of stages) {
-    const c = median(cpu.get(s)!);
+    const c = medians.get(s)!;
     const adds = c - before;
     console.log(
       `  ${s.padEnd(8)} ${c.toFixed(3).padStart(6)}  ${adds.toFixed(3).padStart(6)}  ${((100 * adds) / total).toFixed(0).padStart(4)} %  ${fmtRate(packets / c).padStart(9)}  ${STAGE_MEANING[s]}`,
@@ -103,6 +105,7 @@ async function ablation(file: string, packets: number, runs: number, dir: string
       '  (asc --use KAD_ABLATE=N): flow lookup, bookkeeping and the event log are one walk, not separable from outside.\n' +
       "  A stage's 'adds' within about a tenth of the total is this kind of VM's noise between runs.",
   );
+  return medians;
 }
 
 interface Row {
@@ -297,7 +300,7 @@ export async function runRoundRobinSection(dir: string, o: RoundRobinOptions): P
     const x = n / ev.cpu / (tsharkN / fields.cpu);
     verdict('--events >= 30 x tshark -T fields (CPU rate)', x >= 30, `${x.toFixed(1)} x`);
   }
-  await ablation(pcap, n, Math.min(o.runs, 3), dir);
-  await twoCoreSplit(pcap, n, o.runs, dir);
+  const stages = await ablation(pcap, n, Math.min(o.runs, 3), dir);
+  await twoCoreSplit(pcap, n, o.runs, dir, stages);
   for (const f of [pcap, ng, gz, prefix]) rmSync(f, { force: true });
 }

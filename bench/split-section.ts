@@ -7,6 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Stage } from './ablation-stages.js';
 import { medianRounds, type JobResult } from './cpu-timing.js';
 import type { SplitResult } from './split-probe.js';
 import { walkBuild } from './walk-builds.js';
@@ -34,7 +35,31 @@ function chaseNs(threads: number): number {
   }
 }
 
-export async function twoCoreSplit(file: string, packets: number, runs: number, dir: string): Promise<void> {
+/**
+ * The other way the issue names, pipelining read → track → output, from the
+ * ablation's stages: the read and the text are what could leave the main
+ * thread; diagnosis needs each connection's whole life, and on this file
+ * every connection lasts to the end, so it waits for the pass.
+ */
+function pipelineCeiling(stages: ReadonlyMap<Stage, number>): void {
+  const read = stages.get('read');
+  const report = stages.get('report');
+  const output = stages.get('output');
+  if (read === undefined || report === undefined || output === undefined) return;
+  const text = output - report;
+  console.log(
+    `  pipelining instead, from the ablation: reading (${read.toFixed(3)} s) and the text (${text.toFixed(3)} s) could run beside ` +
+      `the pass; diagnosis waits for it (every connection here lasts to the end): at most ${(output / (output - read - text)).toFixed(2)} x`,
+  );
+}
+
+export async function twoCoreSplit(
+  file: string,
+  packets: number,
+  runs: number,
+  dir: string,
+  stages: ReadonlyMap<Stage, number> | null,
+): Promise<void> {
   console.log(`\nTwo cores: how far splitting the flow table could go (whole processes, median of ${runs}, in turn):`);
   const halves = [walkBuild(dir, 'KAD_SHARD', 0), walkBuild(dir, 'KAD_SHARD', 1)];
   if (halves.includes(null)) {
@@ -72,6 +97,7 @@ export async function twoCoreSplit(file: string, packets: number, runs: number, 
         'and start a thread and a WebAssembly instance each; only the flow-table work and the verdicts divide',
     );
   }
+  if (stages) pipelineCeiling(stages);
   const alone = chaseNs(1);
   const both = chaseNs(2);
   const shared = one && twice ? `two whole passes at once take ${(twice.wall / one.wall).toFixed(2)} x the wall of one; ` : '';
