@@ -14,14 +14,10 @@
  * apart from outside it.
  */
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
-import { analyzeCapture } from '../src/analyze/analyze-capture.js';
-import { diagnoseCapture } from '../src/diagnose/diagnose-capture.js';
-import { buildFileReport } from '../src/report/build-file-report.js';
-import { makeStyle } from '../src/render/style.js';
-import { MAX_LISTED, renderFileReport } from '../src/render/text-report.js';
 import { usePassBuild } from '../src/track/wasm-pass.js';
 
 import { CUT_BUILDS, STAGES, type Stage, type StageResult } from './ablation-stages.js';
+import { wholePass } from './whole-pass.js';
 
 function readOnly(file: string): number {
   const buf = Buffer.allocUnsafeSlow(1 << 20);
@@ -34,19 +30,11 @@ function readOnly(file: string): number {
 
 async function runStage(stage: Stage, file: string, cut: string | undefined): Promise<number> {
   if (stage === 'read') return readOnly(file);
-  if (CUT_BUILDS[stage] !== undefined) {
-    if (cut === undefined) throw new Error(`stage ${stage} needs the walk built with KAD_ABLATE=${CUT_BUILDS[stage]}`);
-    usePassBuild(readFileSync(cut));
-    return (await analyzeCapture(file)).frames;
-  }
-  const analysis = await analyzeCapture(file);
-  if (stage === 'track') return analysis.tcpPackets;
-  const diagnosis = diagnoseCapture(analysis, undefined, { explain: false });
-  if (stage === 'diagnose') return analysis.tcpPackets;
-  const report = buildFileReport(analysis, {}, diagnosis, MAX_LISTED);
-  if (stage === 'report') return analysis.tcpPackets;
-  if (renderFileReport(report, makeStyle(false)).length === 0) throw new Error('empty report');
-  return analysis.tcpPackets;
+  if (stage === 'track' || stage === 'diagnose' || stage === 'report' || stage === 'output')
+    return (await wholePass(file, stage)).tcpPackets;
+  if (cut === undefined) throw new Error(`stage ${stage} needs the walk built with KAD_ABLATE=${CUT_BUILDS[stage]}`);
+  usePassBuild(readFileSync(cut));
+  return (await wholePass(file, 'track')).frames;
 }
 
 async function main(): Promise<void> {

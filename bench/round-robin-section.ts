@@ -14,8 +14,8 @@ import { medianRounds, warmCache, type Job, type JobResult } from './cpu-timing.
 import { twoCoreSplit } from './split-section.js';
 import { generateRoundRobinCapture, pcapToPcapng } from './synth-round-robin.js';
 import { walkBuild } from './walk-builds.js';
+import { have, ROOT } from './bench-tools.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ABLATION = fileURLToPath(new URL('./ablation-probe.js', import.meta.url));
 
 export interface RoundRobinOptions {
@@ -30,10 +30,6 @@ export interface RoundRobinOptions {
 
 const fmtRate = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(1)} k`);
 const fmtS = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
-
-function have(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
 
 /** `gzip -1`, as a user compresses a capture to keep it. */
 function gzipFile(src: string, dst: string): void {

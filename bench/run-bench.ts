@@ -14,7 +14,7 @@
  * --quick: a third of the packets and three rounds, for a first look (~2 min).
  * --peer DIR: a second built checkout whose bin/kad runs in turn with this one (before/after ratios).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,8 +25,8 @@ import { generateOpenCapture } from './synth-open.js';
 import { runRoundRobinSection } from './round-robin-section.js';
 import { warmCache } from './cpu-timing.js';
 import { maxOf } from '../src/util/extremes.js';
+import { have, ROOT } from './bench-tools.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const KAD = join(ROOT, 'bin', 'kad');
 const PROBE = fileURLToPath(new URL('./inproc-probe.js', import.meta.url));
 const TARGET_PPS = 3_000_000;
@@ -172,10 +172,6 @@ function firstLine(s: string): string {
       .find((l) => l.trim() !== '' && !l.includes('Running as user "root"'))
       ?.trim() ?? ''
   );
-}
-
-function have(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
 }
 
 /** Copies the first `bytes` bytes: the generator knows where frame N ends, so no editcap pass over the whole file. */

@@ -22,12 +22,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { analyzeCapture } from '../src/analyze/analyze-capture.js';
-import { diagnoseCapture } from '../src/diagnose/diagnose-capture.js';
-import { buildFileReport } from '../src/report/build-file-report.js';
-import { makeStyle } from '../src/render/style.js';
-import { MAX_LISTED, renderFileReport } from '../src/render/text-report.js';
 import { usePassBuild } from '../src/track/wasm-pass.js';
+import { wholePass } from './whole-pass.js';
 
 /** What one thread did: its wall seconds, and connections tracked (pass) or ns per read (chase). */
 export interface ThreadResult {
@@ -51,10 +47,7 @@ const CHASE_READS = 20_000_000;
 async function pass(file: string, wasm: string | undefined): Promise<ThreadResult> {
   const t0 = performance.now();
   if (wasm !== undefined) usePassBuild(readFileSync(wasm));
-  const analysis = await analyzeCapture(file);
-  const diagnosis = diagnoseCapture(analysis, undefined, { explain: false });
-  const report = buildFileReport(analysis, {}, diagnosis, MAX_LISTED);
-  if (renderFileReport(report, makeStyle(false)).length === 0) throw new Error('empty report');
+  const analysis = await wholePass(file);
   return { wall: (performance.now() - t0) / 1e3, connections: analysis.tracker.connectionCount };
 }
 

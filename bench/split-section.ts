@@ -7,21 +7,17 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { have, ROOT } from './bench-tools.js';
 import type { Stage } from './ablation-stages.js';
 import { medianRounds, type JobResult } from './cpu-timing.js';
 import type { SplitResult } from './split-probe.js';
 import { walkBuild } from './walk-builds.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PROBE = fileURLToPath(new URL('./split-probe.js', import.meta.url));
 const RELEASE = join(ROOT, 'dist', 'wasm', 'tracker.wasm');
 
 /** About the record store of 100 k connections: far beyond L2, like the flow lookup's misses. */
 const CHASE_BYTES = 16 << 20;
-
-function have(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
-}
 
 /** ns per dependent read with `threads` threads reading at once (their mean), or NaN. */
 function chaseNs(threads: number): number {
@@ -46,7 +42,8 @@ function pipelineCeiling(stages: ReadonlyMap<Stage, number>): void {
   const report = stages.get('report');
   const output = stages.get('output');
   if (read === undefined || report === undefined || output === undefined) return;
-  const text = output - report;
+  // Noise can leave a later stage's cumulative time below the one before: it adds nothing then.
+  const text = Math.max(0, output - report);
   console.log(
     `  pipelining instead, from the ablation: reading (${read.toFixed(3)} s) and the text (${text.toFixed(3)} s) could run beside ` +
       `the pass; diagnosis waits for it (every connection here lasts to the end): at most ${(output / (output - read - text)).toFixed(2)} x`,
@@ -66,13 +63,12 @@ export async function twoCoreSplit(
     console.log('  (the walk could not be built by halves: is AssemblyScript installed? npm ci)');
     return;
   }
+  const pinned = have('taskset');
   const jobs = [
     { name: 'one', cmd: process.execPath, args: [PROBE, 'one', file], reads: [file] },
     { name: 'halves', cmd: process.execPath, args: [PROBE, 'two', file, halves[0]!, halves[1]!], reads: [file] },
     { name: 'twice', cmd: process.execPath, args: [PROBE, 'two', file, RELEASE, RELEASE], reads: [file] },
-    ...(have('taskset')
-      ? [{ name: 'one 1 CPU', cmd: 'taskset', args: ['-c', '0', process.execPath, PROBE, 'one', file], reads: [file] }]
-      : []),
+    ...(pinned ? [{ name: 'one 1 CPU', cmd: 'taskset', args: ['-c', '0', process.execPath, PROBE, 'one', file], reads: [file] }] : []),
   ];
   const results = await medianRounds(jobs, runs, ROOT);
   const get = (name: string): JobResult | undefined => results.find((r) => r.name === name && r.error === undefined);
@@ -83,7 +79,7 @@ export async function twoCoreSplit(
   const oneCpu = get('one 1 CPU');
   const twice = get('twice');
   line('one thread: the whole pass (track, diagnose, report, text)', one);
-  if (jobs.length > 3) line('  the same on one CPU (taskset -c 0)', oneCpu);
+  if (pinned) line('  the same on one CPU (taskset -c 0)', oneCpu);
   line('two threads at once, each tracking one half of the flows, no merge', halvesR);
   line('two threads at once, each the whole pass (what sharing the machine costs)', twice);
   if (one && halvesR) {
