@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { analyzeFiles } from '../diagnose/analyze-files.js';
 import type { AnalysisReport, FileReport } from '../model/analysis-report.js';
-import { buildFileReport, passesFilter, reportedConnections, type ConnectionFilter } from '../report/build-file-report.js';
+import { buildFileReport, narrows, passesFilter, reportedConnections, type ConnectionFilter } from '../report/build-file-report.js';
 import { LineWriter } from './line-writer.js';
 import { writeJson, type LazyArrays } from '../render/json-report.js';
 import { makeStyle, wantColor } from '../render/style.js';
@@ -73,12 +73,13 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   const writer = flags.events ? new LineWriter() : null;
   // Loaded only when asked for: the terminal report, the common case, starts ~10 ms sooner without them.
   const lines = writer ? await import('../render/event-lines.js') : null;
-  const filtered = Boolean(filter.ports?.length || filter.hosts?.length || filter.ids?.length);
-  const lineTexts = (name: string): ReturnType<typeof eventLinePhrases> => lines!.eventLinePhrases(files.length > 1 ? name : undefined);
+  // Each capture's line texts, made once: checked here, before any output, and handed to its analysis.
+  const lineTexts = new Map<string, ReturnType<typeof eventLinePhrases>>();
   for (const f of writer ? files : []) {
     const name = f === '-' ? 'stdin' : f;
-    if (!fitsEventLines(lineTexts(name)))
-      throw new UserError(`${name}: the name is too long to label --events lines; analyze it on its own`);
+    const texts = lines!.eventLinePhrases(files.length > 1 ? name : undefined);
+    if (!fitsEventLines(texts)) throw new UserError(`${name}: the name is too long to label --events lines; analyze it on its own`);
+    lineTexts.set(name, texts);
   }
 
   // --json and --html carry every connection; the terminal report builds and words only those it lists.
@@ -90,9 +91,9 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
     diagnose: !writer,
     explain: everything,
     evictor: retirer ?? undefined,
-    eventLines: (name) => (writer ? { ...lineTexts(name), write: (b) => writer.writeBytes(b) } : undefined),
+    eventLines: (name) => (writer ? { ...lineTexts.get(name)!, write: (b) => writer.writeBytes(b) } : undefined),
     // Unfiltered, the WebAssembly walk writes every line itself; filtered, each frame is tracked alone and the filter's rule stays in passesFilter.
-    keepEventLine: filtered ? keepByFilter(filter) : undefined,
+    keepEventLine: narrows(filter) ? keepByFilter(filter) : undefined,
   });
   const { analyses, diagnoses, comparisons, problems } = run;
   if (filter.ids?.length) {

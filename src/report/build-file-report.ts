@@ -27,6 +27,11 @@ export interface ConnectionFilter {
   ids?: number[];
 }
 
+/** Whether the filter lets through fewer than all connections (any of its lists is non-empty). */
+export function narrows(filter: ConnectionFilter): boolean {
+  return Boolean(filter.ports?.length || filter.hosts?.length || filter.ids?.length);
+}
+
 function directionStats(tracker: TcpTracker, c: number, d: number): DirectionStats {
   const s = tracker.store;
   const pkts = s.packets(c, d);
@@ -355,7 +360,7 @@ export function* reportedConnections(
  * of the connections a filter lets through; null without a filter.
  */
 function filteredPaths(analysis: CaptureAnalysis, filter: ConnectionFilter, retired?: RetiredTally): Set<string> | null {
-  if (!filter.ports?.length && !filter.hosts?.length && !filter.ids?.length) return null;
+  if (!narrows(filter)) return null;
   const s = analysis.tracker.store;
   const paths = new Set<string>();
   for (const c of selectConnections(analysis, filter)) paths.add(endpointText({ addr: s.address(c, 1), port: s.port(c, 1) }));

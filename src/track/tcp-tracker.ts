@@ -178,9 +178,7 @@ export class TcpTracker {
 
   /** Bytes the tracker holds for connection state (records, the entries they name, flow index), excluding the event log. */
   memoryBytes(): number {
-    return (
-      this.x.storeCapacity() * RECORD_BYTES + this.x.coldEntries() * COLD_BYTES + this.x.v6Entries() * V6_BYTES + this.x.flowSlots() * 4
-    );
+    return this.store.memoryBytes() + this.x.flowSlots() * 4;
   }
 
   /**

@@ -137,8 +137,9 @@ function passModule(): WebAssembly.Module {
 
 /**
  * Bench only: trackers made after this run `bytes`, a build of
- * src/wasm/tracker.ts cut short after one stage (KAD_ABLATE there), so that
- * bench/ablation-probe.ts can time what the stages inside the walk add.
+ * src/wasm/tracker.ts with a bench constant set (KAD_ABLATE: cut short after
+ * one stage, for bench/ablation-probe.ts; KAD_SHARD: one half of the flows,
+ * for bench/split-probe.ts).
  */
 export function usePassBuild(bytes: Uint8Array): void {
   compiled = new WebAssembly.Module(bytes);
