@@ -44,12 +44,14 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  const faults0 = process.resourceUsage().minorPageFault;
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const packets = await runStage(stage as Stage, file, cut);
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const c = process.cpuUsage(cpu0);
-  const r: StageResult = { ok: true, cpu: (c.user + c.system) / 1e6, wall, packets };
+  const faults = process.resourceUsage().minorPageFault - faults0;
+  const r: StageResult = { ok: true, cpu: (c.user + c.system) / 1e6, wall, packets, faults };
   process.stdout.write(`${JSON.stringify(r)}\n`);
 }
 

@@ -28,4 +28,6 @@ export interface StageResult {
   cpu?: number;
   wall?: number;
   packets?: number;
+  /** Minor page faults during the stage: fresh pages touched (its memory growing). */
+  faults?: number;
 }

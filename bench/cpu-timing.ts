@@ -12,6 +12,8 @@ import { median } from '../src/util/median.js';
 export interface Timed {
   cpu: number;
   wall: number;
+  /** Minor page faults: pages the process touched for the first time (the kernel maps and zeroes each one). */
+  faults: number;
 }
 
 export interface TimedRun extends Timed {
@@ -27,7 +29,7 @@ export function timeCpu(cmd: string, args: string[], cwd: string, stdoutFile = '
   const report = join(dir, 'time');
   return new Promise((resolve) => {
     const out = openSync(stdoutFile, 'w');
-    const child = spawn(GNU_TIME, ['-f', '%U %S %e', '-o', report, cmd, ...args], { stdio: ['ignore', out, 'pipe'], cwd });
+    const child = spawn(GNU_TIME, ['-f', '%U %S %e %R', '-o', report, cmd, ...args], { stdio: ['ignore', out, 'pipe'], cwd });
     let stderr = '';
     child.stderr?.on('data', (b: Buffer) => {
       if (stderr.length < 4000) stderr += b.toString();
@@ -36,15 +38,17 @@ export function timeCpu(cmd: string, args: string[], cwd: string, stdoutFile = '
       closeSync(out);
       let cpu = NaN;
       let wall = NaN;
+      let faults = NaN;
       try {
-        const [u, s, e] = readFileSync(report, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+        const [u, s, e, r] = readFileSync(report, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
         cpu = u! + s!;
         wall = e!;
+        faults = r!;
       } catch {
         // No report: the command did not run; code says why.
       }
       rmSync(dir, { recursive: true, force: true });
-      resolve({ cpu, wall, code, stderr });
+      resolve({ cpu, wall, faults, code, stderr });
     };
     child.on('error', (err) => {
       stderr += err.message;
@@ -94,6 +98,7 @@ export interface JobResult extends Timed {
 export async function medianRounds(jobs: Job[], runs: number, cwd: string, onRound?: (round: number) => void): Promise<JobResult[]> {
   const cpu = jobs.map((): number[] => []);
   const wall = jobs.map((): number[] => []);
+  const faults = jobs.map((): number[] => []);
   const errors: (string | undefined)[] = jobs.map(() => undefined);
   for (let r = 0; r < runs; r++) {
     for (let j = 0; j < jobs.length; j++) {
@@ -107,8 +112,16 @@ export async function medianRounds(jobs: Job[], runs: number, cwd: string, onRou
       }
       cpu[j]!.push(t.cpu);
       wall[j]!.push(t.wall);
+      faults[j]!.push(t.faults);
     }
     onRound?.(r + 1);
   }
-  return jobs.map((job, j) => ({ name: job.name, cpu: median(cpu[j]!), wall: median(wall[j]!), runs: cpu[j]!.length, error: errors[j] }));
+  return jobs.map((job, j) => ({
+    name: job.name,
+    cpu: median(cpu[j]!),
+    wall: median(wall[j]!),
+    faults: median(faults[j]!),
+    runs: cpu[j]!.length,
+    error: errors[j],
+  }));
 }

@@ -14,7 +14,8 @@ import { medianRounds, warmCache, type Job, type JobResult } from './cpu-timing.
 import { twoCoreSplit } from './split-section.js';
 import { generateRoundRobinCapture, pcapToPcapng } from './synth-round-robin.js';
 import { walkBuild } from './walk-builds.js';
-import { have, ROOT } from './bench-tools.js';
+import { pageFaultMicros } from './fault-cost.js';
+import { have, kadNodeOptions, ROOT } from './bench-tools.js';
 
 const ABLATION = fileURLToPath(new URL('./ablation-probe.js', import.meta.url));
 
@@ -30,6 +31,7 @@ export interface RoundRobinOptions {
 
 const fmtRate = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : `${(n / 1e3).toFixed(1)} k`);
 const fmtS = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : '-');
+const fmtCount = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '-');
 
 /** `gzip -1`, as a user compresses a capture to keep it. */
 function gzipFile(src: string, dst: string): void {
@@ -49,7 +51,9 @@ function prefixOf(src: string, dst: string, packets: number): boolean {
 
 function stageRun(stage: string, file: string, cut: string | undefined): Promise<StageResult> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [ABLATION, stage, file, ...(cut ? [cut] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...kadNodeOptions(), ABLATION, stage, file, ...(cut ? [cut] : [])], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -73,6 +77,7 @@ async function ablation(file: string, packets: number, runs: number, dir: string
   if (stages.length < STAGES.length)
     console.log('  (the walk could not be built cut short: is AssemblyScript installed? npm ci; those stages are left out)');
   const cpu = new Map<string, number[]>(stages.map((s) => [s, []]));
+  const faults = new Map<string, number[]>(stages.map((s) => [s, []]));
   for (let r = 0; r < runs; r++) {
     for (const s of stages) {
       warmCache(file);
@@ -82,19 +87,33 @@ async function ablation(file: string, packets: number, runs: number, dir: string
         return null;
       }
       cpu.get(s)!.push(res.cpu);
+      faults.get(s)!.push(res.faults ?? NaN);
     }
   }
   let before = 0;
+  let faultsBefore = 0;
   const medians = new Map<Stage, number>(stages.map((s) => [s, median(cpu.get(s)!)]));
   const total = medians.get('output')!;
-  console.log('  stage     CPU s   adds    share  packets/s  what the stage adds');
+  console.log('  stage     CPU s   adds    share  packets/s  faults adds  what the stage adds');
   for (const s of stages) {
     const c = medians.get(s)!;
     const adds = c - before;
+    const f = median(faults.get(s)!);
     console.log(
-      `  ${s.padEnd(8)} ${c.toFixed(3).padStart(6)}  ${adds.toFixed(3).padStart(6)}  ${((100 * adds) / total).toFixed(0).padStart(4)} %  ${fmtRate(packets / c).padStart(9)}  ${STAGE_MEANING[s]}`,
+      `  ${s.padEnd(8)} ${c.toFixed(3).padStart(6)}  ${adds.toFixed(3).padStart(6)}  ${((100 * adds) / total).toFixed(0).padStart(4)} %  ${fmtRate(packets / c).padStart(9)}  ` +
+        `${fmtCount(f - faultsBefore).padStart(11)}  ${STAGE_MEANING[s]}`,
     );
     before = c;
+    faultsBefore = f;
+  }
+  const passFaults = median(faults.get('output')!);
+  if (Number.isFinite(passFaults)) {
+    const us = pageFaultMicros();
+    const s = (passFaults * us) / 1e6;
+    console.log(
+      `  page faults: fresh memory costs ${us.toFixed(1)} µs a page here (its first touch, timed just now), so the whole pass's ` +
+        `${fmtCount(passFaults)} faults are about ${s.toFixed(3)} s, ${((100 * s) / total).toFixed(0)} % of its CPU (spread over the stages above).`,
+    );
   }
   console.log(
     '  decode, lookup and records run the whole pass with the WebAssembly walk built cut short after that stage\n' +
@@ -112,7 +131,9 @@ interface Row {
 
 function printRows(rows: Row[], floor: JobResult | undefined, tshark: Row | undefined): void {
   const tsharkRate = tshark && Number.isFinite(tshark.r.cpu) ? tshark.packets / tshark.r.cpu : NaN;
-  console.log('\n  what                                   packets   CPU s  wall s  M/s CPU  M/s wall  x floor CPU  x tshark rate');
+  console.log(
+    '\n  what                                   packets   CPU s  wall s  M/s CPU  M/s wall  x floor CPU  x tshark rate  page faults',
+  );
   for (const { label, packets, r } of rows) {
     if (r.error) {
       console.log(`  ${label.padEnd(36)} failed: ${r.error}`);
@@ -122,7 +143,7 @@ function printRows(rows: Row[], floor: JobResult | undefined, tshark: Row | unde
     const tsX = Number.isFinite(tsharkRate) ? (packets / r.cpu / tsharkRate).toFixed(1) : '-';
     console.log(
       `  ${label.padEnd(36)} ${String(packets).padStart(9)}  ${fmtS(r.cpu).padStart(6)}  ${fmtS(r.wall).padStart(6)}  ` +
-        `${(packets / r.cpu / 1e6).toFixed(2).padStart(7)}  ${(packets / r.wall / 1e6).toFixed(2).padStart(8)}  ${floorX.padStart(11)}  ${tsX.padStart(13)}`,
+        `${(packets / r.cpu / 1e6).toFixed(2).padStart(7)}  ${(packets / r.wall / 1e6).toFixed(2).padStart(8)}  ${floorX.padStart(11)}  ${tsX.padStart(13)}  ${fmtCount(r.faults).padStart(11)}`,
     );
   }
 }

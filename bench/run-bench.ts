@@ -25,7 +25,7 @@ import { generateOpenCapture } from './synth-open.js';
 import { runRoundRobinSection } from './round-robin-section.js';
 import { warmCache } from './cpu-timing.js';
 import { maxOf } from '../src/util/extremes.js';
-import { have, ROOT } from './bench-tools.js';
+import { have, kadNodeOptions, ROOT } from './bench-tools.js';
 
 const KAD = join(ROOT, 'bin', 'kad');
 const PROBE = fileURLToPath(new URL('./inproc-probe.js', import.meta.url));
@@ -147,7 +147,7 @@ async function bestOf(runs: number, file: string, cmd: string, args: string[]): 
 }
 
 async function probe(mode: 'rate' | 'memory', file: string): Promise<ProbeResult> {
-  const args = mode === 'memory' ? ['--expose-gc', PROBE, mode, file] : [PROBE, mode, file];
+  const args = [...kadNodeOptions(), ...(mode === 'memory' ? ['--expose-gc', PROBE, mode, file] : [PROBE, mode, file])];
   return new Promise((resolve) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

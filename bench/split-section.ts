@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { have, ROOT } from './bench-tools.js';
+import { have, kadNodeOptions, ROOT } from './bench-tools.js';
 import type { Stage } from './ablation-stages.js';
 import { medianRounds, type JobResult } from './cpu-timing.js';
 import type { SplitResult } from './split-probe.js';
@@ -21,7 +21,7 @@ const CHASE_BYTES = 16 << 20;
 
 /** ns per dependent read with `threads` threads reading at once (their mean), or NaN. */
 function chaseNs(threads: number): number {
-  const r = spawnSync(process.execPath, [PROBE, 'chase', String(CHASE_BYTES), String(threads)], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [...kadNodeOptions(), PROBE, 'chase', String(CHASE_BYTES), String(threads)], { encoding: 'utf8' });
   try {
     const res = JSON.parse(r.stdout.trim()) as SplitResult;
     const ns = (res.threads ?? []).map((t) => t.nsPerRead ?? NaN);
@@ -65,10 +65,12 @@ export async function twoCoreSplit(
   }
   const pinned = have('taskset');
   const jobs = [
-    { name: 'one', cmd: process.execPath, args: [PROBE, 'one', file], reads: [file] },
-    { name: 'halves', cmd: process.execPath, args: [PROBE, 'two', file, halves[0]!, halves[1]!], reads: [file] },
-    { name: 'twice', cmd: process.execPath, args: [PROBE, 'two', file, RELEASE, RELEASE], reads: [file] },
-    ...(pinned ? [{ name: 'one 1 CPU', cmd: 'taskset', args: ['-c', '0', process.execPath, PROBE, 'one', file], reads: [file] }] : []),
+    { name: 'one', cmd: process.execPath, args: [...kadNodeOptions(), PROBE, 'one', file], reads: [file] },
+    { name: 'halves', cmd: process.execPath, args: [...kadNodeOptions(), PROBE, 'two', file, halves[0]!, halves[1]!], reads: [file] },
+    { name: 'twice', cmd: process.execPath, args: [...kadNodeOptions(), PROBE, 'two', file, RELEASE, RELEASE], reads: [file] },
+    ...(pinned
+      ? [{ name: 'one 1 CPU', cmd: 'taskset', args: ['-c', '0', process.execPath, ...kadNodeOptions(), PROBE, 'one', file], reads: [file] }]
+      : []),
   ];
   const results = await medianRounds(jobs, runs, ROOT);
   const get = (name: string): JobResult | undefined => results.find((r) => r.name === name && r.error === undefined);
