@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import { Cleanup } from '../../lab/cleanup.js';
 import { applyFirewall } from '../../lab/firewall.js';
 import { findScenario } from '../../lab/scenarios/index.js';
@@ -20,6 +20,21 @@ import { KAD } from '../helpers/run-kad.js';
 
 const TRACEFS = '/sys/kernel/tracing';
 const skip = labSkip(import.meta.url, { lab: true });
+
+/*
+ * kad mounts tracefs itself where it is absent, but `ip netns exec` runs it in
+ * a mount namespace of its own: this process would not see that mount, nor the
+ * instances under it. Mounted here (and unmounted after, if this file did it),
+ * both see the same instances: tracefs has one set, wherever it is mounted.
+ */
+let mountedHere = false;
+before(() => {
+  if (skip || existsSync(`${TRACEFS}/instances`)) return;
+  mountedHere = spawnSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS]).status === 0;
+});
+after(() => {
+  if (mountedHere) spawnSync('umount', [TRACEFS]);
+});
 
 interface Line {
   type: string;
@@ -225,12 +240,19 @@ test(
     assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0);
     t.after(() => void spawnSync('ip', ['netns', 'del', ns]));
     spawnSync('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+    const runs: ChildProcess[] = [];
+    // A failed assertion must not leave a run behind: its open pipes would keep the test process alive.
+    t.after(() => {
+      for (const c of runs) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    });
     const killed = startWatch(ns, ['-i', 'lo']);
+    runs.push(killed.child);
     await ready(killed.child.pid!);
     killed.child.kill('SIGKILL');
     await killed.exited;
     assert.ok(instances().includes(`kad-${killed.child.pid}`), 'SIGKILL leaves the instance behind');
     const next = startWatch(ns, ['--no-capture']);
+    runs.push(next.child);
     await ready(next.child.pid!);
     assert.ok(!instances().includes(`kad-${killed.child.pid}`), "the next run removed the dead run's instance");
     // A refused connect in the namespace: kernel lines only, no capture.
