@@ -9,32 +9,19 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { Cleanup } from '../../lab/cleanup.js';
 import { applyFirewall } from '../../lab/firewall.js';
 import { findScenario } from '../../lab/scenarios/index.js';
 import { ADDR, createTopology, IFACE, newLabPrefix, type Topology } from '../../lab/topology.js';
 import type { ConnectionTruth, LabTruth } from '../../lab/truth.js';
+import { hostTracefs, TRACEFS } from '../helpers/host-tracefs.js';
 import { labSkip } from '../helpers/lab-gate.js';
 import { KAD } from '../helpers/run-kad.js';
 
-const TRACEFS = '/sys/kernel/tracing';
 const skip = labSkip(import.meta.url, { lab: true });
 
-/*
- * kad mounts tracefs itself where it is absent, but `ip netns exec` runs it in
- * a mount namespace of its own: this process would not see that mount, nor the
- * instances under it. Mounted here (and unmounted after, if this file did it),
- * both see the same instances: tracefs has one set, wherever it is mounted.
- */
-let mountedHere = false;
-before(() => {
-  if (skip || existsSync(`${TRACEFS}/instances`)) return;
-  mountedHere = spawnSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS]).status === 0;
-});
-after(() => {
-  if (mountedHere) spawnSync('umount', [TRACEFS]);
-});
+hostTracefs(skip);
 
 interface Line {
   type: string;

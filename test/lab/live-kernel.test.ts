@@ -12,11 +12,13 @@ import { applyFirewall } from '../../lab/firewall.js';
 import { findScenario } from '../../lab/scenarios/index.js';
 import { ADDR, createTopology, IFACE, newLabPrefix } from '../../lab/topology.js';
 import { labSkip } from '../helpers/lab-gate.js';
+import { hostTracefs, TRACEFS } from '../helpers/host-tracefs.js';
 import { KAD } from '../helpers/run-kad.js';
 import { tmuxSession } from '../helpers/tmux-session.js';
 
 const skip = labSkip(import.meta.url, { lab: true, tools: ['tmux'] });
-const INSTANCES = '/sys/kernel/tracing/instances';
+const INSTANCES = `${TRACEFS}/instances`;
+hostTracefs(skip);
 
 function kadInstances(): string[] {
   try {
