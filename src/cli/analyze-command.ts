@@ -2,7 +2,8 @@ import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
 import { analyzeFiles } from '../diagnose/analyze-files.js';
-import type { AnalysisReport, FileReport } from '../model/analysis-report.js';
+import type { CaptureDiagnosis } from '../diagnose/diagnose-capture.js';
+import type { AnalysisReport, ConnectionDiagnosis, FileReport } from '../model/analysis-report.js';
 import { buildFileReport, narrows, passesFilter, reportedConnections, type ConnectionFilter } from '../report/build-file-report.js';
 import { LineWriter } from './line-writer.js';
 import { writeJson, type LazyArrays } from '../render/json-report.js';
@@ -67,6 +68,11 @@ export function registerAnalyze(program: Command): void {
     });
 }
 
+/** Diagnoses decided without words, each worded as it is asked for (those of evicted connections already are). */
+function* worded(list: readonly ConnectionDiagnosis[], diagnosis: CaptureDiagnosis): Generator<ConnectionDiagnosis> {
+  for (const d of list) yield diagnosis.explainConnection(d.conn) ?? d;
+}
+
 async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
   if (files.filter((f) => f === '-').length > 1) throw new UserError('stdin ("-") can be read only once');
   const filter: ConnectionFilter = { ports: flags.port, hosts: flags.host, ids: flags.conn };
@@ -84,12 +90,14 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
 
   // --json and --html carry every connection; the terminal report builds and words only those it lists.
   const everything = Boolean(flags.json || flags.html);
+  // --json of one capture words each verdict as it writes it, rather than holding them all worded at once.
+  const wordAsWritten = Boolean(flags.json && !flags.html && files.length === 1);
   // Two-sided analysis matches every connection of one capture against the other's: it keeps them all.
   const retirer =
     files.length > 1 ? null : new ConnectionRetirer(filter, everything ? MAX_KEPT_IN_FULL : MAX_LISTED, flags.maxMemory, !writer);
   const run = await analyzeFiles(files, {
     diagnose: !writer,
-    explain: everything,
+    explain: everything && !wordAsWritten,
     evictor: retirer ?? undefined,
     eventLines: (name) => (writer ? { ...lineTexts.get(name)!, write: (b) => writer.writeBytes(b) } : undefined),
     // Unfiltered, the WebAssembly walk writes every line itself; filtered, each frame is tracked alone and the filter's rule stays in passesFilter.
@@ -132,6 +140,7 @@ async function runAnalyze(files: string[], flags: AnalyzeFlags): Promise<void> {
       reports.forEach((r, i) => {
         const a = analyses[i]!;
         lazy.set(r.connections, () => reportedConnections(a, filter, retirer?.tally));
+        if (wordAsWritten) lazy.set(r.diagnoses, () => worded(r.diagnoses, diagnoses[i]!));
       });
     }
     const out = new LineWriter();
