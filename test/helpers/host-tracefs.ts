@@ -1,9 +1,19 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { after, before } from 'node:test';
 
 /** Where the lab tests look for kad's trace instances, as this process sees them. */
 export const TRACEFS = '/sys/kernel/tracing';
+export const INSTANCES = `${TRACEFS}/instances`;
+
+/** kad's trace instances (kad-<pid>) there now; none when tracefs is not mounted. */
+export function kadInstances(): string[] {
+  try {
+    return readdirSync(INSTANCES).filter((n) => n.startsWith('kad-'));
+  } catch {
+    return [];
+  }
+}
 
 /**
  * kad mounts tracefs itself where it is absent, but `ip netns exec` runs it in
@@ -15,7 +25,7 @@ export const TRACEFS = '/sys/kernel/tracing';
 export function hostTracefs(skip: string | false): void {
   let mountedHere = false;
   before(() => {
-    if (skip || existsSync(`${TRACEFS}/instances`)) return;
+    if (skip || existsSync(INSTANCES)) return;
     mountedHere = spawnSync('mount', ['-t', 'tracefs', 'nodev', TRACEFS]).status === 0;
   });
   after(() => {

@@ -8,14 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { Cleanup } from '../../lab/cleanup.js';
 import { applyFirewall } from '../../lab/firewall.js';
 import { findScenario } from '../../lab/scenarios/index.js';
 import { ADDR, createTopology, IFACE, newLabPrefix, type Topology } from '../../lab/topology.js';
 import type { ConnectionTruth, LabTruth } from '../../lab/truth.js';
-import { hostTracefs, TRACEFS } from '../helpers/host-tracefs.js';
+import { hostTracefs, INSTANCES, kadInstances } from '../helpers/host-tracefs.js';
 import { labSkip } from '../helpers/lab-gate.js';
 import { KAD } from '../helpers/run-kad.js';
 
@@ -26,14 +26,6 @@ hostTracefs(skip);
 interface Line {
   type: string;
   [k: string]: unknown;
-}
-
-function instances(): string[] {
-  try {
-    return readdirSync(`${TRACEFS}/instances`).filter((n) => n.startsWith('kad-'));
-  } catch {
-    return [];
-  }
 }
 
 function startWatch(
@@ -62,7 +54,7 @@ function startWatch(
 
 /** Until the run's own trace instance exists (ip netns exec execs node: same pid), and its capture has had a moment to open. */
 async function ready(pid: number): Promise<void> {
-  const dir = `${TRACEFS}/instances/kad-${pid}`;
+  const dir = `${INSTANCES}/kad-${pid}`;
   for (let i = 0; i < 100 && !existsSync(dir); i++) await new Promise((r) => setTimeout(r, 50));
   assert.ok(existsSync(dir), `no trace instance ${dir}`);
   await new Promise((r) => setTimeout(r, 500));
@@ -95,7 +87,7 @@ async function play(name: string, t: { after: (fn: () => Promise<void>) => void 
     await w.exited;
   }
   assert.equal(w.stderr(), '');
-  assert.ok(!existsSync(`${TRACEFS}/instances/kad-${w.child.pid}`), 'the trace instance is gone');
+  assert.ok(!existsSync(`${INSTANCES}/kad-${w.child.pid}`), 'the trace instance is gone');
   return { truth: { connections: result.connections }, lines: w.lines, topo };
 }
 
@@ -237,17 +229,17 @@ test(
     await ready(killed.child.pid!);
     killed.child.kill('SIGKILL');
     await killed.exited;
-    assert.ok(instances().includes(`kad-${killed.child.pid}`), 'SIGKILL leaves the instance behind');
+    assert.ok(kadInstances().includes(`kad-${killed.child.pid}`), 'SIGKILL leaves the instance behind');
     const next = startWatch(ns, ['--no-capture']);
     runs.push(next.child);
     await ready(next.child.pid!);
-    assert.ok(!instances().includes(`kad-${killed.child.pid}`), "the next run removed the dead run's instance");
+    assert.ok(!kadInstances().includes(`kad-${killed.child.pid}`), "the next run removed the dead run's instance");
     // A refused connect in the namespace: kernel lines only, no capture.
     spawnSync('ip', ['netns', 'exec', ns, process.execPath, '-e', "require('net').connect(1,'127.0.0.1').on('error',()=>{})"]);
     await new Promise((r) => setTimeout(r, 1500));
     next.child.kill('SIGTERM');
     assert.equal(await next.exited, 0, next.stderr());
-    assert.ok(!instances().includes(`kad-${next.child.pid}`));
+    assert.ok(!kadInstances().includes(`kad-${next.child.pid}`));
     const rr = next.lines.find((l) => l.type === 'kernel' && l.event === 'receive-reset' && l.remote === '127.0.0.1:1');
     assert.ok(rr, JSON.stringify(next.lines));
     assert.match(String(rr.verdict), /^reset received/);

@@ -5,28 +5,19 @@
  * to its middlebox verdict, and the trace instance is gone after quitting.
  */
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { test } from 'node:test';
 import { Cleanup } from '../../lab/cleanup.js';
 import { applyFirewall } from '../../lab/firewall.js';
 import { findScenario } from '../../lab/scenarios/index.js';
 import { ADDR, createTopology, IFACE, newLabPrefix } from '../../lab/topology.js';
 import { labSkip } from '../helpers/lab-gate.js';
-import { hostTracefs, TRACEFS } from '../helpers/host-tracefs.js';
+import { hostTracefs, INSTANCES, kadInstances } from '../helpers/host-tracefs.js';
 import { KAD } from '../helpers/run-kad.js';
 import { tmuxSession } from '../helpers/tmux-session.js';
 
 const skip = labSkip(import.meta.url, { lab: true, tools: ['tmux'] });
-const INSTANCES = `${TRACEFS}/instances`;
 hostTracefs(skip);
-
-function kadInstances(): string[] {
-  try {
-    return readdirSync(INSTANCES).filter((n) => n.startsWith('kad-'));
-  } catch {
-    return [];
-  }
-}
 
 test(
   'kad live --kernel: the kernel event in the log, the application error on the row, no trace instance left',
