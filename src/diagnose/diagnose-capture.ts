@@ -65,6 +65,8 @@ const side = (dir: number) => (dir === 0 ? 'client' : 'server');
 
 /** The extra evidence of a RST that has none (most: one capture only). */
 const NO_EVIDENCE: readonly Evidence[] = [];
+/** The RSTs of a connection that has none. */
+const NO_RESETS: readonly ResetContext[] = [];
 
 export function serverPath(analysis: CaptureAnalysis, c: number): string {
   const s = analysis.tracker.store;
@@ -112,7 +114,8 @@ export function diagnoseCapture(analysis: CaptureAnalysis, cross?: CrossEvidence
     const diagnosis = d.diagnose(c, explain);
     if (!diagnosis) continue;
     diagnoses.push(diagnosis);
-    for (const v of diagnosis.resets) if (v.attribution === 'middlebox') middleboxResets.add(v.frame);
+    for (let i = 0; i < diagnosis.resets.length; i++)
+      if (diagnosis.resets[i]!.attribution === 'middlebox') middleboxResets.add(diagnosis.resets[i]!.frame);
     if (diagnosis.silentDrop) drops.set(c, diagnosis.silentDrop);
   }
   const sums = idleSums(analysis, middleboxResets, drops);
@@ -157,11 +160,11 @@ class ConnectionDiagnoser {
     const store = tracker.store;
     const resets = tracker.resets.filter((r) => store.endKind(r.conn) !== 'fin' || r.frame < store.endFrame(r.conn));
     this.firstReset = new Int32Array(n + 1);
-    for (const r of resets) this.firstReset[r.conn + 1]!++;
+    for (let i = 0; i < resets.length; i++) this.firstReset[resets[i]!.conn + 1]!++;
     for (let c = 0; c < n; c++) this.firstReset[c + 1]! += this.firstReset[c]!;
     this.byConn = new Array<ResetContext>(resets.length);
     const fill = this.firstReset.slice(0, n);
-    for (const r of resets) this.byConn[fill[r.conn]!++] = r;
+    for (let i = 0; i < resets.length; i++) this.byConn[fill[resets[i]!.conn]!++] = resets[i]!;
   }
 
   /** Only connections with a RST, whose last logged packet went unanswered, or whose set-up may have failed need a closer look. */
@@ -200,11 +203,16 @@ class ConnectionDiagnoser {
     if (!this.isCandidate(c)) return null;
     const tracker = this.analysis.tracker;
     const hasReset = this.firstReset[c + 1]! > this.firstReset[c]!;
+    let silentDrop = findSilentDrop(tracker, this.unanswered, c, explain);
+    const setupMayFail = maySetupFail(tracker, c, hasReset);
+    // Most candidates of a busy capture (a FIN left unanswered at its end) have no verdict: nothing is built for them.
+    if (!hasReset && !silentDrop && !setupMayFail) return null;
 
-    const siblings = hasReset ? this.byConn.slice(this.firstReset[c]!, this.firstReset[c + 1]!) : [];
+    const siblings = hasReset ? this.byConn.slice(this.firstReset[c]!, this.firstReset[c + 1]!) : NO_RESETS;
     const facts = hasReset ? connectionFacts(tracker, c, this.facts) : null;
     const resets: ResetVerdict[] = [];
-    for (const rst of siblings) {
+    for (let i = 0; i < siblings.length; i++) {
+      const rst = siblings[i]!;
       const triggerIdleNs = rst.previous ? rst.previous.idleNs : null;
       const a = attributeReset({
         rst,
@@ -236,7 +244,6 @@ class ConnectionDiagnoser {
       });
     }
 
-    let silentDrop = findSilentDrop(tracker, this.unanswered, c, explain);
     const id = tracker.store.id(c);
     const settled = this.cross?.silentDrops.get(id);
     if (silentDrop && settled)
@@ -246,7 +253,7 @@ class ConnectionDiagnoser {
     const doubt = silentDrop ? this.lossDoubt(c) : null;
     if (silentDrop && doubt) silentDrop = { ...silentDrop, doubt, evidence: explain ? [...silentDrop.evidence, `caveat: ${doubt}`] : [] };
     const path = this.paths.of(c);
-    const setup = maySetupFail(tracker, c, hasReset)
+    const setup = setupMayFail
       ? judgeSetup(
           { ...setupFacts(tracker, c, path, siblings, this.unanswered.captureEndNs), serverAnswered: this.answeredOn(c) },
           id,

@@ -20,9 +20,9 @@ export function ttlKnown(ttl: number): boolean {
 
 export function estimateHops(ttl: number): HopEstimate {
   let initial = 255;
-  for (const v of INITIAL_TTLS) {
-    if (ttl <= v) {
-      initial = v;
+  for (let i = 0; i < INITIAL_TTLS.length; i++) {
+    if (ttl <= INITIAL_TTLS[i]!) {
+      initial = INITIAL_TTLS[i]!;
       break;
     }
   }

@@ -14,7 +14,7 @@ export interface ResetInputs {
   rst: ResetContext;
   facts: ConnectionFacts;
   /** All RSTs of the same connection, in order (this one included). */
-  siblings: ResetContext[];
+  siblings: readonly ResetContext[];
   /** Silence before the packet the RST answered (ns), when known. */
   triggerIdleNs: number | null;
   /** Evidence from outside this capture (two-sided analysis). */
@@ -479,7 +479,7 @@ function seqSignal(out: Findings, rst: ResetContext, genuine: ResetAttribution):
   }
 }
 
-function multipleRstSignal(out: Findings, rst: ResetContext, siblings: ResetContext[]): void {
+function multipleRstSignal(out: Findings, rst: ResetContext, siblings: readonly ResetContext[]): void {
   // Most reset connections have one RST: nothing to compare, nothing to allocate.
   if (siblings.length < 2) return;
   const sameDir = siblings.filter((o) => o.dir === rst.dir && Math.abs(o.time - rst.time) < 1e9);

@@ -43,6 +43,7 @@ export interface LiveSnapshot {
   openConnections: number;
   /** Epoch seconds of the newest packet of any held connection (-Infinity: none): what a CaptureClock observes. */
   newestPacketS: number;
+  /** Decided, not worded, but for the new ones when LiveModelOptions.wordedSnapshots asks. */
   diagnoses: ConnectionDiagnosis[];
   /** Over every connection seen, evicted ones too. */
   idleTimeouts: IdleTimeoutInference[];
@@ -93,6 +94,14 @@ export interface LiveModelOptions {
    * little after the packet) is in the verdict that is printed once. 0: at once.
    */
   verdictHoldMs?: number;
+  /**
+   * The snapshot keeps the words of the verdicts new in it (the TUI shows
+   * them). Otherwise a new verdict's words go out with its event only and
+   * the snapshot holds every verdict as decided: kept words outlive the
+   * refresh, and a busy capture's 20 k of them were most of what \`kad watch\`'s
+   * garbage collector copied.
+   */
+  wordedSnapshots?: boolean;
 }
 
 export class LiveModel extends EventEmitter<LiveModelEvents> {
@@ -206,7 +215,7 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
         (d.silentDrop !== null && !this.seenDrops.has(d.conn)) ||
         (d.setup !== null && this.seenSetups.get(d.conn) !== d.setup.kind);
       if (fresh) d = diag.explainConnection(d.conn) ?? d;
-      diagnoses.push(d);
+      diagnoses.push(this.opts.wordedSnapshots === true ? d : quiet);
       for (const r of d.resets) {
         resetsBy[r.attribution] = (resetsBy[r.attribution] ?? 0) + 1;
         let frames = this.seenResets.get(r.conn);

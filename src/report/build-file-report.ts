@@ -193,7 +193,7 @@ function tallyHeld(
   if (only !== undefined) selected = selected.filter((c) => only[c] === 1);
   // Flags by connection index rather than sets: a busy capture has 100 k connections.
   const shown = new Uint8Array(t.connectionCount);
-  for (const c of selected) shown[c] = 1;
+  for (let i = 0; i < selected.length; i++) shown[selected[i]!] = 1;
   const all = diagnosis?.diagnoses ?? [];
   const at = diagnosisIndexes(t, all);
   const diagnoses: ConnectionDiagnosis[] = [];
@@ -216,7 +216,9 @@ function tallyHeld(
   const endOrder: number[] = [];
   const problems: number[] = [];
   const others: number[] = [];
-  for (const c of selected) {
+  // Indexed loops here and above: an array iterator allocates a result per connection until the loop is optimised.
+  for (let i = 0; i < selected.length; i++) {
+    const c = selected[i]!;
     const synRetries = store.synRetransmissions(c, 0);
     const synAckRetries = store.synRetransmissions(c, 1);
     const failed = setupFailed.size > 0 ? setupFailed.get(store.id(c)) : undefined;

@@ -31,7 +31,7 @@ export function createTuiModel(
         extra(t, p, r, k);
       }
     : recorder.onTcpPacket;
-  const model = new LiveModel(feed, { ...opts, refreshMs: opts.refreshMs ?? 500, onTcpPacket: hook });
+  const model = new LiveModel(feed, { ...opts, refreshMs: opts.refreshMs ?? 500, onTcpPacket: hook, wordedSnapshots: true });
   recorders.set(model, recorder);
   return model;
 }

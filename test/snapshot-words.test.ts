@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { LiveModel } from '../src/live/live-model.js';
+import type { ResetVerdict } from '../src/model/analysis-report.js';
+import { BufferFeed } from './helpers/buffer-feed.js';
+import { REPO } from './helpers/run-kad.js';
+
+// A new verdict's words go out with its event; only the TUI's snapshots keep them.
+
+const CAPTURE = join(REPO, 'captures', 'fw-reset-keepalive.server.pcap');
+
+async function firstRefresh(wordedSnapshots: boolean | undefined): Promise<{ model: LiveModel; emitted: ResetVerdict[] }> {
+  const feed = new BufferFeed('fw-reset-keepalive.server.pcap', readFileSync(CAPTURE));
+  const model = new LiveModel(feed, wordedSnapshots === undefined ? {} : { wordedSnapshots });
+  const emitted: ResetVerdict[] = [];
+  model.on('reset', (r) => emitted.push(r));
+  await feed.start(model.pipeline.onPacket);
+  model.refresh();
+  return { model, emitted };
+}
+
+test('a new reset verdict is emitted worded; the snapshot keeps it as decided unless asked to keep its words', async () => {
+  for (const worded of [undefined, false, true]) {
+    const { model, emitted } = await firstRefresh(worded);
+    assert.equal(emitted.length, 1, 'one new reset verdict');
+    assert.ok(emitted[0]!.evidence.length > 0, 'the emitted verdict carries its evidence');
+    const snap = model.latest!;
+    const d = snap.diagnoses.find((x) => x.conn === emitted[0]!.conn);
+    assert.ok(d, 'the snapshot has the connection');
+    // The decision is the same either way.
+    assert.equal(d.resets[0]!.attribution, emitted[0]!.attribution);
+    assert.equal(d.resets[0]!.confidence, emitted[0]!.confidence);
+    if (worded === true) {
+      assert.ok(d.verdict.length > 0, 'the TUI snapshot has the verdict sentence');
+      assert.deepEqual(d.resets[0]!.evidence, emitted[0]!.evidence);
+    } else {
+      assert.equal(d.verdict, '', 'no sentence kept');
+      assert.deepEqual(d.resets[0]!.evidence, [], 'no evidence kept');
+    }
+  }
+});
