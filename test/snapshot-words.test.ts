@@ -41,3 +41,14 @@ test('a new reset verdict is emitted worded; the snapshot keeps it as decided un
     }
   }
 });
+
+test("the TUI's snapshots keep a verdict's words after the refresh that found it", async () => {
+  const { model, emitted } = await firstRefresh(true);
+  const conn = emitted[0]!.conn;
+  model.refresh();
+  const again = model.latest!.diagnoses.find((x) => x.conn === conn);
+  assert.ok(again, 'still held');
+  assert.equal(emitted.length, 1, 'not emitted again');
+  assert.ok(again.verdict.length > 0, 'still worded');
+  assert.deepEqual(again.resets[0]!.evidence, emitted[0]!.evidence);
+});

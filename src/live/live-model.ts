@@ -117,6 +117,8 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
   private readonly reports = new ReportCache();
   private readonly retirer: ConnectionRetirer;
   latest: LiveSnapshot | null = null;
+  /** With wordedSnapshots: each held connection's verdict as last worded, by connection number (a refresh words only new ones). */
+  private readonly worded = new Map<number, ConnectionDiagnosis>();
   /** Reset verdicts seen but not yet emitted (verdictHoldMs), by "conn:frame": when first seen (ms). */
   private readonly pendingResets = new Map<string, number>();
 
@@ -215,7 +217,10 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
         (d.silentDrop !== null && !this.seenDrops.has(d.conn)) ||
         (d.setup !== null && this.seenSetups.get(d.conn) !== d.setup.kind);
       if (fresh) d = diag.explainConnection(d.conn) ?? d;
-      diagnoses.push(this.opts.wordedSnapshots === true ? d : quiet);
+      if (this.opts.wordedSnapshots === true) {
+        if (fresh) this.worded.set(d.conn, d);
+        diagnoses.push(fresh ? d : (this.worded.get(d.conn) ?? d));
+      } else diagnoses.push(quiet);
       for (const r of d.resets) {
         resetsBy[r.attribution] = (resetsBy[r.attribution] ?? 0) + 1;
         let frames = this.seenResets.get(r.conn);
@@ -285,6 +290,7 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
       this.seenResets.delete(ids[c]!);
       this.seenDrops.delete(ids[c]!);
       this.seenSetups.delete(ids[c]!);
+      this.worded.delete(ids[c]!);
     }
   }
 }
