@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { generateRoundRobinCapture } from '../bench/synth-round-robin.js';
 import { LiveModel } from '../src/live/live-model.js';
 import type { ResetVerdict } from '../src/model/analysis-report.js';
 import { BufferFeed } from './helpers/buffer-feed.js';
@@ -51,4 +53,25 @@ test("the TUI's snapshots keep a verdict's words after the refresh that found it
   assert.equal(emitted.length, 1, 'not emitted again');
   assert.ok(again.verdict.length > 0, 'still worded');
   assert.deepEqual(again.resets[0]!.evidence, emitted[0]!.evidence);
+});
+
+test("the TUI's word cache is bounded: a busy capture's oldest verdicts show as decided", async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kad-words-'));
+  try {
+    const file = join(dir, 'rr.pcap');
+    // One connection in five ends with a genuine RST: 6 000 reset verdicts, more than the cache holds.
+    generateRoundRobinCapture(file, 30_000, 10, 128);
+    const feed = new BufferFeed('rr.pcap', readFileSync(file));
+    const model = new LiveModel(feed, { wordedSnapshots: true });
+    let emitted = 0;
+    model.on('reset', () => emitted++);
+    await feed.start(model.pipeline.onPacket);
+    model.refresh(false);
+    model.refresh(false);
+    const worded = model.latest!.diagnoses.filter((d) => d.verdict !== '').length;
+    assert.ok(emitted > 4096, `more verdicts (${emitted}) than the cache holds`);
+    assert.ok(worded > 0 && worded < emitted, `some kept worded (${worded} of ${emitted}), not all`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

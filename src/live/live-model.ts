@@ -69,6 +69,13 @@ export interface LiveModelEvents {
   error: [Error];
 }
 
+/**
+ * Worded verdicts a TUI model keeps (the newest): a worded reset verdict is
+ * a few kB, and a busy capture holds 100 k verdicts. Past this, the oldest
+ * show as decided, without words, until a new verdict of theirs.
+ */
+const MAX_WORDED = 4096;
+
 /** Report lists are not kept for a live view: only its tallies of evicted connections. */
 const LIVE_KEEP = 0;
 
@@ -218,7 +225,11 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
         (d.setup !== null && this.seenSetups.get(d.conn) !== d.setup.kind);
       if (fresh) d = diag.explainConnection(d.conn) ?? d;
       if (this.opts.wordedSnapshots === true) {
-        if (fresh) this.worded.set(d.conn, d);
+        if (fresh) {
+          this.worded.delete(d.conn);
+          this.worded.set(d.conn, d);
+          if (this.worded.size > MAX_WORDED) this.worded.delete(this.worded.keys().next().value!);
+        }
         diagnoses.push(fresh ? d : (this.worded.get(d.conn) ?? d));
       } else diagnoses.push(quiet);
       for (const r of d.resets) {
