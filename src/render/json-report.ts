@@ -51,7 +51,9 @@ function emitArray(out: TextSink, items: Iterable<unknown>, indent: string, dept
   const batch: unknown[] = [];
   const flush = (): void => {
     if (batch.length === 0) return;
-    out.write((first ? '[\n' : ',\n') + stringifyElements(batch, inner));
+    // Two writes, not one concatenation: a joined string is flattened (copied whole) before it is encoded.
+    out.write(first ? '[\n' : ',\n');
+    out.write(stringifyElements(batch, inner));
     first = false;
     batch.length = 0;
   };
