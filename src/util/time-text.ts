@@ -23,6 +23,21 @@ export function wallClockText(sec: number, nsec: number, digits = 6, withDate = 
 type Unit = 'µs' | 'ms' | 's' | 'min' | 'h' | 'd';
 const COMPACT_UNIT: Record<Unit, string> = { µs: 'µs', ms: 'ms', s: 's', min: 'm', h: 'h', d: 'd' };
 
+/** `x` with `digits` decimals, or null when that rounds to `limit` or more (the next band shows it). */
+function decimals(x: number, digits: number, limit: number): string | null {
+  let t = x.toFixed(digits);
+  // 9.996 rounds to "10.00": shown with the precision of the values it joined.
+  if (digits === 2 && Number(t) >= 10) t = x.toFixed(1);
+  return Number(t) < limit ? t : null;
+}
+
+/** `big` of the small unit as whole big units and the rest, the rest left out when 0. */
+function two(big: number, per: number, hi: Unit, lo: Unit): Array<[string, Unit]> {
+  const rest = big % per;
+  const head: [string, Unit] = [String(Math.floor(big / per)), hi];
+  return rest === 0 ? [head] : [head, [String(rest), lo]];
+}
+
 /**
  * A duration as one or two [number, unit] parts, largest first. Each band
  * rounds the value to what it shows before deciding, and hands over to the
@@ -30,12 +45,6 @@ const COMPACT_UNIT: Record<Unit, string> = { µs: 'µs', ms: 'ms', s: 's', min: 
  * "60.0 s", and 119.6 s is 2 min, not "1 min 60 s".
  */
 function durationParts(s: number): Array<[string, Unit]> {
-  const decimals = (x: number, digits: number, limit: number): string | null => {
-    let t = x.toFixed(digits);
-    // 9.996 rounds to "10.00": shown with the precision of the values it joined.
-    if (digits === 2 && Number(t) >= 10) t = x.toFixed(1);
-    return Number(t) < limit ? t : null;
-  };
   if (s < 1e-3) {
     const us = Math.round(s * 1e6);
     if (us < 1000) return [[String(us), 'µs']];
@@ -48,11 +57,6 @@ function durationParts(s: number): Array<[string, Unit]> {
     const sec = decimals(s, s < 10 ? 2 : 1, 60);
     if (sec !== null) return [[sec, 's']];
   }
-  const two = (big: number, per: number, hi: Unit, lo: Unit): Array<[string, Unit]> => {
-    const rest = big % per;
-    const head: [string, Unit] = [String(Math.floor(big / per)), hi];
-    return rest === 0 ? [head] : [head, [String(rest), lo]];
-  };
   const wholeS = Math.round(s);
   if (wholeS < 3600) return two(wholeS, 60, 'min', 's');
   const wholeMin = Math.round(s / 60);
@@ -75,7 +79,11 @@ export function durationText(seconds: number, style: 'spaced' | 'compact' = 'spa
   if (!Number.isFinite(seconds)) return '—';
   const sign = seconds < 0 ? '-' : '';
   const parts = seconds === 0 ? [['0', 's'] as [string, Unit]] : durationParts(Math.abs(seconds));
-  if (style === 'spaced') return sign + parts.map(([n, u]) => `${n} ${u}`).join(' ');
+  if (style === 'spaced') {
+    // Evidence words a duration or two per RST: no arrays for the one-part case.
+    const [n, u] = parts[0]!;
+    return parts.length === 1 ? `${sign}${n} ${u}` : `${sign}${n} ${u} ${parts[1]![0]} ${parts[1]![1]}`;
+  }
   // Trailing zeros and spaces would only widen a column; a padded second part keeps "6m02s" readable as a clock.
   const compact = ([n, u]: [string, Unit], i: number): string => {
     const num = i > 0 ? n.padStart(2, '0') : n.includes('.') ? n.replace(/\.?0+$/, '') : n;
