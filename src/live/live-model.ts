@@ -126,6 +126,13 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
   latest: LiveSnapshot | null = null;
   /** With wordedSnapshots: each held connection's verdict as last worded, by connection number (a refresh words only new ones). */
   private readonly worded = new Map<number, ConnectionDiagnosis>();
+  /**
+   * The frames the last full refresh diagnosed, and whether eviction has
+   * since been tried on that state and forgot nothing: what lets a refresh
+   * that would see the same reuse its snapshot (-1: the state changed).
+   */
+  private diagnosedFrames = -1;
+  private evictedNothing = false;
   /** Reset verdicts seen but not yet emitted (verdictHoldMs), by "conn:frame": when first seen (ms). */
   private readonly pendingResets = new Map<string, number>();
 
@@ -188,6 +195,8 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
     // Once per refresh: a live source's bound reads the interface's counters.
     const drops = this.feed.drops?.() ?? null;
     const missed = this.feed.missedAtMost?.() ?? null;
+    const last = this.latest;
+    if (last !== null && this.unchanged(analysis.frames, drops, missed, evict, last)) return this.again(last, started);
     const sourceLoss = drops !== null ? { packets: drops, exact: true } : missed !== null ? { packets: missed, exact: false } : null;
     const diag = diagnoseCapture(analysis, this.opts.cross?.(analysis), { explain: false, sourceLoss });
     const t = analysis.tracker;
@@ -280,13 +289,74 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
     this.lastPackets = analysis.frames;
     this.lastAt = now;
     this.latest = snap;
+    this.diagnosedFrames = analysis.frames;
+    this.evictedNothing = false;
     this.emit('snapshot', snap);
-    if (evict) this.evict(analysis, diag);
+    if (evict) {
+      if (this.evict(analysis, diag)) this.diagnosedFrames = -1;
+      else this.evictedNothing = true;
+    }
     return snap;
   }
 
-  /** After the snapshot's readers have had it (the TUI reads the event log up to here): forget what has ended. */
-  private evict(analysis: CaptureAnalysis, diag: CaptureDiagnosis): void {
+  /**
+   * Whether a refresh now would diagnose what the last one did: no frame
+   * since, the same loss, no outside evidence that may have come meanwhile,
+   * no verdict waiting out its hold, and (when it is to evict) eviction
+   * already tried on this state in vain. Verdicts, tallies and eviction all
+   * follow from the frames and capture time, and capture time moves only
+   * with them: a live view of an idle link, or the last refresh of a file
+   * read (the timer's came after its last frame), costs nothing per tick.
+   */
+  private unchanged(frames: number, drops: number | null, missed: number | null, evict: boolean, last: LiveSnapshot): boolean {
+    return (
+      frames === this.diagnosedFrames &&
+      drops === last.sourceDrops &&
+      missed === last.sourceMissedAtMost &&
+      this.opts.cross === undefined &&
+      this.pendingResets.size === 0 &&
+      (!evict || this.evictedNothing)
+    );
+  }
+
+  /** The last snapshot again, stamped now: nothing it was built from has changed. */
+  private again(last: LiveSnapshot, started: number): LiveSnapshot {
+    const now = Date.now();
+    const snap: LiveSnapshot = {
+      source: last.source,
+      at: now,
+      packets: last.packets,
+      tcpPackets: last.tcpPackets,
+      packetsPerSec: ((last.packets - this.lastPackets) * 1000) / Math.max(1, now - this.lastAt),
+      captureGaps: last.captureGaps,
+      sourceDrops: last.sourceDrops,
+      sourceMissedAtMost: last.sourceMissedAtMost,
+      // Built only if read, as before: the tracker they come from is as it was.
+      get connections(): ConnectionReport[] {
+        return last.connections;
+      },
+      get openReports(): ConnectionReport[] {
+        return last.openReports;
+      },
+      heldConnections: last.heldConnections,
+      openConnections: last.openConnections,
+      newestPacketS: last.newestPacketS,
+      diagnoses: last.diagnoses,
+      idleTimeouts: last.idleTimeouts,
+      resetsBy: last.resetsBy,
+      keepalives: last.keepalives,
+      evicted: last.evicted,
+      refreshMs: performance.now() - started,
+    };
+    this.lastPackets = last.packets;
+    this.lastAt = now;
+    this.latest = snap;
+    this.emit('snapshot', snap);
+    return snap;
+  }
+
+  /** After the snapshot's readers have had it (the TUI reads the event log up to here): forget what has ended; whether any was. */
+  private evict(analysis: CaptureAnalysis, diag: CaptureDiagnosis): boolean {
     const t = analysis.tracker;
     const pressed = t.heldBytes() >= this.retirer.pressureBytes;
     const store = t.store;
@@ -294,7 +364,7 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
     const ids = new Float64Array(before);
     for (let c = 0; c < before; c++) ids[c] = store.id(c);
     const remap = this.retirer.retire(analysis, pressed ? this.retirer.targetBytes : Infinity, diag);
-    if (remap === null) return;
+    if (remap === null) return false;
     this.reports.remap(remap);
     for (let c = 0; c < before; c++) {
       if (remap[c]! >= 0) continue;
@@ -303,5 +373,6 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
       this.seenSetups.delete(ids[c]!);
       this.worded.delete(ids[c]!);
     }
+    return true;
   }
 }
