@@ -200,7 +200,7 @@ async function runLive(flags: SourceFlags & { sockets: boolean; kernel?: boolean
   const verdictHoldMs = kernel ? KERNEL_VERDICT_HOLD_MS : 0;
   const model = tui.createTuiModel
     ? tui.createTuiModel(feed, { maxMemory: flags.maxMemory, cross, verdictHoldMs })
-    : new LiveModel(feed, { maxMemory: flags.maxMemory, cross, verdictHoldMs });
+    : new LiveModel(feed, { maxMemory: flags.maxMemory, cross, verdictHoldMs, wordedSnapshots: true });
   let failure: Error | null = null;
   model.on('error', (err) => {
     // Reported after the TUI has restored the terminal, or it would be painted over.
