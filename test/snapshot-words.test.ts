@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { generateRoundRobinCapture } from '../bench/synth-round-robin.js';
-import { LiveModel } from '../src/live/live-model.js';
+import { LiveModel, MAX_WORDED } from '../src/live/live-model.js';
 import type { ResetVerdict } from '../src/model/analysis-report.js';
 import { readCaptureBuffer } from '../src/capture/read-capture.js';
 import { BufferFeed } from './helpers/buffer-feed.js';
@@ -82,7 +82,7 @@ test("the TUI's word cache is bounded: a busy capture's oldest verdicts show as 
     morePackets(model);
     model.refresh(false);
     const worded = model.latest!.diagnoses.filter((d) => d.verdict !== '').length;
-    assert.ok(emitted > 4096, `more verdicts (${emitted}) than the cache holds`);
+    assert.ok(emitted > MAX_WORDED, `more verdicts (${emitted}) than the cache holds (${MAX_WORDED})`);
     assert.ok(worded > 0 && worded < emitted, `some kept worded (${worded} of ${emitted}), not all`);
   } finally {
     rmSync(dir, { recursive: true, force: true });

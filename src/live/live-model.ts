@@ -74,7 +74,7 @@ export interface LiveModelEvents {
  * a few kB, and a busy capture holds 100 k verdicts. Past this, the oldest
  * show as decided, without words, until a new verdict of theirs.
  */
-const MAX_WORDED = 4096;
+export const MAX_WORDED = 4096;
 
 /** Report lists are not kept for a live view: only its tallies of evicted connections. */
 const LIVE_KEEP = 0;
@@ -266,7 +266,7 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
       at: now,
       packets: analysis.frames,
       tcpPackets: analysis.tcpPackets,
-      packetsPerSec: ((analysis.frames - this.lastPackets) * 1000) / Math.max(1, now - this.lastAt),
+      packetsPerSec: this.rateSince(analysis.frames, now),
       captureGaps: gaps,
       sourceDrops: drops,
       sourceMissedAtMost: missed,
@@ -286,12 +286,9 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
       evicted: retired.evicted,
       refreshMs: performance.now() - started,
     };
-    this.lastPackets = analysis.frames;
-    this.lastAt = now;
-    this.latest = snap;
     this.diagnosedFrames = analysis.frames;
     this.evictedNothing = false;
-    this.emit('snapshot', snap);
+    this.publish(snap);
     if (evict) {
       if (this.evict(analysis, diag)) this.diagnosedFrames = -1;
       else this.evictedNothing = true;
@@ -327,7 +324,7 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
       at: now,
       packets: last.packets,
       tcpPackets: last.tcpPackets,
-      packetsPerSec: ((last.packets - this.lastPackets) * 1000) / Math.max(1, now - this.lastAt),
+      packetsPerSec: this.rateSince(last.packets, now),
       captureGaps: last.captureGaps,
       sourceDrops: last.sourceDrops,
       sourceMissedAtMost: last.sourceMissedAtMost,
@@ -348,11 +345,21 @@ export class LiveModel extends EventEmitter<LiveModelEvents> {
       evicted: last.evicted,
       refreshMs: performance.now() - started,
     };
-    this.lastPackets = last.packets;
-    this.lastAt = now;
+    this.publish(snap);
+    return snap;
+  }
+
+  /** Frames a second since the last snapshot. */
+  private rateSince(frames: number, now: number): number {
+    return ((frames - this.lastPackets) * 1000) / Math.max(1, now - this.lastAt);
+  }
+
+  /** Makes `snap` the latest, the one the next rate is measured from, and hands it to the readers. */
+  private publish(snap: LiveSnapshot): void {
+    this.lastPackets = snap.packets;
+    this.lastAt = snap.at;
     this.latest = snap;
     this.emit('snapshot', snap);
-    return snap;
   }
 
   /** After the snapshot's readers have had it (the TUI reads the event log up to here): forget what has ended; whether any was. */
